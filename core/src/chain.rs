@@ -1,0 +1,299 @@
+//! The chain of trust, Root → CML → site license, and the documents signed by an org key.
+//!
+//! Decides which key verifies which document: a CML by a trusted root key (found by `kid`) whose
+//! environment the validator accepts and equals the CML's `key_type`; every org-signed document
+//! by the org key inside a verified CML, announced by its RFC 7638 thumbprint as `kid`.
+
+use alloc::string::String;
+
+use crate::claims::{
+    CmlClaims, Environment, HeartbeatClaims, LedgerEntryClaims, ManifestClaims,
+    RevocationListClaims, SiteClaims, GENESIS_PREV,
+};
+use crate::error::{DocKind, Error, Result};
+use crate::jws;
+use crate::keys::PublicKey;
+
+/// A root public key the validator trusts, with its key id and environment.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TrustedRoot {
+    /// The `kid` CMLs signed by this key announce.
+    pub kid: String,
+    /// The environment this key signs for.
+    pub environment: Environment,
+    /// The public key.
+    pub key: PublicKey,
+}
+
+impl TrustedRoot {
+    /// Bundles a key with its kid and environment.
+    pub fn new(kid: impl Into<String>, environment: Environment, key: PublicKey) -> Self {
+        Self {
+            kid: kid.into(),
+            environment,
+            key,
+        }
+    }
+}
+
+/// Which environments a validator accepts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct EnvironmentPolicy {
+    /// The validator's own environment.
+    pub environment: Environment,
+    /// Also accept the other environment (explicit opt-in, e.g. staging nodes).
+    pub accept_other: bool,
+}
+
+impl EnvironmentPolicy {
+    /// Accept only `environment`.
+    pub const fn only(environment: Environment) -> Self {
+        Self {
+            environment,
+            accept_other: false,
+        }
+    }
+
+    fn accepts(self, env: Environment) -> bool {
+        self.accept_other || env == self.environment
+    }
+}
+
+/// A CML whose root signature and payload have been verified.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct VerifiedCml {
+    /// The document id (hex SHA-256 of the signing input): what site licenses bind to.
+    pub id: String,
+    /// The verified claims.
+    pub claims: CmlClaims,
+    /// The org key, imported from the claims.
+    pub org_key: PublicKey,
+    /// The compact JWS it was read from.
+    pub jws: String,
+}
+
+/// An org-signed document whose signature and payload have been verified.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Verified<T> {
+    /// The document id (hex SHA-256 of the signing input).
+    pub id: String,
+    /// The verified claims.
+    pub claims: T,
+}
+
+/// Verifies a CML against trusted roots under an environment policy.
+pub fn verify_cml(
+    roots: &[TrustedRoot],
+    policy: EnvironmentPolicy,
+    jws: &str,
+) -> Result<VerifiedCml> {
+    let kind = DocKind::Cml;
+    let unverified = jws::parse(kind, jws)?;
+    let root = roots
+        .iter()
+        .find(|r| r.kid == unverified.kid)
+        .ok_or_else(|| Error::UnknownKeyId {
+            kind,
+            kid: unverified.kid.clone(),
+        })?;
+    if !policy.accepts(root.environment) {
+        return Err(Error::EnvironmentMismatch {
+            kind,
+            expected: policy.environment,
+            found: root.environment,
+        });
+    }
+    let verified = unverified.verify(&root.key)?;
+    let claims: CmlClaims = verified.claims()?;
+    claims.check()?;
+    if claims.key_type != root.environment {
+        return Err(Error::EnvironmentMismatch {
+            kind,
+            expected: root.environment,
+            found: claims.key_type,
+        });
+    }
+    if claims.issued_by != root.kid {
+        return Err(Error::payload(
+            kind,
+            "issued_by differs from the signing kid",
+        ));
+    }
+    let org_key = PublicKey::from_jwk(&claims.org_key).map_err(|e| Error::payload(kind, e))?;
+    Ok(VerifiedCml {
+        id: jws::hex(&verified.hash),
+        claims,
+        org_key,
+        jws: jws.into(),
+    })
+}
+
+/// Verifies a document signed by the CML's org key and parses its claims.
+fn verify_org_signed<T: serde::de::DeserializeOwned>(
+    cml: &VerifiedCml,
+    kind: DocKind,
+    jws: &str,
+) -> Result<Verified<T>> {
+    let unverified = jws::parse(kind, jws)?;
+    if unverified.kid != cml.org_key.thumbprint() {
+        return Err(Error::SignerMismatch {
+            kind,
+            expected: cml.org_key.thumbprint().into(),
+            found: unverified.kid.clone(),
+        });
+    }
+    let verified = unverified.verify(&cml.org_key)?;
+    Ok(Verified {
+        id: jws::hex(&verified.hash),
+        claims: verified.claims()?,
+    })
+}
+
+fn same_org(cml: &VerifiedCml, kind: DocKind, org_id: &str) -> Result<()> {
+    if org_id == cml.claims.org_id {
+        Ok(())
+    } else {
+        Err(Error::OrgMismatch {
+            kind,
+            expected: cml.claims.org_id.clone(),
+            found: org_id.into(),
+        })
+    }
+}
+
+fn same_cml(cml: &VerifiedCml, kind: DocKind, binding: &str) -> Result<()> {
+    if binding == cml.id {
+        Ok(())
+    } else {
+        Err(Error::BindingMismatch { kind, what: "CML" })
+    }
+}
+
+/// Verifies a site license against its (verified) parent CML: signature by the org key, org id,
+/// parent binding, and features within the CML's feature packs.
+pub fn verify_site(cml: &VerifiedCml, jws: &str) -> Result<Verified<SiteClaims>> {
+    let kind = DocKind::Site;
+    let site: Verified<SiteClaims> = verify_org_signed(cml, kind, jws)?;
+    site.claims.check()?;
+    check_site_binding(cml, &site.claims)?;
+    Ok(site)
+}
+
+/// The CML-dependent rules of a site license (re-checked on every validation).
+pub(crate) fn check_site_binding(cml: &VerifiedCml, site: &SiteClaims) -> Result<()> {
+    same_org(cml, DocKind::Site, &site.org_id)?;
+    if site.cml != cml.id {
+        return Err(Error::ParentMismatch {
+            expected: cml.id.clone(),
+            found: site.cml.clone(),
+        });
+    }
+    if let Some(f) = site
+        .features
+        .iter()
+        .find(|f| !cml.claims.feature_packs.contains(f))
+    {
+        return Err(Error::FeatureNotInCml { feature: f.clone() });
+    }
+    Ok(())
+}
+
+/// Verifies a revocation list of the CML's org (signature, org id, CML binding).
+pub fn verify_revocation_list(
+    cml: &VerifiedCml,
+    jws: &str,
+) -> Result<Verified<RevocationListClaims>> {
+    let kind = DocKind::RevocationList;
+    let rl: Verified<RevocationListClaims> = verify_org_signed(cml, kind, jws)?;
+    rl.claims.check()?;
+    same_org(cml, kind, &rl.claims.org_id)?;
+    same_cml(cml, kind, &rl.claims.cml)?;
+    Ok(rl)
+}
+
+/// Verifies a heartbeat answer of the CML's org for `site_id` carrying `nonce`.
+///
+/// The embedded revocation list is not verified here; [`crate::Validator::verify_heartbeat`]
+/// verifies and applies it.
+pub fn verify_heartbeat(
+    cml: &VerifiedCml,
+    site_id: &str,
+    nonce: &str,
+    jws: &str,
+) -> Result<Verified<HeartbeatClaims>> {
+    let kind = DocKind::Heartbeat;
+    let hb: Verified<HeartbeatClaims> = verify_org_signed(cml, kind, jws)?;
+    hb.claims.check()?;
+    same_org(cml, kind, &hb.claims.org_id)?;
+    same_cml(cml, kind, &hb.claims.cml)?;
+    if hb.claims.site_id != site_id {
+        return Err(Error::BindingMismatch { kind, what: "site" });
+    }
+    if hb.claims.nonce != nonce {
+        return Err(Error::NonceMismatch);
+    }
+    Ok(hb)
+}
+
+/// Verifies a usage manifest of the CML's org: signature, org id, CML binding, period format and
+/// that its totals add up.
+pub fn verify_manifest(cml: &VerifiedCml, jws: &str) -> Result<Verified<ManifestClaims>> {
+    let kind = DocKind::Manifest;
+    let m: Verified<ManifestClaims> = verify_org_signed(cml, kind, jws)?;
+    same_org(cml, kind, &m.claims.org_id)?;
+    same_cml(cml, kind, &m.claims.cml)?;
+    m.claims.check()?;
+    Ok(m)
+}
+
+/// Verifies one ledger entry's signature and schema (not its place in the chain).
+pub fn verify_ledger_entry(cml: &VerifiedCml, jws: &str) -> Result<Verified<LedgerEntryClaims>> {
+    let kind = DocKind::LedgerEntry;
+    let e: Verified<LedgerEntryClaims> = verify_org_signed(cml, kind, jws)?;
+    e.claims.check()?;
+    same_org(cml, kind, &e.claims.org_id)?;
+    Ok(e)
+}
+
+/// The result of verifying a whole ledger.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LedgerSummary {
+    /// Number of entries.
+    pub length: u64,
+    /// Document id of the last entry ([`GENESIS_PREV`] when empty).
+    pub head: String,
+}
+
+/// Verifies a ledger from its first entry: each entry signed by the org key, `seq` equal to its
+/// position, `prev` equal to the previous entry's id, times not decreasing. The error names the
+/// first bad entry's index.
+pub fn verify_ledger<'a>(
+    cml: &VerifiedCml,
+    entries: impl IntoIterator<Item = &'a str>,
+) -> Result<LedgerSummary> {
+    let mut head = String::from(GENESIS_PREV);
+    let mut last_at = 0i64;
+    let mut length = 0u64;
+    for (index, jws) in entries.into_iter().enumerate() {
+        let broken = |reason| Error::LedgerBroken { index, reason };
+        let entry = verify_ledger_entry(cml, jws).map_err(|e| match e {
+            Error::BadSignature { .. } => broken("signature does not verify"),
+            Error::SignerMismatch { .. } => broken("not signed by the org key"),
+            Error::OrgMismatch { .. } => broken("entry of another org"),
+            _ => broken("entry is not a well-formed ledger entry"),
+        })?;
+        if entry.claims.seq != length {
+            return Err(broken("sequence number out of order"));
+        }
+        if entry.claims.prev != head {
+            return Err(broken("prev is not the id of the previous entry"));
+        }
+        if entry.claims.at < last_at {
+            return Err(broken("time goes backwards"));
+        }
+        last_at = entry.claims.at;
+        head = entry.id;
+        length += 1;
+    }
+    Ok(LedgerSummary { length, head })
+}

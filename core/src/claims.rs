@@ -1,0 +1,439 @@
+//! The signed payloads of every document kind, parsed strictly (unknown or duplicate members,
+//! wrong types and trailing data are rejected), plus the value checks each kind must pass.
+//!
+//! Every payload carries `v` (the format version, [`crate::FORMAT_VERSION`]) and `type` (the
+//! document kind) inside the signed bytes. The signing functions in [`crate::issue`] set both, so
+//! callers can leave them at their `Default`.
+
+use alloc::string::String;
+use alloc::vec::Vec;
+use serde::{Deserialize, Serialize};
+
+use crate::error::{DocKind, Error, Result};
+use crate::fingerprint::Fingerprint;
+use crate::keys::Jwk;
+use crate::time::check_time;
+
+/// The environment of a key or document.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Environment {
+    /// Development and testing.
+    Dev,
+    /// Production.
+    #[default]
+    Prod,
+}
+
+impl Environment {
+    /// `"dev"` or `"prod"`.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Dev => "dev",
+            Self::Prod => "prod",
+        }
+    }
+
+    /// Parses `"dev"` or `"prod"`.
+    pub fn parse(s: &str) -> Result<Self> {
+        match s {
+            "dev" => Ok(Self::Dev),
+            "prod" => Ok(Self::Prod),
+            _ => Err(Error::InvalidArgument(
+                "environment must be \"dev\" or \"prod\"",
+            )),
+        }
+    }
+}
+
+impl core::fmt::Display for Environment {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Default grace period in days.
+pub const DEFAULT_GRACE_DAYS: u32 = 30;
+/// Largest accepted grace period in days.
+pub const MAX_GRACE_DAYS: u32 = 3650;
+/// Longest identifier (ids, names, features) in bytes.
+pub const MAX_ID_LEN: usize = 256;
+
+fn check_id(kind: DocKind, what: &str, s: &str) -> Result<()> {
+    if s.is_empty() || s.len() > MAX_ID_LEN || s.chars().any(char::is_control) {
+        return Err(Error::payload(
+            kind,
+            format_args!("{what} must be 1..={MAX_ID_LEN} bytes without control characters"),
+        ));
+    }
+    Ok(())
+}
+
+fn check_hash(kind: DocKind, what: &str, s: &str) -> Result<()> {
+    if s.len() != 64 || !s.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')) {
+        return Err(Error::payload(
+            kind,
+            format_args!("{what} must be 64 lowercase hex digits"),
+        ));
+    }
+    Ok(())
+}
+
+fn check_unique(kind: DocKind, what: &str, items: &[String]) -> Result<()> {
+    for (i, item) in items.iter().enumerate() {
+        check_id(kind, what, item)?;
+        if items[..i].contains(item) {
+            return Err(Error::payload(
+                kind,
+                format_args!("{what} lists {item:?} twice"),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Customer Master License claims, signed by a root key.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CmlClaims {
+    /// Format version (set on signing).
+    pub v: u32,
+    /// Always `"cml"` (set on signing).
+    #[serde(rename = "type")]
+    pub doc_type: String,
+    /// Unique license id.
+    pub license_id: String,
+    /// The organisation.
+    pub org_id: String,
+    /// How many site licenses the org may have active at once.
+    pub max_sites: u32,
+    /// Unix seconds of issuance.
+    pub issued_at: i64,
+    /// Unix seconds at which the CML stops being valid (before grace).
+    pub valid_until: i64,
+    /// Feature packs the org may grant to its sites.
+    pub feature_packs: Vec<String>,
+    /// `dev` or `prod`; must equal the signing root key's environment.
+    pub key_type: Environment,
+    /// The `kid` of the root key that signed it.
+    pub issued_by: String,
+    /// The org public key that signs the org's site licenses and other documents.
+    pub org_key: Jwk,
+    /// Grace period in days after expiry (default 30).
+    pub grace_days: u32,
+}
+
+impl CmlClaims {
+    pub(crate) fn check(&self) -> Result<()> {
+        let k = DocKind::Cml;
+        check_id(k, "license_id", &self.license_id)?;
+        check_id(k, "org_id", &self.org_id)?;
+        check_id(k, "issued_by", &self.issued_by)?;
+        check_unique(k, "feature_packs", &self.feature_packs)?;
+        check_time(k, "issued_at", self.issued_at)?;
+        check_time(k, "valid_until", self.valid_until)?;
+        if self.valid_until <= self.issued_at {
+            return Err(Error::payload(k, "valid_until must be after issued_at"));
+        }
+        if self.max_sites == 0 {
+            return Err(Error::payload(k, "max_sites must be at least 1"));
+        }
+        if self.grace_days > MAX_GRACE_DAYS {
+            return Err(Error::payload(k, "grace_days must be at most 3650"));
+        }
+        Ok(())
+    }
+}
+
+/// Site license claims, signed by the org key of the parent CML.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SiteClaims {
+    /// Format version (set on signing).
+    pub v: u32,
+    /// Always `"site"` (set on signing).
+    #[serde(rename = "type")]
+    pub doc_type: String,
+    /// Unique site license id (what revocation lists name).
+    pub license_id: String,
+    /// The site node.
+    pub site_id: String,
+    /// The organisation (equals the CML's).
+    pub org_id: String,
+    /// Parent binding: the document id of the parent CML (hex SHA-256 of its signing input).
+    pub cml: String,
+    /// Optional node binding.
+    pub fingerprint: Fingerprint,
+    /// Unix seconds of issuance.
+    pub issued_at: i64,
+    /// Unix seconds of expiry (before grace).
+    pub expires_at: i64,
+    /// Enabled features; a subset of the CML's feature packs.
+    pub features: Vec<String>,
+    /// Product, for usage statistics (e.g. `hwf`, `boost`).
+    pub product: String,
+    /// Tier, for usage statistics (e.g. `active`, `basic`).
+    pub tier: String,
+}
+
+impl SiteClaims {
+    pub(crate) fn check(&self) -> Result<()> {
+        let k = DocKind::Site;
+        check_id(k, "license_id", &self.license_id)?;
+        check_id(k, "site_id", &self.site_id)?;
+        check_id(k, "org_id", &self.org_id)?;
+        check_id(k, "product", &self.product)?;
+        check_id(k, "tier", &self.tier)?;
+        check_hash(k, "cml", &self.cml)?;
+        check_unique(k, "features", &self.features)?;
+        check_time(k, "issued_at", self.issued_at)?;
+        check_time(k, "expires_at", self.expires_at)?;
+        if self.expires_at <= self.issued_at {
+            return Err(Error::payload(k, "expires_at must be after issued_at"));
+        }
+        self.fingerprint
+            .check_syntax()
+            .map_err(|e| Error::payload(k, e))
+    }
+}
+
+/// Revocation list claims, signed by the org key.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RevocationListClaims {
+    /// Format version (set on signing).
+    pub v: u32,
+    /// Always `"revocation_list"` (set on signing).
+    #[serde(rename = "type")]
+    pub doc_type: String,
+    /// The organisation.
+    pub org_id: String,
+    /// The CML binding (document id of the CML).
+    pub cml: String,
+    /// Monotonically increasing sequence number.
+    pub seq: u64,
+    /// Unix seconds of issuance.
+    pub issued_at: i64,
+    /// Revoked site license ids.
+    pub revoked: Vec<String>,
+}
+
+impl RevocationListClaims {
+    pub(crate) fn check(&self) -> Result<()> {
+        let k = DocKind::RevocationList;
+        check_id(k, "org_id", &self.org_id)?;
+        check_hash(k, "cml", &self.cml)?;
+        check_time(k, "issued_at", self.issued_at)?;
+        check_unique(k, "revoked", &self.revoked)
+    }
+}
+
+/// Heartbeat answer claims, signed by the org key, bound to the node's nonce.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HeartbeatClaims {
+    /// Format version (set on signing).
+    pub v: u32,
+    /// Always `"heartbeat"` (set on signing).
+    #[serde(rename = "type")]
+    pub doc_type: String,
+    /// The organisation.
+    pub org_id: String,
+    /// The CML binding.
+    pub cml: String,
+    /// The site the answer is for.
+    pub site_id: String,
+    /// The site's status at the Hub (`active` or `revoked`).
+    pub status: String,
+    /// The nonce the node sent (echoed).
+    pub nonce: String,
+    /// The Hub's clock, unix seconds.
+    pub server_time: i64,
+    /// The current revocation list (compact JWS).
+    pub revocation_list: String,
+}
+
+impl HeartbeatClaims {
+    pub(crate) fn check(&self) -> Result<()> {
+        let k = DocKind::Heartbeat;
+        check_id(k, "org_id", &self.org_id)?;
+        check_hash(k, "cml", &self.cml)?;
+        check_id(k, "site_id", &self.site_id)?;
+        check_id(k, "status", &self.status)?;
+        check_id(k, "nonce", &self.nonce)?;
+        check_time(k, "server_time", self.server_time)
+    }
+}
+
+/// What a ledger entry records.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LedgerEvent {
+    /// A CML was installed on the Hub.
+    #[default]
+    CmlInstalled,
+    /// A site license was minted.
+    SiteCreated,
+    /// A site license was revoked.
+    SiteRevoked,
+    /// A site node was seen (at most once per site per day).
+    SiteSeen,
+    /// A usage manifest was generated.
+    ManifestGenerated,
+}
+
+/// One usage ledger entry, signed by the org key, chained to its predecessor by hash.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LedgerEntryClaims {
+    /// Format version (set on signing).
+    pub v: u32,
+    /// Always `"ledger_entry"` (set on signing).
+    #[serde(rename = "type")]
+    pub doc_type: String,
+    /// The organisation.
+    pub org_id: String,
+    /// The CML binding in force when the entry was written.
+    pub cml: String,
+    /// Zero-based position in the ledger.
+    pub seq: u64,
+    /// Document id of the previous entry; 64 zeros for the first.
+    pub prev: String,
+    /// Unix seconds of the event.
+    pub at: i64,
+    /// What happened.
+    pub event: LedgerEvent,
+    /// The site concerned, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub site_id: Option<String>,
+    /// Free-form detail (e.g. product/tier, manifest period).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
+}
+
+/// The `prev` of the first ledger entry.
+pub const GENESIS_PREV: &str = "0000000000000000000000000000000000000000000000000000000000000000";
+
+impl LedgerEntryClaims {
+    pub(crate) fn check(&self) -> Result<()> {
+        let k = DocKind::LedgerEntry;
+        check_id(k, "org_id", &self.org_id)?;
+        check_hash(k, "cml", &self.cml)?;
+        check_hash(k, "prev", &self.prev)?;
+        check_time(k, "at", self.at)?;
+        if let Some(s) = &self.site_id {
+            check_id(k, "site_id", s)?;
+        }
+        Ok(())
+    }
+}
+
+/// Active sites counted per product and tier.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProductTierCount {
+    /// Product.
+    pub product: String,
+    /// Tier.
+    pub tier: String,
+    /// Active sites with this product and tier.
+    pub count: u32,
+}
+
+/// Usage statistics of a manifest.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ManifestStats {
+    /// Hub users with the admin role.
+    pub admin_users: u32,
+    /// All Hub users.
+    pub total_users: u32,
+    /// Active sites by product and tier.
+    pub sites_by_product_tier: Vec<ProductTierCount>,
+    /// Active sites in all.
+    pub total_active_sites: u32,
+}
+
+/// One site as reported in a manifest.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ManifestSite {
+    /// The site.
+    pub site_id: String,
+    /// Product.
+    pub product: String,
+    /// Tier.
+    pub tier: String,
+    /// When its license was issued.
+    pub issued_at: i64,
+    /// When the node was last seen, if ever.
+    pub last_seen: Option<i64>,
+    /// `active` or `revoked`.
+    pub status: String,
+}
+
+/// Monthly usage manifest claims, signed by the org key and sent to the Root.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ManifestClaims {
+    /// Format version (set on signing).
+    pub v: u32,
+    /// Always `"manifest"` (set on signing).
+    #[serde(rename = "type")]
+    pub doc_type: String,
+    /// The organisation.
+    pub org_id: String,
+    /// The CML binding.
+    pub cml: String,
+    /// The month reported, `YYYY-MM`.
+    pub period: String,
+    /// Unix seconds of generation.
+    pub generated_at: i64,
+    /// Statistics.
+    pub stats: ManifestStats,
+    /// The sites of the period.
+    pub sites: Vec<ManifestSite>,
+    /// Document id of the newest ledger entry (64 zeros for an empty ledger).
+    pub ledger_head: String,
+    /// Number of ledger entries.
+    pub ledger_length: u64,
+}
+
+impl ManifestClaims {
+    pub(crate) fn check(&self) -> Result<()> {
+        let k = DocKind::Manifest;
+        check_id(k, "org_id", &self.org_id)?;
+        check_hash(k, "cml", &self.cml)?;
+        check_hash(k, "ledger_head", &self.ledger_head)?;
+        check_time(k, "generated_at", self.generated_at)?;
+        crate::time::parse_period(&self.period)
+            .ok_or(Error::ManifestInvalid("period is not YYYY-MM"))?;
+        let active = self.sites.iter().filter(|s| s.status == "active").count();
+        if usize::try_from(self.stats.total_active_sites).ok() != Some(active) {
+            return Err(Error::ManifestInvalid(
+                "total_active_sites differs from the active sites listed",
+            ));
+        }
+        let by_tier = self
+            .stats
+            .sites_by_product_tier
+            .iter()
+            .try_fold(0u32, |acc, c| acc.checked_add(c.count));
+        if by_tier != Some(self.stats.total_active_sites) {
+            return Err(Error::ManifestInvalid(
+                "sites_by_product_tier does not add up to total_active_sites",
+            ));
+        }
+        if self.stats.admin_users > self.stats.total_users {
+            return Err(Error::ManifestInvalid("admin_users exceeds total_users"));
+        }
+        for s in &self.sites {
+            check_id(k, "sites.site_id", &s.site_id)?;
+            check_time(k, "sites.issued_at", s.issued_at)?;
+            if let Some(t) = s.last_seen {
+                check_time(k, "sites.last_seen", t)?;
+            }
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,133 @@
+//! The `site.lic` file: one JSON object holding the signed CML and the signed site license.
+//!
+//! ```json
+//! {
+//!   "format": "hwf-site-license",
+//!   "cml": "<compact JWS of the CML>",
+//!   "site": "<compact JWS of the site license>"
+//! }
+//! ```
+//!
+//! Only the two signed segments count. Tolerated, because they cannot change the verdict: a UTF-8
+//! byte order mark, CRLF or CR line endings, any indentation, whitespace around the object, a
+//! trailing newline, members in any order, unknown extra members, and ASCII whitespace (including
+//! line breaks) inside the two JWS strings (mail clients wrap long lines). Rejected: input over
+//! [`MAX_LICENSE_BYTES`], anything that is not one JSON object, a missing or duplicated `cml` or
+//! `site` member, or a non-string value for either.
+
+use alloc::string::String;
+use serde::Deserialize;
+
+use crate::error::{Error, Result};
+
+/// Largest accepted `site.lic`, in bytes (64 KiB; a typical file is about 2 KiB).
+pub const MAX_LICENSE_BYTES: usize = 64 * 1024;
+
+/// The value of the informative `format` member written by [`license_file`].
+pub const FILE_FORMAT: &str = "hwf-site-license";
+
+#[derive(Deserialize)]
+struct Wrapper<'a> {
+    #[serde(borrow)]
+    cml: Segment<'a>,
+    #[serde(borrow)]
+    site: Segment<'a>,
+}
+
+/// A JSON string, borrowed when it has no escapes.
+#[derive(Deserialize)]
+#[serde(transparent)]
+struct Segment<'a>(#[serde(borrow)] alloc::borrow::Cow<'a, str>);
+
+/// The two compact JWS strings of a `site.lic` file.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LicenseFile {
+    /// The CML, as a compact JWS.
+    pub cml: String,
+    /// The site license, as a compact JWS.
+    pub site: String,
+}
+
+fn compact(s: &str) -> String {
+    if s.bytes().any(|b| b.is_ascii_whitespace()) {
+        s.chars().filter(|c| !c.is_ascii_whitespace()).collect()
+    } else {
+        String::from(s)
+    }
+}
+
+/// Reads a `site.lic` file (see the module documentation for what is tolerated).
+pub fn parse_license_file(bytes: &[u8]) -> Result<LicenseFile> {
+    if bytes.len() > MAX_LICENSE_BYTES {
+        return Err(Error::TooLarge {
+            size: bytes.len(),
+            limit: MAX_LICENSE_BYTES,
+        });
+    }
+    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    let w: Wrapper<'_> = serde_json::from_slice(bytes)
+        .map_err(|_| Error::Malformed("expected a JSON object with string members cml and site"))?;
+    Ok(LicenseFile {
+        cml: compact(&w.cml.0),
+        site: compact(&w.site.0),
+    })
+}
+
+/// Writes a `site.lic` file (pretty JSON with a trailing newline).
+pub fn license_file(cml_jws: &str, site_jws: &str) -> String {
+    alloc::format!(
+        "{{\n  \"format\": \"{FILE_FORMAT}\",\n  \"cml\": \"{cml_jws}\",\n  \"site\": \"{site_jws}\"\n}}\n"
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tolerates_transport_damage() {
+        let clean = license_file("a.b.c", "d.e.f");
+        let want = parse_license_file(clean.as_bytes()).unwrap();
+        let variants = [
+            clean.replace('\n', "\r\n"),
+            clean.replace('\n', "\r"),
+            alloc::format!("\u{feff}{clean}"),
+            alloc::format!("  \n\t{clean}\n\n  "),
+            clean.replace("  ", "\t\t    "),
+            r#"{"site":"d.e.f","cml":"a.b.c","note":"fwd by mail"}"#.into(),
+            r#"{"cml":"a.b\r\n.c","site":"d.\n e.f"}"#.into(),
+        ];
+        for v in variants {
+            assert_eq!(
+                parse_license_file(v.as_bytes()).as_ref(),
+                Ok(&want),
+                "{v:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn rejects_bad_shapes() {
+        for bad in [
+            "",
+            "[]",
+            "null",
+            r#"{"cml":"a.b.c"}"#,
+            r#"{"cml":"a.b.c","site":1}"#,
+            r#"{"cml":"a.b.c","site":"d.e.f","cml":"x.y.z"}"#,
+            r#"{"cml":"a.b.c","site":"d.e.f"} {}"#,
+            "\u{0}",
+        ] {
+            assert_eq!(
+                parse_license_file(bad.as_bytes()).map_err(|e| e.code()),
+                Err(crate::ErrorCode::Malformed),
+                "{bad:?}"
+            );
+        }
+        let big = alloc::vec![b' '; MAX_LICENSE_BYTES + 1];
+        assert_eq!(
+            parse_license_file(&big).unwrap_err().code(),
+            crate::ErrorCode::TooLarge
+        );
+    }
+}

@@ -1,0 +1,126 @@
+//! Issuance: signs every document kind with deterministic (RFC 6979) ES256 signatures.
+//!
+//! Each function fills `v` and `type`, checks the claims with the same rules the validator
+//! applies, and refuses to sign what a validator would reject as malformed.
+
+use alloc::string::String;
+
+use crate::chain::VerifiedCml;
+use crate::claims::{
+    CmlClaims, HeartbeatClaims, LedgerEntryClaims, ManifestClaims, RevocationListClaims, SiteClaims,
+};
+use crate::error::{DocKind, Error, Result};
+use crate::file::license_file;
+use crate::jws;
+use crate::keys::SigningKey;
+use crate::FORMAT_VERSION;
+
+fn stamp(v: &mut u32, doc_type: &mut String, kind: DocKind) {
+    *v = FORMAT_VERSION;
+    *doc_type = kind.payload_type().into();
+}
+
+/// Signs a CML with a root key announced as `root_kid`; sets `issued_by` to `root_kid`.
+pub fn sign_cml(root: &SigningKey, root_kid: &str, claims: &CmlClaims) -> Result<String> {
+    let mut c = claims.clone();
+    stamp(&mut c.v, &mut c.doc_type, DocKind::Cml);
+    c.issued_by = root_kid.into();
+    c.check()?;
+    crate::keys::PublicKey::from_jwk(&c.org_key)?;
+    jws::sign(DocKind::Cml, root, root_kid, &c)
+}
+
+/// Signs a site license with the org key; the caller sets every binding.
+pub fn sign_site(org: &SigningKey, claims: &SiteClaims) -> Result<String> {
+    let mut c = claims.clone();
+    stamp(&mut c.v, &mut c.doc_type, DocKind::Site);
+    c.check()?;
+    jws::sign(DocKind::Site, org, org.public_key().thumbprint(), &c)
+}
+
+/// Mints a complete `site.lic` under a verified CML: sets the org id and parent binding from the
+/// CML, checks the org key is the CML's and the features are within its feature packs, and signs.
+pub fn mint_site_license(
+    org: &SigningKey,
+    cml: &VerifiedCml,
+    claims: &SiteClaims,
+) -> Result<String> {
+    if org.public_key() != &cml.org_key {
+        return Err(Error::SignerMismatch {
+            kind: DocKind::Site,
+            expected: cml.org_key.thumbprint().into(),
+            found: org.public_key().thumbprint().into(),
+        });
+    }
+    let mut c = claims.clone();
+    c.org_id = cml.claims.org_id.clone();
+    c.cml = cml.id.clone();
+    crate::chain::check_site_binding(cml, &c)?;
+    let site = sign_site(org, &c)?;
+    Ok(license_file(&cml.jws, &site))
+}
+
+/// Signs a revocation list with the org key.
+pub fn sign_revocation_list(org: &SigningKey, claims: &RevocationListClaims) -> Result<String> {
+    let mut c = claims.clone();
+    stamp(&mut c.v, &mut c.doc_type, DocKind::RevocationList);
+    c.check()?;
+    jws::sign(
+        DocKind::RevocationList,
+        org,
+        org.public_key().thumbprint(),
+        &c,
+    )
+}
+
+/// Signs a heartbeat answer with the org key.
+pub fn sign_heartbeat(org: &SigningKey, claims: &HeartbeatClaims) -> Result<String> {
+    let mut c = claims.clone();
+    stamp(&mut c.v, &mut c.doc_type, DocKind::Heartbeat);
+    c.check()?;
+    jws::sign(DocKind::Heartbeat, org, org.public_key().thumbprint(), &c)
+}
+
+/// Signs a usage ledger entry with the org key.
+pub fn sign_ledger_entry(org: &SigningKey, claims: &LedgerEntryClaims) -> Result<String> {
+    let mut c = claims.clone();
+    stamp(&mut c.v, &mut c.doc_type, DocKind::LedgerEntry);
+    c.check()?;
+    jws::sign(DocKind::LedgerEntry, org, org.public_key().thumbprint(), &c)
+}
+
+/// Signs a usage manifest with the org key.
+pub fn sign_manifest(org: &SigningKey, claims: &ManifestClaims) -> Result<String> {
+    let mut c = claims.clone();
+    stamp(&mut c.v, &mut c.doc_type, DocKind::Manifest);
+    c.check()?;
+    jws::sign(DocKind::Manifest, org, org.public_key().thumbprint(), &c)
+}
+
+/// Low-level signing of arbitrary headers and payloads, for conformance vectors and interop
+/// tests that need documents a validator must reject. Never needed to issue licenses.
+pub mod raw {
+    use super::*;
+    use crate::b64;
+
+    /// Signs `header || "." || payload` (both raw JSON bytes, base64url-encoded here) with `key`.
+    pub fn sign_parts(key: &SigningKey, header: &[u8], payload: &[u8]) -> String {
+        let mut out = b64::encode(header);
+        out.push('.');
+        out.push_str(&b64::encode(payload));
+        let sig = key.sign_es256(out.as_bytes());
+        out.push('.');
+        out.push_str(&b64::encode(&sig));
+        out
+    }
+
+    /// The protected header this library writes for `kind` and `kid`.
+    pub fn header(kind: DocKind, kid: &str) -> String {
+        alloc::format!(
+            r#"{{"alg":"{}","typ":"{}","kid":"{}"}}"#,
+            jws::ALG,
+            kind.typ(),
+            kid
+        )
+    }
+}

@@ -1,0 +1,183 @@
+//! JWS compact serialization (RFC 7515) restricted to one profile: protected header exactly
+//! `{"alg":"ES256","typ":<kind>,"kid":<key id>}`, payload JSON, signature 64 bytes r||s.
+//!
+//! Decides: what a well-formed signed document is, which key verifies it, and what its identity
+//! is. A document's id is the SHA-256 of its JWS signing input (`header.payload`, i.e. everything
+//! that was signed, never the malleable signature), written as lowercase hex.
+
+use alloc::string::String;
+use alloc::vec::Vec;
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::b64;
+use crate::error::{DocKind, Error, Result};
+use crate::keys::{PublicKey, SigningKey};
+use crate::FORMAT_VERSION;
+
+/// The only accepted JWS algorithm.
+pub const ALG: &str = "ES256";
+
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Header<'a> {
+    alg: &'a str,
+    typ: &'a str,
+    kid: &'a str,
+}
+
+/// A JWS whose structure and header have been checked but whose signature has not.
+pub(crate) struct Unverified<'a> {
+    kind: DocKind,
+    /// The `kid` header value.
+    pub kid: String,
+    signing_input: &'a str,
+    payload_b64: &'a str,
+    signature: [u8; 64],
+}
+
+/// A JWS whose signature verified: its payload bytes may now be read.
+pub(crate) struct Verified {
+    kind: DocKind,
+    /// SHA-256 of the signing input.
+    pub hash: [u8; 32],
+    payload: Vec<u8>,
+}
+
+/// Splits and checks a compact JWS of the given kind, without verifying the signature.
+pub(crate) fn parse(kind: DocKind, jws: &str) -> Result<Unverified<'_>> {
+    let mut parts = jws.split('.');
+    let (Some(h), Some(p), Some(s), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
+        return Err(Error::BadJws {
+            kind,
+            reason: "not a compact JWS of three segments",
+        });
+    };
+    let header_bytes = b64::decode(h.as_bytes()).ok_or(Error::BadEncoding { kind })?;
+    let header: Header<'_> = serde_json::from_slice(&header_bytes).map_err(|_| Error::BadJws {
+        kind,
+        reason: "protected header must be exactly {alg, typ, kid}",
+    })?;
+    if header.alg != ALG {
+        return Err(Error::UnsupportedAlgorithm {
+            kind,
+            alg: header.alg.into(),
+        });
+    }
+    if header.typ != kind.typ() {
+        return Err(Error::WrongDocumentType {
+            expected: kind,
+            found: header.typ.into(),
+        });
+    }
+    let sig = b64::decode(s.as_bytes()).ok_or(Error::BadEncoding { kind })?;
+    let signature: [u8; 64] = sig.as_slice().try_into().map_err(|_| Error::BadJws {
+        kind,
+        reason: "ES256 signature must be 64 bytes",
+    })?;
+    Ok(Unverified {
+        kind,
+        kid: header.kid.into(),
+        signing_input: &jws[..h.len() + 1 + p.len()],
+        payload_b64: p,
+        signature,
+    })
+}
+
+impl Unverified<'_> {
+    /// Verifies the signature with `key`; only then decodes the payload.
+    pub fn verify(self, key: &PublicKey) -> Result<Verified> {
+        let hash: [u8; 32] = Sha256::digest(self.signing_input.as_bytes()).into();
+        if !key.verify_prehash(&hash, &self.signature) {
+            return Err(Error::BadSignature { kind: self.kind });
+        }
+        let payload = b64::decode(self.payload_b64.as_bytes())
+            .ok_or(Error::BadEncoding { kind: self.kind })?;
+        Ok(Verified {
+            kind: self.kind,
+            hash,
+            payload,
+        })
+    }
+}
+
+#[derive(Deserialize)]
+struct Probe {
+    v: u64,
+    #[serde(rename = "type")]
+    ty: String,
+}
+
+impl Verified {
+    /// Parses the verified payload strictly into `T`, after checking `v` and `type`.
+    pub fn claims<T: DeserializeOwned>(&self) -> Result<T> {
+        let kind = self.kind;
+        let probe: Probe =
+            serde_json::from_slice(&self.payload).map_err(|e| Error::payload(kind, e))?;
+        if probe.v != u64::from(FORMAT_VERSION) {
+            return Err(Error::UnsupportedVersion {
+                kind,
+                version: probe.v,
+                supported: FORMAT_VERSION,
+            });
+        }
+        if probe.ty != kind.payload_type() {
+            return Err(Error::WrongDocumentType {
+                expected: kind,
+                found: probe.ty,
+            });
+        }
+        serde_json::from_slice(&self.payload).map_err(|e| Error::payload(kind, e))
+    }
+}
+
+/// Signs `claims` as a compact JWS of `kind` with `key`, announcing `kid`.
+pub(crate) fn sign<T: Serialize>(
+    kind: DocKind,
+    key: &SigningKey,
+    kid: &str,
+    claims: &T,
+) -> Result<String> {
+    let header = serde_json::to_vec(&Header {
+        alg: ALG,
+        typ: kind.typ(),
+        kid,
+    })
+    .map_err(|e| Error::payload(kind, e))?;
+    let payload = serde_json::to_vec(claims).map_err(|e| Error::payload(kind, e))?;
+    let mut out = b64::encode(&header);
+    out.push('.');
+    out.push_str(&b64::encode(&payload));
+    let sig = key.sign_es256(out.as_bytes());
+    out.push('.');
+    out.push_str(&b64::encode(&sig));
+    Ok(out)
+}
+
+/// Lowercase hex of a hash.
+pub(crate) fn hex(hash: &[u8; 32]) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut s = String::with_capacity(64);
+    for b in hash {
+        s.push(char::from(DIGITS[usize::from(b >> 4)]));
+        s.push(char::from(DIGITS[usize::from(b & 15)]));
+    }
+    s
+}
+
+/// The document id of a compact JWS: lowercase hex SHA-256 of its signing input.
+///
+/// Only the structure is checked, not the signature: use it to name documents, not to trust them.
+pub fn document_id(jws: &str) -> Result<String> {
+    let mut parts = jws.trim().rsplitn(2, '.');
+    let (Some(_sig), Some(input)) = (parts.next(), parts.next()) else {
+        return Err(Error::BadJws {
+            kind: DocKind::Site,
+            reason: "not a compact JWS",
+        });
+    };
+    Ok(hex(&Sha256::digest(input.as_bytes()).into()))
+}

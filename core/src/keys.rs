@@ -1,0 +1,242 @@
+//! P-256 keys: public keys as JWK (RFC 7517) with RFC 7638 thumbprints as key ids, signing keys
+//! for issuance, and (with `std`) PEM import-export compatible with OpenSSL
+//! (`openssl ecparam -name prime256v1 -genkey | openssl pkcs8 -topk8 -nocrypt`).
+
+use alloc::string::String;
+use alloc::vec::Vec;
+use p256::ecdsa::signature::hazmat::PrehashVerifier;
+use p256::ecdsa::{Signature, VerifyingKey};
+use p256::elliptic_curve::sec1::{EncodedPoint, FromEncodedPoint};
+use p256::{AffinePoint, NistP256};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::b64;
+use crate::error::{Error, Result};
+
+/// A P-256 public key as a JSON Web Key. Members are exactly `kty`, `crv`, `x`, `y`.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Jwk {
+    /// Always `"EC"`.
+    pub kty: String,
+    /// Always `"P-256"`.
+    pub crv: String,
+    /// The x coordinate, 32 bytes, base64url.
+    pub x: String,
+    /// The y coordinate, 32 bytes, base64url.
+    pub y: String,
+}
+
+/// A P-256 public key that verifies ES256 signatures.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PublicKey {
+    key: VerifyingKey,
+    thumbprint: String,
+}
+
+impl PublicKey {
+    fn from_verifying_key(key: VerifyingKey) -> Self {
+        let point = key.to_encoded_point(false);
+        let (x, y) = (b64::encode(point.x().map_or(&[][..], |v| &v[..])), {
+            b64::encode(point.y().map_or(&[][..], |v| &v[..]))
+        });
+        // RFC 7638: members in lexicographic order, no whitespace.
+        let canonical = alloc::format!(r#"{{"crv":"P-256","kty":"EC","x":"{x}","y":"{y}"}}"#);
+        let thumbprint = b64::encode(&Sha256::digest(canonical.as_bytes()));
+        Self { key, thumbprint }
+    }
+
+    /// Imports a JWK; rejects any curve but P-256 and points not on the curve.
+    pub fn from_jwk(jwk: &Jwk) -> Result<Self> {
+        if jwk.kty != "EC" || jwk.crv != "P-256" {
+            return Err(Error::BadKey("JWK is not an EC P-256 key"));
+        }
+        let x = b64::decode(jwk.x.as_bytes()).ok_or(Error::BadKey("JWK x is not base64url"))?;
+        let y = b64::decode(jwk.y.as_bytes()).ok_or(Error::BadKey("JWK y is not base64url"))?;
+        if x.len() != 32 || y.len() != 32 {
+            return Err(Error::BadKey("JWK coordinates must be 32 bytes"));
+        }
+        let point = EncodedPoint::<NistP256>::from_affine_coordinates(
+            x.as_slice().into(),
+            y.as_slice().into(),
+            false,
+        );
+        let affine = Option::<AffinePoint>::from(AffinePoint::from_encoded_point(&point))
+            .ok_or(Error::BadKey("JWK point is not on P-256"))?;
+        let key = VerifyingKey::from_affine(affine)
+            .map_err(|_| Error::BadKey("JWK point is the identity"))?;
+        Ok(Self::from_verifying_key(key))
+    }
+
+    /// Imports a JWK from its JSON text.
+    pub fn from_jwk_json(json: &str) -> Result<Self> {
+        let jwk: Jwk =
+            serde_json::from_str(json).map_err(|_| Error::BadKey("not a P-256 JWK object"))?;
+        Self::from_jwk(&jwk)
+    }
+
+    /// Imports an uncompressed or compressed SEC1 point.
+    pub fn from_sec1(bytes: &[u8]) -> Result<Self> {
+        VerifyingKey::from_sec1_bytes(bytes)
+            .map(Self::from_verifying_key)
+            .map_err(|_| Error::BadKey("not a SEC1 P-256 point"))
+    }
+
+    /// Exports the key as a JWK.
+    pub fn to_jwk(&self) -> Jwk {
+        let point = self.key.to_encoded_point(false);
+        Jwk {
+            kty: "EC".into(),
+            crv: "P-256".into(),
+            x: b64::encode(point.x().map_or(&[][..], |v| &v[..])),
+            y: b64::encode(point.y().map_or(&[][..], |v| &v[..])),
+        }
+    }
+
+    /// The RFC 7638 JWK thumbprint (SHA-256, base64url): the key id used for org keys.
+    pub fn thumbprint(&self) -> &str {
+        &self.thumbprint
+    }
+
+    /// The uncompressed SEC1 encoding (65 bytes).
+    pub fn to_sec1(&self) -> Vec<u8> {
+        self.key.to_encoded_point(false).as_bytes().to_vec()
+    }
+
+    /// Verifies a raw ES256 signature (64 bytes r||s, as in JWS) over `message`.
+    pub fn verify_es256(&self, message: &[u8], signature: &[u8]) -> bool {
+        let digest = Sha256::digest(message);
+        self.verify_prehash(&digest, signature)
+    }
+
+    /// Verifies a raw 64-byte r||s signature over an already computed SHA-256 digest.
+    pub fn verify_prehash(&self, digest: &[u8], signature: &[u8]) -> bool {
+        let Ok(sig) = Signature::from_slice(signature) else {
+            return false;
+        };
+        self.key.verify_prehash(digest, &sig).is_ok()
+    }
+
+    /// Imports an SPKI PEM (`-----BEGIN PUBLIC KEY-----`).
+    #[cfg(feature = "std")]
+    pub fn from_pem(pem: &str) -> Result<Self> {
+        use p256::pkcs8::DecodePublicKey;
+        VerifyingKey::from_public_key_pem(pem.trim())
+            .map(Self::from_verifying_key)
+            .map_err(|_| Error::BadKey("not a P-256 SPKI PEM public key"))
+    }
+
+    /// Exports the key as SPKI PEM.
+    #[cfg(feature = "std")]
+    pub fn to_pem(&self) -> String {
+        use p256::pkcs8::{EncodePublicKey, LineEnding};
+        self.key
+            .to_public_key_pem(LineEnding::LF)
+            .unwrap_or_default()
+    }
+
+    /// Imports either a PEM public key or a JWK (JSON) — whichever the text is.
+    #[cfg(feature = "std")]
+    pub fn from_pem_or_jwk(text: &str) -> Result<Self> {
+        if text.trim_start().starts_with('{') {
+            Self::from_jwk_json(text)
+        } else {
+            Self::from_pem(text)
+        }
+    }
+}
+
+/// A P-256 private key that issues documents with deterministic (RFC 6979) ES256 signatures.
+#[derive(Clone)]
+pub struct SigningKey {
+    key: p256::ecdsa::SigningKey,
+    public: PublicKey,
+}
+
+impl core::fmt::Debug for SigningKey {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        // Never print secret material.
+        f.debug_struct("SigningKey")
+            .field("kid", &self.public.thumbprint())
+            .finish_non_exhaustive()
+    }
+}
+
+impl SigningKey {
+    fn from_inner(key: p256::ecdsa::SigningKey) -> Self {
+        let public = PublicKey::from_verifying_key(*key.verifying_key());
+        Self { key, public }
+    }
+
+    /// Builds a key from a 32-byte big-endian scalar (1 ..= n-1).
+    pub fn from_bytes(scalar: &[u8; 32]) -> Result<Self> {
+        p256::ecdsa::SigningKey::from_bytes(scalar.into())
+            .map(Self::from_inner)
+            .map_err(|_| Error::BadKey("scalar is zero or not below the group order"))
+    }
+
+    /// Derives a key deterministically from a seed (SHA-256 of the seed, re-hashed until valid).
+    /// For test fixtures and reproducible vectors only — never for production keys.
+    pub fn from_seed(seed: &[u8]) -> Self {
+        let mut digest: [u8; 32] = Sha256::digest(seed).into();
+        loop {
+            if let Ok(key) = Self::from_bytes(&digest) {
+                return key;
+            }
+            digest = Sha256::digest(digest).into();
+        }
+    }
+
+    /// Generates a fresh key from the operating system's random number generator.
+    #[cfg(feature = "std")]
+    pub fn generate() -> Result<Self> {
+        let mut bytes = [0u8; 32];
+        loop {
+            getrandom::getrandom(&mut bytes).map_err(|_| Error::BadKey("no OS randomness"))?;
+            if let Ok(key) = Self::from_bytes(&bytes) {
+                return Ok(key);
+            }
+        }
+    }
+
+    /// Imports a PKCS#8 PEM (`BEGIN PRIVATE KEY`) or SEC1 PEM (`BEGIN EC PRIVATE KEY`) private key.
+    #[cfg(feature = "std")]
+    pub fn from_pem(pem: &str) -> Result<Self> {
+        use p256::pkcs8::DecodePrivateKey;
+        let pem = pem.trim();
+        if let Ok(key) = p256::ecdsa::SigningKey::from_pkcs8_pem(pem) {
+            return Ok(Self::from_inner(key));
+        }
+        p256::SecretKey::from_sec1_pem(pem)
+            .map(|sk| Self::from_inner(sk.into()))
+            .map_err(|_| Error::BadKey("not a P-256 PKCS#8 or SEC1 PEM private key"))
+    }
+
+    /// Exports the key as PKCS#8 PEM. Treat the result as a secret.
+    #[cfg(feature = "std")]
+    pub fn to_pem(&self) -> String {
+        use p256::pkcs8::{EncodePrivateKey, LineEnding};
+        self.key
+            .to_pkcs8_pem(LineEnding::LF)
+            .map(|s| String::from(s.as_str()))
+            .unwrap_or_default()
+    }
+
+    /// The 32-byte secret scalar. Treat the result as a secret.
+    pub fn to_bytes(&self) -> [u8; 32] {
+        self.key.to_bytes().into()
+    }
+
+    /// The public half.
+    pub fn public_key(&self) -> &PublicKey {
+        &self.public
+    }
+
+    /// Signs `message` with ES256 (RFC 6979 nonce); returns 64 bytes r||s (low-S not enforced).
+    pub fn sign_es256(&self, message: &[u8]) -> [u8; 64] {
+        use p256::ecdsa::signature::Signer;
+        let sig: Signature = self.key.sign(message);
+        sig.to_bytes().into()
+    }
+}
