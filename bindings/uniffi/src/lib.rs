@@ -1,0 +1,1 @@
+//! hwf-license-uniffi (placeholder; filled by its issue).

@@ -1,0 +1,1 @@
+//! hwf-license-ffi (placeholder; filled by its issue).

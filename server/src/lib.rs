@@ -1,0 +1,1 @@
+//! hwf-license-server (placeholder; filled by its issue).

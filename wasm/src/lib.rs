@@ -1,0 +1,1 @@
+//! hwf-license-wasm (placeholder; filled by its issue).
