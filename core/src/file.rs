@@ -10,8 +10,9 @@
 //!
 //! Only the two signed segments count. Tolerated, because they cannot change the verdict: a UTF-8
 //! byte order mark, CRLF or CR line endings, any indentation, whitespace around the object, a
-//! trailing newline, members in any order, unknown extra members, and ASCII whitespace (including
-//! line breaks) inside the two JWS strings (mail clients wrap long lines). Rejected: input over
+//! trailing newline, members in any order, unknown extra members, and ASCII whitespace inside the two
+//! JWS strings, including raw line breaks (mail clients wrap long lines; raw CR, LF and TAB are
+//! dropped from the whole input before a second reading). Rejected: input over
 //! [`MAX_LICENSE_BYTES`], anything that is not one JSON object, a missing or duplicated `cml` or
 //! `site` member, or a non-string value for either.
 
@@ -65,12 +66,33 @@ pub fn parse_license_file(bytes: &[u8]) -> Result<LicenseFile> {
         });
     }
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
-    let w: Wrapper<'_> = serde_json::from_slice(bytes)
-        .map_err(|_| Error::Malformed("expected a JSON object with string members cml and site"))?;
-    Ok(LicenseFile {
-        cml: compact(&w.cml.0),
-        site: compact(&w.site.0),
-    })
+    let malformed = || Error::Malformed("expected a JSON object with string members cml and site");
+    // serde would also read a struct from a JSON array; only an object is a site.lic.
+    if bytes.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
+        return Err(malformed());
+    }
+    match serde_json::from_slice::<Wrapper<'_>>(bytes) {
+        Ok(w) => Ok(LicenseFile {
+            cml: compact(&w.cml.0),
+            site: compact(&w.site.0),
+        }),
+        // Line breaks and tabs inside a JSON string are invalid JSON, but a mail client that
+        // wraps long lines puts them inside the JWS strings. They are never part of a JWS and
+        // are insignificant between JSON tokens, so drop them all and read again.
+        Err(_) if bytes.iter().any(|b| matches!(b, b'\r' | b'\n' | b'\t')) => {
+            let cleaned: alloc::vec::Vec<u8> = bytes
+                .iter()
+                .copied()
+                .filter(|b| !matches!(b, b'\r' | b'\n' | b'\t'))
+                .collect();
+            let w: Wrapper<'_> = serde_json::from_slice(&cleaned).map_err(|_| malformed())?;
+            Ok(LicenseFile {
+                cml: compact(&w.cml.0),
+                site: compact(&w.site.0),
+            })
+        }
+        Err(_) => Err(malformed()),
+    }
 }
 
 /// Writes a `site.lic` file (pretty JSON with a trailing newline).
@@ -96,6 +118,7 @@ mod tests {
             clean.replace("  ", "\t\t    "),
             r#"{"site":"d.e.f","cml":"a.b.c","note":"fwd by mail"}"#.into(),
             r#"{"cml":"a.b\r\n.c","site":"d.\n e.f"}"#.into(),
+            "{\"cml\":\"a.b\r\n.c\",\r\n\"site\":\"d.\n e.f\"}".into(),
         ];
         for v in variants {
             assert_eq!(
@@ -111,6 +134,7 @@ mod tests {
         for bad in [
             "",
             "[]",
+            r#"["a.b.c","d.e.f"]"#,
             "null",
             r#"{"cml":"a.b.c"}"#,
             r#"{"cml":"a.b.c","site":1}"#,
