@@ -237,67 +237,107 @@ fn build(g: &mut Gen) {
     let cml = g.cml.clone();
 
     // ---- valid ----
-    g.ok("valid/basic", "A prod chain with no fingerprint, validated well within its term.", |_, _| {});
-    g.ok("valid/all-fingerprint-fields", "Address CIDR, DNS suffix and deployment tag all match the node.", |g, v| {
-        v.license = g.site_lic(|s| {
-            s.fingerprint = Fingerprint {
-                address: Some("10.20.0.0/16".into()),
-                dns_suffix: Some("acme.example".into()),
-                deployment_tag: Some("blue".into()),
-            }
-        });
-    });
-    g.ok("valid/no-features", "A site license with an empty feature list.", |g, v| {
-        v.license = g.site_lic(|s| s.features.clear());
-    });
-    g.ok("valid/no-node-facts", "A license without fingerprint needs no node facts at all.", |_, v| {
-        v.addresses.clear();
-        v.dns_name = None;
-        v.deployment_tag = None;
-    });
-    g.ok("valid/cml-expiry-first", "The CML expires before the site license: the effective expiry is the CML's.", |g, v| {
-        let mut c = base_cml(&g.k);
-        c.valid_until = T0 + 100 * DAY;
-        let cml = sign_cml_as(&g.k.root_prod, PROD, &c);
-        let s = issue::sign_site(&g.k.org, &base_site(&cml)).unwrap();
-        v.license = license_file(&cml, &s).into_bytes();
-    });
-    g.ok("valid/expires-soon", "Seven days before expiry the verdict is valid with an expires_soon warning.", |_, v| {
-        v.now = SITE_EXP - 7 * DAY;
-    });
-    g.ok("valid/dev-chain-dev-validator", "A dev CML signed by the dev root, on a dev validator.", |g, v| {
-        let mut c = base_cml(&g.k);
-        c.key_type = Environment::Dev;
-        let cml = sign_cml_as(&g.k.root_dev, DEV, &c);
-        let s = issue::sign_site(&g.k.org, &base_site(&cml)).unwrap();
-        v.license = license_file(&cml, &s).into_bytes();
-        v.environment = Environment::Dev;
-    });
-    g.ok("valid/dev-chain-prod-validator-opt-in", "A prod validator that explicitly accepts the other environment takes a dev chain.", |g, v| {
-        let mut c = base_cml(&g.k);
-        c.key_type = Environment::Dev;
-        let cml = sign_cml_as(&g.k.root_dev, DEV, &c);
-        let s = issue::sign_site(&g.k.org, &base_site(&cml)).unwrap();
-        v.license = license_file(&cml, &s).into_bytes();
-        v.accept_other = true;
-    });
-    g.ok("valid/zero-grace", "A CML with grace_days 0 is valid one second before expiry.", |g, v| {
-        let mut c = base_cml(&g.k);
-        c.grace_days = 0;
-        let cml = sign_cml_as(&g.k.root_prod, PROD, &c);
-        let s = issue::sign_site(&g.k.org, &base_site(&cml)).unwrap();
-        v.license = license_file(&cml, &s).into_bytes();
-        v.now = SITE_EXP - 1;
-    });
-    g.ok("valid/year-9999", "Expiry at 9999-12-31T23:59:59Z: the grace end is clamped, nothing overflows.", |g, v| {
-        let mut c = base_cml(&g.k);
-        c.valid_until = MAX_TIME;
-        let cml = sign_cml_as(&g.k.root_prod, PROD, &c);
-        let mut s = base_site(&cml);
-        s.expires_at = MAX_TIME;
-        let s = issue::sign_site(&g.k.org, &s).unwrap();
-        v.license = license_file(&cml, &s).into_bytes();
-    });
+    g.ok(
+        "valid/basic",
+        "A prod chain with no fingerprint, validated well within its term.",
+        |_, _| {},
+    );
+    g.ok(
+        "valid/all-fingerprint-fields",
+        "Address CIDR, DNS suffix and deployment tag all match the node.",
+        |g, v| {
+            v.license = g.site_lic(|s| {
+                s.fingerprint = Fingerprint {
+                    address: Some("10.20.0.0/16".into()),
+                    dns_suffix: Some("acme.example".into()),
+                    deployment_tag: Some("blue".into()),
+                }
+            });
+        },
+    );
+    g.ok(
+        "valid/no-features",
+        "A site license with an empty feature list.",
+        |g, v| {
+            v.license = g.site_lic(|s| s.features.clear());
+        },
+    );
+    g.ok(
+        "valid/no-node-facts",
+        "A license without fingerprint needs no node facts at all.",
+        |_, v| {
+            v.addresses.clear();
+            v.dns_name = None;
+            v.deployment_tag = None;
+        },
+    );
+    g.ok(
+        "valid/cml-expiry-first",
+        "The CML expires before the site license: the effective expiry is the CML's.",
+        |g, v| {
+            let mut c = base_cml(&g.k);
+            c.valid_until = T0 + 100 * DAY;
+            let cml = sign_cml_as(&g.k.root_prod, PROD, &c);
+            let s = issue::sign_site(&g.k.org, &base_site(&cml)).unwrap();
+            v.license = license_file(&cml, &s).into_bytes();
+        },
+    );
+    g.ok(
+        "valid/expires-soon",
+        "Seven days before expiry the verdict is valid with an expires_soon warning.",
+        |_, v| {
+            v.now = SITE_EXP - 7 * DAY;
+        },
+    );
+    g.ok(
+        "valid/dev-chain-dev-validator",
+        "A dev CML signed by the dev root, on a dev validator.",
+        |g, v| {
+            let mut c = base_cml(&g.k);
+            c.key_type = Environment::Dev;
+            let cml = sign_cml_as(&g.k.root_dev, DEV, &c);
+            let s = issue::sign_site(&g.k.org, &base_site(&cml)).unwrap();
+            v.license = license_file(&cml, &s).into_bytes();
+            v.environment = Environment::Dev;
+        },
+    );
+    g.ok(
+        "valid/dev-chain-prod-validator-opt-in",
+        "A prod validator that explicitly accepts the other environment takes a dev chain.",
+        |g, v| {
+            let mut c = base_cml(&g.k);
+            c.key_type = Environment::Dev;
+            let cml = sign_cml_as(&g.k.root_dev, DEV, &c);
+            let s = issue::sign_site(&g.k.org, &base_site(&cml)).unwrap();
+            v.license = license_file(&cml, &s).into_bytes();
+            v.accept_other = true;
+        },
+    );
+    g.ok(
+        "valid/zero-grace",
+        "A CML with grace_days 0 is valid one second before expiry.",
+        |g, v| {
+            let mut c = base_cml(&g.k);
+            c.grace_days = 0;
+            let cml = sign_cml_as(&g.k.root_prod, PROD, &c);
+            let s = issue::sign_site(&g.k.org, &base_site(&cml)).unwrap();
+            v.license = license_file(&cml, &s).into_bytes();
+            v.now = SITE_EXP - 1;
+        },
+    );
+    g.ok(
+        "valid/year-9999",
+        "Expiry at 9999-12-31T23:59:59Z: the grace end is clamped, nothing overflows.",
+        |g, v| {
+            let mut c = base_cml(&g.k);
+            c.valid_until = MAX_TIME;
+            let cml = sign_cml_as(&g.k.root_prod, PROD, &c);
+            let mut s = base_site(&cml);
+            s.expires_at = MAX_TIME;
+            let s = issue::sign_site(&g.k.org, &s).unwrap();
+            v.license = license_file(&cml, &s).into_bytes();
+        },
+    );
     g.ok("valid/now-max-time-in-grace", "One second before the largest accepted time, inside the grace period clamped to 9999-12-31T23:59:59Z.", |g, v| {
         let mut c = base_cml(&g.k);
         c.valid_until = MAX_TIME - DAY;
@@ -313,31 +353,90 @@ fn build(g: &mut Gen) {
     // ---- transport: what the file survives ----
     let clean = String::from_utf8(g.base("x", "x").license).unwrap();
     let transports: Vec<(&str, &str, String)> = vec![
-        ("transport/crlf", "CRLF line endings, as written by Windows editors.", clean.replace('\n', "\r\n")),
-        ("transport/cr-only", "Old Mac CR line endings.", clean.replace('\n', "\r")),
-        ("transport/utf8-bom", "A UTF-8 byte order mark before the object.", format!("\u{feff}{clean}")),
-        ("transport/reindented", "Re-indented with tabs and extra spaces.", clean.replace("  ", "\t \t")),
-        ("transport/minified", "All whitespace between members removed.", clean.replace("\n", "").replace("  ", "").replace("\": \"", "\":\"")),
-        ("transport/surrounding-whitespace", "Blank lines and spaces around the object, no trailing newline.", format!("\n\n   {}   ", clean.trim())),
-        ("transport/no-trailing-newline", "The trailing newline removed.", clean.trim_end().to_string()),
-        ("transport/wrapped-jws", "A mail client wrapped the JWS strings every 76 characters with CRLF.", {
-            let f = file_of(clean.as_bytes());
-            let wrap = |s: &str| s.as_bytes().chunks(76).map(|c| std::str::from_utf8(c).unwrap()).collect::<Vec<_>>().join("\r\n");
-            format!("{{\r\n\"cml\": \"{}\",\r\n\"site\": \"{}\"\r\n}}\r\n", wrap(&f.cml), wrap(&f.site))
-        }),
-        ("transport/members-reordered", "site before cml, no format member.", {
-            let f = file_of(clean.as_bytes());
-            format!("{{\"site\":\"{}\",\"cml\":\"{}\"}}", f.site, f.cml)
-        }),
-        ("transport/extra-member", "An unknown unsigned member (a note) cannot change the verdict.", {
-            let f = file_of(clean.as_bytes());
-            format!("{{\"note\":\"forwarded by ops; features: everything\",\"cml\":\"{}\",\"site\":\"{}\"}}", f.cml, f.site)
-        }),
-        ("transport/max-size", "A valid file padded with spaces to exactly the 65536-byte limit.", {
-            let mut s = clean.clone();
-            while s.len() < MAX_LICENSE_BYTES { s.push(' '); }
-            s
-        }),
+        (
+            "transport/crlf",
+            "CRLF line endings, as written by Windows editors.",
+            clean.replace('\n', "\r\n"),
+        ),
+        (
+            "transport/cr-only",
+            "Old Mac CR line endings.",
+            clean.replace('\n', "\r"),
+        ),
+        (
+            "transport/utf8-bom",
+            "A UTF-8 byte order mark before the object.",
+            format!("\u{feff}{clean}"),
+        ),
+        (
+            "transport/reindented",
+            "Re-indented with tabs and extra spaces.",
+            clean.replace("  ", "\t \t"),
+        ),
+        (
+            "transport/minified",
+            "All whitespace between members removed.",
+            clean
+                .replace("\n", "")
+                .replace("  ", "")
+                .replace("\": \"", "\":\""),
+        ),
+        (
+            "transport/surrounding-whitespace",
+            "Blank lines and spaces around the object, no trailing newline.",
+            format!("\n\n   {}   ", clean.trim()),
+        ),
+        (
+            "transport/no-trailing-newline",
+            "The trailing newline removed.",
+            clean.trim_end().to_string(),
+        ),
+        (
+            "transport/wrapped-jws",
+            "A mail client wrapped the JWS strings every 76 characters with CRLF.",
+            {
+                let f = file_of(clean.as_bytes());
+                let wrap = |s: &str| {
+                    s.as_bytes()
+                        .chunks(76)
+                        .map(|c| std::str::from_utf8(c).unwrap())
+                        .collect::<Vec<_>>()
+                        .join("\r\n")
+                };
+                format!(
+                    "{{\r\n\"cml\": \"{}\",\r\n\"site\": \"{}\"\r\n}}\r\n",
+                    wrap(&f.cml),
+                    wrap(&f.site)
+                )
+            },
+        ),
+        (
+            "transport/members-reordered",
+            "site before cml, no format member.",
+            {
+                let f = file_of(clean.as_bytes());
+                format!("{{\"site\":\"{}\",\"cml\":\"{}\"}}", f.site, f.cml)
+            },
+        ),
+        (
+            "transport/extra-member",
+            "An unknown unsigned member (a note) cannot change the verdict.",
+            {
+                let f = file_of(clean.as_bytes());
+                format!("{{\"note\":\"forwarded by ops; features: everything\",\"cml\":\"{}\",\"site\":\"{}\"}}", f.cml, f.site)
+            },
+        ),
+        (
+            "transport/max-size",
+            "A valid file padded with spaces to exactly the 65536-byte limit.",
+            {
+                let mut s = clean.clone();
+                while s.len() < MAX_LICENSE_BYTES {
+                    s.push(' ');
+                }
+                s
+            },
+        ),
     ];
     for (name, d, text) in transports {
         g.ok(name, d, |_, v| v.license = text.into_bytes());
@@ -346,52 +445,155 @@ fn build(g: &mut Gen) {
     // ---- input shape ----
     let inputs: Vec<(&str, &str, Vec<u8>, ErrorCode)> = vec![
         ("input/empty", "Zero bytes.", vec![], E::Malformed),
-        ("input/not-json", "Plain text.", b"this is not a license".to_vec(), E::Malformed),
-        ("input/json-array", "A JSON array instead of an object.", b"[\"a\",\"b\"]".to_vec(), E::Malformed),
-        ("input/json-null", "JSON null.", b"null".to_vec(), E::Malformed),
-        ("input/missing-site", "Only the cml member.", format!("{{\"cml\":\"{cml}\"}}").into_bytes(), E::Malformed),
-        ("input/site-not-string", "site is a number.", format!("{{\"cml\":\"{cml}\",\"site\":42}}").into_bytes(), E::Malformed),
-        ("input/duplicate-member", "cml appears twice: ambiguous, rejected.", {
-            let f = file_of(clean.as_bytes());
-            format!("{{\"cml\":\"{}\",\"site\":\"{}\",\"cml\":\"{}\"}}", f.cml, f.site, f.cml).into_bytes()
-        }, E::Malformed),
-        ("input/truncated", "The file cut in half.", clean.as_bytes()[..clean.len() / 2].to_vec(), E::Malformed),
-        ("input/truncated-last-byte", "The closing brace missing.", clean.trim_end().trim_end_matches('}').as_bytes().to_vec(), E::Malformed),
-        ("input/trailing-garbage", "A second value after the object.", format!("{} {{}}", clean.trim()).into_bytes(), E::Malformed),
-        ("input/binary", "Random non-UTF-8 bytes.", (0u16..512).map(|i| (i.wrapping_mul(151) % 256) as u8).collect(), E::Malformed),
+        (
+            "input/not-json",
+            "Plain text.",
+            b"this is not a license".to_vec(),
+            E::Malformed,
+        ),
+        (
+            "input/json-array",
+            "A JSON array instead of an object.",
+            b"[\"a\",\"b\"]".to_vec(),
+            E::Malformed,
+        ),
+        (
+            "input/json-null",
+            "JSON null.",
+            b"null".to_vec(),
+            E::Malformed,
+        ),
+        (
+            "input/missing-site",
+            "Only the cml member.",
+            format!("{{\"cml\":\"{cml}\"}}").into_bytes(),
+            E::Malformed,
+        ),
+        (
+            "input/site-not-string",
+            "site is a number.",
+            format!("{{\"cml\":\"{cml}\",\"site\":42}}").into_bytes(),
+            E::Malformed,
+        ),
+        (
+            "input/duplicate-member",
+            "cml appears twice: ambiguous, rejected.",
+            {
+                let f = file_of(clean.as_bytes());
+                format!(
+                    "{{\"cml\":\"{}\",\"site\":\"{}\",\"cml\":\"{}\"}}",
+                    f.cml, f.site, f.cml
+                )
+                .into_bytes()
+            },
+            E::Malformed,
+        ),
+        (
+            "input/truncated",
+            "The file cut in half.",
+            clean.as_bytes()[..clean.len() / 2].to_vec(),
+            E::Malformed,
+        ),
+        (
+            "input/truncated-last-byte",
+            "The closing brace missing.",
+            clean.trim_end().trim_end_matches('}').as_bytes().to_vec(),
+            E::Malformed,
+        ),
+        (
+            "input/trailing-garbage",
+            "A second value after the object.",
+            format!("{} {{}}", clean.trim()).into_bytes(),
+            E::Malformed,
+        ),
+        (
+            "input/binary",
+            "Random non-UTF-8 bytes.",
+            (0u16..512)
+                .map(|i| (i.wrapping_mul(151) % 256) as u8)
+                .collect(),
+            E::Malformed,
+        ),
         ("input/nul-bytes", "NUL bytes.", vec![0u8; 64], E::Malformed),
-        ("input/deep-nesting", "Nesting 10000 arrays deep: refused without recursion overflow.", "[".repeat(10_000).into_bytes(), E::Malformed),
-        ("input/oversized", "One byte over the 65536-byte limit.", {
-            let mut s = clean.clone();
-            while s.len() <= MAX_LICENSE_BYTES { s.push(' '); }
-            s.into_bytes()
-        }, E::TooLarge),
-        ("input/oversized-1mib", "One MiB of data.", vec![b'{'; 1 << 20], E::TooLarge),
-        ("input/empty-strings", "cml and site are empty strings.", b"{\"cml\":\"\",\"site\":\"\"}".to_vec(), E::BadJws),
-        ("input/two-segments", "The CML has two segments.", {
-            let f = file_of(clean.as_bytes());
-            let two: Vec<&str> = f.cml.split('.').take(2).collect();
-            license_file(&two.join("."), &f.site).into_bytes()
-        }, E::BadJws),
-        ("input/four-segments", "The CML has a fourth segment.", {
-            let f = file_of(clean.as_bytes());
-            license_file(&format!("{}.AAAA", f.cml), &f.site).into_bytes()
-        }, E::BadJws),
-        ("input/padded-base64", "The CML signature carries base64 padding.", {
-            let f = file_of(clean.as_bytes());
-            license_file(&format!("{}==", f.cml), &f.site).into_bytes()
-        }, E::BadEncoding),
-        ("input/standard-base64-alphabet", "A '+' from the standard alphabet in the CML header.", {
-            let f = file_of(clean.as_bytes());
-            license_file(&format!("+{}", &f.cml[1..]), &f.site).into_bytes()
-        }, E::BadEncoding),
-        ("input/short-signature", "The site signature is 63 bytes.", {
-            let f = file_of(clean.as_bytes());
-            let p: Vec<&str> = f.site.split('.').collect();
-            let mut sig = decode_b64(p[2]);
-            sig.pop();
-            license_file(&f.cml, &format!("{}.{}.{}", p[0], p[1], b64(&sig))).into_bytes()
-        }, E::BadJws),
+        (
+            "input/deep-nesting",
+            "Nesting 10000 arrays deep: refused without recursion overflow.",
+            "[".repeat(10_000).into_bytes(),
+            E::Malformed,
+        ),
+        (
+            "input/oversized",
+            "One byte over the 65536-byte limit.",
+            {
+                let mut s = clean.clone();
+                while s.len() <= MAX_LICENSE_BYTES {
+                    s.push(' ');
+                }
+                s.into_bytes()
+            },
+            E::TooLarge,
+        ),
+        (
+            "input/oversized-256kib",
+            "256 KiB of data.",
+            vec![b'{'; 256 << 10],
+            E::TooLarge,
+        ),
+        (
+            "input/empty-strings",
+            "cml and site are empty strings.",
+            b"{\"cml\":\"\",\"site\":\"\"}".to_vec(),
+            E::BadJws,
+        ),
+        (
+            "input/two-segments",
+            "The CML has two segments.",
+            {
+                let f = file_of(clean.as_bytes());
+                let two: Vec<&str> = f.cml.split('.').take(2).collect();
+                license_file(&two.join("."), &f.site).into_bytes()
+            },
+            E::BadJws,
+        ),
+        (
+            "input/four-segments",
+            "The CML has a fourth segment.",
+            {
+                let f = file_of(clean.as_bytes());
+                license_file(&format!("{}.AAAA", f.cml), &f.site).into_bytes()
+            },
+            E::BadJws,
+        ),
+        (
+            "input/padded-base64",
+            "The CML signature carries base64 padding.",
+            {
+                let f = file_of(clean.as_bytes());
+                license_file(&format!("{}==", f.cml), &f.site).into_bytes()
+            },
+            E::BadEncoding,
+        ),
+        (
+            "input/standard-base64-alphabet",
+            "A '+' from the standard alphabet in the CML header.",
+            {
+                let f = file_of(clean.as_bytes());
+                license_file(&format!("+{}", &f.cml[1..]), &f.site).into_bytes()
+            },
+            E::BadEncoding,
+        ),
+        (
+            "input/short-signature",
+            "The site signature is 63 bytes.",
+            {
+                let f = file_of(clean.as_bytes());
+                let p: Vec<&str> = f.site.split('.').collect();
+                let mut sig = decode_b64(p[2]);
+                sig.pop();
+                license_file(&f.cml, &format!("{}.{}.{}", p[0], p[1], b64(&sig))).into_bytes()
+            },
+            E::BadJws,
+        ),
     ];
     for (name, d, bytes, code) in inputs {
         g.err(name, d, code, |_, v| v.license = bytes);
@@ -399,170 +601,474 @@ fn build(g: &mut Gen) {
 
     // ---- chain ----
     let f = file_of(clean.as_bytes());
-    g.err("chain/unknown-kid", "The CML names a root kid the validator does not trust.", E::UnknownKeyId, |g, v| {
-        let c = sign_cml_as(&g.k.root_rogue, "root-prod-9", &base_cml(&g.k));
-        let s = issue::sign_site(&g.k.org, &base_site(&c)).unwrap();
-        v.license = license_file(&c, &s).into_bytes();
-    });
-    g.err("chain/rogue-root-known-kid", "A CML signed by a rogue key claiming the trusted prod kid.", E::BadSignature, |g, v| {
-        let c = sign_cml_as(&g.k.root_rogue, PROD, &base_cml(&g.k));
-        let s = issue::sign_site(&g.k.org, &base_site(&c)).unwrap();
-        v.license = license_file(&c, &s).into_bytes();
-    });
-    g.err("chain/root-not-trusted-by-validator", "The dev root signed the CML but this validator trusts only the prod root.", E::UnknownKeyId, |g, v| {
-        let mut c = base_cml(&g.k);
-        c.key_type = Environment::Dev;
-        let cml = sign_cml_as(&g.k.root_dev, DEV, &c);
-        let s = issue::sign_site(&g.k.org, &base_site(&cml)).unwrap();
-        v.license = license_file(&cml, &s).into_bytes();
-        v.roots = vec![PROD];
-    });
-    g.err("chain/dev-cml-prod-validator", "A dev chain on a prod validator without opt-in.", E::EnvironmentMismatch, |g, v| {
-        let mut c = base_cml(&g.k);
-        c.key_type = Environment::Dev;
-        let cml = sign_cml_as(&g.k.root_dev, DEV, &c);
-        let s = issue::sign_site(&g.k.org, &base_site(&cml)).unwrap();
-        v.license = license_file(&cml, &s).into_bytes();
-    });
-    g.err("chain/prod-cml-dev-validator", "A prod chain on a dev validator without opt-in.", E::EnvironmentMismatch, |_, v| {
-        v.environment = Environment::Dev;
-    });
-    g.err("chain/dev-root-signs-prod-cml", "The dev root key signed a CML whose key_type is prod.", E::EnvironmentMismatch, |g, v| {
-        let cml = sign_cml_as(&g.k.root_dev, DEV, &base_cml(&g.k));
-        let s = issue::sign_site(&g.k.org, &base_site(&cml)).unwrap();
-        v.license = license_file(&cml, &s).into_bytes();
-        v.environment = Environment::Dev;
-    });
-    g.err("chain/grafted-site", "A site license bound to a refreshed CML (same org key) presented with the original CML.", E::ParentMismatch, |g, v| {
-        let mut c = base_cml(&g.k);
-        c.license_id = "cml-acme-2026-refresh".into();
-        let refreshed = sign_cml_as(&g.k.root_prod, PROD, &c);
-        let s = issue::sign_site(&g.k.org, &base_site(&refreshed)).unwrap();
-        v.license = license_file(&g.cml, &s).into_bytes();
-    });
-    g.err("chain/site-from-other-org", "A site license signed by another org's key under this CML.", E::SignerMismatch, |g, v| {
-        let s = issue::sign_site(&g.k.org_b, &base_site(&g.cml)).unwrap();
-        v.license = license_file(&g.cml, &s).into_bytes();
-    });
-    g.err("chain/site-forged-kid", "A site license signed by another key but announcing the org key's kid.", E::BadSignature, |g, v| {
-        let h = raw::header(DocKind::Site, g.k.org.public_key().thumbprint());
-        let s = raw::sign_parts(&g.k.org_b, h.as_bytes(), site_payload_text(g).as_bytes());
-        v.license = license_file(&g.cml, &s).into_bytes();
-    });
-    g.err("chain/org-mismatch", "The site license names another org id.", E::OrgMismatch, |g, v| {
-        v.license = g.site_lic(|s| s.org_id = "globex".into());
-    });
-    g.err("chain/feature-superset", "The site license enables a feature outside the CML's feature packs.", E::FeatureNotInCml, |g, v| {
-        v.license = g.site_lic(|s| s.features.push("enterprise".into()));
-    });
-    g.err("chain/typ-swapped-cml-as-site", "The CML is presented where the site license belongs.", E::WrongDocumentType, |_, v| {
-        v.license = license_file(&f.cml, &f.cml).into_bytes();
-    });
-    g.err("chain/typ-swapped-site-as-cml", "The site license is presented where the CML belongs.", E::WrongDocumentType, |_, v| {
-        v.license = license_file(&f.site, &f.site).into_bytes();
-    });
+    g.err(
+        "chain/unknown-kid",
+        "The CML names a root kid the validator does not trust.",
+        E::UnknownKeyId,
+        |g, v| {
+            let c = sign_cml_as(&g.k.root_rogue, "root-prod-9", &base_cml(&g.k));
+            let s = issue::sign_site(&g.k.org, &base_site(&c)).unwrap();
+            v.license = license_file(&c, &s).into_bytes();
+        },
+    );
+    g.err(
+        "chain/rogue-root-known-kid",
+        "A CML signed by a rogue key claiming the trusted prod kid.",
+        E::BadSignature,
+        |g, v| {
+            let c = sign_cml_as(&g.k.root_rogue, PROD, &base_cml(&g.k));
+            let s = issue::sign_site(&g.k.org, &base_site(&c)).unwrap();
+            v.license = license_file(&c, &s).into_bytes();
+        },
+    );
+    g.err(
+        "chain/root-not-trusted-by-validator",
+        "The dev root signed the CML but this validator trusts only the prod root.",
+        E::UnknownKeyId,
+        |g, v| {
+            let mut c = base_cml(&g.k);
+            c.key_type = Environment::Dev;
+            let cml = sign_cml_as(&g.k.root_dev, DEV, &c);
+            let s = issue::sign_site(&g.k.org, &base_site(&cml)).unwrap();
+            v.license = license_file(&cml, &s).into_bytes();
+            v.roots = vec![PROD];
+        },
+    );
+    g.err(
+        "chain/dev-cml-prod-validator",
+        "A dev chain on a prod validator without opt-in.",
+        E::EnvironmentMismatch,
+        |g, v| {
+            let mut c = base_cml(&g.k);
+            c.key_type = Environment::Dev;
+            let cml = sign_cml_as(&g.k.root_dev, DEV, &c);
+            let s = issue::sign_site(&g.k.org, &base_site(&cml)).unwrap();
+            v.license = license_file(&cml, &s).into_bytes();
+        },
+    );
+    g.err(
+        "chain/prod-cml-dev-validator",
+        "A prod chain on a dev validator without opt-in.",
+        E::EnvironmentMismatch,
+        |_, v| {
+            v.environment = Environment::Dev;
+        },
+    );
+    g.err(
+        "chain/dev-root-signs-prod-cml",
+        "The dev root key signed a CML whose key_type is prod.",
+        E::EnvironmentMismatch,
+        |g, v| {
+            let cml = sign_cml_as(&g.k.root_dev, DEV, &base_cml(&g.k));
+            let s = issue::sign_site(&g.k.org, &base_site(&cml)).unwrap();
+            v.license = license_file(&cml, &s).into_bytes();
+            v.environment = Environment::Dev;
+        },
+    );
+    g.err(
+        "chain/grafted-site",
+        "A site license bound to a refreshed CML (same org key) presented with the original CML.",
+        E::ParentMismatch,
+        |g, v| {
+            let mut c = base_cml(&g.k);
+            c.license_id = "cml-acme-2026-refresh".into();
+            let refreshed = sign_cml_as(&g.k.root_prod, PROD, &c);
+            let s = issue::sign_site(&g.k.org, &base_site(&refreshed)).unwrap();
+            v.license = license_file(&g.cml, &s).into_bytes();
+        },
+    );
+    g.err(
+        "chain/site-from-other-org",
+        "A site license signed by another org's key under this CML.",
+        E::SignerMismatch,
+        |g, v| {
+            let s = issue::sign_site(&g.k.org_b, &base_site(&g.cml)).unwrap();
+            v.license = license_file(&g.cml, &s).into_bytes();
+        },
+    );
+    g.err(
+        "chain/site-forged-kid",
+        "A site license signed by another key but announcing the org key's kid.",
+        E::BadSignature,
+        |g, v| {
+            let h = raw::header(DocKind::Site, g.k.org.public_key().thumbprint());
+            let s = raw::sign_parts(&g.k.org_b, h.as_bytes(), site_payload_text(g).as_bytes());
+            v.license = license_file(&g.cml, &s).into_bytes();
+        },
+    );
+    g.err(
+        "chain/org-mismatch",
+        "The site license names another org id.",
+        E::OrgMismatch,
+        |g, v| {
+            v.license = g.site_lic(|s| s.org_id = "globex".into());
+        },
+    );
+    g.err(
+        "chain/feature-superset",
+        "The site license enables a feature outside the CML's feature packs.",
+        E::FeatureNotInCml,
+        |g, v| {
+            v.license = g.site_lic(|s| s.features.push("enterprise".into()));
+        },
+    );
+    g.err(
+        "chain/typ-swapped-cml-as-site",
+        "The CML is presented where the site license belongs.",
+        E::WrongDocumentType,
+        |_, v| {
+            v.license = license_file(&f.cml, &f.cml).into_bytes();
+        },
+    );
+    g.err(
+        "chain/typ-swapped-site-as-cml",
+        "The site license is presented where the CML belongs.",
+        E::WrongDocumentType,
+        |_, v| {
+            v.license = license_file(&f.site, &f.site).into_bytes();
+        },
+    );
     g.err("chain/typ-relabelled", "A site license re-signed with the CML typ by the org key: the payload type still says site.", E::UnknownKeyId, |g, v| {
         let h = raw::header(DocKind::Cml, g.k.org.public_key().thumbprint());
         let s = raw::sign_parts(&g.k.org, h.as_bytes(), site_payload_text(g).as_bytes());
         v.license = license_file(&s, &f.site).into_bytes();
     });
-    g.err("chain/payload-type-mismatch", "The header says site but the signed payload's type says cml.", E::WrongDocumentType, |g, v| {
-        v.license = raw_site(g, &site_payload_text(g).replace("\"type\":\"site\"", "\"type\":\"cml\""));
-    });
-    for (alg, name) in [("ES384", "es384"), ("none", "none"), ("HS256", "hs256"), ("RS256", "rs256"), ("es256", "lowercase-es256")] {
-        g.err(&format!("chain/alg-{name}"), &format!("The CML header says alg {alg}."), E::UnsupportedAlgorithm, |g, v| {
-            let h = format!(r#"{{"alg":"{alg}","typ":"hwf-cml+jws","kid":"{PROD}"}}"#);
-            let p = serde_json::to_string(&payload_json(&g.cml)).unwrap();
-            let c = raw::sign_parts(&g.k.root_prod, h.as_bytes(), p.as_bytes());
-            v.license = license_file(&c, &f.site).into_bytes();
-        });
+    g.err(
+        "chain/payload-type-mismatch",
+        "The header says site but the signed payload's type says cml.",
+        E::WrongDocumentType,
+        |g, v| {
+            v.license = raw_site(
+                g,
+                &site_payload_text(g).replace("\"type\":\"site\"", "\"type\":\"cml\""),
+            );
+        },
+    );
+    for (alg, name) in [
+        ("ES384", "es384"),
+        ("none", "none"),
+        ("HS256", "hs256"),
+        ("RS256", "rs256"),
+        ("es256", "lowercase-es256"),
+    ] {
+        g.err(
+            &format!("chain/alg-{name}"),
+            &format!("The CML header says alg {alg}."),
+            E::UnsupportedAlgorithm,
+            |g, v| {
+                let h = format!(r#"{{"alg":"{alg}","typ":"hwf-cml+jws","kid":"{PROD}"}}"#);
+                let p = serde_json::to_string(&payload_json(&g.cml)).unwrap();
+                let c = raw::sign_parts(&g.k.root_prod, h.as_bytes(), p.as_bytes());
+                v.license = license_file(&c, &f.site).into_bytes();
+            },
+        );
     }
-    g.err("chain/header-extra-member", "The CML header carries an embedded jwk: only alg, typ, kid are allowed.", E::BadJws, |g, v| {
-        let jwk = serde_json::to_string(&g.k.root_rogue.public_key().to_jwk()).unwrap();
-        let h = format!(r#"{{"alg":"ES256","typ":"hwf-cml+jws","kid":"{PROD}","jwk":{jwk}}}"#);
-        let p = serde_json::to_string(&payload_json(&g.cml)).unwrap();
-        v.license = license_file(&raw::sign_parts(&g.k.root_rogue, h.as_bytes(), p.as_bytes()), &f.site).into_bytes();
-    });
-    g.err("chain/header-no-kid", "The CML header has no kid.", E::BadJws, |g, v| {
-        let h = r#"{"alg":"ES256","typ":"hwf-cml+jws"}"#;
-        let p = serde_json::to_string(&payload_json(&g.cml)).unwrap();
-        v.license = license_file(&raw::sign_parts(&g.k.root_prod, h.as_bytes(), p.as_bytes()), &f.site).into_bytes();
-    });
-    g.err("chain/cml-payload-edited", "max_sites raised in the CML payload, signature kept.", E::BadSignature, |_, v| {
-        let c = edit_payload_keep_sig(&f.cml, |p| p.replace("\"max_sites\":25", "\"max_sites\":9999"));
-        v.license = license_file(&c, &f.site).into_bytes();
-    });
-    g.err("chain/site-payload-edited", "A feature added in the site payload, signature kept.", E::BadSignature, |_, v| {
-        let s = edit_payload_keep_sig(&f.site, |p| p.replace("\"reports\"]", "\"reports\",\"boost\"]"));
-        v.license = license_file(&f.cml, &s).into_bytes();
-    });
-    g.err("chain/cml-signature-bit-flip", "One bit of the CML signature flipped.", E::BadSignature, |_, v| {
-        let p: Vec<&str> = f.cml.split('.').collect();
-        let mut sig = decode_b64(p[2]);
-        sig[10] ^= 1;
-        v.license = license_file(&format!("{}.{}.{}", p[0], p[1], b64(&sig)), &f.site).into_bytes();
-    });
-    g.err("chain/site-signature-zero", "The site signature is all zeros (r = s = 0).", E::BadSignature, |_, v| {
-        let p: Vec<&str> = f.site.split('.').collect();
-        v.license = license_file(&f.cml, &format!("{}.{}.{}", p[0], p[1], b64(&[0u8; 64]))).into_bytes();
-    });
+    g.err(
+        "chain/header-extra-member",
+        "The CML header carries an embedded jwk: only alg, typ, kid are allowed.",
+        E::BadJws,
+        |g, v| {
+            let jwk = serde_json::to_string(&g.k.root_rogue.public_key().to_jwk()).unwrap();
+            let h = format!(r#"{{"alg":"ES256","typ":"hwf-cml+jws","kid":"{PROD}","jwk":{jwk}}}"#);
+            let p = serde_json::to_string(&payload_json(&g.cml)).unwrap();
+            v.license = license_file(
+                &raw::sign_parts(&g.k.root_rogue, h.as_bytes(), p.as_bytes()),
+                &f.site,
+            )
+            .into_bytes();
+        },
+    );
+    g.err(
+        "chain/header-no-kid",
+        "The CML header has no kid.",
+        E::BadJws,
+        |g, v| {
+            let h = r#"{"alg":"ES256","typ":"hwf-cml+jws"}"#;
+            let p = serde_json::to_string(&payload_json(&g.cml)).unwrap();
+            v.license = license_file(
+                &raw::sign_parts(&g.k.root_prod, h.as_bytes(), p.as_bytes()),
+                &f.site,
+            )
+            .into_bytes();
+        },
+    );
+    g.err(
+        "chain/cml-payload-edited",
+        "max_sites raised in the CML payload, signature kept.",
+        E::BadSignature,
+        |_, v| {
+            let c = edit_payload_keep_sig(&f.cml, |p| {
+                p.replace("\"max_sites\":25", "\"max_sites\":9999")
+            });
+            v.license = license_file(&c, &f.site).into_bytes();
+        },
+    );
+    g.err(
+        "chain/site-payload-edited",
+        "A feature added in the site payload, signature kept.",
+        E::BadSignature,
+        |_, v| {
+            let s = edit_payload_keep_sig(&f.site, |p| {
+                p.replace("\"reports\"]", "\"reports\",\"boost\"]")
+            });
+            v.license = license_file(&f.cml, &s).into_bytes();
+        },
+    );
+    g.err(
+        "chain/cml-signature-bit-flip",
+        "One bit of the CML signature flipped.",
+        E::BadSignature,
+        |_, v| {
+            let p: Vec<&str> = f.cml.split('.').collect();
+            let mut sig = decode_b64(p[2]);
+            sig[10] ^= 1;
+            v.license =
+                license_file(&format!("{}.{}.{}", p[0], p[1], b64(&sig)), &f.site).into_bytes();
+        },
+    );
+    g.err(
+        "chain/site-signature-zero",
+        "The site signature is all zeros (r = s = 0).",
+        E::BadSignature,
+        |_, v| {
+            let p: Vec<&str> = f.site.split('.').collect();
+            v.license = license_file(&f.cml, &format!("{}.{}.{}", p[0], p[1], b64(&[0u8; 64])))
+                .into_bytes();
+        },
+    );
 
     // ---- payload strictness ----
     let site_text = site_payload_text(g);
     let strict: Vec<(&str, &str, String, ErrorCode)> = vec![
-        ("payload/unknown-member", "The signed site payload has an extra member.", site_text.replacen('{', "{\"admin\":true,", 1), E::BadPayload),
-        ("payload/duplicate-member", "The signed site payload names site_id twice.", site_text.replacen('{', "{\"site_id\":\"other\",", 1), E::BadPayload),
-        ("payload/trailing-data", "Data after the signed JSON object.", format!("{site_text}{{}}"), E::BadPayload),
-        ("payload/wrong-type", "expires_at is a string.", site_text.replace(&format!("\"expires_at\":{SITE_EXP}"), &format!("\"expires_at\":\"{SITE_EXP}\"")), E::BadPayload),
-        ("payload/missing-member", "The product member is missing.", site_text.replace("\"product\":\"hwf\",", ""), E::BadPayload),
-        ("payload/version-2", "Format version 2.", site_text.replace("\"v\":1", "\"v\":2"), E::UnsupportedVersion),
-        ("payload/expiry-beyond-9999", "expires_at after 9999-12-31.", site_text.replace(&SITE_EXP.to_string(), &(MAX_TIME + 1).to_string()), E::BadPayload),
-        ("payload/expiry-i64-max", "expires_at is i64::MAX.", site_text.replace(&SITE_EXP.to_string(), &i64::MAX.to_string()), E::BadPayload),
-        ("payload/expiry-negative", "expires_at is negative.", site_text.replace(&SITE_EXP.to_string(), "-1"), E::BadPayload),
-        ("payload/expiry-overflow", "expires_at does not fit in 64 bits.", site_text.replace(&SITE_EXP.to_string(), "99999999999999999999"), E::BadPayload),
-        ("payload/expiry-float", "expires_at is a float.", site_text.replace(&SITE_EXP.to_string(), "1782777600.5"), E::BadPayload),
-        ("payload/expires-before-issued", "expires_at before issued_at.", site_text.replace(&SITE_EXP.to_string(), &T0.to_string()), E::BadPayload),
-        ("payload/bad-cidr", "fingerprint.address is not an address.", site_text.replace("\"fingerprint\":{}", "\"fingerprint\":{\"address\":\"10.0.0.0/33\"}"), E::BadPayload),
-        ("payload/bad-dns-suffix", "fingerprint.dns_suffix has an empty label.", site_text.replace("\"fingerprint\":{}", "\"fingerprint\":{\"dns_suffix\":\"acme..example\"}"), E::BadPayload),
-        ("payload/duplicate-feature", "A feature listed twice.", site_text.replace("\"analytics\",\"reports\"", "\"analytics\",\"analytics\""), E::BadPayload),
-        ("payload/not-json", "The signed payload is not JSON.", "not json".into(), E::BadPayload),
+        (
+            "payload/unknown-member",
+            "The signed site payload has an extra member.",
+            site_text.replacen('{', "{\"admin\":true,", 1),
+            E::BadPayload,
+        ),
+        (
+            "payload/duplicate-member",
+            "The signed site payload names site_id twice.",
+            site_text.replacen('{', "{\"site_id\":\"other\",", 1),
+            E::BadPayload,
+        ),
+        (
+            "payload/trailing-data",
+            "Data after the signed JSON object.",
+            format!("{site_text}{{}}"),
+            E::BadPayload,
+        ),
+        (
+            "payload/wrong-type",
+            "expires_at is a string.",
+            site_text.replace(
+                &format!("\"expires_at\":{SITE_EXP}"),
+                &format!("\"expires_at\":\"{SITE_EXP}\""),
+            ),
+            E::BadPayload,
+        ),
+        (
+            "payload/missing-member",
+            "The product member is missing.",
+            site_text.replace("\"product\":\"hwf\",", ""),
+            E::BadPayload,
+        ),
+        (
+            "payload/version-2",
+            "Format version 2.",
+            site_text.replace("\"v\":1", "\"v\":2"),
+            E::UnsupportedVersion,
+        ),
+        (
+            "payload/expiry-beyond-9999",
+            "expires_at after 9999-12-31.",
+            site_text.replace(&SITE_EXP.to_string(), &(MAX_TIME + 1).to_string()),
+            E::BadPayload,
+        ),
+        (
+            "payload/expiry-i64-max",
+            "expires_at is i64::MAX.",
+            site_text.replace(&SITE_EXP.to_string(), &i64::MAX.to_string()),
+            E::BadPayload,
+        ),
+        (
+            "payload/expiry-negative",
+            "expires_at is negative.",
+            site_text.replace(&SITE_EXP.to_string(), "-1"),
+            E::BadPayload,
+        ),
+        (
+            "payload/expiry-overflow",
+            "expires_at does not fit in 64 bits.",
+            site_text.replace(&SITE_EXP.to_string(), "99999999999999999999"),
+            E::BadPayload,
+        ),
+        (
+            "payload/expiry-float",
+            "expires_at is a float.",
+            site_text.replace(&SITE_EXP.to_string(), "1782777600.5"),
+            E::BadPayload,
+        ),
+        (
+            "payload/expires-before-issued",
+            "expires_at before issued_at.",
+            site_text.replace(&SITE_EXP.to_string(), &T0.to_string()),
+            E::BadPayload,
+        ),
+        (
+            "payload/bad-cidr",
+            "fingerprint.address is not an address.",
+            site_text.replace(
+                "\"fingerprint\":{}",
+                "\"fingerprint\":{\"address\":\"10.0.0.0/33\"}",
+            ),
+            E::BadPayload,
+        ),
+        (
+            "payload/bad-dns-suffix",
+            "fingerprint.dns_suffix has an empty label.",
+            site_text.replace(
+                "\"fingerprint\":{}",
+                "\"fingerprint\":{\"dns_suffix\":\"acme..example\"}",
+            ),
+            E::BadPayload,
+        ),
+        (
+            "payload/duplicate-feature",
+            "A feature listed twice.",
+            site_text.replace("\"analytics\",\"reports\"", "\"analytics\",\"analytics\""),
+            E::BadPayload,
+        ),
+        (
+            "payload/not-json",
+            "The signed payload is not JSON.",
+            "not json".into(),
+            E::BadPayload,
+        ),
     ];
     for (name, d, text, code) in strict {
-        assert!(text != site_text || name == "payload/not-json", "{name}: edit did not apply");
+        assert!(
+            text != site_text || name == "payload/not-json",
+            "{name}: edit did not apply"
+        );
         g.err(name, d, code, |g, v| v.license = raw_site(g, &text));
     }
-    g.err("payload/cml-bad-org-key", "The CML's org key is not a point on P-256.", E::BadPayload, |g, v| {
-        let mut c = base_cml(&g.k);
-        c.org_key.x = b64(&[1u8; 32]);
-        let p = serde_json::to_value(CmlClaims { v: 1, doc_type: "cml".into(), issued_by: PROD.into(), ..c }).unwrap();
-        let cml = raw::sign_parts(&g.k.root_prod, raw::header(DocKind::Cml, PROD).as_bytes(), p.to_string().as_bytes());
-        let s = issue::sign_site(&g.k.org, &base_site(&cml)).unwrap();
-        v.license = license_file(&cml, &s).into_bytes();
-    });
-    g.err("payload/cml-issued-by-mismatch", "The CML's issued_by names another root than the signing kid.", E::BadPayload, |g, v| {
-        let mut p = payload_json(&g.cml);
-        p["issued_by"] = json!(DEV);
-        let cml = raw::sign_parts(&g.k.root_prod, raw::header(DocKind::Cml, PROD).as_bytes(), p.to_string().as_bytes());
-        let s = issue::sign_site(&g.k.org, &base_site(&cml)).unwrap();
-        v.license = license_file(&cml, &s).into_bytes();
-    });
+    g.err(
+        "payload/cml-bad-org-key",
+        "The CML's org key is not a point on P-256.",
+        E::BadPayload,
+        |g, v| {
+            let mut c = base_cml(&g.k);
+            c.org_key.x = b64(&[1u8; 32]);
+            let p = serde_json::to_value(CmlClaims {
+                v: 1,
+                doc_type: "cml".into(),
+                issued_by: PROD.into(),
+                ..c
+            })
+            .unwrap();
+            let cml = raw::sign_parts(
+                &g.k.root_prod,
+                raw::header(DocKind::Cml, PROD).as_bytes(),
+                p.to_string().as_bytes(),
+            );
+            let s = issue::sign_site(&g.k.org, &base_site(&cml)).unwrap();
+            v.license = license_file(&cml, &s).into_bytes();
+        },
+    );
+    g.err(
+        "payload/cml-issued-by-mismatch",
+        "The CML's issued_by names another root than the signing kid.",
+        E::BadPayload,
+        |g, v| {
+            let mut p = payload_json(&g.cml);
+            p["issued_by"] = json!(DEV);
+            let cml = raw::sign_parts(
+                &g.k.root_prod,
+                raw::header(DocKind::Cml, PROD).as_bytes(),
+                p.to_string().as_bytes(),
+            );
+            let s = issue::sign_site(&g.k.org, &base_site(&cml)).unwrap();
+            v.license = license_file(&cml, &s).into_bytes();
+        },
+    );
 
     // ---- time ----
     let exp = SITE_EXP;
     let grace_end = SITE_EXP + 30 * DAY;
     for (name, d, now, intent) in [
-        ("time/expiry-minus-1s", "One second before the effective expiry: valid.", exp - 1, Ok("valid")),
-        ("time/expiry-exact", "At the effective expiry: grace starts (30 days left).", exp, Ok("grace")),
-        ("time/expiry-plus-1s", "One second after expiry: in grace.", exp + 1, Ok("grace")),
-        ("time/grace-middle", "Fifteen and a half days into grace: 15 days left, rounded up.", exp + 15 * DAY + DAY / 2, Ok("grace")),
-        ("time/grace-end-minus-1s", "One second before the grace end: in grace, 1 day left.", grace_end - 1, Ok("grace")),
-        ("time/grace-end-exact", "At the grace end: expired.", grace_end, Err((E::Expired, "validate"))),
-        ("time/grace-end-plus-1s", "One second after the grace end: expired.", grace_end + 1, Err((E::Expired, "validate"))),
-        ("time/far-future", "Ten years later: expired.", exp + 3650 * DAY, Err((E::Expired, "validate"))),
-        ("time/now-negative", "now = -1 is outside the accepted range.", -1, Err((E::InvalidArgument, "validate"))),
-        ("time/now-i64-min", "now = i64::MIN.", i64::MIN, Err((E::InvalidArgument, "validate"))),
-        ("time/now-i64-max", "now = i64::MAX.", i64::MAX, Err((E::InvalidArgument, "validate"))),
-        ("time/now-year-10000", "now one second after 9999-12-31T23:59:59Z.", MAX_TIME + 1, Err((E::InvalidArgument, "validate"))),
+        (
+            "time/expiry-minus-1s",
+            "One second before the effective expiry: valid.",
+            exp - 1,
+            Ok("valid"),
+        ),
+        (
+            "time/expiry-exact",
+            "At the effective expiry: grace starts (30 days left).",
+            exp,
+            Ok("grace"),
+        ),
+        (
+            "time/expiry-plus-1s",
+            "One second after expiry: in grace.",
+            exp + 1,
+            Ok("grace"),
+        ),
+        (
+            "time/grace-middle",
+            "Fifteen and a half days into grace: 15 days left, rounded up.",
+            exp + 15 * DAY + DAY / 2,
+            Ok("grace"),
+        ),
+        (
+            "time/grace-end-minus-1s",
+            "One second before the grace end: in grace, 1 day left.",
+            grace_end - 1,
+            Ok("grace"),
+        ),
+        (
+            "time/grace-end-exact",
+            "At the grace end: expired.",
+            grace_end,
+            Err((E::Expired, "validate")),
+        ),
+        (
+            "time/grace-end-plus-1s",
+            "One second after the grace end: expired.",
+            grace_end + 1,
+            Err((E::Expired, "validate")),
+        ),
+        (
+            "time/far-future",
+            "Ten years later: expired.",
+            exp + 3650 * DAY,
+            Err((E::Expired, "validate")),
+        ),
+        (
+            "time/now-negative",
+            "now = -1 is outside the accepted range.",
+            -1,
+            Err((E::InvalidArgument, "validate")),
+        ),
+        (
+            "time/now-i64-min",
+            "now = i64::MIN.",
+            i64::MIN,
+            Err((E::InvalidArgument, "validate")),
+        ),
+        (
+            "time/now-i64-max",
+            "now = i64::MAX.",
+            i64::MAX,
+            Err((E::InvalidArgument, "validate")),
+        ),
+        (
+            "time/now-year-10000",
+            "now one second after 9999-12-31T23:59:59Z.",
+            MAX_TIME + 1,
+            Err((E::InvalidArgument, "validate")),
+        ),
     ] {
         let mut v = g.base(name, d);
         v.now = now;
@@ -570,42 +1076,93 @@ fn build(g: &mut Gen) {
         g.push(v);
     }
     for (name, d, delta, intent) in [
-        ("time/site-issued-future-299s", "Site issued 299 s after now: within the 5-minute skew.", 299, Ok("valid")),
-        ("time/site-issued-future-300s", "Site issued 300 s after now: the skew's edge, still valid.", 300, Ok("valid")),
-        ("time/site-issued-future-301s", "Site issued 301 s after now: not yet valid.", 301, Err((E::NotYetValid, "validate"))),
+        (
+            "time/site-issued-future-299s",
+            "Site issued 299 s after now: within the 5-minute skew.",
+            299,
+            Ok("valid"),
+        ),
+        (
+            "time/site-issued-future-300s",
+            "Site issued 300 s after now: the skew's edge, still valid.",
+            300,
+            Ok("valid"),
+        ),
+        (
+            "time/site-issued-future-301s",
+            "Site issued 301 s after now: not yet valid.",
+            301,
+            Err((E::NotYetValid, "validate")),
+        ),
     ] {
         let mut v = g.base(name, d);
         v.license = g.site_lic(|s| s.issued_at = NOW + delta);
         v.intent = intent;
         g.push(v);
     }
-    g.err("time/cml-issued-future", "The CML is issued a day after now.", E::NotYetValid, |g, v| {
-        let mut c = base_cml(&g.k);
-        c.issued_at = NOW + DAY;
-        let cml = sign_cml_as(&g.k.root_prod, PROD, &c);
-        let mut s = base_site(&cml);
-        s.issued_at = NOW - DAY;
-        v.license = license_file(&cml, &issue::sign_site(&g.k.org, &s).unwrap()).into_bytes();
-    });
-    g.err("time/cml-expired-site-not", "The CML expired past its grace while the site license has not.", E::Expired, |g, v| {
-        let mut c = base_cml(&g.k);
-        c.valid_until = T0 + 10 * DAY;
-        c.grace_days = 5;
-        let cml = sign_cml_as(&g.k.root_prod, PROD, &c);
-        v.license = license_file(&cml, &issue::sign_site(&g.k.org, &base_site(&cml)).unwrap()).into_bytes();
-    });
-    g.ok("time/cml-grace", "The CML expired 10 days ago, within its grace: grace verdict.", |g, v| {
-        let mut c = base_cml(&g.k);
-        c.valid_until = NOW - 10 * DAY;
-        let cml = sign_cml_as(&g.k.root_prod, PROD, &c);
-        v.license = license_file(&cml, &issue::sign_site(&g.k.org, &base_site(&cml)).unwrap()).into_bytes();
-        v.intent = Ok("grace");
-    });
+    g.err(
+        "time/cml-issued-future",
+        "The CML is issued a day after now.",
+        E::NotYetValid,
+        |g, v| {
+            let mut c = base_cml(&g.k);
+            c.issued_at = NOW + DAY;
+            let cml = sign_cml_as(&g.k.root_prod, PROD, &c);
+            let mut s = base_site(&cml);
+            s.issued_at = NOW - DAY;
+            v.license = license_file(&cml, &issue::sign_site(&g.k.org, &s).unwrap()).into_bytes();
+        },
+    );
+    g.err(
+        "time/cml-expired-site-not",
+        "The CML expired past its grace while the site license has not.",
+        E::Expired,
+        |g, v| {
+            let mut c = base_cml(&g.k);
+            c.valid_until = T0 + 10 * DAY;
+            c.grace_days = 5;
+            let cml = sign_cml_as(&g.k.root_prod, PROD, &c);
+            v.license = license_file(&cml, &issue::sign_site(&g.k.org, &base_site(&cml)).unwrap())
+                .into_bytes();
+        },
+    );
+    g.ok(
+        "time/cml-grace",
+        "The CML expired 10 days ago, within its grace: grace verdict.",
+        |g, v| {
+            let mut c = base_cml(&g.k);
+            c.valid_until = NOW - 10 * DAY;
+            let cml = sign_cml_as(&g.k.root_prod, PROD, &c);
+            v.license = license_file(&cml, &issue::sign_site(&g.k.org, &base_site(&cml)).unwrap())
+                .into_bytes();
+            v.intent = Ok("grace");
+        },
+    );
     for (name, d, back, intent) in [
-        ("time/rollback-299s", "now 299 s before the persisted last-seen time: tolerated skew.", 299, Ok("valid")),
-        ("time/rollback-300s", "now 300 s before last seen: the skew's edge, valid.", 300, Ok("valid")),
-        ("time/rollback-301s", "now 301 s before last seen: clock rollback.", 301, Err((E::ClockRollback, "validate"))),
-        ("time/rollback-30-days", "now 30 days before last seen: clock rollback.", 30 * DAY, Err((E::ClockRollback, "validate"))),
+        (
+            "time/rollback-299s",
+            "now 299 s before the persisted last-seen time: tolerated skew.",
+            299,
+            Ok("valid"),
+        ),
+        (
+            "time/rollback-300s",
+            "now 300 s before last seen: the skew's edge, valid.",
+            300,
+            Ok("valid"),
+        ),
+        (
+            "time/rollback-301s",
+            "now 301 s before last seen: clock rollback.",
+            301,
+            Err((E::ClockRollback, "validate")),
+        ),
+        (
+            "time/rollback-30-days",
+            "now 30 days before last seen: clock rollback.",
+            30 * DAY,
+            Err((E::ClockRollback, "validate")),
+        ),
     ] {
         let mut v = g.base(name, d);
         v.last_seen = Some(NOW + back);
@@ -614,31 +1171,223 @@ fn build(g: &mut Gen) {
     }
 
     // ---- fingerprint ----
-    let fp_cases: Vec<(&str, &str, Fingerprint, Vec<&str>, Option<&str>, Option<&str>, Result<&str, ErrorCode>)> = vec![
-        ("fingerprint/address-exact", "A single licensed address equal to the node's.", fp(Some("10.20.30.40"), None, None), vec!["10.20.30.40"], None, None, Ok("valid")),
-        ("fingerprint/address-other", "A single licensed address the node does not have.", fp(Some("10.20.30.41"), None, None), vec!["10.20.30.40"], None, None, Err(E::AddressMismatch)),
-        ("fingerprint/cidr-first", "The first address of a /24.", fp(Some("192.168.7.0/24"), None, None), vec!["192.168.7.0"], None, None, Ok("valid")),
-        ("fingerprint/cidr-last", "The last address of a /24.", fp(Some("192.168.7.0/24"), None, None), vec!["192.168.7.255"], None, None, Ok("valid")),
-        ("fingerprint/cidr-below", "One below a /24.", fp(Some("192.168.7.0/24"), None, None), vec!["192.168.6.255"], None, None, Err(E::AddressMismatch)),
-        ("fingerprint/cidr-above", "One above a /24.", fp(Some("192.168.7.0/24"), None, None), vec!["192.168.8.0"], None, None, Err(E::AddressMismatch)),
-        ("fingerprint/cidr-v6", "An IPv6 node inside a /48.", fp(Some("2001:db8:ac3e::/48"), None, None), vec!["2001:db8:ac3e:1::5"], None, None, Ok("valid")),
-        ("fingerprint/cidr-v6-outside", "An IPv6 node outside a /48.", fp(Some("2001:db8:ac3e::/48"), None, None), vec!["2001:db8:ac3f::5"], None, None, Err(E::AddressMismatch)),
-        ("fingerprint/ipv4-mapped-node", "A node reporting its address as IPv4-mapped IPv6.", fp(Some("10.0.0.0/8"), None, None), vec!["::ffff:10.1.2.3"], None, None, Ok("valid")),
-        ("fingerprint/one-of-many", "The second of three node addresses matches.", fp(Some("10.0.0.0/8"), None, None), vec!["192.168.1.1", "10.9.9.9", "fe80::1"], None, None, Ok("valid")),
-        ("fingerprint/no-address", "The license binds an address; the node reports none.", fp(Some("10.0.0.0/8"), None, None), vec![], None, None, Err(E::AddressMismatch)),
-        ("fingerprint/dns-exact", "The node name equals the suffix.", fp(None, Some("acme.example"), None), vec![], Some("acme.example"), None, Ok("valid")),
-        ("fingerprint/dns-subdomain", "The node name is within the suffix.", fp(None, Some("acme.example"), None), vec![], Some("node1.berlin.acme.example"), None, Ok("valid")),
-        ("fingerprint/dns-label-boundary", "evilacme.example is not within acme.example.", fp(None, Some("acme.example"), None), vec![], Some("evilacme.example"), None, Err(E::DnsMismatch)),
-        ("fingerprint/dns-suffix-appended", "acme.example.evil.com is not within acme.example.", fp(None, Some("acme.example"), None), vec![], Some("acme.example.evil.com"), None, Err(E::DnsMismatch)),
-        ("fingerprint/dns-case", "Upper-case node name matches case-insensitively.", fp(None, Some("acme.example"), None), vec![], Some("NODE1.ACME.Example"), None, Ok("valid")),
-        ("fingerprint/dns-trailing-dot-node", "A fully qualified node name with a trailing dot.", fp(None, Some("acme.example"), None), vec![], Some("node1.acme.example."), None, Ok("valid")),
-        ("fingerprint/dns-trailing-dot-license", "A licensed suffix with a trailing dot.", fp(None, Some("acme.example."), None), vec![], Some("node1.acme.example"), None, Ok("valid")),
-        ("fingerprint/dns-empty-label", "A node name with an empty label never matches.", fp(None, Some("acme.example"), None), vec![], Some("node1..acme.example"), None, Err(E::DnsMismatch)),
-        ("fingerprint/dns-missing", "The license binds a suffix; the node has no name.", fp(None, Some("acme.example"), None), vec![], None, None, Err(E::DnsMismatch)),
-        ("fingerprint/tag-exact", "The deployment tag matches.", fp(None, None, Some("blue")), vec![], None, Some("blue"), Ok("valid")),
-        ("fingerprint/tag-case", "Deployment tags are case-sensitive.", fp(None, None, Some("blue")), vec![], None, Some("Blue"), Err(E::DeploymentTagMismatch)),
-        ("fingerprint/tag-missing", "The license binds a tag; the node has none.", fp(None, None, Some("blue")), vec![], None, None, Err(E::DeploymentTagMismatch)),
-        ("fingerprint/first-mismatch-named", "Address and tag both mismatch: the address is reported.", fp(Some("10.0.0.0/8"), None, Some("blue")), vec!["11.0.0.1"], None, Some("green"), Err(E::AddressMismatch)),
+    let fp_cases: Vec<FpCase> = vec![
+        (
+            "fingerprint/address-exact",
+            "A single licensed address equal to the node's.",
+            fp(Some("10.20.30.40"), None, None),
+            vec!["10.20.30.40"],
+            None,
+            None,
+            Ok("valid"),
+        ),
+        (
+            "fingerprint/address-other",
+            "A single licensed address the node does not have.",
+            fp(Some("10.20.30.41"), None, None),
+            vec!["10.20.30.40"],
+            None,
+            None,
+            Err(E::AddressMismatch),
+        ),
+        (
+            "fingerprint/cidr-first",
+            "The first address of a /24.",
+            fp(Some("192.168.7.0/24"), None, None),
+            vec!["192.168.7.0"],
+            None,
+            None,
+            Ok("valid"),
+        ),
+        (
+            "fingerprint/cidr-last",
+            "The last address of a /24.",
+            fp(Some("192.168.7.0/24"), None, None),
+            vec!["192.168.7.255"],
+            None,
+            None,
+            Ok("valid"),
+        ),
+        (
+            "fingerprint/cidr-below",
+            "One below a /24.",
+            fp(Some("192.168.7.0/24"), None, None),
+            vec!["192.168.6.255"],
+            None,
+            None,
+            Err(E::AddressMismatch),
+        ),
+        (
+            "fingerprint/cidr-above",
+            "One above a /24.",
+            fp(Some("192.168.7.0/24"), None, None),
+            vec!["192.168.8.0"],
+            None,
+            None,
+            Err(E::AddressMismatch),
+        ),
+        (
+            "fingerprint/cidr-v6",
+            "An IPv6 node inside a /48.",
+            fp(Some("2001:db8:ac3e::/48"), None, None),
+            vec!["2001:db8:ac3e:1::5"],
+            None,
+            None,
+            Ok("valid"),
+        ),
+        (
+            "fingerprint/cidr-v6-outside",
+            "An IPv6 node outside a /48.",
+            fp(Some("2001:db8:ac3e::/48"), None, None),
+            vec!["2001:db8:ac3f::5"],
+            None,
+            None,
+            Err(E::AddressMismatch),
+        ),
+        (
+            "fingerprint/ipv4-mapped-node",
+            "A node reporting its address as IPv4-mapped IPv6.",
+            fp(Some("10.0.0.0/8"), None, None),
+            vec!["::ffff:10.1.2.3"],
+            None,
+            None,
+            Ok("valid"),
+        ),
+        (
+            "fingerprint/one-of-many",
+            "The second of three node addresses matches.",
+            fp(Some("10.0.0.0/8"), None, None),
+            vec!["192.168.1.1", "10.9.9.9", "fe80::1"],
+            None,
+            None,
+            Ok("valid"),
+        ),
+        (
+            "fingerprint/no-address",
+            "The license binds an address; the node reports none.",
+            fp(Some("10.0.0.0/8"), None, None),
+            vec![],
+            None,
+            None,
+            Err(E::AddressMismatch),
+        ),
+        (
+            "fingerprint/dns-exact",
+            "The node name equals the suffix.",
+            fp(None, Some("acme.example"), None),
+            vec![],
+            Some("acme.example"),
+            None,
+            Ok("valid"),
+        ),
+        (
+            "fingerprint/dns-subdomain",
+            "The node name is within the suffix.",
+            fp(None, Some("acme.example"), None),
+            vec![],
+            Some("node1.berlin.acme.example"),
+            None,
+            Ok("valid"),
+        ),
+        (
+            "fingerprint/dns-label-boundary",
+            "evilacme.example is not within acme.example.",
+            fp(None, Some("acme.example"), None),
+            vec![],
+            Some("evilacme.example"),
+            None,
+            Err(E::DnsMismatch),
+        ),
+        (
+            "fingerprint/dns-suffix-appended",
+            "acme.example.evil.com is not within acme.example.",
+            fp(None, Some("acme.example"), None),
+            vec![],
+            Some("acme.example.evil.com"),
+            None,
+            Err(E::DnsMismatch),
+        ),
+        (
+            "fingerprint/dns-case",
+            "Upper-case node name matches case-insensitively.",
+            fp(None, Some("acme.example"), None),
+            vec![],
+            Some("NODE1.ACME.Example"),
+            None,
+            Ok("valid"),
+        ),
+        (
+            "fingerprint/dns-trailing-dot-node",
+            "A fully qualified node name with a trailing dot.",
+            fp(None, Some("acme.example"), None),
+            vec![],
+            Some("node1.acme.example."),
+            None,
+            Ok("valid"),
+        ),
+        (
+            "fingerprint/dns-trailing-dot-license",
+            "A licensed suffix with a trailing dot.",
+            fp(None, Some("acme.example."), None),
+            vec![],
+            Some("node1.acme.example"),
+            None,
+            Ok("valid"),
+        ),
+        (
+            "fingerprint/dns-empty-label",
+            "A node name with an empty label never matches.",
+            fp(None, Some("acme.example"), None),
+            vec![],
+            Some("node1..acme.example"),
+            None,
+            Err(E::DnsMismatch),
+        ),
+        (
+            "fingerprint/dns-missing",
+            "The license binds a suffix; the node has no name.",
+            fp(None, Some("acme.example"), None),
+            vec![],
+            None,
+            None,
+            Err(E::DnsMismatch),
+        ),
+        (
+            "fingerprint/tag-exact",
+            "The deployment tag matches.",
+            fp(None, None, Some("blue")),
+            vec![],
+            None,
+            Some("blue"),
+            Ok("valid"),
+        ),
+        (
+            "fingerprint/tag-case",
+            "Deployment tags are case-sensitive.",
+            fp(None, None, Some("blue")),
+            vec![],
+            None,
+            Some("Blue"),
+            Err(E::DeploymentTagMismatch),
+        ),
+        (
+            "fingerprint/tag-missing",
+            "The license binds a tag; the node has none.",
+            fp(None, None, Some("blue")),
+            vec![],
+            None,
+            None,
+            Err(E::DeploymentTagMismatch),
+        ),
+        (
+            "fingerprint/first-mismatch-named",
+            "Address and tag both mismatch: the address is reported.",
+            fp(Some("10.0.0.0/8"), None, Some("blue")),
+            vec!["11.0.0.1"],
+            None,
+            Some("green"),
+            Err(E::AddressMismatch),
+        ),
     ];
     for (name, d, fingerprint, addrs, dns, tag, intent) in fp_cases {
         let mut v = g.base(name, d);
@@ -655,43 +1404,113 @@ fn build(g: &mut Gen) {
     let rl1_other = g.rl(1, T0 + 2 * DAY, &["site-lic-0099"]);
     let rl2_other = g.rl(2, T0 + 3 * DAY, &["site-lic-0099"]);
     let rl2_revoke = g.rl(2, T0 + 3 * DAY, &["site-lic-0099", "site-lic-0001"]);
-    g.err("revocation/revoked", "The site license id is on the revocation list.", E::Revoked, |_, v| {
-        v.revocation_lists = vec![rl1.clone()];
-    });
-    g.ok("revocation/other-site-revoked", "Another site is revoked; this one stays valid.", |_, v| {
-        v.revocation_lists = vec![rl1_other.clone()];
-    });
-    g.err("revocation/revoked-in-newer-list", "Sequence 1 revokes another site, sequence 2 adds this one.", E::Revoked, |_, v| {
-        v.revocation_lists = vec![rl1_other.clone(), rl2_revoke.clone()];
-    });
-    g.ok("revocation/same-list-twice", "Applying the same list twice is idempotent.", |_, v| {
-        v.revocation_lists = vec![rl1_other.clone(), rl1_other.clone()];
-    });
-    let mut stale = g.base("revocation/stale", "Sequence 2 then sequence 1: the older list is rejected.");
+    g.err(
+        "revocation/revoked",
+        "The site license id is on the revocation list.",
+        E::Revoked,
+        |_, v| {
+            v.revocation_lists = vec![rl1.clone()];
+        },
+    );
+    g.ok(
+        "revocation/other-site-revoked",
+        "Another site is revoked; this one stays valid.",
+        |_, v| {
+            v.revocation_lists = vec![rl1_other.clone()];
+        },
+    );
+    g.err(
+        "revocation/revoked-in-newer-list",
+        "Sequence 1 revokes another site, sequence 2 adds this one.",
+        E::Revoked,
+        |_, v| {
+            v.revocation_lists = vec![rl1_other.clone(), rl2_revoke.clone()];
+        },
+    );
+    g.ok(
+        "revocation/same-list-twice",
+        "Applying the same list twice is idempotent.",
+        |_, v| {
+            v.revocation_lists = vec![rl1_other.clone(), rl1_other.clone()];
+        },
+    );
+    let mut stale = g.base(
+        "revocation/stale",
+        "Sequence 2 then sequence 1: the older list is rejected.",
+    );
     stale.revocation_lists = vec![rl2_other.clone(), rl1.clone()];
     stale.intent = Err((E::RevocationListStale, "revocation_list"));
     g.push(stale);
-    let mut equiv = g.base("revocation/same-seq-different-content", "Two different lists under sequence 1.");
+    let mut equiv = g.base(
+        "revocation/same-seq-different-content",
+        "Two different lists under sequence 1.",
+    );
     equiv.revocation_lists = vec![rl1_other.clone(), rl1.clone()];
     equiv.intent = Err((E::RevocationListStale, "revocation_list"));
     g.push(equiv);
-    let rl_foreign = issue::sign_revocation_list(&g.k.org_b, &RevocationListClaims {
-        org_id: "acme".into(), cml: document_id(&g.cml).unwrap(), seq: 5, issued_at: T0 + 2 * DAY,
-        revoked: vec![], ..Default::default()
-    }).unwrap();
-    let rl_other_cml = issue::sign_revocation_list(&g.k.org, &RevocationListClaims {
-        org_id: "acme".into(), cml: "ab".repeat(32), seq: 5, issued_at: T0 + 2 * DAY,
-        revoked: vec![], ..Default::default()
-    }).unwrap();
+    let rl_foreign = issue::sign_revocation_list(
+        &g.k.org_b,
+        &RevocationListClaims {
+            org_id: "acme".into(),
+            cml: document_id(&g.cml).unwrap(),
+            seq: 5,
+            issued_at: T0 + 2 * DAY,
+            revoked: vec![],
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    let rl_other_cml = issue::sign_revocation_list(
+        &g.k.org,
+        &RevocationListClaims {
+            org_id: "acme".into(),
+            cml: "ab".repeat(32),
+            seq: 5,
+            issued_at: T0 + 2 * DAY,
+            revoked: vec![],
+            ..Default::default()
+        },
+    )
+    .unwrap();
     let rl_future = g.rl(3, NOW + DAY, &[]);
     let rl_tampered = edit_payload_keep_sig(&rl1, |p| p.replace("site-lic-0001", "site-lic-0002"));
     for (name, d, list, code) in [
-        ("revocation/foreign-signer", "A list signed by another org key.", rl_foreign, E::SignerMismatch),
-        ("revocation/other-cml", "A list bound to another CML.", rl_other_cml, E::BindingMismatch),
-        ("revocation/issued-future", "A list issued a day after now.", rl_future, E::NotYetValid),
-        ("revocation/tampered", "A revoked id edited in the list, signature kept.", rl_tampered, E::BadSignature),
-        ("revocation/site-as-list", "A site license offered as a revocation list.", f.site.clone(), E::WrongDocumentType),
-        ("revocation/garbage", "Not a JWS at all.", "revoked: everything".to_string(), E::BadJws),
+        (
+            "revocation/foreign-signer",
+            "A list signed by another org key.",
+            rl_foreign,
+            E::SignerMismatch,
+        ),
+        (
+            "revocation/other-cml",
+            "A list bound to another CML.",
+            rl_other_cml,
+            E::BindingMismatch,
+        ),
+        (
+            "revocation/issued-future",
+            "A list issued a day after now.",
+            rl_future,
+            E::NotYetValid,
+        ),
+        (
+            "revocation/tampered",
+            "A revoked id edited in the list, signature kept.",
+            rl_tampered,
+            E::BadSignature,
+        ),
+        (
+            "revocation/site-as-list",
+            "A site license offered as a revocation list.",
+            f.site.clone(),
+            E::WrongDocumentType,
+        ),
+        (
+            "revocation/garbage",
+            "Not a JWS at all.",
+            "revoked: everything".to_string(),
+            E::BadJws,
+        ),
     ] {
         let mut v = g.base(name, d);
         v.revocation_lists = vec![list];
@@ -699,6 +1518,17 @@ fn build(g: &mut Gen) {
         g.push(v);
     }
 }
+
+/// name, description, fingerprint, node addresses, DNS name, tag, intended outcome.
+type FpCase = (
+    &'static str,
+    &'static str,
+    Fingerprint,
+    Vec<&'static str>,
+    Option<&'static str>,
+    Option<&'static str>,
+    Result<&'static str, ErrorCode>,
+);
 
 fn fp(a: Option<&str>, d: Option<&str>, t: Option<&str>) -> Fingerprint {
     Fingerprint {
@@ -718,7 +1548,10 @@ fn root_of(k: &Keys, kid: &str) -> TrustedRoot {
 
 /// Runs a vector through core: the outcome as JSON (`{"ok":…}` or `{"error":…}`).
 fn run(k: &Keys, v: &V) -> Value {
-    let mut val = Validator::new(v.environment, v.roots.iter().map(|r| root_of(k, r)).collect());
+    let mut val = Validator::new(
+        v.environment,
+        v.roots.iter().map(|r| root_of(k, r)).collect(),
+    );
     val.accept_other_environment(v.accept_other);
     if let Some(t) = v.last_seen {
         val.set_last_seen(t).unwrap();
@@ -752,7 +1585,9 @@ fn run(k: &Keys, v: &V) -> Value {
             "grace_days_left": d.grace_days_left,
             "warnings": d.warnings.iter().map(|w| w.name()).collect::<Vec<_>>(),
         }}),
-        Err(e) => json!({"error": {"code": e.code().code(), "name": e.code().name(), "step": "validate"}}),
+        Err(e) => {
+            json!({"error": {"code": e.code().code(), "name": e.code().name(), "step": "validate"}})
+        }
     }
 }
 
@@ -760,7 +1595,11 @@ fn main() {
     let check = std::env::args().any(|a| a == "--check");
     let k = keys();
     let cml = sign_cml_as(&k.root_prod, PROD, &base_cml(&k));
-    let mut g = Gen { k, cml, out: vec![] };
+    let mut g = Gen {
+        k,
+        cml,
+        out: vec![],
+    };
     build(&mut g);
 
     let mut vectors = vec![];
@@ -775,17 +1614,31 @@ fn main() {
             (_, e) => Err((e["code"].as_u64().unwrap(), e["step"].as_str().unwrap())),
         };
         let intended = v.intent.map_err(|(c, s)| (u64::from(c.code()), s));
-        assert_eq!(actual, intended, "vector {} does not do what it says: {expect}", v.name);
+        assert_eq!(
+            actual, intended,
+            "vector {} does not do what it says: {expect}",
+            v.name
+        );
         let summary = match &actual {
             Ok(s) => s.to_string(),
             Err((c, s)) => format!(
                 "{} {}{}",
                 c,
                 ErrorCode::from_code(*c as u32).unwrap().name(),
-                if *s == "revocation_list" { " (list)" } else { "" }
+                if *s == "revocation_list" {
+                    " (list)"
+                } else {
+                    ""
+                }
             ),
         };
-        index.push_str(&format!("| {} | `{}` | {} | {} |\n", i + 1, v.name, summary, v.description));
+        index.push_str(&format!(
+            "| {} | `{}` | {} | {} |\n",
+            i + 1,
+            v.name,
+            summary,
+            v.description
+        ));
         let mut obj = json!({
             "name": v.name,
             "description": v.description,
@@ -798,7 +1651,11 @@ fn main() {
         match std::str::from_utf8(&v.license) {
             Ok(s) => obj["license"] = json!(s),
             Err(_) => {
-                obj["license_hex"] = json!(v.license.iter().map(|b| format!("{b:02x}")).collect::<String>())
+                obj["license_hex"] = json!(v
+                    .license
+                    .iter()
+                    .map(|b| format!("{b:02x}"))
+                    .collect::<String>())
             }
         }
         obj["facts"] = json!({"addresses": v.addresses, "dns_name": v.dns_name, "deployment_tag": v.deployment_tag});
@@ -814,13 +1671,19 @@ fn main() {
     let text = serde_json::to_string_pretty(&file).unwrap() + "\n";
 
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../vectors");
-    let outputs = [(dir.join("vectors.json"), text), (dir.join("INDEX.md"), index)];
+    let outputs = [
+        (dir.join("vectors.json"), text),
+        (dir.join("INDEX.md"), index),
+    ];
     let mut stale = false;
     for (path, content) in &outputs {
         if check {
             let current = std::fs::read_to_string(path).unwrap_or_default();
             if &current != content {
-                eprintln!("{} is not current: run `cargo run -p hwf-license-vectors`", path.display());
+                eprintln!(
+                    "{} is not current: run `cargo run -p hwf-license-vectors`",
+                    path.display()
+                );
                 stale = true;
             }
         } else {
@@ -830,5 +1693,9 @@ fn main() {
     if stale {
         std::process::exit(1);
     }
-    println!("{} vectors {}", g.out.len(), if check { "are current" } else { "written" });
+    println!(
+        "{} vectors {}",
+        g.out.len(),
+        if check { "are current" } else { "written" }
+    );
 }
