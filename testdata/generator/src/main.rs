@@ -1591,6 +1591,315 @@ fn run(k: &Keys, v: &V) -> Value {
     }
 }
 
+/// Vectors of the other operations: manifests, ledgers, heartbeats and root keys.
+fn documents(g: &Gen) -> Vec<Value> {
+    let k = &g.k;
+    let roots = vec![root_of(k, PROD), root_of(k, DEV)];
+    let cml = verify_cml(&roots, EnvironmentPolicy::only(Environment::Prod), &g.cml).unwrap();
+    let mut out = vec![];
+    let err = |e: &Error| json!({"error": {"code": e.code().code(), "name": e.code().name()}});
+
+    // Manifests.
+    let manifest = |f: &dyn Fn(&mut ManifestClaims)| {
+        let mut m = ManifestClaims {
+            org_id: "acme".into(),
+            cml: cml.id.clone(),
+            period: "2026-01".into(),
+            generated_at: T0 + 31 * DAY,
+            stats: ManifestStats {
+                admin_users: 1,
+                total_users: 4,
+                sites_by_product_tier: vec![
+                    ProductTierCount {
+                        product: "hwf".into(),
+                        tier: "active".into(),
+                        count: 2,
+                    },
+                    ProductTierCount {
+                        product: "boost".into(),
+                        tier: "basic".into(),
+                        count: 1,
+                    },
+                ],
+                total_active_sites: 3,
+            },
+            sites: ["hwf/active", "hwf/active", "boost/basic", "hwf/basic"]
+                .iter()
+                .enumerate()
+                .map(|(i, pt)| {
+                    let (p, t) = pt.split_once('/').unwrap();
+                    ManifestSite {
+                        site_id: format!("site-{i}"),
+                        product: p.into(),
+                        tier: t.into(),
+                        issued_at: T0 + DAY,
+                        last_seen: if i == 1 { None } else { Some(T0 + 20 * DAY) },
+                        status: if i == 3 { "revoked" } else { "active" }.into(),
+                    }
+                })
+                .collect(),
+            ledger_head: "ab".repeat(32),
+            ledger_length: 42,
+            ..Default::default()
+        };
+        f(&mut m);
+        m
+    };
+    let good = issue::sign_manifest(&k.org, &manifest(&|_| {})).unwrap();
+    let raw_manifest = |key: &SigningKey, m: &ManifestClaims| {
+        let mut m = m.clone();
+        m.v = 1;
+        m.doc_type = "manifest".into();
+        raw::sign_parts(
+            key,
+            raw::header(DocKind::Manifest, key.public_key().thumbprint()).as_bytes(),
+            serde_json::to_string(&m).unwrap().as_bytes(),
+        )
+    };
+    let cases: Vec<(&str, &str, String)> = vec![
+        (
+            "manifest/valid",
+            "A consistent manifest signed by the org key.",
+            good.clone(),
+        ),
+        (
+            "manifest/tampered",
+            "total_users edited after signing.",
+            edit_payload_keep_sig(&good, |p| {
+                p.replace("\"total_users\":4", "\"total_users\":5")
+            }),
+        ),
+        (
+            "manifest/other-org-key",
+            "Signed by another org's key.",
+            raw_manifest(&k.org_b, &manifest(&|_| {})),
+        ),
+        (
+            "manifest/other-org-id",
+            "Signed by this org's key but naming another org.",
+            raw_manifest(&k.org, &manifest(&|m| m.org_id = "globex".into())),
+        ),
+        (
+            "manifest/other-cml",
+            "Bound to another CML.",
+            raw_manifest(&k.org, &manifest(&|m| m.cml = "cd".repeat(32))),
+        ),
+        (
+            "manifest/totals-do-not-add-up",
+            "total_active_sites differs from the active sites listed.",
+            raw_manifest(&k.org, &manifest(&|m| m.stats.total_active_sites = 4)),
+        ),
+        (
+            "manifest/bad-period",
+            "period 2026-13.",
+            raw_manifest(&k.org, &manifest(&|m| m.period = "2026-13".into())),
+        ),
+        (
+            "manifest/site-license-instead",
+            "A site license presented as a manifest.",
+            file_of(&g.base("x", "x").license).site,
+        ),
+    ];
+    for (name, d, doc) in cases {
+        let expect = match verify_manifest(&cml, &doc) {
+            Ok(m) => {
+                json!({"ok": {"id": m.id, "org_id": m.claims.org_id, "period": m.claims.period,
+                "total_active_sites": m.claims.stats.total_active_sites, "sites": m.claims.sites.len()}})
+            }
+            Err(e) => err(&e),
+        };
+        out.push(json!({"name": name, "description": d, "operation": "verify_manifest", "cml": g.cml, "document": doc, "expect": expect}));
+    }
+
+    // Ledgers.
+    let mut prev = GENESIS_PREV.to_string();
+    let entries: Vec<String> = (0..5u64)
+        .map(|seq| {
+            let e = issue::sign_ledger_entry(
+                &k.org,
+                &LedgerEntryClaims {
+                    org_id: "acme".into(),
+                    cml: cml.id.clone(),
+                    seq,
+                    prev: prev.clone(),
+                    at: T0 + seq as i64 * 3600,
+                    event: if seq == 0 {
+                        LedgerEvent::CmlInstalled
+                    } else {
+                        LedgerEvent::SiteCreated
+                    },
+                    site_id: (seq > 0).then(|| format!("site-{seq}")),
+                    detail: None,
+                    ..Default::default()
+                },
+            )
+            .unwrap();
+            prev = document_id(&e).unwrap();
+            e
+        })
+        .collect();
+    let mut edited = entries.clone();
+    edited[3] = edit_payload_keep_sig(&edited[3], |p| p.replace("site-3", "site-9"));
+    let mut dropped = entries.clone();
+    dropped.remove(2);
+    let mut swapped = entries.clone();
+    swapped.swap(1, 2);
+    let ledgers: Vec<(&str, &str, Vec<String>)> = vec![
+        ("ledger/valid", "Five chained entries.", entries.clone()),
+        (
+            "ledger/empty",
+            "An empty ledger: length 0, genesis head.",
+            vec![],
+        ),
+        (
+            "ledger/edited-entry",
+            "Entry 3 edited after signing: named as the broken entry.",
+            edited,
+        ),
+        (
+            "ledger/dropped-entry",
+            "Entry 2 removed: entry 2 (formerly 3) no longer chains.",
+            dropped,
+        ),
+        (
+            "ledger/swapped-entries",
+            "Entries 1 and 2 swapped.",
+            swapped,
+        ),
+        (
+            "ledger/foreign-entry",
+            "A manifest in place of entry 0.",
+            vec![good.clone()],
+        ),
+    ];
+    for (name, d, list) in ledgers {
+        let expect = match verify_ledger(&cml, list.iter().map(String::as_str)) {
+            Ok(s) => json!({"ok": {"length": s.length, "head": s.head}}),
+            Err(e @ Error::LedgerBroken { index, .. }) => {
+                json!({"error": {"code": e.code().code(), "name": e.code().name(), "index": index}})
+            }
+            Err(e) => err(&e),
+        };
+        out.push(json!({"name": name, "description": d, "operation": "verify_ledger", "cml": g.cml, "entries": list, "expect": expect}));
+    }
+
+    // Heartbeats.
+    let lic = g.base("x", "x").license;
+    let hb = |site: &str, nonce: &str, seq: u64, revoked: &[&str]| {
+        issue::sign_heartbeat(
+            &k.org,
+            &HeartbeatClaims {
+                org_id: "acme".into(),
+                cml: cml.id.clone(),
+                site_id: site.into(),
+                status: if revoked.contains(&"site-lic-0001") {
+                    "revoked"
+                } else {
+                    "active"
+                }
+                .into(),
+                nonce: nonce.into(),
+                server_time: NOW,
+                revocation_list: g.rl(seq, NOW - 60, revoked),
+                ..Default::default()
+            },
+        )
+        .unwrap()
+    };
+    let beats: Vec<(&str, &str, String, &str)> = vec![
+        (
+            "heartbeat/active",
+            "An answer for this site and nonce, nothing revoked.",
+            hb("site-berlin-01", "n-123", 1, &[]),
+            "n-123",
+        ),
+        (
+            "heartbeat/revoked",
+            "The answer's revocation list revokes this site license.",
+            hb("site-berlin-01", "n-124", 2, &["site-lic-0001"]),
+            "n-124",
+        ),
+        (
+            "heartbeat/replayed-nonce",
+            "A captured answer presented for a new nonce.",
+            hb("site-berlin-01", "n-125", 1, &[]),
+            "n-999",
+        ),
+        (
+            "heartbeat/other-site",
+            "An answer for another site.",
+            hb("site-paris-02", "n-126", 1, &[]),
+            "n-126",
+        ),
+        (
+            "heartbeat/tampered",
+            "status edited after signing.",
+            edit_payload_keep_sig(&hb("site-berlin-01", "n-127", 2, &["site-lic-0001"]), |p| {
+                p.replace("\"revoked\",", "\"active\",")
+            }),
+            "n-127",
+        ),
+    ];
+    for (name, d, answer, nonce) in beats {
+        let mut v = Validator::new(Environment::Prod, roots.clone());
+        let expect = match v.verify_heartbeat(&lic, &answer, nonce, NOW) {
+            Ok(i) => {
+                json!({"ok": {"status": i.status, "server_time": i.server_time, "revocation_seq": i.revocation_seq, "revoked": i.revoked}})
+            }
+            Err(e) => err(&e),
+        };
+        out.push(json!({"name": name, "description": d, "operation": "verify_heartbeat", "license": String::from_utf8(lic.clone()).unwrap(),
+            "answer": answer, "nonce": nonce, "now": NOW, "expect": expect}));
+    }
+
+    // Root keys.
+    let keys: Vec<(&str, &str, String)> = vec![
+        (
+            "key/pem",
+            "The prod root as SPKI PEM.",
+            k.root_prod.public_key().to_pem(),
+        ),
+        (
+            "key/jwk",
+            "The prod root as a JWK.",
+            serde_json::to_string(&k.root_prod.public_key().to_jwk()).unwrap(),
+        ),
+        (
+            "key/pem-garbage",
+            "A PEM block with garbage inside.",
+            "-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----\n".into(),
+        ),
+        (
+            "key/private-key-pem",
+            "A private key offered as a root public key.",
+            k.root_rogue.to_pem(),
+        ),
+        (
+            "key/jwk-wrong-curve",
+            "A P-384 JWK.",
+            r#"{"kty":"EC","crv":"P-384","x":"AA","y":"AA"}"#.into(),
+        ),
+        (
+            "key/jwk-off-curve",
+            "A JWK whose point is not on P-256.",
+            serde_json::to_string(&Jwk {
+                x: b64(&[1u8; 32]),
+                ..k.root_prod.public_key().to_jwk()
+            })
+            .unwrap(),
+        ),
+        ("key/empty", "An empty string.", String::new()),
+    ];
+    for (name, d, text) in keys {
+        let expect = match PublicKey::from_pem_or_jwk(&text) {
+            Ok(p) => json!({"ok": {"thumbprint": p.thumbprint()}}),
+            Err(e) => err(&e),
+        };
+        out.push(json!({"name": name, "description": d, "operation": "load_root_key", "key": text, "expect": expect}));
+    }
+    out
+}
+
 fn main() {
     let check = std::env::args().any(|a| a == "--check");
     let k = keys();
@@ -1667,12 +1976,33 @@ fn main() {
         PROD: {"environment": "prod", "jwk": g.k.root_prod.public_key().to_jwk(), "pem": g.k.root_prod.public_key().to_pem()},
         DEV: {"environment": "dev", "jwk": g.k.root_dev.public_key().to_jwk(), "pem": g.k.root_dev.public_key().to_pem()},
     });
+    let docs = documents(&g);
+    index.push_str("\n## Other operations (documents.json)\n\n| # | name | operation | expect | description |\n|---|------|-----------|--------|-------------|\n");
+    for (i, d) in docs.iter().enumerate() {
+        let e = &d["expect"];
+        let summary = match e["error"]["name"].as_str() {
+            Some(n) => format!("{} {}", e["error"]["code"], n),
+            None => "ok".into(),
+        };
+        index.push_str(&format!(
+            "| {} | `{}` | {} | {} | {} |\n",
+            i + 1,
+            d["name"].as_str().unwrap(),
+            d["operation"].as_str().unwrap(),
+            summary,
+            d["description"].as_str().unwrap()
+        ));
+    }
+    let docs_file =
+        json!({"format": "hwf-license-documents/1", "roots": roots.clone(), "vectors": docs});
+    let docs_text = serde_json::to_string_pretty(&docs_file).unwrap() + "\n";
     let file = json!({"format": "hwf-license-vectors/1", "roots": roots, "vectors": vectors});
     let text = serde_json::to_string_pretty(&file).unwrap() + "\n";
 
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../vectors");
     let outputs = [
         (dir.join("vectors.json"), text),
+        (dir.join("documents.json"), docs_text),
         (dir.join("INDEX.md"), index),
     ];
     let mut stale = false;
@@ -1694,8 +2024,9 @@ fn main() {
         std::process::exit(1);
     }
     println!(
-        "{} vectors {}",
+        "{} validation vectors and {} document vectors {}",
         g.out.len(),
+        docs_file["vectors"].as_array().map_or(0, Vec::len),
         if check { "are current" } else { "written" }
     );
 }
