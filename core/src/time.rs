@@ -98,6 +98,41 @@ pub fn days_from_civil(year: i64, month: u32, day: u32) -> i64 {
     era * 146_097 + doe - 719_468
 }
 
+/// The civil date (year, month, day) of a day number since 1970-01-01 (H. Hinnant's algorithm).
+pub fn civil_from_days(days: i64) -> (i64, u32, u32) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    (yoe + era * 400 + i64::from(month <= 2), month, day)
+}
+
+/// Displays unix seconds as RFC 3339 UTC, e.g. `2026-07-01T00:00:00Z`; times outside
+/// `0..=MAX_TIME` display as the plain number.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Utc(pub i64);
+
+impl core::fmt::Display for Utc {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        if !(0..=MAX_TIME).contains(&self.0) {
+            return write!(f, "{}", self.0);
+        }
+        let (y, mo, d) = civil_from_days(self.0.div_euclid(DAY));
+        let secs = self.0.rem_euclid(DAY);
+        write!(
+            f,
+            "{y:04}-{mo:02}-{d:02}T{:02}:{:02}:{:02}Z",
+            secs / 3600,
+            secs / 60 % 60,
+            secs % 60
+        )
+    }
+}
+
 /// The `[start, end)` unix-second bounds of a `YYYY-MM` period.
 pub fn period_bounds(period: &str) -> Option<(i64, i64)> {
     let (y, m) = parse_period(period)?;
@@ -152,6 +187,21 @@ mod tests {
         let (s, e) = period_bounds("2024-02").unwrap();
         assert_eq!((e - s) / DAY, 29);
         assert_eq!(period_bounds("9999-12").unwrap().1, MAX_TIME + 1);
+    }
+
+    #[test]
+    fn utc_display() {
+        use alloc::string::ToString;
+        assert_eq!(Utc(0).to_string(), "1970-01-01T00:00:00Z");
+        assert_eq!(Utc(1_767_225_600).to_string(), "2026-01-01T00:00:00Z");
+        assert_eq!(Utc(951_782_400).to_string(), "2000-02-29T00:00:00Z");
+        assert_eq!(Utc(MAX_TIME).to_string(), "9999-12-31T23:59:59Z");
+        assert_eq!(Utc(-1).to_string(), "-1");
+        assert_eq!(Utc(i64::MAX).to_string(), i64::MAX.to_string());
+        for d in [-1000i64, 0, 59, 60, 365, 10_957, 2_932_896] {
+            let (y, m, dd) = civil_from_days(d);
+            assert_eq!(days_from_civil(y, m, dd), d);
+        }
     }
 
     #[test]

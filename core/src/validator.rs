@@ -88,12 +88,18 @@ impl core::fmt::Display for Warning {
                 days_left,
             } => write!(
                 f,
-                "license expired at {expired_at}; running on grace until {grace_end} ({days_left} days left)"
+                "license expired at {}; running on grace until {} ({days_left} days left)",
+                time::Utc(*expired_at),
+                time::Utc(*grace_end)
             ),
             Self::ExpiresSoon {
                 expires_at,
                 days_left,
-            } => write!(f, "license expires at {expires_at} ({days_left} days left)"),
+            } => write!(
+                f,
+                "license expires at {} ({days_left} days left)",
+                time::Utc(*expires_at)
+            ),
         }
     }
 }
