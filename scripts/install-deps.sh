@@ -1,0 +1,191 @@
+#!/usr/bin/env bash
+# Installs everything the build and the tests need on a Debian 12 machine (run as root):
+#   Debian packages  Go, Chromium, binaryen (wasm-opt), cJSON, valgrind, pkg-config, gcc/g++, wrk,
+#                    PostgreSQL 15 (and python3-venv / nodejs+npm when missing)
+#   Rust             stable targets wasm32-unknown-unknown and x86_64-unknown-none, the nightly
+#                    toolchain, cargo-fuzz, wasm-bindgen-cli (pinned)
+#   Python           $REPO/.venv with pinned maturin, pytest, pytest-benchmark, cryptography,
+#                    schemathesis
+#   npm              playwright-core (pinned) in $REPO/.tools/node (no browser is downloaded: the
+#                    tests drive Debian's /usr/bin/chromium)
+#
+# Idempotent: every step checks first and does nothing when the right thing is already there, so
+# a second run takes a few seconds. `apt-get update` runs only if a Debian package is missing.
+#
+# Environment:
+#   PYTHON   the interpreter the virtualenv is made from (default: python3 on PATH)
+set -euo pipefail
+
+# --- pinned versions -------------------------------------------------------------------------
+# Must equal the `=` pin of the wasm-bindgen crate in wasm/Cargo.toml (scripts/build-wasm.sh
+# refuses to build otherwise).
+WASM_BINDGEN_VERSION=0.2.130
+CARGO_FUZZ_VERSION=0.13.2
+PY_PACKAGES=(
+  maturin==1.16.0
+  pytest==9.2.0
+  pytest-benchmark==5.3.1
+  cryptography==50.0.2
+  schemathesis==4.32.5
+)
+PLAYWRIGHT_CORE_VERSION=1.65.1
+
+APT_PACKAGES=(
+  golang-go
+  chromium
+  binaryen
+  libcjson-dev
+  valgrind
+  pkg-config
+  gcc
+  g++
+  wrk
+  postgresql
+)
+RUST_TARGETS=(wasm32-unknown-unknown x86_64-unknown-none)
+# ---------------------------------------------------------------------------------------------
+
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+PYTHON=${PYTHON:-python3}
+VENV="$REPO/.venv"
+NODE_TOOLS="$REPO/.tools/node"
+CHANGED=0
+START=$SECONDS
+
+if [ "$(id -u)" -eq 0 ]; then
+  SUDO=()
+elif have sudo; then
+  SUDO=(sudo)
+else
+  die "not root and no sudo: cannot install Debian packages"
+fi
+
+# True if the venv at $VENV has a working interpreter.
+venv_ok() {
+  [ -x "$VENV/bin/python" ] && "$VENV/bin/python" -c 'import sys' >/dev/null 2>&1
+}
+
+# --- 1. Debian packages ----------------------------------------------------------------------
+log "Debian packages"
+wanted=("${APT_PACKAGES[@]}")
+# python3-venv: only when the venv has to be made and the interpreter can't make one.
+if ! venv_ok && ! "$PYTHON" -c 'import ensurepip, venv' >/dev/null 2>&1; then
+  wanted+=(python3-venv)
+fi
+# Node.js and npm: the machine usually has them; Debian's otherwise.
+have node || wanted+=(nodejs)
+have npm || wanted+=(npm)
+
+installed=$(dpkg-query -W -f='${Package} ${db:Status-Status}\n' "${wanted[@]}" 2>/dev/null |
+  awk '$2 == "installed" { print $1 }' || true)
+missing=()
+for pkg in "${wanted[@]}"; do
+  grep -qxF "$pkg" <<<"$installed" || missing+=("$pkg")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  log "apt-get install ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  "${SUDO[@]}" apt-get update -q
+  "${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive \
+    apt-get install -y -q --no-install-recommends "${missing[@]}"
+  CHANGED=1
+else
+  info "all present: ${wanted[*]}"
+fi
+[ -x /usr/lib/postgresql/15/bin/initdb ] || warn "PostgreSQL 15 server (initdb) not found"
+
+# --- 2. Rust toolchains, targets, cargo-fuzz -------------------------------------------------
+log "Rust toolchains and targets"
+have rustup || die "rustup not found: the machine's Rust toolchain is expected"
+have_targets=$(rustup target list --installed --toolchain stable)
+for target in "${RUST_TARGETS[@]}"; do
+  if grep -qxF "$target" <<<"$have_targets"; then
+    info "stable target $target present"
+  else
+    rustup target add --toolchain stable "$target"
+    CHANGED=1
+  fi
+done
+
+if rustup toolchain list | grep -q '^nightly-'; then
+  info "nightly toolchain present"
+else
+  # This machine's network may not reach the toolchain server: the fuzz targets need nightly,
+  # nothing else does, so a failure here is only a warning.
+  if rustup toolchain install nightly --profile minimal; then
+    CHANGED=1
+  else
+    warn "could not install the nightly toolchain: cargo +nightly fuzz will not work"
+  fi
+fi
+
+if have cargo-fuzz; then
+  info "$(cargo-fuzz --version 2>/dev/null || echo cargo-fuzz) present"
+else
+  log "cargo install cargo-fuzz $CARGO_FUZZ_VERSION"
+  cargo install --locked cargo-fuzz --version "$CARGO_FUZZ_VERSION"
+  CHANGED=1
+fi
+
+# --- 3. wasm-bindgen-cli ---------------------------------------------------------------------
+log "wasm-bindgen-cli $WASM_BINDGEN_VERSION"
+crate_pin=$(sed -nE 's/^wasm-bindgen = \{ version = "=([0-9.]+)".*/\1/p' "$REPO/wasm/Cargo.toml" 2>/dev/null || true)
+if [ -n "$crate_pin" ] && [ "$crate_pin" != "$WASM_BINDGEN_VERSION" ]; then
+  warn "wasm/Cargo.toml pins wasm-bindgen $crate_pin but this script installs $WASM_BINDGEN_VERSION"
+fi
+current=$(wasm-bindgen --version 2>/dev/null | awk '{print $2}' || true)
+if [ "$current" = "$WASM_BINDGEN_VERSION" ]; then
+  info "wasm-bindgen $current present"
+else
+  log "cargo install wasm-bindgen-cli $WASM_BINDGEN_VERSION (have: ${current:-none})"
+  cargo install --locked --force wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION"
+  CHANGED=1
+fi
+
+# --- 4. Python virtualenv --------------------------------------------------------------------
+log "Python venv $VENV"
+if ! venv_ok; then
+  rm -rf "$VENV"
+  "$PYTHON" -m venv "$VENV"
+  CHANGED=1
+fi
+# Exit 0 only if every pinned distribution is installed at exactly its version.
+if "$VENV/bin/python" - "${PY_PACKAGES[@]}" <<'EOF'
+import sys
+from importlib.metadata import version, PackageNotFoundError
+for spec in sys.argv[1:]:
+    name, want = spec.split("==")
+    try:
+        if version(name) != want:
+            sys.exit(1)
+    except PackageNotFoundError:
+        sys.exit(1)
+EOF
+then
+  info "all present: ${PY_PACKAGES[*]}"
+else
+  log "pip install ${PY_PACKAGES[*]}"
+  "$VENV/bin/python" -m pip install --disable-pip-version-check -q "${PY_PACKAGES[@]}"
+  CHANGED=1
+fi
+
+# --- 5. npm: playwright-core -----------------------------------------------------------------
+log "playwright-core $PLAYWRIGHT_CORE_VERSION in $NODE_TOOLS"
+pkg_json="$NODE_TOOLS/node_modules/playwright-core/package.json"
+current=$(node -p "require(process.argv[1]).version" "$pkg_json" 2>/dev/null || true)
+if [ "$current" = "$PLAYWRIGHT_CORE_VERSION" ]; then
+  info "playwright-core $current present"
+else
+  mkdir -p "$NODE_TOOLS"
+  # playwright-core never downloads a browser; the variable makes sure nothing else tries.
+  PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm install --prefix "$NODE_TOOLS" --save-exact \
+    --no-audit --no-fund --loglevel=error "playwright-core@$PLAYWRIGHT_CORE_VERSION"
+  CHANGED=1
+fi
+
+if [ "$CHANGED" -eq 0 ]; then
+  log "done in $((SECONDS - START)) s: everything was already installed, nothing changed"
+else
+  log "done in $((SECONDS - START)) s"
+fi
