@@ -243,6 +243,11 @@ impl Validator {
         self.newest_signed.max(self.last_seen.unwrap_or(0))
     }
 
+    /// How many verified CMLs and site licenses are cached.
+    pub fn cached(&self) -> (usize, usize) {
+        (self.cmls.len(), self.sites.len())
+    }
+
     /// The trusted roots.
     pub fn roots(&self) -> &[TrustedRoot] {
         &self.roots

@@ -447,3 +447,33 @@ fn error_codes_are_stable_and_unique() {
     assert_eq!(ErrorCode::LedgerBroken.code(), 500);
     assert_eq!(ErrorCode::Panic.code(), 902);
 }
+
+#[test]
+fn validator_is_send_and_sync_and_its_cache_is_bounded() {
+    fn assert_send_sync<T: Send + Sync>() {}
+    assert_send_sync::<Validator>();
+
+    let f = fixture();
+    let mut v = validator(&f.root);
+    let cml = v.verify_cml(&f.cml_jws).unwrap();
+    let facts = NodeFacts::default();
+    let n = hwf_license::validator::CACHE_CAPACITY + 5;
+    for i in 0..n {
+        let mut s = site_claims();
+        s.license_id = format!("lic-{i}");
+        s.site_id = format!("site-{i}");
+        let lic = issue::mint_site_license(&f.org, &cml, &s).unwrap();
+        assert_eq!(
+            v.validate(lic.as_bytes(), &facts, NOW).unwrap().site_id,
+            s.site_id
+        );
+    }
+    let (cmls, cached) = v.cached();
+    assert_eq!(cmls, 1);
+    assert!(
+        cached <= hwf_license::validator::CACHE_CAPACITY,
+        "{cached} cached"
+    );
+    // The first license still validates after its entry was evicted.
+    assert!(v.validate(f.license.as_bytes(), &facts, NOW).is_ok());
+}
