@@ -1,1 +1,37 @@
-//! hwf-license-wasm (placeholder; filled by its issue).
+//! # hwf-license-wasm
+//!
+//! The WebAssembly binding of [`hwf_license`] for browsers and Node: verify a `site.lic`, a usage
+//! manifest or a ledger export on the client, offline. Built with the wasm-bindgen CLI into an
+//! npm package (`scripts/build-wasm.sh`; see `docs/WASM.md`).
+//!
+//! This crate holds no license logic. It translates JavaScript values into core types
+//! ([`input`](crate::input)), calls core, and translates results into plain camelCase objects
+//! ([`output`](crate::output)) and errors into a JS `LicenseError` (a real `Error` subclass with
+//! core's stable `code` and `codeName`; [`error`](crate::error)). The TypeScript declarations of
+//! those objects are in [`types`](crate::types).
+//!
+//! ## Features
+//!
+//! | feature | default | what it adds |
+//! |---------|---------|--------------|
+//! | `pem`   | yes     | trusted root keys as SPKI PEM (core's `std` feature); without it, JWK only |
+
+#![deny(missing_docs)]
+#![forbid(unsafe_code)]
+
+mod error;
+mod input;
+mod output;
+mod types;
+mod validator;
+
+pub use error::{error_code_name, ErrorCode};
+pub use validator::{has_feature, key_thumbprint, Validator};
+
+use wasm_bindgen::prelude::wasm_bindgen;
+
+/// The version of the hwf-license core this package wraps.
+#[wasm_bindgen]
+pub fn version() -> String {
+    hwf_license::VERSION.into()
+}

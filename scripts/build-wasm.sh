@@ -1,0 +1,159 @@
+#!/usr/bin/env bash
+# Builds the npm package of the WebAssembly binding into wasm/pkg/:
+#   cargo build (profile wasm-release, wasm32-unknown-unknown) -> wasm-bindgen (web + node)
+#   -> wasm-opt -> entry points, TypeScript declarations, package.json, README.
+#
+# Needs: rustup target wasm32-unknown-unknown, wasm-bindgen-cli at exactly the version the crate
+# pins (checked below), binaryen's wasm-opt, node (to list the exports). scripts/install-deps.sh
+# installs them.
+#
+# Environment (for measurements; the defaults build what ships):
+#   HWF_WASM_OUT        output folder                     (default wasm/pkg)
+#   HWF_WASM_OPT_LEVEL  rustc opt-level: z, s or 3        (default z; wasm-opt gets -Oz, -Os, -O3)
+#   HWF_WASM_FEATURES   "jwk-only" builds without PEM     (default: with PEM)
+set -euo pipefail
+
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+OUT=${HWF_WASM_OUT:-wasm/pkg}
+OPT_LEVEL=${HWF_WASM_OPT_LEVEL:-z}
+TARGET_DIR=${CARGO_TARGET_DIR:-$ROOT/target}
+CRATE=hwf_license_wasm
+
+case "$OPT_LEVEL" in
+  z | s | 3) ;;
+  *) echo "build-wasm: HWF_WASM_OPT_LEVEL must be z, s or 3" >&2; exit 2 ;;
+esac
+FEATURE_ARGS=()
+case "${HWF_WASM_FEATURES:-}" in
+  "") ;;
+  jwk-only) FEATURE_ARGS=(--no-default-features) ;;
+  *) echo "build-wasm: HWF_WASM_FEATURES must be empty or jwk-only" >&2; exit 2 ;;
+esac
+
+for tool in cargo wasm-bindgen wasm-opt node gzip; do
+  command -v "$tool" >/dev/null || { echo "build-wasm: $tool not found (run scripts/install-deps.sh)" >&2; exit 1; }
+done
+
+# The CLI must be exactly the version of the wasm-bindgen crate (the crate pins it with `=`).
+want=$(sed -nE 's/^wasm-bindgen = \{ version = "=([0-9.]+)".*/\1/p' wasm/Cargo.toml)
+have=$(wasm-bindgen --version | awk '{print $2}')
+locked=$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/[^0-9.]/, ""); print }' Cargo.lock)
+if [ -z "$want" ] || [ "$want" != "$have" ] || [ "$want" != "$locked" ]; then
+  echo "build-wasm: wasm-bindgen crate pin '$want', Cargo.lock '$locked', CLI '$have' differ;" >&2
+  echo "  cargo install wasm-bindgen-cli --version =$want" >&2
+  exit 1
+fi
+
+echo "== cargo build (opt-level $OPT_LEVEL${HWF_WASM_FEATURES:+, $HWF_WASM_FEATURES})"
+CARGO_PROFILE_WASM_RELEASE_OPT_LEVEL=$OPT_LEVEL \
+  cargo build --profile wasm-release --target wasm32-unknown-unknown -p hwf-license-wasm \
+  "${FEATURE_ARGS[@]}"
+WASM="$TARGET_DIR/wasm32-unknown-unknown/wasm-release/$CRATE.wasm"
+
+STAGE=$(mktemp -d)
+trap 'rm -rf "$STAGE"' EXIT
+
+echo "== wasm-bindgen $have"
+wasm-bindgen --target web --out-dir "$STAGE/web" "$WASM"
+wasm-bindgen --target experimental-nodejs-module --out-dir "$STAGE/node" "$WASM"
+cmp -s "$STAGE/web/${CRATE}_bg.wasm" "$STAGE/node/${CRATE}_bg.wasm" ||
+  { echo "build-wasm: web and node .wasm differ; expected one binary" >&2; exit 1; }
+
+echo "== wasm-opt -O$OPT_LEVEL ($(wasm-opt --version))"
+# Features Rust enables by default for wasm32 and every supported engine (Node >= 20,
+# Chromium/Firefox/Safari of the last years) runs.
+WASM_FEATURES=(--enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext
+  --enable-mutable-globals --enable-reference-types --enable-multivalue)
+wasm-opt "-O$OPT_LEVEL" "${WASM_FEATURES[@]}" --strip-debug --strip-producers \
+  "$STAGE/web/${CRATE}_bg.wasm" -o "$STAGE/web/opt.wasm"
+mv "$STAGE/web/opt.wasm" "$STAGE/web/${CRATE}_bg.wasm"
+cp "$STAGE/web/${CRATE}_bg.wasm" "$STAGE/node/${CRATE}_bg.wasm"
+rm -f "$STAGE"/*/package.json "$STAGE"/*/.gitignore
+
+# Entry points: the generated module plus LicenseError, the class the binding throws (the same
+# module instance the generated code imports, so `instanceof` holds).
+snippet=$(cd "$STAGE/web" && ls -d snippets/hwf-license-wasm-*/js/license-error.js)
+[ "$(cd "$STAGE/node" && ls -d snippets/hwf-license-wasm-*/js/license-error.js)" = "$snippet" ] ||
+  { echo "build-wasm: web and node snippets differ" >&2; exit 1; }
+for target in web node; do
+  cp wasm/js/license-error.d.ts "$STAGE/$target/${snippet%.js}.d.ts"
+done
+
+cat >"$STAGE/web/index.js" <<EOF
+// hwf-license-wasm for browsers and bundlers (ES module). Call the default export once
+// (\`await init()\`) before anything else; it fetches and compiles the .wasm next to this file.
+export * from "./$CRATE.js";
+export { default } from "./$CRATE.js";
+export { LicenseError } from "./$snippet";
+EOF
+cat >"$STAGE/web/index.d.ts" <<EOF
+export * from "./$CRATE.js";
+export { default } from "./$CRATE.js";
+export { LicenseError } from "./$snippet";
+EOF
+cat >"$STAGE/node/index.js" <<EOF
+// hwf-license-wasm for Node (ES module; \`require()\` works on Node >= 20.19). The module is
+// compiled and ready on import; \`init()\` exists so code shared with browsers can await it.
+export * from "./$CRATE.js";
+export { LicenseError } from "./$snippet";
+/** A no-op in Node: the module is ready on import. */
+export default async function init() {}
+EOF
+cat >"$STAGE/node/index.d.ts" <<EOF
+export * from "./$CRATE.js";
+export { LicenseError } from "./$snippet";
+/** A no-op in Node: the module is ready on import (browsers must await their \`init()\`). */
+export default function init(): Promise<void>;
+EOF
+
+# package.json: Node gets the node build, browsers and bundlers the web build.
+version=$(sed -nE 's/^version = "([^"]+)"/\1/p' Cargo.toml | head -n1)
+license=$(sed -nE 's/^license = "([^"]+)"/\1/p' Cargo.toml | head -n1)
+cat >"$STAGE/package.json" <<EOF
+{
+  "name": "hwf-license-wasm",
+  "version": "$version",
+  "description": "Verify hwf site licenses, usage manifests and ledgers offline, in browsers and Node (WebAssembly).",
+  "license": "$license",
+  "type": "module",
+  "exports": {
+    ".": {
+      "node": {
+        "types": "./node/index.d.ts",
+        "default": "./node/index.js"
+      },
+      "types": "./web/index.d.ts",
+      "default": "./web/index.js"
+    },
+    "./web": {
+      "types": "./web/index.d.ts",
+      "default": "./web/index.js"
+    },
+    "./node": {
+      "types": "./node/index.d.ts",
+      "default": "./node/index.js"
+    },
+    "./${CRATE}_bg.wasm": "./web/${CRATE}_bg.wasm",
+    "./package.json": "./package.json"
+  },
+  "main": "./node/index.js",
+  "module": "./web/index.js",
+  "browser": "./web/index.js",
+  "types": "./web/index.d.ts",
+  "files": ["web/", "node/", "README.md"],
+  "engines": { "node": ">=20.19" },
+  "sideEffects": ["./node/*.js"],
+  "keywords": ["license", "jws", "es256", "wasm", "webassembly"]
+}
+EOF
+cp wasm/README.md "$STAGE/README.md"
+
+rm -rf "$OUT"
+mkdir -p "$(dirname "$OUT")"
+cp -r "$STAGE" "$OUT"
+chmod -R a+rX "$OUT"
+
+raw=$(stat -c %s "$OUT/web/${CRATE}_bg.wasm")
+gz=$(gzip -9 -c "$OUT/web/${CRATE}_bg.wasm" | wc -c)
+echo "== $OUT: ${CRATE}_bg.wasm $raw bytes raw, $gz bytes gzip -9"

@@ -1,0 +1,207 @@
+//! Reads JavaScript arguments into core types: license bytes, node facts, times, trusted roots
+//! and string arrays. Decides only JavaScript typing (what is a string, an array, a whole
+//! number); every license rule, key check and range check is core's.
+
+use hwf_license::{Environment, Error, Jwk, NodeFacts, PublicKey, TrustedRoot};
+use js_sys::{Array, Reflect, Uint8Array};
+use wasm_bindgen::{JsCast, JsValue};
+
+use crate::error::{from_core, invalid, null_parameter, JsResult};
+
+/// `obj[key]`, or `undefined` when `obj` is not an object or the read throws.
+pub(crate) fn member(obj: &JsValue, key: &str) -> JsValue {
+    if !obj.is_object() {
+        return JsValue::UNDEFINED;
+    }
+    Reflect::get(obj, &JsValue::from_str(key)).unwrap_or(JsValue::UNDEFINED)
+}
+
+fn is_none(v: &JsValue) -> bool {
+    v.is_null() || v.is_undefined()
+}
+
+/// A required string argument.
+pub(crate) fn string(v: &JsValue, what: &str, wrong_type: &'static str) -> JsResult<String> {
+    if is_none(v) {
+        return Err(null_parameter(what));
+    }
+    v.as_string().ok_or_else(|| invalid(wrong_type))
+}
+
+/// An optional string member (`undefined` and `null` are absent).
+fn optional_string(v: &JsValue, wrong_type: &'static str) -> JsResult<Option<String>> {
+    if is_none(v) {
+        return Ok(None);
+    }
+    v.as_string().map(Some).ok_or_else(|| invalid(wrong_type))
+}
+
+/// An array of strings.
+pub(crate) fn strings(v: &JsValue, what: &str, wrong_type: &'static str) -> JsResult<Vec<String>> {
+    if is_none(v) {
+        return Err(null_parameter(what));
+    }
+    if !Array::is_array(v) {
+        return Err(invalid(wrong_type));
+    }
+    Array::from(v)
+        .iter()
+        .map(|item| item.as_string().ok_or_else(|| invalid(wrong_type)))
+        .collect()
+}
+
+/// The bytes of a `site.lic`: a string (its UTF-8 encoding) or a `Uint8Array` (e.g. a Node
+/// `Buffer` or the bytes of a picked file).
+pub(crate) fn license_bytes(v: &JsValue) -> JsResult<Vec<u8>> {
+    if let Some(s) = v.as_string() {
+        return Ok(s.into_bytes());
+    }
+    if let Some(bytes) = v.dyn_ref::<Uint8Array>() {
+        return Ok(bytes.to_vec());
+    }
+    if is_none(v) {
+        return Err(null_parameter("license"));
+    }
+    Err(invalid("license must be a string or a Uint8Array"))
+}
+
+/// Node facts from `{ addresses?, dnsName?, deploymentTag? }`; `undefined` or `null` means none.
+pub(crate) fn facts(v: &JsValue) -> JsResult<NodeFacts> {
+    if is_none(v) {
+        return Ok(NodeFacts::default());
+    }
+    if !v.is_object() {
+        return Err(invalid("facts must be an object"));
+    }
+    let addresses = member(v, "addresses");
+    let addresses = if is_none(&addresses) {
+        Vec::new()
+    } else {
+        strings(
+            &addresses,
+            "facts.addresses",
+            "facts.addresses must be an array of strings",
+        )?
+    };
+    let dns_name = optional_string(
+        &member(v, "dnsName"),
+        "facts.dnsName must be a string or null",
+    )?;
+    let tag = optional_string(
+        &member(v, "deploymentTag"),
+        "facts.deploymentTag must be a string or null",
+    )?;
+    NodeFacts::from_strs(
+        addresses.iter().map(String::as_str),
+        dns_name.as_deref(),
+        tag.as_deref(),
+    )
+    .map_err(from_core)
+}
+
+/// A time in unix seconds: a whole number, or the JS clock (`Date.now()`, floored to seconds)
+/// when `undefined` or `null`. The range is checked by core.
+pub(crate) fn time_or_now(v: Option<f64>) -> JsResult<i64> {
+    match v {
+        None => Ok((js_sys::Date::now() / 1000.0).floor() as i64),
+        Some(t) => time(t),
+    }
+}
+
+/// A whole number of unix seconds (out-of-range values saturate and core rejects them).
+pub(crate) fn time(t: f64) -> JsResult<i64> {
+    if t.is_finite() && t.fract() == 0.0 {
+        Ok(t as i64)
+    } else {
+        Err(invalid("time must be a whole number of unix seconds"))
+    }
+}
+
+/// An environment name, `"prod"` or `"dev"` (parsed by core).
+pub(crate) fn environment(v: &JsValue, what: &str) -> JsResult<Environment> {
+    let s = string(v, what, "environment must be \"prod\" or \"dev\"")?;
+    Environment::parse(&s).map_err(from_core)
+}
+
+/// A public key: a string (SPKI PEM, or JWK JSON) or a JWK object. Of an object only the members
+/// `kty`, `crv`, `x`, `y` are read (WebCrypto's exported JWKs carry `ext` and `key_ops` too); one
+/// that carries the private member `d` is refused so a secret is never embedded unnoticed.
+pub(crate) fn public_key(v: &JsValue) -> JsResult<PublicKey> {
+    if let Some(text) = v.as_string() {
+        return key_from_text(&text).map_err(from_core);
+    }
+    if is_none(v) {
+        return Err(null_parameter("key"));
+    }
+    if !v.is_object() {
+        return Err(invalid(
+            "key must be a PEM string, a JWK JSON string or a JWK object",
+        ));
+    }
+    if !member(v, "d").is_undefined() {
+        return Err(from_core(Error::BadKey(
+            "JWK holds a private key: give the public key only",
+        )));
+    }
+    let field = |name: &str| {
+        member(v, name)
+            .as_string()
+            .ok_or(Error::BadKey("JWK needs string members kty, crv, x and y"))
+    };
+    let jwk = (|| {
+        Ok::<_, Error>(Jwk {
+            kty: field("kty")?,
+            crv: field("crv")?,
+            x: field("x")?,
+            y: field("y")?,
+        })
+    })()
+    .map_err(from_core)?;
+    PublicKey::from_jwk(&jwk).map_err(from_core)
+}
+
+#[cfg(feature = "pem")]
+fn key_from_text(text: &str) -> hwf_license::Result<PublicKey> {
+    PublicKey::from_pem_or_jwk(text)
+}
+
+#[cfg(not(feature = "pem"))]
+fn key_from_text(text: &str) -> hwf_license::Result<PublicKey> {
+    if text.trim_start().starts_with('{') {
+        PublicKey::from_jwk_json(text)
+    } else {
+        Err(Error::BadKey(
+            "this build reads JWK keys only (built without the `pem` feature)",
+        ))
+    }
+}
+
+/// Trusted roots from `[{ kid, environment, key }]`.
+pub(crate) fn roots(v: &JsValue) -> JsResult<Vec<TrustedRoot>> {
+    if is_none(v) {
+        return Err(null_parameter("options.roots"));
+    }
+    if !Array::is_array(v) {
+        return Err(invalid(
+            "options.roots must be an array of { kid, environment, key }",
+        ));
+    }
+    Array::from(v)
+        .iter()
+        .map(|root| {
+            if !root.is_object() {
+                return Err(invalid(
+                    "options.roots must be an array of { kid, environment, key }",
+                ));
+            }
+            let kid = string(
+                &member(&root, "kid"),
+                "root.kid",
+                "root.kid must be a string",
+            )?;
+            let environment = environment(&member(&root, "environment"), "root.environment")?;
+            let key = public_key(&member(&root, "key"))?;
+            Ok(TrustedRoot::new(kid, environment, key))
+        })
+        .collect()
+}

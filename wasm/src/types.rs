@@ -1,0 +1,200 @@
+//! TypeScript declarations of the domain types, appended to the generated `.d.ts`: what the
+//! binding accepts (options, keys, facts) and the plain objects it returns (built in `output.rs`).
+
+use wasm_bindgen::prelude::*;
+
+#[wasm_bindgen(typescript_custom_section)]
+const TS_TYPES: &'static str = r#"
+/** The environment of a key, a document or a validator. */
+export type Environment = "prod" | "dev";
+
+/** A P-256 public key as a JSON Web Key (only `kty`, `crv`, `x`, `y` are read). */
+export interface Jwk {
+  /** "EC". */
+  kty: string;
+  /** "P-256". */
+  crv: string;
+  /** x coordinate, 32 bytes, base64url. */
+  x: string;
+  /** y coordinate, 32 bytes, base64url. */
+  y: string;
+}
+
+/** A root public key the validator trusts. */
+export interface TrustedRootInit {
+  /** The key id that CMLs signed by this key announce. */
+  kid: string;
+  /** The environment this key signs for. */
+  environment: Environment;
+  /** SPKI PEM text (`-----BEGIN PUBLIC KEY-----`), JWK JSON text, or a JWK object. */
+  key: string | Jwk;
+}
+
+/** Options of `new Validator(options)`. */
+export interface ValidatorOptions {
+  /** The validator's environment. */
+  environment: Environment;
+  /** The trusted root keys. */
+  roots: TrustedRootInit[];
+  /** Also accept CMLs of the other environment (explicit opt-in). Default false. */
+  acceptOtherEnvironment?: boolean;
+  /** Persisted last-seen time (unix seconds): the clock may not go back under it. */
+  lastSeen?: number | null;
+}
+
+/** What the node observes about itself, checked against the license's fingerprint. */
+export interface NodeFacts {
+  /** The node's IP addresses (v4 or v6, textual). */
+  addresses?: string[];
+  /** The node's DNS name. */
+  dnsName?: string | null;
+  /** The node's deployment tag. */
+  deploymentTag?: string | null;
+}
+
+/** A `site.lic`: its text, or its bytes (e.g. a picked file's contents or a Node Buffer). */
+export type LicenseInput = string | Uint8Array;
+
+/** Whether a usable license is within its validity or on its grace period. */
+export type Status = "valid" | "grace";
+
+/** A warning attached to a usable license. */
+export type Warning =
+  | {
+      name: "in_grace";
+      /** One-line English message. */
+      message: string;
+      /** Effective expiry (unix seconds). */
+      expiredAt: number;
+      /** End of grace (unix seconds). */
+      graceEnd: number;
+      /** Whole days of grace left, rounded up. */
+      daysLeft: number;
+    }
+  | {
+      name: "expires_soon";
+      /** One-line English message. */
+      message: string;
+      /** Effective expiry (unix seconds). */
+      expiresAt: number;
+      /** Whole days left, rounded up. */
+      daysLeft: number;
+    };
+
+/** What a usable license allows. Times are unix seconds. */
+export interface Verdict {
+  status: Status;
+  siteId: string;
+  orgId: string;
+  /** The site license id. */
+  licenseId: string;
+  /** The CML's license id. */
+  cmlLicenseId: string;
+  /** The CML's document id (hex SHA-256). */
+  cmlId: string;
+  environment: Environment;
+  product: string;
+  tier: string;
+  /** Enabled features, in license order. */
+  features: string[];
+  /** When the site license was issued. */
+  issuedAt: number;
+  /** Effective expiry: the earlier of the site license's and the CML's. */
+  expiresAt: number;
+  /** End of the grace period. */
+  graceEnd: number;
+  /** Whole days of grace left (rounded up) when in grace, else null. */
+  graceDaysLeft: number | null;
+  warnings: Warning[];
+}
+
+/** A verified Customer Master License. */
+export interface CmlInfo {
+  /** Document id (hex SHA-256): what site licenses, manifests and ledger entries bind to. */
+  id: string;
+  licenseId: string;
+  orgId: string;
+  environment: Environment;
+  /** The kid of the root key that signed it. */
+  issuedBy: string;
+  maxSites: number;
+  issuedAt: number;
+  validUntil: number;
+  graceDays: number;
+  featurePacks: string[];
+  /** The org public key. */
+  orgKey: Jwk;
+  /** Its RFC 7638 thumbprint: the kid of every org-signed document. */
+  orgKeyId: string;
+}
+
+/** A verified usage ledger. */
+export interface LedgerSummary {
+  /** Number of entries. */
+  length: number;
+  /** Document id of the last entry (64 zeros when empty). */
+  head: string;
+}
+
+/** Active sites counted per product and tier. */
+export interface ProductTierCount {
+  product: string;
+  tier: string;
+  count: number;
+}
+
+/** One site as reported in a manifest. */
+export interface ManifestSite {
+  siteId: string;
+  product: string;
+  tier: string;
+  issuedAt: number;
+  lastSeen: number | null;
+  /** "active" or "revoked". */
+  status: string;
+}
+
+/** A verified monthly usage manifest. */
+export interface Manifest {
+  /** Document id (hex SHA-256). */
+  id: string;
+  orgId: string;
+  /** The CML it is bound to. */
+  cmlId: string;
+  /** The month reported, YYYY-MM. */
+  period: string;
+  generatedAt: number;
+  stats: {
+    adminUsers: number;
+    totalUsers: number;
+    sitesByProductTier: ProductTierCount[];
+    totalActiveSites: number;
+  };
+  sites: ManifestSite[];
+  /** Document id of the newest ledger entry: compare with `verifyLedger(...).head`. */
+  ledgerHead: string;
+  ledgerLength: number;
+}
+
+/** A verified heartbeat answer (its revocation list is applied). */
+export interface HeartbeatInfo {
+  /** The site's status at the Hub. */
+  status: string;
+  /** The Hub's clock (unix seconds). */
+  serverTime: number;
+  /** Sequence number of the revocation list now applied. */
+  revocationSeq: number;
+  /** Whether this site license is revoked by that list. */
+  revoked: boolean;
+}
+
+/** The stable snake_case name of an error code (`LicenseError.codeName`). */
+export type ErrorCodeName =
+  | "malformed" | "too_large" | "bad_encoding" | "bad_jws" | "unsupported_algorithm"
+  | "wrong_document_type" | "unknown_key_id" | "bad_payload" | "unsupported_version" | "bad_key"
+  | "invalid_argument" | "bad_signature" | "environment_mismatch" | "parent_mismatch"
+  | "org_mismatch" | "feature_not_in_cml" | "signer_mismatch" | "not_yet_valid" | "expired"
+  | "clock_rollback" | "address_mismatch" | "dns_mismatch" | "deployment_tag_mismatch"
+  | "revoked" | "revocation_list_stale" | "binding_mismatch" | "nonce_mismatch"
+  | "ledger_broken" | "manifest_invalid" | "null_parameter" | "invalid_utf8" | "panic";
+"#;
