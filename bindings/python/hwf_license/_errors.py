@@ -1,0 +1,103 @@
+"""The exception hierarchy: one :class:`LicenseError` subclass per domain of core's stable codes.
+
+Every failure carries core's stable numeric ``code`` and snake_case ``name`` (compare those, never
+the message) and core's one-line English message as ``str(error)``.
+"""
+
+from __future__ import annotations
+
+from typing import Callable, TypeVar
+
+from ._native import hwf_license_uniffi as _n
+
+__all__ = [
+    "LicenseError",
+    "FormatError",
+    "TrustError",
+    "TimeError",
+    "NodeError",
+    "UsageError",
+    "BindingError",
+]
+
+
+class LicenseError(Exception):
+    """Any failure of this library, with core's stable ``code`` and ``name``.
+
+    ``str(error)`` is core's message, the same text in every language binding.
+    """
+
+    code: int
+    """The stable numeric code, e.g. ``301``."""
+    name: str
+    """The stable snake_case name, e.g. ``"expired"``."""
+    message: str
+    """Core's one-line English message (also ``str(error)``)."""
+
+    def __init__(self, code: int, name: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.name = name
+        self.message = message
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(code={self.code!r}, name={self.name!r}, message={self.message!r})"
+
+
+class FormatError(LicenseError):
+    """100–199, input shape: size, encoding, JWS structure, payload schema, keys, arguments."""
+
+
+class TrustError(LicenseError):
+    """200–299, chain of trust: signature, environment, parent binding, org, features, signer."""
+
+
+class TimeError(LicenseError):
+    """300–399, time: not yet valid, expired past grace, clock rollback."""
+
+
+class NodeError(LicenseError):
+    """400–499, node binding and revocation: fingerprint, revoked, revocation lists, heartbeats."""
+
+
+class UsageError(LicenseError):
+    """500–599, usage ledger and manifests."""
+
+    index: int | None
+    """For ``ledger_broken``: the zero-based index of the first bad ledger entry."""
+
+    def __init__(self, code: int, name: str, message: str, index: int | None = None) -> None:
+        super().__init__(code, name, message)
+        self.index = index
+
+
+class BindingError(LicenseError):
+    """900–999, the binding itself: a panic caught at the boundary (a bug; please report)."""
+
+
+_NATIVE = {
+    _n.LicenseError.Format: FormatError,
+    _n.LicenseError.Trust: TrustError,
+    _n.LicenseError.Time: TimeError,
+    _n.LicenseError.Node: NodeError,
+    _n.LicenseError.Binding: BindingError,
+}
+_NATIVE_ERRORS = (*_NATIVE, _n.LicenseError.Usage)
+
+T = TypeVar("T")
+
+
+def _translate(e: Exception) -> LicenseError:
+    if isinstance(e, _n.LicenseError.Usage):
+        return UsageError(e.code, e.name, e.message, e.index)
+    return _NATIVE[type(e)](e.code, e.name, e.message)
+
+
+def _call(f: Callable[..., T], *args: object) -> T:
+    """Calls a native function, raising native errors as this module's exceptions."""
+    try:
+        return f(*args)
+    except _NATIVE_ERRORS as e:
+        raise _translate(e) from None
+
+

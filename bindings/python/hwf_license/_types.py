@@ -1,0 +1,419 @@
+"""The value types: inputs (:class:`TrustedRoot`, :class:`NodeFacts`) and verified results
+(:class:`Verdict`, :class:`Cml`, :class:`Manifest`, ...). Times are timezone-aware UTC
+:class:`~datetime.datetime` values; core's unix seconds are converted here and nowhere else.
+"""
+
+from __future__ import annotations
+
+import enum
+import ipaddress
+import json
+import time
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from typing import Iterable, Mapping, Union
+
+from ._errors import _call
+from ._native import hwf_license_uniffi as _n
+
+__all__ = [
+    "Environment",
+    "Status",
+    "TrustedRoot",
+    "NodeFacts",
+    "VerdictWarning",
+    "Verdict",
+    "HeartbeatInfo",
+    "Cml",
+    "ProductTierCount",
+    "ManifestStats",
+    "ManifestSite",
+    "Manifest",
+    "LedgerSummary",
+    "KeyText",
+    "TimeLike",
+]
+
+EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+_SECOND = timedelta(seconds=1)
+
+KeyText = Union[str, bytes, Mapping[str, str]]
+"""A P-256 public key: SPKI PEM text, JWK JSON text, or a JWK as a mapping."""
+TimeLike = Union[datetime, int, None]
+"""A point in time: an aware :class:`~datetime.datetime`, unix seconds, or ``None`` for now."""
+
+
+def _dt(seconds: int) -> datetime:
+    return EPOCH + timedelta(seconds=seconds)
+
+
+def _unix(t: TimeLike) -> int:
+    """Unix seconds of ``t`` (floored); ``None`` is the system clock."""
+    if t is None:
+        return int(time.time())
+    if isinstance(t, datetime):
+        if t.tzinfo is None or t.utcoffset() is None:
+            raise ValueError("a naive datetime is ambiguous: give it a tzinfo (e.g. timezone.utc)")
+        return (t - EPOCH) // _SECOND
+    if isinstance(t, int) and not isinstance(t, bool):
+        return t
+    raise TypeError(f"expected a datetime, unix seconds (int) or None, not {type(t).__name__}")
+
+
+def _key_text(key: KeyText) -> str:
+    if isinstance(key, str):
+        return key
+    if isinstance(key, bytes):
+        return key.decode("utf-8", errors="replace")
+    if isinstance(key, Mapping):
+        return json.dumps(dict(key))
+    raise TypeError(f"expected PEM or JWK text, or a JWK mapping, not {type(key).__name__}")
+
+
+class Environment(str, enum.Enum):
+    """The environment of a key, a document or a validator."""
+
+    DEV = "dev"
+    """Development and testing."""
+    PROD = "prod"
+    """Production."""
+
+    def _native(self) -> _n.Environment:
+        return _n.Environment.PROD if self is Environment.PROD else _n.Environment.DEV
+
+
+_ENV = {_n.Environment.PROD: Environment.PROD, _n.Environment.DEV: Environment.DEV}
+
+
+class Status(str, enum.Enum):
+    """Whether a usable license is within its validity or on its grace period."""
+
+    VALID = "valid"
+    """Within its validity."""
+    GRACE = "grace"
+    """Past its effective expiry but within the grace period: usable, with a warning."""
+
+
+_STATUS = {_n.Status.VALID: Status.VALID, _n.Status.GRACE: Status.GRACE}
+
+
+@dataclass(frozen=True)
+class TrustedRoot:
+    """A root public key to trust: its key id, the environment it signs for, and the key."""
+
+    kid: str
+    """The ``kid`` CMLs signed by this key announce."""
+    environment: Environment | str
+    """``Environment.PROD``/``"prod"`` or ``Environment.DEV``/``"dev"``."""
+    key: KeyText
+    """SPKI PEM text, JWK JSON text, or a JWK mapping (``kty``, ``crv``, ``x``, ``y``)."""
+
+    def _native(self) -> _n.TrustedRootKey:
+        return _n.TrustedRootKey(
+            kid=self.kid,
+            environment=Environment(self.environment)._native(),
+            key=_key_text(self.key),
+        )
+
+
+class NodeFacts:
+    """What the node observes about itself: IP addresses, DNS name, deployment tag.
+
+    Checked against the license's fingerprint (a field the license does not bind is not checked).
+    Addresses are parsed once, here: an unparsable one raises :class:`FormatError`
+    ``invalid_argument``. Build it once and reuse it for every validation.
+    """
+
+    __slots__ = ("_addresses", "_dns_name", "_deployment_tag", "_native")
+
+    def __init__(
+        self,
+        addresses: Iterable[str | ipaddress.IPv4Address | ipaddress.IPv6Address] = (),
+        dns_name: str | None = None,
+        deployment_tag: str | None = None,
+    ) -> None:
+        addrs = tuple(str(a) for a in addresses)
+        self._addresses = addrs
+        self._dns_name = dns_name
+        self._deployment_tag = deployment_tag
+        self._native: _n.NodeFacts = _call(_n.NodeFacts, list(addrs), dns_name, deployment_tag)
+
+    @property
+    def addresses(self) -> tuple[str, ...]:
+        """The node's IP addresses, as given."""
+        return self._addresses
+
+    @property
+    def dns_name(self) -> str | None:
+        """The node's DNS name, if known."""
+        return self._dns_name
+
+    @property
+    def deployment_tag(self) -> str | None:
+        """The node's deployment tag, if any."""
+        return self._deployment_tag
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, NodeFacts):
+            return NotImplemented
+        return (self._addresses, self._dns_name, self._deployment_tag) == (
+            other._addresses,
+            other._dns_name,
+            other._deployment_tag,
+        )
+
+    def __hash__(self) -> int:
+        return hash((self._addresses, self._dns_name, self._deployment_tag))
+
+    def __repr__(self) -> str:
+        return (
+            f"NodeFacts(addresses={list(self._addresses)!r}, dns_name={self._dns_name!r}, "
+            f"deployment_tag={self._deployment_tag!r})"
+        )
+
+
+@dataclass(frozen=True)
+class VerdictWarning:
+    """A warning attached to a usable license, to show the operator."""
+
+    name: str
+    """The stable name: ``"in_grace"`` or ``"expires_soon"``."""
+    message: str
+    """Core's one-line English message."""
+    days_left: int | None
+    """Whole days left (rounded up): until the end of grace, or until expiry."""
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """What a usable license allows. Validation failures raise :class:`LicenseError` instead."""
+
+    status: Status
+    """``Status.VALID`` or ``Status.GRACE``."""
+    site_id: str
+    """The site."""
+    org_id: str
+    """The organisation."""
+    license_id: str
+    """The site license id."""
+    cml_license_id: str
+    """The license id of the Customer Master License."""
+    cml_id: str
+    """The CML's document id (hex SHA-256)."""
+    environment: Environment
+    """The environment of the chain."""
+    product: str
+    """Product (usage statistics)."""
+    tier: str
+    """Tier (usage statistics)."""
+    features: list[str]
+    """Enabled features, in license order."""
+    issued_at: datetime
+    """When the site license was issued."""
+    expires_at: datetime
+    """Effective expiry: the earlier of the site license's and the CML's."""
+    grace_end: datetime
+    """End of the grace period."""
+    grace_days_left: int | None
+    """Whole days of grace left (rounded up) when in grace, else ``None``."""
+    warnings: list[VerdictWarning]
+    """Warnings to show the operator."""
+
+    def has_feature(self, name: str) -> bool:
+        """Whether feature ``name`` is enabled (exact match)."""
+        return name in self.features
+
+    @property
+    def in_grace(self) -> bool:
+        """Whether the license runs on its grace period."""
+        return self.status is Status.GRACE
+
+    @classmethod
+    def _from_native(cls, v: _n.Verdict) -> Verdict:
+        return cls(
+            _STATUS[v.status],
+            v.site_id,
+            v.org_id,
+            v.license_id,
+            v.cml_license_id,
+            v.cml_id,
+            _ENV[v.environment],
+            v.product,
+            v.tier,
+            v.features,
+            _dt(v.issued_at),
+            _dt(v.expires_at),
+            _dt(v.grace_end),
+            v.grace_days_left,
+            [VerdictWarning(w.name, w.message, w.days_left) for w in v.warnings],
+        )
+
+
+@dataclass(frozen=True)
+class HeartbeatInfo:
+    """The answer of a verified heartbeat, whose revocation list has been applied."""
+
+    status: str
+    """The site's status at the Hub (``"active"`` or ``"revoked"``)."""
+    server_time: datetime
+    """The Hub's clock."""
+    revocation_seq: int
+    """Sequence number of the revocation list now applied."""
+    revoked: bool
+    """Whether this site license is revoked by that list."""
+
+    @classmethod
+    def _from_native(cls, h: _n.HeartbeatInfo) -> HeartbeatInfo:
+        return cls(h.status, _dt(h.server_time), h.revocation_seq, h.revoked)
+
+
+@dataclass(frozen=True)
+class Cml:
+    """A verified Customer Master License."""
+
+    id: str
+    """The document id (hex SHA-256 of the signing input): what site licenses bind to."""
+    license_id: str
+    """Unique license id."""
+    org_id: str
+    """The organisation."""
+    max_sites: int
+    """How many site licenses the org may have active at once."""
+    issued_at: datetime
+    """Issuance."""
+    valid_until: datetime
+    """End of validity (before grace)."""
+    feature_packs: list[str]
+    """Feature packs the org may grant to its sites."""
+    environment: Environment
+    """The environment (equals the signing root's)."""
+    issued_by: str
+    """The ``kid`` of the root key that signed it."""
+    org_key_thumbprint: str
+    """RFC 7638 thumbprint of the org key: the ``kid`` of every org-signed document."""
+    grace_days: int
+    """Grace period in days after expiry."""
+
+    @classmethod
+    def _from_native(cls, c: _n.Cml) -> Cml:
+        return cls(
+            c.id,
+            c.license_id,
+            c.org_id,
+            c.max_sites,
+            _dt(c.issued_at),
+            _dt(c.valid_until),
+            c.feature_packs,
+            _ENV[c.environment],
+            c.issued_by,
+            c.org_key_thumbprint,
+            c.grace_days,
+        )
+
+
+@dataclass(frozen=True)
+class ProductTierCount:
+    """Active sites counted per product and tier."""
+
+    product: str
+    """Product."""
+    tier: str
+    """Tier."""
+    count: int
+    """Active sites with this product and tier."""
+
+
+@dataclass(frozen=True)
+class ManifestStats:
+    """Usage statistics of a manifest."""
+
+    admin_users: int
+    """Hub users with the admin role."""
+    total_users: int
+    """All Hub users."""
+    sites_by_product_tier: list[ProductTierCount]
+    """Active sites by product and tier."""
+    total_active_sites: int
+    """Active sites in all."""
+
+
+@dataclass(frozen=True)
+class ManifestSite:
+    """One site as reported in a manifest."""
+
+    site_id: str
+    """The site."""
+    product: str
+    """Product."""
+    tier: str
+    """Tier."""
+    issued_at: datetime
+    """When its license was issued."""
+    last_seen: datetime | None
+    """When the node was last seen, if ever."""
+    status: str
+    """``"active"`` or ``"revoked"``."""
+
+
+@dataclass(frozen=True)
+class Manifest:
+    """A verified monthly usage manifest."""
+
+    id: str
+    """The document id (hex SHA-256 of the signing input)."""
+    org_id: str
+    """The organisation."""
+    cml: str
+    """The CML binding (document id of the CML)."""
+    period: str
+    """The month reported, ``YYYY-MM``."""
+    generated_at: datetime
+    """Generation time."""
+    stats: ManifestStats
+    """Statistics."""
+    sites: list[ManifestSite]
+    """The sites of the period."""
+    ledger_head: str
+    """Document id of the newest ledger entry (64 zeros for an empty ledger)."""
+    ledger_length: int
+    """Number of ledger entries."""
+
+    @classmethod
+    def _from_native(cls, m: _n.Manifest) -> Manifest:
+        s = m.stats
+        return cls(
+            m.id,
+            m.org_id,
+            m.cml,
+            m.period,
+            _dt(m.generated_at),
+            ManifestStats(
+                s.admin_users,
+                s.total_users,
+                [ProductTierCount(p.product, p.tier, p.count) for p in s.sites_by_product_tier],
+                s.total_active_sites,
+            ),
+            [
+                ManifestSite(
+                    x.site_id,
+                    x.product,
+                    x.tier,
+                    _dt(x.issued_at),
+                    None if x.last_seen is None else _dt(x.last_seen),
+                    x.status,
+                )
+                for x in m.sites
+            ],
+            m.ledger_head,
+            m.ledger_length,
+        )
+
+
+@dataclass(frozen=True)
+class LedgerSummary:
+    """The result of verifying a whole usage ledger."""
+
+    length: int
+    """Number of entries."""
+    head: str
+    """Document id of the last entry (64 zeros when empty)."""
