@@ -1,0 +1,382 @@
+"""The Python API itself: input types, time conversion, the error hierarchy, value types, state
+(revocation, clock floor) and threads. The rules are core's; these tests check the translation."""
+
+from __future__ import annotations
+
+import dataclasses
+import ipaddress
+import json
+import threading
+import time
+import typing
+from datetime import datetime, timedelta, timezone
+from importlib import resources
+
+import pytest
+
+import hwf_license as hl
+
+from conftest import roots_of
+
+UTC = timezone.utc
+
+
+def dt(t: int) -> datetime:
+    return datetime(1970, 1, 1, tzinfo=UTC) + timedelta(seconds=t)
+
+
+def facts(v: dict) -> hl.NodeFacts:
+    return hl.NodeFacts(**v["facts"])
+
+
+def validator_for(vectors: dict, v: dict, **kw) -> hl.Validator:
+    return hl.Validator(
+        roots_of(vectors, v["roots"]),
+        v["environment"],
+        accept_other_environment=v["accept_other_environment"],
+        **kw,
+    )
+
+
+# --- license input -------------------------------------------------------------------------
+
+
+def test_license_as_bytes_str_bytearray_and_memoryview_agree(prod_validator, basic) -> None:
+    text = basic["license"]
+    raw = text.encode()
+    verdicts = [
+        prod_validator.validate(x, facts(basic), basic["now"])
+        for x in (raw, text, bytearray(raw), memoryview(raw))
+    ]
+    assert all(v == verdicts[0] for v in verdicts)
+    assert verdicts[0].site_id == "site-berlin-01"
+
+
+@pytest.mark.parametrize("bad", [None, 12, ["x"], {"cml": "a"}])
+def test_license_of_another_type_is_a_type_error(prod_validator, basic, bad) -> None:
+    with pytest.raises(TypeError, match="license must be bytes or str"):
+        prod_validator.validate(bad, None, basic["now"])
+
+
+def test_non_utf8_license_bytes_reach_core(prod_validator, by_name) -> None:
+    v = by_name["input/binary"]
+    with pytest.raises(hl.FormatError) as e:
+        prod_validator.validate(bytes.fromhex(v["license_hex"]), None, v["now"])
+    assert (e.value.code, e.value.name) == (100, "malformed")
+
+
+# --- time ------------------------------------------------------------------------------------
+
+
+def test_now_as_aware_datetime_equals_unix_seconds(prod_validator, basic) -> None:
+    lic, now = basic["license"], basic["now"]
+    by_int = prod_validator.validate(lic, None, now)
+    assert prod_validator.validate(lic, None, dt(now)) == by_int
+    berlin = timezone(timedelta(hours=2))
+    assert prod_validator.validate(lic, None, dt(now).astimezone(berlin)) == by_int
+
+
+def test_fractional_seconds_are_floored(vectors, by_name) -> None:
+    """valid/zero-grace is valid one second before expiry: 0.999 s later is still that second,
+    one whole second later is the expiry itself (no grace: expired)."""
+    v = by_name["valid/zero-grace"]
+    val = validator_for(vectors, v)
+    assert val.validate(v["license"], None, dt(v["now"]) + timedelta(milliseconds=999)).status is hl.Status.VALID
+    with pytest.raises(hl.TimeError) as e:
+        val.validate(v["license"], None, dt(v["now"] + 1))
+    assert e.value.name == "expired"
+
+
+def test_naive_datetime_is_refused(prod_validator, basic) -> None:
+    with pytest.raises(ValueError, match="naive datetime"):
+        prod_validator.validate(basic["license"], None, datetime(2026, 2, 1))
+
+
+@pytest.mark.parametrize("bad", [True, 1.5, "1769817600"])
+def test_now_of_another_type_is_a_type_error(prod_validator, basic, bad) -> None:
+    with pytest.raises(TypeError):
+        prod_validator.validate(basic["license"], None, bad)
+
+
+def test_now_none_is_the_system_clock(vectors, by_name) -> None:
+    v = by_name["valid/year-9999"]
+    val = validator_for(vectors, v)
+    before = int(time.time())
+    implicit = val.validate(v["license"], facts(v))
+    explicit = val.validate(v["license"], facts(v), before)
+    assert implicit == explicit
+    # The verdict of a license issued in the future of the clock would differ: check one that is
+    # only valid at its vector's now, and now=None (today, after 2026-07-30) gives expired.
+    basic = by_name["valid/basic"]
+    if before > int(val.validate(basic["license"], None, basic["now"]).grace_end.timestamp()):
+        with pytest.raises(hl.TimeError, match="expired"):
+            val.validate(basic["license"])
+
+
+def test_out_of_range_times_are_core_invalid_argument(prod_validator, basic) -> None:
+    for now in (-1, 253402300800, -(2**63), 2**63 - 1):
+        with pytest.raises(hl.FormatError) as e:
+            prod_validator.validate(basic["license"], None, now)
+        assert (e.value.code, e.value.name) == (110, "invalid_argument")
+
+
+def test_verdict_times_are_aware_utc_datetimes(prod_validator, basic) -> None:
+    v = prod_validator.validate(basic["license"], None, basic["now"])
+    for t in (v.issued_at, v.expires_at, v.grace_end):
+        assert isinstance(t, datetime) and t.utcoffset() == timedelta(0)
+    assert v.issued_at < v.expires_at < v.grace_end
+    assert int(v.expires_at.timestamp()) == basic["expect"]["ok"]["expires_at"]
+
+
+def test_year_9999_is_representable(vectors, by_name) -> None:
+    v = by_name["valid/now-max-time-in-grace"]
+    verdict = validator_for(vectors, v).validate(v["license"], facts(v), v["now"])
+    assert verdict.grace_end == datetime(9999, 12, 31, 23, 59, 59, tzinfo=UTC)
+    assert verdict.in_grace and verdict.grace_days_left == 1
+
+
+# --- errors ----------------------------------------------------------------------------------
+
+DOMAIN = {
+    1: hl.FormatError,
+    2: hl.TrustError,
+    3: hl.TimeError,
+    4: hl.NodeError,
+    5: hl.UsageError,
+    9: hl.BindingError,
+}
+
+
+def test_every_vector_error_is_the_class_of_its_code_range(vectors) -> None:
+    seen = set()
+    for v in vectors["vectors"]:
+        exp = v["expect"].get("error")
+        if not exp:
+            continue
+        val = validator_for(vectors, v, last_seen=v["last_seen"])
+        lic = bytes.fromhex(v["license_hex"]) if "license_hex" in v else v["license"].encode()
+        with pytest.raises(hl.LicenseError) as info:
+            for rl in v["revocation_lists"]:
+                val.apply_revocation_list(lic, rl, v["now"])
+            val.validate(lic, facts(v), v["now"])
+        e = info.value
+        assert type(e) is DOMAIN[e.code // 100], v["name"]
+        assert (e.code, e.name) == (exp["code"], exp["name"])
+        # str() is core's message, not the generated "code=..., name=..." rendering.
+        assert str(e) == e.message and e.message and "code=" not in e.message
+        assert e.args == (e.message,)
+        assert repr(e).startswith(f"{type(e).__name__}(code={e.code}, name='{e.name}'")
+        seen.add(type(e))
+    assert seen == {hl.FormatError, hl.TrustError, hl.TimeError, hl.NodeError}
+
+
+def test_messages_are_cores(prod_validator, by_name) -> None:
+    v = by_name["time/grace-end-exact"]
+    with pytest.raises(hl.TimeError) as e:
+        prod_validator.validate(v["license"], facts(v), v["now"])
+    assert str(e.value).startswith("license expired at ")
+    assert f"(now {v['now']})" in str(e.value)
+
+
+def test_errors_are_exceptions_to_catch_by_domain() -> None:
+    for cls in DOMAIN.values():
+        assert issubclass(cls, hl.LicenseError) and issubclass(cls, Exception)
+    e = hl.UsageError(500, "ledger_broken", "ledger entry 2: x", 2)
+    assert (e.code, e.name, e.index, str(e)) == (500, "ledger_broken", 2, "ledger entry 2: x")
+
+
+def test_native_errors_do_not_leak_their_traceback(prod_validator) -> None:
+    with pytest.raises(hl.FormatError) as e:
+        prod_validator.validate(b"", None, 1769817600)
+    assert e.value.__cause__ is None and e.value.__suppress_context__
+
+
+# --- roots and keys --------------------------------------------------------------------------
+
+
+def test_roots_as_pem_jwk_text_jwk_mapping_and_pem_bytes(vectors, basic) -> None:
+    r = vectors["roots"]["root-prod-1"]
+    for key in (r["pem"], json.dumps(r["jwk"]), r["jwk"], r["pem"].encode()):
+        val = hl.Validator([hl.TrustedRoot("root-prod-1", hl.Environment.PROD, key)])
+        assert val.validate(basic["license"], None, basic["now"]).org_id == "acme"
+
+
+def test_bad_root_key_fails_at_construction(vectors) -> None:
+    with pytest.raises(hl.FormatError) as e:
+        hl.Validator([hl.TrustedRoot("k", "prod", "-----BEGIN PUBLIC KEY-----\nAAAA\n")])
+    assert (e.value.code, e.value.name) == (109, "bad_key")
+    with pytest.raises(TypeError):
+        hl.Validator([hl.TrustedRoot("k", "prod", 42)])  # type: ignore[arg-type]
+
+
+def test_unknown_environment_is_a_value_error(vectors) -> None:
+    with pytest.raises(ValueError):
+        hl.Validator(roots_of(vectors), "staging")
+    with pytest.raises(ValueError):
+        hl.TrustedRoot("k", "test", "x")._native()
+
+
+def test_key_thumbprint_of_every_key_form(documents) -> None:
+    pem = next(v for v in documents["vectors"] if v["name"] == "key/pem")
+    jwk = next(v for v in documents["vectors"] if v["name"] == "key/jwk")
+    want = pem["expect"]["ok"]["thumbprint"]
+    assert hl.key_thumbprint(pem["key"]) == want
+    assert hl.key_thumbprint(pem["key"].encode()) == want
+    assert hl.key_thumbprint(jwk["key"]) == want
+    assert hl.key_thumbprint(json.loads(jwk["key"])) == want
+    with pytest.raises(hl.FormatError, match="bad key"):
+        hl.key_thumbprint({"kty": "EC", "crv": "P-384", "x": "", "y": ""})
+
+
+# --- node facts ------------------------------------------------------------------------------
+
+
+def test_node_facts_accept_ip_objects_and_compare_by_value() -> None:
+    a = hl.NodeFacts([ipaddress.ip_address("10.1.2.3"), "fd00::1"], "n.example", "blue")
+    b = hl.NodeFacts(["10.1.2.3", "fd00::1"], dns_name="n.example", deployment_tag="blue")
+    assert a == b and hash(a) == hash(b)
+    assert a.addresses == ("10.1.2.3", "fd00::1")
+    assert (a.dns_name, a.deployment_tag) == ("n.example", "blue")
+    assert a != hl.NodeFacts(["10.1.2.3"])
+    assert "10.1.2.3" in repr(a)
+
+
+def test_bad_node_address_is_core_invalid_argument() -> None:
+    with pytest.raises(hl.FormatError) as e:
+        hl.NodeFacts(["10.0.0.300"])
+    assert (e.value.code, e.value.name) == (110, "invalid_argument")
+
+
+def test_facts_of_another_type_is_a_type_error(prod_validator, basic) -> None:
+    with pytest.raises(TypeError, match="NodeFacts"):
+        prod_validator.validate(basic["license"], basic["facts"], basic["now"])  # a dict
+
+
+def test_facts_decide_fingerprinted_licenses(vectors, by_name) -> None:
+    v = by_name["valid/all-fingerprint-fields"]
+    val = validator_for(vectors, v)
+    assert val.validate(v["license"], facts(v), v["now"]).status is hl.Status.VALID
+    with pytest.raises(hl.NodeError):
+        val.validate(v["license"], None, v["now"])
+
+
+# --- verdict ---------------------------------------------------------------------------------
+
+
+def test_verdict_has_feature_is_exact(prod_validator, basic) -> None:
+    v = prod_validator.validate(basic["license"], None, basic["now"])
+    assert v.features == ["analytics", "reports"]
+    assert v.has_feature("analytics") and v.has_feature("reports")
+    assert not v.has_feature("Analytics") and not v.has_feature("boost")
+    assert not v.has_feature("")
+
+
+def test_verdict_is_immutable_and_complete(prod_validator, basic) -> None:
+    v = prod_validator.validate(basic["license"], None, basic["now"])
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        v.status = hl.Status.GRACE  # type: ignore[misc]
+    assert v.cml_license_id == "cml-acme-2026" and len(v.cml_id) == 64
+    assert v.environment is hl.Environment.PROD and v.status is hl.Status.VALID
+    assert v.status == "valid"  # str enums compare with their value
+    assert v.issued_at == dt(1767312000)
+
+
+def test_warnings_in_grace_and_expires_soon(vectors, by_name) -> None:
+    g = by_name["time/grace-middle"]
+    verdict = validator_for(vectors, g).validate(g["license"], facts(g), g["now"])
+    assert verdict.in_grace and [w.name for w in verdict.warnings] == ["in_grace"]
+    w = verdict.warnings[0]
+    assert w.days_left == verdict.grace_days_left and w.days_left > 0
+    assert w.message.startswith("license expired at ")
+    s = by_name["valid/expires-soon"]
+    verdict = validator_for(vectors, s).validate(s["license"], facts(s), s["now"])
+    assert [(w.name, w.days_left) for w in verdict.warnings] == [("expires_soon", 7)]
+    assert verdict.grace_days_left is None
+
+
+# --- validator state -------------------------------------------------------------------------
+
+
+def test_properties_and_repr(vectors) -> None:
+    val = hl.Validator(roots_of(vectors), "dev", accept_other_environment=True)
+    assert val.environment is hl.Environment.DEV and val.accepts_other_environment
+    assert repr(val) == "Validator(environment='dev', accept_other_environment=True)"
+    assert repr(hl.Validator(roots_of(vectors))) == "Validator(environment='prod')"
+
+
+def test_clock_floor_follows_last_seen_and_signed_times(vectors, prod_validator, basic) -> None:
+    assert prod_validator.clock_floor == dt(0)
+    verdict = prod_validator.validate(basic["license"], None, basic["now"])
+    assert prod_validator.clock_floor == verdict.issued_at
+    later = dt(basic["now"] + 86400)
+    prod_validator.set_last_seen(later)
+    assert prod_validator.clock_floor == later
+    with pytest.raises(hl.TimeError) as e:
+        prod_validator.validate(basic["license"], None, basic["now"])
+    assert e.value.name == "clock_rollback"
+    restored = hl.Validator(roots_of(vectors), last_seen=prod_validator.clock_floor)
+    with pytest.raises(hl.TimeError, match="clock rollback"):
+        restored.validate(basic["license"], None, basic["now"])
+
+
+def test_bad_last_seen_is_invalid_argument(vectors) -> None:
+    with pytest.raises(hl.FormatError, match="invalid argument"):
+        hl.Validator(roots_of(vectors), last_seen=-5)
+
+
+def test_revocation_list_applies_to_later_validations(vectors, by_name) -> None:
+    v = by_name["revocation/revoked"]
+    val = validator_for(vectors, v)
+    lic = v["license"]
+    assert val.validate(lic, facts(v), v["now"]).license_id  # usable before the list
+    (rl,) = v["revocation_lists"]
+    seq = val.apply_revocation_list(lic, rl.encode(), v["now"])
+    assert isinstance(seq, int) and seq >= 1
+    with pytest.raises(hl.NodeError) as e:
+        val.validate(lic, facts(v), v["now"])
+    assert e.value.name == "revoked" and f"#{seq}" in str(e.value)
+
+
+def test_documents_of_another_type_are_type_errors(prod_validator, basic) -> None:
+    with pytest.raises(TypeError):
+        prod_validator.verify_cml(None)  # type: ignore[arg-type]
+    with pytest.raises(TypeError):
+        prod_validator.apply_revocation_list(basic["license"], 5, basic["now"])  # type: ignore[arg-type]
+
+
+def test_non_ascii_document_bytes_are_rejected_by_core(prod_validator) -> None:
+    with pytest.raises(hl.FormatError):
+        prod_validator.verify_cml(b"\xff\xfe.\x00.\x01")
+
+
+def test_one_validator_shared_by_threads(prod_validator, by_name) -> None:
+    cases = [by_name[n] for n in ("valid/basic", "valid/all-fingerprint-fields", "time/grace-middle")]
+    expected = [prod_validator.validate(c["license"], facts(c), c["now"]) for c in cases]
+    errors: list[BaseException] = []
+
+    def work(k: int) -> None:
+        try:
+            for i in range(150):
+                c = cases[(i + k) % 3]
+                assert prod_validator.validate(c["license"], facts(c), c["now"]) == expected[(i + k) % 3]
+        except BaseException as e:  # noqa: BLE001 - reported below
+            errors.append(e)
+
+    threads = [threading.Thread(target=work, args=(k,)) for k in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+
+
+# --- packaging -------------------------------------------------------------------------------
+
+
+def test_package_is_typed_and_versioned() -> None:
+    assert resources.files("hwf_license").joinpath("py.typed").is_file()
+    hints = typing.get_type_hints(hl.Verdict)
+    assert hints["expires_at"] is datetime and hints["features"] == list[str]
+    assert typing.get_type_hints(hl.Validator.validate)["return"] is hl.Verdict
+    assert hl.__version__ == hl.CORE_VERSION
+    assert set(hl.__all__) <= set(dir(hl))

@@ -1,0 +1,102 @@
+"""Every conformance vector of testdata/vectors/vectors.json, run as FORMAT.md says: build the
+validator, apply the revocation lists, validate twice (the second call takes the cached path) and
+compare every verdict field, or the error's code and step."""
+
+from __future__ import annotations
+
+import pytest
+
+import hwf_license as hl
+
+from conftest import VECTORS_DIR, load, roots_of
+
+FILE = load("vectors.json")
+VECTORS = FILE["vectors"]
+
+
+def license_bytes(v: dict) -> bytes:
+    return bytes.fromhex(v["license_hex"]) if "license_hex" in v else v["license"].encode("utf-8")
+
+
+def facts_of(v: dict) -> hl.NodeFacts:
+    f = v["facts"]
+    return hl.NodeFacts(f["addresses"], f["dns_name"], f["deployment_tag"])
+
+
+def verdict_as_vector(verdict: hl.Verdict) -> dict:
+    """The members of `expect.ok`, from a Python verdict (datetimes back to unix seconds)."""
+    return {
+        "status": verdict.status.value,
+        "site_id": verdict.site_id,
+        "org_id": verdict.org_id,
+        "license_id": verdict.license_id,
+        "product": verdict.product,
+        "tier": verdict.tier,
+        "environment": verdict.environment.value,
+        "features": list(verdict.features),
+        "expires_at": int(verdict.expires_at.timestamp()),
+        "grace_end": int(verdict.grace_end.timestamp()),
+        "grace_days_left": verdict.grace_days_left,
+        "warnings": [w.name for w in verdict.warnings],
+    }
+
+
+def run(v: dict, use: str = "pem") -> list[dict]:
+    """Runs one vector; returns one outcome per step ({"ok": ...} or {"error": ...})."""
+    validator = hl.Validator(
+        roots_of(FILE, v["roots"], use),
+        v["environment"],
+        accept_other_environment=v["accept_other_environment"],
+        last_seen=v["last_seen"],
+    )
+    lic = license_bytes(v)
+    for rl in v["revocation_lists"]:
+        try:
+            validator.apply_revocation_list(lic, rl, v["now"])
+        except hl.LicenseError as e:
+            return [{"error": {"code": e.code, "name": e.name, "step": "revocation_list"}}]
+    outcomes = []
+    for _ in range(2):
+        try:
+            verdict = validator.validate(lic, facts_of(v), v["now"])
+            outcomes.append({"ok": verdict_as_vector(verdict)})
+        except hl.LicenseError as e:
+            outcomes.append({"error": {"code": e.code, "name": e.name, "step": "validate"}})
+    return outcomes
+
+
+@pytest.mark.parametrize("vector", VECTORS, ids=[v["name"] for v in VECTORS])
+def test_vector(vector: dict) -> None:
+    outcomes = run(vector)
+    for outcome in outcomes:
+        assert outcome == vector["expect"], vector["description"]
+
+
+@pytest.mark.parametrize(
+    "vector",
+    [v for v in VECTORS if v["expect"].get("ok")][:8],
+    ids=lambda v: v["name"],
+)
+def test_vector_with_jwk_roots(vector: dict) -> None:
+    """The same verdicts when the roots are given as JWK instead of PEM."""
+    assert run(vector, use="jwk") == [vector["expect"]] * 2
+
+
+def test_vector_file_is_complete() -> None:
+    names = [v["name"] for v in VECTORS]
+    assert FILE["format"] == "hwf-license-vectors/1"
+    assert len(names) == len(set(names)), "vector names must be unique"
+    assert len(names) >= 145
+    index = (VECTORS_DIR / "INDEX.md").read_text(encoding="utf-8")
+    for name in names:
+        assert f"`{name}`" in index, f"{name} missing from INDEX.md"
+
+
+def test_verdicts_compare_as_a_whole(by_name) -> None:
+    """Validating twice gives equal Verdict objects (all fields, not only the vector's)."""
+    v = by_name["valid/all-fingerprint-fields"]
+    validator = hl.Validator(roots_of(FILE, v["roots"]), v["environment"])
+    first = validator.validate(license_bytes(v), facts_of(v), v["now"])
+    second = validator.validate(license_bytes(v), facts_of(v), v["now"])
+    assert first == second
+    assert first is not second
