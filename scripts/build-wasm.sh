@@ -4,18 +4,24 @@
 #   -> wasm-opt -> entry points, TypeScript declarations, package.json, README.
 #
 # Needs: rustup target wasm32-unknown-unknown, wasm-bindgen-cli at exactly the version the crate
-# pins (checked below), binaryen's wasm-opt, node (to list the exports). scripts/install-deps.sh
-# installs them.
+# pins (checked below), binaryen's wasm-opt >= 116, node. scripts/install-deps.sh installs them.
+#
+# wasm-opt: $WASM_OPT if set, else the npm build of binaryen in .tools/node, else wasm-opt on PATH.
+# Binaryen before 116 (Debian 12 ships 108) writes wasm-bindgen's externref table as a pre-standard
+# `anyref` table that V8 rejects at instantiation, so older versions are refused.
 #
 # Environment (for measurements; the defaults build what ships):
 #   HWF_WASM_OUT        output folder                     (default wasm/pkg)
 #   HWF_WASM_OPT_LEVEL  rustc opt-level: z, s or 3        (default z; wasm-opt gets -Oz, -Os, -O3)
 #   HWF_WASM_FEATURES   "jwk-only" builds without PEM     (default: with PEM)
+#   HWF_WASM_SIZE_REPORT=1  also print a size breakdown by crate (needs twiggy:
+#                       cargo install --locked twiggy), before and after wasm-opt
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
 ROOT=$PWD
 OUT=${HWF_WASM_OUT:-wasm/pkg}
+case "$OUT" in /*) ;; *) OUT=$ROOT/$OUT ;; esac
 OPT_LEVEL=${HWF_WASM_OPT_LEVEL:-z}
 TARGET_DIR=${CARGO_TARGET_DIR:-$ROOT/target}
 CRATE=hwf_license_wasm
@@ -31,7 +37,14 @@ case "${HWF_WASM_FEATURES:-}" in
   *) echo "build-wasm: HWF_WASM_FEATURES must be empty or jwk-only" >&2; exit 2 ;;
 esac
 
-for tool in cargo wasm-bindgen wasm-opt node gzip; do
+if [ -z "${WASM_OPT:-}" ]; then
+  if [ -x "$ROOT/.tools/node/node_modules/.bin/wasm-opt" ]; then
+    WASM_OPT="$ROOT/.tools/node/node_modules/.bin/wasm-opt"
+  else
+    WASM_OPT=wasm-opt
+  fi
+fi
+for tool in cargo wasm-bindgen "$WASM_OPT" node gzip; do
   command -v "$tool" >/dev/null || { echo "build-wasm: $tool not found (run scripts/install-deps.sh)" >&2; exit 1; }
 done
 
@@ -60,12 +73,17 @@ wasm-bindgen --target experimental-nodejs-module --out-dir "$STAGE/node" "$WASM"
 cmp -s "$STAGE/web/${CRATE}_bg.wasm" "$STAGE/node/${CRATE}_bg.wasm" ||
   { echo "build-wasm: web and node .wasm differ; expected one binary" >&2; exit 1; }
 
-echo "== wasm-opt -O$OPT_LEVEL ($(wasm-opt --version))"
+opt_version=$("$WASM_OPT" --version | sed -nE 's/.*version ([0-9]+).*/\1/p')
+if [ -z "$opt_version" ] || [ "$opt_version" -lt 116 ]; then
+  echo "build-wasm: $WASM_OPT is binaryen ${opt_version:-?}; need >= 116 (npm install binaryen)" >&2
+  exit 1
+fi
+echo "== wasm-opt -O$OPT_LEVEL (binaryen $opt_version: $WASM_OPT)"
 # Features Rust enables by default for wasm32 and every supported engine (Node >= 20,
 # Chromium/Firefox/Safari of the last years) runs.
 WASM_FEATURES=(--enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext
   --enable-mutable-globals --enable-reference-types --enable-multivalue)
-wasm-opt "-O$OPT_LEVEL" "${WASM_FEATURES[@]}" --strip-debug --strip-producers \
+"$WASM_OPT" "-O$OPT_LEVEL" "${WASM_FEATURES[@]}" --strip-debug --strip-producers \
   "$STAGE/web/${CRATE}_bg.wasm" -o "$STAGE/web/opt.wasm"
 mv "$STAGE/web/opt.wasm" "$STAGE/web/${CRATE}_bg.wasm"
 cp "$STAGE/web/${CRATE}_bg.wasm" "$STAGE/node/${CRATE}_bg.wasm"
@@ -153,6 +171,25 @@ rm -rf "$OUT"
 mkdir -p "$(dirname "$OUT")"
 cp -r "$STAGE" "$OUT"
 chmod -R a+rX "$OUT"
+
+if [ "${HWF_WASM_SIZE_REPORT:-0}" = 1 ]; then
+  command -v twiggy >/dev/null || { echo "build-wasm: twiggy not found (cargo install --locked twiggy)" >&2; exit 1; }
+  wasm-bindgen --keep-debug --target web --out-dir "$STAGE/named" "$WASM"
+  "$WASM_OPT" -g "-O$OPT_LEVEL" "${WASM_FEATURES[@]}" "$STAGE/named/${CRATE}_bg.wasm" -o "$STAGE/named/opt.wasm"
+  echo "== size by crate, before wasm-opt (wasm-bindgen output; less inlining, truer attribution)"
+  twiggy top -n 1000000 --format csv "$STAGE/named/${CRATE}_bg.wasm" | python3 wasm/tools/size_breakdown.py 20
+  echo "== size by crate, after wasm-opt (what ships; inlined code counts for the exports)"
+  twiggy top -n 1000000 --format csv "$STAGE/named/opt.wasm" | python3 wasm/tools/size_breakdown.py 20
+  echo "== largest functions after wasm-opt"
+  twiggy top -n 15 "$STAGE/named/opt.wasm"
+  rm -rf "$STAGE/named"
+fi
+
+# Smoke test: the optimized module instantiates and answers.
+node --input-type=module -e "
+  const m = await import('$OUT/node/index.js');
+  if (m.version() !== '$version') throw new Error('version ' + m.version());
+" || { echo "build-wasm: the built package does not load in Node" >&2; exit 1; }
 
 raw=$(stat -c %s "$OUT/web/${CRATE}_bg.wasm")
 gz=$(gzip -9 -c "$OUT/web/${CRATE}_bg.wasm" | wc -c)

@@ -1,0 +1,115 @@
+// The license check page: load the WebAssembly module and the trusted roots, then validate what
+// the user picks or pastes and show the verdict, or the reason it is refused.
+import init, { Validator, LicenseError, version } from "hwf-license-wasm";
+
+const $ = (id) => document.getElementById(id);
+const DAY = 86400;
+
+/** Timings of this page load, in milliseconds (read by the browser test). */
+const timings = { initMs: null, constructMs: null, firstValidateMs: null, lastValidateMs: null };
+window.hwfDemo = { timings, ready: null };
+
+const day = (t) => new Date(t * 1000).toISOString().slice(0, 10);
+
+function daysFrom(now, t) {
+  const d = Math.ceil((t - now) / DAY);
+  return d >= 0 ? `in ${d} day${d === 1 ? "" : "s"}` : `${-d} day${d === -1 ? "" : "s"} ago`;
+}
+
+function facts() {
+  const addresses = $("addresses").value.split(",").map((s) => s.trim()).filter(Boolean);
+  return {
+    addresses,
+    dnsName: $("dns").value.trim() || null,
+    deploymentTag: $("tag").value.trim() || null,
+  };
+}
+
+function show(outcome, now) {
+  $("result").hidden = false;
+  $("checked-at").textContent = new Date(now * 1000).toISOString().replace(".000Z", "Z");
+  const status = $("status");
+  const details = $("details");
+  if (outcome.error) {
+    const err = outcome.error;
+    status.className = "badge invalid";
+    status.textContent = "INVALID";
+    $("summary").textContent = ` ${err.codeName} (code ${err.code})`;
+    $("reason").hidden = false;
+    $("reason").textContent = err.message;
+    details.hidden = true;
+    return;
+  }
+  const v = outcome.verdict;
+  status.className = `badge ${v.status}`;
+  status.textContent = v.status.toUpperCase();
+  $("summary").textContent = v.status === "grace"
+    ? ` expired, running on grace: ${v.graceDaysLeft} day${v.graceDaysLeft === 1 ? "" : "s"} left`
+    : ` usable until ${day(v.expiresAt)}`;
+  $("reason").hidden = true;
+  $("reason").textContent = "";
+  details.hidden = false;
+  $("site").textContent = v.siteId;
+  $("org").textContent = v.orgId;
+  $("license-id").textContent = v.licenseId;
+  $("product").textContent = `${v.product} / ${v.tier}`;
+  $("environment").textContent = v.environment;
+  $("features").replaceChildren(
+    ...(v.features.length ? v.features : ["(none)"]).map((f) => {
+      const chip = document.createElement("span");
+      chip.className = "chip";
+      chip.textContent = f;
+      return chip;
+    }),
+  );
+  $("expires").textContent = `${day(v.expiresAt)} (${daysFrom(now, v.expiresAt)})`;
+  $("grace").textContent = `${day(v.graceEnd)} (${daysFrom(now, v.graceEnd)})`;
+  $("warnings").replaceChildren(
+    ...v.warnings.map((w) => {
+      const li = document.createElement("li");
+      li.textContent = w.message;
+      return li;
+    }),
+  );
+  $("no-warnings").hidden = v.warnings.length > 0;
+}
+
+async function main() {
+  let t0 = performance.now();
+  await init();
+  timings.initMs = performance.now() - t0;
+
+  const config = await (await fetch("roots.json")).json();
+  t0 = performance.now();
+  const validator = new Validator({ environment: config.environment, roots: config.roots });
+  timings.constructMs = performance.now() - t0;
+  $("version").textContent = `hwf-license-wasm ${version()}`;
+
+  const check = (license) => {
+    const now = Math.floor(Date.now() / 1000);
+    const start = performance.now();
+    let outcome;
+    try {
+      outcome = { verdict: validator.validate(license, facts(), now) };
+    } catch (err) {
+      if (!(err instanceof LicenseError)) throw err;
+      outcome = { error: err };
+    }
+    timings.lastValidateMs = performance.now() - start;
+    timings.firstValidateMs ??= timings.lastValidateMs;
+    show(outcome, now);
+  };
+
+  $("file").addEventListener("change", async () => {
+    const file = $("file").files[0];
+    if (!file) return;
+    const bytes = new Uint8Array(await file.arrayBuffer());
+    $("license").value = new TextDecoder().decode(bytes);
+    check(bytes);
+  });
+  $("check").addEventListener("click", () => check($("license").value));
+  $("check").disabled = false;
+  $("check").textContent = "Check license";
+}
+
+window.hwfDemo.ready = main();

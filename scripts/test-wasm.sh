@@ -1,0 +1,137 @@
+#!/usr/bin/env bash
+# The WASM layer: builds the npm package (scripts/build-wasm.sh), checks the crate (fmt, clippy for
+# wasm32, its unit tests), the size of the shipped .wasm, then runs with node's test runner every
+# conformance vector in Node, the API and documentation tests, a TypeScript check, and the example
+# page in headless Chromium with the timings. Prints a summary; exits non-zero on any failure.
+#
+#   scripts/test-wasm.sh              everything
+#   scripts/test-wasm.sh --compare    also build with opt-level 3 (wasm/pkg-o3) and time both
+#
+# Environment: HWF_WASM_SKIP_BUILD=1 reuses wasm/pkg; CHROMIUM, PLAYWRIGHT_CORE, TSC override the
+# tools (defaults: /usr/bin/chromium and .tools/node from scripts/install-deps.sh).
+set -uo pipefail
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+cd "$REPO"
+export PATH="$HOME/.cargo/bin:$PATH"
+
+COMPARE=0
+for arg in "$@"; do
+  case "$arg" in
+    --compare) COMPARE=1 ;;
+    *) die "unknown argument $arg (only --compare)" ;;
+  esac
+done
+
+# Size: the budget the issue set, and a regression ceiling this build must stay under (the budget
+# is not met yet: docs/WASM.md says what takes the space).
+BUDGET_RAW=204800
+BUDGET_GZ=81920
+CEILING_RAW=${HWF_WASM_CEILING_RAW:-307200}
+CEILING_GZ=${HWF_WASM_CEILING_GZ:-129024}
+
+checks_passed=0
+checks_failed=0
+failures=()
+check() { # check NAME COMMAND...: runs a step, counts it
+  local name=$1
+  shift
+  log "$name"
+  if "$@"; then
+    checks_passed=$((checks_passed + 1))
+  else
+    checks_failed=$((checks_failed + 1))
+    failures+=("$name")
+    warn "$name FAILED"
+  fi
+}
+
+have node || die "node not found"
+[ -x "${CHROMIUM:-/usr/bin/chromium}" ] || die "chromium not found (scripts/install-deps.sh)"
+
+if [ "${HWF_WASM_SKIP_BUILD:-0}" != 1 ]; then
+  bash scripts/build-wasm.sh || die "scripts/build-wasm.sh failed"
+fi
+[ -f wasm/pkg/web/hwf_license_wasm_bg.wasm ] || die "wasm/pkg is not built"
+
+check "cargo fmt --check (hwf-license-wasm)" cargo fmt -p hwf-license-wasm -- --check
+check "cargo clippy --target wasm32-unknown-unknown -D warnings" \
+  cargo clippy -q -p hwf-license-wasm --target wasm32-unknown-unknown -- -D warnings
+check "cargo clippy --no-default-features (JWK-only build)" \
+  cargo clippy -q -p hwf-license-wasm --target wasm32-unknown-unknown --no-default-features -- -D warnings
+check "cargo test -p hwf-license-wasm (host)" cargo test -q -p hwf-license-wasm
+
+size_check() {
+  local wasm=wasm/pkg/web/hwf_license_wasm_bg.wasm raw gz
+  raw=$(stat -c %s "$wasm")
+  gz=$(gzip -9 -c "$wasm" | wc -c)
+  SIZE_LINE="$wasm: $raw bytes raw ($((raw / 1024)) KiB), $gz bytes gzip -9 ($((gz / 1024)) KiB)"
+  info "$SIZE_LINE"
+  if [ "$raw" -le "$BUDGET_RAW" ] && [ "$gz" -le "$BUDGET_GZ" ]; then
+    info "within the budget of $((BUDGET_RAW / 1024)) KiB raw, $((BUDGET_GZ / 1024)) KiB gzip"
+  else
+    warn "over the budget of $((BUDGET_RAW / 1024)) KiB raw / $((BUDGET_GZ / 1024)) KiB gzip (see docs/WASM.md)"
+  fi
+  [ "$raw" -le "$CEILING_RAW" ] && [ "$gz" -le "$CEILING_GZ" ] || {
+    warn "size regression: above the ceiling $CEILING_RAW raw / $CEILING_GZ gzip"
+    return 1
+  }
+}
+SIZE_LINE=""
+check "size of the shipped .wasm" size_check
+
+# The tests import the package by its npm name, through its package.json "exports".
+mkdir -p wasm/tests/node_modules
+ln -sfn ../../pkg wasm/tests/node_modules/hwf-license-wasm
+
+NODE_LOG=$(mktemp)
+trap 'rm -f "$NODE_LOG"' EXIT
+node_tests() {
+  # One file at a time: the timing tests must not share the two cores with the browser test.
+  (cd wasm/tests && node --test --test-concurrency=1 --test-reporter=spec \
+    vectors.test.mjs api.test.mjs docs.test.mjs bench.test.mjs browser.test.mjs) 2>&1 | tee "$NODE_LOG"
+  return "${PIPESTATUS[0]}"
+}
+check "node --test: vectors, API, docs, TypeScript, timing, Chromium" node_tests
+count() { sed -nE "s/^ℹ $1 ([0-9]+)$/\\1/p" "$NODE_LOG" | tail -n1; }
+node_pass=$(count pass)
+node_fail=$(count fail)
+node_skip=$(count skipped)
+if [ "${node_skip:-0}" != 0 ]; then
+  warn "$node_skip node tests skipped (tsc missing? npm install --prefix .tools/node typescript)"
+fi
+
+if [ "$COMPARE" = 1 ]; then
+  compare() {
+    HWF_WASM_OPT_LEVEL=3 HWF_WASM_OUT=wasm/pkg-o3 bash scripts/build-wasm.sh || return 1
+    (cd wasm/tests && HWF_WASM_PKG=wasm/pkg-o3 HWF_WASM_BENCH_OUT="$REPO/target/wasm-bench-o3.json" \
+      node --test --test-reporter=spec --test-name-pattern "timing|valid license" browser.test.mjs) || return 1
+    # Put the shipped build (opt-level z) back for later runs.
+    bash scripts/build-wasm.sh >/dev/null 2>&1
+  }
+  check "opt-level 3 build, timed in Chromium" compare
+fi
+
+log "summary"
+info "$SIZE_LINE"
+node - "$REPO/target/wasm-bench.json" "$REPO/target/wasm-bench-node.json" "$REPO/target/wasm-bench-o3.json" <<'EOF' || true
+const fs = require("node:fs");
+const [chromium, node, o3] = process.argv.slice(2).map((f) => { try { return JSON.parse(fs.readFileSync(f, "utf8")); } catch { return null; } });
+const line = (label, r) => r && console.log(
+  `   ${label}: cold ${(r.coldUs / 1000).toFixed(3)} ms, cached ${r.cachedUs.toFixed(1)} µs, ` +
+  `WebCrypto 2×verify ${(r.webcryptoUs / 1000).toFixed(3)} ms, cold/WebCrypto ${r.coldOverWebcrypto.toFixed(1)}×`);
+if (chromium?.firstLoad) {
+  const f = chromium.firstLoad;
+  console.log(`   chromium first call after load: init (fetch + compile) ${f.initMs.toFixed(1)} ms, ` +
+    `new Validator ${f.constructMs.toFixed(2)} ms, first validate ${f.firstValidateMs.toFixed(2)} ms`);
+}
+line("chromium (opt-level z)", chromium?.chromium);
+line("chromium (opt-level 3)", o3?.chromium);
+line(`node ${node?.node?.version ?? ""} (opt-level z)`, node?.node);
+EOF
+info "node tests: ${node_pass:-?} passed, ${node_fail:-?} failed, ${node_skip:-0} skipped"
+info "screenshots: target/web-screenshot.png, target/web-screenshot-invalid.png"
+if [ ${#failures[@]} -gt 0 ]; then
+  warn "failed: ${failures[*]}"
+fi
+echo "wasm: $((checks_passed)) passed, $((checks_failed)) failed"
+[ "$checks_failed" -eq 0 ]

@@ -1,0 +1,76 @@
+// Type-checked (not run) by types.test.mjs against the package's Node declarations: the API
+// reads as documented, and wrong uses are compile errors (each @ts-expect-error must fire).
+import init, {
+  ErrorCode,
+  LicenseError,
+  Validator,
+  errorCodeName,
+  hasFeature,
+  keyThumbprint,
+  version,
+  type CmlInfo,
+  type ErrorCodeName,
+  type LedgerSummary,
+  type Manifest,
+  type NodeFacts,
+  type Status,
+  type ValidatorOptions,
+  type Verdict,
+  type Warning,
+} from "hwf-license-wasm";
+
+export async function nodeUsage(pem: string, license: string | Uint8Array, cml: string, entries: string[]): Promise<string[]> {
+  await init(); // a no-op in Node, there for code shared with browsers
+  const options: ValidatorOptions = {
+    environment: "prod",
+    roots: [
+      { kid: "root-prod-1", environment: "prod", key: pem },
+      { kid: "root-prod-2", environment: "prod", key: { kty: "EC", crv: "P-256", x: "…", y: "…" } },
+    ],
+    acceptOtherEnvironment: false,
+    lastSeen: 1_769_817_600,
+  };
+  using validator = new Validator(options);
+  const facts: NodeFacts = { addresses: ["10.0.0.1"], dnsName: null };
+  const out: string[] = [];
+  try {
+    const verdict: Verdict = validator.validate(license, facts);
+    const again: Verdict = validator.validate(license, undefined, 1_769_817_600);
+    const status: Status = verdict.status;
+    const left: number | null = again.graceDaysLeft;
+    const expiry: number = verdict.expiresAt;
+    for (const w of verdict.warnings) {
+      const warning: Warning = w;
+      if (warning.name === "in_grace") out.push(`${warning.graceEnd} ${warning.expiredAt}`);
+      else out.push(`${warning.expiresAt}`);
+      out.push(`${warning.daysLeft} ${warning.message}`);
+    }
+    out.push(status, String(left), String(expiry), String(hasFeature(verdict, "analytics")));
+    // @ts-expect-error: a status is "valid" or "grace"
+    const bad: Status = "expired";
+    out.push(bad);
+  } catch (err) {
+    if (!(err instanceof LicenseError)) throw err;
+    const code: ErrorCode = err.code;
+    const name: ErrorCodeName = err.codeName;
+    if (err.code === ErrorCode.Expired) out.push("expired");
+    // @ts-expect-error: codeName is a known code name
+    if (err.codeName === "exploded") out.push("never");
+    out.push(`${code} ${name} ${err.message} ${err.index ?? ""} ${errorCodeName(code) ?? ""}`);
+  }
+  const cmlInfo: CmlInfo = validator.verifyCml(cml);
+  const ledger: LedgerSummary = validator.verifyLedger(cml, entries);
+  const manifest: Manifest = validator.verifyManifest(cml, entries[0]);
+  const seq: number = validator.applyRevocationList(license, entries[0]);
+  out.push(cmlInfo.orgKeyId, ledger.head, manifest.period, String(seq), keyThumbprint(cmlInfo.orgKey), version());
+  out.push(String(validator.clockFloor), validator.environment);
+  // @ts-expect-error: a license is text or bytes
+  validator.validate(42);
+  // @ts-expect-error: facts.addresses is an array of strings
+  validator.validate(license, { addresses: "10.0.0.1" });
+  // @ts-expect-error: the environment is "prod" or "dev"
+  new Validator({ environment: "staging", roots: [] });
+  // @ts-expect-error: ledger entries are strings
+  validator.verifyLedger(cml, [1, 2]);
+  return out;
+}
