@@ -184,69 +184,145 @@ class VerdictWarning:
     """Whole days left (rounded up): until the end of grace, or until expiry."""
 
 
-@dataclass(frozen=True)
 class Verdict:
-    """What a usable license allows. Validation failures raise :class:`LicenseError` instead."""
+    """What a usable license allows. Validation failures raise :class:`LicenseError` instead.
 
-    status: Status
-    """``Status.VALID`` or ``Status.GRACE``."""
-    site_id: str
-    """The site."""
-    org_id: str
-    """The organisation."""
-    license_id: str
-    """The site license id."""
-    cml_license_id: str
-    """The license id of the Customer Master License."""
-    cml_id: str
-    """The CML's document id (hex SHA-256)."""
-    environment: Environment
-    """The environment of the chain."""
-    product: str
-    """Product (usage statistics)."""
-    tier: str
-    """Tier (usage statistics)."""
-    features: list[str]
-    """Enabled features, in license order."""
-    issued_at: datetime
-    """When the site license was issued."""
-    expires_at: datetime
-    """Effective expiry: the earlier of the site license's and the CML's."""
-    grace_end: datetime
-    """End of the grace period."""
-    grace_days_left: int | None
-    """Whole days of grace left (rounded up) when in grace, else ``None``."""
-    warnings: list[VerdictWarning]
-    """Warnings to show the operator."""
+    Immutable. Returned by :meth:`Validator.validate`; two verdicts are equal when every field is.
+    (A view over the native record: fields are converted when read, which keeps the cached
+    validation path short.)
+    """
 
-    def has_feature(self, name: str) -> bool:
-        """Whether feature ``name`` is enabled (exact match)."""
-        return name in self.features
+    __slots__ = ("_v",)
+    _v: _n.Verdict
+
+    def __init__(self) -> None:
+        raise TypeError("Verdict objects are returned by Validator.validate")
+
+    @classmethod
+    def _from_native(cls, v: _n.Verdict) -> Verdict:
+        self = object.__new__(cls)
+        object.__setattr__(self, "_v", v)
+        return self
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError(f"Verdict is immutable: cannot set {name!r}")
+
+    @property
+    def status(self) -> Status:
+        """``Status.VALID`` or ``Status.GRACE``."""
+        return _STATUS[self._v.status]
+
+    @property
+    def site_id(self) -> str:
+        """The site."""
+        return self._v.site_id
+
+    @property
+    def org_id(self) -> str:
+        """The organisation."""
+        return self._v.org_id
+
+    @property
+    def license_id(self) -> str:
+        """The site license id."""
+        return self._v.license_id
+
+    @property
+    def cml_license_id(self) -> str:
+        """The license id of the Customer Master License."""
+        return self._v.cml_license_id
+
+    @property
+    def cml_id(self) -> str:
+        """The CML's document id (hex SHA-256)."""
+        return self._v.cml_id
+
+    @property
+    def environment(self) -> Environment:
+        """The environment of the chain."""
+        return _ENV[self._v.environment]
+
+    @property
+    def product(self) -> str:
+        """Product (usage statistics)."""
+        return self._v.product
+
+    @property
+    def tier(self) -> str:
+        """Tier (usage statistics)."""
+        return self._v.tier
+
+    @property
+    def features(self) -> list[str]:
+        """Enabled features, in license order (a new list on each read)."""
+        return list(self._v.features)
+
+    @property
+    def issued_at(self) -> datetime:
+        """When the site license was issued."""
+        return _dt(self._v.issued_at)
+
+    @property
+    def expires_at(self) -> datetime:
+        """Effective expiry: the earlier of the site license's and the CML's."""
+        return _dt(self._v.expires_at)
+
+    @property
+    def grace_end(self) -> datetime:
+        """End of the grace period."""
+        return _dt(self._v.grace_end)
+
+    @property
+    def grace_days_left(self) -> int | None:
+        """Whole days of grace left (rounded up) when in grace, else ``None``."""
+        return self._v.grace_days_left
+
+    @property
+    def warnings(self) -> list[VerdictWarning]:
+        """Warnings to show the operator."""
+        return [VerdictWarning(w.name, w.message, w.days_left) for w in self._v.warnings]
 
     @property
     def in_grace(self) -> bool:
         """Whether the license runs on its grace period."""
-        return self.status is Status.GRACE
+        return self._v.status == _n.Status.GRACE
 
-    @classmethod
-    def _from_native(cls, v: _n.Verdict) -> Verdict:
-        return cls(
-            _STATUS[v.status],
-            v.site_id,
-            v.org_id,
-            v.license_id,
-            v.cml_license_id,
-            v.cml_id,
-            _ENV[v.environment],
-            v.product,
-            v.tier,
-            v.features,
-            _dt(v.issued_at),
-            _dt(v.expires_at),
-            _dt(v.grace_end),
-            v.grace_days_left,
-            [VerdictWarning(w.name, w.message, w.days_left) for w in v.warnings],
-        )
+    def has_feature(self, name: str) -> bool:
+        """Whether feature ``name`` is enabled (exact match)."""
+        return name in self._v.features
+
+    _FIELDS = (
+        "status",
+        "site_id",
+        "org_id",
+        "license_id",
+        "cml_license_id",
+        "cml_id",
+        "environment",
+        "product",
+        "tier",
+        "features",
+        "issued_at",
+        "expires_at",
+        "grace_end",
+        "grace_days_left",
+        "warnings",
+    )
+
+    def as_dict(self) -> dict[str, object]:
+        """Every field by name (e.g. for logging or JSON with a datetime-aware encoder)."""
+        return {f: getattr(self, f) for f in self._FIELDS}
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Verdict):
+            return NotImplemented
+        return self._v == other._v
+
+    __hash__ = None  # type: ignore[assignment]  # equal by value, holds lists
+
+    def __repr__(self) -> str:
+        fields = ", ".join(f"{k}={v!r}" for k, v in self.as_dict().items())
+        return f"Verdict({fields})"
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import ipaddress
 import json
 import threading
@@ -273,8 +272,19 @@ def test_verdict_has_feature_is_exact(prod_validator, basic) -> None:
 
 def test_verdict_is_immutable_and_complete(prod_validator, basic) -> None:
     v = prod_validator.validate(basic["license"], None, basic["now"])
-    with pytest.raises(dataclasses.FrozenInstanceError):
+    with pytest.raises(AttributeError):
         v.status = hl.Status.GRACE  # type: ignore[misc]
+    with pytest.raises(AttributeError):
+        v.note = "x"  # type: ignore[attr-defined]
+    with pytest.raises(TypeError):
+        hl.Verdict()
+    v.features.append("boost")  # a copy: the verdict does not change
+    assert not v.has_feature("boost")
+    d = v.as_dict()
+    assert list(d) == ["status", "site_id", "org_id", "license_id", "cml_license_id", "cml_id",
+                       "environment", "product", "tier", "features", "issued_at", "expires_at",
+                       "grace_end", "grace_days_left", "warnings"]
+    assert d["expires_at"] == v.expires_at and repr(v).startswith("Verdict(status=<Status.VALID")
     assert v.cml_license_id == "cml-acme-2026" and len(v.cml_id) == 64
     assert v.environment is hl.Environment.PROD and v.status is hl.Status.VALID
     assert v.status == "valid"  # str enums compare with their value
@@ -375,8 +385,11 @@ def test_one_validator_shared_by_threads(prod_validator, by_name) -> None:
 
 def test_package_is_typed_and_versioned() -> None:
     assert resources.files("hwf_license").joinpath("py.typed").is_file()
-    hints = typing.get_type_hints(hl.Verdict)
-    assert hints["expires_at"] is datetime and hints["features"] == list[str]
+    def hint(prop: str) -> object:
+        return typing.get_type_hints(getattr(hl.Verdict, prop).fget)["return"]
+
+    assert hint("expires_at") is datetime and hint("features") == list[str]
+    assert hint("status") is hl.Status and hint("grace_days_left") == typing.Optional[int]
     assert typing.get_type_hints(hl.Validator.validate)["return"] is hl.Verdict
     assert hl.__version__ == hl.CORE_VERSION
     assert set(hl.__all__) <= set(dir(hl))
