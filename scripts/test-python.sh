@@ -67,8 +67,10 @@ PY
 
 if [ "$BENCH" = 1 ]; then
   log "criterion: python-binding (core and the binding's Rust layer)"
+  bench_log="$REPO/target/python-bench-criterion.log"
   cargo bench -q -p hwf-license-uniffi --bench validate -- \
-    --warm-up-time 1 --measurement-time "${BENCH_SECONDS:-3}" >/dev/null
+    --warm-up-time 1 --measurement-time "${BENCH_SECONDS:-3}" >"$bench_log" 2>&1 \
+    || { cat "$bench_log" >&2; die "cargo bench failed"; }
   log "ratios (medians of the same run)"
   "$PY" - <<'PY'
 import json, pathlib

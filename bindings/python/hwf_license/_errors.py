@@ -6,7 +6,7 @@ the message) and core's one-line English message as ``str(error)``.
 
 from __future__ import annotations
 
-from typing import Callable, TypeVar
+from typing import Any, Callable, TypeVar
 
 from ._native import hwf_license_uniffi as _n
 
@@ -75,20 +75,22 @@ class BindingError(LicenseError):
     """900–999, the binding itself: a panic caught at the boundary (a bug; please report)."""
 
 
-_NATIVE = {
-    _n.LicenseError.Format: FormatError,
-    _n.LicenseError.Trust: TrustError,
-    _n.LicenseError.Time: TimeError,
-    _n.LicenseError.Node: NodeError,
-    _n.LicenseError.Binding: BindingError,
+# The generated error class (one nested exception class per Rust variant); untyped for checkers.
+_Native: Any = _n.LicenseError
+_NATIVE: dict[type, type[LicenseError]] = {
+    _Native.Format: FormatError,
+    _Native.Trust: TrustError,
+    _Native.Time: TimeError,
+    _Native.Node: NodeError,
+    _Native.Binding: BindingError,
 }
-_NATIVE_ERRORS = (*_NATIVE, _n.LicenseError.Usage)
+_NATIVE_ERRORS: tuple[type[Exception], ...] = (*_NATIVE, _Native.Usage)
 
 T = TypeVar("T")
 
 
-def _translate(e: Exception) -> LicenseError:
-    if isinstance(e, _n.LicenseError.Usage):
+def _translate(e: Any) -> LicenseError:
+    if isinstance(e, _Native.Usage):
         return UsageError(e.code, e.name, e.message, e.index)
     return _NATIVE[type(e)](e.code, e.name, e.message)
 

@@ -285,11 +285,12 @@ class Verdict:
     @property
     def in_grace(self) -> bool:
         """Whether the license runs on its grace period."""
-        return self._v.status == _n.Status.GRACE
+        return self._v.status is _n.Status.GRACE
 
     def has_feature(self, name: str) -> bool:
         """Whether feature ``name`` is enabled (exact match)."""
-        return name in self._v.features
+        features: list[str] = self._v.features
+        return name in features
 
     _FIELDS = (
         "status",
@@ -316,7 +317,8 @@ class Verdict:
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Verdict):
             return NotImplemented
-        return self._v == other._v
+        same: bool = self._v == other._v
+        return same
 
     __hash__ = None  # type: ignore[assignment]  # equal by value, holds lists
 
