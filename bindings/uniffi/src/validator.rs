@@ -150,3 +150,49 @@ impl Validator {
         guard(|| Ok(self.lock()?.policy().accept_other))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_validator_poisoned_by_a_panic_answers_code_902_not_a_second_panic() {
+        let v = Validator::new(Environment::Prod, vec![], false, Some(10)).unwrap();
+        assert_eq!(v.clock_floor(), Ok(10));
+        let poisoned = std::thread::scope(|s| {
+            s.spawn(|| {
+                let _guard = v.inner.lock().unwrap();
+                panic!("poison");
+            })
+            .join()
+        });
+        assert!(poisoned.is_err());
+        let e = v.clock_floor().unwrap_err();
+        assert_eq!((e.code(), e.name()), (902, "panic"));
+        assert_eq!(
+            e.to_string(),
+            "validator unusable after a panic in an earlier call"
+        );
+        let e = v
+            .validate(b"{}", Arc::new(NodeFacts::none()), 0)
+            .unwrap_err();
+        assert_eq!(e.code(), 902);
+    }
+
+    #[test]
+    fn constructor_errors_are_translated() {
+        let bad = TrustedRootKey {
+            kid: "k".into(),
+            environment: Environment::Prod,
+            key: "not a key".into(),
+        };
+        let e = Validator::new(Environment::Prod, vec![bad], false, None).unwrap_err();
+        assert_eq!((e.code(), e.name()), (109, "bad_key"));
+        assert!(matches!(e, LicenseError::Format { .. }));
+        let e = Validator::new(Environment::Dev, vec![], true, Some(-1)).unwrap_err();
+        assert_eq!((e.code(), e.name()), (110, "invalid_argument"));
+        let v = Validator::new(Environment::Dev, vec![], true, None).unwrap();
+        assert_eq!(v.environment(), Ok(Environment::Dev));
+        assert_eq!(v.accepts_other_environment(), Ok(true));
+    }
+}
