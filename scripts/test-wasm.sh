@@ -83,6 +83,8 @@ check "size of the shipped .wasm" size_check
 mkdir -p wasm/tests/node_modules
 ln -sfn ../../pkg wasm/tests/node_modules/hwf-license-wasm
 
+# Figures of this run only.
+rm -f target/wasm-bench.json target/wasm-bench-node.json target/wasm-bench-o3.json
 NODE_LOG=$(mktemp)
 trap 'rm -f "$NODE_LOG"' EXIT
 node_tests() {
