@@ -6,7 +6,7 @@
 #                    toolchain, cargo-fuzz, wasm-bindgen-cli (pinned)
 #   Python           $REPO/.venv with pinned maturin, pytest, pytest-benchmark, cryptography,
 #                    schemathesis
-#   npm              playwright-core (pinned) in $REPO/.tools/node (no browser is downloaded: the
+#   npm              playwright-core, binaryen, typescript (pinned) in $REPO/.tools/node (no browser is downloaded: the
 #                    tests drive Debian's /usr/bin/chromium)
 #
 # Idempotent: every step checks first and does nothing when the right thing is already there, so
@@ -28,7 +28,14 @@ PY_PACKAGES=(
   cryptography==50.0.2
   schemathesis==4.32.5
 )
-PLAYWRIGHT_CORE_VERSION=1.65.1
+# npm packages in $REPO/.tools/node: playwright-core drives Debian's Chromium (never downloads a
+# browser); binaryen's wasm-opt (Debian's binaryen 108 emits modules Node 20 cannot instantiate);
+# typescript checks the package's .d.ts.
+NPM_PACKAGES=(
+  playwright-core@1.65.1
+  binaryen@132.0.0
+  typescript@7.0.2
+)
 
 APT_PACKAGES=(
   golang-go
@@ -139,7 +146,8 @@ if [ "$current" = "$WASM_BINDGEN_VERSION" ]; then
   info "wasm-bindgen $current present"
 else
   log "cargo install wasm-bindgen-cli $WASM_BINDGEN_VERSION (have: ${current:-none})"
-  cargo install --locked --force wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION"
+  # Not --locked: its lock file pins a webpki-roots release the registry here does not serve.
+  cargo install --force wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION"
   CHANGED=1
 fi
 
@@ -170,17 +178,23 @@ else
   CHANGED=1
 fi
 
-# --- 5. npm: playwright-core -----------------------------------------------------------------
-log "playwright-core $PLAYWRIGHT_CORE_VERSION in $NODE_TOOLS"
-pkg_json="$NODE_TOOLS/node_modules/playwright-core/package.json"
-current=$(node -p "require(process.argv[1]).version" "$pkg_json" 2>/dev/null || true)
-if [ "$current" = "$PLAYWRIGHT_CORE_VERSION" ]; then
-  info "playwright-core $current present"
-else
+# --- 5. npm tools ----------------------------------------------------------------------------
+log "npm tools in $NODE_TOOLS: ${NPM_PACKAGES[*]}"
+missing=()
+for spec in "${NPM_PACKAGES[@]}"; do
+  name=${spec%@*}
+  want=${spec##*@}
+  current=$(node -p "require(process.argv[1]).version" "$NODE_TOOLS/node_modules/$name/package.json" 2>/dev/null || true)
+  if [ "$current" = "$want" ]; then
+    info "$name $current present"
+  else
+    missing+=("$spec")
+  fi
+done
+if [ ${#missing[@]} -gt 0 ]; then
   mkdir -p "$NODE_TOOLS"
-  # playwright-core never downloads a browser; the variable makes sure nothing else tries.
   PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm install --prefix "$NODE_TOOLS" --save-exact \
-    --no-audit --no-fund --loglevel=error "playwright-core@$PLAYWRIGHT_CORE_VERSION"
+    --no-audit --no-fund --loglevel=error "${missing[@]}"
   CHANGED=1
 fi
 
