@@ -124,7 +124,7 @@ pub fn verify_cml(
         id: jws::hex(&verified.hash),
         claims,
         org_key,
-        jws: jws.into(),
+        jws: jws.trim_matches(|c: char| c.is_ascii_whitespace()).into(),
     })
 }
 
@@ -253,6 +253,17 @@ pub fn verify_ledger_entry(cml: &VerifiedCml, jws: &str) -> Result<Verified<Ledg
     e.claims.check()?;
     same_org(cml, kind, &e.claims.org_id)?;
     Ok(e)
+}
+
+/// Checks that a verified manifest reports the ledger it claims: same head and length
+/// (`manifest_invalid` otherwise).
+pub fn check_manifest_ledger(manifest: &ManifestClaims, ledger: &LedgerSummary) -> Result<()> {
+    if manifest.ledger_head != ledger.head || manifest.ledger_length != ledger.length {
+        return Err(Error::ManifestInvalid(
+            "ledger_head/ledger_length differ from the verified ledger",
+        ));
+    }
+    Ok(())
 }
 
 /// The result of verifying a whole ledger.

@@ -411,7 +411,10 @@ pub enum Error {
         licensed: String,
     },
     /// DNS suffix mismatch.
-    #[error("node DNS name {found:?} is not within the licensed suffix {licensed:?}")]
+    #[error(
+        "node DNS name {} is not within the licensed suffix {licensed:?}",
+        Shown(found)
+    )]
     DnsMismatch {
         /// The licensed suffix.
         licensed: String,
@@ -419,7 +422,10 @@ pub enum Error {
         found: Option<String>,
     },
     /// Deployment tag mismatch.
-    #[error("node deployment tag {found:?} differs from the licensed {licensed:?}")]
+    #[error(
+        "node deployment tag {} differs from the licensed {licensed:?}",
+        Shown(found)
+    )]
     DeploymentTagMismatch {
         /// The licensed tag.
         licensed: String,
@@ -506,6 +512,18 @@ impl Error {
         Self::BadPayload {
             kind,
             reason: alloc::format!("{reason}"),
+        }
+    }
+}
+
+/// Displays an optional node fact as `"value"` or `(none)`.
+struct Shown<'a>(&'a Option<String>);
+
+impl fmt::Display for Shown<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0 {
+            Some(v) => write!(f, "{v:?}"),
+            None => f.write_str("(none)"),
         }
     }
 }

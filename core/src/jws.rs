@@ -47,6 +47,8 @@ pub(crate) struct Verified {
 
 /// Splits and checks a compact JWS of the given kind, without verifying the signature.
 pub(crate) fn parse(kind: DocKind, jws: &str) -> Result<Unverified<'_>> {
+    // Surrounding whitespace (a file's trailing newline) is not part of a compact JWS.
+    let jws = jws.trim_matches(|c: char| c.is_ascii_whitespace());
     let mut parts = jws.split('.');
     let (Some(h), Some(p), Some(s), None) =
         (parts.next(), parts.next(), parts.next(), parts.next())
@@ -172,7 +174,9 @@ pub(crate) fn hex(hash: &[u8; 32]) -> String {
 ///
 /// Only the structure is checked, not the signature: use it to name documents, not to trust them.
 pub fn document_id(jws: &str) -> Result<String> {
-    let mut parts = jws.trim().rsplitn(2, '.');
+    let mut parts = jws
+        .trim_matches(|c: char| c.is_ascii_whitespace())
+        .rsplitn(2, '.');
     let (Some(_sig), Some(input)) = (parts.next(), parts.next()) else {
         return Err(Error::BadJws {
             kind: DocKind::Site,

@@ -66,9 +66,9 @@ pub mod validator;
 pub const FORMAT_VERSION: u32 = 1;
 
 pub use chain::{
-    verify_cml, verify_heartbeat, verify_ledger, verify_ledger_entry, verify_manifest,
-    verify_revocation_list, verify_site, EnvironmentPolicy, LedgerSummary, TrustedRoot, Verified,
-    VerifiedCml,
+    check_manifest_ledger, verify_cml, verify_heartbeat, verify_ledger, verify_ledger_entry,
+    verify_manifest, verify_revocation_list, verify_site, EnvironmentPolicy, LedgerSummary,
+    TrustedRoot, Verified, VerifiedCml,
 };
 pub use claims::{
     CmlClaims, Environment, HeartbeatClaims, LedgerEntryClaims, LedgerEvent, ManifestClaims,
@@ -81,7 +81,7 @@ pub use fingerprint::{Fingerprint, NodeFacts};
 pub use jws::{document_id, ALG};
 pub use keys::{Jwk, PublicKey, SigningKey};
 pub use time::{CLOCK_SKEW, MAX_TIME};
-pub use validator::{HeartbeatInfo, Status, Validator, Verdict, Warning};
+pub use validator::{has_feature, HeartbeatInfo, Status, Validator, Verdict, Warning};
 
 /// This crate's version.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");

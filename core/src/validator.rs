@@ -140,10 +140,16 @@ pub struct Verdict {
 }
 
 impl Verdict {
-    /// Whether feature `name` is enabled (exact match).
+    /// Whether feature `name` is enabled (see [`has_feature`]).
     pub fn has_feature(&self, name: &str) -> bool {
-        self.features.iter().any(|f| f == name)
+        has_feature(&self.features, name)
     }
+}
+
+/// The feature rule: `name` is enabled when it equals one of `features` exactly (case-sensitive,
+/// no wildcards). Bindings that hold a verdict's feature list call this.
+pub fn has_feature(features: &[String], name: &str) -> bool {
+    features.iter().any(|f| f == name)
 }
 
 /// The answer of a verified heartbeat.
@@ -419,7 +425,7 @@ impl Validator {
         check_now(now)?;
         let file = parse_license_file(license)?;
         let cml = self.verify_cml(&file.cml)?;
-        self.apply_verified_revocation(&cml, jws.trim(), now)
+        self.apply_verified_revocation(&cml, jws, now)
             .map(|(seq, _)| seq)
     }
 
@@ -436,7 +442,7 @@ impl Validator {
         let file = parse_license_file(license)?;
         let (cml, entry) = self.chain_of(&file)?;
         let site = &entry.site.claims;
-        let hb = chain::verify_heartbeat(&cml, &site.site_id, nonce, answer.trim())?;
+        let hb = chain::verify_heartbeat(&cml, &site.site_id, nonce, answer)?;
         let (seq, revoked) =
             self.apply_verified_revocation(&cml, &hb.claims.revocation_list, now)?;
         Ok(HeartbeatInfo {

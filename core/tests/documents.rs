@@ -477,3 +477,49 @@ fn validator_is_send_and_sync_and_its_cache_is_bounded() {
     // The first license still validates after its entry was evicted.
     assert!(v.validate(f.license.as_bytes(), &facts, NOW).is_ok());
 }
+
+#[test]
+fn standalone_documents_ignore_surrounding_whitespace_and_manifests_match_their_ledger() {
+    let f = fixture();
+    let mut v = validator(&f.root);
+    let cml = v.verify_cml(&format!("\n {}\r\n", f.cml_jws)).unwrap();
+    assert_eq!(cml.jws, f.cml_jws);
+    let entries = ledger(&f, &cml, 3);
+    let padded: Vec<String> = entries.iter().map(|e| format!("{e}\n")).collect();
+    let summary = verify_ledger(&cml, padded.iter().map(String::as_str)).unwrap();
+    let mut m = manifest_claims(&cml);
+    m.ledger_head = summary.head.clone();
+    m.ledger_length = summary.length;
+    let signed = issue::sign_manifest(&f.org, &m).unwrap();
+    let got = verify_manifest(&cml, &format!("{signed}\n")).unwrap();
+    assert_eq!(check_manifest_ledger(&got.claims, &summary), Ok(()));
+    let shorter = verify_ledger(&cml, entries[..2].iter().map(String::as_str)).unwrap();
+    assert_eq!(
+        check_manifest_ledger(&got.claims, &shorter)
+            .unwrap_err()
+            .code(),
+        ErrorCode::ManifestInvalid
+    );
+    // Whitespace inside a standalone JWS is not tolerated.
+    let inner = signed.replacen('.', ". ", 1);
+    assert!(verify_manifest(&cml, &inner).is_err());
+}
+
+#[test]
+fn messages_name_missing_facts_plainly() {
+    let fp = Fingerprint {
+        dns_suffix: Some("acme.example".into()),
+        deployment_tag: Some("blue".into()),
+        ..Default::default()
+    };
+    let e = fp.check(&NodeFacts::default()).unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "node DNS name (none) is not within the licensed suffix \"acme.example\""
+    );
+    let facts = NodeFacts::from_strs([], Some("x.acme.example"), Some("green")).unwrap();
+    assert_eq!(
+        fp.check(&facts).unwrap_err().to_string(),
+        "node deployment tag \"green\" differs from the licensed \"blue\""
+    );
+}

@@ -209,8 +209,7 @@ impl Validator {
     }
 }
 
-/// Whether `verdict` enables `feature` (exact, case-sensitive match, as core's
-/// `Verdict::has_feature`).
+/// Whether `verdict` enables `feature` (core's `has_feature` rule: exact, case-sensitive).
 #[wasm_bindgen(js_name = hasFeature)]
 pub fn has_feature(
     #[wasm_bindgen(unchecked_param_type = "Verdict")] verdict: JsValue,
@@ -225,7 +224,7 @@ pub fn has_feature(
         "verdict.features",
         "verdict.features must be an array of strings",
     )?;
-    Ok(features.contains(&feature))
+    Ok(hwf_license::has_feature(&features, &feature))
 }
 
 /// The RFC 7638 thumbprint (SHA-256, base64url) of a P-256 public key given as SPKI PEM, JWK JSON

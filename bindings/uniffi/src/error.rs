@@ -390,7 +390,7 @@ mod tests {
                 401,
                 "dns_mismatch",
                 "node",
-                "node DNS name None is not within the licensed suffix \"hwf.local\"",
+                "node DNS name (none) is not within the licensed suffix \"hwf.local\"",
             ),
             (
                 Error::DeploymentTagMismatch {
@@ -400,7 +400,7 @@ mod tests {
                 402,
                 "deployment_tag_mismatch",
                 "node",
-                "node deployment tag Some(\"green\") differs from the licensed \"blue\"",
+                "node deployment tag \"green\" differs from the licensed \"blue\"",
             ),
             (
                 Error::Revoked {
