@@ -13,7 +13,6 @@
 # Environment (for measurements; the defaults build what ships):
 #   HWF_WASM_OUT        output folder                     (default wasm/pkg)
 #   HWF_WASM_OPT_LEVEL  rustc opt-level: z, s or 3        (default z; wasm-opt gets -Oz, -Os, -O3)
-#   HWF_WASM_FEATURES   "jwk-only" builds without PEM     (default: with PEM)
 #   HWF_WASM_SIZE_REPORT=1  also print a size breakdown by crate (needs twiggy:
 #                       cargo install --locked twiggy), before and after wasm-opt
 set -euo pipefail
@@ -29,12 +28,6 @@ CRATE=hwf_license_wasm
 case "$OPT_LEVEL" in
   z | s | 3) ;;
   *) echo "build-wasm: HWF_WASM_OPT_LEVEL must be z, s or 3" >&2; exit 2 ;;
-esac
-FEATURE_ARGS=()
-case "${HWF_WASM_FEATURES:-}" in
-  "") ;;
-  jwk-only) FEATURE_ARGS=(--no-default-features) ;;
-  *) echo "build-wasm: HWF_WASM_FEATURES must be empty or jwk-only" >&2; exit 2 ;;
 esac
 
 if [ -z "${WASM_OPT:-}" ]; then
@@ -58,10 +51,9 @@ if [ -z "$want" ] || [ "$want" != "$have" ] || [ "$want" != "$locked" ]; then
   exit 1
 fi
 
-echo "== cargo build (opt-level $OPT_LEVEL${HWF_WASM_FEATURES:+, $HWF_WASM_FEATURES})"
+echo "== cargo build (opt-level $OPT_LEVEL)"
 CARGO_PROFILE_WASM_RELEASE_OPT_LEVEL=$OPT_LEVEL \
-  cargo build --profile wasm-release --target wasm32-unknown-unknown -p hwf-license-wasm \
-  "${FEATURE_ARGS[@]}"
+  cargo build --profile wasm-release --target wasm32-unknown-unknown -p hwf-license-wasm
 WASM="$TARGET_DIR/wasm32-unknown-unknown/wasm-release/$CRATE.wasm"
 
 STAGE=$(mktemp -d)

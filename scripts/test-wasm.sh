@@ -22,12 +22,12 @@ for arg in "$@"; do
   esac
 done
 
-# Size: the budget the issue set, and a regression ceiling this build must stay under (the budget
-# is not met yet: docs/WASM.md says what takes the space).
-BUDGET_RAW=204800
-BUDGET_GZ=81920
-CEILING_RAW=${HWF_WASM_CEILING_RAW:-307200}
-CEILING_GZ=${HWF_WASM_CEILING_GZ:-129024}
+# Size: the budget the issue set (200 KB raw, 80 KB gzip -9); the test fails above it (override
+# the ceiling with HWF_WASM_CEILING_RAW/_GZ for experiments).
+BUDGET_RAW=200000
+BUDGET_GZ=80000
+CEILING_RAW=${HWF_WASM_CEILING_RAW:-$BUDGET_RAW}
+CEILING_GZ=${HWF_WASM_CEILING_GZ:-$BUDGET_GZ}
 
 checks_passed=0
 checks_failed=0
@@ -56,8 +56,6 @@ fi
 check "cargo fmt --check (hwf-license-wasm)" cargo fmt -p hwf-license-wasm -- --check
 check "cargo clippy --target wasm32-unknown-unknown -D warnings" \
   cargo clippy -q -p hwf-license-wasm --target wasm32-unknown-unknown -- -D warnings
-check "cargo clippy --no-default-features (JWK-only build)" \
-  cargo clippy -q -p hwf-license-wasm --target wasm32-unknown-unknown --no-default-features -- -D warnings
 check "cargo test -p hwf-license-wasm (host)" cargo test -q -p hwf-license-wasm
 
 size_check() {

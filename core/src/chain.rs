@@ -129,7 +129,7 @@ pub fn verify_cml(
 }
 
 /// Verifies a document signed by the CML's org key and parses its claims.
-fn verify_org_signed<T: serde::de::DeserializeOwned>(
+fn verify_org_signed<T: crate::claims::FromJson>(
     cml: &VerifiedCml,
     kind: DocKind,
     jws: &str,

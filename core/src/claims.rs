@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{DocKind, Error, Result};
 use crate::fingerprint::Fingerprint;
+use crate::json::{Obj, Value};
 use crate::keys::Jwk;
 use crate::time::check_time;
 
@@ -435,5 +436,217 @@ impl ManifestClaims {
             }
         }
         Ok(())
+    }
+}
+
+/// Strict reading of a payload from a parsed JSON value (every member once, none unknown).
+pub(crate) trait FromJson: Sized {
+    fn from_json(v: &Value<'_>) -> core::result::Result<Self, String>;
+}
+
+fn environment(s: &str) -> core::result::Result<Environment, String> {
+    match s {
+        "dev" => Ok(Environment::Dev),
+        "prod" => Ok(Environment::Prod),
+        _ => Err("`key_type` must be \"dev\" or \"prod\"".into()),
+    }
+}
+
+/// Reads and marks the `v` and `type` members (their values were checked before).
+fn header_members(o: &mut Obj<'_, '_>) -> core::result::Result<(u32, String), String> {
+    Ok((o.int("v")?, o.str("type")?))
+}
+
+impl FromJson for Jwk {
+    fn from_json(v: &Value<'_>) -> core::result::Result<Self, String> {
+        let mut o = Obj::new(v)?;
+        let jwk = Jwk {
+            kty: o.str("kty")?,
+            crv: o.str("crv")?,
+            x: o.str("x")?,
+            y: o.str("y")?,
+        };
+        o.finish()?;
+        Ok(jwk)
+    }
+}
+
+impl FromJson for Fingerprint {
+    fn from_json(v: &Value<'_>) -> core::result::Result<Self, String> {
+        let mut o = Obj::new(v)?;
+        let f = Fingerprint {
+            address: o.opt_str("address")?,
+            dns_suffix: o.opt_str("dns_suffix")?,
+            deployment_tag: o.opt_str("deployment_tag")?,
+        };
+        o.finish()?;
+        Ok(f)
+    }
+}
+
+impl FromJson for CmlClaims {
+    fn from_json(v: &Value<'_>) -> core::result::Result<Self, String> {
+        let mut o = Obj::new(v)?;
+        let (v, doc_type) = header_members(&mut o)?;
+        let c = CmlClaims {
+            v,
+            doc_type,
+            license_id: o.str("license_id")?,
+            org_id: o.str("org_id")?,
+            max_sites: o.int("max_sites")?,
+            issued_at: o.int("issued_at")?,
+            valid_until: o.int("valid_until")?,
+            feature_packs: o.strs("feature_packs")?,
+            key_type: environment(o.str_ref("key_type")?)?,
+            issued_by: o.str("issued_by")?,
+            org_key: o.with("org_key", Jwk::from_json)?,
+            grace_days: o.int("grace_days")?,
+        };
+        o.finish()?;
+        Ok(c)
+    }
+}
+
+impl FromJson for SiteClaims {
+    fn from_json(v: &Value<'_>) -> core::result::Result<Self, String> {
+        let mut o = Obj::new(v)?;
+        let (v, doc_type) = header_members(&mut o)?;
+        let c = SiteClaims {
+            v,
+            doc_type,
+            license_id: o.str("license_id")?,
+            site_id: o.str("site_id")?,
+            org_id: o.str("org_id")?,
+            cml: o.str("cml")?,
+            fingerprint: o.with("fingerprint", Fingerprint::from_json)?,
+            issued_at: o.int("issued_at")?,
+            expires_at: o.int("expires_at")?,
+            features: o.strs("features")?,
+            product: o.str("product")?,
+            tier: o.str("tier")?,
+        };
+        o.finish()?;
+        Ok(c)
+    }
+}
+
+impl FromJson for RevocationListClaims {
+    fn from_json(v: &Value<'_>) -> core::result::Result<Self, String> {
+        let mut o = Obj::new(v)?;
+        let (v, doc_type) = header_members(&mut o)?;
+        let c = RevocationListClaims {
+            v,
+            doc_type,
+            org_id: o.str("org_id")?,
+            cml: o.str("cml")?,
+            seq: o.int("seq")?,
+            issued_at: o.int("issued_at")?,
+            revoked: o.strs("revoked")?,
+        };
+        o.finish()?;
+        Ok(c)
+    }
+}
+
+impl FromJson for HeartbeatClaims {
+    fn from_json(v: &Value<'_>) -> core::result::Result<Self, String> {
+        let mut o = Obj::new(v)?;
+        let (v, doc_type) = header_members(&mut o)?;
+        let c = HeartbeatClaims {
+            v,
+            doc_type,
+            org_id: o.str("org_id")?,
+            cml: o.str("cml")?,
+            site_id: o.str("site_id")?,
+            status: o.str("status")?,
+            nonce: o.str("nonce")?,
+            server_time: o.int("server_time")?,
+            revocation_list: o.str("revocation_list")?,
+        };
+        o.finish()?;
+        Ok(c)
+    }
+}
+
+impl FromJson for LedgerEntryClaims {
+    fn from_json(v: &Value<'_>) -> core::result::Result<Self, String> {
+        let mut o = Obj::new(v)?;
+        let (v, doc_type) = header_members(&mut o)?;
+        let event = match o.str_ref("event")? {
+            "cml_installed" => LedgerEvent::CmlInstalled,
+            "site_created" => LedgerEvent::SiteCreated,
+            "site_revoked" => LedgerEvent::SiteRevoked,
+            "site_seen" => LedgerEvent::SiteSeen,
+            "manifest_generated" => LedgerEvent::ManifestGenerated,
+            _ => return Err("unknown `event`".into()),
+        };
+        let c = LedgerEntryClaims {
+            v,
+            doc_type,
+            org_id: o.str("org_id")?,
+            cml: o.str("cml")?,
+            seq: o.int("seq")?,
+            prev: o.str("prev")?,
+            at: o.int("at")?,
+            event,
+            site_id: o.opt_str("site_id")?,
+            detail: o.opt_str("detail")?,
+        };
+        o.finish()?;
+        Ok(c)
+    }
+}
+
+impl FromJson for ManifestClaims {
+    fn from_json(v: &Value<'_>) -> core::result::Result<Self, String> {
+        let mut o = Obj::new(v)?;
+        let (v, doc_type) = header_members(&mut o)?;
+        let stats = o.with("stats", |s| {
+            let mut s = Obj::new(s)?;
+            let stats = ManifestStats {
+                admin_users: s.int("admin_users")?,
+                total_users: s.int("total_users")?,
+                sites_by_product_tier: s.array("sites_by_product_tier", |c| {
+                    let mut c = Obj::new(c)?;
+                    let count = ProductTierCount {
+                        product: c.str("product")?,
+                        tier: c.str("tier")?,
+                        count: c.int("count")?,
+                    };
+                    c.finish()?;
+                    Ok(count)
+                })?,
+                total_active_sites: s.int("total_active_sites")?,
+            };
+            s.finish()?;
+            Ok(stats)
+        })?;
+        let sites = o.array("sites", |s| {
+            let mut s = Obj::new(s)?;
+            let site = ManifestSite {
+                site_id: s.str("site_id")?,
+                product: s.str("product")?,
+                tier: s.str("tier")?,
+                issued_at: s.int("issued_at")?,
+                last_seen: s.opt_int("last_seen")?,
+                status: s.str("status")?,
+            };
+            s.finish()?;
+            Ok(site)
+        })?;
+        let c = ManifestClaims {
+            v,
+            doc_type,
+            org_id: o.str("org_id")?,
+            cml: o.str("cml")?,
+            period: o.str("period")?,
+            generated_at: o.int("generated_at")?,
+            stats,
+            sites,
+            ledger_head: o.str("ledger_head")?,
+            ledger_length: o.int("ledger_length")?,
+        };
+        o.finish()?;
+        Ok(c)
     }
 }

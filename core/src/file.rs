@@ -17,28 +17,15 @@
 //! `site` member, or a non-string value for either.
 
 use alloc::string::String;
-use serde::Deserialize;
 
 use crate::error::{Error, Result};
+use crate::json::{self, Value};
 
 /// Largest accepted `site.lic`, in bytes (64 KiB; a typical file is about 2 KiB).
 pub const MAX_LICENSE_BYTES: usize = 64 * 1024;
 
 /// The value of the informative `format` member written by [`license_file`].
 pub const FILE_FORMAT: &str = "hwf-site-license";
-
-#[derive(Deserialize)]
-struct Wrapper<'a> {
-    #[serde(borrow)]
-    cml: Segment<'a>,
-    #[serde(borrow)]
-    site: Segment<'a>,
-}
-
-/// A JSON string, borrowed when it has no escapes.
-#[derive(Deserialize)]
-#[serde(transparent)]
-struct Segment<'a>(#[serde(borrow)] alloc::borrow::Cow<'a, str>);
 
 /// The two compact JWS strings of a `site.lic` file.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -66,33 +53,37 @@ pub fn parse_license_file(bytes: &[u8]) -> Result<LicenseFile> {
         });
     }
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
-    let malformed = || Error::Malformed("expected a JSON object with string members cml and site");
-    // serde would also read a struct from a JSON array; only an object is a site.lic.
-    if bytes.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
-        return Err(malformed());
-    }
-    match serde_json::from_slice::<Wrapper<'_>>(bytes) {
-        Ok(w) => Ok(LicenseFile {
-            cml: compact(&w.cml.0),
-            site: compact(&w.site.0),
-        }),
+    read_wrapper(bytes).or_else(|e| {
         // Line breaks and tabs inside a JSON string are invalid JSON, but a mail client that
         // wraps long lines puts them inside the JWS strings. They are never part of a JWS and
         // are insignificant between JSON tokens, so drop them all and read again.
-        Err(_) if bytes.iter().any(|b| matches!(b, b'\r' | b'\n' | b'\t')) => {
+        if bytes.iter().any(|b| matches!(b, b'\r' | b'\n' | b'\t')) {
             let cleaned: alloc::vec::Vec<u8> = bytes
                 .iter()
                 .copied()
                 .filter(|b| !matches!(b, b'\r' | b'\n' | b'\t'))
                 .collect();
-            let w: Wrapper<'_> = serde_json::from_slice(&cleaned).map_err(|_| malformed())?;
-            Ok(LicenseFile {
-                cml: compact(&w.cml.0),
-                site: compact(&w.site.0),
-            })
+            read_wrapper(&cleaned)
+        } else {
+            Err(e)
         }
-        Err(_) => Err(malformed()),
-    }
+    })
+}
+
+fn read_wrapper(bytes: &[u8]) -> Result<LicenseFile> {
+    let malformed = || Error::Malformed("expected a JSON object with string members cml and site");
+    let value = json::parse(bytes).map_err(|_| malformed())?;
+    let Value::Object(members) = &value else {
+        return Err(malformed());
+    };
+    let member = |name: &str| match members.iter().find(|(n, _)| n == name) {
+        Some((_, Value::Str(s))) => Ok(compact(s)),
+        _ => Err(malformed()),
+    };
+    Ok(LicenseFile {
+        cml: member("cml")?,
+        site: member("site")?,
+    })
 }
 
 /// Writes a `site.lic` file (pretty JSON with a trailing newline).

@@ -7,20 +7,20 @@
 
 use alloc::string::String;
 use alloc::vec::Vec;
-use serde::de::DeserializeOwned;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 use crate::b64;
+use crate::claims::FromJson;
 use crate::error::{DocKind, Error, Result};
+use crate::json::{self, Obj, Value};
 use crate::keys::{PublicKey, SigningKey};
 use crate::FORMAT_VERSION;
 
 /// The only accepted JWS algorithm.
 pub const ALG: &str = "ES256";
 
-#[derive(Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Serialize)]
 struct Header<'a> {
     alg: &'a str,
     typ: &'a str,
@@ -59,10 +59,22 @@ pub(crate) fn parse(kind: DocKind, jws: &str) -> Result<Unverified<'_>> {
         });
     };
     let header_bytes = b64::decode(h.as_bytes()).ok_or(Error::BadEncoding { kind })?;
-    let header: Header<'_> = serde_json::from_slice(&header_bytes).map_err(|_| Error::BadJws {
+    let bad_header = || Error::BadJws {
         kind,
         reason: "protected header must be exactly {alg, typ, kid}",
-    })?;
+    };
+    let header_value = json::parse(&header_bytes).map_err(|_| bad_header())?;
+    let header = (|| {
+        let mut o = Obj::new(&header_value)?;
+        let h = Header {
+            alg: o.str_ref("alg")?,
+            typ: o.str_ref("typ")?,
+            kid: o.str_ref("kid")?,
+        };
+        o.finish()?;
+        Ok::<_, String>(h)
+    })()
+    .map_err(|_| bad_header())?;
     if header.alg != ALG {
         return Err(Error::UnsupportedAlgorithm {
             kind,
@@ -106,33 +118,37 @@ impl Unverified<'_> {
     }
 }
 
-#[derive(Deserialize)]
-struct Probe {
-    v: u64,
-    #[serde(rename = "type")]
-    ty: String,
-}
-
 impl Verified {
     /// Parses the verified payload strictly into `T`, after checking `v` and `type`.
-    pub fn claims<T: DeserializeOwned>(&self) -> Result<T> {
+    pub fn claims<T: FromJson>(&self) -> Result<T> {
         let kind = self.kind;
-        let probe: Probe =
-            serde_json::from_slice(&self.payload).map_err(|e| Error::payload(kind, e))?;
-        if probe.v != u64::from(FORMAT_VERSION) {
-            return Err(Error::UnsupportedVersion {
-                kind,
-                version: probe.v,
-                supported: FORMAT_VERSION,
-            });
+        let value = json::parse(&self.payload).map_err(|e| Error::payload(kind, e))?;
+        let Value::Object(members) = &value else {
+            return Err(Error::payload(kind, "expected a JSON object"));
+        };
+        let member = |name: &str| members.iter().find(|(n, _)| n == name).map(|(_, v)| v);
+        match member("v") {
+            Some(Value::Int(v)) if *v == i128::from(FORMAT_VERSION) => {}
+            Some(Value::Int(v)) => {
+                return Err(Error::UnsupportedVersion {
+                    kind,
+                    version: u64::try_from(*v).unwrap_or(u64::MAX),
+                    supported: FORMAT_VERSION,
+                })
+            }
+            _ => return Err(Error::payload(kind, "`v` must be an integer")),
         }
-        if probe.ty != kind.payload_type() {
-            return Err(Error::WrongDocumentType {
-                expected: kind,
-                found: probe.ty,
-            });
+        match member("type") {
+            Some(Value::Str(t)) if t == kind.payload_type() => {}
+            Some(Value::Str(t)) => {
+                return Err(Error::WrongDocumentType {
+                    expected: kind,
+                    found: t.as_ref().into(),
+                })
+            }
+            _ => return Err(Error::payload(kind, "`type` must be a string")),
         }
-        serde_json::from_slice(&self.payload).map_err(|e| Error::payload(kind, e))
+        T::from_json(&value).map_err(|e| Error::payload(kind, e))
     }
 }
 

@@ -1,5 +1,5 @@
 //! P-256 keys: public keys as JWK (RFC 7517) with RFC 7638 thumbprints as key ids, signing keys
-//! for issuance, and (with `std`) PEM import-export compatible with OpenSSL
+//! for issuance, and PEM import-export compatible with OpenSSL (private keys with `std`)
 //! (`openssl ecparam -name prime256v1 -genkey | openssl pkcs8 -topk8 -nocrypt`).
 
 use alloc::string::String;
@@ -71,8 +71,10 @@ impl PublicKey {
 
     /// Imports a JWK from its JSON text.
     pub fn from_jwk_json(json: &str) -> Result<Self> {
-        let jwk: Jwk =
-            serde_json::from_str(json).map_err(|_| Error::BadKey("not a P-256 JWK object"))?;
+        let bad = |_| Error::BadKey("not a P-256 JWK object");
+        let value = crate::json::parse(json.as_bytes()).map_err(bad)?;
+        let jwk = <Jwk as crate::claims::FromJson>::from_json(&value)
+            .map_err(|_| Error::BadKey("not a P-256 JWK object"))?;
         Self::from_jwk(&jwk)
     }
 
@@ -118,26 +120,20 @@ impl PublicKey {
         self.key.verify_prehash(digest, &sig).is_ok()
     }
 
-    /// Imports an SPKI PEM (`-----BEGIN PUBLIC KEY-----`).
-    #[cfg(feature = "std")]
+    /// Imports an SPKI PEM (`-----BEGIN PUBLIC KEY-----`) of a P-256 key, as written by
+    /// `openssl ec -pubout` (uncompressed or compressed point). Needs no `std`.
     pub fn from_pem(pem: &str) -> Result<Self> {
-        use p256::pkcs8::DecodePublicKey;
-        VerifyingKey::from_public_key_pem(pem.trim())
-            .map(Self::from_verifying_key)
-            .map_err(|_| Error::BadKey("not a P-256 SPKI PEM public key"))
+        let point = crate::spki::point_from_pem(pem)
+            .ok_or(Error::BadKey("not a P-256 SPKI PEM public key"))?;
+        Self::from_sec1(&point).map_err(|_| Error::BadKey("not a P-256 SPKI PEM public key"))
     }
 
-    /// Exports the key as SPKI PEM.
-    #[cfg(feature = "std")]
+    /// Exports the key as SPKI PEM (uncompressed point, 64-character lines, LF endings).
     pub fn to_pem(&self) -> String {
-        use p256::pkcs8::{EncodePublicKey, LineEnding};
-        self.key
-            .to_public_key_pem(LineEnding::LF)
-            .unwrap_or_default()
+        crate::spki::pem_from_point(&self.to_sec1())
     }
 
     /// Imports either a PEM public key or a JWK (JSON) — whichever the text is.
-    #[cfg(feature = "std")]
     pub fn from_pem_or_jwk(text: &str) -> Result<Self> {
         if text.trim_start().starts_with('{') {
             Self::from_jwk_json(text)

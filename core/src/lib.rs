@@ -37,7 +37,9 @@
 //!
 //! | feature | default | what it adds |
 //! |---------|---------|--------------|
-//! | `std`   | yes     | PEM (PKCS#8, SEC1, SPKI) import/export, [`SigningKey::generate`], `std::error::Error` |
+//! | `std`   | yes     | private-key PEM (PKCS#8, SEC1) import/export, [`SigningKey::generate`], `std::error::Error` |
+//!
+//! Public keys are read from JWK or SPKI PEM with or without `std`.
 //!
 //! Without `std` the crate is `no_std + alloc` (checked on `x86_64-unknown-none` and
 //! `wasm32-unknown-unknown`).
@@ -57,8 +59,10 @@ pub mod error;
 pub mod file;
 pub mod fingerprint;
 pub mod issue;
+mod json;
 mod jws;
 pub mod keys;
+mod spki;
 pub mod time;
 pub mod validator;
 

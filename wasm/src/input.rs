@@ -160,20 +160,8 @@ pub(crate) fn public_key(v: &JsValue) -> JsResult<PublicKey> {
     PublicKey::from_jwk(&jwk).map_err(from_core)
 }
 
-#[cfg(feature = "pem")]
 fn key_from_text(text: &str) -> hwf_license::Result<PublicKey> {
     PublicKey::from_pem_or_jwk(text)
-}
-
-#[cfg(not(feature = "pem"))]
-fn key_from_text(text: &str) -> hwf_license::Result<PublicKey> {
-    if text.trim_start().starts_with('{') {
-        PublicKey::from_jwk_json(text)
-    } else {
-        Err(Error::BadKey(
-            "this build reads JWK keys only (built without the `pem` feature)",
-        ))
-    }
 }
 
 /// Trusted roots from `[{ kid, environment, key }]`.

@@ -10,11 +10,8 @@
 //! core's stable `code` and `codeName`; [`error`](crate::error)). The TypeScript declarations of
 //! those objects are in [`types`](crate::types).
 //!
-//! ## Features
-//!
-//! | feature | default | what it adds |
-//! |---------|---------|--------------|
-//! | `pem`   | yes     | trusted root keys as SPKI PEM (core's `std` feature); without it, JWK only |
+//! Trusted root keys are accepted as SPKI PEM or JWK; core reads both without `std`, so the
+//! module is built from core's `no_std` configuration.
 
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]

@@ -1,0 +1,464 @@
+//! A small strict JSON reader (RFC 8259) for the signed payloads and the site.lic wrapper.
+//!
+//! Decides what "strict" means: UTF-8 only, no duplicate member names, integers only (no
+//! fraction or exponent, within i64/u64), nesting at most [`MAX_DEPTH`], nothing but whitespace
+//! after the value. Strings without escapes are borrowed from the input. Keeping this reader
+//! instead of a general-purpose deserializer keeps the verification path small (the WASM module
+//! ships it) and its failure modes few.
+
+use alloc::borrow::Cow;
+use alloc::string::String;
+use alloc::vec::Vec;
+
+/// Deepest accepted nesting of arrays and objects.
+pub const MAX_DEPTH: usize = 32;
+
+/// A parsed JSON value.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) enum Value<'a> {
+    Null,
+    Bool(bool),
+    /// An integer that fits in i64 or u64.
+    Int(i128),
+    Str(Cow<'a, str>),
+    Array(Vec<Value<'a>>),
+    /// Members in document order; names are unique.
+    Object(Vec<(Cow<'a, str>, Value<'a>)>),
+}
+
+/// Why a document is not strict JSON.
+pub(crate) type ParseError = &'static str;
+
+struct Parser<'a> {
+    s: &'a str,
+    b: &'a [u8],
+    i: usize,
+}
+
+/// Parses one JSON value filling the whole input (surrounding whitespace allowed).
+pub(crate) fn parse(bytes: &[u8]) -> Result<Value<'_>, ParseError> {
+    let s = core::str::from_utf8(bytes).map_err(|_| "not UTF-8")?;
+    let mut p = Parser {
+        s,
+        b: s.as_bytes(),
+        i: 0,
+    };
+    let v = p.value(0)?;
+    p.ws();
+    if p.i != p.b.len() {
+        return Err("trailing data after the JSON value");
+    }
+    Ok(v)
+}
+
+impl<'a> Parser<'a> {
+    fn ws(&mut self) {
+        while let Some(b' ' | b'\t' | b'\n' | b'\r') = self.b.get(self.i) {
+            self.i += 1;
+        }
+    }
+
+    fn eat(&mut self, lit: &[u8]) -> bool {
+        if self.b[self.i..].starts_with(lit) {
+            self.i += lit.len();
+            true
+        } else {
+            false
+        }
+    }
+
+    fn value(&mut self, depth: usize) -> Result<Value<'a>, ParseError> {
+        self.ws();
+        match self.b.get(self.i) {
+            None => Err("unexpected end of input"),
+            Some(b'{') => self.object(depth + 1),
+            Some(b'[') => self.array(depth + 1),
+            Some(b'"') => self.string().map(Value::Str),
+            Some(b't') if self.eat(b"true") => Ok(Value::Bool(true)),
+            Some(b'f') if self.eat(b"false") => Ok(Value::Bool(false)),
+            Some(b'n') if self.eat(b"null") => Ok(Value::Null),
+            Some(b'-' | b'0'..=b'9') => self.number(),
+            Some(_) => Err("unexpected character"),
+        }
+    }
+
+    fn object(&mut self, depth: usize) -> Result<Value<'a>, ParseError> {
+        if depth > MAX_DEPTH {
+            return Err("nested too deeply");
+        }
+        self.i += 1;
+        let mut members: Vec<(Cow<'a, str>, Value<'a>)> = Vec::new();
+        self.ws();
+        if self.eat(b"}") {
+            return Ok(Value::Object(members));
+        }
+        loop {
+            self.ws();
+            if self.b.get(self.i) != Some(&b'"') {
+                return Err("expected a member name");
+            }
+            let name = self.string()?;
+            if members.iter().any(|(n, _)| *n == name) {
+                return Err("duplicate member name");
+            }
+            self.ws();
+            if !self.eat(b":") {
+                return Err("expected ':'");
+            }
+            let v = self.value(depth)?;
+            members.push((name, v));
+            self.ws();
+            if self.eat(b",") {
+                continue;
+            }
+            if self.eat(b"}") {
+                return Ok(Value::Object(members));
+            }
+            return Err("expected ',' or '}'");
+        }
+    }
+
+    fn array(&mut self, depth: usize) -> Result<Value<'a>, ParseError> {
+        if depth > MAX_DEPTH {
+            return Err("nested too deeply");
+        }
+        self.i += 1;
+        let mut items = Vec::new();
+        self.ws();
+        if self.eat(b"]") {
+            return Ok(Value::Array(items));
+        }
+        loop {
+            items.push(self.value(depth)?);
+            self.ws();
+            if self.eat(b",") {
+                continue;
+            }
+            if self.eat(b"]") {
+                return Ok(Value::Array(items));
+            }
+            return Err("expected ',' or ']'");
+        }
+    }
+
+    fn number(&mut self) -> Result<Value<'a>, ParseError> {
+        let start = self.i;
+        if self.b[self.i] == b'-' {
+            self.i += 1;
+        }
+        let digits = self.i;
+        while let Some(b'0'..=b'9') = self.b.get(self.i) {
+            self.i += 1;
+        }
+        let n = self.i - digits;
+        if n == 0 {
+            return Err("invalid number");
+        }
+        if n > 1 && self.b[digits] == b'0' {
+            return Err("number with a leading zero");
+        }
+        if let Some(b'.' | b'e' | b'E') = self.b.get(self.i) {
+            return Err("only integers are accepted");
+        }
+        if n > 20 {
+            return Err("integer out of range");
+        }
+        let v: i128 = self.s[start..self.i]
+            .parse()
+            .map_err(|_| "invalid number")?;
+        if v < i128::from(i64::MIN) || v > i128::from(u64::MAX) {
+            return Err("integer out of range");
+        }
+        Ok(Value::Int(v))
+    }
+
+    fn hex4(&mut self) -> Result<u32, ParseError> {
+        let h = self
+            .s
+            .get(self.i..self.i + 4)
+            .ok_or("truncated \\u escape")?;
+        if !h.bytes().all(|c| c.is_ascii_hexdigit()) {
+            return Err("invalid \\u escape");
+        }
+        self.i += 4;
+        u32::from_str_radix(h, 16).map_err(|_| "invalid \\u escape")
+    }
+
+    fn string(&mut self) -> Result<Cow<'a, str>, ParseError> {
+        self.i += 1; // opening quote
+        let start = self.i;
+        // Fast path: no escapes.
+        while let Some(&c) = self.b.get(self.i) {
+            match c {
+                b'"' => {
+                    let s = &self.s[start..self.i];
+                    self.i += 1;
+                    return Ok(Cow::Borrowed(s));
+                }
+                b'\\' => break,
+                0..=0x1f => return Err("control character in a string"),
+                _ => self.i += 1,
+            }
+        }
+        let mut out = String::from(&self.s[start..self.i]);
+        loop {
+            let Some(&c) = self.b.get(self.i) else {
+                return Err("unterminated string");
+            };
+            match c {
+                b'"' => {
+                    self.i += 1;
+                    return Ok(Cow::Owned(out));
+                }
+                b'\\' => {
+                    self.i += 1;
+                    let e = *self.b.get(self.i).ok_or("unterminated string")?;
+                    self.i += 1;
+                    let ch = match e {
+                        b'"' => '"',
+                        b'\\' => '\\',
+                        b'/' => '/',
+                        b'b' => '\u{8}',
+                        b'f' => '\u{c}',
+                        b'n' => '\n',
+                        b'r' => '\r',
+                        b't' => '\t',
+                        b'u' => {
+                            let hi = self.hex4()?;
+                            let code = if (0xD800..0xDC00).contains(&hi) {
+                                if !self.eat(b"\\u") {
+                                    return Err("unpaired surrogate");
+                                }
+                                let lo = self.hex4()?;
+                                if !(0xDC00..0xE000).contains(&lo) {
+                                    return Err("unpaired surrogate");
+                                }
+                                0x10000 + ((hi - 0xD800) << 10) + (lo - 0xDC00)
+                            } else if (0xDC00..0xE000).contains(&hi) {
+                                return Err("unpaired surrogate");
+                            } else {
+                                hi
+                            };
+                            char::from_u32(code).ok_or("invalid \\u escape")?
+                        }
+                        _ => return Err("invalid escape"),
+                    };
+                    out.push(ch);
+                }
+                0..=0x1f => return Err("control character in a string"),
+                _ => {
+                    // Copy one whole UTF-8 character.
+                    let len = self.s[self.i..].chars().next().map_or(1, char::len_utf8);
+                    out.push_str(&self.s[self.i..self.i + len]);
+                    self.i += len;
+                }
+            }
+        }
+    }
+}
+
+/// Reads the members of one object, each at most once, and checks that none is left over.
+pub(crate) struct Obj<'v, 'a> {
+    members: &'v [(Cow<'a, str>, Value<'a>)],
+    used: u64,
+}
+
+impl<'v, 'a> Obj<'v, 'a> {
+    /// The object in `v`, or an error naming `what`.
+    pub fn new(v: &'v Value<'a>) -> Result<Self, String> {
+        match v {
+            Value::Object(m) if m.len() <= 64 => Ok(Self {
+                members: m,
+                used: 0,
+            }),
+            Value::Object(_) => Err("too many members".into()),
+            _ => Err("expected a JSON object".into()),
+        }
+    }
+
+    fn get(&mut self, name: &str) -> Option<&'v Value<'a>> {
+        let (i, (_, v)) = self
+            .members
+            .iter()
+            .enumerate()
+            .find(|(_, (n, _))| n == name)?;
+        self.used |= 1 << i;
+        Some(v)
+    }
+
+    fn req(&mut self, name: &str) -> Result<&'v Value<'a>, String> {
+        self.get(name)
+            .ok_or_else(|| alloc::format!("missing member `{name}`"))
+    }
+
+    /// A required string member.
+    pub fn str(&mut self, name: &str) -> Result<String, String> {
+        match self.req(name)? {
+            Value::Str(s) => Ok(String::from(s.as_ref())),
+            _ => Err(alloc::format!("`{name}` must be a string")),
+        }
+    }
+
+    /// A borrowed required string member.
+    pub fn str_ref(&mut self, name: &str) -> Result<&'v str, String> {
+        match self.req(name)? {
+            Value::Str(s) => Ok(s.as_ref()),
+            _ => Err(alloc::format!("`{name}` must be a string")),
+        }
+    }
+
+    /// An optional string member (absent or null).
+    pub fn opt_str(&mut self, name: &str) -> Result<Option<String>, String> {
+        match self.get(name) {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::Str(s)) => Ok(Some(String::from(s.as_ref()))),
+            _ => Err(alloc::format!("`{name}` must be a string")),
+        }
+    }
+
+    fn int_of(name: &str, v: &Value<'_>) -> Result<i128, String> {
+        match v {
+            Value::Int(n) => Ok(*n),
+            _ => Err(alloc::format!("`{name}` must be an integer")),
+        }
+    }
+
+    /// A required integer member converted to `T`.
+    pub fn int<T: TryFrom<i128>>(&mut self, name: &str) -> Result<T, String> {
+        let n = Self::int_of(name, self.req(name)?)?;
+        T::try_from(n).map_err(|_| alloc::format!("`{name}` is out of range"))
+    }
+
+    /// An optional integer member (absent or null).
+    pub fn opt_int<T: TryFrom<i128>>(&mut self, name: &str) -> Result<Option<T>, String> {
+        match self.get(name) {
+            None | Some(Value::Null) => Ok(None),
+            Some(v) => {
+                let n = Self::int_of(name, v)?;
+                T::try_from(n)
+                    .map(Some)
+                    .map_err(|_| alloc::format!("`{name}` is out of range"))
+            }
+        }
+    }
+
+    /// A required array of strings.
+    pub fn strs(&mut self, name: &str) -> Result<Vec<String>, String> {
+        self.array(name, |v| match v {
+            Value::Str(s) => Ok(String::from(s.as_ref())),
+            _ => Err(alloc::format!("`{name}` must hold strings")),
+        })
+    }
+
+    /// A required array, each item read by `f`.
+    pub fn array<T>(
+        &mut self,
+        name: &str,
+        f: impl FnMut(&'v Value<'a>) -> Result<T, String>,
+    ) -> Result<Vec<T>, String> {
+        match self.req(name)? {
+            Value::Array(items) => items.iter().map(f).collect(),
+            _ => Err(alloc::format!("`{name}` must be an array")),
+        }
+    }
+
+    /// A required member read by `f`.
+    pub fn with<T>(
+        &mut self,
+        name: &str,
+        f: impl FnOnce(&'v Value<'a>) -> Result<T, String>,
+    ) -> Result<T, String> {
+        let v = self.req(name)?;
+        f(v)
+    }
+
+    /// Fails if a member was not read (unknown member).
+    pub fn finish(self) -> Result<(), String> {
+        match (0..self.members.len()).find(|i| self.used & (1 << i) == 0) {
+            None => Ok(()),
+            Some(i) => Err(alloc::format!("unknown member `{}`", self.members[i].0)),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn accepts_rfc8259_values() {
+        assert_eq!(parse(b" null ").unwrap(), Value::Null);
+        assert_eq!(parse(b"-0").unwrap(), Value::Int(0));
+        assert_eq!(
+            parse(b"18446744073709551615").unwrap(),
+            Value::Int(u64::MAX.into())
+        );
+        assert_eq!(
+            parse(b"-9223372036854775808").unwrap(),
+            Value::Int(i64::MIN.into())
+        );
+        assert_eq!(
+            parse(br#""a\"\\\/\b\f\n\r\t\u00e9\ud83d\ude00""#).unwrap(),
+            Value::Str(Cow::Owned("a\"\\/\u{8}\u{c}\n\r\t\u{e9}\u{1F600}".into()))
+        );
+        assert_eq!(
+            parse("\"h\u{e9}llo\"".as_bytes()).unwrap(),
+            Value::Str(Cow::Borrowed("h\u{e9}llo"))
+        );
+        let v = parse(br#"{"a":[1,true,false,null,{"b":"c"}],"d":{}}"#).unwrap();
+        let Value::Object(m) = v else { panic!() };
+        assert_eq!(m.len(), 2);
+    }
+
+    #[test]
+    fn rejects_what_strict_json_rejects() {
+        for bad in [
+            &b""[..],
+            b"{",
+            b"{\"a\":1,\"a\":2}",
+            b"1.5",
+            b"1e3",
+            b"01",
+            b"18446744073709551616",
+            b"-9223372036854775809",
+            b"123456789012345678901234567890",
+            b"\"\x01\"",
+            b"\"\\x\"",
+            b"\"\\ud800\"",
+            b"\"\\udc00\"",
+            b"\"\\ud800\\u0041\"",
+            b"[1,]",
+            b"{\"a\":1,}",
+            b"{} {}",
+            b"tru",
+            b"'a'",
+            b"\xff",
+            b"+1",
+            b"-",
+            b"{1:2}",
+            b"NaN",
+        ] {
+            assert!(parse(bad).is_err(), "{:?}", core::str::from_utf8(bad));
+        }
+        let deep = "[".repeat(MAX_DEPTH + 1) + &"]".repeat(MAX_DEPTH + 1);
+        assert!(parse(deep.as_bytes()).is_err());
+        let ok = "[".repeat(MAX_DEPTH) + &"]".repeat(MAX_DEPTH);
+        assert!(parse(ok.as_bytes()).is_ok());
+        assert!(parse("[".repeat(100_000).as_bytes()).is_err());
+    }
+
+    #[test]
+    fn obj_reports_unknown_missing_and_mistyped_members() {
+        let v = parse(br#"{"a":"x","n":5,"extra":1}"#).unwrap();
+        let mut o = Obj::new(&v).unwrap();
+        assert_eq!(o.str("a").unwrap(), "x");
+        assert_eq!(o.int::<u8>("n").unwrap(), 5);
+        assert!(o.finish().unwrap_err().contains("extra"));
+        let mut o = Obj::new(&v).unwrap();
+        assert!(o.str("missing").is_err());
+        assert!(o.str("n").is_err());
+        assert!(o.int::<u8>("a").is_err());
+        let big = parse(br#"{"n":300}"#).unwrap();
+        assert!(Obj::new(&big).unwrap().int::<u8>("n").is_err());
+    }
+}
