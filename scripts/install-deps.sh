@@ -21,6 +21,8 @@ set -euo pipefail
 # refuses to build otherwise).
 WASM_BINDGEN_VERSION=0.2.130
 CARGO_FUZZ_VERSION=0.13.2
+# Generates include/validate.h; scripts/gen-header.sh --check needs exactly this version.
+CBINDGEN_VERSION=0.29.2
 PY_PACKAGES=(
   maturin==1.16.0
   pytest==9.2.0
@@ -148,6 +150,16 @@ else
   log "cargo install wasm-bindgen-cli $WASM_BINDGEN_VERSION (have: ${current:-none})"
   # Not --locked: its lock file pins a webpki-roots release the registry here does not serve.
   cargo install --force wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION"
+  CHANGED=1
+fi
+
+current=$(cbindgen --version 2>/dev/null | awk '{print $2}' || true)
+if [ "$current" = "$CBINDGEN_VERSION" ]; then
+  info "cbindgen $current present"
+else
+  log "cargo install cbindgen $CBINDGEN_VERSION (have: ${current:-none})"
+  cargo install --locked --force cbindgen --version "$CBINDGEN_VERSION" ||
+    cargo install --force cbindgen --version "$CBINDGEN_VERSION"
   CHANGED=1
 fi
 
