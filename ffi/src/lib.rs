@@ -1,1 +1,91 @@
-//! hwf-license-ffi (placeholder; filled by its issue).
+//! # libvalidate — the C ABI of hwf-license
+//!
+//! This crate builds `libvalidate.so` and `libvalidate.a`, whose header `include/validate.h` is
+//! generated from it by cbindgen (`scripts/gen-header.sh`). It holds **no license logic**: every
+//! rule is core's ([`hwf_license`]); this crate translates C arguments into core's types and
+//! core's results and errors into C handles and stable codes, nothing more.
+//!
+//! | handle | made by | freed by | what it is |
+//! |--------|---------|----------|------------|
+//! | [`lv_validator`] | [`lv_validator_new`] | [`lv_validator_free`] | trusted roots, environment policy, revocation lists, clock floor, the verified-chain cache |
+//! | [`lv_node_facts`] | [`lv_node_facts_new`] | [`lv_node_facts_free`] | what the node observes: addresses, DNS name, deployment tag |
+//! | [`lv_verdict`] | [`lv_validator_validate`] | [`lv_verdict_free`] | one validation's outcome: usable (valid or grace) with its fields, or its error |
+//! | [`lv_heartbeat`] | [`lv_validator_verify_heartbeat`] | [`lv_heartbeat_free`] | a verified heartbeat answer |
+//! | [`lv_error`] | any call with an `error_out` parameter | [`lv_error_free`] | a failure's code and message |
+//!
+//! ## Conventions (the contract every function follows)
+//!
+//! - **Names.** Every symbol starts with `lv_` (macros with `LV_`).
+//! - **Results.** Fallible functions return an [`lv_result`]: `LV_RESULT_OK` (0) or one of
+//!   core's stable error codes (`hwf_license::ErrorCode`, numbers and names unchanged; 100–599
+//!   for license and input errors, 900–902 for this binding: NULL parameter, invalid UTF-8,
+//!   panic). [`lv_result_name`] gives the stable name. Compare codes, never messages.
+//! - **Out-parameters** (`*_out`) are written only on success and never read. The two
+//!   exceptions are named in their functions: `error_out` (optional) is written only on
+//!   failure, and [`lv_validator_validate`] writes its verdict (which carries the error) on
+//!   every result when `verdict_out` is not NULL.
+//! - **Inputs.** Every buffer is a pointer followed by its `size_t` length. Text is UTF-8 given
+//!   as pointer + length (no NUL terminator needed; an embedded NUL is an ordinary byte). A NULL
+//!   pointer is `LV_RESULT_NULL_PARAMETER`, even with length 0 — except where a parameter is
+//!   documented as optional. Text that is not UTF-8 is `LV_RESULT_INVALID_UTF8`.
+//! - **Output strings** are [`lv_str`]: UTF-8, `len` bytes at `data`, and also NUL-terminated
+//!   (`data[len] == 0`) so `printf("%s", s.data)` works; `data` is never NULL. They are borrowed
+//!   from the handle they came from and stay valid until that handle is freed. The caller never
+//!   frees them.
+//! - **Ownership.** Every handle a function returns through an out-parameter is owned by the
+//!   caller, who frees it exactly once with its `_free` function. Every `_free` accepts NULL and
+//!   does nothing. Arguments are borrowed for the duration of the call only; the library keeps no
+//!   pointer into caller memory.
+//! - **Threads.** An [`lv_validator`] may be used from several threads at once (calls are
+//!   serialised by an internal mutex); only [`lv_validator_free`] must not race with other calls
+//!   on it. [`lv_verdict`], [`lv_heartbeat`] and [`lv_error`] are immutable: share them freely
+//!   until freed. An [`lv_node_facts`] may be read by several validations at once, but must not
+//!   be changed while another thread uses it.
+//! - **Panics** never cross the boundary: every function body runs inside `catch_unwind`; a panic
+//!   (a bug) becomes `LV_RESULT_PANIC` or the getter's documented default. A validator whose
+//!   internal lock was poisoned by a panic answers `LV_RESULT_PANIC` from then on.
+//! - **Time** is unix seconds (`int64_t`); `now == 0` means the system clock.
+
+#![deny(missing_docs)]
+// The C names are the Rust names: `lv_validator`, `lv_result`, ...
+#![allow(non_camel_case_types)]
+
+mod boundary;
+mod error;
+mod facts;
+mod handle;
+mod heartbeat;
+mod input;
+mod result;
+mod text;
+mod validator;
+mod verdict;
+mod version;
+
+pub use error::{lv_error, lv_error_code, lv_error_free, lv_error_message};
+pub use facts::{
+    lv_node_facts, lv_node_facts_add_address, lv_node_facts_free, lv_node_facts_new,
+    lv_node_facts_set_deployment_tag, lv_node_facts_set_dns_name,
+};
+pub use heartbeat::{
+    lv_heartbeat, lv_heartbeat_free, lv_heartbeat_revocation_seq, lv_heartbeat_revoked,
+    lv_heartbeat_server_time, lv_heartbeat_status,
+};
+pub use result::{lv_result, lv_result_name};
+pub use text::lv_str;
+pub use validator::{
+    lv_environment, lv_key_thumbprint, lv_validator, lv_validator_accept_other_environment,
+    lv_validator_add_root, lv_validator_apply_revocation_list, lv_validator_clock_floor,
+    lv_validator_free, lv_validator_new, lv_validator_set_last_seen, lv_validator_validate,
+    lv_validator_verify_heartbeat, LV_MAX_LICENSE_BYTES, LV_THUMBPRINT_SIZE,
+};
+pub use verdict::{
+    lv_status, lv_verdict, lv_verdict_cml_id, lv_verdict_cml_license_id, lv_verdict_environment,
+    lv_verdict_error, lv_verdict_error_message, lv_verdict_expires_at, lv_verdict_feature,
+    lv_verdict_features_len, lv_verdict_free, lv_verdict_grace_days_left, lv_verdict_grace_end,
+    lv_verdict_has_feature, lv_verdict_issued_at, lv_verdict_license_id, lv_verdict_org_id,
+    lv_verdict_product, lv_verdict_site_id, lv_verdict_status, lv_verdict_tier,
+    lv_verdict_warning_days_left, lv_verdict_warning_message, lv_verdict_warning_name,
+    lv_verdict_warnings_len,
+};
+pub use version::{lv_version, LV_VERSION_MAJOR, LV_VERSION_MINOR, LV_VERSION_PATCH};
