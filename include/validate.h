@@ -676,6 +676,83 @@ lv_result lv_verdict_error(const struct lv_verdict *verdict);
 struct lv_str lv_verdict_error_message(const struct lv_verdict *verdict);
 
 /**
+ * The site id.
+ *
+ * Borrowed from the verdict; empty when the verdict is not usable or NULL.
+ *
+ * # Safety
+ *
+ * `verdict` is NULL or a live handle from this library.
+ */
+struct lv_str lv_verdict_site_id(const struct lv_verdict *verdict);
+
+/**
+ * The organisation id.
+ *
+ * Borrowed from the verdict; empty when the verdict is not usable or NULL.
+ *
+ * # Safety
+ *
+ * `verdict` is NULL or a live handle from this library.
+ */
+struct lv_str lv_verdict_org_id(const struct lv_verdict *verdict);
+
+/**
+ * The site license id.
+ *
+ * Borrowed from the verdict; empty when the verdict is not usable or NULL.
+ *
+ * # Safety
+ *
+ * `verdict` is NULL or a live handle from this library.
+ */
+struct lv_str lv_verdict_license_id(const struct lv_verdict *verdict);
+
+/**
+ * The CML's license id.
+ *
+ * Borrowed from the verdict; empty when the verdict is not usable or NULL.
+ *
+ * # Safety
+ *
+ * `verdict` is NULL or a live handle from this library.
+ */
+struct lv_str lv_verdict_cml_license_id(const struct lv_verdict *verdict);
+
+/**
+ * The CML's document id (hex SHA-256 of the CML).
+ *
+ * Borrowed from the verdict; empty when the verdict is not usable or NULL.
+ *
+ * # Safety
+ *
+ * `verdict` is NULL or a live handle from this library.
+ */
+struct lv_str lv_verdict_cml_id(const struct lv_verdict *verdict);
+
+/**
+ * The product (for usage statistics).
+ *
+ * Borrowed from the verdict; empty when the verdict is not usable or NULL.
+ *
+ * # Safety
+ *
+ * `verdict` is NULL or a live handle from this library.
+ */
+struct lv_str lv_verdict_product(const struct lv_verdict *verdict);
+
+/**
+ * The tier (for usage statistics).
+ *
+ * Borrowed from the verdict; empty when the verdict is not usable or NULL.
+ *
+ * # Safety
+ *
+ * `verdict` is NULL or a live handle from this library.
+ */
+struct lv_str lv_verdict_tier(const struct lv_verdict *verdict);
+
+/**
  * The environment of the chain: `LV_ENVIRONMENT_PROD` or `LV_ENVIRONMENT_DEV`;
  * `LV_ENVIRONMENT_NONE` when not usable or NULL.
  *
@@ -719,6 +796,39 @@ struct lv_str lv_verdict_feature(const struct lv_verdict *verdict,
 bool lv_verdict_has_feature(const struct lv_verdict *verdict,
                             const char *name,
                             size_t name_len);
+
+/**
+ * When the site license was issued.
+ *
+ * Unix seconds; 0 when the verdict is not usable or NULL.
+ *
+ * # Safety
+ *
+ * `verdict` is NULL or a live handle from this library.
+ */
+int64_t lv_verdict_issued_at(const struct lv_verdict *verdict);
+
+/**
+ * The effective expiry: the earlier of the site license's and the CML's.
+ *
+ * Unix seconds; 0 when the verdict is not usable or NULL.
+ *
+ * # Safety
+ *
+ * `verdict` is NULL or a live handle from this library.
+ */
+int64_t lv_verdict_expires_at(const struct lv_verdict *verdict);
+
+/**
+ * The end of the grace period (effective expiry plus the CML's grace days).
+ *
+ * Unix seconds; 0 when the verdict is not usable or NULL.
+ *
+ * # Safety
+ *
+ * `verdict` is NULL or a live handle from this library.
+ */
+int64_t lv_verdict_grace_end(const struct lv_verdict *verdict);
 
 /**
  * Whole days of grace left (rounded up) when the status is `LV_STATUS_GRACE`; -1 otherwise

@@ -174,58 +174,90 @@ pub unsafe extern "C" fn lv_verdict_error_message(verdict: *const lv_verdict) ->
     }
 }
 
-macro_rules! string_getter {
-    ($(#[$doc:meta])* $name:ident, $index:expr) => {
-        $(#[$doc])*
-        ///
-        /// Borrowed from the verdict; empty when the verdict is not usable or NULL.
-        ///
-        /// # Safety
-        ///
-        /// `verdict` is NULL or a live handle from this library.
-        #[no_mangle]
-        pub unsafe extern "C" fn $name(verdict: *const lv_verdict) -> lv_str {
-            // SAFETY: guaranteed by the caller.
-            unsafe { read(verdict, lv_str::empty(), |v| v.field($index)) }
-        }
-    };
+/// The site id.
+///
+/// Borrowed from the verdict; empty when the verdict is not usable or NULL.
+///
+/// # Safety
+///
+/// `verdict` is NULL or a live handle from this library.
+#[no_mangle]
+pub unsafe extern "C" fn lv_verdict_site_id(verdict: *const lv_verdict) -> lv_str {
+    // SAFETY: guaranteed by the caller.
+    unsafe { read(verdict, lv_str::empty(), |v| v.field(SITE_ID)) }
 }
-
-string_getter!(
-    /// The site id.
-    lv_verdict_site_id,
-    SITE_ID
-);
-string_getter!(
-    /// The organisation id.
-    lv_verdict_org_id,
-    ORG_ID
-);
-string_getter!(
-    /// The site license id.
-    lv_verdict_license_id,
-    LICENSE_ID
-);
-string_getter!(
-    /// The CML's license id.
-    lv_verdict_cml_license_id,
-    CML_LICENSE_ID
-);
-string_getter!(
-    /// The CML's document id (hex SHA-256 of the CML).
-    lv_verdict_cml_id,
-    CML_ID
-);
-string_getter!(
-    /// The product (for usage statistics).
-    lv_verdict_product,
-    PRODUCT
-);
-string_getter!(
-    /// The tier (for usage statistics).
-    lv_verdict_tier,
-    TIER
-);
+/// The organisation id.
+///
+/// Borrowed from the verdict; empty when the verdict is not usable or NULL.
+///
+/// # Safety
+///
+/// `verdict` is NULL or a live handle from this library.
+#[no_mangle]
+pub unsafe extern "C" fn lv_verdict_org_id(verdict: *const lv_verdict) -> lv_str {
+    // SAFETY: guaranteed by the caller.
+    unsafe { read(verdict, lv_str::empty(), |v| v.field(ORG_ID)) }
+}
+/// The site license id.
+///
+/// Borrowed from the verdict; empty when the verdict is not usable or NULL.
+///
+/// # Safety
+///
+/// `verdict` is NULL or a live handle from this library.
+#[no_mangle]
+pub unsafe extern "C" fn lv_verdict_license_id(verdict: *const lv_verdict) -> lv_str {
+    // SAFETY: guaranteed by the caller.
+    unsafe { read(verdict, lv_str::empty(), |v| v.field(LICENSE_ID)) }
+}
+/// The CML's license id.
+///
+/// Borrowed from the verdict; empty when the verdict is not usable or NULL.
+///
+/// # Safety
+///
+/// `verdict` is NULL or a live handle from this library.
+#[no_mangle]
+pub unsafe extern "C" fn lv_verdict_cml_license_id(verdict: *const lv_verdict) -> lv_str {
+    // SAFETY: guaranteed by the caller.
+    unsafe { read(verdict, lv_str::empty(), |v| v.field(CML_LICENSE_ID)) }
+}
+/// The CML's document id (hex SHA-256 of the CML).
+///
+/// Borrowed from the verdict; empty when the verdict is not usable or NULL.
+///
+/// # Safety
+///
+/// `verdict` is NULL or a live handle from this library.
+#[no_mangle]
+pub unsafe extern "C" fn lv_verdict_cml_id(verdict: *const lv_verdict) -> lv_str {
+    // SAFETY: guaranteed by the caller.
+    unsafe { read(verdict, lv_str::empty(), |v| v.field(CML_ID)) }
+}
+/// The product (for usage statistics).
+///
+/// Borrowed from the verdict; empty when the verdict is not usable or NULL.
+///
+/// # Safety
+///
+/// `verdict` is NULL or a live handle from this library.
+#[no_mangle]
+pub unsafe extern "C" fn lv_verdict_product(verdict: *const lv_verdict) -> lv_str {
+    // SAFETY: guaranteed by the caller.
+    unsafe { read(verdict, lv_str::empty(), |v| v.field(PRODUCT)) }
+}
+/// The tier (for usage statistics).
+///
+/// Borrowed from the verdict; empty when the verdict is not usable or NULL.
+///
+/// # Safety
+///
+/// `verdict` is NULL or a live handle from this library.
+#[no_mangle]
+pub unsafe extern "C" fn lv_verdict_tier(verdict: *const lv_verdict) -> lv_str {
+    // SAFETY: guaranteed by the caller.
+    unsafe { read(verdict, lv_str::empty(), |v| v.field(TIER)) }
+}
 
 /// The environment of the chain: `LV_ENVIRONMENT_PROD` or `LV_ENVIRONMENT_DEV`;
 /// `LV_ENVIRONMENT_NONE` when not usable or NULL.
@@ -304,38 +336,54 @@ pub unsafe extern "C" fn lv_verdict_has_feature(
     }
 }
 
-macro_rules! time_getter {
-    ($(#[$doc:meta])* $name:ident, $field:ident) => {
-        $(#[$doc])*
-        ///
-        /// Unix seconds; 0 when the verdict is not usable or NULL.
-        ///
-        /// # Safety
-        ///
-        /// `verdict` is NULL or a live handle from this library.
-        #[no_mangle]
-        pub unsafe extern "C" fn $name(verdict: *const lv_verdict) -> i64 {
-            // SAFETY: guaranteed by the caller.
-            unsafe { read(verdict, 0, |v| v.verdict.as_ref().map_or(0, |x| x.$field)) }
-        }
-    };
+/// When the site license was issued.
+///
+/// Unix seconds; 0 when the verdict is not usable or NULL.
+///
+/// # Safety
+///
+/// `verdict` is NULL or a live handle from this library.
+#[no_mangle]
+pub unsafe extern "C" fn lv_verdict_issued_at(verdict: *const lv_verdict) -> i64 {
+    // SAFETY: guaranteed by the caller.
+    unsafe {
+        read(verdict, 0, |v| {
+            v.verdict.as_ref().map_or(0, |x| x.issued_at)
+        })
+    }
 }
-
-time_getter!(
-    /// When the site license was issued.
-    lv_verdict_issued_at,
-    issued_at
-);
-time_getter!(
-    /// The effective expiry: the earlier of the site license's and the CML's.
-    lv_verdict_expires_at,
-    expires_at
-);
-time_getter!(
-    /// The end of the grace period (effective expiry plus the CML's grace days).
-    lv_verdict_grace_end,
-    grace_end
-);
+/// The effective expiry: the earlier of the site license's and the CML's.
+///
+/// Unix seconds; 0 when the verdict is not usable or NULL.
+///
+/// # Safety
+///
+/// `verdict` is NULL or a live handle from this library.
+#[no_mangle]
+pub unsafe extern "C" fn lv_verdict_expires_at(verdict: *const lv_verdict) -> i64 {
+    // SAFETY: guaranteed by the caller.
+    unsafe {
+        read(verdict, 0, |v| {
+            v.verdict.as_ref().map_or(0, |x| x.expires_at)
+        })
+    }
+}
+/// The end of the grace period (effective expiry plus the CML's grace days).
+///
+/// Unix seconds; 0 when the verdict is not usable or NULL.
+///
+/// # Safety
+///
+/// `verdict` is NULL or a live handle from this library.
+#[no_mangle]
+pub unsafe extern "C" fn lv_verdict_grace_end(verdict: *const lv_verdict) -> i64 {
+    // SAFETY: guaranteed by the caller.
+    unsafe {
+        read(verdict, 0, |v| {
+            v.verdict.as_ref().map_or(0, |x| x.grace_end)
+        })
+    }
+}
 
 /// Whole days of grace left (rounded up) when the status is `LV_STATUS_GRACE`; -1 otherwise
 /// (valid, not usable, or NULL).
