@@ -1,0 +1,193 @@
+//! Private keys at rest: sealed with AES-256-GCM under a key derived (HKDF-SHA256) from the
+//! master secret in the environment (`HWF_MASTER_SECRET`). The database holds only sealed blobs,
+//! each bound to its row name as associated data, so a copy of the database reveals no key and a
+//! blob moved to another row does not open. Keys are never logged ([`SigningKey`]'s `Debug`
+//! shows only the key id).
+
+use aes_gcm::aead::{Aead, KeyInit, Payload};
+use aes_gcm::{Aes256Gcm, Nonce};
+use base64::engine::general_purpose::STANDARD_NO_PAD as B64;
+use base64::Engine;
+use hkdf::Hkdf;
+use hwf_license::SigningKey;
+use sha2::Sha256;
+use sqlx::Row;
+
+use crate::db::Db;
+use crate::problem::Problem;
+
+/// The environment variable holding the master secret.
+pub const MASTER_SECRET_ENV: &str = "HWF_MASTER_SECRET";
+/// Shortest accepted master secret, in bytes.
+pub const MIN_SECRET_LEN: usize = 32;
+const SEAL_VERSION: &str = "v1";
+
+/// Seals and opens secrets with keys derived from the master secret.
+#[derive(Clone)]
+pub struct Sealer {
+    aead: Aes256Gcm,
+    jwt_key: [u8; 32],
+}
+
+impl std::fmt::Debug for Sealer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Sealer(..)")
+    }
+}
+
+impl Sealer {
+    /// Derives the sealing and token keys from `master_secret` (at least [`MIN_SECRET_LEN`]
+    /// bytes; generate one with `hwf-license keys master-secret`).
+    pub fn new(master_secret: &str) -> Result<Self, Problem> {
+        if master_secret.len() < MIN_SECRET_LEN {
+            return Err(Problem::bad_request(format!(
+                "{MASTER_SECRET_ENV} must be at least {MIN_SECRET_LEN} bytes"
+            )));
+        }
+        let hk = Hkdf::<Sha256>::new(Some(b"hwf-license-server v1"), master_secret.as_bytes());
+        let mut seal_key = [0u8; 32];
+        let mut jwt_key = [0u8; 32];
+        hk.expand(b"keys at rest: aes-256-gcm", &mut seal_key)
+            .and_then(|_| hk.expand(b"api tokens: hs256", &mut jwt_key))
+            .map_err(|_| Problem::internal("hkdf expand"))?;
+        Ok(Self {
+            aead: Aes256Gcm::new(&seal_key.into()),
+            jwt_key,
+        })
+    }
+
+    /// A fresh random master secret (43 base64 characters, 256 bits).
+    pub fn generate_secret() -> String {
+        B64.encode(random_bytes::<32>())
+    }
+
+    /// The HS256 key for API tokens.
+    pub fn jwt_key(&self) -> &[u8; 32] {
+        &self.jwt_key
+    }
+
+    /// Seals `plaintext` bound to `name`: `v1.<base64(nonce || ciphertext || tag)>`.
+    pub fn seal(&self, name: &str, plaintext: &[u8]) -> Result<String, Problem> {
+        let nonce = random_bytes::<12>();
+        let ct = self
+            .aead
+            .encrypt(
+                &Nonce::from(nonce),
+                Payload {
+                    msg: plaintext,
+                    aad: name.as_bytes(),
+                },
+            )
+            .map_err(|_| Problem::internal("seal failed"))?;
+        let mut blob = nonce.to_vec();
+        blob.extend_from_slice(&ct);
+        Ok(format!("{SEAL_VERSION}.{}", B64.encode(blob)))
+    }
+
+    /// Opens a blob sealed for `name`; fails on another master secret, name or any change.
+    pub fn open(&self, name: &str, sealed: &str) -> Result<Vec<u8>, Problem> {
+        let wrong = || {
+            Problem::new(
+                axum::http::StatusCode::INTERNAL_SERVER_ERROR,
+                "sealed-key",
+                "Sealed key does not open",
+                format!("the key {name:?} does not open with this master secret"),
+            )
+        };
+        let b64 = sealed
+            .strip_prefix(SEAL_VERSION)
+            .and_then(|s| s.strip_prefix('.'))
+            .ok_or_else(wrong)?;
+        let blob = B64.decode(b64).map_err(|_| wrong())?;
+        if blob.len() < 12 + 16 {
+            return Err(wrong());
+        }
+        let (nonce, ct) = blob.split_at(12);
+        let nonce: [u8; 12] = nonce.try_into().map_err(|_| wrong())?;
+        self.aead
+            .decrypt(
+                &Nonce::from(nonce),
+                Payload {
+                    msg: ct,
+                    aad: name.as_bytes(),
+                },
+            )
+            .map_err(|_| wrong())
+    }
+
+    /// Stores `key` sealed under `name` (replacing any previous one).
+    pub async fn store_key(&self, db: &Db, name: &str, key: &SigningKey) -> Result<(), Problem> {
+        let sealed = self.seal(name, &key.to_bytes())?;
+        sqlx::query(
+            "INSERT INTO secrets (name, sealed, public_pem, created_at) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (name) DO UPDATE SET sealed = excluded.sealed, \
+             public_pem = excluded.public_pem, created_at = excluded.created_at",
+        )
+        .bind(name)
+        .bind(sealed)
+        .bind(key.public_key().to_pem())
+        .bind(crate::now())
+        .execute(&db.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// Loads and opens the key stored under `name`, if any.
+    pub async fn load_key(&self, db: &Db, name: &str) -> Result<Option<SigningKey>, Problem> {
+        let row = sqlx::query("SELECT sealed FROM secrets WHERE name = $1")
+            .bind(name)
+            .fetch_optional(&db.pool)
+            .await?;
+        let Some(row) = row else { return Ok(None) };
+        let sealed: String = row.try_get(0)?;
+        let bytes = self.open(name, &sealed)?;
+        let scalar: [u8; 32] = bytes
+            .as_slice()
+            .try_into()
+            .map_err(|_| Problem::internal("sealed key has the wrong length"))?;
+        Ok(Some(SigningKey::from_bytes(&scalar)?))
+    }
+
+    /// Loads the key under `name`, generating and storing a fresh one if there is none.
+    /// Returns the key and whether it was generated now.
+    pub async fn load_or_generate(
+        &self,
+        db: &Db,
+        name: &str,
+    ) -> Result<(SigningKey, bool), Problem> {
+        if let Some(k) = self.load_key(db, name).await? {
+            return Ok((k, false));
+        }
+        let key = SigningKey::generate()?;
+        let sealed = self.seal(name, &key.to_bytes())?;
+        // Two processes starting at once: the first insert wins, both use the stored key.
+        sqlx::query(
+            "INSERT INTO secrets (name, sealed, public_pem, created_at) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (name) DO NOTHING",
+        )
+        .bind(name)
+        .bind(sealed)
+        .bind(key.public_key().to_pem())
+        .bind(crate::now())
+        .execute(&db.pool)
+        .await?;
+        let stored = self
+            .load_key(db, name)
+            .await?
+            .ok_or_else(|| Problem::internal("stored key vanished"))?;
+        let generated = stored.public_key() == key.public_key();
+        Ok((stored, generated))
+    }
+}
+
+/// `N` bytes from the operating system's random number generator.
+pub fn random_bytes<const N: usize>() -> [u8; N] {
+    let mut b = [0u8; N];
+    getrandom::getrandom(&mut b).expect("the OS random number generator is unavailable");
+    b
+}
+
+/// A random identifier: `prefix` followed by 32 hex digits.
+pub fn random_id(prefix: &str) -> String {
+    format!("{prefix}{}", hex::encode(random_bytes::<16>()))
+}
