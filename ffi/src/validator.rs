@@ -445,3 +445,58 @@ pub unsafe extern "C" fn lv_key_thumbprint(
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::ptr;
+
+    fn new_validator() -> *mut lv_validator {
+        let mut v = ptr::null_mut();
+        // SAFETY: a valid out-pointer.
+        assert_eq!(unsafe { lv_validator_new(1, &mut v) }, lv_result::Ok);
+        v
+    }
+
+    #[test]
+    fn constants_are_core_s() {
+        assert_eq!(LV_MAX_LICENSE_BYTES, hwf_license::MAX_LICENSE_BYTES);
+        let key = hwf_license::SigningKey::from_seed(b"t");
+        assert_eq!(LV_THUMBPRINT_SIZE, key.public_key().thumbprint().len() + 1);
+    }
+
+    #[test]
+    fn a_validator_poisoned_by_a_panic_answers_the_panic_code() {
+        let v = new_validator();
+        // SAFETY: `v` is live until freed below.
+        let validator = unsafe { &*v };
+        let poisoned = std::thread::scope(|s| {
+            s.spawn(|| {
+                let _guard = validator.inner.lock().unwrap();
+                panic!("poison");
+            })
+            .join()
+        });
+        assert!(poisoned.is_err());
+        let mut err: *mut lv_error = ptr::null_mut();
+        let mut floor = -1;
+        let license = b"{}";
+        let mut verdict = ptr::null_mut();
+        // SAFETY: live handles and valid out-pointers; everything freed once.
+        unsafe {
+            assert_eq!(lv_validator_set_last_seen(v, 5, &mut err), lv_result::Panic);
+            assert_eq!(
+                (*err).message(),
+                "validator unusable after a panic in an earlier call"
+            );
+            crate::lv_error_free(err);
+            assert_eq!(lv_validator_clock_floor(v, &mut floor), lv_result::Panic);
+            assert_eq!(floor, -1, "out-parameters are written only on success");
+            let rc = lv_validator_validate(v, license.as_ptr(), 2, ptr::null(), 1, &mut verdict);
+            assert_eq!(rc, lv_result::Panic);
+            assert_eq!(crate::lv_verdict_error(verdict), lv_result::Panic);
+            crate::lv_verdict_free(verdict);
+            lv_validator_free(v);
+        }
+    }
+}

@@ -1,0 +1,591 @@
+/*
+ * Tests of the C API's contract (docs/C_API.md), beyond the conformance vectors: NULL
+ * arguments, text that is not UTF-8, zero lengths, oversized input, free(NULL), out-parameters
+ * written only on success, error_out, versions, result names, the system clock, the clock
+ * floor, roots added after first use, and one validator shared by several threads.
+ *
+ *   api VECTORS_JSON DOCUMENTS_JSON EXPECTED_VERSION
+ *
+ * EXPECTED_VERSION is the crate version (scripts/test-c.sh passes `cargo pkgid`'s). Prints each
+ * failed check and a summary; exits 1 on any failure.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include <cJSON.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "validate.h"
+
+static int checks, failures;
+
+#define CHECK(cond)                                                            \
+    do {                                                                       \
+        checks++;                                                              \
+        if (!(cond)) {                                                         \
+            failures++;                                                        \
+            fprintf(stderr, "FAIL %s:%d: %s\n", __FILE__, __LINE__, #cond);    \
+        }                                                                      \
+    } while (0)
+
+/* A pointer no library call may write: out-parameters start as SENTINEL and must stay so on
+ * failure. */
+static char sentinel_target;
+#define SENTINEL ((void *)&sentinel_target)
+
+#define LIT(s) (s), (sizeof(s) - 1)
+
+static const char NOT_UTF8[] = "\xff\xfe\xc3(";
+
+static bool str_is(lv_str s, const char *want) {
+    size_t n = strlen(want);
+    return s.data && s.len == n && memcmp(s.data, want, n) == 0 && s.data[n] == 0;
+}
+
+static char *read_file(const char *path) {
+    FILE *f = fopen(path, "rb");
+    if (!f) return NULL;
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    char *buf = malloc((size_t)n + 1);
+    if (buf && fread(buf, 1, (size_t)n, f) != (size_t)n) {
+        free(buf);
+        buf = NULL;
+    }
+    if (buf) buf[n] = 0;
+    fclose(f);
+    return buf;
+}
+
+static const cJSON *find(const cJSON *file, const char *name) {
+    const cJSON *v;
+    cJSON_ArrayForEach(v, cJSON_GetObjectItemCaseSensitive(file, "vectors")) {
+        if (strcmp(cJSON_GetObjectItemCaseSensitive(v, "name")->valuestring, name) == 0) return v;
+    }
+    fprintf(stderr, "vector %s not found\n", name);
+    exit(2);
+}
+
+static const char *member(const cJSON *v, const char *name) {
+    return cJSON_GetObjectItemCaseSensitive(v, name)->valuestring;
+}
+
+/* Fixtures from the vectors. */
+static const char *PROD_PEM, *LICENSE, *FP_LICENSE, *HB_LICENSE, *ANSWER, *NONCE, *REVOCATION_LIST;
+static int64_t NOW, HB_NOW;
+
+static lv_validator *prod_validator(void) {
+    lv_validator *v = NULL;
+    CHECK(lv_validator_new(LV_ENVIRONMENT_PROD, &v) == LV_RESULT_OK && v != NULL);
+    CHECK(lv_validator_add_root(v, LIT("root-prod-1"), LV_ENVIRONMENT_PROD, PROD_PEM,
+                                strlen(PROD_PEM), NULL) == LV_RESULT_OK);
+    return v;
+}
+
+static lv_node_facts *facts_berlin(void) {
+    lv_node_facts *f = NULL;
+    CHECK(lv_node_facts_new(&f) == LV_RESULT_OK && f != NULL);
+    CHECK(lv_node_facts_add_address(f, LIT("10.20.30.40"), NULL) == LV_RESULT_OK);
+    CHECK(lv_node_facts_set_dns_name(f, LIT("node1.berlin.acme.example")) == LV_RESULT_OK);
+    CHECK(lv_node_facts_set_deployment_tag(f, LIT("blue")) == LV_RESULT_OK);
+    return f;
+}
+
+static lv_result validate_license(lv_validator *v, const char *license, const lv_node_facts *f,
+                                  int64_t now) {
+    lv_verdict *verdict = NULL;
+    lv_result rc = lv_validator_validate(v, (const uint8_t *)license, strlen(license), f, now,
+                                         &verdict);
+    CHECK(verdict != NULL);
+    CHECK(lv_verdict_error(verdict) == rc);
+    lv_verdict_free(verdict);
+    return rc;
+}
+
+static lv_result validate(lv_validator *v, const lv_node_facts *f, int64_t now) {
+    return validate_license(v, LICENSE, f, now);
+}
+
+static void test_versions(const char *expected) {
+    CHECK(strcmp(lv_version(), expected) == 0);
+    CHECK(strcmp(LV_VERSION, expected) == 0);
+    char composed[64];
+    snprintf(composed, sizeof composed, "%d.%d.%d", LV_VERSION_MAJOR, LV_VERSION_MINOR,
+             LV_VERSION_PATCH);
+    CHECK(strcmp(composed, lv_version()) == 0);
+}
+
+static void test_result_names(void) {
+    static const struct { lv_result code; unsigned number; const char *name; } table[] = {
+        {LV_RESULT_OK, 0, "ok"},
+        {LV_RESULT_MALFORMED, 100, "malformed"},
+        {LV_RESULT_TOO_LARGE, 101, "too_large"},
+        {LV_RESULT_BAD_ENCODING, 102, "bad_encoding"},
+        {LV_RESULT_BAD_JWS, 103, "bad_jws"},
+        {LV_RESULT_UNSUPPORTED_ALGORITHM, 104, "unsupported_algorithm"},
+        {LV_RESULT_WRONG_DOCUMENT_TYPE, 105, "wrong_document_type"},
+        {LV_RESULT_UNKNOWN_KEY_ID, 106, "unknown_key_id"},
+        {LV_RESULT_BAD_PAYLOAD, 107, "bad_payload"},
+        {LV_RESULT_UNSUPPORTED_VERSION, 108, "unsupported_version"},
+        {LV_RESULT_BAD_KEY, 109, "bad_key"},
+        {LV_RESULT_INVALID_ARGUMENT, 110, "invalid_argument"},
+        {LV_RESULT_BAD_SIGNATURE, 200, "bad_signature"},
+        {LV_RESULT_ENVIRONMENT_MISMATCH, 201, "environment_mismatch"},
+        {LV_RESULT_PARENT_MISMATCH, 202, "parent_mismatch"},
+        {LV_RESULT_ORG_MISMATCH, 203, "org_mismatch"},
+        {LV_RESULT_FEATURE_NOT_IN_CML, 204, "feature_not_in_cml"},
+        {LV_RESULT_SIGNER_MISMATCH, 205, "signer_mismatch"},
+        {LV_RESULT_NOT_YET_VALID, 300, "not_yet_valid"},
+        {LV_RESULT_EXPIRED, 301, "expired"},
+        {LV_RESULT_CLOCK_ROLLBACK, 302, "clock_rollback"},
+        {LV_RESULT_ADDRESS_MISMATCH, 400, "address_mismatch"},
+        {LV_RESULT_DNS_MISMATCH, 401, "dns_mismatch"},
+        {LV_RESULT_DEPLOYMENT_TAG_MISMATCH, 402, "deployment_tag_mismatch"},
+        {LV_RESULT_REVOKED, 403, "revoked"},
+        {LV_RESULT_REVOCATION_LIST_STALE, 404, "revocation_list_stale"},
+        {LV_RESULT_BINDING_MISMATCH, 405, "binding_mismatch"},
+        {LV_RESULT_NONCE_MISMATCH, 406, "nonce_mismatch"},
+        {LV_RESULT_LEDGER_BROKEN, 500, "ledger_broken"},
+        {LV_RESULT_MANIFEST_INVALID, 501, "manifest_invalid"},
+        {LV_RESULT_NULL_PARAMETER, 900, "null_parameter"},
+        {LV_RESULT_INVALID_UTF8, 901, "invalid_utf8"},
+        {LV_RESULT_PANIC, 902, "panic"},
+    };
+    for (size_t i = 0; i < sizeof table / sizeof table[0]; i++) {
+        CHECK(table[i].code == table[i].number);
+        CHECK(strcmp(lv_result_name(table[i].code), table[i].name) == 0);
+    }
+    CHECK(strcmp(lv_result_name(1), "unknown") == 0);
+    CHECK(strcmp(lv_result_name(UINT32_MAX), "unknown") == 0);
+}
+
+static void test_free_null(void) {
+    lv_validator_free(NULL);
+    lv_verdict_free(NULL);
+    lv_node_facts_free(NULL);
+    lv_heartbeat_free(NULL);
+    lv_error_free(NULL);
+    CHECK(1); /* reaching here is the test */
+}
+
+static void test_null_arguments(void) {
+    lv_validator *v = prod_validator();
+    lv_node_facts *f = facts_berlin();
+    const uint8_t *lic = (const uint8_t *)LICENSE;
+    size_t lic_len = strlen(LICENSE);
+
+    /* Constructors: a NULL out-parameter. */
+    CHECK(lv_validator_new(LV_ENVIRONMENT_PROD, NULL) == LV_RESULT_NULL_PARAMETER);
+    CHECK(lv_node_facts_new(NULL) == LV_RESULT_NULL_PARAMETER);
+
+    /* Validator calls: a NULL validator, each NULL input, and error_out carrying it. */
+    lv_error *err = SENTINEL;
+    CHECK(lv_validator_add_root(NULL, LIT("k"), LV_ENVIRONMENT_PROD, PROD_PEM, strlen(PROD_PEM),
+                                &err) == LV_RESULT_NULL_PARAMETER);
+    CHECK(err != SENTINEL && lv_error_code(err) == LV_RESULT_NULL_PARAMETER);
+    CHECK(str_is(lv_error_message(err), "validator is NULL"));
+    lv_error_free(err);
+    CHECK(lv_validator_add_root(v, NULL, 1, LV_ENVIRONMENT_PROD, PROD_PEM, strlen(PROD_PEM), NULL) ==
+          LV_RESULT_NULL_PARAMETER);
+    CHECK(lv_validator_add_root(v, NULL, 0, LV_ENVIRONMENT_PROD, PROD_PEM, strlen(PROD_PEM), NULL) ==
+          LV_RESULT_NULL_PARAMETER);
+    CHECK(lv_validator_add_root(v, LIT("k"), LV_ENVIRONMENT_PROD, NULL, 10, NULL) ==
+          LV_RESULT_NULL_PARAMETER);
+    CHECK(lv_validator_accept_other_environment(NULL, true) == LV_RESULT_NULL_PARAMETER);
+    CHECK(lv_validator_set_last_seen(NULL, 1, NULL) == LV_RESULT_NULL_PARAMETER);
+    int64_t floor = -7;
+    CHECK(lv_validator_clock_floor(NULL, &floor) == LV_RESULT_NULL_PARAMETER && floor == -7);
+    CHECK(lv_validator_clock_floor(v, NULL) == LV_RESULT_NULL_PARAMETER);
+
+    /* validate: NULL verdict_out writes nothing; otherwise a verdict carries the code. */
+    CHECK(lv_validator_validate(v, lic, lic_len, f, NOW, NULL) == LV_RESULT_NULL_PARAMETER);
+    lv_verdict *verdict = NULL;
+    CHECK(lv_validator_validate(NULL, lic, lic_len, f, NOW, &verdict) == LV_RESULT_NULL_PARAMETER);
+    CHECK(verdict != NULL && lv_verdict_error(verdict) == LV_RESULT_NULL_PARAMETER);
+    CHECK(lv_verdict_status(verdict) == LV_STATUS_INVALID);
+    CHECK(str_is(lv_verdict_error_message(verdict), "validator is NULL"));
+    lv_verdict_free(verdict);
+    verdict = NULL;
+    CHECK(lv_validator_validate(v, NULL, 0, f, NOW, &verdict) == LV_RESULT_NULL_PARAMETER);
+    CHECK(str_is(lv_verdict_error_message(verdict), "license is NULL"));
+    lv_verdict_free(verdict);
+
+    /* NULL facts means no facts: this license has a fingerprint, so the address fails. */
+    CHECK(validate_license(v, FP_LICENSE, NULL, NOW) == LV_RESULT_ADDRESS_MISMATCH);
+    CHECK(validate_license(v, FP_LICENSE, f, NOW) == LV_RESULT_OK);
+    CHECK(validate(v, f, NOW) == LV_RESULT_OK);
+
+    /* Revocation lists and heartbeats. */
+    uint64_t seq = 77;
+    CHECK(lv_validator_apply_revocation_list(NULL, lic, lic_len, LIT("x"), NOW, &seq, NULL) ==
+          LV_RESULT_NULL_PARAMETER);
+    CHECK(lv_validator_apply_revocation_list(v, NULL, lic_len, LIT("x"), NOW, &seq, NULL) ==
+          LV_RESULT_NULL_PARAMETER);
+    CHECK(lv_validator_apply_revocation_list(v, lic, lic_len, NULL, 1, NOW, &seq, NULL) ==
+          LV_RESULT_NULL_PARAMETER);
+    CHECK(seq == 77);
+    lv_heartbeat *hb = SENTINEL;
+    CHECK(lv_validator_verify_heartbeat(v, lic, lic_len, LIT("a"), LIT("n"), NOW, NULL, NULL) ==
+          LV_RESULT_NULL_PARAMETER);
+    CHECK(lv_validator_verify_heartbeat(v, lic, lic_len, NULL, 1, LIT("n"), NOW, &hb, NULL) ==
+          LV_RESULT_NULL_PARAMETER);
+    CHECK(lv_validator_verify_heartbeat(v, lic, lic_len, LIT("a"), NULL, 1, NOW, &hb, NULL) ==
+          LV_RESULT_NULL_PARAMETER);
+    CHECK(lv_validator_verify_heartbeat(NULL, lic, lic_len, LIT("a"), LIT("n"), NOW, &hb, NULL) ==
+          LV_RESULT_NULL_PARAMETER);
+    CHECK(hb == SENTINEL);
+
+    /* Facts. */
+    CHECK(lv_node_facts_add_address(NULL, LIT("10.0.0.1"), NULL) == LV_RESULT_NULL_PARAMETER);
+    CHECK(lv_node_facts_add_address(f, NULL, 3, NULL) == LV_RESULT_NULL_PARAMETER);
+    CHECK(lv_node_facts_set_dns_name(NULL, LIT("a")) == LV_RESULT_NULL_PARAMETER);
+    CHECK(lv_node_facts_set_dns_name(f, NULL, 0) == LV_RESULT_NULL_PARAMETER);
+    CHECK(lv_node_facts_set_deployment_tag(NULL, LIT("a")) == LV_RESULT_NULL_PARAMETER);
+    CHECK(lv_node_facts_set_deployment_tag(f, NULL, 1) == LV_RESULT_NULL_PARAMETER);
+
+    /* Thumbprint. */
+    char buf[LV_THUMBPRINT_SIZE] = "untouched";
+    CHECK(lv_key_thumbprint(NULL, 5, buf, sizeof buf, NULL) == LV_RESULT_NULL_PARAMETER);
+    CHECK(lv_key_thumbprint(PROD_PEM, strlen(PROD_PEM), NULL, 44, NULL) == LV_RESULT_NULL_PARAMETER);
+    CHECK(strcmp(buf, "untouched") == 0);
+
+    /* Getters on NULL give their documented defaults. */
+    CHECK(lv_verdict_status(NULL) == LV_STATUS_INVALID);
+    CHECK(lv_verdict_error(NULL) == LV_RESULT_NULL_PARAMETER);
+    CHECK(str_is(lv_verdict_error_message(NULL), ""));
+    CHECK(str_is(lv_verdict_site_id(NULL), "") && str_is(lv_verdict_org_id(NULL), ""));
+    CHECK(str_is(lv_verdict_license_id(NULL), "") && str_is(lv_verdict_cml_id(NULL), ""));
+    CHECK(str_is(lv_verdict_cml_license_id(NULL), "") && str_is(lv_verdict_product(NULL), ""));
+    CHECK(str_is(lv_verdict_tier(NULL), "") && str_is(lv_verdict_feature(NULL, 0), ""));
+    CHECK(lv_verdict_environment(NULL) == LV_ENVIRONMENT_NONE);
+    CHECK(lv_verdict_features_len(NULL) == 0 && lv_verdict_warnings_len(NULL) == 0);
+    CHECK(!lv_verdict_has_feature(NULL, LIT("analytics")));
+    CHECK(lv_verdict_issued_at(NULL) == 0 && lv_verdict_expires_at(NULL) == 0);
+    CHECK(lv_verdict_grace_end(NULL) == 0 && lv_verdict_grace_days_left(NULL) == -1);
+    CHECK(str_is(lv_verdict_warning_name(NULL, 0), ""));
+    CHECK(str_is(lv_verdict_warning_message(NULL, 0), ""));
+    CHECK(lv_verdict_warning_days_left(NULL, 0) == -1);
+    CHECK(str_is(lv_heartbeat_status(NULL), "") && lv_heartbeat_server_time(NULL) == 0);
+    CHECK(lv_heartbeat_revocation_seq(NULL) == 0 && !lv_heartbeat_revoked(NULL));
+    CHECK(lv_error_code(NULL) == LV_RESULT_NULL_PARAMETER && str_is(lv_error_message(NULL), ""));
+
+    /* has_feature with a NULL name on a usable verdict. */
+    verdict = NULL;
+    CHECK(lv_validator_validate(v, lic, lic_len, f, NOW, &verdict) == LV_RESULT_OK);
+    CHECK(lv_verdict_has_feature(verdict, LIT("analytics")));
+    CHECK(!lv_verdict_has_feature(verdict, NULL, 9));
+    lv_verdict_free(verdict);
+
+    lv_node_facts_free(f);
+    lv_validator_free(v);
+}
+
+static void test_not_utf8(void) {
+    lv_validator *v = prod_validator();
+    lv_node_facts *f = facts_berlin();
+    const uint8_t *lic = (const uint8_t *)LICENSE;
+    size_t lic_len = strlen(LICENSE);
+    lv_error *err = NULL;
+    CHECK(lv_validator_add_root(v, LIT(NOT_UTF8), LV_ENVIRONMENT_PROD, PROD_PEM, strlen(PROD_PEM),
+                                &err) == LV_RESULT_INVALID_UTF8);
+    CHECK(str_is(lv_error_message(err), "kid is not valid UTF-8"));
+    lv_error_free(err);
+    CHECK(lv_validator_add_root(v, LIT("k"), LV_ENVIRONMENT_PROD, LIT(NOT_UTF8), NULL) ==
+          LV_RESULT_INVALID_UTF8);
+    CHECK(lv_node_facts_add_address(f, LIT(NOT_UTF8), NULL) == LV_RESULT_INVALID_UTF8);
+    CHECK(lv_node_facts_set_dns_name(f, LIT(NOT_UTF8)) == LV_RESULT_INVALID_UTF8);
+    CHECK(lv_node_facts_set_deployment_tag(f, LIT(NOT_UTF8)) == LV_RESULT_INVALID_UTF8);
+    /* A failed set leaves the facts as they were. */
+    CHECK(validate(v, f, NOW) == LV_RESULT_OK);
+    CHECK(lv_validator_apply_revocation_list(v, lic, lic_len, LIT(NOT_UTF8), NOW, NULL, NULL) ==
+          LV_RESULT_INVALID_UTF8);
+    lv_heartbeat *hb = NULL;
+    CHECK(lv_validator_verify_heartbeat(v, lic, lic_len, LIT(NOT_UTF8), LIT("n"), NOW, &hb,
+                                        NULL) == LV_RESULT_INVALID_UTF8);
+    CHECK(lv_validator_verify_heartbeat(v, lic, lic_len, LIT("a"), LIT(NOT_UTF8), NOW, &hb,
+                                        NULL) == LV_RESULT_INVALID_UTF8);
+    CHECK(hb == NULL);
+    char buf[LV_THUMBPRINT_SIZE];
+    CHECK(lv_key_thumbprint(LIT(NOT_UTF8), buf, sizeof buf, NULL) == LV_RESULT_INVALID_UTF8);
+    /* The license is bytes, not text: non-UTF-8 bytes are core's to reject. */
+    lv_verdict *verdict = NULL;
+    CHECK(lv_validator_validate(v, (const uint8_t *)NOT_UTF8, sizeof NOT_UTF8 - 1, f, NOW,
+                                &verdict) == LV_RESULT_MALFORMED);
+    lv_verdict_free(verdict);
+    verdict = NULL;
+    CHECK(lv_validator_validate(v, lic, lic_len, f, NOW, &verdict) == LV_RESULT_OK);
+    CHECK(!lv_verdict_has_feature(verdict, LIT(NOT_UTF8)));
+    lv_verdict_free(verdict);
+    lv_node_facts_free(f);
+    lv_validator_free(v);
+}
+
+static void test_zero_lengths(void) {
+    lv_validator *v = prod_validator();
+    lv_node_facts *f = facts_berlin();
+    const uint8_t *lic = (const uint8_t *)LICENSE;
+    size_t lic_len = strlen(LICENSE);
+    lv_verdict *verdict = NULL;
+    CHECK(lv_validator_validate(v, lic, 0, f, NOW, &verdict) == LV_RESULT_MALFORMED);
+    CHECK(lv_verdict_error_message(verdict).len > 0);
+    lv_verdict_free(verdict);
+    lv_error *err = NULL;
+    CHECK(lv_validator_add_root(v, LIT("k"), LV_ENVIRONMENT_PROD, "", 0, &err) == LV_RESULT_BAD_KEY);
+    CHECK(lv_error_code(err) == LV_RESULT_BAD_KEY && lv_error_message(err).len > 0);
+    lv_error_free(err);
+    CHECK(lv_node_facts_add_address(f, "", 0, NULL) == LV_RESULT_INVALID_ARGUMENT);
+    CHECK(lv_validator_apply_revocation_list(v, lic, lic_len, "", 0, NOW, NULL, NULL) ==
+          LV_RESULT_BAD_JWS);
+    lv_heartbeat *hb = NULL;
+    CHECK(lv_validator_verify_heartbeat(v, lic, lic_len, "", 0, LIT("n"), NOW, &hb, NULL) ==
+          LV_RESULT_BAD_JWS);
+    CHECK(hb == NULL);
+    char buf[LV_THUMBPRINT_SIZE] = "untouched";
+    CHECK(lv_key_thumbprint("", 0, buf, sizeof buf, NULL) == LV_RESULT_BAD_KEY);
+    CHECK(lv_key_thumbprint(PROD_PEM, strlen(PROD_PEM), buf, 0, NULL) == LV_RESULT_INVALID_ARGUMENT);
+    CHECK(lv_key_thumbprint(PROD_PEM, strlen(PROD_PEM), buf, LV_THUMBPRINT_SIZE - 1, NULL) ==
+          LV_RESULT_INVALID_ARGUMENT);
+    CHECK(strcmp(buf, "untouched") == 0);
+    CHECK(lv_key_thumbprint(PROD_PEM, strlen(PROD_PEM), buf, sizeof buf, NULL) == LV_RESULT_OK);
+    CHECK(strlen(buf) == LV_THUMBPRINT_SIZE - 1);
+
+    /* An empty DNS name or tag removes it: the licensed fields then do not match. */
+    CHECK(validate_license(v, FP_LICENSE, f, NOW) == LV_RESULT_OK);
+    CHECK(lv_node_facts_set_dns_name(f, "", 0) == LV_RESULT_OK);
+    CHECK(validate_license(v, FP_LICENSE, f, NOW) == LV_RESULT_DNS_MISMATCH);
+    CHECK(lv_node_facts_set_dns_name(f, LIT("node1.berlin.acme.example")) == LV_RESULT_OK);
+    CHECK(lv_node_facts_set_deployment_tag(f, "", 0) == LV_RESULT_OK);
+    CHECK(validate_license(v, FP_LICENSE, f, NOW) == LV_RESULT_DEPLOYMENT_TAG_MISMATCH);
+    lv_node_facts_free(f);
+    lv_validator_free(v);
+}
+
+static void test_oversized(void) {
+    lv_validator *v = prod_validator();
+    /* One byte over the limit, in a real buffer. */
+    uint8_t *big = malloc(LV_MAX_LICENSE_BYTES + 1);
+    memset(big, ' ', LV_MAX_LICENSE_BYTES + 1);
+    lv_verdict *verdict = NULL;
+    CHECK(lv_validator_validate(v, big, LV_MAX_LICENSE_BYTES + 1, NULL, NOW, &verdict) ==
+          LV_RESULT_TOO_LARGE);
+    CHECK(str_is(lv_verdict_error_message(verdict),
+                 "input of 65537 bytes exceeds the limit of 65536 bytes"));
+    lv_verdict_free(verdict);
+    /* Exactly at the limit is read (and is not a license). */
+    verdict = NULL;
+    CHECK(lv_validator_validate(v, big, LV_MAX_LICENSE_BYTES, NULL, NOW, &verdict) ==
+          LV_RESULT_MALFORMED);
+    lv_verdict_free(verdict);
+    /* Lengths no buffer has, with a 1-byte buffer: rejected before any read (valgrind and ASan
+     * would report a read past the byte). */
+    const char one[1] = {'{'};
+    verdict = NULL;
+    CHECK(lv_validator_validate(v, (const uint8_t *)one, SIZE_MAX, NULL, NOW, &verdict) ==
+          LV_RESULT_TOO_LARGE);
+    lv_verdict_free(verdict);
+    CHECK(lv_validator_apply_revocation_list(v, (const uint8_t *)one, SIZE_MAX, LIT("x"), NOW, NULL,
+                                             NULL) == LV_RESULT_TOO_LARGE);
+    CHECK(lv_validator_apply_revocation_list(v, (const uint8_t *)LICENSE, strlen(LICENSE), one,
+                                             SIZE_MAX, NOW, NULL, NULL) == LV_RESULT_TOO_LARGE);
+    CHECK(lv_validator_add_root(v, one, SIZE_MAX, LV_ENVIRONMENT_PROD, PROD_PEM, strlen(PROD_PEM),
+                                NULL) == LV_RESULT_TOO_LARGE);
+    lv_node_facts *f = facts_berlin();
+    CHECK(lv_node_facts_add_address(f, one, (size_t)PTRDIFF_MAX + 1, NULL) == LV_RESULT_TOO_LARGE);
+    char buf[LV_THUMBPRINT_SIZE];
+    CHECK(lv_key_thumbprint(one, SIZE_MAX, buf, sizeof buf, NULL) == LV_RESULT_TOO_LARGE);
+    lv_heartbeat *hb = NULL;
+    CHECK(lv_validator_verify_heartbeat(v, (const uint8_t *)LICENSE, strlen(LICENSE), one, SIZE_MAX,
+                                        LIT("n"), NOW, &hb, NULL) == LV_RESULT_TOO_LARGE);
+    lv_node_facts_free(f);
+    free(big);
+    lv_validator_free(v);
+}
+
+static void test_arguments_and_state(void) {
+    lv_validator *v = SENTINEL;
+    CHECK(lv_validator_new(0, &v) == LV_RESULT_INVALID_ARGUMENT && v == SENTINEL);
+    CHECK(lv_validator_new(3, &v) == LV_RESULT_INVALID_ARGUMENT && v == SENTINEL);
+    v = prod_validator();
+    CHECK(lv_validator_add_root(v, LIT("k"), 9, PROD_PEM, strlen(PROD_PEM), NULL) ==
+          LV_RESULT_INVALID_ARGUMENT);
+    lv_node_facts *f = facts_berlin();
+    CHECK(lv_node_facts_add_address(f, LIT("10.0.0.300"), NULL) == LV_RESULT_INVALID_ARGUMENT);
+    CHECK(lv_node_facts_add_address(f, LIT(" fd00::1 "), NULL) == LV_RESULT_OK);
+
+    /* error_out is written only on failure. */
+    lv_error *err = SENTINEL;
+    CHECK(lv_validator_set_last_seen(v, 100, &err) == LV_RESULT_OK && err == SENTINEL);
+    err = NULL;
+    CHECK(lv_validator_set_last_seen(v, -1, &err) == LV_RESULT_INVALID_ARGUMENT);
+    CHECK(lv_error_code(err) == LV_RESULT_INVALID_ARGUMENT && lv_error_message(err).len > 0);
+    lv_error_free(err);
+    int64_t floor = -1;
+    CHECK(lv_validator_clock_floor(v, &floor) == LV_RESULT_OK && floor == 100);
+
+    /* Times: out of range is core's invalid_argument; 0 is the system clock (this license is
+     * valid until 9999, issued in 2026). */
+    CHECK(validate(v, f, -1) == LV_RESULT_INVALID_ARGUMENT);
+    CHECK(validate(v, f, INT64_MAX) == LV_RESULT_INVALID_ARGUMENT);
+    CHECK(validate(v, f, 0) == LV_RESULT_OK);
+    CHECK(validate(v, f, NOW) == LV_RESULT_OK);
+    CHECK(lv_validator_clock_floor(v, &floor) == LV_RESULT_OK && floor > 100);
+
+    /* Roots are added before first use; afterwards the validator keeps working. */
+    err = NULL;
+    CHECK(lv_validator_add_root(v, LIT("late"), LV_ENVIRONMENT_PROD, PROD_PEM, strlen(PROD_PEM),
+                                &err) == LV_RESULT_INVALID_ARGUMENT);
+    CHECK(str_is(lv_error_message(err), "invalid argument: roots must be added before the "
+                                        "validator's first use"));
+    lv_error_free(err);
+    CHECK(validate(v, f, NOW) == LV_RESULT_OK);
+
+    /* A rollback below the persisted last-seen time. */
+    lv_validator *w = prod_validator();
+    CHECK(lv_validator_set_last_seen(w, NOW + 86400, NULL) == LV_RESULT_OK);
+    /* Roots added after set_last_seen keep it. */
+    CHECK(lv_validator_add_root(w, LIT("again"), LV_ENVIRONMENT_PROD, PROD_PEM, strlen(PROD_PEM),
+                                NULL) == LV_RESULT_OK);
+    CHECK(validate(w, f, NOW) == LV_RESULT_CLOCK_ROLLBACK);
+    lv_validator_free(w);
+
+    /* A dev validator rejects this prod chain until it opts in. */
+    w = NULL;
+    CHECK(lv_validator_new(LV_ENVIRONMENT_DEV, &w) == LV_RESULT_OK);
+    CHECK(lv_validator_add_root(w, LIT("root-prod-1"), LV_ENVIRONMENT_PROD, PROD_PEM,
+                                strlen(PROD_PEM), NULL) == LV_RESULT_OK);
+    CHECK(validate(w, f, NOW) == LV_RESULT_ENVIRONMENT_MISMATCH);
+    CHECK(lv_validator_accept_other_environment(w, true) == LV_RESULT_OK);
+    CHECK(validate(w, f, NOW) == LV_RESULT_OK);
+    lv_validator_free(w);
+
+    /* A usable verdict's strings are NUL-terminated and stable until it is freed. */
+    lv_verdict *verdict = NULL;
+    CHECK(lv_validator_validate(v, (const uint8_t *)LICENSE, strlen(LICENSE), f, NOW, &verdict) ==
+          LV_RESULT_OK);
+    lv_str site = lv_verdict_site_id(verdict);
+    CHECK(validate(v, f, NOW) == LV_RESULT_OK); /* another verdict in between */
+    CHECK(str_is(site, "site-berlin-01") && strlen(site.data) == site.len);
+    CHECK(lv_verdict_environment(verdict) == LV_ENVIRONMENT_PROD);
+    lv_verdict_free(verdict);
+
+    lv_node_facts_free(f);
+    lv_validator_free(v);
+}
+
+static void test_heartbeat(void) {
+    lv_validator *v = prod_validator();
+    lv_heartbeat *hb = NULL;
+    lv_error *err = SENTINEL;
+    CHECK(lv_validator_verify_heartbeat(v, (const uint8_t *)HB_LICENSE, strlen(HB_LICENSE), ANSWER,
+                                        strlen(ANSWER), NONCE, strlen(NONCE), HB_NOW, &hb,
+                                        &err) == LV_RESULT_OK);
+    CHECK(err == SENTINEL && hb != NULL);
+    CHECK(str_is(lv_heartbeat_status(hb), "active") && lv_heartbeat_revocation_seq(hb) == 1);
+    lv_heartbeat_free(hb);
+    hb = SENTINEL;
+    err = NULL;
+    CHECK(lv_validator_verify_heartbeat(v, (const uint8_t *)HB_LICENSE, strlen(HB_LICENSE), ANSWER,
+                                        strlen(ANSWER), LIT("other"), HB_NOW, &hb, &err) ==
+          LV_RESULT_NONCE_MISMATCH);
+    CHECK(hb == SENTINEL && lv_error_code(err) == LV_RESULT_NONCE_MISMATCH);
+    lv_error_free(err);
+    /* The list the answer carried is applied: an older list is now stale. */
+    uint64_t seq = 0;
+    err = NULL;
+    lv_result rc = lv_validator_apply_revocation_list(
+        v, (const uint8_t *)HB_LICENSE, strlen(HB_LICENSE), REVOCATION_LIST, strlen(REVOCATION_LIST),
+        HB_NOW, &seq, &err);
+    CHECK(rc == LV_RESULT_OK || rc == LV_RESULT_REVOCATION_LIST_STALE);
+    lv_error_free(err);
+    lv_validator_free(v);
+}
+
+/* Several threads validate with one validator at once; every verdict must be right. */
+struct shared {
+    lv_validator *validator;
+    lv_node_facts *facts;
+    int ok;
+};
+
+static void *worker(void *arg) {
+    struct shared *s = arg;
+    int ok = 0;
+    for (int i = 0; i < 200; i++) {
+        lv_verdict *verdict = NULL;
+        lv_result rc = lv_validator_validate(s->validator, (const uint8_t *)LICENSE,
+                                             strlen(LICENSE), s->facts, NOW, &verdict);
+        ok += rc == LV_RESULT_OK && str_is(lv_verdict_site_id(verdict), "site-berlin-01") &&
+              lv_verdict_has_feature(verdict, LIT("analytics"));
+        lv_verdict_free(verdict);
+    }
+    s->ok = ok;
+    return NULL;
+}
+
+static void test_threads(void) {
+    enum { THREADS = 4 };
+    lv_validator *v = prod_validator();
+    lv_node_facts *f = facts_berlin();
+    pthread_t threads[THREADS];
+    struct shared shared[THREADS];
+    for (int i = 0; i < THREADS; i++) {
+        shared[i] = (struct shared){v, f, 0};
+        CHECK(pthread_create(&threads[i], NULL, worker, &shared[i]) == 0);
+    }
+    for (int i = 0; i < THREADS; i++) {
+        pthread_join(threads[i], NULL);
+        CHECK(shared[i].ok == 200);
+    }
+    lv_node_facts_free(f);
+    lv_validator_free(v);
+}
+
+int main(int argc, char **argv) {
+    if (argc != 4) {
+        fprintf(stderr, "usage: %s VECTORS_JSON DOCUMENTS_JSON EXPECTED_VERSION\n", argv[0]);
+        return 2;
+    }
+    char *text = read_file(argv[1]);
+    char *doc_text = read_file(argv[2]);
+    cJSON *vectors = text ? cJSON_Parse(text) : NULL;
+    cJSON *documents = doc_text ? cJSON_Parse(doc_text) : NULL;
+    free(text);
+    free(doc_text);
+    if (!vectors || !documents) {
+        fprintf(stderr, "cannot read %s or %s\n", argv[1], argv[2]);
+        return 2;
+    }
+    const cJSON *roots = cJSON_GetObjectItemCaseSensitive(vectors, "roots");
+    PROD_PEM = member(cJSON_GetObjectItemCaseSensitive(roots, "root-prod-1"), "pem");
+    const cJSON *valid = find(vectors, "valid/year-9999");
+    LICENSE = member(valid, "license");
+    NOW = (int64_t)cJSON_GetObjectItemCaseSensitive(valid, "now")->valuedouble;
+    const cJSON *hb = find(documents, "heartbeat/active");
+    ANSWER = member(hb, "answer");
+    NONCE = member(hb, "nonce");
+    HB_NOW = (int64_t)cJSON_GetObjectItemCaseSensitive(hb, "now")->valuedouble;
+    const cJSON *stale = find(vectors, "revocation/stale");
+    REVOCATION_LIST = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(stale, "revocation_lists"),
+                                         0)->valuestring;
+    HB_LICENSE = member(hb, "license");
+    FP_LICENSE = member(find(vectors, "valid/all-fingerprint-fields"), "license");
+
+    test_versions(argv[3]);
+    test_result_names();
+    test_free_null();
+    test_null_arguments();
+    test_not_utf8();
+    test_zero_lengths();
+    test_oversized();
+    test_arguments_and_state();
+    test_heartbeat();
+    test_threads();
+
+    cJSON_Delete(vectors);
+    cJSON_Delete(documents);
+    printf("C API: %d checks, %d failed\n", checks, failures);
+    return failures == 0 && checks > 0 ? 0 : 1;
+}
