@@ -231,7 +231,12 @@ pub fn bad_params(detail: impl Into<String>) -> Problem {
 
 /// Fallback for unknown routes.
 pub async fn no_route() -> Problem {
-    Problem::not_found("no such endpoint")
+    Problem::new(
+        StatusCode::NOT_FOUND,
+        "no-route",
+        "Not found",
+        "no such endpoint",
+    )
 }
 
 /// Fallback for a known route with another method.
