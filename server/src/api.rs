@@ -291,7 +291,7 @@ async fn site_create(
 ) -> ApiResult {
     let actor = Actor::user(&a.user, &a.client);
     let site = s.hub.create_site(&n, &actor).await?;
-    let license = s.hub.site_license(&site.site_id, &actor).await?;
+    let license = s.hub.stored_license(&site.site_id).await?;
     Ok(created(
         serde_json::json!({"site": site, "license": license}),
     ))

@@ -409,3 +409,76 @@ where
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const KEY: &[u8] = b"0123456789abcdef0123456789abcdef";
+
+    #[test]
+    fn tokens_verify_until_they_expire() {
+        let t = issue_token(KEY, "alice", Role::Operator, 1_000);
+        let c = verify_token(KEY, &t, 1_000 + TOKEN_TTL - 1).unwrap();
+        assert_eq!(
+            (c.sub.as_str(), c.role, c.exp),
+            ("alice", Role::Operator, 1_000 + TOKEN_TTL)
+        );
+        let e = verify_token(KEY, &t, 1_000 + TOKEN_TTL).unwrap_err();
+        assert_eq!(
+            (e.status, e.detail.as_str()),
+            (401, "invalid token: expired")
+        );
+    }
+
+    #[test]
+    fn tampered_forged_and_malformed_tokens_are_refused() {
+        let t = issue_token(KEY, "alice", Role::Viewer, 1_000);
+        let forged = issue_token(b"another key", "alice", Role::Viewer, 1_000);
+        assert!(verify_token(KEY, &forged, 1_001).is_err());
+        // Raise the role in the payload, keep the signature.
+        let parts: Vec<&str> = t.split('.').collect();
+        let admin = B64URL.encode(
+            serde_json::to_vec(&TokenClaims {
+                sub: "alice".into(),
+                role: Role::Admin,
+                iat: 1_000,
+                exp: 1_000 + TOKEN_TTL,
+            })
+            .unwrap(),
+        );
+        let raised = format!("{}.{admin}.{}", parts[0], parts[2]);
+        assert!(verify_token(KEY, &raised, 1_001).is_err());
+        let none_alg = format!(
+            "{}.{}.",
+            B64URL.encode(r#"{"alg":"none","typ":"JWT"}"#),
+            parts[1]
+        );
+        assert!(verify_token(KEY, &none_alg, 1_001).is_err());
+        for bad in ["", "a.b", "a.b.c.d", &t[..t.len() - 2]] {
+            assert!(verify_token(KEY, bad, 1_001).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn roles_are_ordered() {
+        assert!(Role::Admin > Role::Operator && Role::Operator > Role::Viewer);
+        assert_eq!(Role::parse("operator").unwrap(), Role::Operator);
+        assert!(Role::parse("root").is_err());
+    }
+
+    #[test]
+    fn passwords_hash_and_verify() {
+        let cost = HashCost { m_kib: 64, t: 1 };
+        let h = hash_password("correct horse battery", cost).unwrap();
+        assert!(h.starts_with("$argon2id$v=19$m=64,t=1,p=1$"));
+        assert!(verify_password("correct horse battery", &h));
+        assert!(!verify_password("correct horse batterY", &h));
+        assert_ne!(
+            h,
+            hash_password("correct horse battery", cost).unwrap(),
+            "salted"
+        );
+        assert!(!verify_password("x", DUMMY_HASH));
+    }
+}

@@ -1,7 +1,7 @@
 //! The `hwf-license` command line: `serve` runs the HTTP service; every other subcommand does one
 //! operator task directly on the database (the same service code the HTTP API calls), or
 //! offline on files (`site verify`, `manifest verify --cml`). Output is for people; `--json`
-//! prints JSON for scripts.
+//! prints JSON for scripts. Errors go to stderr (a problem object with `--json`), exit status 1.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -365,7 +365,7 @@ pub fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(p) => {
             if json {
-                println!("{}", serde_json::to_string_pretty(&p).unwrap_or_default());
+                eprintln!("{}", serde_json::to_string_pretty(&p).unwrap_or_default());
             } else {
                 eprintln!("error: {p}");
             }
@@ -799,7 +799,7 @@ async fn site(ctx: &Ctx, s: SiteCmd, json: bool, actor: &Actor) -> Result<(), Pr
                 )
                 .await?;
             if let Some(out) = &out {
-                write(out, &hub.site_license(&site.site_id, actor).await?)?;
+                write(out, &hub.stored_license(&site.site_id).await?)?;
             }
             show(json, &site, || {
                 format!(

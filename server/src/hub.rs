@@ -988,12 +988,18 @@ impl Hub {
 
     /// The stored `site.lic` of a site (recorded in the audit log as a download).
     pub async fn site_license(&self, site_id: &str, actor: &Actor) -> Result<String, Problem> {
+        let license = self.stored_license(site_id).await?;
+        audit::record_now(&self.db, actor, "site.download", Some(site_id), None).await?;
+        Ok(license)
+    }
+
+    /// The stored `site.lic` of a site, without an audit entry (right after minting it).
+    pub async fn stored_license(&self, site_id: &str) -> Result<String, Problem> {
         let row = sqlx::query("SELECT license FROM sites WHERE site_id = $1")
             .bind(site_id)
             .fetch_optional(&self.db.pool)
             .await?
             .ok_or_else(|| no_site(site_id))?;
-        audit::record_now(&self.db, actor, "site.download", Some(site_id), None).await?;
         Ok(row.try_get(0)?)
     }
 

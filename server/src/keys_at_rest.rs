@@ -191,3 +191,43 @@ pub fn random_bytes<const N: usize>() -> [u8; N] {
 pub fn random_id(prefix: &str) -> String {
     format!("{prefix}{}", hex::encode(random_bytes::<16>()))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sealed_blobs_open_only_with_the_same_secret_and_name() {
+        let s = Sealer::new(&"s".repeat(32)).unwrap();
+        let blob = s.seal("hub:org", b"secret scalar").unwrap();
+        assert_eq!(s.open("hub:org", &blob).unwrap(), b"secret scalar");
+        assert!(s.open("root:x", &blob).is_err());
+        assert!(Sealer::new(&"t".repeat(32))
+            .unwrap()
+            .open("hub:org", &blob)
+            .is_err());
+        assert_ne!(
+            blob,
+            s.seal("hub:org", b"secret scalar").unwrap(),
+            "fresh nonce"
+        );
+        // Any flipped character fails.
+        let mut chars: Vec<char> = blob.chars().collect();
+        let i = chars.len() - 5;
+        chars[i] = if chars[i] == 'A' { 'B' } else { 'A' };
+        assert!(s
+            .open("hub:org", &chars.into_iter().collect::<String>())
+            .is_err());
+        assert!(s.open("hub:org", "v1.").is_err());
+        assert!(s.open("hub:org", "v2.AAAA").is_err());
+    }
+
+    #[test]
+    fn short_master_secrets_are_refused_and_keys_differ_by_secret() {
+        assert!(Sealer::new("short").is_err());
+        let a = Sealer::new(&"a".repeat(32)).unwrap();
+        let b = Sealer::new(&"b".repeat(32)).unwrap();
+        assert_ne!(a.jwt_key(), b.jwt_key());
+        assert!(Sealer::generate_secret().len() >= MIN_SECRET_LEN);
+    }
+}

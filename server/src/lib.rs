@@ -187,3 +187,13 @@ impl App {
             .map_err(Problem::internal)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn periods_are_utc_months() {
+        assert_eq!(super::period_of(0), "1970-01");
+        assert_eq!(super::period_of(1_767_225_599), "2025-12"); // 2025-12-31T23:59:59Z
+        assert_eq!(super::period_of(1_767_225_600), "2026-01");
+    }
+}

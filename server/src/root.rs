@@ -505,6 +505,9 @@ impl Root {
         } else {
             format!("{y:04}-{:02}", m - 1)
         };
+        let this_month_start = hwf_license::time::period_bounds(&period_of(t))
+            .map(|b| b.0)
+            .unwrap_or(0);
         let mut out = Vec::new();
         for o in &orgs {
             let org: String = o.try_get(0)?;
@@ -522,6 +525,12 @@ impl Root {
             .bind(&org)
             .fetch_optional(&self.db.pool)
             .await?;
+            let first_issued: i64 =
+                sqlx::query("SELECT min(issued_at) FROM root_cmls WHERE org_id = $1")
+                    .bind(&org)
+                    .fetch_one(&self.db.pool)
+                    .await?
+                    .try_get(0)?;
             let valid_until: i64 = c.try_get(3)?;
             let max_sites: i64 = c.try_get(2)?;
             let (period, at, active) = match &last {
@@ -546,7 +555,9 @@ impl Root {
                     "active".into()
                 },
                 over_limit: active.is_some_and(|a| a > max_sites),
-                manifest_overdue: period.as_deref().is_none_or(|p| p < previous.as_str()),
+                // A manifest for last month is due once the org held a CML before this month.
+                manifest_overdue: first_issued < this_month_start
+                    && period.as_deref().is_none_or(|p| p < previous.as_str()),
                 last_manifest_period: period,
                 last_manifest_at: at,
                 last_active_sites: active,

@@ -74,7 +74,10 @@ impl Env {
             app,
             base,
             master,
-            http: reqwest::Client::new(),
+            http: reqwest::Client::builder()
+                .user_agent("hwf-license-tests")
+                .build()
+                .unwrap(),
             admin: String::new(),
             _task: task,
         };
@@ -295,6 +298,37 @@ async fn prd_scenario_cml_upload_ten_sites_manifest_sent_and_verified_by_root() 
     assert_eq!(acme["last_manifest_period"], period.as_str());
     assert_eq!(acme["last_active_sites"], 10);
     assert_eq!(acme["over_limit"], false);
+    assert_eq!(acme["manifest_overdue"], false);
+    assert_eq!(acme["cml_status"], "active");
+
+    // The audit log names who did what, from where.
+    let audit = env.ok(Method::GET, "/api/audit?limit=1000", None).await;
+    let entries = audit["entries"].as_array().unwrap();
+    let count = |action: &str| entries.iter().filter(|e| e["action"] == action).count();
+    assert_eq!(
+        (
+            count("auth.login"),
+            count("cml.upload"),
+            count("site.create")
+        ),
+        (1, 1, 10)
+    );
+    assert_eq!((count("manifest.generate"), count("manifest.send")), (1, 1));
+    let login = entries
+        .iter()
+        .find(|e| e["action"] == "auth.login")
+        .unwrap();
+    assert_eq!(
+        (login["actor"].as_str(), login["ip"].as_str()),
+        (Some("admin"), Some("127.0.0.1"))
+    );
+    let upload = entries
+        .iter()
+        .find(|e| e["action"] == "cml.upload")
+        .unwrap();
+    assert_eq!(upload["actor"], "admin");
+    assert_eq!(upload["user_agent"], "hwf-license-tests");
+    assert!(upload["at"].as_i64().unwrap() > 0);
 
     // The downloaded manifest verifies with core against the CML, and reports the ledger.
     let res = env
@@ -1061,6 +1095,13 @@ async fn keys_are_sealed_at_rest_and_need_the_master_secret() {
         .await
         .unwrap();
     assert_eq!(rows.len(), 3, "org key and two root keys");
+    let journal: String = sqlx::query("PRAGMA journal_mode")
+        .fetch_one(&env.app.db.pool)
+        .await
+        .unwrap()
+        .try_get(0)
+        .unwrap();
+    assert_eq!(journal, "wal");
     let org_scalar = hex::encode(SigningKey::from_seed(b"unused").to_bytes());
     for r in &rows {
         let name: String = r.try_get(0).unwrap();

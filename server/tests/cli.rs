@@ -1,0 +1,226 @@
+//! The `hwf-license` binary from the shell: an operator's whole flow on one data directory
+//! (Root and Hub sharing it), with `--json` output read back.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+use serde_json::Value;
+
+const BIN: &str = env!("CARGO_BIN_EXE_hwf-license");
+
+struct Shell {
+    dir: tempfile::TempDir,
+    secret: String,
+}
+
+impl Shell {
+    fn new() -> Self {
+        Self {
+            dir: tempfile::tempdir().unwrap(),
+            secret: "a-master-secret-of-at-least-thirty-two-bytes".into(),
+        }
+    }
+
+    fn path(&self, name: &str) -> String {
+        self.dir.path().join(name).display().to_string()
+    }
+
+    fn run(&self, args: &[&str]) -> Output {
+        Command::new(BIN)
+            .args(["--data-dir", &self.path("data")])
+            .args(args)
+            .env("HWF_MASTER_SECRET", &self.secret)
+            .env("HWF_ADMIN_PASSWORD", "admin-password-for-the-cli-test")
+            .env_remove("HWF_DATABASE_URL")
+            .env("HWF_LOG", "warn")
+            .output()
+            .unwrap()
+    }
+
+    fn ok(&self, args: &[&str]) -> String {
+        let out = self.run(args);
+        assert!(
+            out.status.success(),
+            "{args:?} failed: {}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    }
+
+    fn json(&self, args: &[&str]) -> Value {
+        let mut all = vec!["--json"];
+        all.extend_from_slice(args);
+        serde_json::from_str(&self.ok(&all)).unwrap()
+    }
+}
+
+#[test]
+fn an_operator_runs_root_and_hub_from_the_shell() {
+    let sh = Shell::new();
+    let secret = sh.json(&["keys", "master-secret"]);
+    assert!(secret["master_secret"].as_str().unwrap().len() >= 32);
+
+    // Root keys exist after the first Root command; export them for the Hub and nodes.
+    let roots = sh.ok(&["keys", "export-roots"]);
+    std::fs::write(sh.path("roots.json"), &roots).unwrap();
+    let roots: Value = serde_json::from_str(&roots).unwrap();
+    assert_eq!(roots.as_array().unwrap().len(), 2);
+
+    let org = sh.json(&["keys", "org", "--out", &sh.path("org.pem")]);
+    assert!(Path::new(&sh.path("org.pem")).exists());
+    let issued = sh.json(&[
+        "cml",
+        "issue",
+        "--org-id",
+        "acme",
+        "--org-key",
+        &sh.path("org.pem"),
+        "--max-sites",
+        "3",
+        "--features",
+        "analytics,boost",
+        "--out",
+        &sh.path("acme.cml"),
+    ]);
+    assert_eq!(issued["org_id"], "acme");
+    let status = sh.json(&["cml", "upload", &sh.path("acme.cml")]);
+    assert_eq!(
+        (status["max_sites"].as_u64(), status["org_kid"].as_str()),
+        (Some(3), org["kid"].as_str())
+    );
+    let text = sh.ok(&["cml", "show"]);
+    assert!(text.contains("sites       0/3"), "{text}");
+
+    let site = sh.json(&[
+        "site",
+        "mint",
+        "--site-id",
+        "plant-1",
+        "--features",
+        "analytics",
+        "--deployment-tag",
+        "tag-1",
+        "--out",
+        &sh.path("site.lic"),
+    ]);
+    assert_eq!(site["status"], "active");
+    // Offline verification with only the root keys.
+    let verdict = sh.json(&[
+        "site",
+        "verify",
+        &sh.path("site.lic"),
+        "--roots",
+        &sh.path("roots.json"),
+        "--deployment-tag",
+        "tag-1",
+    ]);
+    assert_eq!(
+        (verdict["status"].as_str(), verdict["site_id"].as_str()),
+        (Some("valid"), Some("plant-1"))
+    );
+    let wrong = sh.run(&[
+        "--json",
+        "site",
+        "verify",
+        &sh.path("site.lic"),
+        "--roots",
+        &sh.path("roots.json"),
+        "--deployment-tag",
+        "tag-2",
+    ]);
+    assert!(!wrong.status.success());
+    let problem: Value = serde_json::from_slice(&wrong.stderr).unwrap();
+    assert_eq!(problem["error"], "deployment_tag_mismatch");
+
+    // Bulk import: two fit, the third is over max_sites and is reported.
+    std::fs::write(
+        sh.path("sites.csv"),
+        "site_id,product,tier,features,address,dns_suffix,deployment_tag,valid_days\n\
+         plant-2,hwf,basic,analytics;boost,10.0.0.0/8,,,30\n\
+         plant-3,boost,active,,,,tag-3,\n\
+         plant-4,hwf,active,,,,,\n",
+    )
+    .unwrap();
+    let out = sh.run(&["--json", "site", "import", &sh.path("sites.csv")]);
+    assert!(!out.status.success(), "one row is over the limit");
+    let results: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let ok: Vec<bool> = results
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["ok"] == true)
+        .collect();
+    assert_eq!(ok, [true, true, false]);
+    assert_eq!(
+        results[2]["error"]["type"],
+        "urn:hwf-license:problem:max-sites-reached"
+    );
+
+    let list = sh.json(&["site", "list", "--search", "plant"]);
+    assert_eq!(list["total"], 3);
+    let two = sh.json(&["site", "list", "--search", "plant-2"]);
+    assert_eq!(
+        two["sites"][0]["features"],
+        serde_json::json!(["analytics", "boost"])
+    );
+    assert_eq!(two["sites"][0]["fingerprint"]["address"], "10.0.0.0/8");
+    sh.json(&["site", "revoke", "plant-3"]);
+    let active = sh.json(&["site", "list", "--status", "active"]);
+    assert_eq!(active["total"], 2);
+    let lic = sh.ok(&["site", "download", "plant-1"]);
+    assert_eq!(lic, std::fs::read_to_string(sh.path("site.lic")).unwrap());
+
+    let ledger = sh.json(&["ledger", "verify"]);
+    assert_eq!(ledger["length"], 5, "cml + 3 created + 1 revoked");
+    let m = sh.json(&["manifest", "generate"]);
+    let period = m["period"].as_str().unwrap().to_string();
+    std::fs::write(sh.path("m.jws"), m["jws"].as_str().unwrap()).unwrap();
+    let checked = sh.json(&["manifest", "verify", &sh.path("m.jws")]);
+    assert_eq!(checked["stats"]["total_active_sites"], 2);
+    let offline = sh.json(&[
+        "manifest",
+        "verify",
+        &sh.path("m.jws"),
+        "--cml",
+        &sh.path("acme.cml"),
+        "--roots",
+        &sh.path("roots.json"),
+    ]);
+    assert_eq!(offline["period"], period.as_str());
+    let text = sh.ok(&["manifest", "list"]);
+    assert!(
+        text.contains(&period) && text.contains("generated"),
+        "{text}"
+    );
+
+    let user = sh.json(&["user", "add", "olga", "--role", "operator"]);
+    assert!(
+        user["password"].as_str().unwrap().len() >= 20,
+        "generated and shown once"
+    );
+    let users = sh.json(&["user", "list"]);
+    assert_eq!(users.as_array().unwrap().len(), 2);
+    let orgs = sh.json(&["orgs"]);
+    assert_eq!(orgs[0]["org_id"], "acme");
+
+    // Without the master secret nothing opens.
+    let out = Command::new(BIN)
+        .args(["--data-dir", &sh.path("data"), "cml", "show"])
+        .env_remove("HWF_MASTER_SECRET")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("HWF_MASTER_SECRET"));
+    // With another master secret the sealed org key does not open.
+    let out = Command::new(BIN)
+        .args(["--data-dir", &sh.path("data"), "cml", "show"])
+        .env(
+            "HWF_MASTER_SECRET",
+            "another-master-secret-of-32-bytes-or-more",
+        )
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("does not open"));
+}
