@@ -59,7 +59,7 @@ pub enum Command {
         #[arg(long, env = "HWF_ROOT_URL")]
         root_url: Option<String>,
     },
-    /// Run the end-to-end scenario in a temporary directory.
+    /// Run the end-to-end scenario in a temporary directory (or on an empty --database-url).
     Demo {
         /// Keep the data in this directory instead of a temporary one.
         #[arg(long)]
@@ -490,14 +490,17 @@ async fn run(cli: Cli) -> Result<(), Problem> {
         }
         Command::Demo { keep } => {
             let tmp;
-            let dir = match keep {
-                Some(d) => d,
-                None => {
+            let summary = match (&cli.database_url, keep) {
+                (Some(url), _) => crate::demo::run_on(url, "the given database", json).await?,
+                (None, Some(dir)) => {
+                    std::fs::create_dir_all(&dir).map_err(Problem::internal)?;
+                    crate::demo::run(&dir, json).await?
+                }
+                (None, None) => {
                     tmp = tempfile::tempdir().map_err(Problem::internal)?;
-                    tmp.path().to_path_buf()
+                    crate::demo::run(tmp.path(), json).await?
                 }
             };
-            let summary = crate::demo::run(&dir, json).await?;
             if json {
                 show(true, &summary, String::new);
             }

@@ -106,8 +106,19 @@ fn say(quiet: bool, line: impl AsRef<str>) {
     }
 }
 
-/// Runs the scenario with its data in `dir`; prints each step unless `quiet`.
+/// Runs the scenario with its SQLite data in `dir`; prints each step unless `quiet`.
 pub async fn run(dir: &Path, quiet: bool) -> Result<Summary, Problem> {
+    run_on(
+        &crate::db::sqlite_url(dir),
+        &dir.display().to_string(),
+        quiet,
+    )
+    .await
+}
+
+/// Runs the scenario on the database at `database_url` (which must be empty), described as
+/// `where_` in the output.
+pub async fn run_on(database_url: &str, where_: &str, quiet: bool) -> Result<Summary, Problem> {
     use reqwest::Method;
     let listener = tokio::net::TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], 0)))
         .await
@@ -116,7 +127,7 @@ pub async fn run(dir: &Path, quiet: bool) -> Result<Summary, Problem> {
     let base = format!("http://{addr}");
     let admin_password = crate::auth::generate_password();
     let app = App::open(&Options {
-        database_url: crate::db::sqlite_url(dir),
+        database_url: database_url.into(),
         master_secret: Sealer::generate_secret(),
         roles: Roles::Both,
         environment: Environment::Prod,
@@ -136,10 +147,7 @@ pub async fn run(dir: &Path, quiet: bool) -> Result<Summary, Problem> {
     let hub = app.hub.clone().ok_or_else(|| Problem::internal("no hub"))?;
     say(
         quiet,
-        format!(
-            "hwf-license demo: Root and Hub on {base}, data in {}",
-            dir.display()
-        ),
+        format!("hwf-license demo: Root and Hub on {base}, data in {where_}"),
     );
 
     let mut http = Http {
@@ -342,7 +350,7 @@ pub async fn run(dir: &Path, quiet: bool) -> Result<Summary, Problem> {
         .unwrap_or(Value::Null);
     server.abort();
     let summary = Summary {
-        data_dir: dir.display().to_string(),
+        data_dir: where_.into(),
         url: base,
         org_id: org_id.into(),
         active_sites: stats["active_sites"].as_i64().unwrap_or(-1),

@@ -47,6 +47,11 @@ impl Env {
     }
 
     async fn start_with(roles: Roles, root_url: Option<String>) -> Env {
+        Self::start_on(roles, root_url, None).await
+    }
+
+    /// Starts on `database_url`, or on SQLite in a temporary directory.
+    async fn start_on(roles: Roles, root_url: Option<String>, database_url: Option<String>) -> Env {
         let dir = tempfile::tempdir().unwrap();
         let listener = tokio::net::TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], 0)))
             .await
@@ -54,7 +59,8 @@ impl Env {
         let base = format!("http://{}", listener.local_addr().unwrap());
         let master = Sealer::generate_secret();
         let app = App::open(&Options {
-            database_url: hwf_license_server::db::sqlite_url(dir.path()),
+            database_url: database_url
+                .unwrap_or_else(|| hwf_license_server::db::sqlite_url(dir.path())),
             master_secret: master.clone(),
             roles,
             environment: Environment::Prod,
@@ -371,7 +377,53 @@ async fn prd_scenario_cml_upload_ten_sites_manifest_sent_and_verified_by_root() 
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn max_sites_holds_under_fifty_concurrent_creates() {
-    let env = Arc::new(Env::start(Roles::Both).await);
+    max_sites_race(Env::start(Roles::Both).await).await;
+}
+
+/// A fresh, empty PostgreSQL database on the server at `HWF_TEST_POSTGRES_URL` (started by
+/// scripts/test-server.sh), or `None` when no server is given. With `HWF_REQUIRE_POSTGRES=1`
+/// a missing server fails the test.
+async fn fresh_postgres() -> Option<String> {
+    let Ok(url) = std::env::var("HWF_TEST_POSTGRES_URL") else {
+        assert!(
+            std::env::var("HWF_REQUIRE_POSTGRES").is_err(),
+            "HWF_REQUIRE_POSTGRES is set but HWF_TEST_POSTGRES_URL is not"
+        );
+        eprintln!("skipped: set HWF_TEST_POSTGRES_URL to run the PostgreSQL tests");
+        return None;
+    };
+    use sqlx::Executor;
+    sqlx::any::install_default_drivers();
+    let pool = sqlx::AnyPool::connect(&url).await.unwrap();
+    let name = random_id("hwf_test_");
+    pool.execute(format!("CREATE DATABASE {name}").as_str())
+        .await
+        .unwrap();
+    let (base, _) = url.rsplit_once('/').unwrap();
+    Some(format!("{base}/{name}"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn postgres_runs_the_demo_and_holds_max_sites_under_fifty_concurrent_creates() {
+    let Some(url) = fresh_postgres().await else {
+        return;
+    };
+    let s = hwf_license_server::demo::run_on(&url, "postgres", true)
+        .await
+        .unwrap();
+    assert_eq!((s.active_sites, s.ledger_length), (10, 24));
+    assert_eq!(s.manifest_status, "sent");
+    let url = fresh_postgres().await.unwrap();
+    let env = Env::start_on(Roles::Both, None, Some(url)).await;
+    assert_eq!(
+        env.app.db.backend,
+        hwf_license_server::db::Backend::Postgres
+    );
+    max_sites_race(env).await;
+}
+
+async fn max_sites_race(env: Env) {
+    let env = Arc::new(env);
     env.install(10).await;
     let mut tasks = Vec::new();
     for i in 0..50 {
