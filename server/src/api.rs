@@ -160,7 +160,7 @@ async fn login(State(c): State<Common>, client: Client, ApiJson(l): ApiJson<Logi
     match auth::check_login(&c.db, &l.username, &l.password).await {
         Ok(role) => {
             audit::record_now(&c.db, &who, "auth.login", Some(&l.username), None).await?;
-            let token = auth::issue_token(&c.key.0, &l.username, role, crate::now());
+            let token = auth::issue_token(&c.key.key, &l.username, role, crate::now());
             Ok(Json(serde_json::json!({
                 "token": token, "token_type": "Bearer",
                 "expires_in": auth::TOKEN_TTL, "role": role,

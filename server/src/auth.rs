@@ -299,9 +299,16 @@ pub fn verify_token(key: &[u8], token: &str, now: i64) -> Result<TokenClaims, Pr
     Ok(claims)
 }
 
-/// What the [`Auth`] extractor needs from the application state.
+/// What the [`Auth`] extractor needs from the application state: the token key, and the
+/// database to read the user's current role (a deleted user's token stops working at once, a
+/// changed role applies at once).
 #[derive(Clone, Debug)]
-pub struct AuthKey(pub [u8; 32]);
+pub struct AuthKey {
+    /// HS256 key.
+    pub key: [u8; 32],
+    /// The users' database.
+    pub db: Db,
+}
 
 /// A minimum role, as a type for the [`Auth`] extractor.
 pub trait MinRole {
@@ -385,7 +392,13 @@ where
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.strip_prefix("Bearer "))
             .ok_or_else(|| Problem::unauthorized("missing bearer token"))?;
-        let claims = verify_token(&key.0, token.trim(), crate::now())?;
+        let mut claims = verify_token(&key.key, token.trim(), crate::now())?;
+        let row = sqlx::query("SELECT role FROM users WHERE username = $1")
+            .bind(&claims.sub)
+            .fetch_optional(&key.db.pool)
+            .await?
+            .ok_or_else(|| Problem::unauthorized("the token's user no longer exists"))?;
+        claims.role = Role::parse(&row.try_get::<String, _>(0)?)?;
         if claims.role < R::ROLE {
             return Err(Problem::new(
                 StatusCode::FORBIDDEN,

@@ -147,7 +147,10 @@ impl App {
         api::router(
             api::Common {
                 db: self.db.clone(),
-                key: AuthKey(*self.sealer.jwt_key()),
+                key: AuthKey {
+                    key: *self.sealer.jwt_key(),
+                    db: self.db.clone(),
+                },
                 cost: self.hash_cost,
             },
             self.hub.clone(),

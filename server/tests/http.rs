@@ -565,6 +565,20 @@ async fn roles_follow_the_documented_table() {
         }
     }
     assert_eq!(checked, rows.len() * 7);
+    // A deleted user's token stops working at once.
+    assert_eq!(
+        env.call(Method::GET, "/api/cml", Some(&viewer), None)
+            .await
+            .status,
+        409
+    );
+    let r = env.admin(Method::DELETE, "/api/users/victor", None).await;
+    assert_eq!(r.status, 204);
+    let r = env.call(Method::GET, "/api/cml", Some(&viewer), None).await;
+    assert_eq!(
+        (r.status, r.body["detail"].as_str()),
+        (401, Some("the token's user no longer exists"))
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
