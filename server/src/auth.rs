@@ -131,7 +131,10 @@ pub async fn create_user(
             "password must be at least {MIN_PASSWORD_LEN} characters"
         )));
     }
-    let hash = hash_password(password, cost)?;
+    let owned = password.to_string();
+    let hash = tokio::task::spawn_blocking(move || hash_password(&owned, cost))
+        .await
+        .map_err(Problem::internal)??;
     let r = sqlx::query(
         "INSERT INTO users (username, password_hash, role, created_at) VALUES ($1, $2, $3, $4) \
          ON CONFLICT (username) DO NOTHING",
@@ -220,16 +223,20 @@ pub async fn check_login(db: &Db, username: &str, password: &str) -> Result<Role
         .fetch_optional(&db.pool)
         .await?;
     let bad = || Problem::unauthorized("wrong username or password");
-    let Some(row) = row else {
-        // Spend the same time as a real check so names cannot be probed by timing.
-        verify_password(password, DUMMY_HASH);
-        return Err(bad());
+    // An unknown user costs the same time as a real check, so names cannot be probed by timing.
+    let (hash, role) = match &row {
+        Some(r) => (r.try_get::<String, _>(0)?, Some(r.try_get::<String, _>(1)?)),
+        None => (DUMMY_HASH.to_string(), None),
     };
-    let hash: String = row.try_get(0)?;
-    if !verify_password(password, &hash) {
-        return Err(bad());
+    let password = password.to_string();
+    // Argon2 is CPU-bound: keep it off the async workers.
+    let ok = tokio::task::spawn_blocking(move || verify_password(&password, &hash))
+        .await
+        .map_err(Problem::internal)?;
+    match (ok, role) {
+        (true, Some(role)) => Role::parse(&role),
+        _ => Err(bad()),
     }
-    Role::parse(&row.try_get::<String, _>(1)?)
 }
 
 const DUMMY_HASH: &str =
