@@ -86,10 +86,10 @@ pub(crate) unsafe fn read<T: Handle, R: Copy>(
     f: impl FnOnce(&T) -> R,
 ) -> R {
     crate::boundary::value(default, || {
-        // SAFETY: guaranteed by the caller.
-        match unsafe { T::borrow(ptr, "handle") } {
-            Ok(handle) => f(handle),
-            Err(_) => default,
+        // SAFETY: guaranteed by the caller. (No `Failure` is built for NULL: getters are hot.)
+        match unsafe { ptr.as_ref() } {
+            Some(handle) => f(handle),
+            None => default,
         }
     })
 }

@@ -1,0 +1,3 @@
+module example.invalid/hwf-license/bindings/go
+
+go 1.19

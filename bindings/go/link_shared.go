@@ -1,0 +1,9 @@
+//go:build !validate_static
+
+package hwflicense
+
+// Links libvalidate.so found through pkg-config (validate.pc, written by
+// scripts/install-libvalidate.sh). Build with -tags validate_static to link libvalidate.a instead.
+
+// #cgo pkg-config: validate
+import "C"

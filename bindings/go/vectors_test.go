@@ -1,0 +1,379 @@
+package hwflicense_test
+
+// Every conformance vector of testdata/vectors/vectors.json, run as testdata/vectors/FORMAT.md
+// says (validated twice, every verdict field or the error code compared), and the heartbeat and
+// root-key operations of documents.json.
+
+import (
+	"bytes"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"os"
+	"reflect"
+	"testing"
+
+	hwflicense "example.invalid/hwf-license/bindings/go"
+)
+
+const (
+	vectorsPath   = "../../testdata/vectors/vectors.json"
+	documentsPath = "../../testdata/vectors/documents.json"
+)
+
+type rootEntry struct {
+	Environment string          `json:"environment"`
+	JWK         json.RawMessage `json:"jwk"`
+	PEM         string          `json:"pem"`
+}
+
+type expectOK struct {
+	Status        string      `json:"status"`
+	SiteID        string      `json:"site_id"`
+	OrgID         string      `json:"org_id"`
+	LicenseID     string      `json:"license_id"`
+	Product       string      `json:"product"`
+	Tier          string      `json:"tier"`
+	Environment   string      `json:"environment"`
+	Features      []string    `json:"features"`
+	ExpiresAt     json.Number `json:"expires_at"`
+	GraceEnd      json.Number `json:"grace_end"`
+	GraceDaysLeft json.Number `json:"grace_days_left"`
+	Warnings      []string    `json:"warnings"`
+}
+
+type expectError struct {
+	Code json.Number `json:"code"`
+	Name string      `json:"name"`
+	Step string      `json:"step"`
+}
+
+type vector struct {
+	Name                   string       `json:"name"`
+	Environment            string       `json:"environment"`
+	AcceptOtherEnvironment bool         `json:"accept_other_environment"`
+	Roots                  []string     `json:"roots"`
+	LastSeen               *json.Number `json:"last_seen"`
+	RevocationLists        []string     `json:"revocation_lists"`
+	License                *string      `json:"license"`
+	LicenseHex             *string      `json:"license_hex"`
+	Facts                  struct {
+		Addresses     []string `json:"addresses"`
+		DNSName       *string  `json:"dns_name"`
+		DeploymentTag *string  `json:"deployment_tag"`
+	} `json:"facts"`
+	Now    json.Number `json:"now"`
+	Expect struct {
+		OK    *expectOK    `json:"ok"`
+		Error *expectError `json:"error"`
+	} `json:"expect"`
+}
+
+type vectorFile struct {
+	Format  string               `json:"format"`
+	Roots   map[string]rootEntry `json:"roots"`
+	Vectors []vector             `json:"vectors"`
+}
+
+// load decodes a vectors file with exact integers (json.Number; times reach i64::MIN and MAX).
+func load(t testing.TB, path string, into interface{}) {
+	t.Helper()
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber()
+	if err := dec.Decode(into); err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
+}
+
+func env(t testing.TB, name string) hwflicense.Environment {
+	switch name {
+	case "prod":
+		return hwflicense.Prod
+	case "dev":
+		return hwflicense.Dev
+	}
+	t.Fatalf("unknown environment %q", name)
+	return 0
+}
+
+func i64(t testing.TB, n json.Number) int64 {
+	t.Helper()
+	v, err := n.Int64()
+	if err != nil {
+		t.Fatalf("not an int64: %q", n)
+	}
+	return v
+}
+
+// roots gives the listed roots, keys as JWK text or as PEM.
+func roots(t testing.TB, all map[string]rootEntry, kids []string, useJWK bool) []hwflicense.Root {
+	var out []hwflicense.Root
+	for _, kid := range kids {
+		r, ok := all[kid]
+		if !ok {
+			t.Fatalf("unknown root %q", kid)
+		}
+		key := r.PEM
+		if useJWK {
+			var compact bytes.Buffer
+			if err := json.Compact(&compact, r.JWK); err != nil {
+				t.Fatal(err)
+			}
+			key = compact.String()
+		}
+		out = append(out, hwflicense.Root{KID: kid, Environment: env(t, r.Environment), Key: key})
+	}
+	return out
+}
+
+func (v *vector) license(t testing.TB) []byte {
+	if v.License != nil {
+		return []byte(*v.License)
+	}
+	if v.LicenseHex == nil {
+		t.Fatal("neither license nor license_hex")
+	}
+	b, err := hex.DecodeString(*v.LicenseHex)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func str(p *string) string {
+	if p == nil {
+		return ""
+	}
+	return *p
+}
+
+func checkVerdict(t *testing.T, round int, verdict *hwflicense.Verdict, err error, v *vector) {
+	t.Helper()
+	if want := v.Expect.Error; want != nil {
+		code := hwflicense.Code(i64(t, want.Code))
+		var e *hwflicense.Error
+		if !errors.As(err, &e) {
+			t.Fatalf("round %d: got verdict %+v, err %v; want %s", round, verdict, err, want.Name)
+		}
+		if e.Code != code || e.Code.Name() != want.Name || !errors.Is(err, code) {
+			t.Errorf("round %d: got %v; want %s (%d)", round, err, want.Name, code)
+		}
+		if e.Message == "" || verdict != nil {
+			t.Errorf("round %d: error without message, or with a verdict", round)
+		}
+		return
+	}
+	if err != nil {
+		t.Fatalf("round %d: %v", round, err)
+	}
+	defer verdict.Close()
+	ok := v.Expect.OK
+	days := int64(-1)
+	if ok.GraceDaysLeft != "" {
+		days = i64(t, ok.GraceDaysLeft)
+	}
+	got := map[string]interface{}{
+		"status": verdict.Status.String(), "site_id": verdict.SiteID, "org_id": verdict.OrgID,
+		"license_id": verdict.LicenseID, "product": verdict.Product, "tier": verdict.Tier,
+		"environment": verdict.Environment.String(), "features": verdict.Features,
+		"expires_at": verdict.ExpiresAt, "grace_end": verdict.GraceEnd,
+		"grace_days_left": verdict.GraceDaysLeft, "warnings": warningNames(verdict),
+	}
+	want := map[string]interface{}{
+		"status": ok.Status, "site_id": ok.SiteID, "org_id": ok.OrgID,
+		"license_id": ok.LicenseID, "product": ok.Product, "tier": ok.Tier,
+		"environment": ok.Environment, "features": nilIfEmpty(ok.Features),
+		"expires_at": i64(t, ok.ExpiresAt), "grace_end": i64(t, ok.GraceEnd),
+		"grace_days_left": days, "warnings": nilIfEmpty(ok.Warnings),
+	}
+	for k := range want {
+		if !reflect.DeepEqual(got[k], want[k]) {
+			t.Errorf("round %d: %s = %#v, want %#v", round, k, got[k], want[k])
+		}
+	}
+	for _, f := range ok.Features {
+		if !verdict.HasFeature(f) {
+			t.Errorf("HasFeature(%q) = false", f)
+		}
+	}
+	if verdict.HasFeature("no-such-feature") {
+		t.Error("HasFeature(no-such-feature) = true")
+	}
+	if len(verdict.CMLID) != 64 || verdict.CMLLicenseID == "" || verdict.IssuedAt <= 0 {
+		t.Errorf("CMLID %q, CMLLicenseID %q, IssuedAt %d", verdict.CMLID, verdict.CMLLicenseID, verdict.IssuedAt)
+	}
+	for _, w := range verdict.Warnings {
+		if w.Message == "" || w.DaysLeft < 0 {
+			t.Errorf("warning %+v", w)
+		}
+	}
+}
+
+func warningNames(v *hwflicense.Verdict) []string {
+	var names []string
+	for _, w := range v.Warnings {
+		names = append(names, w.Name)
+	}
+	return names
+}
+
+func nilIfEmpty(s []string) []string {
+	if len(s) == 0 {
+		return nil
+	}
+	return s
+}
+
+func runVector(t *testing.T, all map[string]rootEntry, v *vector, useJWK bool) {
+	validator, err := hwflicense.NewValidator(env(t, v.Environment), roots(t, all, v.Roots, useJWK)...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer validator.Close()
+	if v.AcceptOtherEnvironment {
+		if err := validator.AcceptOtherEnvironment(true); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if v.LastSeen != nil {
+		if err := validator.SetLastSeen(i64(t, *v.LastSeen)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	facts, err := hwflicense.NewNodeFacts(v.Facts.Addresses, str(v.Facts.DNSName), str(v.Facts.DeploymentTag))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer facts.Close()
+	license, now := v.license(t), i64(t, v.Now)
+	for _, list := range v.RevocationLists {
+		_, err := validator.ApplyRevocationList(license, list, now)
+		if err == nil {
+			continue
+		}
+		want := v.Expect.Error
+		if want == nil || want.Step != "revocation_list" {
+			t.Fatalf("revocation list: %v", err)
+		}
+		if code := hwflicense.Code(i64(t, want.Code)); hwflicense.CodeOf(err) != code {
+			t.Fatalf("revocation list: got %v, want %s", err, want.Name)
+		}
+		return
+	}
+	if v.Expect.Error != nil && v.Expect.Error.Step != "validate" {
+		t.Fatalf("expected the %s step to fail", v.Expect.Error.Step)
+	}
+	for round := 1; round <= 2; round++ {
+		verdict, err := validator.ValidateAt(license, facts, now)
+		checkVerdict(t, round, verdict, err, v)
+	}
+}
+
+// TestVectors runs every conformance vector; roots come from PEM for even-numbered vectors and
+// from JWK for odd ones.
+func TestVectors(t *testing.T) {
+	var file vectorFile
+	load(t, vectorsPath, &file)
+	if file.Format != "hwf-license-vectors/1" || len(file.Vectors) == 0 {
+		t.Fatalf("format %q with %d vectors", file.Format, len(file.Vectors))
+	}
+	for i := range file.Vectors {
+		v := &file.Vectors[i]
+		t.Run(v.Name, func(t *testing.T) { runVector(t, file.Roots, v, i%2 == 1) })
+	}
+	t.Logf("Go conformance: %d vectors", len(file.Vectors))
+}
+
+type document struct {
+	Name      string      `json:"name"`
+	Operation string      `json:"operation"`
+	License   string      `json:"license"`
+	Answer    string      `json:"answer"`
+	Nonce     string      `json:"nonce"`
+	Now       json.Number `json:"now"`
+	Key       string      `json:"key"`
+	Expect    struct {
+		OK    map[string]interface{} `json:"ok"`
+		Error *expectError           `json:"error"`
+	} `json:"expect"`
+}
+
+// TestDocuments runs the documents.json operations the Go API has: verify_heartbeat and
+// load_root_key.
+func TestDocuments(t *testing.T) {
+	var file struct {
+		Format  string               `json:"format"`
+		Roots   map[string]rootEntry `json:"roots"`
+		Vectors []document           `json:"vectors"`
+	}
+	load(t, documentsPath, &file)
+	ran := 0
+	for i := range file.Vectors {
+		d := &file.Vectors[i]
+		var wantCode hwflicense.Code
+		if d.Expect.Error != nil {
+			wantCode = hwflicense.Code(i64(t, d.Expect.Error.Code))
+		}
+		switch d.Operation {
+		case "verify_heartbeat":
+			ran++
+			t.Run(d.Name, func(t *testing.T) {
+				kids := []string{}
+				for kid := range file.Roots {
+					kids = append(kids, kid)
+				}
+				v, err := hwflicense.NewValidator(hwflicense.Prod, roots(t, file.Roots, kids, false)...)
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer v.Close()
+				hb, err := v.VerifyHeartbeat([]byte(d.License), d.Answer, d.Nonce, i64(t, d.Now))
+				if wantCode != 0 {
+					if hwflicense.CodeOf(err) != wantCode || hb != nil {
+						t.Fatalf("got %+v, %v; want %s", hb, err, d.Expect.Error.Name)
+					}
+					return
+				}
+				if err != nil {
+					t.Fatal(err)
+				}
+				ok := d.Expect.OK
+				got := map[string]interface{}{"status": hb.Status, "server_time": json.Number(itoa(hb.ServerTime)),
+					"revocation_seq": json.Number(itoa(int64(hb.RevocationSeq))), "revoked": hb.Revoked}
+				if !reflect.DeepEqual(got, ok) {
+					t.Errorf("got %v, want %v", got, ok)
+				}
+			})
+		case "load_root_key":
+			ran++
+			t.Run(d.Name, func(t *testing.T) {
+				tp, err := hwflicense.KeyThumbprint(d.Key)
+				if wantCode != 0 {
+					if hwflicense.CodeOf(err) != wantCode {
+						t.Fatalf("got %q, %v; want %s", tp, err, d.Expect.Error.Name)
+					}
+				} else if err != nil || tp != d.Expect.OK["thumbprint"] {
+					t.Fatalf("got %q, %v; want %v", tp, err, d.Expect.OK["thumbprint"])
+				}
+				v, err := hwflicense.NewValidator(hwflicense.Prod, hwflicense.Root{KID: "k", Environment: hwflicense.Prod, Key: d.Key})
+				if hwflicense.CodeOf(err) != wantCode {
+					t.Fatalf("NewValidator: %v, want code %d", err, wantCode)
+				}
+				v.Close()
+			})
+		}
+	}
+	if ran == 0 {
+		t.Fatal("no document ran")
+	}
+	t.Logf("Go documents: %d heartbeat and root-key operations", ran)
+}
+
+func itoa(n int64) string {
+	b, _ := json.Marshal(n)
+	return string(b)
+}
