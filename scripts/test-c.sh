@@ -162,7 +162,8 @@ step "C API contract tests under AddressSanitizer + UBSan" \
   "$OUT/api-asan" "$VECTORS" "$DOCUMENTS" "$VERSION"
 
 example_runs() {
-  # Licenses and the root from the vectors: usable, wrong machine, expired, and the root as JWK.
+  # Licenses and the root from the vectors: usable, tampered, wrong machine, expired, grace, and
+  # the root as JWK.
   python3 - "$OUT" <<'PY' || return 1
 import json, sys
 out = sys.argv[1]
@@ -172,6 +173,11 @@ for name, file in [("valid/all-fingerprint-fields", "site.lic"), ("time/grace-en
                    ("time/grace-middle", "grace.lic")]:
     open(f"{out}/{file}", "w", encoding="utf-8").write(by_name[name]["license"])
     open(f"{out}/{file}.now", "w").write(str(by_name[name]["now"]))
+# A tampered copy of site.lic: one character of the site license's signature changed.
+lic = json.loads(by_name["valid/all-fingerprint-fields"]["license"])
+i = len(lic["site"]) - 10
+lic["site"] = lic["site"][:i] + ("B" if lic["site"][i] != "B" else "C") + lic["site"][i + 1:]
+open(f"{out}/tampered.lic", "w", encoding="utf-8").write(json.dumps(lic, indent=2))
 root = d["roots"]["root-prod-1"]
 open(f"{out}/root.pem", "w").write(root["pem"])
 open(f"{out}/root.jwk", "w").write(json.dumps(root["jwk"]))
@@ -184,6 +190,8 @@ PY
     expect_status 0 "$OUT/$bin" --now "$now" "${facts[@]}" --feature analytics "$OUT/site.lic" || return 1
     grep -q "^site  *site-berlin-01$" "$OUT/last.out" || { cat "$OUT/last.out" >&2; return 1; }
     expect_status 3 "$OUT/$bin" --now "$now" "${facts[@]}" --feature boost "$OUT/site.lic" || return 1
+    expect_status 1 "$OUT/$bin" --now "$now" "${facts[@]}" "$OUT/tampered.lic" || return 1
+    grep -q "bad_signature (200)" "$OUT/last.out" || { cat "$OUT/last.out" >&2; return 1; }
     expect_status 1 "$OUT/$bin" --now "$now" "$OUT/site.lic" || return 1
     grep -q "address_mismatch (400)" "$OUT/last.out" || { cat "$OUT/last.out" >&2; return 1; }
     expect_status 1 "$OUT/$bin" --now "$expired_now" "${facts[@]}" "$OUT/expired.lic" || return 1
