@@ -18,6 +18,8 @@ use crate::audit::{self, Actor};
 use crate::auth::{self, AdminOnly, AnyUser, Auth, AuthKey, Client, HashCost, OperatorUp, Role};
 use crate::db::Db;
 use crate::hub::{Facts, HeartbeatRequest, Hub, NewSite, SiteQuery};
+use crate::metrics::Metrics;
+use crate::ops::Ops;
 use crate::problem::{no_method, no_route, ApiJson, Problem};
 use crate::root::{IssueCml, ManifestDelivery, RefreshCml, Root};
 
@@ -63,6 +65,7 @@ impl FromRef<Common> for AuthKey {
 struct HubState {
     hub: Arc<Hub>,
     key: AuthKey,
+    metrics: Arc<Metrics>,
 }
 
 impl FromRef<HubState> for AuthKey {
@@ -83,9 +86,11 @@ impl FromRef<RootState> for AuthKey {
     }
 }
 
-/// The router for the roles served: account routes always, Hub and Root routes when given.
-pub fn router(common: Common, hub: Option<Arc<Hub>>, root: Option<Arc<Root>>) -> Router {
+/// The router for the roles served: account and operations routes always, Hub and Root routes
+/// when given; every request passes the operations layer ([`crate::ops`]).
+pub fn router(common: Common, hub: Option<Arc<Hub>>, root: Option<Arc<Root>>, ops: Ops) -> Router {
     let key = common.key.clone();
+    let metrics = ops.metrics.clone();
     let mut app = Router::new()
         .route("/api/health", get(health))
         .route("/api/auth/login", post(login))
@@ -116,6 +121,7 @@ pub fn router(common: Common, hub: Option<Arc<Hub>>, root: Option<Arc<Root>>) ->
                 .with_state(HubState {
                     hub,
                     key: key.clone(),
+                    metrics,
                 })
                 .layer(DefaultBodyLimit::max(HUB_BODY_LIMIT)),
         );
@@ -132,8 +138,14 @@ pub fn router(common: Common, hub: Option<Arc<Hub>>, root: Option<Arc<Root>>) ->
                 .layer(DefaultBodyLimit::max(ROOT_BODY_LIMIT)),
         );
     }
-    app.fallback(no_route)
+    app.merge(crate::ops::routes(ops.clone()))
+        .route_layer(axum::middleware::from_fn_with_state(
+            ops.clone(),
+            crate::ops::guard,
+        ))
+        .fallback(no_route)
         .method_not_allowed_fallback(no_method)
+        .layer(axum::middleware::from_fn_with_state(ops, crate::ops::track))
 }
 
 fn created<T: serde::Serialize>(v: T) -> Response {
@@ -351,7 +363,25 @@ struct ValidateBody {
 }
 
 async fn validate(State(s): State<HubState>, ApiJson(b): ApiJson<ValidateBody>) -> ApiResult {
-    Ok(Json(s.hub.validate(&b.license, &b.facts).await?).into_response())
+    let verdict = s.hub.validate(&b.license, &b.facts).await;
+    match &verdict {
+        Ok(v) => s.metrics.record_validation(
+            if v["status"] == "grace" {
+                "grace"
+            } else {
+                "valid"
+            },
+            "",
+        ),
+        Err(p) => {
+            if let Some(name) = p.error {
+                s.metrics.record_validation("invalid", name);
+            } else if p.status == 422 {
+                s.metrics.record_validation("invalid", "invalid_input");
+            }
+        }
+    }
+    Ok(Json(verdict?).into_response())
 }
 
 #[derive(Deserialize)]
@@ -448,7 +478,14 @@ async fn manifest_send(
         _ => return Err(Problem::invalid("give exactly one of id or period")),
     };
     let actor = Actor::user(&a.user, &a.client);
-    Ok(Json(s.hub.send_manifest(&id, None, &actor).await?).into_response())
+    let sent = s.hub.send_manifest(&id, None, &actor).await;
+    s.metrics.record_delivery(match &sent {
+        Ok(_) => "sent",
+        Err(p) if p.slug() == "delivery-rejected" => "rejected",
+        Err(p) if p.slug() == "delivery-failed" => "failed",
+        Err(_) => "error",
+    });
+    Ok(Json(sent?).into_response())
 }
 
 async fn manifest_download(

@@ -35,9 +35,25 @@ pub struct Cli {
     /// Print JSON instead of text.
     #[arg(long, global = true)]
     pub json: bool,
+    /// Log line format: `json` (default for `serve`) or `text` (default otherwise).
+    #[arg(long, global = true, env = "HWF_LOG_FORMAT", value_enum)]
+    pub log_format: Option<LogFormat>,
     /// What to do.
     #[command(subcommand)]
     pub command: Command,
+}
+
+/// How log lines are written to stderr.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum LogFormat {
+    /// One JSON object per line (`timestamp`, `level`, `target`, `fields`, `span`).
+    Json,
+    /// Human-readable text.
+    Text,
+}
+
+fn parse_rate(s: &str) -> Result<crate::ratelimit::Rate, String> {
+    crate::ratelimit::Rate::parse(s)
 }
 
 fn parse_env(s: &str) -> Result<Environment, String> {
@@ -58,6 +74,15 @@ pub enum Command {
         /// The Root's base URL, where the Hub sends manifests.
         #[arg(long, env = "HWF_ROOT_URL")]
         root_url: Option<String>,
+        /// Login attempts per client IP: `N/min[:BURST]`, `N/s[:BURST]`, or `0` for no limit.
+        #[arg(long, env = "HWF_RATE_LIMIT_LOGIN", default_value = "10/min", value_parser = parse_rate)]
+        rate_limit_login: crate::ratelimit::Rate,
+        /// Site-node requests (validate, heartbeat, license download) per client IP, or `0`.
+        #[arg(long, env = "HWF_RATE_LIMIT_NODE", default_value = "50/s:100", value_parser = parse_rate)]
+        rate_limit_node: crate::ratelimit::Rate,
+        /// Seconds between alert checks (each change is logged once).
+        #[arg(long, env = "HWF_ALERT_INTERVAL", default_value_t = 300)]
+        alert_interval: u64,
     },
     /// Run the end-to-end scenario in a temporary directory (or on an empty --database-url).
     Demo {
@@ -341,15 +366,26 @@ pub fn main() -> ExitCode {
         Command::Demo { .. } => tracing::Level::WARN,
         _ => tracing::Level::INFO,
     };
-    tracing_subscriber::fmt()
+    let level = std::env::var("HWF_LOG")
+        .ok()
+        .and_then(|l| l.parse().ok())
+        .unwrap_or(default_level);
+    let format = cli.log_format.unwrap_or(match cli.command {
+        Command::Serve { .. } => LogFormat::Json,
+        _ => LogFormat::Text,
+    });
+    let logs = tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
-        .with_max_level(
-            std::env::var("HWF_LOG")
-                .ok()
-                .and_then(|l| l.parse().ok())
-                .unwrap_or(default_level),
-        )
-        .init();
+        .with_max_level(level);
+    match format {
+        LogFormat::Json => logs
+            .json()
+            .flatten_event(true)
+            .with_current_span(true)
+            .with_span_list(false)
+            .init(),
+        LogFormat::Text => logs.init(),
+    }
     let rt = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -484,8 +520,16 @@ async fn run(cli: Cli) -> Result<(), Problem> {
             role,
             listen,
             root_url,
+            rate_limit_login,
+            rate_limit_node,
+            alert_interval,
         } => {
-            let app = ctx.open(role, root_url).await?;
+            let mut app = ctx.open(role, root_url).await?;
+            app.limits = crate::ratelimit::RateLimits {
+                login: rate_limit_login,
+                node: rate_limit_node,
+            };
+            let _watch = app.watch_alerts(std::time::Duration::from_secs(alert_interval.max(1)));
             app.serve(listen).await
         }
         Command::Demo { keep } => {

@@ -16,6 +16,10 @@
 //! | [`root`] | the Root service |
 //! | [`api`] | HTTP routes |
 //! | [`problem`] | RFC 9457 problem responses |
+//! | [`ops`] | request ids, access log, rate limits, health, metrics and alerts endpoints |
+//! | [`metrics`] | Prometheus counters and histograms |
+//! | [`ratelimit`] | per-IP token buckets |
+//! | [`alerts`] | operational alerts (CML expiry, site limit, overdue manifest) |
 //! | [`cli`] | the `hwf-license` command line |
 //! | [`demo`] | the end-to-end scenario of `hwf-license demo` |
 //!
@@ -24,6 +28,7 @@
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 
+pub mod alerts;
 pub mod api;
 pub mod audit;
 pub mod auth;
@@ -33,7 +38,10 @@ pub mod demo;
 pub mod hub;
 pub mod keys_at_rest;
 pub mod ledger;
+pub mod metrics;
+pub mod ops;
 pub mod problem;
+pub mod ratelimit;
 pub mod root;
 
 use std::net::SocketAddr;
@@ -41,11 +49,14 @@ use std::sync::Arc;
 
 use hwf_license::Environment;
 
+use crate::alerts::AlertWatch;
 use crate::auth::{AuthKey, HashCost};
 use crate::db::Db;
 use crate::hub::Hub;
 use crate::keys_at_rest::Sealer;
+use crate::metrics::Metrics;
 use crate::problem::Problem;
+use crate::ratelimit::RateLimits;
 use crate::root::Root;
 
 /// The current time in unix seconds.
@@ -102,6 +113,12 @@ pub struct App {
     pub root: Option<Arc<Root>>,
     /// The first admin's generated password, when this start created it (print it once).
     pub admin_password: Option<String>,
+    /// Rate limits of the routers built after this is set (default: [`RateLimits::default`]).
+    pub limits: RateLimits,
+    /// Request counters and histograms, validations and deliveries (`GET /metrics`).
+    pub metrics: Arc<Metrics>,
+    /// Alerts already logged.
+    pub alerts: Arc<AlertWatch>,
     hash_cost: HashCost,
 }
 
@@ -138,24 +155,44 @@ impl App {
             hub,
             root,
             admin_password,
+            limits: RateLimits::default(),
+            metrics: Arc::default(),
+            alerts: Arc::default(),
             hash_cost: o.hash_cost,
         })
     }
 
     /// The HTTP router of the opened services.
     pub fn router(&self) -> axum::Router {
+        let key = AuthKey {
+            key: *self.sealer.jwt_key(),
+            db: self.db.clone(),
+        };
         api::router(
             api::Common {
                 db: self.db.clone(),
-                key: AuthKey {
-                    key: *self.sealer.jwt_key(),
-                    db: self.db.clone(),
-                },
+                key: key.clone(),
                 cost: self.hash_cost,
             },
             self.hub.clone(),
             self.root.clone(),
+            ops::Ops::new(
+                self.metrics.clone(),
+                self.alerts.clone(),
+                self.limits,
+                self.db.clone(),
+                self.hub.clone(),
+                key,
+            ),
         )
+    }
+
+    /// Checks the alerts every `every` in a background task and logs each change (`None`
+    /// without a Hub).
+    pub fn watch_alerts(&self, every: std::time::Duration) -> Option<tokio::task::JoinHandle<()>> {
+        self.hub
+            .clone()
+            .map(|hub| ops::watch_alerts(hub, self.alerts.clone(), every))
     }
 
     /// Serves on an already bound listener in a background task (bind port 0 first to learn
@@ -176,6 +213,8 @@ impl App {
             .await
             .map_err(|e| Problem::internal(format_args!("cannot bind {addr}: {e}")))?;
         tracing::info!(
+            login_limit = %self.limits.login,
+            node_limit = %self.limits.node,
             "listening on http://{}",
             listener.local_addr().map_err(Problem::internal)?
         );
