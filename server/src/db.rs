@@ -136,50 +136,51 @@ impl Db {
         Duration::from_millis(20u64 << attempt.min(6))
     }
 
+    /// Applies the pending migrations, all in one transaction that holds the write lock on
+    /// SQLite and a transaction-scoped advisory lock on PostgreSQL, so processes starting at
+    /// once on one database migrate it once, one after the other (the later ones find nothing
+    /// to do).
     async fn migrate(&self) -> Result<(), Problem> {
         let serial = match self.backend {
             Backend::Sqlite => "INTEGER PRIMARY KEY AUTOINCREMENT",
             Backend::Postgres => "BIGSERIAL PRIMARY KEY",
         };
+        let mut attempt = 0;
+        loop {
+            match self.migrate_once(serial).await {
+                Err(e) if is_busy(&e) && attempt < BUSY_RETRIES => {
+                    attempt += 1;
+                    tokio::time::sleep(Self::backoff(attempt)).await;
+                }
+                r => return Ok(r?),
+            }
+        }
+    }
+
+    async fn migrate_once(&self, serial: &str) -> Result<(), sqlx::Error> {
+        let mut tx = self.begin_write().await?;
+        if self.backend == Backend::Postgres {
+            sqlx::query("SELECT pg_advisory_xact_lock($1)")
+                .bind(MIGRATION_LOCK)
+                .execute(&mut *tx)
+                .await?;
+        }
         sqlx::query(
             "CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, applied_at BIGINT NOT NULL)",
         )
-        .execute(&self.pool)
+        .execute(&mut *tx)
         .await?;
         for (version, sql) in MIGRATIONS.iter().enumerate() {
             let version = version as i64 + 1;
-            let mut attempt = 0;
-            loop {
-                let r = self.apply(version, &sql.replace("{serial}", serial)).await;
-                match r {
-                    Err(e) if is_busy(&e) && attempt < BUSY_RETRIES => {
-                        attempt += 1;
-                        tokio::time::sleep(Self::backoff(attempt)).await;
-                    }
-                    Err(e)
-                        if e.as_database_error()
-                            .is_some_and(|d| d.is_unique_violation()) =>
-                    {
-                        break; // another process applied it first
-                    }
-                    r => {
-                        r?;
-                        break;
-                    }
-                }
+            let done: Option<AnyRow> =
+                sqlx::query("SELECT version FROM schema_migrations WHERE version = $1")
+                    .bind(version)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+            if done.is_some() {
+                continue;
             }
-        }
-        Ok(())
-    }
-
-    async fn apply(&self, version: i64, sql: &str) -> Result<(), sqlx::Error> {
-        let mut tx = self.begin_write().await?;
-        let done: Option<AnyRow> =
-            sqlx::query("SELECT version FROM schema_migrations WHERE version = $1")
-                .bind(version)
-                .fetch_optional(&mut *tx)
-                .await?;
-        if done.is_none() {
+            let sql = sql.replace("{serial}", serial);
             for stmt in sql.split(';').map(str::trim).filter(|s| !s.is_empty()) {
                 sqlx::query(stmt).execute(&mut *tx).await?;
             }
@@ -192,6 +193,9 @@ impl Db {
         tx.commit().await
     }
 }
+
+/// The PostgreSQL advisory lock key that serialises migrations (`hwf-migr` in ASCII).
+const MIGRATION_LOCK: i64 = 0x6877_662d_6d69_6772;
 
 /// Runs a write transaction body, retrying the whole transaction while the database is busy.
 ///

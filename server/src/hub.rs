@@ -45,8 +45,11 @@ pub struct Hub {
     validator: Mutex<Validator>,
     root_url: Option<String>,
     http: reqwest::Client,
-    /// How many times a manifest delivery is attempted.
+    /// How many times one send attempts a manifest delivery (`HWF_MANIFEST_ATTEMPTS`, 3).
     pub send_attempts: u32,
+    /// The wait before the first retry of a delivery, doubled before each next one
+    /// (`HWF_MANIFEST_BACKOFF_MS`, 200 ms).
+    pub send_backoff: Duration,
 }
 
 impl std::fmt::Debug for Hub {
@@ -114,6 +117,29 @@ pub struct Stats {
     pub ledger_head: String,
 }
 
+/// The number in environment variable `name` (`default` when unset), which must lie in `range`.
+fn env_number(
+    name: &str,
+    default: u64,
+    range: std::ops::RangeInclusive<u64>,
+) -> Result<u64, Problem> {
+    match std::env::var(name) {
+        Err(_) => Ok(default),
+        Ok(v) => v
+            .trim()
+            .parse::<u64>()
+            .ok()
+            .filter(|n| range.contains(n))
+            .ok_or_else(|| {
+                Problem::invalid(format!(
+                    "{name} must be a whole number in {}..={}, not {v:?}",
+                    range.start(),
+                    range.end()
+                ))
+            }),
+    }
+}
+
 fn no_cml() -> Problem {
     Problem::conflict("no-cml", "No CML installed", "upload a CML first")
 }
@@ -144,7 +170,12 @@ impl Hub {
             validator: Mutex::new(Validator::new(environment, roots)),
             root_url: root_url.map(|u| u.trim_end_matches('/').to_string()),
             http,
-            send_attempts: 3,
+            send_attempts: env_number("HWF_MANIFEST_ATTEMPTS", 3, 1..=20)? as u32,
+            send_backoff: Duration::from_millis(env_number(
+                "HWF_MANIFEST_BACKOFF_MS",
+                200,
+                0..=60_000,
+            )?),
         })
     }
 
@@ -442,6 +473,19 @@ pub async fn trust_root(
     environment: Environment,
     key: &PublicKey,
 ) -> Result<(), Problem> {
+    trust_root_with(&db.pool, kid, environment, key).await
+}
+
+/// [`trust_root`] on any executor (e.g. inside the transaction that creates the root key).
+pub async fn trust_root_with<'c, E>(
+    ex: E,
+    kid: &str,
+    environment: Environment,
+    key: &PublicKey,
+) -> Result<(), Problem>
+where
+    E: sqlx::Executor<'c, Database = sqlx::Any>,
+{
     if kid.is_empty() || kid.len() > 256 {
         return Err(Problem::invalid("kid must be 1..=256 bytes"));
     }
@@ -454,7 +498,7 @@ pub async fn trust_root(
     .bind(environment.as_str())
     .bind(key.to_pem())
     .bind(now())
-    .execute(&db.pool)
+    .execute(ex)
     .await?;
     Ok(())
 }

@@ -117,6 +117,20 @@ impl Sealer {
 
     /// Stores `key` sealed under `name` (replacing any previous one).
     pub async fn store_key(&self, db: &Db, name: &str, key: &SigningKey) -> Result<(), Problem> {
+        self.store_key_with(&db.pool, name, key).await
+    }
+
+    /// [`Sealer::store_key`] on any executor (a pool, or a transaction to store the key
+    /// together with the rows that name it).
+    pub async fn store_key_with<'c, E>(
+        &self,
+        ex: E,
+        name: &str,
+        key: &SigningKey,
+    ) -> Result<(), Problem>
+    where
+        E: sqlx::Executor<'c, Database = sqlx::Any>,
+    {
         let sealed = self.seal(name, &key.to_bytes())?;
         sqlx::query(
             "INSERT INTO secrets (name, sealed, public_pem, created_at) VALUES ($1, $2, $3, $4) \
@@ -127,7 +141,7 @@ impl Sealer {
         .bind(sealed)
         .bind(key.public_key().to_pem())
         .bind(crate::now())
-        .execute(&db.pool)
+        .execute(ex)
         .await?;
         Ok(())
     }

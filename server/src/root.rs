@@ -167,13 +167,16 @@ fn org_key_from(value: &serde_json::Value) -> Result<PublicKey, Problem> {
 }
 
 impl Root {
-    /// Opens the Root on `db`; generates a root key for each environment that has none.
+    /// Opens the Root on `db`; generates a root key for each environment that has none. Two
+    /// processes starting on one empty database generate one key per environment between
+    /// them: the check and the insert run in one serialised write transaction.
     pub async fn open(db: Db, sealer: Sealer) -> Result<Self, Problem> {
         let root = Self { db, sealer };
         for env in [Environment::Prod, Environment::Dev] {
             if root.active_key(env).await?.is_none() {
-                let (kid, _) = root.rotate_key(env).await?;
-                tracing::info!(kid, environment = env.as_str(), "generated a root key");
+                if let Some((kid, _)) = root.new_key(env, true).await? {
+                    tracing::info!(kid, environment = env.as_str(), "generated a root key");
+                }
             }
         }
         Ok(root)
@@ -204,17 +207,40 @@ impl Root {
     /// publishes its public half to this database's trusted roots (for a Hub in the same
     /// process). Returns the kid and public key.
     pub async fn rotate_key(&self, env: Environment) -> Result<(String, PublicKey), Problem> {
+        self.new_key(env, false)
+            .await?
+            .ok_or_else(|| Problem::internal("root key rotation skipped"))
+    }
+
+    /// Generates and activates a root key for `env` (its sealed key, its `root_keys` row and
+    /// its trusted-root row in one transaction). With `only_if_none`, does nothing and answers
+    /// `None` when `env` already has an active key (another process created it first).
+    async fn new_key(
+        &self,
+        env: Environment,
+        only_if_none: bool,
+    ) -> Result<Option<(String, PublicKey)>, Problem> {
         let key = SigningKey::generate()?;
         let kid = format!(
             "root-{}-{}",
             env.as_str(),
             &key.public_key().thumbprint()[..12]
         );
-        self.sealer
-            .store_key(&self.db, &key_name(&kid), &key)
-            .await?;
         let t = now();
-        write_tx!(&self.db, |tx| {
+        let created = write_tx!(&self.db, |tx| {
+            self.db.lock_hub(&mut tx).await?;
+            if only_if_none
+                && sqlx::query("SELECT kid FROM root_keys WHERE environment = $1 AND active = 1")
+                    .bind(env.as_str())
+                    .fetch_optional(&mut *tx)
+                    .await?
+                    .is_some()
+            {
+                return Ok(false);
+            }
+            self.sealer
+                .store_key_with(&mut *tx, &key_name(&kid), &key)
+                .await?;
             sqlx::query("UPDATE root_keys SET active = 0 WHERE environment = $1")
                 .bind(env.as_str())
                 .execute(&mut *tx)
@@ -227,10 +253,10 @@ impl Root {
             .bind(t)
             .execute(&mut *tx)
             .await?;
-            Ok(())
+            crate::hub::trust_root_with(&mut *tx, &kid, env, key.public_key()).await?;
+            Ok(true)
         })?;
-        crate::hub::trust_root(&self.db, &kid, env, key.public_key()).await?;
-        Ok((kid, key.public_key().clone()))
+        Ok(created.then(|| (kid, key.public_key().clone())))
     }
 
     /// Every root public key (active and retired) as trusted roots.

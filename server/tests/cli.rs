@@ -1,5 +1,9 @@
 //! The `hwf-license` binary from the shell: an operator's whole flow on one data directory
-//! (Root and Hub sharing it), with `--json` output read back.
+//! (Root and Hub sharing it), with `--json` output read back. The database is the suite's
+//! backend (`HWF_TEST_DATABASE`, see `common`): SQLite in the data directory or a fresh
+//! PostgreSQL database.
+
+mod common;
 
 use std::path::Path;
 use std::process::{Command, Output};
@@ -10,13 +14,18 @@ const BIN: &str = env!("CARGO_BIN_EXE_hwf-license");
 
 struct Shell {
     dir: tempfile::TempDir,
+    database_url: String,
     secret: String,
 }
 
 impl Shell {
     fn new() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let data = dir.path().join("data");
+        std::fs::create_dir_all(&data).unwrap();
         Self {
-            dir: tempfile::tempdir().unwrap(),
+            database_url: common::fresh_database_url_blocking(&data),
+            dir,
             secret: "a-master-secret-of-at-least-thirty-two-bytes".into(),
         }
     }
@@ -28,6 +37,7 @@ impl Shell {
     fn run(&self, args: &[&str]) -> Output {
         Command::new(BIN)
             .args(["--data-dir", &self.path("data")])
+            .args(["--database-url", &self.database_url])
             .args(args)
             .env("HWF_MASTER_SECRET", &self.secret)
             .env("HWF_ADMIN_PASSWORD", "admin-password-for-the-cli-test")
@@ -206,7 +216,7 @@ fn an_operator_runs_root_and_hub_from_the_shell() {
 
     // Without the master secret nothing opens.
     let out = Command::new(BIN)
-        .args(["--data-dir", &sh.path("data"), "cml", "show"])
+        .args(["--database-url", &sh.database_url, "cml", "show"])
         .env_remove("HWF_MASTER_SECRET")
         .output()
         .unwrap();
@@ -214,7 +224,7 @@ fn an_operator_runs_root_and_hub_from_the_shell() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("HWF_MASTER_SECRET"));
     // With another master secret the sealed org key does not open.
     let out = Command::new(BIN)
-        .args(["--data-dir", &sh.path("data"), "cml", "show"])
+        .args(["--database-url", &sh.database_url, "cml", "show"])
         .env(
             "HWF_MASTER_SECRET",
             "another-master-secret-of-32-bytes-or-more",

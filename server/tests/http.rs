@@ -1,5 +1,8 @@
-//! Integration tests over real HTTP on 127.0.0.1 (ephemeral ports), each on its own embedded
-//! SQLite database in a temporary directory.
+//! Integration tests over real HTTP on 127.0.0.1 (ephemeral ports), each on its own fresh
+//! database: embedded SQLite in a temporary directory, or with `HWF_TEST_DATABASE=postgres` a
+//! new PostgreSQL database (see `common`).
+
+mod common;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -50,17 +53,20 @@ impl Env {
         Self::start_on(roles, root_url, None).await
     }
 
-    /// Starts on `database_url`, or on SQLite in a temporary directory.
+    /// Starts on `database_url`, or on a fresh database of the suite's backend.
     async fn start_on(roles: Roles, root_url: Option<String>, database_url: Option<String>) -> Env {
         let dir = tempfile::tempdir().unwrap();
+        let database_url = match database_url {
+            Some(u) => u,
+            None => common::fresh_database_url(dir.path()).await,
+        };
         let listener = tokio::net::TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], 0)))
             .await
             .unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
         let master = Sealer::generate_secret();
         let app = App::open(&Options {
-            database_url: database_url
-                .unwrap_or_else(|| hwf_license_server::db::sqlite_url(dir.path())),
+            database_url,
             master_secret: master.clone(),
             roles,
             environment: Environment::Prod,
@@ -378,48 +384,6 @@ async fn prd_scenario_cml_upload_ten_sites_manifest_sent_and_verified_by_root() 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn max_sites_holds_under_fifty_concurrent_creates() {
     max_sites_race(Env::start(Roles::Both).await).await;
-}
-
-/// A fresh, empty PostgreSQL database on the server at `HWF_TEST_POSTGRES_URL` (started by
-/// scripts/test-server.sh), or `None` when no server is given. With `HWF_REQUIRE_POSTGRES=1`
-/// a missing server fails the test.
-async fn fresh_postgres() -> Option<String> {
-    let Ok(url) = std::env::var("HWF_TEST_POSTGRES_URL") else {
-        assert!(
-            std::env::var("HWF_REQUIRE_POSTGRES").is_err(),
-            "HWF_REQUIRE_POSTGRES is set but HWF_TEST_POSTGRES_URL is not"
-        );
-        eprintln!("skipped: set HWF_TEST_POSTGRES_URL to run the PostgreSQL tests");
-        return None;
-    };
-    use sqlx::Executor;
-    sqlx::any::install_default_drivers();
-    let pool = sqlx::AnyPool::connect(&url).await.unwrap();
-    let name = random_id("hwf_test_");
-    pool.execute(format!("CREATE DATABASE {name}").as_str())
-        .await
-        .unwrap();
-    let (base, _) = url.rsplit_once('/').unwrap();
-    Some(format!("{base}/{name}"))
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn postgres_runs_the_demo_and_holds_max_sites_under_fifty_concurrent_creates() {
-    let Some(url) = fresh_postgres().await else {
-        return;
-    };
-    let s = hwf_license_server::demo::run_on(&url, "postgres", true)
-        .await
-        .unwrap();
-    assert_eq!((s.active_sites, s.ledger_length), (10, 24));
-    assert_eq!(s.manifest_status, "sent");
-    let url = fresh_postgres().await.unwrap();
-    let env = Env::start_on(Roles::Both, None, Some(url)).await;
-    assert_eq!(
-        env.app.db.backend,
-        hwf_license_server::db::Backend::Postgres
-    );
-    max_sites_race(env).await;
 }
 
 async fn max_sites_race(env: Env) {
@@ -1099,7 +1063,7 @@ async fn manifest_delivery_failures_are_recorded() {
     let rec = &list[0];
     assert_eq!(
         (rec["status"].as_str(), rec["attempts"].as_i64()),
-        (Some("failed"), Some(3))
+        (Some("pending"), Some(3))
     );
     assert!(rec["last_error"]
         .as_str()
@@ -1134,11 +1098,180 @@ async fn manifest_delivery_failures_are_recorded() {
     assert_eq!((sent.status.as_str(), sent.last_error), ("sent", None));
 }
 
+/// A Root that cannot be reached leaves the manifest `pending` with its attempts and last
+/// error; the next send delivers it, and the Root records it exactly once — also when the Root
+/// recorded a delivery whose answer was lost and the Hub retried it, and on a resend.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unreachable_root_leaves_the_manifest_pending_and_it_is_delivered_once() {
+    use std::sync::atomic::{AtomicU32, Ordering};
+    let env = Env::start(Roles::Both).await;
+    env.install(10).await;
+    env.create("s1").await;
+    let m = env
+        .ok(Method::POST, "/api/manifests/generate", Some(json!({})))
+        .await;
+    let id = m["id"].as_str().unwrap().to_string();
+    let closed = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        format!("http://{}", l.local_addr().unwrap())
+    };
+    // A second Hub process on the same database, with a quick backoff.
+    let mut hub = hwf_license_server::hub::Hub::open(
+        env.app.db.clone(),
+        &env.app.sealer,
+        Environment::Prod,
+        Some(closed),
+    )
+    .await
+    .unwrap();
+    hub.send_attempts = 3;
+    hub.send_backoff = std::time::Duration::from_millis(100);
+    let cli = hwf_license_server::audit::Actor::cli();
+    let started = std::time::Instant::now();
+    let err = hub.send_manifest(&id, None, &cli).await.unwrap_err();
+    assert_eq!(err.slug(), "delivery-failed");
+    assert!(
+        started.elapsed() >= std::time::Duration::from_millis(300),
+        "waited 100 ms, then 200 ms: {:?}",
+        started.elapsed()
+    );
+    let rec = hub.manifest(&id).await.unwrap();
+    assert_eq!((rec.status.as_str(), rec.attempts), ("pending", 3));
+    assert!(rec
+        .last_error
+        .as_deref()
+        .unwrap()
+        .contains("cannot reach the Root"));
+    assert_eq!(rec.sent_at, None);
+    let listed = env.ok(Method::GET, "/api/manifests", None).await;
+    assert_eq!(
+        (listed[0]["status"].as_str(), listed[0]["attempts"].as_i64()),
+        (Some("pending"), Some(3))
+    );
+    assert_eq!(env.count("SELECT count(*) FROM root_manifests").await, 0);
+
+    // The Root is back, but the answer to the first delivery is lost (a proxy that forwards
+    // it and answers 503): the Hub retries, the Root answers "duplicate", nothing is doubled.
+    let forwarded = Arc::new(AtomicU32::new(0));
+    let proxy = {
+        let root = env.base.clone();
+        let forwarded = Arc::clone(&forwarded);
+        let http = reqwest::Client::new();
+        axum::Router::new().fallback(move |body: String| {
+            let (root, forwarded, http) = (root.clone(), Arc::clone(&forwarded), http.clone());
+            async move {
+                let res = http
+                    .post(format!("{root}/api/root/manifests"))
+                    .header("content-type", "application/json")
+                    .body(body)
+                    .send()
+                    .await
+                    .unwrap();
+                let status = res.status().as_u16();
+                let text = res.text().await.unwrap();
+                if forwarded.fetch_add(1, Ordering::SeqCst) == 0 {
+                    (axum::http::StatusCode::SERVICE_UNAVAILABLE, String::new())
+                } else {
+                    (axum::http::StatusCode::from_u16(status).unwrap(), text)
+                }
+            }
+        })
+    };
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let proxy_url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, proxy).await.unwrap() });
+    let sent = hub
+        .send_manifest(&id, Some(&proxy_url), &cli)
+        .await
+        .unwrap();
+    assert_eq!(
+        forwarded.load(Ordering::SeqCst),
+        2,
+        "one lost answer, one retry"
+    );
+    assert_eq!(
+        (
+            sent.status.as_str(),
+            sent.attempts,
+            sent.last_error.as_deref()
+        ),
+        ("sent", 5, None)
+    );
+    let receipt: Value = serde_json::from_str(sent.receipt.as_deref().unwrap()).unwrap();
+    assert_eq!(
+        (receipt["id"].as_str(), receipt["duplicate"].as_bool()),
+        (Some(id.as_str()), Some(true))
+    );
+    assert_eq!(env.count("SELECT count(*) FROM root_manifests").await, 1);
+
+    // A resend straight to the Root: still one record, still sent.
+    let again = hub.send_manifest(&id, Some(&env.base), &cli).await.unwrap();
+    assert_eq!((again.status.as_str(), again.attempts), ("sent", 6));
+    assert_eq!(env.count("SELECT count(*) FROM root_manifests").await, 1);
+    assert_eq!(
+        env.count("SELECT count(*) FROM audit WHERE action = 'root.manifest.receive'")
+            .await,
+        1
+    );
+}
+
+/// Four processes' first starts at once on one empty database migrate it once and create one
+/// admin, one org key and one root key per environment between them, and all use the same keys.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn simultaneous_first_starts_initialise_the_database_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = common::fresh_database_url(dir.path()).await;
+    let options = Options {
+        database_url: url,
+        master_secret: Sealer::generate_secret(),
+        roles: Roles::Both,
+        environment: Environment::Prod,
+        root_url: None,
+        hash_cost: CHEAP,
+    };
+    let (a, b, c, d) = tokio::join!(
+        App::open(&options),
+        App::open(&options),
+        App::open(&options),
+        App::open(&options)
+    );
+    let apps = [a.unwrap(), b.unwrap(), c.unwrap(), d.unwrap()];
+    let count = |sql: &'static str| {
+        let pool = apps[0].db.pool.clone();
+        async move {
+            use sqlx::Row;
+            let n: i64 = sqlx::query(sql)
+                .fetch_one(&pool)
+                .await
+                .unwrap()
+                .try_get(0)
+                .unwrap();
+            n
+        }
+    };
+    assert_eq!(count("SELECT count(*) FROM schema_migrations").await, 1);
+    assert_eq!(count("SELECT count(*) FROM users").await, 1);
+    assert_eq!(count("SELECT count(*) FROM root_keys").await, 2);
+    assert_eq!(count("SELECT count(*) FROM trusted_roots").await, 2);
+    assert_eq!(count("SELECT count(*) FROM secrets").await, 3);
+    assert_eq!(
+        apps.iter().filter(|a| a.admin_password.is_some()).count(),
+        1,
+        "one start created the admin and printed its password"
+    );
+    let org = apps[0].hub.as_ref().unwrap().org_public_key().clone();
+    assert!(apps
+        .iter()
+        .all(|a| a.hub.as_ref().unwrap().org_public_key() == &org));
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_held_write_lock_delays_a_request_but_never_fails_it() {
     let env = Env::start(Roles::Both).await;
     env.install(10).await;
-    let tx = env.app.db.begin_write().await.unwrap();
+    // The writer's lock: SQLite's write lock (BEGIN IMMEDIATE), PostgreSQL's hub_state row.
+    let mut tx = env.app.db.begin_write().await.unwrap();
+    env.app.db.lock_hub(&mut tx).await.unwrap();
     let create = env.admin(
         Method::POST,
         "/api/sites/create",
@@ -1161,13 +1294,15 @@ async fn keys_are_sealed_at_rest_and_need_the_master_secret() {
         .await
         .unwrap();
     assert_eq!(rows.len(), 3, "org key and two root keys");
-    let journal: String = sqlx::query("PRAGMA journal_mode")
-        .fetch_one(&env.app.db.pool)
-        .await
-        .unwrap()
-        .try_get(0)
-        .unwrap();
-    assert_eq!(journal, "wal");
+    if env.app.db.backend == hwf_license_server::db::Backend::Sqlite {
+        let journal: String = sqlx::query("PRAGMA journal_mode")
+            .fetch_one(&env.app.db.pool)
+            .await
+            .unwrap()
+            .try_get(0)
+            .unwrap();
+        assert_eq!(journal, "wal");
+    }
     let org_scalar = hex::encode(SigningKey::from_seed(b"unused").to_bytes());
     for r in &rows {
         let name: String = r.try_get(0).unwrap();
@@ -1199,7 +1334,8 @@ async fn keys_are_sealed_at_rest_and_need_the_master_secret() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn demo_runs_end_to_end() {
     let dir = tempfile::tempdir().unwrap();
-    let s = hwf_license_server::demo::run(dir.path(), true)
+    let url = common::fresh_database_url(dir.path()).await;
+    let s = hwf_license_server::demo::run_on(&url, "the test database", true)
         .await
         .unwrap();
     assert_eq!((s.active_sites, s.max_sites, s.minted), (10, 10, 11));

@@ -1,8 +1,6 @@
 //! Monthly usage manifests: generation (idempotent per period, recorded in the ledger), listing,
 //! verification, and delivery to the Root with retries and a recorded status.
 
-use std::time::Duration;
-
 use hwf_license::{
     document_id, issue, verify_manifest, LedgerEvent, ManifestClaims, ManifestSite, ManifestStats,
     ProductTierCount,
@@ -25,7 +23,8 @@ pub struct ManifestRecord {
     pub period: String,
     /// Generated (unix seconds).
     pub generated_at: i64,
-    /// `generated`, `sent`, `rejected` or `failed`.
+    /// `generated` (never sent), `pending` (the Root could not be reached or answered 5xx/429:
+    /// the next send retries it), `sent`, or `rejected` (the Root refused it with a 4xx).
     pub status: String,
     /// Delivery attempts so far.
     pub attempts: i64,
@@ -246,9 +245,13 @@ impl Hub {
     }
 
     /// Sends a manifest to the Root (`POST {root_url}/api/root/manifests`), retrying network
-    /// failures and 5xx/429 answers with backoff; records attempts, the last error and, on
-    /// success, `sent_at` and the Root's receipt. A Root that rejects the manifest (4xx) is
-    /// not retried. Answers the record, or 502 `delivery-failed` with the record's error.
+    /// failures and 5xx/429 answers up to [`Hub::send_attempts`] times, waiting
+    /// [`Hub::send_backoff`] before the first retry and twice as long before each next one.
+    /// Every attempt is recorded (attempts, last error); when none got through the manifest
+    /// stays `pending` for the next send. On success: `sent`, `sent_at` and the Root's receipt
+    /// (the Root records a manifest once per document id, so a resend is harmless). A Root that
+    /// rejects the manifest (4xx) is not retried: `rejected`. Answers the record, or 502
+    /// `delivery-failed` / `delivery-rejected` with the last error.
     pub async fn send_manifest(
         &self,
         id: &str,
@@ -287,7 +290,7 @@ impl Hub {
             let (status, err) = match &outcome {
                 Ok(_) => ("sent", None),
                 Err((e, true)) => ("rejected", Some(e.as_str())),
-                Err((e, false)) => ("failed", Some(e.as_str())),
+                Err((e, false)) => ("pending", Some(e.as_str())),
             };
             let receipt = outcome.as_ref().ok();
             write_tx!(&self.db, |tx| {
@@ -314,7 +317,7 @@ impl Hub {
             match &outcome {
                 Ok(_) | Err((_, true)) => break,
                 Err(_) if attempt < self.send_attempts => {
-                    tokio::time::sleep(Duration::from_millis(250 << attempt)).await;
+                    tokio::time::sleep(self.send_backoff * (1 << (attempt - 1).min(16))).await;
                 }
                 Err(_) => {}
             }

@@ -1,0 +1,65 @@
+//! What every integration test shares: the database each test runs on.
+//!
+//! `HWF_TEST_DATABASE` picks the backend of the whole suite: `sqlite` (the default; a file in
+//! the test's temporary directory) or `postgres` (a fresh, empty database `hwf_test_<random>`
+//! created on the server at `HWF_TEST_POSTGRES_URL`, which `scripts/test-server.sh` starts).
+//! The same tests run unchanged on both.
+
+#![allow(dead_code)] // each test binary uses a part of this module
+
+use std::path::Path;
+
+/// The backend the suite runs on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TestDb {
+    /// An embedded SQLite file per test.
+    Sqlite,
+    /// A fresh database per test on the PostgreSQL server at `HWF_TEST_POSTGRES_URL`.
+    Postgres,
+}
+
+/// The backend chosen by `HWF_TEST_DATABASE` (`sqlite` when unset).
+pub fn test_db() -> TestDb {
+    match std::env::var("HWF_TEST_DATABASE").as_deref() {
+        Err(_) | Ok("") | Ok("sqlite") => TestDb::Sqlite,
+        Ok("postgres") => TestDb::Postgres,
+        Ok(other) => panic!("HWF_TEST_DATABASE must be sqlite or postgres, not {other:?}"),
+    }
+}
+
+/// A fresh, empty database for one test: SQLite in `dir`, or a new PostgreSQL database.
+pub async fn fresh_database_url(dir: &Path) -> String {
+    match test_db() {
+        TestDb::Sqlite => hwf_license_server::db::sqlite_url(dir),
+        TestDb::Postgres => fresh_postgres().await,
+    }
+}
+
+/// [`fresh_database_url`] for synchronous tests.
+pub fn fresh_database_url_blocking(dir: &Path) -> String {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+        .block_on(fresh_database_url(dir))
+}
+
+/// Creates `hwf_test_<random>` on the server at `HWF_TEST_POSTGRES_URL` and returns its URL.
+pub async fn fresh_postgres() -> String {
+    use sqlx::{Connection, Executor};
+    let url = std::env::var("HWF_TEST_POSTGRES_URL").expect(
+        "HWF_TEST_DATABASE=postgres needs HWF_TEST_POSTGRES_URL (scripts/test-server.sh starts \
+         a throwaway server and sets both)",
+    );
+    sqlx::any::install_default_drivers();
+    let mut conn = sqlx::AnyConnection::connect(&url)
+        .await
+        .unwrap_or_else(|e| panic!("cannot reach PostgreSQL at {url}: {e}"));
+    let name = hwf_license_server::keys_at_rest::random_id("hwf_test_");
+    conn.execute(format!("CREATE DATABASE {name}").as_str())
+        .await
+        .unwrap();
+    conn.close().await.unwrap();
+    let (base, _) = url.rsplit_once('/').unwrap();
+    format!("{base}/{name}")
+}
