@@ -67,7 +67,12 @@ impl std::fmt::Display for Rate {
         if self.is_off() {
             write!(f, "off")
         } else {
-            write!(f, "{}/s burst {}", self.per_second, self.burst)
+            let per_min = self.per_second * 60.0;
+            if self.per_second < 1.0 && (per_min - per_min.round()).abs() < 1e-9 {
+                write!(f, "{per_min}/min:{}", self.burst)
+            } else {
+                write!(f, "{}/s:{}", self.per_second, self.burst)
+            }
         }
     }
 }
@@ -184,6 +189,10 @@ mod tests {
             }
         );
         assert!(Rate::parse("0").unwrap().is_off());
+        for shown in ["10/min:10", "50/s:100", "off"] {
+            let back = if shown == "off" { "0" } else { shown };
+            assert_eq!(Rate::parse(back).unwrap().to_string(), shown);
+        }
         assert!(Rate::parse("0/min").unwrap().is_off());
         for bad in ["", "x", "10/day", "-1/s", "10/s:x", "NaN"] {
             assert!(Rate::parse(bad).is_err(), "{bad}");
