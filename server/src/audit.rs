@@ -41,7 +41,7 @@ impl Actor {
 }
 
 /// One audit entry.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct AuditEntry {
     /// Sequence id.
     pub id: i64,

@@ -27,7 +27,9 @@ pub const ADMIN_PASSWORD_ENV: &str = "HWF_ADMIN_PASSWORD";
 pub const MIN_PASSWORD_LEN: usize = 12;
 
 /// A user's role. Each role includes the rights of the roles below it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, utoipa::ToSchema,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Role {
     /// Read-only.
@@ -178,7 +180,7 @@ pub async fn bootstrap_admin(db: &Db, cost: HashCost) -> Result<Option<String>, 
 }
 
 /// A user as listed.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct UserInfo {
     /// Name.
     pub username: String,

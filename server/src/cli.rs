@@ -110,6 +110,8 @@ pub enum Command {
     User(UserCmd),
     /// Compliance of every org (Root).
     Orgs,
+    /// Print the OpenAPI 3 document of the HTTP API (what `docs/openapi.json` holds).
+    Openapi,
 }
 
 /// Key subcommands.
@@ -386,6 +388,10 @@ pub fn main() -> ExitCode {
             .init(),
         LogFormat::Text => logs.init(),
     }
+    if matches!(cli.command, Command::Openapi) {
+        print!("{}", crate::openapi::json());
+        return ExitCode::SUCCESS;
+    }
     let rt = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -556,6 +562,10 @@ async fn run(cli: Cli) -> Result<(), Problem> {
         Command::Ledger(l) => ledger(&ctx, l, json).await,
         Command::Manifest(m) => manifest(&ctx, m, json, &actor).await,
         Command::User(u) => user(&ctx, u, json).await,
+        Command::Openapi => {
+            print!("{}", crate::openapi::json());
+            Ok(())
+        }
         Command::Orgs => {
             let orgs = ctx.root().await?.compliance().await?;
             show(json, &orgs, || {

@@ -11,7 +11,10 @@ pub mod manifest;
 pub mod sites;
 
 pub use manifest::ManifestRecord;
-pub use sites::{Facts, HeartbeatAnswer, HeartbeatRequest, NewSite, SitePage, SiteQuery, SiteView};
+pub use sites::{
+    Facts, HeartbeatAnswer, HeartbeatRequest, NewSite, SitePage, SiteQuery, SiteView,
+    ValidateAnswer, VerdictWarning,
+};
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -62,7 +65,7 @@ impl std::fmt::Debug for Hub {
 }
 
 /// The installed CML and how it stands.
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct CmlStatus {
     /// Document id.
     pub id: String,
@@ -71,6 +74,7 @@ pub struct CmlStatus {
     /// Org.
     pub org_id: String,
     /// `dev` or `prod`.
+    #[schema(value_type = crate::openapi::Environment)]
     pub environment: Environment,
     /// Site limit.
     pub max_sites: u32,
@@ -93,7 +97,7 @@ pub struct CmlStatus {
 }
 
 /// Usage statistics of a period.
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Stats {
     /// `YYYY-MM`.
     pub period: String,
@@ -110,6 +114,7 @@ pub struct Stats {
     /// Sites whose last heartbeat falls in the period.
     pub seen_in_period: i64,
     /// Active sites by product and tier.
+    #[schema(value_type = Vec<crate::openapi::ProductTierCount>)]
     pub by_product_tier: Vec<ProductTierCount>,
     /// Ledger entries.
     pub ledger_length: u64,

@@ -115,13 +115,14 @@ pub async fn verify(db: &Db, cml: &VerifiedCml) -> Result<LedgerSummary, Problem
 }
 
 /// One entry as listed: its verified claims, or why it does not verify.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct EntryView {
     /// Position.
     pub seq: i64,
     /// Document id (hash), when it verifies.
     pub id: Option<String>,
     /// The verified claims.
+    #[schema(value_type = Option<Object>)]
     pub entry: Option<LedgerEntryClaims>,
     /// Why the entry does not verify, if it does not.
     pub error: Option<String>,

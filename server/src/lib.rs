@@ -20,6 +20,7 @@
 //! | [`metrics`] | Prometheus counters and histograms |
 //! | [`ratelimit`] | per-IP token buckets |
 //! | [`alerts`] | operational alerts (CML expiry, site limit, overdue manifest) |
+//! | [`openapi`] | the OpenAPI 3 document, generated from the handlers' annotations |
 //! | [`cli`] | the `hwf-license` command line |
 //! | [`demo`] | the end-to-end scenario of `hwf-license demo` |
 //!
@@ -39,6 +40,7 @@ pub mod hub;
 pub mod keys_at_rest;
 pub mod ledger;
 pub mod metrics;
+pub mod openapi;
 pub mod ops;
 pub mod problem;
 pub mod ratelimit;

@@ -101,13 +101,15 @@ impl FromRef<Ops> for AuthKey {
     }
 }
 
-/// The operations routes: `/healthz`, `/readyz`, `/metrics`, `/api/alerts`.
+/// The operations routes: `/healthz`, `/readyz`, `/metrics`, `/api/alerts`,
+/// `/api/openapi.json`.
 pub fn routes(ops: Ops) -> Router {
     Router::new()
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics_text))
         .route("/api/alerts", get(alerts_list))
+        .route("/api/openapi.json", get(crate::openapi::openapi_json))
         .with_state(ops)
 }
 
@@ -200,20 +202,39 @@ pub async fn track(State(ops): State<Ops>, mut req: Request, next: Next) -> Resp
     res
 }
 
-async fn healthz() -> Response {
+/// `GET /healthz` and `GET /api/health`'s answer.
+#[utoipa::path(get, path = "/healthz", tag = "operations",
+    description = "Liveness: the process answers. Never touches the database.",
+    responses((status = 200, description = "Up", body = crate::api::Health)))]
+pub(crate) async fn healthz() -> Response {
     Json(serde_json::json!({"status": "ok", "version": env!("CARGO_PKG_VERSION")})).into_response()
 }
 
-async fn readyz(State(ops): State<Ops>) -> Response {
+/// `GET /readyz`.
+#[utoipa::path(get, path = "/readyz", tag = "operations",
+    description = "Readiness: 200 when a trivial database query answers within 2 s, else 503 `not-ready`.",
+    responses((status = 200, description = "Ready", body = Ready),
+        (status = 503, description = "`not-ready`", body = Problem, content_type = "application/problem+json")))]
+pub(crate) async fn readyz(State(ops): State<Ops>) -> Response {
     let q = sqlx::query("SELECT 1").execute(&ops.db.pool);
     match tokio::time::timeout(READY_TIMEOUT, q).await {
-        Ok(Ok(_)) => Json(serde_json::json!({"status": "ready"})).into_response(),
+        Ok(Ok(_)) => Json(Ready {
+            status: "ready".into(),
+        })
+        .into_response(),
         Ok(Err(e)) => not_ready(format!("database: {e}")),
         Err(_) => not_ready(format!(
             "database did not answer within {} ms",
             READY_TIMEOUT.as_millis()
         )),
     }
+}
+
+/// `GET /readyz`'s answer.
+#[derive(Debug, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+pub struct Ready {
+    /// `ready`.
+    pub status: String,
 }
 
 fn not_ready(why: String) -> Response {
@@ -227,7 +248,11 @@ fn not_ready(why: String) -> Response {
     .into_response()
 }
 
-async fn alerts_list(
+/// `GET /api/alerts`.
+#[utoipa::path(get, path = "/api/alerts", tag = "operations", security(("bearer" = [])),
+    description = "Alerts that hold now: `cml_expiring` (within 7 days), `cml_expired`, `sites_near_limit` (above 90% of `max_sites`), `manifest_overdue` (none accepted for 45 days). Role: viewer.",
+    responses((status = 200, description = "The alerts (empty when all is well)", body = Vec<Alert>)))]
+pub(crate) async fn alerts_list(
     _: Auth<AnyUser>,
     State(ops): State<Ops>,
 ) -> Result<Json<Vec<Alert>>, Problem> {
@@ -239,7 +264,11 @@ async fn alerts_list(
     Ok(Json(list))
 }
 
-async fn metrics_text(State(ops): State<Ops>) -> Response {
+/// `GET /metrics`.
+#[utoipa::path(get, path = "/metrics", tag = "operations",
+    description = "Prometheus metrics (text exposition format 0.0.4); see docs/SERVER.md for the names.",
+    responses((status = 200, description = "The metrics", body = String, content_type = "text/plain")))]
+pub(crate) async fn metrics_text(State(ops): State<Ops>) -> Response {
     let mut out = String::new();
     ops.metrics.render(&mut out);
     if let Some(hub) = &ops.hub {

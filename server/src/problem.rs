@@ -15,7 +15,7 @@ use serde::Serialize;
 pub const TYPE_PREFIX: &str = "urn:hwf-license:problem:";
 
 /// An RFC 9457 problem: what went wrong, with a stable `type` and an HTTP status.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct Problem {
     /// Stable problem type URI, e.g. `urn:hwf-license:problem:max-sites-reached`.
     #[serde(rename = "type")]
@@ -31,6 +31,7 @@ pub struct Problem {
     pub code: Option<u32>,
     /// Core's stable error name (e.g. `bad_signature`), for license errors.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>)]
     pub error: Option<&'static str>,
 }
 

@@ -30,7 +30,7 @@ impl std::fmt::Debug for Root {
 }
 
 /// A CML issue request (`POST /api/root/cml`).
-#[derive(Clone, Debug, Deserialize, Serialize)]
+#[derive(Clone, Debug, Deserialize, Serialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct IssueCml {
     /// The organisation.
@@ -45,6 +45,7 @@ pub struct IssueCml {
     #[serde(default)]
     pub feature_packs: Vec<String>,
     /// `dev` or `prod` (signed by that environment's root key).
+    #[schema(value_type = crate::openapi::Environment)]
     pub environment: Environment,
     /// Grace days after expiry (default 30).
     #[serde(default)]
@@ -53,7 +54,7 @@ pub struct IssueCml {
 
 /// A refresh request (`POST /api/root/cml/refresh`): a new CML for the same org, with the
 /// previous one's terms unless overridden.
-#[derive(Clone, Debug, Default, Deserialize, Serialize)]
+#[derive(Clone, Debug, Default, Deserialize, Serialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RefreshCml {
     /// The organisation.
@@ -73,7 +74,7 @@ pub struct RefreshCml {
 }
 
 /// An issued CML.
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct IssuedCml {
     /// Document id.
     pub id: String,
@@ -90,7 +91,7 @@ pub struct IssuedCml {
 }
 
 /// A manifest posted by a Hub (`POST /api/root/manifests`).
-#[derive(Clone, Debug, Deserialize, Serialize)]
+#[derive(Clone, Debug, Deserialize, Serialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ManifestDelivery {
     /// The org the manifest claims to be from.
@@ -100,7 +101,7 @@ pub struct ManifestDelivery {
 }
 
 /// The Root's receipt for a manifest.
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Receipt {
     /// Manifest document id.
     pub id: String,
@@ -119,7 +120,7 @@ pub struct Receipt {
 }
 
 /// Compliance of one org.
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Compliance {
     /// Org.
     pub org_id: String,

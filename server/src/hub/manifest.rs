@@ -15,7 +15,7 @@ use crate::problem::Problem;
 use crate::{ledger, now, write_tx};
 
 /// A manifest as stored, with its delivery status.
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ManifestRecord {
     /// Document id.
     pub id: String,

@@ -17,13 +17,14 @@ use crate::problem::Problem;
 use crate::{ledger, now, write_tx};
 
 /// A new site, as posted to `POST /api/sites/create` or read from an import file.
-#[derive(Clone, Debug, Default, Deserialize, Serialize)]
+#[derive(Clone, Debug, Default, Deserialize, Serialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewSite {
     /// Site id: 1..=128 characters of `A-Z a-z 0-9 . _ -`.
     pub site_id: String,
     /// Optional node binding.
     #[serde(default)]
+    #[schema(value_type = Option<crate::openapi::Fingerprint>)]
     pub fingerprint: Option<Fingerprint>,
     /// Product (default `hwf`).
     #[serde(default)]
@@ -40,7 +41,7 @@ pub struct NewSite {
 }
 
 /// A site as listed.
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq, utoipa::ToSchema)]
 pub struct SiteView {
     /// Site id.
     pub site_id: String,
@@ -55,6 +56,7 @@ pub struct SiteView {
     /// Features.
     pub features: Vec<String>,
     /// Node binding.
+    #[schema(value_type = crate::openapi::Fingerprint)]
     pub fingerprint: Fingerprint,
     /// Document id of the CML the license is bound to.
     pub cml_id: String,
@@ -96,7 +98,8 @@ fn site_from_row(r: &AnyRow) -> Result<SiteView, Problem> {
 }
 
 /// Filter and page of `GET /api/sites`.
-#[derive(Clone, Debug, Default, Deserialize)]
+#[derive(Clone, Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct SiteQuery {
     /// `active` or `revoked`.
@@ -110,7 +113,7 @@ pub struct SiteQuery {
 }
 
 /// A page of sites.
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct SitePage {
     /// Matching sites in all.
     pub total: i64,
@@ -123,7 +126,7 @@ pub struct SitePage {
 }
 
 /// A heartbeat request from a site node.
-#[derive(Clone, Debug, Deserialize, Serialize)]
+#[derive(Clone, Debug, Deserialize, Serialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct HeartbeatRequest {
     /// The license id from the node's `site.lic` (proves the node holds it).
@@ -133,7 +136,7 @@ pub struct HeartbeatRequest {
 }
 
 /// The heartbeat answer.
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct HeartbeatAnswer {
     /// The site's status (`active` or `revoked`), also inside the signed answer.
     pub status: String,
@@ -141,8 +144,52 @@ pub struct HeartbeatAnswer {
     pub answer: String,
 }
 
+/// Core's verdict on a valid `site.lic`, as `POST /api/validate` answers it.
+#[derive(Clone, Debug, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct ValidateAnswer {
+    /// `valid`, or `grace` (past expiry, within the grace period).
+    pub status: String,
+    /// The site.
+    pub site_id: String,
+    /// The organisation.
+    pub org_id: String,
+    /// The site license id.
+    pub license_id: String,
+    /// The CML's license id.
+    pub cml_license_id: String,
+    /// The CML's document id.
+    pub cml_id: String,
+    /// `dev` or `prod`.
+    pub environment: String,
+    /// Product.
+    pub product: String,
+    /// Tier.
+    pub tier: String,
+    /// Enabled features.
+    pub features: Vec<String>,
+    /// Issued (unix seconds).
+    pub issued_at: i64,
+    /// Effective expiry (unix seconds).
+    pub expires_at: i64,
+    /// End of the grace period (unix seconds).
+    pub grace_end: i64,
+    /// Whole days of grace left, when in grace.
+    pub grace_days_left: Option<u32>,
+    /// Warnings for the operator.
+    pub warnings: Vec<VerdictWarning>,
+}
+
+/// A warning in a verdict.
+#[derive(Clone, Debug, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct VerdictWarning {
+    /// Core's stable warning name.
+    pub name: String,
+    /// For people.
+    pub message: String,
+}
+
 /// Node facts posted to `POST /api/validate`.
-#[derive(Clone, Debug, Default, Deserialize, Serialize)]
+#[derive(Clone, Debug, Default, Deserialize, Serialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Facts {
     /// IP addresses.
@@ -600,11 +647,7 @@ impl Hub {
 
     /// Validates a `site.lic` for a node with `facts`, with the Hub's shared validator after
     /// applying the current revocation list of the license's CML.
-    pub async fn validate(
-        &self,
-        license: &str,
-        facts: &Facts,
-    ) -> Result<serde_json::Value, Problem> {
+    pub async fn validate(&self, license: &str, facts: &Facts) -> Result<ValidateAnswer, Problem> {
         let file = parse_license_file(license.as_bytes())?;
         let cml_id = document_id(&file.cml)?;
         let list: Option<String> =
@@ -627,26 +670,31 @@ impl Hub {
                 Err(e) => return Err(e.into()),
             }
         }
-        let verdict = v.validate(license.as_bytes(), &facts, t)?;
-        Ok(serde_json::json!({
-            "status": verdict.status.as_str(),
-            "site_id": verdict.site_id,
-            "org_id": verdict.org_id,
-            "license_id": verdict.license_id,
-            "cml_license_id": verdict.cml_license_id,
-            "cml_id": verdict.cml_id,
-            "environment": verdict.environment.as_str(),
-            "product": verdict.product,
-            "tier": verdict.tier,
-            "features": verdict.features,
-            "issued_at": verdict.issued_at,
-            "expires_at": verdict.expires_at,
-            "grace_end": verdict.grace_end,
-            "grace_days_left": verdict.grace_days_left,
-            "warnings": verdict.warnings.iter().map(|w| serde_json::json!({
-                "name": w.name(), "message": w.to_string()
-            })).collect::<Vec<_>>(),
-        }))
+        let v = v.validate(license.as_bytes(), &facts, t)?;
+        Ok(ValidateAnswer {
+            status: v.status.as_str().into(),
+            site_id: v.site_id,
+            org_id: v.org_id,
+            license_id: v.license_id,
+            cml_license_id: v.cml_license_id,
+            cml_id: v.cml_id,
+            environment: v.environment.as_str().into(),
+            product: v.product,
+            tier: v.tier,
+            features: v.features,
+            issued_at: v.issued_at,
+            expires_at: v.expires_at,
+            grace_end: v.grace_end,
+            grace_days_left: v.grace_days_left,
+            warnings: v
+                .warnings
+                .iter()
+                .map(|w| VerdictWarning {
+                    name: w.name().into(),
+                    message: w.to_string(),
+                })
+                .collect(),
+        })
     }
 
     /// The stored `site.lic` of a site (recorded in the audit log as a download).

@@ -1,0 +1,109 @@
+#!/usr/bin/env bash
+# Schema-driven API test: starts `hwf-license serve --role both` (debug build, SQLite in a
+# temporary directory, node rate limit off), seeds it (a CML, sites, a manifest) so reads return
+# real bodies, then runs schemathesis against the served /api/openapi.json with an admin token:
+# every operation, a short budget, checks not_a_server_error, status_code_conformance,
+# content_type_conformance and response_schema_conformance.
+#
+# Environment: ST_MAX_EXAMPLES (default 20), ST_MAX_TIME (seconds, default 60).
+set -euo pipefail
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+cd "$REPO"
+
+st="$REPO/.venv/bin/st"
+[ -x "$st" ] || die "schemathesis is not installed in $REPO/.venv: run scripts/install-deps.sh"
+have curl || die "curl is needed"
+
+cargo build -q -p hwf-license-server
+bin="$REPO/target/debug/hwf-license"
+work=$(mktemp -d)
+pid=""
+cleanup() {
+  if [ -n "$pid" ]; then kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; fi
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+export HWF_MASTER_SECRET HWF_ADMIN_PASSWORD
+HWF_MASTER_SECRET=$("$bin" keys master-secret)
+HWF_ADMIN_PASSWORD="schema-test-admin-$RANDOM$RANDOM"
+unset HWF_DATABASE_URL
+data="$work/data"
+org_pem=$("$bin" --data-dir "$data" --json keys org | python3 -c 'import json,sys; print(json.load(sys.stdin)["pem"])')
+
+port=""
+for _ in 1 2 3 4 5; do
+  p=$((20000 + RANDOM % 20000))
+  "$bin" --data-dir "$data" serve --role both --listen "127.0.0.1:$p" \
+    --root-url "http://127.0.0.1:$p" --rate-limit-node 0 2>"$work/server.log" &
+  pid=$!
+  for _ in $(seq 100); do
+    if curl -fsS "http://127.0.0.1:$p/healthz" >/dev/null 2>&1; then port=$p; break; fi
+    kill -0 "$pid" 2>/dev/null || break
+    sleep 0.1
+  done
+  [ -n "$port" ] && break
+  kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; pid=""
+done
+[ -n "$port" ] || die "the server did not start: $(tail -5 "$work/server.log")"
+base="http://127.0.0.1:$port"
+info "server on $base"
+
+# call METHOD PATH [JSON]: prints the body; fails on a status >= 400.
+call() {
+  local args=(-fsS -X "$1" "$base$2" -H "Authorization: Bearer ${token:-}")
+  [ $# -ge 3 ] && args+=(-H 'Content-Type: application/json' -d "$3")
+  curl "${args[@]}"
+}
+json_get() { python3 -c "import json,sys; print(json.load(sys.stdin)$1)"; }
+
+token=$(call POST /api/auth/login "{\"username\":\"admin\",\"password\":\"$HWF_ADMIN_PASSWORD\"}" | json_get '["token"]')
+# The run's own admin, under a name the generated requests will not guess (they may delete users).
+user="st-admin-$RANDOM$RANDOM"
+call POST /api/users "{\"username\":\"$user\",\"password\":\"$HWF_ADMIN_PASSWORD\",\"role\":\"admin\"}" >/dev/null
+token=$(call POST /api/auth/login "{\"username\":\"$user\",\"password\":\"$HWF_ADMIN_PASSWORD\"}" | json_get '["token"]')
+issue=$(python3 -c 'import json,sys; print(json.dumps({"org_id":"acme","org_key":sys.argv[1],"max_sites":50,"valid_days":365,"feature_packs":["analytics"],"environment":"prod"}))' "$org_pem")
+cml=$(call POST /api/root/cml "$issue" | json_get '["cml"]')
+call POST /api/cml/upload "{\"cml\":\"$cml\"}" >/dev/null
+for i in 1 2 3; do
+  call POST /api/sites/create "{\"site_id\":\"plant-$i\",\"features\":[\"analytics\"]}" >/dev/null
+done
+call DELETE /api/sites/plant-3 >/dev/null
+call POST /api/manifests/generate '{}' >/dev/null
+info "seeded: CML, 3 sites (1 revoked), a manifest"
+
+log "schemathesis: every operation, ${ST_MAX_EXAMPLES:-20} examples each"
+start=$SECONDS
+status=0
+# From the temporary directory: schemathesis keeps its cache (.schemathesis/) in the cwd.
+(cd "$work" && "$st" run "$base/api/openapi.json" \
+  --checks not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance \
+  --max-examples "${ST_MAX_EXAMPLES:-20}" \
+  --max-time "${ST_MAX_TIME:-60}" \
+  --phases examples,coverage,fuzzing \
+  --header "Authorization: Bearer $token" \
+  --workers 2 \
+  --seed 1 \
+  --no-color) || status=$?
+info "schemathesis took $((SECONDS - start)) s"
+# What the server saw: requests by route and status class, from its JSON access log.
+python3 - "$work/server.log" <<'PY' >&2
+import collections, json, sys
+seen = collections.defaultdict(collections.Counter)
+for line in open(sys.argv[1]):
+    try:
+        e = json.loads(line)
+    except ValueError:
+        continue
+    if e.get("message") == "request":
+        seen[f'{e["method"]} {e["route"]}'][e["status"]] += 1
+total = sum(sum(c.values()) for c in seen.values())
+print(f"   server saw {total} requests on {len(seen)} routes")
+for route in sorted(seen):
+    print(f"   {route:45} " + " ".join(f"{s}x{n}" for s, n in sorted(seen[route].items())))
+PY
+if [ "$status" -ne 0 ]; then
+  warn "server log tail:"
+  tail -20 "$work/server.log" >&2
+  die "schemathesis found failures (exit $status)"
+fi
