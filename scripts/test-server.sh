@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Server layer: formatting and lints of the server crate, its unit and integration tests (real
 # HTTP on 127.0.0.1, ephemeral ports) run twice — on embedded SQLite, then on a throwaway
-# PostgreSQL cluster — and the demo scenario.
+# PostgreSQL cluster — the demo scenario, and schemathesis against the served OpenAPI document.
 set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$REPO"
@@ -51,3 +51,6 @@ RUSTDOCFLAGS="-D warnings" cargo doc -q -p hwf-license-server --no-deps
 
 log "demo scenario (debug build)"
 cargo run -q -p hwf-license-server -- demo
+
+log "schemathesis: every OpenAPI operation against a live, seeded server (scripts/test-api-schema.sh)"
+bash scripts/test-api-schema.sh
