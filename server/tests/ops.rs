@@ -1,5 +1,8 @@
-//! Operations: health and readiness, request ids, Prometheus metrics, rate limits, alerts, and
-//! logs that carry no secret (the real binary, its stderr captured).
+//! Operations: health and readiness, request ids, Prometheus metrics, rate limits, alerts (on
+//! the suite's database, see `common`), and logs that carry no secret (the real binary on
+//! SQLite, its stderr captured).
+
+mod common;
 
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -41,7 +44,7 @@ impl Srv {
             .unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
         let mut app = App::open(&Options {
-            database_url: hwf_license_server::db::sqlite_url(dir.path()),
+            database_url: common::fresh_database_url(dir.path()).await,
             master_secret: Sealer::generate_secret(),
             roles: Roles::Both,
             environment: hwf_license::Environment::Prod,
