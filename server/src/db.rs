@@ -34,6 +34,8 @@ pub struct Db {
     pub pool: AnyPool,
     /// The engine.
     pub backend: Backend,
+    /// On SQLite, the in-process queue of writers (see [`Db::write_turn`]).
+    gate: std::sync::Arc<tokio::sync::Mutex<()>>,
 }
 
 /// A write transaction (see [`Db::begin_write`]).
@@ -97,7 +99,11 @@ impl Db {
             .connect(url)
             .await
             .map_err(|e| Problem::internal(format_args!("cannot open the database: {e}")))?;
-        let db = Self { pool, backend };
+        let db = Self {
+            pool,
+            backend,
+            gate: Default::default(),
+        };
         db.migrate().await?;
         Ok(db)
     }
@@ -116,6 +122,18 @@ impl Db {
         match self.backend {
             Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await,
             Backend::Postgres => self.pool.begin().await,
+        }
+    }
+
+    /// Waits for this process's turn to write, on SQLite: [`crate::write_tx`] holds the turn
+    /// for the whole transaction, so this process's writers queue in order instead of each
+    /// spinning on SQLite's busy handler (which sleeps up to 100 ms between tries, the source
+    /// of long tail latencies under load). Other processes still meet the database's own lock
+    /// and `busy_timeout`. `None` on PostgreSQL, whose row locks queue writers themselves.
+    pub async fn write_turn(&self) -> Option<tokio::sync::MutexGuard<'_, ()>> {
+        match self.backend {
+            Backend::Sqlite => Some(self.gate.lock().await),
+            Backend::Postgres => None,
         }
     }
 
@@ -209,6 +227,7 @@ macro_rules! write_tx {
         let mut attempt = 0u32;
         loop {
             let result: Result<_, $crate::problem::Problem> = async {
+                let _turn = db.write_turn().await;
                 let mut $tx = db.begin_write().await?;
                 let out = async { $body }.await;
                 match out {

@@ -46,6 +46,10 @@ pub struct Hub {
     org: SigningKey,
     environment: Environment,
     validator: Mutex<Validator>,
+    /// The revocation list last applied to `validator`, per CML id: `/api/validate` applies the
+    /// stored list only when it differs, so the list's signature is checked once per change,
+    /// not once per request.
+    applied_lists: Mutex<std::collections::HashMap<String, String>>,
     root_url: Option<String>,
     http: reqwest::Client,
     /// How many times one send attempts a manifest delivery (`HWF_MANIFEST_ATTEMPTS`, 3).
@@ -173,6 +177,7 @@ impl Hub {
             org,
             environment,
             validator: Mutex::new(Validator::new(environment, roots)),
+            applied_lists: Mutex::default(),
             root_url: root_url.map(|u| u.trim_end_matches('/').to_string()),
             http,
             send_attempts: env_number("HWF_MANIFEST_ATTEMPTS", 3, 1..=20)? as u32,
@@ -192,8 +197,39 @@ impl Hub {
     /// Reloads the trusted roots from the database (after `trust_root`).
     pub async fn reload_roots(&self) -> Result<(), Problem> {
         let roots = load_roots(&self.db).await?;
-        *self.lock() = Validator::new(self.environment, roots);
+        let mut v = self.lock();
+        *v = Validator::new(self.environment, roots);
+        self.applied_lists
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clear();
         Ok(())
+    }
+
+    /// The shared validator, with `list` (the stored revocation list of the CML `cml_id` that
+    /// `license` names) applied unless it is the list last applied. A list older than the one
+    /// applied (read before another request applied a newer one) is ignored.
+    fn validator_with_list(
+        &self,
+        license: &[u8],
+        cml_id: &str,
+        list: Option<&str>,
+        now: i64,
+    ) -> Result<std::sync::MutexGuard<'_, Validator>, Problem> {
+        let mut v = self.lock();
+        if let Some(list) = list {
+            let mut applied = self.applied_lists.lock().unwrap_or_else(|p| p.into_inner());
+            if applied.get(cml_id).map(String::as_str) != Some(list) {
+                match v.apply_revocation_list(license, list, now) {
+                    Ok(_) => {
+                        applied.insert(cml_id.to_string(), list.to_string());
+                    }
+                    Err(hwf_license::Error::RevocationListStale { .. }) => {}
+                    Err(e) => return Err(e.into()),
+                }
+            }
+        }
+        Ok(v)
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Validator> {

@@ -880,18 +880,24 @@ async fn downloaded_site_lic_validates_and_fails_after_revocation_via_heartbeat(
             .code(),
         ErrorCode::DeploymentTagMismatch
     );
-    let hub_verdict = env
-        .call(
-            Method::POST,
-            "/api/validate",
-            None,
-            Some(json!({"license": lic, "facts": {"deployment_tag": "plant-1"}})),
-        )
-        .await;
-    assert_eq!(
-        (hub_verdict.status, hub_verdict.body["status"].as_str()),
-        (200, Some("valid"))
-    );
+    // Another site's revocation: the Hub's validator applies that list (and keeps it applied
+    // until the list changes), plant-1 stays valid.
+    env.create("plant-0").await;
+    env.ok(Method::DELETE, "/api/sites/plant-0", None).await;
+    for _ in 0..2 {
+        let hub_verdict = env
+            .call(
+                Method::POST,
+                "/api/validate",
+                None,
+                Some(json!({"license": lic, "facts": {"deployment_tag": "plant-1"}})),
+            )
+            .await;
+        assert_eq!(
+            (hub_verdict.status, hub_verdict.body["status"].as_str()),
+            (200, Some("valid"))
+        );
+    }
 
     let heartbeat = |nonce: String| {
         env.call(

@@ -41,6 +41,8 @@ impl Server {
             .args(["serve", "--role", "both"])
             .args(["--listen", &format!("127.0.0.1:{port}")])
             .args(["--root-url", &format!("http://127.0.0.1:{port}")])
+            // Every request of these tests comes from 127.0.0.1: no per-IP limits.
+            .args(["--rate-limit-node", "0", "--rate-limit-login", "0"])
             .env("HWF_MASTER_SECRET", SECRET)
             .env("HWF_ADMIN_PASSWORD", ADMIN_PASSWORD)
             .env("HWF_LOG", "warn")

@@ -663,14 +663,9 @@ impl Hub {
             facts.deployment_tag.as_deref(),
         )?;
         let t = now();
-        let mut v = self.lock();
-        if let Some(list) = list {
-            match v.apply_revocation_list(license.as_bytes(), &list, t) {
-                Ok(_) | Err(hwf_license::Error::RevocationListStale { .. }) => {}
-                Err(e) => return Err(e.into()),
-            }
-        }
-        let v = v.validate(license.as_bytes(), &facts, t)?;
+        let v = self
+            .validator_with_list(license.as_bytes(), &cml_id, list.as_deref(), t)?
+            .validate(license.as_bytes(), &facts, t)?;
         Ok(ValidateAnswer {
             status: v.status.as_str().into(),
             site_id: v.site_id,

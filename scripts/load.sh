@@ -1,0 +1,230 @@
+#!/usr/bin/env bash
+# Load benchmark of the Hub (not a test; not part of scripts/test-all.sh). Builds the release
+# binary, starts `hwf-license serve --role both` on a fresh SQLite database (or on the empty
+# PostgreSQL database in LOAD_DATABASE_URL), installs a CML and 50 sites (one revoked), then runs wrk on
+# loopback, LOAD_DURATION each, and prints requests/s and p50/p99 latency per endpoint:
+#
+#   validate   POST /api/validate            a valid site.lic + facts (the cached chain)
+#   heartbeat  POST /api/sites/{id}/heartbeat a fresh nonce per request, over the 50 sites
+#   create     POST /api/sites/create        a unique site_id per request (admin token)
+#
+# Per-IP rate limits are off (--rate-limit-node 0 --rate-limit-login 0): all load comes from
+# 127.0.0.1. Needs wrk and python3 (scripts/install-deps.sh).
+#
+#   scripts/load.sh                                  # SQLite
+#   LOAD_DATABASE_URL=postgres://u@host/empty scripts/load.sh
+#   LOAD_THREADS=2 LOAD_CONNECTIONS=32 LOAD_DURATION=30s scripts/load.sh
+set -euo pipefail
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+cd "$REPO"
+
+threads=${LOAD_THREADS:-2}
+connections=${LOAD_CONNECTIONS:-32}
+duration=${LOAD_DURATION:-30s}
+
+have wrk || die "wrk not found: run scripts/install-deps.sh"
+have python3 || die "python3 not found"
+
+log "cargo build --release (server)"
+cargo build -q --release -p hwf-license-server
+target_dir=$(cargo metadata --format-version 1 --no-deps |
+  python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')
+bin="$target_dir/release/hwf-license"
+
+work=$(mktemp -d)
+server_pid=""
+cleanup() {
+  if [ -n "$server_pid" ]; then
+    kill "$server_pid" 2>/dev/null || true
+    wait "$server_pid" 2>/dev/null || true
+  fi
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+export HWF_MASTER_SECRET="load-benchmark-master-secret-$(python3 -c 'import secrets; print(secrets.token_hex(16))')"
+export HWF_ADMIN_PASSWORD="load-benchmark-admin-password"
+db_args=(--data-dir "$work/data")
+if [ -n "${LOAD_DATABASE_URL:-}" ]; then
+  db_args+=(--database-url "$LOAD_DATABASE_URL")
+  where="PostgreSQL"
+else
+  where="SQLite"
+fi
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+base="http://127.0.0.1:$port"
+
+log "hwf-license serve on $where, $base"
+"$bin" "${db_args[@]}" serve --role both --listen "127.0.0.1:$port" --root-url "$base" \
+  --rate-limit-node 0 --rate-limit-login 0 2>"$work/server.log" &
+server_pid=$!
+for _ in $(seq 1 200); do
+  if python3 -c "import urllib.request,sys; urllib.request.urlopen(sys.argv[1], timeout=1)" \
+    "$base/api/health" 2>/dev/null; then
+    break
+  fi
+  kill -0 "$server_pid" 2>/dev/null || die "the server exited: $(tail -5 "$work/server.log")"
+  sleep 0.1
+done
+
+log "setup: org key, CML (max_sites 10000000), 50 sites, one of them revoked"
+"$bin" "${db_args[@]}" keys org --out "$work/org.pem" >/dev/null
+python3 - "$base" "$work" <<'PY'
+import json, sys, urllib.request, urllib.error
+base, work = sys.argv[1], sys.argv[2]
+
+def call(method, path, body=None, token=None):
+    req = urllib.request.Request(base + path, method=method,
+                                 data=None if body is None else json.dumps(body).encode())
+    req.add_header("content-type", "application/json")
+    if token:
+        req.add_header("authorization", "Bearer " + token)
+    try:
+        with urllib.request.urlopen(req) as r:
+            text = r.read().decode()
+    except urllib.error.HTTPError as e:
+        sys.exit(f"{method} {path}: {e.code} {e.read().decode()}")
+    try:
+        return json.loads(text)
+    except ValueError:
+        return text
+
+token = call("POST", "/api/auth/login",
+             {"username": "admin", "password": "load-benchmark-admin-password"})["token"]
+org_key = open(f"{work}/org.pem").read()
+cml = call("POST", "/api/root/cml", {
+    "org_id": "load", "org_key": org_key, "max_sites": 10_000_000, "valid_days": 365,
+    "feature_packs": ["analytics"], "environment": "prod"}, token)["cml"]
+call("POST", "/api/cml/upload", {"cml": cml}, token)
+lines = []
+for i in range(50):
+    site = f"node-{i:02d}"
+    created = call("POST", "/api/sites/create", {
+        "site_id": site, "features": ["analytics"],
+        "fingerprint": {"deployment_tag": site}}, token)
+    lines.append(f"{site} {created['site']['license_id']}")
+    if i == 0:
+        body = {"license": created["license"], "facts": {"deployment_tag": site}}
+# One revoked site, so that validation applies a real revocation list, as on a live Hub.
+call("DELETE", "/api/sites/node-49", None, token)
+lines.pop()
+# The body must validate: a failing license would measure the error path.
+verdict = call("POST", "/api/validate", body)
+assert verdict["status"] == "valid", verdict
+open(f"{work}/validate.json", "w").write(json.dumps(body))
+open(f"{work}/sites.txt", "w").write("\n".join(lines) + "\n")
+open(f"{work}/token", "w").write(token)
+PY
+
+cat >"$work/validate.lua" <<'LUA'
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/json"
+local f = assert(io.open(os.getenv("LOAD_WORK") .. "/validate.json"))
+wrk.body = f:read("*a")
+f:close()
+LUA
+
+cat >"$work/heartbeat.lua" <<'LUA'
+-- One heartbeat per request: a site from sites.txt in turn, its license id, a fresh nonce.
+local next_id = 0
+function setup(thread)
+  next_id = next_id + 1
+  thread:set("tid", next_id)
+end
+local sites, n = {}, 0
+function init(args)
+  math.randomseed(os.time() * 1000 + tid)
+  for line in io.lines(os.getenv("LOAD_WORK") .. "/sites.txt") do
+    local site, license = line:match("^(%S+) (%S+)$")
+    sites[#sites + 1] = { site = site, license = license }
+  end
+end
+local headers = { ["Content-Type"] = "application/json" }
+function request()
+  n = n + 1
+  local s = sites[(n + tid) % #sites + 1]
+  local nonce = string.format("nonce-%02d-%010d-%08x", tid, n, math.random(0, 0x7fffffff))
+  local body = '{"license_id":"' .. s.license .. '","nonce":"' .. nonce .. '"}'
+  return wrk.format("POST", "/api/sites/" .. s.site .. "/heartbeat", headers, body)
+end
+local failures = 0
+function response(status, headers, body)
+  if status >= 300 then
+    failures = failures + 1
+    if failures == 1 then
+      io.stderr:write(string.format("first failure: %d %s\n", status, body))
+    end
+  end
+end
+LUA
+
+cat >"$work/create.lua" <<'LUA'
+-- One new site per request: a unique site_id (run, thread, counter).
+local next_id = 0
+function setup(thread)
+  next_id = next_id + 1
+  thread:set("tid", next_id)
+end
+local n = 0
+local headers
+function init(args)
+  local f = assert(io.open(os.getenv("LOAD_WORK") .. "/token"))
+  headers = { ["Content-Type"] = "application/json", ["Authorization"] = "Bearer " .. f:read("*a") }
+  f:close()
+  run = os.getenv("LOAD_RUN")
+end
+function request()
+  n = n + 1
+  local body = string.format('{"site_id":"load-%s-%d-%d"}', run, tid, n)
+  return wrk.format("POST", "/api/sites/create", headers, body)
+end
+local failures = 0
+function response(status, headers, body)
+  if status >= 300 then
+    failures = failures + 1
+    if failures == 1 then
+      io.stderr:write(string.format("first failure: %d %s\n", status, body))
+    end
+  end
+end
+LUA
+
+export LOAD_WORK="$work" LOAD_RUN="$$"
+results=()
+bench() { # name lua path
+  local name=$1 lua=$2 path=$3
+  log "wrk $name: -t$threads -c$connections -d$duration --latency"
+  wrk -t"$threads" -c"$connections" -d"$duration" --latency -s "$lua" "$base$path" \
+    >"$work/$name.out" 2>"$work/$name.err" || die "wrk $name failed: $(cat "$work/$name.err")"
+  sed 's/^/   /' "$work/$name.err" >&2
+  sed 's/^/   /' "$work/$name.out" >&2
+  if grep -q "Non-2xx or 3xx responses" "$work/$name.out"; then
+    tail -n 20 "$work/server.log" | sed 's/^/   server: /' >&2
+    die "$name: some answers were not 2xx (see above)"
+  fi
+  results+=("$(awk -v n="$name" '
+    /Requests\/sec/ {rps=$2}
+    $1=="50%" {p50=$2}
+    $1=="99%" {p99=$2}
+    END {printf "%-10s %10s req/s   p50 %8s   p99 %8s", n, rps, p50, p99}' "$work/$name.out")")
+}
+bench validate "$work/validate.lua" /api/validate
+bench heartbeat "$work/heartbeat.lua" /api/sites/node-00/heartbeat
+bench create "$work/create.lua" /api/sites/create
+
+created=$(python3 - "$base" "$work" <<'PY'
+import json, sys, urllib.request
+base, work = sys.argv[1], sys.argv[2]
+req = urllib.request.Request(base + "/api/ledger/verify")
+req.add_header("authorization", "Bearer " + open(f"{work}/token").read())
+v = json.load(urllib.request.urlopen(req))
+assert v["ok"], v
+print(v["length"])
+PY
+)
+
+log "results ($where, $(nproc) cores shared by server and wrk, wrk -t$threads -c$connections -d$duration)"
+for r in "${results[@]}"; do
+  printf '%s\n' "$r"
+done
+info "ledger verifies after the run: $created entries"
