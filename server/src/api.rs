@@ -322,8 +322,10 @@ pub(crate) async fn list_users(_: Auth<AdminOnly>, State(c): State<Common>) -> A
 #[serde(deny_unknown_fields)]
 pub(crate) struct NewUser {
     /// 1..=64 characters of `A-Z a-z 0-9 . _ - @`.
+    #[schema(pattern = "^[A-Za-z0-9._@-]{1,64}$")]
     username: String,
     /// At least 12 characters.
+    #[schema(min_length = 12)]
     password: String,
     /// Role.
     role: Role,
@@ -392,9 +394,11 @@ pub(crate) async fn delete_user(
 #[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct Page {
-    /// Page size (1..=1000, default 100).
+    /// Page size (default 100; at most 1000 for the audit log, 500 for the ledger).
+    #[param(minimum = 1, maximum = 500)]
     limit: Option<i64>,
     /// Entries to skip (default 0).
+    #[param(minimum = 0)]
     offset: Option<i64>,
 }
 
@@ -619,6 +623,7 @@ pub(crate) async fn validate(
 #[serde(deny_unknown_fields)]
 pub(crate) struct PeriodQuery {
     /// `YYYY-MM` (default: the current month).
+    #[param(pattern = "^[0-9]{4}-(0[1-9]|1[0-2])$")]
     period: Option<String>,
 }
 
@@ -694,6 +699,7 @@ pub(crate) async fn manifests_list(
 #[serde(deny_unknown_fields)]
 pub(crate) struct GenerateBody {
     /// `YYYY-MM` (default: the current month).
+    #[schema(pattern = "^[0-9]{4}-(0[1-9]|1[0-2])$")]
     period: Option<String>,
 }
 
@@ -725,6 +731,7 @@ pub(crate) struct SendBody {
     /// The manifest id (or give `period`).
     id: Option<String>,
     /// The manifest's period (or give `id`).
+    #[schema(pattern = "^[0-9]{4}-(0[1-9]|1[0-2])$")]
     period: Option<String>,
 }
 

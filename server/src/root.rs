@@ -40,6 +40,7 @@ pub struct IssueCml {
     /// How many active sites the org may have.
     pub max_sites: u32,
     /// Days of validity from now.
+    #[schema(minimum = 1)]
     pub valid_days: u32,
     /// Feature packs.
     #[serde(default)]

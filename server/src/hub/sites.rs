@@ -21,6 +21,7 @@ use crate::{ledger, now, write_tx};
 #[serde(deny_unknown_fields)]
 pub struct NewSite {
     /// Site id: 1..=128 characters of `A-Z a-z 0-9 . _ -`.
+    #[schema(pattern = "^[A-Za-z0-9._-]{1,128}$")]
     pub site_id: String,
     /// Optional node binding.
     #[serde(default)]
@@ -103,12 +104,15 @@ fn site_from_row(r: &AnyRow) -> Result<SiteView, Problem> {
 #[serde(deny_unknown_fields)]
 pub struct SiteQuery {
     /// `active` or `revoked`.
+    #[param(pattern = "^(active|revoked)$")]
     pub status: Option<String>,
     /// Substring of site id, product or tier.
     pub search: Option<String>,
     /// Page size (default 50, at most 500).
+    #[param(minimum = 1, maximum = 500)]
     pub limit: Option<i64>,
     /// Offset.
+    #[param(minimum = 0)]
     pub offset: Option<i64>,
 }
 
@@ -132,6 +136,7 @@ pub struct HeartbeatRequest {
     /// The license id from the node's `site.lic` (proves the node holds it).
     pub license_id: String,
     /// A fresh random nonce (16..=256 characters); the signed answer echoes it.
+    #[schema(min_length = 16, max_length = 256)]
     pub nonce: String,
 }
 
@@ -565,8 +570,8 @@ impl Hub {
         site_id: &str,
         req: &HeartbeatRequest,
     ) -> Result<HeartbeatAnswer, Problem> {
-        if req.nonce.len() < 16 || req.nonce.len() > 256 || req.nonce.chars().any(char::is_control)
-        {
+        let chars = req.nonce.chars().count();
+        if !(16..=256).contains(&chars) || req.nonce.chars().any(char::is_control) {
             return Err(Problem::invalid(
                 "nonce must be 16..=256 characters without control characters",
             ));
