@@ -623,7 +623,7 @@ pub(crate) async fn validate(
 #[serde(deny_unknown_fields)]
 pub(crate) struct PeriodQuery {
     /// `YYYY-MM` (default: the current month).
-    #[param(pattern = "^[0-9]{4}-(0[1-9]|1[0-2])$")]
+    #[param(pattern = "^(19[7-9][0-9]|[2-9][0-9]{3})-(0[1-9]|1[0-2])$")]
     period: Option<String>,
 }
 
@@ -699,13 +699,13 @@ pub(crate) async fn manifests_list(
 #[serde(deny_unknown_fields)]
 pub(crate) struct GenerateBody {
     /// `YYYY-MM` (default: the current month).
-    #[schema(pattern = "^[0-9]{4}-(0[1-9]|1[0-2])$")]
+    #[schema(pattern = "^(19[7-9][0-9]|[2-9][0-9]{3})-(0[1-9]|1[0-2])$")]
     period: Option<String>,
 }
 
 #[utoipa::path(
     post, path = "/api/manifests/generate", tag = "hub", security(("bearer" = [])),
-    description = "Generates the signed manifest of a period (idempotent per period). Role: admin.",
+    description = "Generates the signed manifest of a period (idempotent per period). The period must have started and fall within the CML's life (422 `manifest-period`), as the Root requires. Role: admin.",
     request_body = GenerateBody,
     responses((status = 201, description = "Generated", body = ManifestRecord),
         (status = 200, description = "The stored one", body = ManifestRecord), (status = 409, description = "`no-cml`", body = Problem, content_type = "application/problem+json")),
@@ -731,7 +731,7 @@ pub(crate) struct SendBody {
     /// The manifest id (or give `period`).
     id: Option<String>,
     /// The manifest's period (or give `id`).
-    #[schema(pattern = "^[0-9]{4}-(0[1-9]|1[0-2])$")]
+    #[schema(pattern = "^(19[7-9][0-9]|[2-9][0-9]{3})-(0[1-9]|1[0-2])$")]
     period: Option<String>,
 }
 

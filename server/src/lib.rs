@@ -69,6 +69,40 @@ pub fn now() -> i64 {
         .unwrap_or(0)
 }
 
+/// The bounds `[start, end)` of a manifest `period` under `cml`, or 422 `manifest-period`
+/// (400 `invalid` when it is not `YYYY-MM`). A period qualifies when it has started at `now`
+/// (allowing core's clock skew), ends after the CML was issued and starts before its grace
+/// ends. The Root applies it to every manifest it receives and the Hub before it signs one, so
+/// a Hub never generates a manifest its Root must refuse.
+pub fn manifest_period(
+    cml: &hwf_license::CmlClaims,
+    period: &str,
+    now: i64,
+) -> Result<(i64, i64), Problem> {
+    let (start, end) = hwf_license::time::period_bounds(period)
+        .ok_or_else(|| Problem::invalid("period must be YYYY-MM"))?;
+    let out_of_range = |why: &str| {
+        Err(Problem::new(
+            axum::http::StatusCode::UNPROCESSABLE_ENTITY,
+            "manifest-period",
+            "Manifest period out of range",
+            format!("period {period} {why}"),
+        ))
+    };
+    if start > now.saturating_add(hwf_license::CLOCK_SKEW) {
+        return out_of_range("has not started");
+    }
+    if end <= cml.issued_at {
+        return out_of_range("ended before its CML was issued");
+    }
+    let grace_end =
+        hwf_license::time::grace_end(cml.valid_until, cml.grace_days).unwrap_or(i64::MAX);
+    if start > grace_end {
+        return out_of_range("starts after its CML's grace ended");
+    }
+    Ok((start, end))
+}
+
 /// The `YYYY-MM` period (UTC) containing unix time `t`.
 pub fn period_of(t: i64) -> String {
     let (y, m, _) = hwf_license::time::civil_from_days(t.div_euclid(86_400));

@@ -436,36 +436,8 @@ impl Root {
             ));
         };
         let claims = &m.claims;
-        let (start, end) = hwf_license::time::period_bounds(&claims.period)
-            .ok_or_else(|| Problem::license(&hwf_license::Error::ManifestInvalid("period")))?;
         let t = now();
-        let bad_period = |why: String| {
-            Problem::new(
-                axum::http::StatusCode::UNPROCESSABLE_ENTITY,
-                "manifest-period",
-                "Manifest period out of range",
-                why,
-            )
-        };
-        if start > t + hwf_license::CLOCK_SKEW {
-            return Err(bad_period(format!(
-                "period {} has not started",
-                claims.period
-            )));
-        }
-        if end <= cml.claims.issued_at {
-            return Err(bad_period(format!(
-                "period {} ended before its CML was issued",
-                claims.period
-            )));
-        }
-        let grace_end = cml.claims.valid_until + i64::from(cml.claims.grace_days) * 86_400;
-        if start > grace_end {
-            return Err(bad_period(format!(
-                "period {} starts after its CML's grace ended",
-                claims.period
-            )));
-        }
+        crate::manifest_period(&cml.claims, &claims.period, t)?;
         let duplicate = write_tx!(&self.db, |tx| {
             let r = sqlx::query(
                 "INSERT INTO root_manifests (id, org_id, cml_id, period, received_at, jws, \

@@ -64,18 +64,12 @@ impl Hub {
         period: &str,
         actor: &Actor,
     ) -> Result<(ManifestRecord, bool), Problem> {
-        let (start, end) = hwf_license::time::period_bounds(period)
-            .ok_or_else(|| Problem::invalid("period must be YYYY-MM"))?;
+        let cml = self.require_cml().await?;
         let t = now();
-        if start > t {
-            return Err(Problem::invalid(format!(
-                "period {period} has not started yet"
-            )));
-        }
+        let (start, end) = crate::manifest_period(&cml.claims, period, t)?;
         if let Some(m) = self.manifest_by_period(period).await? {
             return Ok((m, false));
         }
-        let cml = self.require_cml().await?;
         let created = write_tx!(&self.db, |tx| {
             self.db.lock_hub(&mut tx).await?;
             if sqlx::query("SELECT id FROM manifests WHERE period = $1")
