@@ -7,9 +7,11 @@
 # not_a_server_error, status_code_conformance, content_type_conformance and
 # response_schema_conformance.
 #
-# Schemathesis warns that the operations taking signed documents (a CML, a manifest, a site.lic)
-# "mostly rejected generated data": random strings are not valid ES256 signatures, so those
-# requests are answered 4xx by design; the checks above still hold for every answer.
+# Schemathesis warns that some operations "mostly rejected generated data": they take signed
+# documents or keys (a CML, a manifest, a site.lic, an org key), which random strings cannot
+# forge, or depend on state a schema cannot express (a site's license id, features within the
+# CML, max_sites, a CML to refresh). Those requests are answered 4xx by design; the checks above
+# still hold for every answer.
 #
 # Environment: ST_MAX_EXAMPLES (default 20), ST_MAX_TIME (seconds, default 60).
 set -euo pipefail
