@@ -70,7 +70,7 @@ pub fn now() -> i64 {
 }
 
 /// The bounds `[start, end)` of a manifest `period` under `cml`, or 422 `manifest-period`
-/// (400 `invalid` when it is not `YYYY-MM`). A period qualifies when it has started at `now`
+/// (422 `invalid-input` when it is not `YYYY-MM`). A period qualifies when it has started at `now`
 /// (allowing core's clock skew), ends after the CML was issued and starts before its grace
 /// ends. The Root applies it to every manifest it receives and the Hub before it signs one, so
 /// a Hub never generates a manifest its Root must refuse.
