@@ -130,13 +130,13 @@ fn bench_validate(c: &mut Criterion) {
     );
     assert!((1000..4096).contains(&size), "site.lic is {size} bytes");
     let now = T0 + 30 * DAY;
-    assert!(validator(&s.root).validate(lic, &f, now).is_ok());
+    assert!(validator(&s.root).validate_at(lic, &f, now).is_ok());
 
     let mut g = c.benchmark_group("validate");
     g.bench_function("cold", |b| {
         b.iter_batched(
             || validator(&s.root),
-            |mut v| black_box(v.validate(black_box(lic), &f, now).is_ok()),
+            |v| black_box(v.validate_at(black_box(lic), &f, now).is_ok()),
             BatchSize::SmallInput,
         )
     });
@@ -144,19 +144,19 @@ fn bench_validate(c: &mut Criterion) {
     g.bench_function("new-site-cached-cml", |b| {
         b.iter_batched(
             || {
-                let mut v = validator(&s.root);
+                let v = validator(&s.root);
                 v.verify_cml(&s.cml_jws).unwrap();
                 i = (i + 1) % s.licenses.len();
                 (v, s.licenses[i].as_bytes())
             },
-            |(mut v, l)| black_box(v.validate(black_box(l), &f, now).is_ok()),
+            |(v, l)| black_box(v.validate_at(black_box(l), &f, now).is_ok()),
             BatchSize::SmallInput,
         )
     });
-    let mut warm = validator(&s.root);
-    warm.validate(lic, &f, now).unwrap();
+    let warm = validator(&s.root);
+    warm.validate_at(lic, &f, now).unwrap();
     g.bench_function("cached", |b| {
-        b.iter(|| black_box(warm.validate(black_box(lic), &f, now).is_ok()))
+        b.iter(|| black_box(warm.validate_at(black_box(lic), &f, now).is_ok()))
     });
     g.bench_function("parse-file-only", |b| {
         b.iter(|| black_box(parse_license_file(black_box(lic)).is_ok()))

@@ -54,7 +54,8 @@ impl EnvironmentPolicy {
         }
     }
 
-    fn accepts(self, env: Environment) -> bool {
+    /// Whether a root (or chain) of environment `env` is accepted.
+    pub fn accepts(self, env: Environment) -> bool {
         self.accept_other || env == self.environment
     }
 }
@@ -232,6 +233,21 @@ pub fn verify_heartbeat(
     if hb.claims.nonce != nonce {
         return Err(Error::NonceMismatch);
     }
+    Ok(hb)
+}
+
+/// Verifies a heartbeat answer's signature and its org and CML bindings only: what can be
+/// re-checked when a stored answer is loaded with the trust state (the nonce was consumed when
+/// the answer was first accepted).
+pub(crate) fn verify_heartbeat_binding(
+    cml: &VerifiedCml,
+    jws: &str,
+) -> Result<Verified<HeartbeatClaims>> {
+    let kind = DocKind::Heartbeat;
+    let hb: Verified<HeartbeatClaims> = verify_org_signed(cml, kind, jws)?;
+    hb.claims.check()?;
+    same_org(cml, kind, &hb.claims.org_id)?;
+    same_cml(cml, kind, &hb.claims.cml)?;
     Ok(hb)
 }
 

@@ -57,6 +57,10 @@ impl core::fmt::Display for Environment {
 pub const DEFAULT_GRACE_DAYS: u32 = 30;
 /// Largest accepted grace period in days.
 pub const MAX_GRACE_DAYS: u32 = 3650;
+/// Largest `max_offline_days` of a CML.
+pub const MAX_OFFLINE_DAYS: u32 = 3650;
+/// Payload versions a CML may carry: 1, and 2 (adds `max_offline_days`).
+pub const CML_VERSIONS: &[u32] = &[1, 2];
 /// Longest identifier (ids, names, features) in bytes.
 pub const MAX_ID_LEN: usize = 256;
 
@@ -122,6 +126,12 @@ pub struct CmlClaims {
     pub org_key: Jwk,
     /// Grace period in days after expiry (default 30).
     pub grace_days: u32,
+    /// Format version 2 and later: how many days a node may run without a signed time from its
+    /// Hub (a heartbeat answer or a revocation list; the site license's own issuance counts)
+    /// before it refuses with `offline_too_long`. `None`: no limit. A CML carrying it is signed
+    /// as version 2, which version-1 readers refuse rather than ignore.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_offline_days: Option<u32>,
 }
 
 impl CmlClaims {
@@ -141,6 +151,17 @@ impl CmlClaims {
         }
         if self.grace_days > MAX_GRACE_DAYS {
             return Err(Error::payload(k, "grace_days must be at most 3650"));
+        }
+        if let Some(d) = self.max_offline_days {
+            if !(1..=MAX_OFFLINE_DAYS).contains(&d) {
+                return Err(Error::payload(
+                    k,
+                    "max_offline_days must be within 1..=3650",
+                ));
+            }
+            if self.v < 2 {
+                return Err(Error::payload(k, "max_offline_days needs format version 2"));
+            }
         }
         Ok(())
     }
@@ -441,6 +462,8 @@ impl ManifestClaims {
 
 /// Strict reading of a payload from a parsed JSON value (every member once, none unknown).
 pub(crate) trait FromJson: Sized {
+    /// The payload versions `v` this kind may carry.
+    const VERSIONS: &'static [u32] = &[crate::FORMAT_VERSION];
     fn from_json(v: &Value<'_>) -> core::result::Result<Self, String>;
 }
 
@@ -485,6 +508,7 @@ impl FromJson for Fingerprint {
 }
 
 impl FromJson for CmlClaims {
+    const VERSIONS: &'static [u32] = CML_VERSIONS;
     fn from_json(v: &Value<'_>) -> core::result::Result<Self, String> {
         let mut o = Obj::new(v)?;
         let (v, doc_type) = header_members(&mut o)?;
@@ -501,7 +525,12 @@ impl FromJson for CmlClaims {
             issued_by: o.str("issued_by")?,
             org_key: o.with("org_key", Jwk::from_json)?,
             grace_days: o.int("grace_days")?,
+            max_offline_days: None,
         };
+        let mut c = c;
+        if c.v >= 2 {
+            c.max_offline_days = o.opt_int("max_offline_days")?;
+        }
         o.finish()?;
         Ok(c)
     }

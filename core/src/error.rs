@@ -8,7 +8,7 @@
 //! |-------|--------|
 //! | 100–199 | input shape: size, encoding, JWS structure, payload schema, keys |
 //! | 200–299 | chain of trust: signatures, environment, bindings, features |
-//! | 300–399 | time: not yet valid, expired, clock rollback |
+//! | 300–399 | time: not yet valid, expired, clock rollback, offline too long |
 //! | 400–499 | node binding and revocation: fingerprint fields, revoked ids, revocation lists, heartbeats |
 //! | 500–599 | ledger and manifest |
 //! | 900–999 | reserved for the bindings (null pointer, panic, ...) |
@@ -45,6 +45,9 @@ pub enum ErrorCode {
     BadKey = 109,
     /// An argument given by the caller is invalid (e.g. `now` outside 0..=year 9999).
     InvalidArgument = 110,
+    /// Trust state bytes given to import are corrupt, truncated, of an unknown version, or of
+    /// another validator (environment, roots); the validator is left as it was.
+    BadState = 111,
     /// A signature does not verify.
     BadSignature = 200,
     /// A dev document where prod is expected, or the reverse.
@@ -63,6 +66,9 @@ pub enum ErrorCode {
     Expired = 301,
     /// `now` is earlier than a time the validator already trusts (last seen, signed issued_at).
     ClockRollback = 302,
+    /// The CML limits how long a node may run without news from its Hub (`max_offline_days`),
+    /// and the newest signed time from the Hub is older than that.
+    OfflineTooLong = 303,
     /// The node's addresses are outside the licensed address or network.
     AddressMismatch = 400,
     /// The node's DNS name is not within the licensed DNS suffix.
@@ -91,7 +97,7 @@ pub enum ErrorCode {
 
 impl ErrorCode {
     /// Every code, in numeric order.
-    pub const ALL: [ErrorCode; 32] = [
+    pub const ALL: [ErrorCode; 34] = [
         Self::Malformed,
         Self::TooLarge,
         Self::BadEncoding,
@@ -103,6 +109,7 @@ impl ErrorCode {
         Self::UnsupportedVersion,
         Self::BadKey,
         Self::InvalidArgument,
+        Self::BadState,
         Self::BadSignature,
         Self::EnvironmentMismatch,
         Self::ParentMismatch,
@@ -112,6 +119,7 @@ impl ErrorCode {
         Self::NotYetValid,
         Self::Expired,
         Self::ClockRollback,
+        Self::OfflineTooLong,
         Self::AddressMismatch,
         Self::DnsMismatch,
         Self::DeploymentTagMismatch,
@@ -145,6 +153,7 @@ impl ErrorCode {
             Self::UnsupportedVersion => "unsupported_version",
             Self::BadKey => "bad_key",
             Self::InvalidArgument => "invalid_argument",
+            Self::BadState => "bad_state",
             Self::BadSignature => "bad_signature",
             Self::EnvironmentMismatch => "environment_mismatch",
             Self::ParentMismatch => "parent_mismatch",
@@ -154,6 +163,7 @@ impl ErrorCode {
             Self::NotYetValid => "not_yet_valid",
             Self::Expired => "expired",
             Self::ClockRollback => "clock_rollback",
+            Self::OfflineTooLong => "offline_too_long",
             Self::AddressMismatch => "address_mismatch",
             Self::DnsMismatch => "dns_mismatch",
             Self::DeploymentTagMismatch => "deployment_tag_mismatch",
@@ -320,6 +330,9 @@ pub enum Error {
     /// A caller's argument is invalid.
     #[error("invalid argument: {0}")]
     InvalidArgument(&'static str),
+    /// Trust state bytes that cannot be imported.
+    #[error("trust state not imported: {0}")]
+    BadState(String),
     /// A signature does not verify.
     #[error("{kind}: signature does not verify")]
     BadSignature {
@@ -404,6 +417,19 @@ pub enum Error {
         /// The tolerated skew in seconds.
         skew: i64,
     },
+    /// No news from the Hub for longer than the CML allows.
+    #[error(
+        "no signed time from the Hub since {last_contact}: more than the {max_days} days offline the CML allows (now {now})"
+    )]
+    OfflineTooLong {
+        /// The newest signed time from the Hub (site license issuance, revocation list or
+        /// heartbeat answer).
+        last_contact: i64,
+        /// The CML's `max_offline_days`.
+        max_days: u32,
+        /// The validation time.
+        now: i64,
+    },
     /// Address fingerprint mismatch.
     #[error("no node address is within the licensed address {licensed}")]
     AddressMismatch {
@@ -487,6 +513,7 @@ impl Error {
             Self::UnsupportedVersion { .. } => ErrorCode::UnsupportedVersion,
             Self::BadKey(_) => ErrorCode::BadKey,
             Self::InvalidArgument(_) => ErrorCode::InvalidArgument,
+            Self::BadState(_) => ErrorCode::BadState,
             Self::BadSignature { .. } => ErrorCode::BadSignature,
             Self::EnvironmentMismatch { .. } => ErrorCode::EnvironmentMismatch,
             Self::ParentMismatch { .. } => ErrorCode::ParentMismatch,
@@ -496,6 +523,7 @@ impl Error {
             Self::NotYetValid { .. } => ErrorCode::NotYetValid,
             Self::Expired { .. } => ErrorCode::Expired,
             Self::ClockRollback { .. } => ErrorCode::ClockRollback,
+            Self::OfflineTooLong { .. } => ErrorCode::OfflineTooLong,
             Self::AddressMismatch { .. } => ErrorCode::AddressMismatch,
             Self::DnsMismatch { .. } => ErrorCode::DnsMismatch,
             Self::DeploymentTagMismatch { .. } => ErrorCode::DeploymentTagMismatch,

@@ -24,6 +24,11 @@ fn stamp(v: &mut u32, doc_type: &mut String, kind: DocKind) {
 pub fn sign_cml(root: &SigningKey, root_kid: &str, claims: &CmlClaims) -> Result<String> {
     let mut c = claims.clone();
     stamp(&mut c.v, &mut c.doc_type, DocKind::Cml);
+    // The lowest version that can say everything: readers of version 1 keep reading CMLs that
+    // need nothing newer (FORMAT.md §8).
+    if c.max_offline_days.is_some() {
+        c.v = 2;
+    }
     c.issued_by = root_kid.into();
     c.check()?;
     crate::keys::PublicKey::from_jwk(&c.org_key)?;

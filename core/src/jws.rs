@@ -128,12 +128,12 @@ impl Verified {
         };
         let member = |name: &str| members.iter().find(|(n, _)| n == name).map(|(_, v)| v);
         match member("v") {
-            Some(Value::Int(v)) if *v == i128::from(FORMAT_VERSION) => {}
+            Some(Value::Int(v)) if T::VERSIONS.iter().any(|&ok| i128::from(ok) == *v) => {}
             Some(Value::Int(v)) => {
                 return Err(Error::UnsupportedVersion {
                     kind,
                     version: u64::try_from(*v).unwrap_or(u64::MAX),
-                    supported: FORMAT_VERSION,
+                    supported: T::VERSIONS.iter().copied().max().unwrap_or(FORMAT_VERSION),
                 })
             }
             _ => return Err(Error::payload(kind, "`v` must be an integer")),

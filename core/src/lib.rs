@@ -28,7 +28,7 @@
 //!     features: vec!["analytics".into()], product: "hwf".into(), tier: "active".into(),
 //!     ..Default::default()
 //! }).unwrap();
-//! let verdict = v.validate(lic.as_bytes(), &NodeFacts::default(), 1_750_000_000).unwrap();
+//! let verdict = v.validate_at(lic.as_bytes(), &NodeFacts::default(), 1_750_000_000).unwrap();
 //! assert_eq!(verdict.status, Status::Valid);
 //! assert!(verdict.has_feature("analytics"));
 //! ```
@@ -55,6 +55,7 @@ extern crate std;
 mod b64;
 pub mod chain;
 pub mod claims;
+pub mod clock;
 pub mod error;
 pub mod file;
 pub mod fingerprint;
@@ -62,7 +63,11 @@ pub mod issue;
 mod json;
 mod jws;
 pub mod keys;
+#[cfg(feature = "std")]
+mod persist;
 mod spki;
+pub mod state;
+mod sync;
 pub mod time;
 pub mod validator;
 
@@ -79,13 +84,19 @@ pub use claims::{
     ManifestSite, ManifestStats, ProductTierCount, RevocationListClaims, SiteClaims,
     DEFAULT_GRACE_DAYS, GENESIS_PREV,
 };
+pub use clock::Clock;
+#[cfg(feature = "std")]
+pub use clock::SystemClock;
 pub use error::{DocKind, Error, ErrorCode, Result};
 pub use file::{license_file, parse_license_file, LicenseFile, MAX_LICENSE_BYTES};
 pub use fingerprint::{Fingerprint, NodeFacts};
 pub use jws::{document_id, ALG};
 pub use keys::{Jwk, PublicKey, SigningKey};
+pub use state::{MAX_STATE_BYTES, MAX_STATE_CMLS, STATE_MAGIC};
 pub use time::{CLOCK_SKEW, MAX_TIME};
-pub use validator::{has_feature, HeartbeatInfo, Status, Validator, Verdict, Warning};
+pub use validator::{
+    has_feature, HeartbeatInfo, Status, Validator, ValidatorBuilder, Verdict, Warning,
+};
 
 /// This crate's version.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");

@@ -1,25 +1,43 @@
-//! The validator: trusted roots, environment policy, persisted times, applied revocation lists
-//! and the cache of verified documents; it turns a `site.lic` plus node facts plus `now` into a
-//! [`Verdict`] or an [`Error`].
+//! The validator: trusted roots, environment policy, the trust state (clock floor, applied
+//! revocation lists, heartbeat answers, see [`crate::state`]) and the cache of verified
+//! documents; it turns a `site.lic` plus node facts plus the time into a [`Verdict`] or an
+//! [`Error`].
 //!
-//! Order of checks (the first failure is reported): file shape → CML signature and environment
-//! → site signature, org, parent binding, features → revocation → clock rollback → not yet valid
-//! → expiry and grace → fingerprint.
+//! Order of checks (the first failure is reported): file shape → CML root (trusted kid,
+//! environment policy), signature and payload → site signature, org, parent binding, features →
+//! revocation → clock rollback → not yet valid → expiry and grace → offline too long →
+//! fingerprint.
 //!
 //! Caching: verified CMLs and site licenses are kept by their exact compact JWS text (signature
-//! included), so a repeated validation skips only the signature checks; every rule is re-checked
-//! on every call. Each cache holds at most [`CACHE_CAPACITY`] entries and is emptied when full.
+//! included), so a repeated validation skips only the signature checks; every rule — the root
+//! still trusted, the environment policy, the trust state — is re-checked on every call. Each
+//! cache holds at most [`CACHE_CAPACITY`] entries and is emptied when full.
+//!
+//! Concurrency: every operation takes `&self`. Signature checks run without a lock; the caches
+//! are behind a read-write lock and the trust state behind a mutex held only to read or update
+//! it. Many threads validate at once with one validator.
+//!
+//! Time: [`Validator::validate`] reads the validator's [`Clock`] and, on success, raises the
+//! clock floor to that time; [`Validator::validate_at`] answers "what if it were `now`" and never
+//! writes the trust state.
 
 use alloc::collections::BTreeMap;
 use alloc::string::String;
 use alloc::sync::Arc;
 use alloc::vec::Vec;
 
+use sha2::{Digest, Sha256};
+
 use crate::chain::{self, EnvironmentPolicy, TrustedRoot, Verified, VerifiedCml};
 use crate::claims::{Environment, SiteClaims};
+use crate::clock::Clock;
 use crate::error::{DocKind, Error, Result};
 use crate::file::{parse_license_file, LicenseFile};
 use crate::fingerprint::NodeFacts;
+use crate::state::{
+    self, AppliedList, HeldHeartbeat, TrustState, MAX_CONSUMED_NONCES, MAX_OUTSTANDING_NONCES,
+};
+use crate::sync::{Mutex, RwLock};
 use crate::time::{self, check_now, Standing, CLOCK_SKEW, DAY};
 
 /// Entries per cache (CMLs and site licenses each).
@@ -165,42 +183,157 @@ pub struct HeartbeatInfo {
     pub revoked: bool,
 }
 
-#[derive(Clone, Debug)]
-struct AppliedRevocation {
-    cml_id: String,
-    id: String,
-    seq: u64,
-    revoked: Vec<String>,
-}
-
 struct SiteEntry {
     cml_id: String,
     site: Verified<SiteClaims>,
 }
 
+/// Builds a [`Validator`]: trusted roots, environment policy, clock and nonce seed are fixed
+/// before first use.
+///
+/// ```
+/// # use hwf_license::*;
+/// let root = SigningKey::from_seed(b"doc root");
+/// let validator = Validator::builder(Environment::Prod)
+///     .root(TrustedRoot::new("root-1", Environment::Prod, root.public_key().clone()))
+///     .clock(|| 1_750_000_000)
+///     .nonce_seed([7; 32])
+///     .build()
+///     .unwrap();
+/// assert_eq!(validator.clock_floor(), 0);
+/// ```
+pub struct ValidatorBuilder {
+    environment: Environment,
+    roots: Vec<TrustedRoot>,
+    accept_other: bool,
+    clock: Option<Arc<dyn Clock>>,
+    nonce_seed: Option<[u8; 32]>,
+}
+
+impl core::fmt::Debug for ValidatorBuilder {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("ValidatorBuilder")
+            .field("environment", &self.environment)
+            .field("roots", &self.roots.len())
+            .field("accept_other", &self.accept_other)
+            .field("clock", &self.clock.is_some())
+            .finish()
+    }
+}
+
+impl ValidatorBuilder {
+    /// A builder for a validator of `environment`, with no roots yet, accepting only its own
+    /// environment, using the system clock and OS randomness for nonces when `std` is on.
+    pub fn new(environment: Environment) -> Self {
+        Self {
+            environment,
+            roots: Vec::new(),
+            accept_other: false,
+            clock: None,
+            nonce_seed: None,
+        }
+    }
+
+    /// Trusts one more root key.
+    pub fn root(mut self, root: TrustedRoot) -> Self {
+        self.roots.push(root);
+        self
+    }
+
+    /// Trusts these root keys too.
+    pub fn roots(mut self, roots: impl IntoIterator<Item = TrustedRoot>) -> Self {
+        self.roots.extend(roots);
+        self
+    }
+
+    /// Also accept CMLs of the other environment (explicit opt-in; default `false`).
+    pub fn accept_other_environment(mut self, accept: bool) -> Self {
+        self.accept_other = accept;
+        self
+    }
+
+    /// The clock [`Validator::validate`] and the other clock-reading calls use (default: the
+    /// system clock with `std`; none without it, and those calls then fail with
+    /// `invalid_argument`).
+    pub fn clock(mut self, clock: impl Clock + 'static) -> Self {
+        self.clock = Some(Arc::new(clock));
+        self
+    }
+
+    /// The secret seed heartbeat nonces are derived from. Must be fresh randomness for every
+    /// validator (default with `std`: 32 bytes from the OS). A fixed seed makes nonces
+    /// predictable: only for tests and conformance vectors.
+    pub fn nonce_seed(mut self, seed: [u8; 32]) -> Self {
+        self.nonce_seed = Some(seed);
+        self
+    }
+
+    /// The validator. Two roots with the same `kid` are an `invalid_argument`.
+    pub fn build(self) -> Result<Validator> {
+        for (i, r) in self.roots.iter().enumerate() {
+            if self.roots[..i].iter().any(|o| o.kid == r.kid) {
+                return Err(Error::InvalidArgument(
+                    "two trusted roots have the same kid",
+                ));
+            }
+        }
+        #[cfg(feature = "std")]
+        let clock = Some(
+            self.clock
+                .unwrap_or_else(|| Arc::new(crate::clock::SystemClock)),
+        );
+        #[cfg(not(feature = "std"))]
+        let clock = self.clock;
+        #[cfg(feature = "std")]
+        let nonce_seed = match self.nonce_seed {
+            Some(s) => Some(s),
+            None => {
+                let mut s = [0u8; 32];
+                getrandom::getrandom(&mut s)
+                    .map_err(|_| Error::InvalidArgument("the OS gave no randomness"))?;
+                Some(s)
+            }
+        };
+        #[cfg(not(feature = "std"))]
+        let nonce_seed = self.nonce_seed;
+        Ok(Validator {
+            roots: self.roots,
+            policy: EnvironmentPolicy {
+                environment: self.environment,
+                accept_other: self.accept_other,
+            },
+            clock,
+            nonce_seed,
+            cmls: RwLock::new(BTreeMap::new()),
+            sites: RwLock::new(BTreeMap::new()),
+            state: Mutex::new(TrustState::default()),
+        })
+    }
+}
+
 /// Validates `site.lic` files offline. See the module documentation.
 ///
-/// A `Validator` is `Send + Sync`; `validate` takes `&mut self` because it updates the cache and
-/// the clock floor. Share one between threads behind a mutex.
+/// `Send + Sync`, every operation takes `&self`: share one validator between threads (in an
+/// `Arc`). Build it with [`Validator::builder`].
 pub struct Validator {
     roots: Vec<TrustedRoot>,
     policy: EnvironmentPolicy,
-    last_seen: Option<i64>,
-    newest_signed: i64,
-    revocations: Vec<AppliedRevocation>,
-    cmls: BTreeMap<String, Arc<VerifiedCml>>,
-    sites: BTreeMap<String, Arc<SiteEntry>>,
+    clock: Option<Arc<dyn Clock>>,
+    nonce_seed: Option<[u8; 32]>,
+    cmls: RwLock<BTreeMap<String, Arc<VerifiedCml>>>,
+    sites: RwLock<BTreeMap<String, Arc<SiteEntry>>>,
+    state: Mutex<TrustState>,
 }
 
 impl core::fmt::Debug for Validator {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        let (cmls, sites) = self.cached();
         f.debug_struct("Validator")
             .field("roots", &self.roots.len())
             .field("policy", &self.policy)
-            .field("last_seen", &self.last_seen)
-            .field("newest_signed", &self.newest_signed)
-            .field("cached_cmls", &self.cmls.len())
-            .field("cached_sites", &self.sites.len())
+            .field("clock_floor", &self.clock_floor())
+            .field("cached_cmls", &cmls)
+            .field("cached_sites", &sites)
             .finish()
     }
 }
@@ -212,23 +345,72 @@ fn insert_bounded<V>(map: &mut BTreeMap<String, V>, key: &str, value: V) {
     map.insert(key.into(), value);
 }
 
+/// Whether a call reads the validator's clock (and may write the trust state) or answers a
+/// what-if question at a caller's time.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum At {
+    Clock(i64),
+    WhatIf(i64),
+}
+
+impl At {
+    fn now(self) -> i64 {
+        match self {
+            Self::Clock(t) | Self::WhatIf(t) => t,
+        }
+    }
+}
+
 impl Validator {
-    /// A validator for `environment` trusting `roots`.
+    /// A builder (see [`ValidatorBuilder`]).
+    pub fn builder(environment: Environment) -> ValidatorBuilder {
+        ValidatorBuilder::new(environment)
+    }
+
+    /// A validator for `environment` trusting `roots`, with the builder's defaults.
+    ///
+    /// # Panics
+    ///
+    /// Never for distinct root kids; with two roots of the same `kid` the later one is dropped
+    /// (use [`Validator::builder`] to get an error instead).
     pub fn new(environment: Environment, roots: Vec<TrustedRoot>) -> Self {
-        Self {
-            roots,
-            policy: EnvironmentPolicy::only(environment),
-            last_seen: None,
-            newest_signed: 0,
-            revocations: Vec::new(),
-            cmls: BTreeMap::new(),
-            sites: BTreeMap::new(),
+        let mut unique: Vec<TrustedRoot> = Vec::with_capacity(roots.len());
+        for r in roots {
+            if !unique.iter().any(|u| u.kid == r.kid) {
+                unique.push(r);
+            }
+        }
+        match ValidatorBuilder::new(environment).roots(unique).build() {
+            Ok(v) => v,
+            // Only the OS randomness can fail here: a validator without nonces.
+            Err(_) => Self {
+                roots: Vec::new(),
+                policy: EnvironmentPolicy::only(environment),
+                clock: None,
+                nonce_seed: None,
+                cmls: RwLock::new(BTreeMap::new()),
+                sites: RwLock::new(BTreeMap::new()),
+                state: Mutex::new(TrustState::default()),
+            },
         }
     }
 
-    /// Also accept CMLs of the other environment (explicit opt-in).
+    /// Also accept CMLs of the other environment (explicit opt-in). Takes effect on the next
+    /// call, cached chains included.
     pub fn accept_other_environment(&mut self, accept: bool) {
         self.policy.accept_other = accept;
+    }
+
+    /// Trusts one more root key; a second root with the same `kid` is an `invalid_argument`.
+    /// The cache and the trust state are kept.
+    pub fn add_root(&mut self, root: TrustedRoot) -> Result<()> {
+        if self.roots.iter().any(|r| r.kid == root.kid) {
+            return Err(Error::InvalidArgument(
+                "a trusted root has this kid already",
+            ));
+        }
+        self.roots.push(root);
+        Ok(())
     }
 
     /// The environment policy.
@@ -236,61 +418,190 @@ impl Validator {
         self.policy
     }
 
-    /// Sets the host's persisted last-seen time (a floor the clock may not go under).
-    pub fn set_last_seen(&mut self, last_seen: i64) -> Result<()> {
-        check_now(last_seen)?;
-        self.last_seen = Some(last_seen);
-        Ok(())
-    }
-
-    /// The time the clock may not go under (more than [`CLOCK_SKEW`] seconds): the maximum of
-    /// the last-seen time and every signed `issued_at` this validator has accepted. Persist it.
-    pub fn clock_floor(&self) -> i64 {
-        self.newest_signed.max(self.last_seen.unwrap_or(0))
-    }
-
-    /// How many verified CMLs and site licenses are cached.
-    pub fn cached(&self) -> (usize, usize) {
-        (self.cmls.len(), self.sites.len())
-    }
-
     /// The trusted roots.
     pub fn roots(&self) -> &[TrustedRoot] {
         &self.roots
     }
 
-    /// Verifies a CML (cached by its exact text).
-    pub fn verify_cml(&mut self, jws: &str) -> Result<Arc<VerifiedCml>> {
-        if let Some(hit) = self.cmls.get(jws) {
-            return Ok(Arc::clone(hit));
+    /// How many verified CMLs and site licenses are cached.
+    pub fn cached(&self) -> (usize, usize) {
+        (self.cmls.read().len(), self.sites.read().len())
+    }
+
+    fn clock_now(&self) -> Result<i64> {
+        let clock = self.clock.as_ref().ok_or(Error::InvalidArgument(
+            "this validator has no clock: give the builder one, or pass the time explicitly",
+        ))?;
+        let now = clock.now();
+        check_now(now)?;
+        Ok(now)
+    }
+
+    // --- trust state --------------------------------------------------------------------
+
+    /// Raises the clock floor to a host's persisted last-seen time (never lowers it). Prefer
+    /// [`Validator::export_state`] / [`Validator::import_state`], which keep the revocation lists
+    /// too.
+    pub fn set_last_seen(&self, last_seen: i64) -> Result<()> {
+        check_now(last_seen)?;
+        self.state.lock().raise_floor(last_seen);
+        Ok(())
+    }
+
+    /// The time the clock may not go under (by more than [`CLOCK_SKEW`] seconds): the highest of
+    /// every system-clock validation time, every signed time accepted and every last-seen time
+    /// given, lowered only by a heartbeat answer to a nonce of [`Validator::new_nonce`].
+    pub fn clock_floor(&self) -> i64 {
+        self.state.lock().clock_floor()
+    }
+
+    /// Whether the trust state changed since the last [`Validator::export_state`] (or since the
+    /// validator was built): persist only when this is true.
+    pub fn state_changed(&self) -> bool {
+        let s = self.state.lock();
+        s.generation != s.exported
+    }
+
+    /// The trust state as bytes (`docs/FORMAT.md` §7); clears [`Validator::state_changed`].
+    pub fn export_state(&self) -> Vec<u8> {
+        let mut s = self.state.lock();
+        let bytes = state::export(&s, self.policy.environment);
+        s.exported = s.generation;
+        bytes
+    }
+
+    /// Loads trust state bytes and merges them in: the floor only rises, a list only replaces an
+    /// older one. Every document in them is verified under this validator's roots and policy.
+    /// Corrupt, truncated, foreign or oversized bytes give `bad_state` (or `too_large`) and
+    /// change nothing. Afterwards [`Validator::state_changed`] says whether the validator now
+    /// knows more than the bytes held.
+    pub fn import_state(&self, bytes: &[u8]) -> Result<()> {
+        let incoming = state::import(bytes, self.policy.environment, &self.roots, self.policy)?;
+        let mut s = self.state.lock();
+        state::merge(&mut s, incoming)?;
+        let now_bytes = state::export(&s, self.policy.environment);
+        if now_bytes == bytes {
+            s.exported = s.generation;
+        } else if s.exported == s.generation {
+            s.generation += 1;
+        }
+        Ok(())
+    }
+
+    /// Writes the trust state to `path` atomically (a temporary file beside it, fsync, rename,
+    /// fsync of the directory), mode 0600 on Unix; clears [`Validator::state_changed`] on
+    /// success.
+    #[cfg(feature = "std")]
+    pub fn save_state(&self, path: impl AsRef<std::path::Path>) -> std::io::Result<()> {
+        let generation = self.state.lock().generation;
+        let bytes = state::export(&self.state.lock(), self.policy.environment);
+        crate::persist::write_atomic(path.as_ref(), &bytes)?;
+        let mut s = self.state.lock();
+        if s.exported < generation {
+            s.exported = generation;
+        }
+        Ok(())
+    }
+
+    /// Loads the trust state from `path` if the file exists (`Ok(false)` when it does not).
+    /// An unreadable file is an I/O error; bad contents are `bad_state` wrapped in
+    /// [`std::io::ErrorKind::InvalidData`]. The validator is unchanged on any error.
+    #[cfg(feature = "std")]
+    pub fn load_state(&self, path: impl AsRef<std::path::Path>) -> std::io::Result<bool> {
+        match crate::persist::read(path.as_ref())? {
+            None => Ok(false),
+            Some(bytes) => {
+                self.import_state(&bytes)
+                    .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e))?;
+                Ok(true)
+            }
+        }
+    }
+
+    /// A fresh nonce for a heartbeat request. An answer carrying it, verified with
+    /// [`Validator::verify_heartbeat`], may also *lower* the clock floor (to the Hub's time, not
+    /// below the newest signed time held); each nonce is accepted once.
+    pub fn new_nonce(&self) -> Result<String> {
+        let seed = self.nonce_seed.ok_or(Error::InvalidArgument(
+            "this validator has no nonce seed: give the builder one",
+        ))?;
+        let mut s = self.state.lock();
+        let counter = s.nonces.counter;
+        s.nonces.counter += 1;
+        let mut h = Sha256::new();
+        h.update(b"hwf-license nonce\0");
+        h.update(seed);
+        h.update(counter.to_be_bytes());
+        let digest: [u8; 32] = h.finalize().into();
+        let nonce = crate::b64::encode(&digest[..16]);
+        if s.nonces.outstanding.len() >= MAX_OUTSTANDING_NONCES {
+            s.nonces.outstanding.pop_front();
+        }
+        s.nonces.outstanding.push_back(nonce.clone());
+        Ok(nonce)
+    }
+
+    // --- chain --------------------------------------------------------------------------
+
+    /// The root that signed a verified CML must still be trusted and its environment accepted
+    /// by the policy: checked on cache hits (a miss checks the same in [`chain::verify_cml`]).
+    /// Roots are only ever added and their kids are unique, so the root named by `issued_by`
+    /// is the key that verified the cached signature.
+    fn check_root(&self, cml: &VerifiedCml) -> Result<()> {
+        let kind = DocKind::Cml;
+        let root = self
+            .roots
+            .iter()
+            .find(|r| r.kid == cml.claims.issued_by)
+            .ok_or_else(|| Error::UnknownKeyId {
+                kind,
+                kid: cml.claims.issued_by.clone(),
+            })?;
+        if !self.policy.accepts(root.environment) {
+            return Err(Error::EnvironmentMismatch {
+                kind,
+                expected: self.policy.environment,
+                found: root.environment,
+            });
+        }
+        Ok(())
+    }
+
+    /// Verifies a CML (cached by its exact text; the root and policy are re-checked on hits).
+    pub fn verify_cml(&self, jws: &str) -> Result<Arc<VerifiedCml>> {
+        let hit = self.cmls.read().get(jws).cloned();
+        if let Some(hit) = hit {
+            self.check_root(&hit)?;
+            return Ok(hit);
         }
         let cml = Arc::new(chain::verify_cml(&self.roots, self.policy, jws)?);
-        insert_bounded(&mut self.cmls, jws, Arc::clone(&cml));
+        insert_bounded(&mut self.cmls.write(), jws, Arc::clone(&cml));
         Ok(cml)
     }
 
-    fn verify_site(&mut self, cml: &VerifiedCml, jws: &str) -> Result<Arc<SiteEntry>> {
-        if let Some(hit) = self.sites.get(jws) {
+    fn verify_site(&self, cml: &VerifiedCml, jws: &str) -> Result<Arc<SiteEntry>> {
+        let hit = self.sites.read().get(jws).cloned();
+        if let Some(hit) = hit {
             if hit.cml_id == cml.id {
                 chain::check_site_binding(cml, &hit.site.claims)?;
-                return Ok(Arc::clone(hit));
+                return Ok(hit);
             }
         }
         let entry = Arc::new(SiteEntry {
             cml_id: cml.id.clone(),
             site: chain::verify_site(cml, jws)?,
         });
-        insert_bounded(&mut self.sites, jws, Arc::clone(&entry));
+        insert_bounded(&mut self.sites.write(), jws, Arc::clone(&entry));
         Ok(entry)
     }
 
-    fn chain_of(&mut self, file: &LicenseFile) -> Result<(Arc<VerifiedCml>, Arc<SiteEntry>)> {
+    fn chain_of(&self, file: &LicenseFile) -> Result<(Arc<VerifiedCml>, Arc<SiteEntry>)> {
         let cml = self.verify_cml(&file.cml)?;
         let site = self.verify_site(&cml, &file.site)?;
         Ok((cml, site))
     }
 
-    fn check_not_future(&self, kind: DocKind, issued_at: i64, now: i64) -> Result<()> {
+    fn check_not_future(kind: DocKind, issued_at: i64, now: i64) -> Result<()> {
         // Both are within 0..=MAX_TIME, so the sum cannot overflow.
         if issued_at > now + CLOCK_SKEW {
             return Err(Error::NotYetValid {
@@ -303,8 +614,7 @@ impl Validator {
         Ok(())
     }
 
-    fn check_rollback(&self, now: i64) -> Result<()> {
-        let floor = self.clock_floor();
+    fn check_rollback(floor: i64, now: i64) -> Result<()> {
         if now + CLOCK_SKEW < floor {
             return Err(Error::ClockRollback {
                 now,
@@ -315,25 +625,48 @@ impl Validator {
         Ok(())
     }
 
-    /// Validates a `site.lic` for a node with `facts` at `now` (unix seconds).
-    pub fn validate(&mut self, license: &[u8], facts: &NodeFacts, now: i64) -> Result<Verdict> {
-        check_now(now)?;
-        let file = parse_license_file(license)?;
-        let (cml, entry) = self.chain_of(&file)?;
-        let (cml, site) = (&cml.claims, &entry.site.claims);
+    // --- validation ---------------------------------------------------------------------
 
-        if let Some(rl) = self.revocations.iter().find(|r| r.cml_id == entry.cml_id) {
-            if rl.revoked.contains(&site.license_id) {
-                return Err(Error::Revoked {
-                    license_id: site.license_id.clone(),
-                    seq: rl.seq,
-                });
+    /// Validates a `site.lic` for a node with `facts` at the validator's clock. On success the
+    /// clock floor rises to that time; the signed `issued_at` times accepted raise it too.
+    pub fn validate(&self, license: &[u8], facts: &NodeFacts) -> Result<Verdict> {
+        let now = self.clock_now()?;
+        self.validate_inner(license, facts, At::Clock(now))
+    }
+
+    /// What-if: validates a `site.lic` as if the time were `now` (unix seconds). Every rule,
+    /// the trust state included, is checked, but the trust state is never written.
+    pub fn validate_at(&self, license: &[u8], facts: &NodeFacts, now: i64) -> Result<Verdict> {
+        check_now(now)?;
+        self.validate_inner(license, facts, At::WhatIf(now))
+    }
+
+    fn validate_inner(&self, license: &[u8], facts: &NodeFacts, at: At) -> Result<Verdict> {
+        let now = at.now();
+        let file = parse_license_file(license)?;
+        let (cml_v, entry) = self.chain_of(&file)?;
+        let (cml, site) = (&cml_v.claims, &entry.site.claims);
+
+        let (floor, hub_time) = {
+            let s = self.state.lock();
+            let held = s.cmls.get(&entry.cml_id);
+            if let Some(list) = held.and_then(|h| h.list.as_ref()) {
+                if list.revoked.contains(&site.license_id) {
+                    return Err(Error::Revoked {
+                        license_id: site.license_id.clone(),
+                        seq: list.seq,
+                    });
+                }
             }
+            (s.clock_floor(), held.and_then(|h| h.hub_time()))
+        };
+        Self::check_rollback(floor, now)?;
+        Self::check_not_future(DocKind::Cml, cml.issued_at, now)?;
+        Self::check_not_future(DocKind::Site, site.issued_at, now)?;
+        if let At::Clock(_) = at {
+            let mut s = self.state.lock();
+            s.accept_signed(cml.issued_at.max(site.issued_at));
         }
-        self.check_rollback(now)?;
-        self.check_not_future(DocKind::Cml, cml.issued_at, now)?;
-        self.check_not_future(DocKind::Site, site.issued_at, now)?;
-        self.newest_signed = self.newest_signed.max(cml.issued_at).max(site.issued_at);
 
         let expires_at = site.expires_at.min(cml.valid_until);
         let grace_end = time::grace_end(expires_at, cml.grace_days)
@@ -366,8 +699,22 @@ impl Validator {
                 (Status::Valid, None)
             }
         };
+        if let Some(max_days) = cml.max_offline_days {
+            let last_contact = hub_time.map_or(site.issued_at, |t| t.max(site.issued_at));
+            // Both terms are bounded (MAX_TIME and 3650 days): no overflow.
+            if now > last_contact + i64::from(max_days) * DAY {
+                return Err(Error::OfflineTooLong {
+                    last_contact,
+                    max_days,
+                    now,
+                });
+            }
+        }
         site.fingerprint.check(facts)?;
 
+        if let At::Clock(now) = at {
+            self.state.lock().raise_floor(now);
+        }
         Ok(Verdict {
             status,
             site_id: site.site_id.clone(),
@@ -387,69 +734,152 @@ impl Validator {
         })
     }
 
-    fn apply_verified_revocation(
-        &mut self,
+    // --- revocation lists and heartbeats ------------------------------------------------
+
+    /// Applies a verified revocation list to the state (stale check, floor). Returns the
+    /// sequence number and the revoked ids now in force.
+    fn apply_list(
+        s: &mut TrustState,
         cml: &VerifiedCml,
         jws: &str,
-        now: i64,
-    ) -> Result<(u64, Vec<String>)> {
-        let rl = chain::verify_revocation_list(cml, jws)?;
-        self.check_not_future(DocKind::RevocationList, rl.claims.issued_at, now)?;
-        if let Some(cur) = self.revocations.iter_mut().find(|r| r.cml_id == cml.id) {
-            let same = cur.seq == rl.claims.seq && cur.id == rl.id;
-            if !same && rl.claims.seq <= cur.seq {
+        rl: Verified<crate::claims::RevocationListClaims>,
+    ) -> Result<(u64, bool)> {
+        let held = s.entry(cml)?;
+        if let Some(cur) = &held.list {
+            if cur.seq == rl.claims.seq && cur.id == rl.id {
+                return Ok((cur.seq, false));
+            }
+            if rl.claims.seq <= cur.seq {
                 return Err(Error::RevocationListStale {
                     seq: rl.claims.seq,
                     current: cur.seq,
                 });
             }
-            cur.id = rl.id;
-            cur.seq = rl.claims.seq;
-            cur.revoked = rl.claims.revoked.clone();
-        } else {
-            self.revocations.push(AppliedRevocation {
-                cml_id: cml.id.clone(),
-                id: rl.id,
-                seq: rl.claims.seq,
-                revoked: rl.claims.revoked.clone(),
-            });
         }
-        self.newest_signed = self.newest_signed.max(rl.claims.issued_at);
-        Ok((rl.claims.seq, rl.claims.revoked))
+        let seq = rl.claims.seq;
+        let issued_at = rl.claims.issued_at;
+        held.list = Some(AppliedList {
+            jws: jws.trim_matches(|c: char| c.is_ascii_whitespace()).into(),
+            id: rl.id,
+            seq,
+            issued_at,
+            revoked: rl.claims.revoked.into_iter().collect(),
+        });
+        s.generation += 1;
+        s.accept_signed(issued_at);
+        Ok((seq, true))
+    }
+
+    fn apply_revocation_inner(&self, license: &[u8], jws: &str, now: i64) -> Result<u64> {
+        let file = parse_license_file(license)?;
+        let cml = self.verify_cml(&file.cml)?;
+        let rl = chain::verify_revocation_list(&cml, jws)?;
+        Self::check_not_future(DocKind::RevocationList, rl.claims.issued_at, now)?;
+        let mut s = self.state.lock();
+        Self::apply_list(&mut s, &cml, jws, rl).map(|(seq, _)| seq)
     }
 
     /// Verifies a revocation list against the license's CML (same org key, org id and CML
-    /// binding) and applies it. A list with a lower sequence number than the one applied, or
-    /// different content under the same number, is rejected as stale. Returns the sequence.
-    pub fn apply_revocation_list(&mut self, license: &[u8], jws: &str, now: i64) -> Result<u64> {
+    /// binding; not issued after the validator's clock) and applies it. A list with a lower
+    /// sequence number than the one applied, or different content under the same number, is
+    /// rejected as stale; the same list again is a no-op. Returns the sequence number.
+    pub fn apply_revocation_list(&self, license: &[u8], jws: &str) -> Result<u64> {
+        let now = self.clock_now()?;
+        self.apply_revocation_inner(license, jws, now)
+    }
+
+    /// [`Validator::apply_revocation_list`] with `now` given for the "not issued in the future"
+    /// check. The list is applied (a list only ever restricts).
+    pub fn apply_revocation_list_at(&self, license: &[u8], jws: &str, now: i64) -> Result<u64> {
         check_now(now)?;
+        self.apply_revocation_inner(license, jws, now)
+    }
+
+    fn heartbeat_inner(
+        &self,
+        license: &[u8],
+        answer: &str,
+        nonce: &str,
+        now: i64,
+    ) -> Result<HeartbeatInfo> {
         let file = parse_license_file(license)?;
-        let cml = self.verify_cml(&file.cml)?;
-        self.apply_verified_revocation(&cml, jws, now)
-            .map(|(seq, _)| seq)
+        let (cml, entry) = self.chain_of(&file)?;
+        let site = &entry.site.claims;
+        let hb = chain::verify_heartbeat(&cml, &site.site_id, nonce, answer)?;
+        let rl = chain::verify_revocation_list(&cml, &hb.claims.revocation_list)?;
+        Self::check_not_future(DocKind::RevocationList, rl.claims.issued_at, now)?;
+        let server_time = hb.claims.server_time;
+
+        let mut s = self.state.lock();
+        if s.nonces.consumed.iter().any(|n| n == nonce) {
+            return Err(Error::NonceMismatch);
+        }
+        let ours = s.nonces.outstanding.iter().position(|n| n == nonce);
+        let revoked = rl.claims.revoked.iter().any(|id| id == &site.license_id);
+        let (seq, _) = Self::apply_list(&mut s, &cml, &hb.claims.revocation_list, rl)?;
+        if let Some(i) = ours {
+            s.nonces.outstanding.remove(i);
+            if s.nonces.consumed.len() >= MAX_CONSUMED_NONCES {
+                s.nonces.consumed.pop_front();
+            }
+            s.nonces.consumed.push_back(String::from(nonce));
+            // The Hub's time, for a nonce nobody could have asked about before now: the floor
+            // may come down to it, never under a signed time held.
+            let target = server_time.max(s.newest_signed);
+            if target != s.floor {
+                s.floor = target;
+                s.generation += 1;
+            }
+        } else {
+            s.raise_floor(server_time);
+        }
+        let held = s.entry(&cml)?;
+        let newer = held
+            .heartbeat
+            .as_ref()
+            .is_none_or(|h| server_time > h.server_time);
+        if newer {
+            held.heartbeat = Some(HeldHeartbeat {
+                jws: answer
+                    .trim_matches(|c: char| c.is_ascii_whitespace())
+                    .into(),
+                server_time,
+            });
+            s.generation += 1;
+        }
+        Ok(HeartbeatInfo {
+            status: hb.claims.status,
+            server_time,
+            revocation_seq: seq,
+            revoked,
+        })
     }
 
     /// Verifies a heartbeat answer for this license (org key, CML, site id, the `nonce` the node
-    /// sent) and applies the revocation list it carries.
+    /// sent), applies the revocation list it carries and records the Hub's time: the floor
+    /// rises to `server_time`; for a nonce from [`Validator::new_nonce`] (accepted once) it may
+    /// also come down to `server_time`, never under the newest signed time held. A nonce already
+    /// answered is `nonce_mismatch`.
     pub fn verify_heartbeat(
-        &mut self,
+        &self,
+        license: &[u8],
+        answer: &str,
+        nonce: &str,
+    ) -> Result<HeartbeatInfo> {
+        let now = self.clock_now()?;
+        self.heartbeat_inner(license, answer, nonce, now)
+    }
+
+    /// [`Validator::verify_heartbeat`] with `now` given for the "not issued in the future" check
+    /// of the embedded revocation list. The answer is applied as by `verify_heartbeat`.
+    pub fn verify_heartbeat_at(
+        &self,
         license: &[u8],
         answer: &str,
         nonce: &str,
         now: i64,
     ) -> Result<HeartbeatInfo> {
         check_now(now)?;
-        let file = parse_license_file(license)?;
-        let (cml, entry) = self.chain_of(&file)?;
-        let site = &entry.site.claims;
-        let hb = chain::verify_heartbeat(&cml, &site.site_id, nonce, answer)?;
-        let (seq, revoked) =
-            self.apply_verified_revocation(&cml, &hb.claims.revocation_list, now)?;
-        Ok(HeartbeatInfo {
-            status: hb.claims.status,
-            server_time: hb.claims.server_time,
-            revocation_seq: seq,
-            revoked: revoked.contains(&site.license_id),
-        })
+        self.heartbeat_inner(license, answer, nonce, now)
     }
 }

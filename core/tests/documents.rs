@@ -6,30 +6,35 @@ use common::*;
 use hwf_license::*;
 
 #[test]
-fn signed_issued_at_is_a_floor_the_clock_cannot_go_under() {
+fn a_validation_at_the_clock_is_a_floor_the_clock_cannot_go_under() {
     let f = fixture();
-    let mut v = validator(&f.root);
+    let clock = TestClock::at(NOW);
+    let v = clocked_validator(&f.root, &clock);
     let facts = NodeFacts::default();
-    // The site license was issued at T0 + 1 day: afterwards the clock may not go back past it.
-    v.validate(f.license.as_bytes(), &facts, NOW).unwrap();
-    assert_eq!(v.clock_floor(), T0 + DAY);
+    // A what-if question at a later time moves nothing.
+    v.validate_at(f.license.as_bytes(), &facts, NOW + 5 * DAY)
+        .unwrap();
+    assert_eq!(v.clock_floor(), 0);
+    // A validation at the clock raises the floor to the clock's time.
+    v.validate(f.license.as_bytes(), &facts).unwrap();
+    assert_eq!(v.clock_floor(), NOW);
     let floor = v.clock_floor();
     for (now, ok) in [
         (floor - 300, true),
         (floor - 301, false),
         (floor - 299, true),
     ] {
-        let r = v.validate(f.license.as_bytes(), &facts, now);
+        let r = v.validate_at(f.license.as_bytes(), &facts, now);
         assert_eq!(r.is_ok(), ok, "now = floor - {}", floor - now);
         if !ok {
             assert!(matches!(r, Err(Error::ClockRollback { floor: fl, .. }) if fl == floor));
         }
     }
     // A fresh validator knows nothing yet: the same early time is only "not yet valid" by skew.
-    let mut fresh = validator(&f.root);
+    let fresh = validator(&f.root);
     assert_eq!(
         fresh
-            .validate(f.license.as_bytes(), &facts, T0)
+            .validate_at(f.license.as_bytes(), &facts, T0)
             .unwrap_err()
             .code(),
         ErrorCode::NotYetValid
@@ -39,7 +44,7 @@ fn signed_issued_at_is_a_floor_the_clock_cannot_go_under() {
 #[test]
 fn revocation_list_issued_at_raises_the_floor() {
     let f = fixture();
-    let mut v = validator(&f.root);
+    let v = validator(&f.root);
     let cml = v.verify_cml(&f.cml_jws).unwrap();
     let rl = issue::sign_revocation_list(
         &f.org,
@@ -54,12 +59,12 @@ fn revocation_list_issued_at_raises_the_floor() {
     )
     .unwrap();
     assert_eq!(
-        v.apply_revocation_list(f.license.as_bytes(), &rl, NOW),
+        v.apply_revocation_list_at(f.license.as_bytes(), &rl, NOW),
         Ok(7)
     );
     assert_eq!(v.clock_floor(), NOW);
     let err = v
-        .validate(f.license.as_bytes(), &NodeFacts::default(), NOW - DAY)
+        .validate_at(f.license.as_bytes(), &NodeFacts::default(), NOW - DAY)
         .unwrap_err();
     assert_eq!(err.code(), ErrorCode::ClockRollback);
 }
@@ -108,12 +113,12 @@ fn heartbeat(
 #[test]
 fn heartbeat_answers_are_bound_to_nonce_site_and_cml() {
     let f = fixture();
-    let mut v = validator(&f.root);
+    let v = validator(&f.root);
     let lic = f.license.as_bytes();
     let cml_id = v.verify_cml(&f.cml_jws).unwrap().id.clone();
 
     let ok = heartbeat(&f, &cml_id, "site-1", "nonce-1", 1, &[]);
-    let info = v.verify_heartbeat(lic, &ok, "nonce-1", NOW).unwrap();
+    let info = v.verify_heartbeat_at(lic, &ok, "nonce-1", NOW).unwrap();
     assert_eq!(
         (info.status.as_str(), info.revocation_seq, info.revoked),
         ("active", 1, false)
@@ -121,32 +126,34 @@ fn heartbeat_answers_are_bound_to_nonce_site_and_cml() {
 
     // A captured answer replayed for a new nonce is refused.
     assert_eq!(
-        v.verify_heartbeat(lic, &ok, "nonce-2", NOW),
+        v.verify_heartbeat_at(lic, &ok, "nonce-2", NOW),
         Err(Error::NonceMismatch)
     );
     // An answer for another site, or another CML, is refused.
     let other_site = heartbeat(&f, &cml_id, "site-2", "nonce-3", 1, &[]);
     assert_eq!(
-        v.verify_heartbeat(lic, &other_site, "nonce-3", NOW)
+        v.verify_heartbeat_at(lic, &other_site, "nonce-3", NOW)
             .unwrap_err()
             .code(),
         ErrorCode::BindingMismatch
     );
     let other_cml = heartbeat(&f, &"cd".repeat(32), "site-1", "nonce-4", 1, &[]);
     assert_eq!(
-        v.verify_heartbeat(lic, &other_cml, "nonce-4", NOW)
+        v.verify_heartbeat_at(lic, &other_cml, "nonce-4", NOW)
             .unwrap_err()
             .code(),
         ErrorCode::BindingMismatch
     );
 
     // The revocation carried by a heartbeat takes effect on the next validation.
-    assert!(v.validate(lic, &NodeFacts::default(), NOW).is_ok());
+    assert!(v.validate_at(lic, &NodeFacts::default(), NOW).is_ok());
     let revoking = heartbeat(&f, &cml_id, "site-1", "nonce-5", 2, &["lic-1"]);
-    let info = v.verify_heartbeat(lic, &revoking, "nonce-5", NOW).unwrap();
+    let info = v
+        .verify_heartbeat_at(lic, &revoking, "nonce-5", NOW)
+        .unwrap();
     assert!(info.revoked);
     assert_eq!(
-        v.validate(lic, &NodeFacts::default(), NOW),
+        v.validate_at(lic, &NodeFacts::default(), NOW),
         Err(Error::Revoked {
             license_id: "lic-1".into(),
             seq: 2
@@ -155,13 +162,13 @@ fn heartbeat_answers_are_bound_to_nonce_site_and_cml() {
     // An older answer (lower revocation sequence) cannot un-revoke it.
     let older = heartbeat(&f, &cml_id, "site-1", "nonce-6", 1, &[]);
     assert_eq!(
-        v.verify_heartbeat(lic, &older, "nonce-6", NOW)
+        v.verify_heartbeat_at(lic, &older, "nonce-6", NOW)
             .unwrap_err()
             .code(),
         ErrorCode::RevocationListStale
     );
     assert_eq!(
-        v.validate(lic, &NodeFacts::default(), NOW)
+        v.validate_at(lic, &NodeFacts::default(), NOW)
             .unwrap_err()
             .code(),
         ErrorCode::Revoked
@@ -275,7 +282,7 @@ fn manifest_claims(cml: &VerifiedCml) -> ManifestClaims {
 #[test]
 fn manifests_verify_only_for_their_org_and_when_consistent() {
     let f = fixture();
-    let mut v = validator(&f.root);
+    let v = validator(&f.root);
     let cml = v.verify_cml(&f.cml_jws).unwrap();
     let m = issue::sign_manifest(&f.org, &manifest_claims(&cml)).unwrap();
     let got = verify_manifest(&cml, &m).unwrap();
@@ -454,7 +461,7 @@ fn validator_is_send_and_sync_and_its_cache_is_bounded() {
     assert_send_sync::<Validator>();
 
     let f = fixture();
-    let mut v = validator(&f.root);
+    let v = validator(&f.root);
     let cml = v.verify_cml(&f.cml_jws).unwrap();
     let facts = NodeFacts::default();
     let n = hwf_license::validator::CACHE_CAPACITY + 5;
@@ -464,7 +471,7 @@ fn validator_is_send_and_sync_and_its_cache_is_bounded() {
         s.site_id = format!("site-{i}");
         let lic = issue::mint_site_license(&f.org, &cml, &s).unwrap();
         assert_eq!(
-            v.validate(lic.as_bytes(), &facts, NOW).unwrap().site_id,
+            v.validate_at(lic.as_bytes(), &facts, NOW).unwrap().site_id,
             s.site_id
         );
     }
@@ -475,13 +482,13 @@ fn validator_is_send_and_sync_and_its_cache_is_bounded() {
         "{cached} cached"
     );
     // The first license still validates after its entry was evicted.
-    assert!(v.validate(f.license.as_bytes(), &facts, NOW).is_ok());
+    assert!(v.validate_at(f.license.as_bytes(), &facts, NOW).is_ok());
 }
 
 #[test]
 fn standalone_documents_ignore_surrounding_whitespace_and_manifests_match_their_ledger() {
     let f = fixture();
-    let mut v = validator(&f.root);
+    let v = validator(&f.root);
     let cml = v.verify_cml(&format!("\n {}\r\n", f.cml_jws)).unwrap();
     assert_eq!(cml.jws, f.cml_jws);
     let entries = ledger(&f, &cml, 3);

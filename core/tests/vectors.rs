@@ -75,7 +75,7 @@ fn every_vector_matches() {
         let now = v["now"].as_i64().unwrap();
         let mut got = None;
         for rl in v["revocation_lists"].as_array().unwrap() {
-            if let Err(e) = val.apply_revocation_list(&lic, rl.as_str().unwrap(), now) {
+            if let Err(e) = val.apply_revocation_list_at(&lic, rl.as_str().unwrap(), now) {
                 got = Some(outcome(Err(e), "revocation_list"));
                 break;
             }
@@ -94,7 +94,7 @@ fn every_vector_matches() {
         let results = match got {
             Some(o) => vec![o],
             None => (0..2)
-                .map(|_| outcome(val.validate(&lic, &facts, now), "validate"))
+                .map(|_| outcome(val.validate_at(&lic, &facts, now), "validate"))
                 .collect(),
         };
         for (i, r) in results.iter().enumerate() {
@@ -162,8 +162,8 @@ fn every_document_vector_matches() {
                 }
             }
             "verify_heartbeat" => {
-                let mut val = Validator::new(Environment::Prod, roots.clone());
-                match val.verify_heartbeat(
+                let val = Validator::new(Environment::Prod, roots.clone());
+                match val.verify_heartbeat_at(
                     s("license").as_bytes(),
                     s("answer"),
                     s("nonce"),

@@ -36,11 +36,11 @@ fuzz_target!(|data: &[u8]| {
     let facts = NodeFacts::from_strs(["10.20.30.40"], Some("node1.berlin.acme.example"), Some("blue"))
         .unwrap();
     if let Some(extra) = extra.and_then(|e| std::str::from_utf8(e).ok()) {
-        let _ = v.apply_revocation_list(lic, extra, now);
-        let _ = v.verify_heartbeat(lic, extra, "n-123", now);
+        let _ = v.apply_revocation_list_at(lic, extra, now);
+        let _ = v.verify_heartbeat_at(lic, extra, "n-123", now);
     }
-    let first = v.validate(lic, &facts, now);
-    let second = v.validate(lic, &facts, now);
+    let first = v.validate_at(lic, &facts, now);
+    let second = v.validate_at(lic, &facts, now);
     // The cached path must agree with the cold one.
     assert_eq!(first.is_ok(), second.is_ok());
     if let Ok(verdict) = first {

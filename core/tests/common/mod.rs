@@ -53,6 +53,37 @@ pub fn validator(root: &SigningKey) -> Validator {
     )
 }
 
+/// A clock the test moves.
+#[derive(Clone)]
+pub struct TestClock(std::sync::Arc<std::sync::atomic::AtomicI64>);
+
+impl TestClock {
+    pub fn at(t: i64) -> Self {
+        Self(std::sync::Arc::new(std::sync::atomic::AtomicI64::new(t)))
+    }
+    pub fn set(&self, t: i64) {
+        self.0.store(t, std::sync::atomic::Ordering::SeqCst);
+    }
+    pub fn now(&self) -> i64 {
+        self.0.load(std::sync::atomic::Ordering::SeqCst)
+    }
+}
+
+/// A prod validator trusting `root`, reading `clock`, with a fixed nonce seed.
+pub fn clocked_validator(root: &SigningKey, clock: &TestClock) -> Validator {
+    let c = clock.clone();
+    Validator::builder(Environment::Prod)
+        .root(TrustedRoot::new(
+            "root-1",
+            Environment::Prod,
+            root.public_key().clone(),
+        ))
+        .clock(move || c.now())
+        .nonce_seed([42; 32])
+        .build()
+        .unwrap()
+}
+
 pub fn fixture() -> Fixture {
     let root = SigningKey::from_seed(b"tests root");
     let org = SigningKey::from_seed(b"tests org");

@@ -66,7 +66,7 @@ fn main() -> Result<()> {
     )?;
 
     // The site node's validator: only the root public key, prod environment.
-    let mut node = Validator::new(
+    let node = Validator::new(
         Environment::Prod,
         vec![TrustedRoot::new(
             root_kid,
@@ -113,11 +113,11 @@ fn main() -> Result<()> {
         Some("blue"),
     )?;
 
-    let valid = node.validate(site_lic.as_bytes(), &right_machine, issued + 30 * DAY);
+    let valid = node.validate_at(site_lic.as_bytes(), &right_machine, issued + 30 * DAY);
     show("day 30, right machine ", &valid);
-    let grace = node.validate(site_lic.as_bytes(), &right_machine, issued + 185 * DAY);
+    let grace = node.validate_at(site_lic.as_bytes(), &right_machine, issued + 185 * DAY);
     show("day 185, right machine", &grace);
-    let wrong = node.validate(site_lic.as_bytes(), &wrong_machine, issued + 185 * DAY);
+    let wrong = node.validate_at(site_lic.as_bytes(), &wrong_machine, issued + 185 * DAY);
     show("day 185, wrong machine", &wrong);
 
     // The program checks its own story, so a regression makes it fail.

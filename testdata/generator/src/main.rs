@@ -1557,7 +1557,7 @@ fn run(k: &Keys, v: &V) -> Value {
         val.set_last_seen(t).unwrap();
     }
     for rl in &v.revocation_lists {
-        if let Err(e) = val.apply_revocation_list(&v.license, rl, v.now) {
+        if let Err(e) = val.apply_revocation_list_at(&v.license, rl, v.now) {
             return json!({"error": {"code": e.code().code(), "name": e.code().name(), "step": "revocation_list"}});
         }
     }
@@ -1567,8 +1567,8 @@ fn run(k: &Keys, v: &V) -> Value {
         v.deployment_tag.as_deref(),
     )
     .unwrap();
-    let first = val.validate(&v.license, &facts, v.now);
-    let second = val.validate(&v.license, &facts, v.now);
+    let first = val.validate_at(&v.license, &facts, v.now);
+    let second = val.validate_at(&v.license, &facts, v.now);
     assert_eq!(first, second, "{}: cached validation differs", v.name);
     match first {
         Ok(d) => json!({"ok": {
@@ -1841,8 +1841,8 @@ fn documents(g: &Gen) -> Vec<Value> {
         ),
     ];
     for (name, d, answer, nonce) in beats {
-        let mut v = Validator::new(Environment::Prod, roots.clone());
-        let expect = match v.verify_heartbeat(&lic, &answer, nonce, NOW) {
+        let v = Validator::new(Environment::Prod, roots.clone());
+        let expect = match v.verify_heartbeat_at(&lic, &answer, nonce, NOW) {
             Ok(i) => {
                 json!({"ok": {"status": i.status, "server_time": i.server_time, "revocation_seq": i.revocation_seq, "revoked": i.revoked}})
             }
