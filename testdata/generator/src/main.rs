@@ -11,6 +11,8 @@ use hwf_license::*;
 use serde_json::{json, Value};
 use std::path::PathBuf;
 
+mod scenarios;
+
 const DAY: i64 = 86_400;
 /// 2026-01-01T00:00:00Z.
 const T0: i64 = 1_767_225_600;
@@ -1996,6 +1998,20 @@ fn main() {
     let docs_file =
         json!({"format": "hwf-license-documents/1", "roots": roots.clone(), "vectors": docs});
     let docs_text = serde_json::to_string_pretty(&docs_file).unwrap() + "\n";
+    let scns = scenarios::scenarios(&g.k);
+    index.push_str("\n## Trust-state scenarios (scenarios.json)\n\n| # | name | steps | description |\n|---|------|-------|-------------|\n");
+    for (i, s) in scns.iter().enumerate() {
+        index.push_str(&format!(
+            "| {} | `{}` | {} | {} |\n",
+            i + 1,
+            s["name"].as_str().unwrap(),
+            s["steps"].as_array().map_or(0, Vec::len),
+            s["description"].as_str().unwrap()
+        ));
+    }
+    let scn_file =
+        json!({"format": "hwf-license-scenarios/1", "roots": roots.clone(), "scenarios": scns});
+    let scn_text = serde_json::to_string_pretty(&scn_file).unwrap() + "\n";
     let file = json!({"format": "hwf-license-vectors/1", "roots": roots, "vectors": vectors});
     let text = serde_json::to_string_pretty(&file).unwrap() + "\n";
 
@@ -2003,6 +2019,7 @@ fn main() {
     let outputs = [
         (dir.join("vectors.json"), text),
         (dir.join("documents.json"), docs_text),
+        (dir.join("scenarios.json"), scn_text),
         (dir.join("INDEX.md"), index),
     ];
     let mut stale = false;
@@ -2024,9 +2041,10 @@ fn main() {
         std::process::exit(1);
     }
     println!(
-        "{} validation vectors and {} document vectors {}",
+        "{} validation vectors, {} document vectors and {} scenarios {}",
         g.out.len(),
         docs_file["vectors"].as_array().map_or(0, Vec::len),
+        scn_file["scenarios"].as_array().map_or(0, Vec::len),
         if check { "are current" } else { "written" }
     );
 }
