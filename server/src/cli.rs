@@ -953,8 +953,8 @@ async fn site(ctx: &Ctx, s: SiteCmd, json: bool, actor: &Actor) -> Result<(), Pr
                 facts.dns_name.as_deref(),
                 facts.deployment_tag.as_deref(),
             )?;
-            let mut v = Validator::new(ctx.cli_env, roots);
-            let verdict = v.validate(&lic, &facts, crate::now())?;
+            let v = Validator::new(ctx.cli_env, roots);
+            let verdict = v.validate_at(&lic, &facts, crate::now())?;
             show(
                 json,
                 &json!({

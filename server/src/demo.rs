@@ -13,7 +13,7 @@ use serde::Serialize;
 use serde_json::{json, Value};
 
 use crate::auth::HashCost;
-use crate::keys_at_rest::{random_id, Sealer};
+use crate::keys_at_rest::Sealer;
 use crate::problem::Problem;
 use crate::{App, Options, Roles};
 
@@ -248,7 +248,7 @@ pub async fn run_on(database_url: &str, where_: &str, quiet: bool) -> Result<Sum
         ),
     );
 
-    let mut node = Validator::new(Environment::Prod, roots);
+    let node = Validator::new(Environment::Prod, roots);
     let mut verified = 0;
     let mut license_ids = Vec::new();
     for (site_id, lic, tag) in &licenses {
@@ -256,8 +256,8 @@ pub async fn run_on(database_url: &str, where_: &str, quiet: bool) -> Result<Sum
             deployment_tag: Some(tag.clone()),
             ..Default::default()
         };
-        let verdict = node.validate(lic.as_bytes(), &facts, crate::now())?;
-        let nonce = random_id("n-");
+        let verdict = node.validate(lic.as_bytes(), &facts)?;
+        let nonce = node.new_nonce()?;
         let hb = http
             .ok(
                 Method::POST,
@@ -265,12 +265,8 @@ pub async fn run_on(database_url: &str, where_: &str, quiet: bool) -> Result<Sum
                 Some(json!({"license_id": verdict.license_id, "nonce": nonce})),
             )
             .await?;
-        let info = node.verify_heartbeat(
-            lic.as_bytes(),
-            hb["answer"].as_str().unwrap_or(""),
-            &nonce,
-            crate::now(),
-        )?;
+        let info =
+            node.verify_heartbeat(lic.as_bytes(), hb["answer"].as_str().unwrap_or(""), &nonce)?;
         if info.status == "active" && !info.revoked {
             verified += 1;
         }
@@ -282,7 +278,7 @@ pub async fn run_on(database_url: &str, where_: &str, quiet: bool) -> Result<Sum
     http.ok(Method::DELETE, &format!("/api/sites/{revoked_site}"), None)
         .await?;
     let license_id = license_ids[6].clone();
-    let nonce = random_id("n-");
+    let nonce = node.new_nonce()?;
     let hb = http
         .ok(
             Method::POST,
@@ -294,18 +290,22 @@ pub async fn run_on(database_url: &str, where_: &str, quiet: bool) -> Result<Sum
         revoked_lic.as_bytes(),
         hb["answer"].as_str().unwrap_or(""),
         &nonce,
-        crate::now(),
     )?;
     let facts = NodeFacts {
         deployment_tag: Some(revoked_tag),
         ..Default::default()
     };
-    let revoked_err = match node.validate(revoked_lic.as_bytes(), &facts, crate::now()) {
+    // The node restarts: its trust state (floor, revocation list) comes back from the bytes it
+    // saved, so the revocation it learnt is not forgotten.
+    let saved = node.export_state();
+    let node = Validator::new(Environment::Prod, node.roots().to_vec());
+    node.import_state(&saved)?;
+    let revoked_err = match node.validate(revoked_lic.as_bytes(), &facts) {
         Ok(_) => return Err(Problem::internal("a revoked license still validates")),
         Err(e) => e,
     };
     say(quiet, format!(
-        "6. revoked {revoked_site}; its node got revocation list #{} in its heartbeat and now fails: {} ({})",
+        "6. revoked {revoked_site}; its node got revocation list #{} in its heartbeat and, after a restart with its saved trust state, fails: {} ({})",
         info.revocation_seq,
         revoked_err.code().name(),
         revoked_err

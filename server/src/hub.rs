@@ -45,7 +45,8 @@ pub struct Hub {
     pub db: Db,
     org: SigningKey,
     environment: Environment,
-    validator: Mutex<Validator>,
+    /// The shared validator: validations run concurrently; a reload of the roots swaps it.
+    validator: std::sync::RwLock<Arc<Validator>>,
     /// The revocation list last applied to `validator`, per CML id: `/api/validate` applies the
     /// stored list only when it differs, so the list's signature is checked once per change,
     /// not once per request.
@@ -176,7 +177,7 @@ impl Hub {
             db,
             org,
             environment,
-            validator: Mutex::new(Validator::new(environment, roots)),
+            validator: std::sync::RwLock::new(Arc::new(Validator::new(environment, roots))),
             applied_lists: Mutex::default(),
             root_url: root_url.map(|u| u.trim_end_matches('/').to_string()),
             http,
@@ -197,8 +198,8 @@ impl Hub {
     /// Reloads the trusted roots from the database (after `trust_root`).
     pub async fn reload_roots(&self) -> Result<(), Problem> {
         let roots = load_roots(&self.db).await?;
-        let mut v = self.lock();
-        *v = Validator::new(self.environment, roots);
+        *self.validator.write().unwrap_or_else(|p| p.into_inner()) =
+            Arc::new(Validator::new(self.environment, roots));
         self.applied_lists
             .lock()
             .unwrap_or_else(|p| p.into_inner())
@@ -215,12 +216,12 @@ impl Hub {
         cml_id: &str,
         list: Option<&str>,
         now: i64,
-    ) -> Result<std::sync::MutexGuard<'_, Validator>, Problem> {
-        let mut v = self.lock();
+    ) -> Result<Arc<Validator>, Problem> {
+        let v = self.lock();
         if let Some(list) = list {
             let mut applied = self.applied_lists.lock().unwrap_or_else(|p| p.into_inner());
             if applied.get(cml_id).map(String::as_str) != Some(list) {
-                match v.apply_revocation_list(license, list, now) {
+                match v.apply_revocation_list_at(license, list, now) {
                     Ok(_) => {
                         applied.insert(cml_id.to_string(), list.to_string());
                     }
@@ -232,8 +233,9 @@ impl Hub {
         Ok(v)
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, Validator> {
-        self.validator.lock().unwrap_or_else(|p| p.into_inner())
+    /// The current validator (a cheap clone of the shared handle; no lock is held after).
+    fn lock(&self) -> Arc<Validator> {
+        Arc::clone(&self.validator.read().unwrap_or_else(|p| p.into_inner()))
     }
 
     fn verify_cml(&self, jws: &str) -> Result<Arc<VerifiedCml>, Problem> {

@@ -352,7 +352,7 @@ async fn prd_scenario_cml_upload_ten_sites_manifest_sent_and_verified_by_root() 
         .unwrap();
     assert_eq!(res.headers()["content-type"], "application/jose");
     let jws = res.text().await.unwrap();
-    let mut v = Validator::new(Environment::Prod, env.roots().await);
+    let v = Validator::new(Environment::Prod, env.roots().await);
     let verified_cml = v.verify_cml(&cml_jws).unwrap();
     let m: ManifestClaims = verify_manifest(&verified_cml, &jws).unwrap().claims;
     assert_eq!(m.stats.total_active_sites, 10);
@@ -593,7 +593,7 @@ async fn root_and_hub_reject_tampered_foreign_and_unknown_root_documents() {
     // Another org's manifest: beta has its own key and CML at this Root.
     let beta = SigningKey::generate().unwrap();
     let beta_cml = env.issue("beta", beta.public_key(), 5).await;
-    let mut v = Validator::new(Environment::Prod, env.roots().await);
+    let v = Validator::new(Environment::Prod, env.roots().await);
     let beta_verified = v.verify_cml(&beta_cml).unwrap();
     let beta_manifest = issue::sign_manifest(
         &beta,
@@ -779,7 +779,7 @@ async fn ledger_verifies_end_to_end_and_any_edited_entry_is_named() {
         ]
     );
     // Independently, with core alone.
-    let mut v = Validator::new(Environment::Prod, env.roots().await);
+    let v = Validator::new(Environment::Prod, env.roots().await);
     let cml = v.verify_cml(&cml_jws).unwrap();
     let summary = verify_ledger(&cml, entries.iter().map(String::as_str)).unwrap();
     assert_eq!(
@@ -866,16 +866,16 @@ async fn downloaded_site_lic_validates_and_fails_after_revocation_via_heartbeat(
     let lic = res.text().await.unwrap();
     assert_eq!(lic, created["license"].as_str().unwrap());
 
-    let mut node = Validator::new(Environment::Prod, env.roots().await);
+    let node = Validator::new(Environment::Prod, env.roots().await);
     let verdict = node
-        .validate(lic.as_bytes(), &facts("plant-1"), now())
+        .validate_at(lic.as_bytes(), &facts("plant-1"), now())
         .unwrap();
     assert_eq!(
         (verdict.site_id.as_str(), verdict.features.clone()),
         ("plant-1", vec!["analytics".to_string()])
     );
     assert_eq!(
-        node.validate(lic.as_bytes(), &facts("plant-2"), now())
+        node.validate_at(lic.as_bytes(), &facts("plant-2"), now())
             .unwrap_err()
             .code(),
         ErrorCode::DeploymentTagMismatch
@@ -911,7 +911,7 @@ async fn downloaded_site_lic_validates_and_fails_after_revocation_via_heartbeat(
     let hb1 = heartbeat(n1.clone()).await;
     assert_eq!(hb1.status, 200, "{}", hb1.body);
     let info = node
-        .verify_heartbeat(
+        .verify_heartbeat_at(
             lic.as_bytes(),
             hb1.body["answer"].as_str().unwrap(),
             &n1,
@@ -934,12 +934,12 @@ async fn downloaded_site_lic_validates_and_fails_after_revocation_via_heartbeat(
 
     env.ok(Method::DELETE, "/api/sites/plant-1", None).await;
     // The node has not heard yet: its license still validates offline.
-    node.validate(lic.as_bytes(), &facts("plant-1"), now())
+    node.validate_at(lic.as_bytes(), &facts("plant-1"), now())
         .unwrap();
     // A captured earlier answer cannot be replayed for a new nonce.
     let n2 = random_id("n-");
     assert_eq!(
-        node.verify_heartbeat(
+        node.verify_heartbeat_at(
             lic.as_bytes(),
             hb1.body["answer"].as_str().unwrap(),
             &n2,
@@ -952,7 +952,7 @@ async fn downloaded_site_lic_validates_and_fails_after_revocation_via_heartbeat(
     let hb2 = heartbeat(n2.clone()).await;
     assert_eq!(hb2.body["status"], "revoked");
     let info = node
-        .verify_heartbeat(
+        .verify_heartbeat_at(
             lic.as_bytes(),
             hb2.body["answer"].as_str().unwrap(),
             &n2,
@@ -961,7 +961,7 @@ async fn downloaded_site_lic_validates_and_fails_after_revocation_via_heartbeat(
         .unwrap();
     assert_eq!((info.status.as_str(), info.revoked), ("revoked", true));
     let err = node
-        .validate(lic.as_bytes(), &facts("plant-1"), now())
+        .validate_at(lic.as_bytes(), &facts("plant-1"), now())
         .unwrap_err();
     assert_eq!(err.code(), ErrorCode::Revoked);
     let hub_verdict = env

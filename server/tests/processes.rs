@@ -466,7 +466,7 @@ async fn a_server_killed_mid_stream_loses_no_acknowledged_write() {
     let facts = ledger_facts(&c, &db, &cml).await;
 
     use sqlx::Row;
-    let mut node = validator(&c).await;
+    let node = validator(&c).await;
     let rows = sqlx::query("SELECT site_id, status, license, license_id FROM sites")
         .fetch_all(&db)
         .await
@@ -481,7 +481,7 @@ async fn a_server_killed_mid_stream_loses_no_acknowledged_write() {
             r.try_get(3).unwrap(),
         );
         let verdict = node
-            .validate(
+            .validate_at(
                 license.as_bytes(),
                 &NodeFacts::default(),
                 hwf_license_server::now(),

@@ -670,7 +670,7 @@ impl Hub {
         let t = now();
         let v = self
             .validator_with_list(license.as_bytes(), &cml_id, list.as_deref(), t)?
-            .validate(license.as_bytes(), &facts, t)?;
+            .validate_at(license.as_bytes(), &facts, t)?;
         Ok(ValidateAnswer {
             status: v.status.as_str().into(),
             site_id: v.site_id,
