@@ -198,10 +198,199 @@ fn vectors_cover_every_core_error_code() {
             }
         }
     }
+    for s in load_scenarios()["scenarios"].as_array().unwrap() {
+        for step in s["steps"].as_array().unwrap() {
+            if let Some(c) = step["expect"]["error"]["code"].as_u64() {
+                seen.insert(c as u32);
+            }
+        }
+    }
     let missing: Vec<_> = ErrorCode::ALL
         .iter()
         .filter(|c| c.code() < 900 && !seen.contains(&c.code()))
         .map(|c| c.name())
         .collect();
     assert!(missing.is_empty(), "no vector for {missing:?}");
+}
+
+fn load_scenarios() -> Value {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../testdata/vectors/scenarios.json"
+    );
+    serde_json::from_str(&std::fs::read_to_string(path).expect("scenarios.json")).expect("json")
+}
+
+fn hex_bytes(hex: &str) -> Vec<u8> {
+    (0..hex.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&hex[i..i + 2], 16).unwrap())
+        .collect()
+}
+
+fn facts_of(f: &Value) -> NodeFacts {
+    NodeFacts::from_strs(
+        f["addresses"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| a.as_str().unwrap()),
+        f["dns_name"].as_str(),
+        f["deployment_tag"].as_str(),
+    )
+    .unwrap()
+}
+
+/// Compares an outcome with `expect`: the error code, or every member listed under `ok`.
+fn check_expect(what: &str, got: std::result::Result<Value, Error>, expect: &Value) {
+    match (&got, expect.get("ok"), expect.get("error")) {
+        (Ok(v), Some(ok), None) => {
+            for (k, want) in ok.as_object().unwrap() {
+                assert_eq!(&v[k], want, "{what}: member {k}");
+            }
+        }
+        (Err(e), None, Some(err)) => {
+            assert_eq!(
+                u64::from(e.code().code()),
+                err["code"].as_u64().unwrap(),
+                "{what}: {e}"
+            )
+        }
+        _ => panic!("{what}: got {got:?}, expected {expect}"),
+    }
+}
+
+fn verdict_value(d: &Verdict) -> Value {
+    match outcome(Ok(d.clone()), "validate") {
+        Value::Object(mut o) => o.remove("ok").unwrap(),
+        _ => unreachable!(),
+    }
+}
+
+/// Replays testdata/vectors/scenarios.json as a binding does (FORMAT.md there): one validator at
+/// a time, built from the scenario's settings with a clock the steps move.
+#[test]
+fn every_scenario_matches() {
+    use std::sync::atomic::{AtomicI64, Ordering};
+    use std::sync::Arc;
+    let file = load_scenarios();
+    let roots = &file["roots"];
+    let scenarios = file["scenarios"].as_array().unwrap();
+    assert!(scenarios.len() >= 12, "only {} scenarios", scenarios.len());
+    let mut steps_run = 0;
+    for s in scenarios {
+        let name = s["name"].as_str().unwrap();
+        let env = Environment::parse(s["environment"].as_str().unwrap()).unwrap();
+        let trusted: Vec<TrustedRoot> = s["roots"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|kid| {
+                let kid = kid.as_str().unwrap();
+                let r = &roots[kid];
+                let key = PublicKey::from_pem(r["pem"].as_str().unwrap()).unwrap();
+                let e = Environment::parse(r["environment"].as_str().unwrap()).unwrap();
+                TrustedRoot::new(kid, e, key)
+            })
+            .collect();
+        let seed: [u8; 32] = hex_bytes(s["nonce_seed"].as_str().unwrap())
+            .try_into()
+            .unwrap();
+        let clock = Arc::new(AtomicI64::new(s["clock"].as_i64().unwrap()));
+        let mut accept = s["accept_other_environment"].as_bool().unwrap();
+        let build = |accept: bool| {
+            let c = Arc::clone(&clock);
+            Validator::builder(env)
+                .roots(trusted.iter().cloned())
+                .accept_other_environment(accept)
+                .clock(move || c.load(Ordering::SeqCst))
+                .nonce_seed(seed)
+                .build()
+                .unwrap()
+        };
+        let mut v = build(accept);
+        let mut saved: Option<Vec<u8>> = None;
+        for (i, step) in s["steps"].as_array().unwrap().iter().enumerate() {
+            let what = format!("{name} step {i} ({})", step["op"]);
+            let expect = &step["expect"];
+            let lic = || step["license"].as_str().unwrap().as_bytes();
+            match step["op"].as_str().unwrap() {
+                "set_clock" => clock.store(step["time"].as_i64().unwrap(), Ordering::SeqCst),
+                "validate" => check_expect(
+                    &what,
+                    v.validate(lic(), &facts_of(&step["facts"]))
+                        .map(|d| verdict_value(&d)),
+                    expect,
+                ),
+                "validate_at" => check_expect(
+                    &what,
+                    v.validate_at(
+                        lic(),
+                        &facts_of(&step["facts"]),
+                        step["now"].as_i64().unwrap(),
+                    )
+                    .map(|d| verdict_value(&d)),
+                    expect,
+                ),
+                "apply_revocation_list" => check_expect(
+                    &what,
+                    v.apply_revocation_list(lic(), step["list"].as_str().unwrap())
+                        .map(|seq| serde_json::json!({ "seq": seq })),
+                    expect,
+                ),
+                "new_nonce" => check_expect(
+                    &what,
+                    v.new_nonce().map(|n| serde_json::json!({ "nonce": n })),
+                    expect,
+                ),
+                "verify_heartbeat" => check_expect(
+                    &what,
+                    v.verify_heartbeat(
+                        lic(),
+                        step["answer"].as_str().unwrap(),
+                        step["nonce"].as_str().unwrap(),
+                    )
+                    .map(|h| {
+                        serde_json::json!({"status": h.status, "server_time": h.server_time,
+                            "revocation_seq": h.revocation_seq, "revoked": h.revoked})
+                    }),
+                    expect,
+                ),
+                "set_accept_other_environment" => {
+                    accept = step["accept"].as_bool().unwrap();
+                    v.accept_other_environment(accept);
+                }
+                "expect_floor" => {
+                    assert_eq!(v.clock_floor(), step["floor"].as_i64().unwrap(), "{what}")
+                }
+                "expect_state_changed" => assert_eq!(
+                    v.state_changed(),
+                    step["changed"].as_bool().unwrap(),
+                    "{what}"
+                ),
+                "export_state" => {
+                    let bytes = v.export_state();
+                    if let Some(h) = step["state_hex"].as_str() {
+                        assert_eq!(bytes, hex_bytes(h), "{what}: exported bytes");
+                    }
+                    saved = Some(bytes);
+                }
+                "restart" => {
+                    v = build(accept);
+                    if step["import"].as_bool().unwrap() {
+                        v.import_state(saved.as_deref().unwrap()).unwrap();
+                    }
+                }
+                "import_state" => check_expect(
+                    &what,
+                    v.import_state(&hex_bytes(step["state_hex"].as_str().unwrap()))
+                        .map(|()| serde_json::json!({})),
+                    expect,
+                ),
+                op => panic!("{what}: unknown op {op}"),
+            }
+            steps_run += 1;
+        }
+    }
+    assert!(steps_run >= 100, "only {steps_run} steps");
 }

@@ -123,18 +123,25 @@ impl Scn {
         let r = self.validator.validate(license.as_bytes(), &facts());
         let expect = r.as_ref().map_or_else(err_json, verdict_json);
         self.check("validate", &expect, intent);
-        self.steps.push(json!({"op": "validate", "license": license, "facts": facts_json(), "expect": expect}));
+        self.steps.push(
+            json!({"op": "validate", "license": license, "facts": facts_json(), "expect": expect}),
+        );
     }
 
     fn validate_at(&mut self, license: &str, now: i64, intent: Intent) {
-        let r = self.validator.validate_at(license.as_bytes(), &facts(), now);
+        let r = self
+            .validator
+            .validate_at(license.as_bytes(), &facts(), now);
         let expect = r.as_ref().map_or_else(err_json, verdict_json);
         self.check("validate_at", &expect, intent);
         self.steps.push(json!({"op": "validate_at", "license": license, "facts": facts_json(), "now": now, "expect": expect}));
     }
 
     fn apply_list(&mut self, license: &str, list: &str, intent: Intent) {
-        let expect = match self.validator.apply_revocation_list(license.as_bytes(), list) {
+        let expect = match self
+            .validator
+            .apply_revocation_list(license.as_bytes(), list)
+        {
             Ok(seq) => json!({"ok": {"seq": seq}}),
             Err(e) => err_json(&e),
         };
@@ -159,8 +166,10 @@ impl Scn {
             Err(e) => err_json(&e),
         };
         self.check("verify_heartbeat", &expect, intent);
-        self.steps.push(json!({"op": "verify_heartbeat", "license": license, "answer": answer,
-            "nonce": nonce, "expect": expect}));
+        self.steps.push(
+            json!({"op": "verify_heartbeat", "license": license, "answer": answer,
+            "nonce": nonce, "expect": expect}),
+        );
     }
 
     fn set_accept_other(&mut self, accept: bool) {
@@ -172,7 +181,8 @@ impl Scn {
 
     fn expect_floor(&mut self, floor: i64) {
         assert_eq!(self.validator.clock_floor(), floor, "{}: floor", self.name);
-        self.steps.push(json!({"op": "expect_floor", "floor": floor}));
+        self.steps
+            .push(json!({"op": "expect_floor", "floor": floor}));
     }
 
     fn expect_changed(&mut self, changed: bool) {
@@ -215,7 +225,8 @@ impl Scn {
             Err(e) => err_json(&e),
         };
         self.check("import_state", &expect, intent);
-        self.steps.push(json!({"op": "import_state", "state_hex": hex(bytes), "expect": expect}));
+        self.steps
+            .push(json!({"op": "import_state", "state_hex": hex(bytes), "expect": expect}));
     }
 
     fn finish(self) -> Value {
@@ -628,7 +639,11 @@ pub(crate) fn scenarios(k: &Keys) -> Vec<Value> {
     let older = s.export();
     s.set_clock(NOW + 10 * DAY);
     s.validate(&basic, Ok(()));
-    s.apply_list(&basic, &d.rl(&cml, 6, NOW + DAY, &["site-lic-0001"]), Ok(()));
+    s.apply_list(
+        &basic,
+        &d.rl(&cml, 6, NOW + DAY, &["site-lic-0001"]),
+        Ok(()),
+    );
     s.import(&older, Ok(()));
     s.expect_floor(NOW + 10 * DAY);
     s.expect_changed(true);
