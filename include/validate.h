@@ -14,10 +14,15 @@
  *    they came from: valid until that handle is freed; never free them.
  *  - Every handle returned through an out-parameter is the caller's: free it once with its _free
  *    function; every _free accepts NULL.
- *  - An lv_validator may be used from several threads at once (calls are serialised); verdicts,
- *    heartbeats and errors are immutable.
+ *  - An lv_validator may be used from several threads at once (calls run concurrently; only
+ *    add_root and accept_other_environment wait for the others); a clock callback must be
+ *    callable from any thread; verdicts, heartbeats and errors are immutable.
  *  - A panic never crosses the boundary: it becomes LV_RESULT_PANIC.
- *  - Times are unix seconds (int64_t); now == 0 means the system clock.
+ *  - Times are unix seconds (int64_t). The _now calls read the validator's clock (and may raise
+ *    its clock floor); a non-zero now is an explicit time (validation at it is a what-if).
+ *    now == 0 is deprecated: it means the validator's clock.
+ *  - Persist the trust state: lv_validator_export_state when lv_validator_state_changed,
+ *    lv_validator_import_state at start-up.
  */
 
 #ifndef HWF_VALIDATE_H
@@ -122,9 +127,15 @@ enum lv_result
      */
     LV_RESULT_BAD_KEY = 109,
     /**
-     * An argument is invalid (e.g. a time outside 1970..9999, an unknown environment).
+     * An argument is invalid (e.g. a time outside 1970..9999, an unknown environment, a root
+     * kid already trusted).
      */
     LV_RESULT_INVALID_ARGUMENT = 110,
+    /**
+     * Trust state bytes given to import are corrupt, truncated, of an unknown version, or of
+     * another validator (environment, roots); the validator is left as it was.
+     */
+    LV_RESULT_BAD_STATE = 111,
     /**
      * A signature does not verify.
      */
@@ -158,9 +169,15 @@ enum lv_result
      */
     LV_RESULT_EXPIRED = 301,
     /**
-     * `now` is earlier than a time the validator already trusts (last seen, signed issued_at).
+     * `now` is earlier than a time the validator already trusts (its clock floor: validations
+     * at the clock, signed times, last seen, an imported trust state).
      */
     LV_RESULT_CLOCK_ROLLBACK = 302,
+    /**
+     * The CML limits how long a node may run without a signed time from its Hub
+     * (`max_offline_days`), and the newest one held is older than that.
+     */
+    LV_RESULT_OFFLINE_TOO_LONG = 303,
     /**
      * The node's addresses are outside the licensed address or network.
      */
@@ -286,12 +303,21 @@ typedef struct lv_node_facts lv_node_facts;
 
 /**
  * A validator: trusted root keys (each with its kid and environment), the environment policy,
- * the applied revocation lists, the clock floor (last-seen time and signed times accepted) and
- * the cache of verified chains (a repeated validation skips the signature checks, never the
- * rules). Safe to use from several threads at once: calls are serialised. Free it with
- * [`lv_validator_free`].
+ * the trust state (clock floor, applied revocation lists, heartbeat answers, outstanding
+ * nonces), its clock and the cache of verified chains (a repeated validation skips the
+ * signature checks, never the rules). Safe to use from several threads at once: calls run
+ * concurrently (only adding a root and changing the environment policy wait for the others).
+ * Free it with [`lv_validator_free`].
  */
 typedef struct lv_validator lv_validator;
+
+/**
+ * A validator being configured: environment, roots, environment policy, clock, nonce seed.
+ * Make it with [`lv_validator_builder_new`], configure it, make validators from it with
+ * [`lv_validator_builder_build`] (as many as wanted: building does not consume it), and free
+ * it with [`lv_validator_builder_free`]. Not for use by two threads at once.
+ */
+typedef struct lv_validator_builder lv_validator_builder;
 
 /**
  * The outcome of one `lv_validator_validate`: usable (status `LV_STATUS_VALID` or
@@ -322,6 +348,121 @@ typedef struct lv_str {
 #ifdef __cplusplus
 extern "C" {
 #endif // __cplusplus
+
+/**
+ * Makes a builder in `*builder_out` for a validator of `environment` (`LV_ENVIRONMENT_PROD` or
+ * `LV_ENVIRONMENT_DEV`): no root yet, only its own environment accepted, the system clock, a
+ * nonce seed drawn from the operating system.
+ *
+ * Errors: `LV_RESULT_NULL_PARAMETER`, `LV_RESULT_INVALID_ARGUMENT` (unknown environment),
+ * `LV_RESULT_PANIC`.
+ *
+ * # Safety
+ *
+ * `builder_out` is NULL or valid for writing a pointer.
+ */
+lv_result lv_validator_builder_new(uint32_t environment,
+                                   struct lv_validator_builder **builder_out);
+
+/**
+ * Trusts a root public key (the arguments of `lv_validator_add_root`: kid, the environment it
+ * signs for, SPKI PEM or JWK text). Two roots with the same kid make
+ * [`lv_validator_builder_build`] fail with `LV_RESULT_INVALID_ARGUMENT`.
+ *
+ * Errors: `LV_RESULT_NULL_PARAMETER`, `LV_RESULT_INVALID_UTF8`, `LV_RESULT_BAD_KEY`,
+ * `LV_RESULT_INVALID_ARGUMENT` (unknown environment), `LV_RESULT_PANIC`.
+ *
+ * # Safety
+ *
+ * `builder` is NULL or a live handle no other thread uses; `kid` and `key` are NULL or
+ * readable for their lengths; `error_out` is NULL or valid for writing a pointer.
+ */
+lv_result lv_validator_builder_add_root(struct lv_validator_builder *builder,
+                                        const char *kid,
+                                        size_t kid_len,
+                                        uint32_t environment,
+                                        const char *key,
+                                        size_t key_len,
+                                        struct lv_error **error_out);
+
+/**
+ * Also accepts CMLs of the other environment (`accept` true), or not (false, the default).
+ * A built validator can change it later with `lv_validator_accept_other_environment`.
+ *
+ * Errors: `LV_RESULT_NULL_PARAMETER`, `LV_RESULT_PANIC`.
+ *
+ * # Safety
+ *
+ * `builder` is NULL or a live handle no other thread uses.
+ */
+lv_result lv_validator_builder_accept_other_environment(struct lv_validator_builder *builder,
+                                                        bool accept);
+
+/**
+ * Sets the clock the validator reads in `lv_validator_validate_now` and the other calls at the
+ * clock: `clock(userdata)` returns the current time in unix seconds (a value outside
+ * 1970..9999 makes the call that read it fail with `LV_RESULT_INVALID_ARGUMENT`). Replaces the
+ * system clock (or a clock set before).
+ *
+ * The callback **must be callable from any thread, by several threads at once**, with
+ * `userdata`, for as long as any validator built with it lives (validations on several threads
+ * call it concurrently); it must return (not unwind or longjmp) and must not call back into
+ * the same validator. The library never reads `userdata` itself; it may be NULL.
+ *
+ * Errors: `LV_RESULT_NULL_PARAMETER` (`builder` or `clock`), `LV_RESULT_PANIC`.
+ *
+ * # Safety
+ *
+ * `builder` is NULL or a live handle no other thread uses; `clock` is NULL or a function
+ * meeting the contract above.
+ */
+lv_result lv_validator_builder_set_clock(struct lv_validator_builder *builder,
+                                         int64_t (*clock)(void *userdata),
+                                         void *userdata);
+
+/**
+ * Sets the secret seed heartbeat nonces are derived from: exactly 32 bytes (`seed_len` must be
+ * 32). By default every validator draws a fresh one from the operating system; a fixed seed
+ * makes its nonces predictable, so use this only for tests and conformance scenarios.
+ *
+ * Errors: `LV_RESULT_NULL_PARAMETER`, `LV_RESULT_INVALID_ARGUMENT` (`seed_len` is not 32),
+ * `LV_RESULT_PANIC`.
+ *
+ * # Safety
+ *
+ * `builder` is NULL or a live handle no other thread uses; `seed` is NULL or readable for
+ * `seed_len` bytes.
+ */
+lv_result lv_validator_builder_set_nonce_seed(struct lv_validator_builder *builder,
+                                              const uint8_t *seed,
+                                              size_t seed_len);
+
+/**
+ * Makes a validator with the builder's settings in `*validator_out` (free it with
+ * `lv_validator_free`). The builder is not consumed: it stays the caller's (free it with
+ * [`lv_validator_builder_free`]) and may build more validators (each with its own trust
+ * state; they share the clock callback).
+ *
+ * Errors: `LV_RESULT_NULL_PARAMETER`, `LV_RESULT_INVALID_ARGUMENT` (two roots with the same
+ * kid; no nonce seed set and the operating system gave no randomness), `LV_RESULT_PANIC`.
+ *
+ * # Safety
+ *
+ * `builder` is NULL or a live handle no other thread uses; `validator_out` and `error_out` are
+ * NULL or valid for writing a pointer.
+ */
+lv_result lv_validator_builder_build(struct lv_validator_builder *builder,
+                                     struct lv_validator **validator_out,
+                                     struct lv_error **error_out);
+
+/**
+ * Frees a builder. NULL does nothing. Validators built from it are not affected.
+ *
+ * # Safety
+ *
+ * `builder` is NULL or a live handle from this library, not used afterwards.
+ */
+void lv_validator_builder_free(struct lv_validator_builder *builder);
 
 /**
  * The error's stable code (never `LV_RESULT_OK`); `LV_RESULT_NULL_PARAMETER` when `error` is
@@ -466,9 +607,106 @@ void lv_heartbeat_free(struct lv_heartbeat *heartbeat);
 const char *lv_result_name(uint32_t result);
 
 /**
+ * Exports the validator's trust state (clock floor, newest signed time, per CML the revocation
+ * list applied and the newest heartbeat answer, each as the signed document) as bytes: a new
+ * buffer in `*state_out` and its length in `*state_len_out`, which the caller frees with
+ * [`lv_bytes_free`]`(state, state_len)`. Clears [`lv_validator_state_changed`]. Store the bytes
+ * and give them to [`lv_validator_import_state`] at the next start. Nonces are not exported.
+ *
+ * Errors: `LV_RESULT_NULL_PARAMETER`, `LV_RESULT_PANIC`.
+ *
+ * # Safety
+ *
+ * `validator` is NULL or a live handle; `state_out`, `state_len_out` and `error_out` are NULL
+ * or valid for writing.
+ */
+lv_result lv_validator_export_state(const struct lv_validator *validator,
+                                    uint8_t **state_out,
+                                    size_t *state_len_out,
+                                    struct lv_error **error_out);
+
+/**
+ * Imports trust state bytes (from [`lv_validator_export_state`], possibly of an earlier run)
+ * and merges them into the validator: the floor only rises, a revocation list only replaces an
+ * older one, a heartbeat answer only a less recent one. Every signed document in them is
+ * verified under this validator's roots and environment policy. Afterwards
+ * [`lv_validator_state_changed`] tells whether the validator knows more than the bytes held.
+ *
+ * Bytes that are truncated, corrupt (checksum), of another version, of a validator of the
+ * other environment, or hold a document these roots do not verify are `LV_RESULT_BAD_STATE`;
+ * over 4 MiB is `LV_RESULT_TOO_LARGE` (no byte read). On any error the validator is left as it
+ * was: a node may start without its state (it then knows only what its files say).
+ *
+ * Errors: `LV_RESULT_NULL_PARAMETER` (also for a NULL `state` with length 0),
+ * `LV_RESULT_BAD_STATE`, `LV_RESULT_TOO_LARGE`, `LV_RESULT_PANIC`.
+ *
+ * # Safety
+ *
+ * `validator` is NULL or a live handle; `state` is NULL or readable for `state_len` bytes (or
+ * `state_len` exceeds 4 MiB); `error_out` is NULL or valid for writing a pointer.
+ */
+lv_result lv_validator_import_state(struct lv_validator *validator,
+                                    const uint8_t *state,
+                                    size_t state_len,
+                                    struct lv_error **error_out);
+
+/**
+ * Whether the trust state changed since the last [`lv_validator_export_state`] (or since the
+ * validator was made, or since an import of bytes equal to its state): export and store the
+ * state when this is true. false for NULL (and for a validator unusable after a panic).
+ *
+ * # Safety
+ *
+ * `validator` is NULL or a live handle.
+ */
+bool lv_validator_state_changed(const struct lv_validator *validator);
+
+/**
+ * Writes to `*nonce_out` a fresh nonce for a heartbeat request (NUL-terminated ASCII,
+ * base64url; free it with [`lv_string_free`]). Send it to the Hub; an answer carrying it,
+ * verified with `lv_validator_verify_heartbeat_now`, is accepted once and may also lower the
+ * clock floor to the Hub's time (a node whose clock ran ahead recovers). Nonces are derived
+ * from the validator's secret nonce seed (random unless the builder fixed one) and kept in
+ * memory only: an answer to a nonce of an earlier run counts as the host's own nonce.
+ *
+ * Errors: `LV_RESULT_NULL_PARAMETER`, `LV_RESULT_INVALID_ARGUMENT` (the validator has no nonce
+ * seed: the operating system gave no randomness), `LV_RESULT_PANIC`.
+ *
+ * # Safety
+ *
+ * `validator` is NULL or a live handle; `nonce_out` and `error_out` are NULL or valid for
+ * writing a pointer.
+ */
+lv_result lv_validator_new_nonce(const struct lv_validator *validator,
+                                 char **nonce_out,
+                                 struct lv_error **error_out);
+
+/**
+ * Frees a buffer of [`lv_validator_export_state`]; `len` is the length it gave. NULL does
+ * nothing (whatever `len`).
+ *
+ * # Safety
+ *
+ * `bytes` is NULL or a buffer from this library with exactly this `len`, not used afterwards.
+ */
+void lv_bytes_free(uint8_t *bytes,
+                   size_t len);
+
+/**
+ * Frees a string of [`lv_validator_new_nonce`]. NULL does nothing.
+ *
+ * # Safety
+ *
+ * `string` is NULL or a string from this library, not used afterwards.
+ */
+void lv_string_free(char *string);
+
+/**
  * Makes a validator for `environment` (`LV_ENVIRONMENT_PROD` or `LV_ENVIRONMENT_DEV`) in
  * `*validator_out`, trusting no root yet: add roots with [`lv_validator_add_root`]. It accepts
- * only CMLs of its own environment until [`lv_validator_accept_other_environment`].
+ * only CMLs of its own environment until [`lv_validator_accept_other_environment`], reads the
+ * system clock and draws its nonce seed from the operating system. For another clock or a
+ * fixed nonce seed, use `lv_validator_builder_new`.
  *
  * Errors: `LV_RESULT_NULL_PARAMETER`, `LV_RESULT_INVALID_ARGUMENT` (unknown environment).
  *
@@ -482,11 +720,15 @@ lv_result lv_validator_new(uint32_t environment,
 /**
  * Trusts a root public key: `kid` (the key id CMLs signed by it announce), the environment it
  * signs for, and the key as SPKI PEM (`-----BEGIN PUBLIC KEY-----`) or JWK JSON text (P-256).
- * Add every root before the validator's first validation, revocation list or heartbeat.
+ *
+ * May be called at any time, also after the validator was used: the cache of verified chains
+ * and the trust state (clock floor, revocation lists, heartbeat answers) are kept. It waits for
+ * calls in progress on other threads. A `kid` already trusted is `LV_RESULT_INVALID_ARGUMENT`
+ * (core's rule: kids are unique), and the validator is unchanged.
  *
  * Errors: `LV_RESULT_NULL_PARAMETER`, `LV_RESULT_INVALID_UTF8`, `LV_RESULT_BAD_KEY` (not a
  * P-256 public key, including empty text), `LV_RESULT_INVALID_ARGUMENT` (unknown environment,
- * or the validator was already used), `LV_RESULT_PANIC`.
+ * a kid already trusted), `LV_RESULT_PANIC`.
  *
  * # Safety
  *
@@ -503,7 +745,10 @@ lv_result lv_validator_add_root(const struct lv_validator *validator,
 
 /**
  * Also accepts CMLs of the other environment (`accept` true), or stops accepting them (false):
- * the explicit opt-in core requires for a dev license on a prod node or the reverse.
+ * the explicit opt-in core requires for a dev license on a prod node or the reverse. Takes
+ * effect on the next call, cached chains included (a chain validated while the other
+ * environment was accepted is refused with `LV_RESULT_ENVIRONMENT_MISMATCH` afterwards). It
+ * waits for calls in progress on other threads.
  *
  * Errors: `LV_RESULT_NULL_PARAMETER`, `LV_RESULT_PANIC`.
  *
@@ -515,9 +760,11 @@ lv_result lv_validator_accept_other_environment(const struct lv_validator *valid
                                                 bool accept);
 
 /**
- * Sets the host's persisted last-seen time (unix seconds): validation at a time more than the
- * allowed skew before it fails with `LV_RESULT_CLOCK_ROLLBACK`. Persist
- * [`lv_validator_clock_floor`] and give it back here at the next start.
+ * Raises the clock floor to a host's persisted last-seen time (unix seconds; never lowers it):
+ * a call at a time more than the allowed skew before the floor fails with
+ * `LV_RESULT_CLOCK_ROLLBACK`. Prefer persisting the whole trust state
+ * (`lv_validator_export_state` / `lv_validator_import_state`), which keeps the revocation
+ * lists and heartbeat answers too.
  *
  * Errors: `LV_RESULT_NULL_PARAMETER`, `LV_RESULT_INVALID_ARGUMENT` (outside 1970..9999),
  * `LV_RESULT_PANIC`.
@@ -531,8 +778,10 @@ lv_result lv_validator_set_last_seen(const struct lv_validator *validator,
                                      struct lv_error **error_out);
 
 /**
- * Writes to `*floor_out` the time (unix seconds) the clock may not go under: the maximum of
- * the last-seen time and every signed `issued_at` accepted so far. Persist it.
+ * Writes to `*floor_out` the time (unix seconds) the clock may not go under (by more than the
+ * allowed skew): the highest of every validation time at the clock, every signed time accepted
+ * and every last-seen time given, lowered only by a heartbeat answer to a nonce of
+ * `lv_validator_new_nonce`.
  *
  * Errors: `LV_RESULT_NULL_PARAMETER`, `LV_RESULT_PANIC`.
  *
@@ -545,7 +794,10 @@ lv_result lv_validator_clock_floor(const struct lv_validator *validator,
 
 /**
  * Validates the bytes of a site.lic (`license`, `license_len` bytes) for a node with `facts`
- * (NULL: no facts) at `now` (unix seconds; 0: the system clock). Every rule is core's.
+ * (NULL: no facts) at the validator's clock (the system clock, or the builder's
+ * `lv_validator_builder_set_clock`). Every rule is core's. On success the clock floor rises to
+ * that time (persist it with `lv_validator_export_state` when
+ * `lv_validator_state_changed`).
  *
  * Returns `LV_RESULT_OK` when the license is usable (valid or in grace), else the error's code.
  * Whenever `verdict_out` is not NULL, `*verdict_out` receives a new verdict — usable or not,
@@ -555,7 +807,35 @@ lv_result lv_validator_clock_floor(const struct lv_validator *validator,
  *
  * Errors: `LV_RESULT_NULL_PARAMETER` (`validator`, `license` or `verdict_out`),
  * `LV_RESULT_TOO_LARGE` (over `LV_MAX_LICENSE_BYTES`, no byte read), `LV_RESULT_PANIC`, and
- * every code of core (100–499).
+ * every code of core (100–499; `LV_RESULT_INVALID_ARGUMENT` when the clock reads a time
+ * outside 1970..9999).
+ *
+ * # Safety
+ *
+ * As [`lv_validator_validate`].
+ */
+lv_result lv_validator_validate_now(const struct lv_validator *validator,
+                                    const uint8_t *license,
+                                    size_t license_len,
+                                    const struct lv_node_facts *facts,
+                                    struct lv_verdict **verdict_out);
+
+/**
+ * Validates the bytes of a site.lic (`license`, `license_len` bytes) for a node with `facts`
+ * (NULL: no facts) as if the time were `now` (unix seconds): a what-if that checks every rule,
+ * the trust state included (floor, revocation lists), but never writes the trust state.
+ * `now == 0` is deprecated: it means the validator's clock, as [`lv_validator_validate_now`]
+ * (which may raise the floor).
+ *
+ * Returns `LV_RESULT_OK` when the license is usable (valid or in grace), else the error's code.
+ * Whenever `verdict_out` is not NULL, `*verdict_out` receives a new verdict — usable or not,
+ * carrying the returned code and the error's message — which the caller frees with
+ * [`lv_verdict_free`]. With a NULL `verdict_out` the result is `LV_RESULT_NULL_PARAMETER` and
+ * nothing is validated.
+ *
+ * Errors: `LV_RESULT_NULL_PARAMETER` (`validator`, `license` or `verdict_out`),
+ * `LV_RESULT_TOO_LARGE` (over `LV_MAX_LICENSE_BYTES`, no byte read), `LV_RESULT_PANIC`, and
+ * every code of core (100–499; `LV_RESULT_INVALID_ARGUMENT` for a time outside 1970..9999).
  *
  * # Safety
  *
@@ -572,9 +852,31 @@ lv_result lv_validator_validate(const struct lv_validator *validator,
 
 /**
  * Verifies a revocation list (compact JWS text) against the CML of `license` (same org key,
- * org and CML binding) and applies it at `now` (0: the system clock); the sequence number is
- * written to `*seq_out` when `seq_out` is not NULL. A list older than the one applied is
- * `LV_RESULT_REVOCATION_LIST_STALE`.
+ * org and CML binding; not issued after the validator's clock) and applies it to the trust
+ * state; the sequence number is written to `*seq_out` when `seq_out` is not NULL. A list older
+ * than the one applied, or other content under the same number, is
+ * `LV_RESULT_REVOCATION_LIST_STALE`; the same list again is a no-op.
+ *
+ * Errors: `LV_RESULT_NULL_PARAMETER`, `LV_RESULT_INVALID_UTF8`, `LV_RESULT_TOO_LARGE`,
+ * `LV_RESULT_PANIC`, and core's codes.
+ *
+ * # Safety
+ *
+ * As [`lv_validator_apply_revocation_list`].
+ */
+lv_result lv_validator_apply_revocation_list_now(const struct lv_validator *validator,
+                                                 const uint8_t *license,
+                                                 size_t license_len,
+                                                 const char *list,
+                                                 size_t list_len,
+                                                 uint64_t *seq_out,
+                                                 struct lv_error **error_out);
+
+/**
+ * [`lv_validator_apply_revocation_list_now`] with `now` (unix seconds) given for the "not
+ * issued in the future" check; the list is applied to the trust state all the same (a list
+ * only ever restricts). `now == 0` is deprecated: it means the validator's clock, as
+ * [`lv_validator_apply_revocation_list_now`].
  *
  * Errors: `LV_RESULT_NULL_PARAMETER`, `LV_RESULT_INVALID_UTF8`, `LV_RESULT_TOO_LARGE`,
  * `LV_RESULT_PANIC`, and core's codes.
@@ -595,8 +897,35 @@ lv_result lv_validator_apply_revocation_list(const struct lv_validator *validato
 
 /**
  * Verifies a heartbeat answer (compact JWS text) for `license`, carrying the `nonce` the node
- * sent, at `now` (0: the system clock), and applies the revocation list it carries. On success
- * `*heartbeat_out` receives a new heartbeat (free it with [`lv_heartbeat_free`]).
+ * sent, at the validator's clock; applies the revocation list it carries and records the Hub's
+ * time: the clock floor rises to the answer's `server_time`. For a nonce from
+ * `lv_validator_new_nonce` (accepted once; the same answer again is
+ * `LV_RESULT_NONCE_MISMATCH`) the floor may also come down to `server_time`, never under the
+ * newest signed time held. On success `*heartbeat_out` receives a new heartbeat (free it with
+ * [`lv_heartbeat_free`]).
+ *
+ * Errors: `LV_RESULT_NULL_PARAMETER`, `LV_RESULT_INVALID_UTF8`, `LV_RESULT_TOO_LARGE`,
+ * `LV_RESULT_PANIC`, and core's codes (e.g. `LV_RESULT_NONCE_MISMATCH`).
+ *
+ * # Safety
+ *
+ * As [`lv_validator_verify_heartbeat`].
+ */
+lv_result lv_validator_verify_heartbeat_now(const struct lv_validator *validator,
+                                            const uint8_t *license,
+                                            size_t license_len,
+                                            const char *answer,
+                                            size_t answer_len,
+                                            const char *nonce,
+                                            size_t nonce_len,
+                                            struct lv_heartbeat **heartbeat_out,
+                                            struct lv_error **error_out);
+
+/**
+ * [`lv_validator_verify_heartbeat_now`] with `now` (unix seconds) given for the "not issued in
+ * the future" check of the embedded revocation list; the answer is applied to the trust state
+ * all the same. `now == 0` is deprecated: it means the validator's clock, as
+ * [`lv_validator_verify_heartbeat_now`].
  *
  * Errors: `LV_RESULT_NULL_PARAMETER`, `LV_RESULT_INVALID_UTF8`, `LV_RESULT_TOO_LARGE`,
  * `LV_RESULT_PANIC`, and core's codes (e.g. `LV_RESULT_NONCE_MISMATCH`).

@@ -93,3 +93,42 @@ pub(crate) unsafe fn read<T: Handle, R: Copy>(
         }
     })
 }
+
+/// Gives a byte buffer to C: a pointer and a length, freed once by [`free_bytes`] with that
+/// same length.
+pub(crate) fn bytes_into_raw(bytes: Vec<u8>) -> (*mut u8, usize) {
+    let boxed = bytes.into_boxed_slice();
+    let len = boxed.len();
+    (Box::into_raw(boxed).cast::<u8>(), len)
+}
+
+/// Takes back a buffer from [`bytes_into_raw`]; NULL does nothing.
+///
+/// # Safety
+///
+/// `ptr` is NULL or came from [`bytes_into_raw`] with this `len` and was not freed.
+pub(crate) unsafe fn free_bytes(ptr: *mut u8, len: usize) {
+    if !ptr.is_null() {
+        // SAFETY: guaranteed by the caller: the boxed slice `bytes_into_raw` leaked.
+        drop(unsafe { Box::from_raw(std::ptr::slice_from_raw_parts_mut(ptr, len)) });
+    }
+}
+
+/// Gives a string to C, NUL-terminated; freed once by [`free_string`].
+pub(crate) fn string_into_raw(s: String) -> Result<*mut std::ffi::c_char, Failure> {
+    std::ffi::CString::new(s)
+        .map(std::ffi::CString::into_raw)
+        .map_err(|_| Failure::from(hwf_license::Error::InvalidArgument("a NUL in a string")))
+}
+
+/// Takes back a string from [`string_into_raw`]; NULL does nothing.
+///
+/// # Safety
+///
+/// `ptr` is NULL or came from [`string_into_raw`] and was not freed.
+pub(crate) unsafe fn free_string(ptr: *mut std::ffi::c_char) {
+    if !ptr.is_null() {
+        // SAFETY: guaranteed by the caller.
+        drop(unsafe { std::ffi::CString::from_raw(ptr) });
+    }
+}

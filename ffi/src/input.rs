@@ -1,13 +1,13 @@
-//! Reading C arguments: buffers (pointer + length), UTF-8 text, the license bytes, `now`.
+//! Reading C arguments: buffers (pointer + length), UTF-8 text, the license bytes, trust state
+//! bytes.
 //!
 //! NULL is `LV_RESULT_NULL_PARAMETER`, text that is not UTF-8 is `LV_RESULT_INVALID_UTF8`, and
-//! a length no buffer can have (over `isize::MAX`, or a license over core's
-//! `MAX_LICENSE_BYTES`) is core's `TooLarge` before any byte is touched.
+//! a length no buffer can have (over `isize::MAX`, a license over core's `MAX_LICENSE_BYTES`, a
+//! trust state over core's `MAX_STATE_BYTES`) is core's `TooLarge` before any byte is touched.
 
 use std::ffi::c_char;
-use std::time::{SystemTime, UNIX_EPOCH};
 
-use hwf_license::{Error, MAX_LICENSE_BYTES};
+use hwf_license::{Error, MAX_LICENSE_BYTES, MAX_STATE_BYTES};
 
 use crate::boundary::Failure;
 
@@ -67,16 +67,21 @@ pub(crate) unsafe fn license<'a>(ptr: *const u8, len: usize) -> Result<&'a [u8],
     unsafe { bytes(ptr, len, "license") }
 }
 
-/// `now` as given, or the system clock for 0. Range checks are core's.
-pub(crate) fn now(now: i64) -> Result<i64, Failure> {
-    if now != 0 {
-        return Ok(now);
+/// Trust state bytes; a length over core's limit is core's `TooLarge` without reading.
+///
+/// # Safety
+///
+/// As [`bytes`].
+pub(crate) unsafe fn state<'a>(ptr: *const u8, len: usize) -> Result<&'a [u8], Failure> {
+    if !ptr.is_null() && len > MAX_STATE_BYTES {
+        return Err(Error::TooLarge {
+            size: len,
+            limit: MAX_STATE_BYTES,
+        }
+        .into());
     }
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .ok()
-        .and_then(|d| i64::try_from(d.as_secs()).ok())
-        .ok_or_else(|| Error::InvalidArgument("the system clock is before 1970").into())
+    // SAFETY: forwarded.
+    unsafe { bytes(ptr, len, "state") }
 }
 
 #[cfg(test)]
@@ -115,13 +120,12 @@ mod tests {
                 license(std::ptr::null(), 1 << 40).unwrap_err().code,
                 lv_result::NullParameter
             );
+            let e = state(b"x".as_ptr(), MAX_STATE_BYTES + 1).unwrap_err();
+            assert_eq!(e.code, lv_result::TooLarge);
+            assert_eq!(
+                state(std::ptr::null(), 0).unwrap_err().code,
+                lv_result::NullParameter
+            );
         }
-    }
-
-    #[test]
-    fn zero_means_the_system_clock() {
-        let t = now(0).unwrap();
-        assert!(t > 1_700_000_000, "{t}");
-        assert_eq!(now(-5).unwrap(), -5, "range checks are core's");
     }
 }

@@ -7,11 +7,14 @@
 //!
 //! | handle | made by | freed by | what it is |
 //! |--------|---------|----------|------------|
-//! | [`lv_validator`] | [`lv_validator_new`] | [`lv_validator_free`] | trusted roots, environment policy, revocation lists, clock floor, the verified-chain cache |
+//! | [`lv_validator`] | [`lv_validator_new`], [`lv_validator_builder_build`] | [`lv_validator_free`] | trusted roots, environment policy, clock, trust state (clock floor, revocation lists, heartbeat answers), the verified-chain cache |
+//! | [`lv_validator_builder`] | [`lv_validator_builder_new`] | [`lv_validator_builder_free`] | a validator's settings before it is made: roots, policy, a host clock callback, a fixed nonce seed |
 //! | [`lv_node_facts`] | [`lv_node_facts_new`] | [`lv_node_facts_free`] | what the node observes: addresses, DNS name, deployment tag |
 //! | [`lv_verdict`] | [`lv_validator_validate`] | [`lv_verdict_free`] | one validation's outcome: usable (valid or grace) with its fields, or its error |
 //! | [`lv_heartbeat`] | [`lv_validator_verify_heartbeat`] | [`lv_heartbeat_free`] | a verified heartbeat answer |
 //! | [`lv_error`] | any call with an `error_out` parameter | [`lv_error_free`] | a failure's code and message |
+//! | `uint8_t *` + length | [`lv_validator_export_state`] | [`lv_bytes_free`] | trust state bytes |
+//! | `char *` | [`lv_validator_new_nonce`] | [`lv_string_free`] | a heartbeat nonce |
 //!
 //! ## Conventions (the contract every function follows)
 //!
@@ -36,32 +39,51 @@
 //!   caller, who frees it exactly once with its `_free` function. Every `_free` accepts NULL and
 //!   does nothing. Arguments are borrowed for the duration of the call only; the library keeps no
 //!   pointer into caller memory.
-//! - **Threads.** An [`lv_validator`] may be used from several threads at once (calls are
-//!   serialised by an internal mutex); only [`lv_validator_free`] must not race with other calls
-//!   on it. [`lv_verdict`], [`lv_heartbeat`] and [`lv_error`] are immutable: share them freely
-//!   until freed. An [`lv_node_facts`] may be read by several validations at once, but must not
-//!   be changed while another thread uses it.
+//! - **Threads.** An [`lv_validator`] may be used from several threads at once, and its calls
+//!   run concurrently (core's validator is `Sync`; the handle holds it behind a read-write lock
+//!   whose write side only [`lv_validator_add_root`] and
+//!   [`lv_validator_accept_other_environment`] take); only [`lv_validator_free`] must not race
+//!   with other calls on it. A clock callback set with [`lv_validator_builder_set_clock`] must be
+//!   callable from any thread at once. [`lv_verdict`], [`lv_heartbeat`] and [`lv_error`] are
+//!   immutable: share them freely until freed. An [`lv_node_facts`] may be read by several
+//!   validations at once, but must not be changed while another thread uses it; a builder is
+//!   for one thread at a time.
 //! - **Panics** never cross the boundary: every function body runs inside `catch_unwind`; a panic
 //!   (a bug) becomes `LV_RESULT_PANIC` or the getter's documented default. A validator whose
 //!   internal lock was poisoned by a panic answers `LV_RESULT_PANIC` from then on.
-//! - **Time** is unix seconds (`int64_t`); `now == 0` means the system clock.
+//! - **Time** is unix seconds (`int64_t`). The `_now` calls ([`lv_validator_validate_now`],
+//!   [`lv_validator_apply_revocation_list_now`], [`lv_validator_verify_heartbeat_now`]) read the
+//!   validator's clock (the system clock, or the builder's) and may raise its clock floor; the
+//!   calls with a `now` argument use that time, and a validation at a given time is a what-if
+//!   that never writes the trust state. `now == 0` is deprecated: it means the validator's
+//!   clock, as the `_now` call.
+//! - **Trust state.** What a validator learns (clock floor, revocation lists, heartbeat answers)
+//!   survives a restart only if the host persists it: [`lv_validator_export_state`] when
+//!   [`lv_validator_state_changed`], [`lv_validator_import_state`] at start-up.
 
 #![deny(missing_docs)]
 // The C names are the Rust names: `lv_validator`, `lv_result`, ...
 #![allow(non_camel_case_types)]
 
 mod boundary;
+mod builder;
 mod error;
 mod facts;
 mod handle;
 mod heartbeat;
 mod input;
 mod result;
+mod state;
 mod text;
 mod validator;
 mod verdict;
 mod version;
 
+pub use builder::{
+    lv_validator_builder, lv_validator_builder_accept_other_environment,
+    lv_validator_builder_add_root, lv_validator_builder_build, lv_validator_builder_free,
+    lv_validator_builder_new, lv_validator_builder_set_clock, lv_validator_builder_set_nonce_seed,
+};
 pub use error::{lv_error, lv_error_code, lv_error_free, lv_error_message};
 pub use facts::{
     lv_node_facts, lv_node_facts_add_address, lv_node_facts_free, lv_node_facts_new,
@@ -72,12 +94,18 @@ pub use heartbeat::{
     lv_heartbeat_server_time, lv_heartbeat_status,
 };
 pub use result::{lv_result, lv_result_name};
+pub use state::{
+    lv_bytes_free, lv_string_free, lv_validator_export_state, lv_validator_import_state,
+    lv_validator_new_nonce, lv_validator_state_changed,
+};
 pub use text::lv_str;
 pub use validator::{
     lv_environment, lv_key_thumbprint, lv_validator, lv_validator_accept_other_environment,
-    lv_validator_add_root, lv_validator_apply_revocation_list, lv_validator_clock_floor,
-    lv_validator_free, lv_validator_new, lv_validator_set_last_seen, lv_validator_validate,
-    lv_validator_verify_heartbeat, LV_MAX_LICENSE_BYTES, LV_THUMBPRINT_SIZE,
+    lv_validator_add_root, lv_validator_apply_revocation_list,
+    lv_validator_apply_revocation_list_now, lv_validator_clock_floor, lv_validator_free,
+    lv_validator_new, lv_validator_set_last_seen, lv_validator_validate, lv_validator_validate_now,
+    lv_validator_verify_heartbeat, lv_validator_verify_heartbeat_now, LV_MAX_LICENSE_BYTES,
+    LV_THUMBPRINT_SIZE,
 };
 pub use verdict::{
     lv_status, lv_verdict, lv_verdict_cml_id, lv_verdict_cml_license_id, lv_verdict_environment,

@@ -43,8 +43,12 @@ pub enum lv_result {
     UnsupportedVersion = 108,
     /// A key (JWK or PEM) cannot be parsed or is not a P-256 key.
     BadKey = 109,
-    /// An argument is invalid (e.g. a time outside 1970..9999, an unknown environment).
+    /// An argument is invalid (e.g. a time outside 1970..9999, an unknown environment, a root
+    /// kid already trusted).
     InvalidArgument = 110,
+    /// Trust state bytes given to import are corrupt, truncated, of an unknown version, or of
+    /// another validator (environment, roots); the validator is left as it was.
+    BadState = 111,
     /// A signature does not verify.
     BadSignature = 200,
     /// A dev document where prod is expected, or the reverse.
@@ -61,8 +65,12 @@ pub enum lv_result {
     NotYetValid = 300,
     /// The license is past its effective expiry plus the grace period.
     Expired = 301,
-    /// `now` is earlier than a time the validator already trusts (last seen, signed issued_at).
+    /// `now` is earlier than a time the validator already trusts (its clock floor: validations
+    /// at the clock, signed times, last seen, an imported trust state).
     ClockRollback = 302,
+    /// The CML limits how long a node may run without a signed time from its Hub
+    /// (`max_offline_days`), and the newest one held is older than that.
+    OfflineTooLong = 303,
     /// The node's addresses are outside the licensed address or network.
     AddressMismatch = 400,
     /// The node's DNS name is not within the licensed DNS suffix.
@@ -92,7 +100,7 @@ pub enum lv_result {
 
 impl lv_result {
     /// Every result, in numeric order.
-    pub(crate) const ALL: [lv_result; 33] = [
+    pub(crate) const ALL: [lv_result; 35] = [
         Self::Ok,
         Self::Malformed,
         Self::TooLarge,
@@ -105,6 +113,7 @@ impl lv_result {
         Self::UnsupportedVersion,
         Self::BadKey,
         Self::InvalidArgument,
+        Self::BadState,
         Self::BadSignature,
         Self::EnvironmentMismatch,
         Self::ParentMismatch,
@@ -114,6 +123,7 @@ impl lv_result {
         Self::NotYetValid,
         Self::Expired,
         Self::ClockRollback,
+        Self::OfflineTooLong,
         Self::AddressMismatch,
         Self::DnsMismatch,
         Self::DeploymentTagMismatch,

@@ -1,14 +1,23 @@
-//! [`lv_validator`]: core's `Validator` behind a mutex, and the calls that use it: validate,
-//! revocation lists, heartbeats, trusted roots, the clock floor.
+//! [`lv_validator`]: core's `Validator` behind a read-write lock, and the calls that use it:
+//! validate, revocation lists, heartbeats, trusted roots, the environment policy, the clock
+//! floor.
 //!
-//! Core builds a validator from its complete list of roots, so [`lv_validator_add_root`]
-//! rebuilds the (still unused) core validator with one more root; once the validator has
-//! validated or applied anything, adding a root is refused rather than dropping that state.
+//! Core's validator takes `&self` for everything but adding a root and changing the
+//! environment policy, and is safe to share between threads: every other call takes the read
+//! lock, so validations, revocation lists, heartbeats, exports and nonces run concurrently;
+//! [`lv_validator_add_root`] and [`lv_validator_accept_other_environment`] take the write lock
+//! (they wait for calls in progress, and keep the cache and the trust state).
+//!
+//! Time: a call "at the clock" (`lv_validator_validate_now`, ..., or the deprecated `now == 0`)
+//! reads the validator's clock and may raise its clock floor; a call with a non-zero `now` is
+//! core's explicit-time call (`validate_at`: a what-if that never writes the trust state).
 
 use std::ffi::c_char;
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{RwLock, RwLockReadGuard, RwLockWriteGuard};
 
-use hwf_license::{Environment, Error, NodeFacts, PublicKey, TrustedRoot, Validator};
+use hwf_license::{
+    Environment, Error, HeartbeatInfo, NodeFacts, PublicKey, TrustedRoot, Validator,
+};
 
 use crate::boundary::{self, Failure};
 use crate::error::lv_error;
@@ -47,7 +56,7 @@ impl lv_environment {
     }
 
     /// A caller's `uint32_t` environment argument.
-    fn argument(raw: u32) -> Result<Environment, Failure> {
+    pub(crate) fn argument(raw: u32) -> Result<Environment, Failure> {
         match raw {
             1 => Ok(Environment::Prod),
             2 => Ok(Environment::Dev),
@@ -59,30 +68,35 @@ impl lv_environment {
     }
 }
 
-#[derive(Debug)]
-struct Inner {
-    core: Validator,
-    /// What `set_last_seen` was given (to rebuild with another root).
-    last_seen: Option<i64>,
-    /// Whether the core validator may hold state beyond its settings (a validation, a list).
-    used: bool,
-}
-
 /// A validator: trusted root keys (each with its kid and environment), the environment policy,
-/// the applied revocation lists, the clock floor (last-seen time and signed times accepted) and
-/// the cache of verified chains (a repeated validation skips the signature checks, never the
-/// rules). Safe to use from several threads at once: calls are serialised. Free it with
-/// [`lv_validator_free`].
+/// the trust state (clock floor, applied revocation lists, heartbeat answers, outstanding
+/// nonces), its clock and the cache of verified chains (a repeated validation skips the
+/// signature checks, never the rules). Safe to use from several threads at once: calls run
+/// concurrently (only adding a root and changing the environment policy wait for the others).
+/// Free it with [`lv_validator_free`].
 #[derive(Debug)]
 pub struct lv_validator {
-    inner: Mutex<Inner>,
+    core: RwLock<Validator>,
 }
 
 impl Handle for lv_validator {}
 
 impl lv_validator {
-    fn lock(&self) -> Result<MutexGuard<'_, Inner>, Failure> {
-        self.inner.lock().map_err(|_| Failure::poisoned())
+    /// Wraps a core validator.
+    pub(crate) fn from_core(core: Validator) -> Self {
+        Self {
+            core: RwLock::new(core),
+        }
+    }
+
+    /// Core's validator for a `&self` call (the common case: runs beside other such calls).
+    pub(crate) fn read(&self) -> Result<RwLockReadGuard<'_, Validator>, Failure> {
+        self.core.read().map_err(|_| Failure::poisoned())
+    }
+
+    /// Core's validator for a `&mut self` call (adding a root, changing the policy).
+    fn write(&self) -> Result<RwLockWriteGuard<'_, Validator>, Failure> {
+        self.core.write().map_err(|_| Failure::poisoned())
     }
 
     /// The validator for a call; NULL is `LV_RESULT_NULL_PARAMETER`.
@@ -90,15 +104,60 @@ impl lv_validator {
     /// # Safety
     ///
     /// `ptr` is NULL or a live handle.
-    unsafe fn get<'a>(ptr: *const Self) -> Result<&'a Self, Failure> {
+    pub(crate) unsafe fn get<'a>(ptr: *const Self) -> Result<&'a Self, Failure> {
         // SAFETY: forwarded.
         unsafe { Self::borrow(ptr, "validator") }
     }
 }
 
+/// When a call happens: at the validator's clock (core's clock-reading call, which may raise
+/// the clock floor), or at a time the caller gives (core's `_at` call).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum When {
+    /// The validator's clock.
+    Clock,
+    /// Unix seconds given by the caller.
+    At(i64),
+}
+
+impl When {
+    /// A `now` argument of the calls that take one: 0 is the validator's clock (deprecated in
+    /// favour of the `_now` functions), anything else an explicit time (range checks are core's).
+    pub(crate) fn from_now(now: i64) -> Self {
+        if now == 0 {
+            Self::Clock
+        } else {
+            Self::At(now)
+        }
+    }
+}
+
+/// A root key from C arguments: kid and key text, environment number.
+///
+/// # Safety
+///
+/// `kid` and `key` are NULL or readable for their lengths.
+pub(crate) unsafe fn root_argument(
+    kid: *const c_char,
+    kid_len: usize,
+    environment: u32,
+    key: *const c_char,
+    key_len: usize,
+) -> Result<TrustedRoot, Failure> {
+    // SAFETY: forwarded.
+    let kid = unsafe { input::text(kid, kid_len, "kid") }?;
+    // SAFETY: forwarded.
+    let key = unsafe { input::text(key, key_len, "key") }?;
+    let environment = lv_environment::argument(environment)?;
+    let key = PublicKey::from_pem_or_jwk(key)?;
+    Ok(TrustedRoot::new(kid, environment, key))
+}
+
 /// Makes a validator for `environment` (`LV_ENVIRONMENT_PROD` or `LV_ENVIRONMENT_DEV`) in
 /// `*validator_out`, trusting no root yet: add roots with [`lv_validator_add_root`]. It accepts
-/// only CMLs of its own environment until [`lv_validator_accept_other_environment`].
+/// only CMLs of its own environment until [`lv_validator_accept_other_environment`], reads the
+/// system clock and draws its nonce seed from the operating system. For another clock or a
+/// fixed nonce seed, use `lv_validator_builder_new`.
 ///
 /// Errors: `LV_RESULT_NULL_PARAMETER`, `LV_RESULT_INVALID_ARGUMENT` (unknown environment).
 ///
@@ -115,17 +174,8 @@ pub unsafe extern "C" fn lv_validator_new(
         boundary::status(std::ptr::null_mut(), || {
             let out = Out::required(validator_out, "validator_out")?;
             let environment = lv_environment::argument(environment)?;
-            let inner = Inner {
-                core: Validator::new(environment, Vec::new()),
-                last_seen: None,
-                used: false,
-            };
-            out.write(
-                lv_validator {
-                    inner: Mutex::new(inner),
-                }
-                .into_raw(),
-            );
+            let core = Validator::new(environment, Vec::new());
+            out.write(lv_validator::from_core(core).into_raw());
             Ok(())
         })
     }
@@ -133,11 +183,15 @@ pub unsafe extern "C" fn lv_validator_new(
 
 /// Trusts a root public key: `kid` (the key id CMLs signed by it announce), the environment it
 /// signs for, and the key as SPKI PEM (`-----BEGIN PUBLIC KEY-----`) or JWK JSON text (P-256).
-/// Add every root before the validator's first validation, revocation list or heartbeat.
+///
+/// May be called at any time, also after the validator was used: the cache of verified chains
+/// and the trust state (clock floor, revocation lists, heartbeat answers) are kept. It waits for
+/// calls in progress on other threads. A `kid` already trusted is `LV_RESULT_INVALID_ARGUMENT`
+/// (core's rule: kids are unique), and the validator is unchanged.
 ///
 /// Errors: `LV_RESULT_NULL_PARAMETER`, `LV_RESULT_INVALID_UTF8`, `LV_RESULT_BAD_KEY` (not a
 /// P-256 public key, including empty text), `LV_RESULT_INVALID_ARGUMENT` (unknown environment,
-/// or the validator was already used), `LV_RESULT_PANIC`.
+/// a kid already trusted), `LV_RESULT_PANIC`.
 ///
 /// # Safety
 ///
@@ -157,33 +211,18 @@ pub unsafe extern "C" fn lv_validator_add_root(
     unsafe {
         boundary::status(error_out, || {
             let validator = lv_validator::get(validator)?;
-            let kid = input::text(kid, kid_len, "kid")?;
-            let key = input::text(key, key_len, "key")?;
-            let environment = lv_environment::argument(environment)?;
-            let key = PublicKey::from_pem_or_jwk(key)?;
-            let mut inner = validator.lock()?;
-            if inner.used {
-                return Err(Error::InvalidArgument(
-                    "roots must be added before the validator's first use",
-                )
-                .into());
-            }
-            let policy = inner.core.policy();
-            let mut roots = inner.core.roots().to_vec();
-            roots.push(TrustedRoot::new(kid, environment, key));
-            let mut core = Validator::new(policy.environment, roots);
-            core.accept_other_environment(policy.accept_other);
-            if let Some(t) = inner.last_seen {
-                core.set_last_seen(t)?;
-            }
-            inner.core = core;
+            let root = root_argument(kid, kid_len, environment, key, key_len)?;
+            validator.write()?.add_root(root)?;
             Ok(())
         })
     }
 }
 
 /// Also accepts CMLs of the other environment (`accept` true), or stops accepting them (false):
-/// the explicit opt-in core requires for a dev license on a prod node or the reverse.
+/// the explicit opt-in core requires for a dev license on a prod node or the reverse. Takes
+/// effect on the next call, cached chains included (a chain validated while the other
+/// environment was accepted is refused with `LV_RESULT_ENVIRONMENT_MISMATCH` afterwards). It
+/// waits for calls in progress on other threads.
 ///
 /// Errors: `LV_RESULT_NULL_PARAMETER`, `LV_RESULT_PANIC`.
 ///
@@ -199,17 +238,18 @@ pub unsafe extern "C" fn lv_validator_accept_other_environment(
     unsafe {
         boundary::status(std::ptr::null_mut(), || {
             lv_validator::get(validator)?
-                .lock()?
-                .core
+                .write()?
                 .accept_other_environment(accept);
             Ok(())
         })
     }
 }
 
-/// Sets the host's persisted last-seen time (unix seconds): validation at a time more than the
-/// allowed skew before it fails with `LV_RESULT_CLOCK_ROLLBACK`. Persist
-/// [`lv_validator_clock_floor`] and give it back here at the next start.
+/// Raises the clock floor to a host's persisted last-seen time (unix seconds; never lowers it):
+/// a call at a time more than the allowed skew before the floor fails with
+/// `LV_RESULT_CLOCK_ROLLBACK`. Prefer persisting the whole trust state
+/// (`lv_validator_export_state` / `lv_validator_import_state`), which keeps the revocation
+/// lists and heartbeat answers too.
 ///
 /// Errors: `LV_RESULT_NULL_PARAMETER`, `LV_RESULT_INVALID_ARGUMENT` (outside 1970..9999),
 /// `LV_RESULT_PANIC`.
@@ -226,16 +266,18 @@ pub unsafe extern "C" fn lv_validator_set_last_seen(
     // SAFETY: forwarded from the caller.
     unsafe {
         boundary::status(error_out, || {
-            let mut inner = lv_validator::get(validator)?.lock()?;
-            inner.core.set_last_seen(last_seen)?;
-            inner.last_seen = Some(last_seen);
+            lv_validator::get(validator)?
+                .read()?
+                .set_last_seen(last_seen)?;
             Ok(())
         })
     }
 }
 
-/// Writes to `*floor_out` the time (unix seconds) the clock may not go under: the maximum of
-/// the last-seen time and every signed `issued_at` accepted so far. Persist it.
+/// Writes to `*floor_out` the time (unix seconds) the clock may not go under (by more than the
+/// allowed skew): the highest of every validation time at the clock, every signed time accepted
+/// and every last-seen time given, lowered only by a heartbeat answer to a nonce of
+/// `lv_validator_new_nonce`.
 ///
 /// Errors: `LV_RESULT_NULL_PARAMETER`, `LV_RESULT_PANIC`.
 ///
@@ -252,38 +294,24 @@ pub unsafe extern "C" fn lv_validator_clock_floor(
         boundary::status(std::ptr::null_mut(), || {
             let validator = lv_validator::get(validator)?;
             let out = Out::required(floor_out, "floor_out")?;
-            let floor = validator.lock()?.core.clock_floor();
+            let floor = validator.read()?.clock_floor();
             out.write(floor);
             Ok(())
         })
     }
 }
 
-/// Validates the bytes of a site.lic (`license`, `license_len` bytes) for a node with `facts`
-/// (NULL: no facts) at `now` (unix seconds; 0: the system clock). Every rule is core's.
-///
-/// Returns `LV_RESULT_OK` when the license is usable (valid or in grace), else the error's code.
-/// Whenever `verdict_out` is not NULL, `*verdict_out` receives a new verdict — usable or not,
-/// carrying the returned code and the error's message — which the caller frees with
-/// [`lv_verdict_free`]. With a NULL `verdict_out` the result is `LV_RESULT_NULL_PARAMETER` and
-/// nothing is validated.
-///
-/// Errors: `LV_RESULT_NULL_PARAMETER` (`validator`, `license` or `verdict_out`),
-/// `LV_RESULT_TOO_LARGE` (over `LV_MAX_LICENSE_BYTES`, no byte read), `LV_RESULT_PANIC`, and
-/// every code of core (100–499).
+/// The body of both validate calls.
 ///
 /// # Safety
 ///
-/// `validator` is NULL or a live handle; `license` is NULL or readable for `license_len` bytes
-/// (or `license_len` exceeds `LV_MAX_LICENSE_BYTES`); `facts` is NULL or a live handle not being
-/// changed; `verdict_out` is NULL or valid for writing a pointer.
-#[no_mangle]
-pub unsafe extern "C" fn lv_validator_validate(
+/// As [`lv_validator_validate`].
+unsafe fn validate_when(
     validator: *const lv_validator,
     license: *const u8,
     license_len: usize,
     facts: *const lv_node_facts,
-    now: i64,
+    when: When,
     verdict_out: *mut *mut lv_verdict,
 ) -> lv_result {
     boundary::value(lv_result::Panic, || {
@@ -299,10 +327,11 @@ pub unsafe extern "C" fn lv_validator_validate(
             let facts = unsafe { facts.as_ref() };
             let none = NodeFacts::default();
             let facts = facts.map_or(&none, lv_node_facts::facts);
-            let now = input::now(now)?;
-            let mut inner = validator.lock()?;
-            inner.used = true;
-            Ok(inner.core.validate(license, facts, now)?)
+            let core = validator.read()?;
+            Ok(match when {
+                When::Clock => core.validate(license, facts),
+                When::At(now) => core.validate_at(license, facts, now),
+            }?)
         });
         let verdict = lv_verdict::from_outcome(outcome);
         let result = verdict.result();
@@ -312,10 +341,158 @@ pub unsafe extern "C" fn lv_validator_validate(
     })
 }
 
+/// Validates the bytes of a site.lic (`license`, `license_len` bytes) for a node with `facts`
+/// (NULL: no facts) at the validator's clock (the system clock, or the builder's
+/// `lv_validator_builder_set_clock`). Every rule is core's. On success the clock floor rises to
+/// that time (persist it with `lv_validator_export_state` when
+/// `lv_validator_state_changed`).
+///
+/// Returns `LV_RESULT_OK` when the license is usable (valid or in grace), else the error's code.
+/// Whenever `verdict_out` is not NULL, `*verdict_out` receives a new verdict — usable or not,
+/// carrying the returned code and the error's message — which the caller frees with
+/// [`lv_verdict_free`]. With a NULL `verdict_out` the result is `LV_RESULT_NULL_PARAMETER` and
+/// nothing is validated.
+///
+/// Errors: `LV_RESULT_NULL_PARAMETER` (`validator`, `license` or `verdict_out`),
+/// `LV_RESULT_TOO_LARGE` (over `LV_MAX_LICENSE_BYTES`, no byte read), `LV_RESULT_PANIC`, and
+/// every code of core (100–499; `LV_RESULT_INVALID_ARGUMENT` when the clock reads a time
+/// outside 1970..9999).
+///
+/// # Safety
+///
+/// As [`lv_validator_validate`].
+#[no_mangle]
+pub unsafe extern "C" fn lv_validator_validate_now(
+    validator: *const lv_validator,
+    license: *const u8,
+    license_len: usize,
+    facts: *const lv_node_facts,
+    verdict_out: *mut *mut lv_verdict,
+) -> lv_result {
+    // SAFETY: forwarded from the caller.
+    unsafe {
+        validate_when(
+            validator,
+            license,
+            license_len,
+            facts,
+            When::Clock,
+            verdict_out,
+        )
+    }
+}
+
+/// Validates the bytes of a site.lic (`license`, `license_len` bytes) for a node with `facts`
+/// (NULL: no facts) as if the time were `now` (unix seconds): a what-if that checks every rule,
+/// the trust state included (floor, revocation lists), but never writes the trust state.
+/// `now == 0` is deprecated: it means the validator's clock, as [`lv_validator_validate_now`]
+/// (which may raise the floor).
+///
+/// Returns `LV_RESULT_OK` when the license is usable (valid or in grace), else the error's code.
+/// Whenever `verdict_out` is not NULL, `*verdict_out` receives a new verdict — usable or not,
+/// carrying the returned code and the error's message — which the caller frees with
+/// [`lv_verdict_free`]. With a NULL `verdict_out` the result is `LV_RESULT_NULL_PARAMETER` and
+/// nothing is validated.
+///
+/// Errors: `LV_RESULT_NULL_PARAMETER` (`validator`, `license` or `verdict_out`),
+/// `LV_RESULT_TOO_LARGE` (over `LV_MAX_LICENSE_BYTES`, no byte read), `LV_RESULT_PANIC`, and
+/// every code of core (100–499; `LV_RESULT_INVALID_ARGUMENT` for a time outside 1970..9999).
+///
+/// # Safety
+///
+/// `validator` is NULL or a live handle; `license` is NULL or readable for `license_len` bytes
+/// (or `license_len` exceeds `LV_MAX_LICENSE_BYTES`); `facts` is NULL or a live handle not being
+/// changed; `verdict_out` is NULL or valid for writing a pointer.
+#[no_mangle]
+pub unsafe extern "C" fn lv_validator_validate(
+    validator: *const lv_validator,
+    license: *const u8,
+    license_len: usize,
+    facts: *const lv_node_facts,
+    now: i64,
+    verdict_out: *mut *mut lv_verdict,
+) -> lv_result {
+    let when = When::from_now(now);
+    // SAFETY: forwarded from the caller.
+    unsafe { validate_when(validator, license, license_len, facts, when, verdict_out) }
+}
+
+/// The body of both revocation list calls.
+///
+/// # Safety
+///
+/// As [`lv_validator_apply_revocation_list`].
+#[allow(clippy::too_many_arguments)]
+unsafe fn apply_list_when(
+    validator: *const lv_validator,
+    license: *const u8,
+    license_len: usize,
+    list: *const c_char,
+    list_len: usize,
+    when: When,
+    seq_out: *mut u64,
+    error_out: *mut *mut lv_error,
+) -> lv_result {
+    // SAFETY: forwarded from the caller.
+    unsafe {
+        boundary::status(error_out, || {
+            let validator = lv_validator::get(validator)?;
+            let license = input::license(license, license_len)?;
+            let list = input::text(list, list_len, "revocation list")?;
+            let core = validator.read()?;
+            let seq = match when {
+                When::Clock => core.apply_revocation_list(license, list),
+                When::At(now) => core.apply_revocation_list_at(license, list, now),
+            }?;
+            if let Some(out) = Out::optional(seq_out) {
+                out.write(seq);
+            }
+            Ok(())
+        })
+    }
+}
+
 /// Verifies a revocation list (compact JWS text) against the CML of `license` (same org key,
-/// org and CML binding) and applies it at `now` (0: the system clock); the sequence number is
-/// written to `*seq_out` when `seq_out` is not NULL. A list older than the one applied is
-/// `LV_RESULT_REVOCATION_LIST_STALE`.
+/// org and CML binding; not issued after the validator's clock) and applies it to the trust
+/// state; the sequence number is written to `*seq_out` when `seq_out` is not NULL. A list older
+/// than the one applied, or other content under the same number, is
+/// `LV_RESULT_REVOCATION_LIST_STALE`; the same list again is a no-op.
+///
+/// Errors: `LV_RESULT_NULL_PARAMETER`, `LV_RESULT_INVALID_UTF8`, `LV_RESULT_TOO_LARGE`,
+/// `LV_RESULT_PANIC`, and core's codes.
+///
+/// # Safety
+///
+/// As [`lv_validator_apply_revocation_list`].
+#[no_mangle]
+pub unsafe extern "C" fn lv_validator_apply_revocation_list_now(
+    validator: *const lv_validator,
+    license: *const u8,
+    license_len: usize,
+    list: *const c_char,
+    list_len: usize,
+    seq_out: *mut u64,
+    error_out: *mut *mut lv_error,
+) -> lv_result {
+    // SAFETY: forwarded from the caller.
+    unsafe {
+        apply_list_when(
+            validator,
+            license,
+            license_len,
+            list,
+            list_len,
+            When::Clock,
+            seq_out,
+            error_out,
+        )
+    }
+}
+
+/// [`lv_validator_apply_revocation_list_now`] with `now` (unix seconds) given for the "not
+/// issued in the future" check; the list is applied to the trust state all the same (a list
+/// only ever restricts). `now == 0` is deprecated: it means the validator's clock, as
+/// [`lv_validator_apply_revocation_list_now`].
 ///
 /// Errors: `LV_RESULT_NULL_PARAMETER`, `LV_RESULT_INVALID_UTF8`, `LV_RESULT_TOO_LARGE`,
 /// `LV_RESULT_PANIC`, and core's codes.
@@ -337,25 +514,110 @@ pub unsafe extern "C" fn lv_validator_apply_revocation_list(
 ) -> lv_result {
     // SAFETY: forwarded from the caller.
     unsafe {
+        apply_list_when(
+            validator,
+            license,
+            license_len,
+            list,
+            list_len,
+            When::from_now(now),
+            seq_out,
+            error_out,
+        )
+    }
+}
+
+/// A heartbeat call's text arguments.
+struct HeartbeatArgs {
+    answer: *const c_char,
+    answer_len: usize,
+    nonce: *const c_char,
+    nonce_len: usize,
+}
+
+/// The body of both heartbeat calls.
+///
+/// # Safety
+///
+/// As [`lv_validator_verify_heartbeat`].
+unsafe fn heartbeat_when(
+    validator: *const lv_validator,
+    license: *const u8,
+    license_len: usize,
+    args: HeartbeatArgs,
+    when: When,
+    heartbeat_out: *mut *mut lv_heartbeat,
+    error_out: *mut *mut lv_error,
+) -> lv_result {
+    // SAFETY: forwarded from the caller.
+    unsafe {
         boundary::status(error_out, || {
             let validator = lv_validator::get(validator)?;
             let license = input::license(license, license_len)?;
-            let list = input::text(list, list_len, "revocation list")?;
-            let now = input::now(now)?;
-            let mut inner = validator.lock()?;
-            inner.used = true;
-            let seq = inner.core.apply_revocation_list(license, list, now)?;
-            if let Some(out) = Out::optional(seq_out) {
-                out.write(seq);
-            }
+            let answer = input::text(args.answer, args.answer_len, "answer")?;
+            let nonce = input::text(args.nonce, args.nonce_len, "nonce")?;
+            let out = Out::required(heartbeat_out, "heartbeat_out")?;
+            let core = validator.read()?;
+            let info: HeartbeatInfo = match when {
+                When::Clock => core.verify_heartbeat(license, answer, nonce),
+                When::At(now) => core.verify_heartbeat_at(license, answer, nonce, now),
+            }?;
+            out.write(lv_heartbeat::new(info).into_raw());
             Ok(())
         })
     }
 }
 
 /// Verifies a heartbeat answer (compact JWS text) for `license`, carrying the `nonce` the node
-/// sent, at `now` (0: the system clock), and applies the revocation list it carries. On success
-/// `*heartbeat_out` receives a new heartbeat (free it with [`lv_heartbeat_free`]).
+/// sent, at the validator's clock; applies the revocation list it carries and records the Hub's
+/// time: the clock floor rises to the answer's `server_time`. For a nonce from
+/// `lv_validator_new_nonce` (accepted once; the same answer again is
+/// `LV_RESULT_NONCE_MISMATCH`) the floor may also come down to `server_time`, never under the
+/// newest signed time held. On success `*heartbeat_out` receives a new heartbeat (free it with
+/// [`lv_heartbeat_free`]).
+///
+/// Errors: `LV_RESULT_NULL_PARAMETER`, `LV_RESULT_INVALID_UTF8`, `LV_RESULT_TOO_LARGE`,
+/// `LV_RESULT_PANIC`, and core's codes (e.g. `LV_RESULT_NONCE_MISMATCH`).
+///
+/// # Safety
+///
+/// As [`lv_validator_verify_heartbeat`].
+#[no_mangle]
+pub unsafe extern "C" fn lv_validator_verify_heartbeat_now(
+    validator: *const lv_validator,
+    license: *const u8,
+    license_len: usize,
+    answer: *const c_char,
+    answer_len: usize,
+    nonce: *const c_char,
+    nonce_len: usize,
+    heartbeat_out: *mut *mut lv_heartbeat,
+    error_out: *mut *mut lv_error,
+) -> lv_result {
+    let args = HeartbeatArgs {
+        answer,
+        answer_len,
+        nonce,
+        nonce_len,
+    };
+    // SAFETY: forwarded from the caller.
+    unsafe {
+        heartbeat_when(
+            validator,
+            license,
+            license_len,
+            args,
+            When::Clock,
+            heartbeat_out,
+            error_out,
+        )
+    }
+}
+
+/// [`lv_validator_verify_heartbeat_now`] with `now` (unix seconds) given for the "not issued in
+/// the future" check of the embedded revocation list; the answer is applied to the trust state
+/// all the same. `now == 0` is deprecated: it means the validator's clock, as
+/// [`lv_validator_verify_heartbeat_now`].
 ///
 /// Errors: `LV_RESULT_NULL_PARAMETER`, `LV_RESULT_INVALID_UTF8`, `LV_RESULT_TOO_LARGE`,
 /// `LV_RESULT_PANIC`, and core's codes (e.g. `LV_RESULT_NONCE_MISMATCH`).
@@ -377,21 +639,23 @@ pub unsafe extern "C" fn lv_validator_verify_heartbeat(
     heartbeat_out: *mut *mut lv_heartbeat,
     error_out: *mut *mut lv_error,
 ) -> lv_result {
+    let args = HeartbeatArgs {
+        answer,
+        answer_len,
+        nonce,
+        nonce_len,
+    };
     // SAFETY: forwarded from the caller.
     unsafe {
-        boundary::status(error_out, || {
-            let validator = lv_validator::get(validator)?;
-            let license = input::license(license, license_len)?;
-            let answer = input::text(answer, answer_len, "answer")?;
-            let nonce = input::text(nonce, nonce_len, "nonce")?;
-            let out = Out::required(heartbeat_out, "heartbeat_out")?;
-            let now = input::now(now)?;
-            let mut inner = validator.lock()?;
-            inner.used = true;
-            let info = inner.core.verify_heartbeat(license, answer, nonce, now)?;
-            out.write(lv_heartbeat::new(info).into_raw());
-            Ok(())
-        })
+        heartbeat_when(
+            validator,
+            license,
+            license_len,
+            args,
+            When::from_now(now),
+            heartbeat_out,
+            error_out,
+        )
     }
 }
 
@@ -466,13 +730,59 @@ mod tests {
     }
 
     #[test]
+    fn zero_means_the_clock_and_anything_else_an_explicit_time() {
+        assert_eq!(When::from_now(0), When::Clock);
+        assert_eq!(When::from_now(-5), When::At(-5), "range checks are core's");
+        assert_eq!(When::from_now(1), When::At(1));
+    }
+
+    #[test]
+    fn a_root_added_after_use_keeps_the_state_and_a_duplicate_kid_is_refused() {
+        let v = new_validator();
+        let key = hwf_license::SigningKey::from_seed(b"root");
+        let pem = key.public_key().to_pem();
+        let mut err: *mut lv_error = ptr::null_mut();
+        let mut floor = 0;
+        // SAFETY: live handle, valid buffers and out-pointers; everything freed once.
+        unsafe {
+            assert_eq!(
+                lv_validator_set_last_seen(v, 1_000, ptr::null_mut()),
+                lv_result::Ok
+            );
+            let add = |kid: &str, err: *mut *mut lv_error| {
+                lv_validator_add_root(
+                    v,
+                    kid.as_ptr().cast(),
+                    kid.len(),
+                    1,
+                    pem.as_ptr().cast(),
+                    pem.len(),
+                    err,
+                )
+            };
+            assert_eq!(add("a", ptr::null_mut()), lv_result::Ok);
+            assert_eq!(add("b", ptr::null_mut()), lv_result::Ok);
+            assert_eq!(add("a", &mut err), lv_result::InvalidArgument);
+            assert_eq!(
+                (*err).message(),
+                "invalid argument: a trusted root has this kid already"
+            );
+            crate::lv_error_free(err);
+            assert_eq!(lv_validator_clock_floor(v, &mut floor), lv_result::Ok);
+            assert_eq!(floor, 1_000, "adding a root keeps the trust state");
+            assert_eq!((*v).read().unwrap().roots().len(), 2);
+            lv_validator_free(v);
+        }
+    }
+
+    #[test]
     fn a_validator_poisoned_by_a_panic_answers_the_panic_code() {
         let v = new_validator();
         // SAFETY: `v` is live until freed below.
         let validator = unsafe { &*v };
         let poisoned = std::thread::scope(|s| {
             s.spawn(|| {
-                let _guard = validator.inner.lock().unwrap();
+                let _guard = validator.core.write().unwrap();
                 panic!("poison");
             })
             .join()
@@ -496,6 +806,10 @@ mod tests {
             assert_eq!(rc, lv_result::Panic);
             assert_eq!(crate::lv_verdict_error(verdict), lv_result::Panic);
             crate::lv_verdict_free(verdict);
+            assert_eq!(
+                lv_validator_accept_other_environment(v, true),
+                lv_result::Panic
+            );
             lv_validator_free(v);
         }
     }

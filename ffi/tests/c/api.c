@@ -2,7 +2,10 @@
  * Tests of the C API's contract (docs/C_API.md), beyond the conformance vectors: NULL
  * arguments, text that is not UTF-8, zero lengths, oversized input, free(NULL), out-parameters
  * written only on success, error_out, versions, result names, the system clock, the clock
- * floor, roots added after first use, and one validator shared by several threads.
+ * floor, roots added after first use, the builder (a C clock callback, a fixed nonce seed), the
+ * trust state across a restart (export, import: clock rollback, revocation lists, bad bytes),
+ * the environment policy on cached chains, and one validator shared by several threads whose
+ * calls run at the same time.
  *
  *   api VECTORS_JSON DOCUMENTS_JSON EXPECTED_VERSION
  *
@@ -11,11 +14,13 @@
  */
 #define _POSIX_C_SOURCE 200809L
 #include <cJSON.h>
+#include <errno.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "validate.h"
 
@@ -74,8 +79,80 @@ static const char *member(const cJSON *v, const char *name) {
 }
 
 /* Fixtures from the vectors. */
-static const char *PROD_PEM, *LICENSE, *FP_LICENSE, *HB_LICENSE, *ANSWER, *NONCE, *REVOCATION_LIST;
+static const char *PROD_PEM, *DEV_PEM, *LICENSE, *FP_LICENSE, *HB_LICENSE, *ANSWER, *NONCE,
+    *REVOCATION_LIST;
+static const char *DEV_LICENSE;      /* a dev chain (valid/dev-chain-prod-validator-opt-in) */
+static const char *RL_LICENSE;       /* revocation/revoked-in-newer-list's license */
+static const char *RL_REVOKING;      /* its list #2, revoking that license */
+static const char *RL_OLDER;         /* list #1 of revocation/revoked (older than #2) */
+static const char *RL_OTHER;         /* list #1 of revocation/other-site-revoked (not this site) */
 static int64_t NOW, HB_NOW;
+
+enum { DAY = 86400 };
+static const int64_t T0 = 1767225600; /* 2026-01-01, the vectors' epoch */
+
+/* A host clock for the builder: reads the int64_t userdata points to. */
+static int64_t read_clock(void *userdata) { return *(const int64_t *)userdata; }
+
+static const uint8_t SEED[32] = {0x5a, 0x5a, 0x5a, 0x5a, 0x5a, 0x5a, 0x5a, 0x5a,
+                                 0x5a, 0x5a, 0x5a, 0x5a, 0x5a, 0x5a, 0x5a, 0x5a,
+                                 0x5a, 0x5a, 0x5a, 0x5a, 0x5a, 0x5a, 0x5a, 0x5a,
+                                 0x5a, 0x5a, 0x5a, 0x5a, 0x5a, 0x5a, 0x5a, 0x5a};
+
+/* A validator of `environment` made by the builder: both roots, the clock `*clock` reads (NULL:
+ * the system clock), a fixed nonce seed. */
+static lv_validator *built_validator(uint32_t environment, int64_t *clock, bool accept_other) {
+    lv_validator_builder *b = NULL;
+    lv_validator *v = NULL;
+    CHECK(lv_validator_builder_new(environment, &b) == LV_RESULT_OK && b != NULL);
+    CHECK(lv_validator_builder_add_root(b, LIT("root-prod-1"), LV_ENVIRONMENT_PROD, PROD_PEM,
+                                        strlen(PROD_PEM), NULL) == LV_RESULT_OK);
+    CHECK(lv_validator_builder_add_root(b, LIT("root-dev-1"), LV_ENVIRONMENT_DEV, DEV_PEM,
+                                        strlen(DEV_PEM), NULL) == LV_RESULT_OK);
+    if (clock) CHECK(lv_validator_builder_set_clock(b, read_clock, clock) == LV_RESULT_OK);
+    CHECK(lv_validator_builder_set_nonce_seed(b, SEED, sizeof SEED) == LV_RESULT_OK);
+    CHECK(lv_validator_builder_accept_other_environment(b, accept_other) == LV_RESULT_OK);
+    CHECK(lv_validator_builder_build(b, &v, NULL) == LV_RESULT_OK && v != NULL);
+    lv_validator_builder_free(b);
+    return v;
+}
+
+/* A validation at the validator's clock. */
+static lv_result validate_now(lv_validator *v, const char *license, const lv_node_facts *f) {
+    lv_verdict *verdict = NULL;
+    lv_result rc = lv_validator_validate_now(v, (const uint8_t *)license, strlen(license), f,
+                                             &verdict);
+    CHECK(verdict != NULL);
+    CHECK(lv_verdict_error(verdict) == rc);
+    lv_verdict_free(verdict);
+    return rc;
+}
+
+static int64_t floor_of(const lv_validator *v) {
+    int64_t floor = -1;
+    CHECK(lv_validator_clock_floor(v, &floor) == LV_RESULT_OK);
+    return floor;
+}
+
+/* The trust state bytes, malloc'd (the library's buffer is freed at once). */
+static uint8_t *export_state(const lv_validator *v, size_t *len_out) {
+    uint8_t *state = NULL;
+    size_t len = 0;
+    lv_error *err = SENTINEL;
+    CHECK(lv_validator_export_state(v, &state, &len, &err) == LV_RESULT_OK);
+    CHECK(err == SENTINEL && state != NULL && len > 0);
+    uint8_t *copy = malloc(len);
+    if (copy && state) memcpy(copy, state, len);
+    lv_bytes_free(state, len);
+    *len_out = len;
+    return copy;
+}
+
+static lv_result apply_list_now(lv_validator *v, const char *license, const char *list,
+                                uint64_t *seq) {
+    return lv_validator_apply_revocation_list_now(v, (const uint8_t *)license, strlen(license),
+                                                  list, strlen(list), seq, NULL);
+}
 
 static lv_validator *prod_validator(void) {
     lv_validator *v = NULL;
@@ -132,6 +209,7 @@ static void test_result_names(void) {
         {LV_RESULT_UNSUPPORTED_VERSION, 108, "unsupported_version"},
         {LV_RESULT_BAD_KEY, 109, "bad_key"},
         {LV_RESULT_INVALID_ARGUMENT, 110, "invalid_argument"},
+        {LV_RESULT_BAD_STATE, 111, "bad_state"},
         {LV_RESULT_BAD_SIGNATURE, 200, "bad_signature"},
         {LV_RESULT_ENVIRONMENT_MISMATCH, 201, "environment_mismatch"},
         {LV_RESULT_PARENT_MISMATCH, 202, "parent_mismatch"},
@@ -141,6 +219,7 @@ static void test_result_names(void) {
         {LV_RESULT_NOT_YET_VALID, 300, "not_yet_valid"},
         {LV_RESULT_EXPIRED, 301, "expired"},
         {LV_RESULT_CLOCK_ROLLBACK, 302, "clock_rollback"},
+        {LV_RESULT_OFFLINE_TOO_LONG, 303, "offline_too_long"},
         {LV_RESULT_ADDRESS_MISMATCH, 400, "address_mismatch"},
         {LV_RESULT_DNS_MISMATCH, 401, "dns_mismatch"},
         {LV_RESULT_DEPLOYMENT_TAG_MISMATCH, 402, "deployment_tag_mismatch"},
@@ -168,6 +247,10 @@ static void test_free_null(void) {
     lv_node_facts_free(NULL);
     lv_heartbeat_free(NULL);
     lv_error_free(NULL);
+    lv_validator_builder_free(NULL);
+    lv_bytes_free(NULL, 0);
+    lv_bytes_free(NULL, 12);
+    lv_string_free(NULL);
     CHECK(1); /* reaching here is the test */
 }
 
@@ -237,6 +320,68 @@ static void test_null_arguments(void) {
     CHECK(lv_validator_verify_heartbeat(NULL, lic, lic_len, LIT("a"), LIT("n"), NOW, &hb, NULL) ==
           LV_RESULT_NULL_PARAMETER);
     CHECK(hb == SENTINEL);
+    CHECK(lv_validator_apply_revocation_list_now(NULL, lic, lic_len, LIT("x"), &seq, NULL) ==
+          LV_RESULT_NULL_PARAMETER);
+    CHECK(lv_validator_apply_revocation_list_now(v, lic, lic_len, NULL, 0, &seq, NULL) ==
+          LV_RESULT_NULL_PARAMETER);
+    CHECK(seq == 77);
+    CHECK(lv_validator_verify_heartbeat_now(v, lic, lic_len, LIT("a"), LIT("n"), NULL, NULL) ==
+          LV_RESULT_NULL_PARAMETER);
+    CHECK(lv_validator_verify_heartbeat_now(NULL, lic, lic_len, LIT("a"), LIT("n"), &hb, NULL) ==
+          LV_RESULT_NULL_PARAMETER);
+    CHECK(lv_validator_verify_heartbeat_now(v, lic, lic_len, LIT("a"), NULL, 0, &hb, NULL) ==
+          LV_RESULT_NULL_PARAMETER);
+    CHECK(hb == SENTINEL);
+
+    /* validate_now: as validate. */
+    CHECK(lv_validator_validate_now(v, lic, lic_len, f, NULL) == LV_RESULT_NULL_PARAMETER);
+    verdict = NULL;
+    CHECK(lv_validator_validate_now(NULL, lic, lic_len, f, &verdict) == LV_RESULT_NULL_PARAMETER);
+    CHECK(lv_verdict_error(verdict) == LV_RESULT_NULL_PARAMETER);
+    lv_verdict_free(verdict);
+
+    /* Trust state and nonces. */
+    uint8_t *state = SENTINEL;
+    size_t state_len = 99;
+    err = SENTINEL;
+    CHECK(lv_validator_export_state(NULL, &state, &state_len, &err) == LV_RESULT_NULL_PARAMETER);
+    CHECK(err != SENTINEL && str_is(lv_error_message(err), "validator is NULL"));
+    lv_error_free(err);
+    CHECK(lv_validator_export_state(v, NULL, &state_len, NULL) == LV_RESULT_NULL_PARAMETER);
+    CHECK(lv_validator_export_state(v, &state, NULL, NULL) == LV_RESULT_NULL_PARAMETER);
+    CHECK(state == SENTINEL && state_len == 99);
+    CHECK(lv_validator_import_state(NULL, (const uint8_t *)"x", 1, NULL) ==
+          LV_RESULT_NULL_PARAMETER);
+    CHECK(lv_validator_import_state(v, NULL, 0, NULL) == LV_RESULT_NULL_PARAMETER);
+    CHECK(!lv_validator_state_changed(NULL));
+    char *nonce = SENTINEL;
+    CHECK(lv_validator_new_nonce(NULL, &nonce, NULL) == LV_RESULT_NULL_PARAMETER);
+    CHECK(lv_validator_new_nonce(v, NULL, NULL) == LV_RESULT_NULL_PARAMETER);
+    CHECK(nonce == SENTINEL);
+
+    /* The builder. */
+    lv_validator_builder *b = SENTINEL;
+    CHECK(lv_validator_builder_new(LV_ENVIRONMENT_PROD, NULL) == LV_RESULT_NULL_PARAMETER);
+    CHECK(lv_validator_builder_new(7, &b) == LV_RESULT_INVALID_ARGUMENT && b == SENTINEL);
+    CHECK(lv_validator_builder_add_root(NULL, LIT("k"), LV_ENVIRONMENT_PROD, PROD_PEM,
+                                        strlen(PROD_PEM), NULL) == LV_RESULT_NULL_PARAMETER);
+    CHECK(lv_validator_builder_accept_other_environment(NULL, true) == LV_RESULT_NULL_PARAMETER);
+    int64_t t = NOW;
+    CHECK(lv_validator_builder_set_clock(NULL, read_clock, &t) == LV_RESULT_NULL_PARAMETER);
+    CHECK(lv_validator_builder_set_nonce_seed(NULL, SEED, 32) == LV_RESULT_NULL_PARAMETER);
+    lv_validator *built = SENTINEL;
+    CHECK(lv_validator_builder_build(NULL, &built, NULL) == LV_RESULT_NULL_PARAMETER);
+    b = NULL;
+    CHECK(lv_validator_builder_new(LV_ENVIRONMENT_PROD, &b) == LV_RESULT_OK);
+    CHECK(lv_validator_builder_add_root(b, NULL, 0, LV_ENVIRONMENT_PROD, PROD_PEM,
+                                        strlen(PROD_PEM), NULL) == LV_RESULT_NULL_PARAMETER);
+    CHECK(lv_validator_builder_set_clock(b, NULL, &t) == LV_RESULT_NULL_PARAMETER);
+    CHECK(lv_validator_builder_set_nonce_seed(b, NULL, 32) == LV_RESULT_NULL_PARAMETER);
+    CHECK(lv_validator_builder_set_nonce_seed(b, SEED, 31) == LV_RESULT_INVALID_ARGUMENT);
+    CHECK(lv_validator_builder_set_nonce_seed(b, SEED, 0) == LV_RESULT_INVALID_ARGUMENT);
+    CHECK(lv_validator_builder_build(b, NULL, NULL) == LV_RESULT_NULL_PARAMETER);
+    CHECK(built == SENTINEL);
+    lv_validator_builder_free(b);
 
     /* Facts. */
     CHECK(lv_node_facts_add_address(NULL, LIT("10.0.0.1"), NULL) == LV_RESULT_NULL_PARAMETER);
@@ -302,9 +447,18 @@ static void test_not_utf8(void) {
     CHECK(validate(v, f, NOW) == LV_RESULT_OK);
     CHECK(lv_validator_apply_revocation_list(v, lic, lic_len, LIT(NOT_UTF8), NOW, NULL, NULL) ==
           LV_RESULT_INVALID_UTF8);
+    CHECK(lv_validator_apply_revocation_list_now(v, lic, lic_len, LIT(NOT_UTF8), NULL, NULL) ==
+          LV_RESULT_INVALID_UTF8);
+    lv_validator_builder *b = NULL;
+    CHECK(lv_validator_builder_new(LV_ENVIRONMENT_PROD, &b) == LV_RESULT_OK);
+    CHECK(lv_validator_builder_add_root(b, LIT(NOT_UTF8), LV_ENVIRONMENT_PROD, PROD_PEM,
+                                        strlen(PROD_PEM), NULL) == LV_RESULT_INVALID_UTF8);
+    lv_validator_builder_free(b);
     lv_heartbeat *hb = NULL;
     CHECK(lv_validator_verify_heartbeat(v, lic, lic_len, LIT(NOT_UTF8), LIT("n"), NOW, &hb,
                                         NULL) == LV_RESULT_INVALID_UTF8);
+    CHECK(lv_validator_verify_heartbeat_now(v, lic, lic_len, LIT("a"), LIT(NOT_UTF8), &hb, NULL) ==
+          LV_RESULT_INVALID_UTF8);
     CHECK(lv_validator_verify_heartbeat(v, lic, lic_len, LIT("a"), LIT(NOT_UTF8), NOW, &hb,
                                         NULL) == LV_RESULT_INVALID_UTF8);
     CHECK(hb == NULL);
@@ -392,6 +546,18 @@ static void test_oversized(void) {
                                              SIZE_MAX, NOW, NULL, NULL) == LV_RESULT_TOO_LARGE);
     CHECK(lv_validator_add_root(v, one, SIZE_MAX, LV_ENVIRONMENT_PROD, PROD_PEM, strlen(PROD_PEM),
                                 NULL) == LV_RESULT_TOO_LARGE);
+    /* Trust state: over 4 MiB is refused before any byte is read. */
+    lv_error *err = NULL;
+    CHECK(lv_validator_import_state(v, (const uint8_t *)one, SIZE_MAX, &err) ==
+          LV_RESULT_TOO_LARGE);
+    CHECK(lv_error_code(err) == LV_RESULT_TOO_LARGE);
+    lv_error_free(err);
+    CHECK(lv_validator_import_state(v, (const uint8_t *)one, 4 * 1024 * 1024 + 1, NULL) ==
+          LV_RESULT_TOO_LARGE);
+    verdict = NULL;
+    CHECK(lv_validator_validate_now(v, (const uint8_t *)one, SIZE_MAX, NULL, &verdict) ==
+          LV_RESULT_TOO_LARGE);
+    lv_verdict_free(verdict);
     lv_node_facts *f = facts_berlin();
     CHECK(lv_node_facts_add_address(f, one, (size_t)PTRDIFF_MAX + 1, NULL) == LV_RESULT_TOO_LARGE);
     char buf[LV_THUMBPRINT_SIZE];
@@ -425,22 +591,39 @@ static void test_arguments_and_state(void) {
     int64_t floor = -1;
     CHECK(lv_validator_clock_floor(v, &floor) == LV_RESULT_OK && floor == 100);
 
-    /* Times: out of range is core's invalid_argument; 0 is the system clock (this license is
-     * valid until 9999, issued in 2026). */
+    /* Times: out of range is core's invalid_argument. A validation at a given time is a
+     * what-if: it leaves the floor where it was. */
     CHECK(validate(v, f, -1) == LV_RESULT_INVALID_ARGUMENT);
     CHECK(validate(v, f, INT64_MAX) == LV_RESULT_INVALID_ARGUMENT);
-    CHECK(validate(v, f, 0) == LV_RESULT_OK);
     CHECK(validate(v, f, NOW) == LV_RESULT_OK);
-    CHECK(lv_validator_clock_floor(v, &floor) == LV_RESULT_OK && floor > 100);
+    CHECK(floor_of(v) == 100);
+    /* 0 (deprecated) and the _now call read the validator's clock, here the system clock (this
+     * license is valid until 9999, issued in 2026), and raise the floor to it. */
+    time_t before = time(NULL);
+    CHECK(validate(v, f, 0) == LV_RESULT_OK);
+    CHECK(floor_of(v) >= (int64_t)before);
+    CHECK(validate_now(v, LICENSE, f) == LV_RESULT_OK);
+    CHECK(floor_of(v) >= (int64_t)before);
+    /* The vectors' time is now before the floor (unless this machine's clock is wrong). */
+    if (before > NOW + 300) CHECK(validate(v, f, NOW) == LV_RESULT_CLOCK_ROLLBACK);
 
-    /* Roots are added before first use; afterwards the validator keeps working. */
+    /* A root added after use: the validator keeps its trust state and its cache. */
+    floor = floor_of(v);
+    err = SENTINEL;
+    CHECK(lv_validator_add_root(v, LIT("late"), LV_ENVIRONMENT_PROD, PROD_PEM, strlen(PROD_PEM),
+                                &err) == LV_RESULT_OK);
+    CHECK(err == SENTINEL);
+    CHECK(floor_of(v) == floor);
+    CHECK(validate_now(v, LICENSE, f) == LV_RESULT_OK);
+    /* A kid already trusted is refused (core's rule), and nothing changes. */
     err = NULL;
     CHECK(lv_validator_add_root(v, LIT("late"), LV_ENVIRONMENT_PROD, PROD_PEM, strlen(PROD_PEM),
                                 &err) == LV_RESULT_INVALID_ARGUMENT);
-    CHECK(str_is(lv_error_message(err), "invalid argument: roots must be added before the "
-                                        "validator's first use"));
+    CHECK(str_is(lv_error_message(err), "invalid argument: a trusted root has this kid already"));
     lv_error_free(err);
-    CHECK(validate(v, f, NOW) == LV_RESULT_OK);
+    CHECK(lv_validator_add_root(v, LIT("root-prod-1"), LV_ENVIRONMENT_PROD, PROD_PEM,
+                                strlen(PROD_PEM), NULL) == LV_RESULT_INVALID_ARGUMENT);
+    CHECK(validate_now(v, LICENSE, f) == LV_RESULT_OK);
 
     /* A rollback below the persisted last-seen time. */
     lv_validator *w = prod_validator();
@@ -463,10 +646,10 @@ static void test_arguments_and_state(void) {
 
     /* A usable verdict's strings are NUL-terminated and stable until it is freed. */
     lv_verdict *verdict = NULL;
-    CHECK(lv_validator_validate(v, (const uint8_t *)LICENSE, strlen(LICENSE), f, NOW, &verdict) ==
+    CHECK(lv_validator_validate_now(v, (const uint8_t *)LICENSE, strlen(LICENSE), f, &verdict) ==
           LV_RESULT_OK);
     lv_str site = lv_verdict_site_id(verdict);
-    CHECK(validate(v, f, NOW) == LV_RESULT_OK); /* another verdict in between */
+    CHECK(validate_now(v, LICENSE, f) == LV_RESULT_OK); /* another verdict in between */
     CHECK(str_is(site, "site-berlin-01") && strlen(site.data) == site.len);
     CHECK(lv_verdict_environment(verdict) == LV_ENVIRONMENT_PROD);
     lv_verdict_free(verdict);
@@ -501,6 +684,198 @@ static void test_heartbeat(void) {
     CHECK(rc == LV_RESULT_OK || rc == LV_RESULT_REVOCATION_LIST_STALE);
     lv_error_free(err);
     lv_validator_free(v);
+}
+
+/* (a) The clock floor survives a restart: run 1 validates at the clock on day 299 and saves the
+ * state; run 2, with the clock set back to day 2, loads it and is refused. */
+static void test_rollback_after_restart(void) {
+    lv_node_facts *f = facts_berlin();
+    int64_t clock = T0 + 299 * DAY;
+    lv_validator *run1 = built_validator(LV_ENVIRONMENT_PROD, &clock, false);
+    CHECK(!lv_validator_state_changed(run1));
+    CHECK(validate_now(run1, LICENSE, f) == LV_RESULT_OK);
+    CHECK(floor_of(run1) == T0 + 299 * DAY);
+    CHECK(lv_validator_state_changed(run1));
+    size_t len = 0;
+    uint8_t *state = export_state(run1, &len);
+    CHECK(!lv_validator_state_changed(run1));
+    lv_validator_free(run1);
+
+    clock = T0 + 2 * DAY;
+    /* Without the state, day 2 looks fine: the node knows only what its files say. */
+    lv_validator *forgetful = built_validator(LV_ENVIRONMENT_PROD, &clock, false);
+    CHECK(validate_now(forgetful, LICENSE, f) == LV_RESULT_OK);
+    lv_validator_free(forgetful);
+
+    lv_validator *run2 = built_validator(LV_ENVIRONMENT_PROD, &clock, false);
+    lv_error *err = SENTINEL;
+    CHECK(lv_validator_import_state(run2, state, len, &err) == LV_RESULT_OK && err == SENTINEL);
+    CHECK(!lv_validator_state_changed(run2));
+    CHECK(floor_of(run2) == T0 + 299 * DAY);
+    lv_verdict *verdict = NULL;
+    CHECK(lv_validator_validate_now(run2, (const uint8_t *)LICENSE, strlen(LICENSE), f,
+                                    &verdict) == LV_RESULT_CLOCK_ROLLBACK);
+    CHECK(lv_verdict_status(verdict) == LV_STATUS_INVALID);
+    CHECK(lv_verdict_error_message(verdict).len > 0);
+    lv_verdict_free(verdict);
+    CHECK(validate(run2, f, T0 + 2 * DAY) == LV_RESULT_CLOCK_ROLLBACK);
+    CHECK(validate(run2, f, 0) == LV_RESULT_CLOCK_ROLLBACK); /* 0: the builder's clock */
+    /* Back at day 299 (less the allowed 300 s of skew) it validates again. */
+    clock = T0 + 299 * DAY - 300;
+    CHECK(validate_now(run2, LICENSE, f) == LV_RESULT_OK);
+    free(state);
+    lv_validator_free(run2);
+    lv_node_facts_free(f);
+}
+
+/* (b) An applied revocation list survives a restart: an older list is stale afterwards and the
+ * license stays revoked. */
+static void test_revocation_after_restart(void) {
+    lv_node_facts *f = facts_berlin();
+    int64_t clock = NOW;
+    lv_validator *run1 = built_validator(LV_ENVIRONMENT_PROD, &clock, false);
+    CHECK(validate_now(run1, RL_LICENSE, f) == LV_RESULT_OK);
+    uint64_t seq = 0;
+    CHECK(apply_list_now(run1, RL_LICENSE, RL_REVOKING, &seq) == LV_RESULT_OK && seq == 2);
+    CHECK(validate_now(run1, RL_LICENSE, f) == LV_RESULT_REVOKED);
+    size_t len = 0;
+    uint8_t *state = export_state(run1, &len);
+    lv_validator_free(run1);
+
+    lv_validator *run2 = built_validator(LV_ENVIRONMENT_PROD, &clock, false);
+    CHECK(lv_validator_import_state(run2, state, len, NULL) == LV_RESULT_OK);
+    seq = 77;
+    lv_error *err = NULL;
+    CHECK(lv_validator_apply_revocation_list_now(run2, (const uint8_t *)RL_LICENSE,
+                                                 strlen(RL_LICENSE), RL_OLDER, strlen(RL_OLDER),
+                                                 &seq, &err) == LV_RESULT_REVOCATION_LIST_STALE);
+    CHECK(seq == 77 && lv_error_code(err) == LV_RESULT_REVOCATION_LIST_STALE);
+    lv_error_free(err);
+    CHECK(validate_now(run2, RL_LICENSE, f) == LV_RESULT_REVOKED);
+    CHECK(validate_license(run2, RL_LICENSE, f, NOW) == LV_RESULT_REVOKED);
+    /* The same list again is a no-op. */
+    CHECK(apply_list_now(run2, RL_LICENSE, RL_REVOKING, &seq) == LV_RESULT_OK && seq == 2);
+    /* Without the state the older list would be accepted and the license usable. */
+    lv_validator *forgetful = built_validator(LV_ENVIRONMENT_PROD, &clock, false);
+    CHECK(apply_list_now(forgetful, RL_LICENSE, RL_OLDER, &seq) == LV_RESULT_OK && seq == 1);
+    lv_validator_free(forgetful);
+    free(state);
+    lv_validator_free(run2);
+    lv_node_facts_free(f);
+}
+
+/* (c) The environment policy is checked on cached chains too. */
+static void test_policy_on_cached_chain(void) {
+    lv_node_facts *f = facts_berlin();
+    int64_t clock = NOW;
+    lv_validator *v = built_validator(LV_ENVIRONMENT_PROD, &clock, true);
+    CHECK(validate_now(v, DEV_LICENSE, f) == LV_RESULT_OK);
+    CHECK(validate_now(v, DEV_LICENSE, f) == LV_RESULT_OK); /* cached */
+    CHECK(lv_validator_accept_other_environment(v, false) == LV_RESULT_OK);
+    CHECK(validate_now(v, DEV_LICENSE, f) == LV_RESULT_ENVIRONMENT_MISMATCH);
+    CHECK(validate_license(v, DEV_LICENSE, f, NOW) == LV_RESULT_ENVIRONMENT_MISMATCH);
+    CHECK(validate_now(v, LICENSE, f) == LV_RESULT_OK); /* its own environment still is */
+    CHECK(lv_validator_accept_other_environment(v, true) == LV_RESULT_OK);
+    CHECK(validate_now(v, DEV_LICENSE, f) == LV_RESULT_OK);
+    lv_validator_free(v);
+    lv_node_facts_free(f);
+}
+
+/* Truncated, corrupt, foreign or empty bytes are bad_state and change nothing. */
+static void test_bad_state(void) {
+    lv_node_facts *f = facts_berlin();
+    int64_t clock = NOW;
+    lv_validator *v = built_validator(LV_ENVIRONMENT_PROD, &clock, false);
+    CHECK(validate_now(v, RL_LICENSE, f) == LV_RESULT_OK);
+    CHECK(apply_list_now(v, RL_LICENSE, RL_OTHER, NULL) == LV_RESULT_OK);
+    size_t len = 0;
+    uint8_t *good = export_state(v, &len);
+    CHECK(len > 18 && memcmp(good, "hwf-trust-state 1\n", 18) == 0);
+
+    lv_error *err = NULL;
+    CHECK(lv_validator_import_state(v, good, len - 1, &err) == LV_RESULT_BAD_STATE);
+    CHECK(lv_error_code(err) == LV_RESULT_BAD_STATE && lv_error_message(err).len > 0);
+    lv_error_free(err);
+    CHECK(lv_validator_import_state(v, good, len / 2, NULL) == LV_RESULT_BAD_STATE);
+    CHECK(lv_validator_import_state(v, good, 10, NULL) == LV_RESULT_BAD_STATE);
+    CHECK(lv_validator_import_state(v, good, 0, NULL) == LV_RESULT_BAD_STATE);
+    uint8_t *corrupt = malloc(len);
+    memcpy(corrupt, good, len);
+    corrupt[len - 3] ^= 1;
+    CHECK(lv_validator_import_state(v, corrupt, len, NULL) == LV_RESULT_BAD_STATE);
+    memcpy(corrupt, good, len);
+    corrupt[16] = '2'; /* "hwf-trust-state 2": an unknown version */
+    CHECK(lv_validator_import_state(v, corrupt, len, NULL) == LV_RESULT_BAD_STATE);
+    CHECK(lv_validator_import_state(v, (const uint8_t *)LIT("{\"floor\":0}"), NULL) ==
+          LV_RESULT_BAD_STATE);
+    /* A dev validator's state. */
+    lv_validator *dev = built_validator(LV_ENVIRONMENT_DEV, &clock, false);
+    CHECK(validate_now(dev, DEV_LICENSE, f) == LV_RESULT_OK);
+    size_t dev_len = 0;
+    uint8_t *dev_state = export_state(dev, &dev_len);
+    CHECK(lv_validator_import_state(v, dev_state, dev_len, NULL) == LV_RESULT_BAD_STATE);
+    lv_validator_free(dev);
+
+    /* Nothing changed: same floor, same list, still usable, and its export is the same bytes. */
+    CHECK(floor_of(v) == NOW);
+    CHECK(!lv_validator_state_changed(v));
+    CHECK(validate_now(v, RL_LICENSE, f) == LV_RESULT_OK);
+    size_t again_len = 0;
+    uint8_t *again = export_state(v, &again_len);
+    CHECK(again_len == len && memcmp(again, good, len) == 0);
+    CHECK(lv_validator_import_state(v, good, len, NULL) == LV_RESULT_OK);
+    CHECK(!lv_validator_state_changed(v));
+
+    /* The library's buffer is freed with its length; NULL is fine. */
+    uint8_t *state = NULL;
+    size_t state_len = 0;
+    CHECK(lv_validator_export_state(v, &state, &state_len, NULL) == LV_RESULT_OK);
+    lv_bytes_free(state, state_len);
+    lv_bytes_free(NULL, 0);
+
+    free(again);
+    free(dev_state);
+    free(corrupt);
+    free(good);
+    lv_validator_free(v);
+    lv_node_facts_free(f);
+}
+
+/* The builder's clock is read by every call at the clock; nonces follow the seed. */
+static void test_clock_and_nonces(void) {
+    lv_node_facts *f = facts_berlin();
+    int64_t clock = -1;
+    lv_validator *v = built_validator(LV_ENVIRONMENT_PROD, &clock, false);
+    CHECK(validate_now(v, LICENSE, f) == LV_RESULT_INVALID_ARGUMENT); /* out of range */
+    CHECK(apply_list_now(v, RL_LICENSE, RL_OLDER, NULL) == LV_RESULT_INVALID_ARGUMENT);
+    clock = HB_NOW;
+    lv_heartbeat *hb = NULL;
+    CHECK(lv_validator_verify_heartbeat_now(v, (const uint8_t *)HB_LICENSE, strlen(HB_LICENSE),
+                                            ANSWER, strlen(ANSWER), NONCE, strlen(NONCE), &hb,
+                                            NULL) == LV_RESULT_OK);
+    CHECK(str_is(lv_heartbeat_status(hb), "active"));
+    CHECK(floor_of(v) == lv_heartbeat_server_time(hb)); /* the Hub's time */
+    lv_heartbeat_free(hb);
+
+    /* The same seed, the same nonces; a validator of lv_validator_new draws its own seed. */
+    lv_validator *w = built_validator(LV_ENVIRONMENT_PROD, &clock, false);
+    lv_validator *r = NULL;
+    CHECK(lv_validator_new(LV_ENVIRONMENT_PROD, &r) == LV_RESULT_OK);
+    for (int i = 0; i < 3; i++) {
+        char *a = NULL, *b = NULL, *c = NULL;
+        lv_error *err = SENTINEL;
+        CHECK(lv_validator_new_nonce(v, &a, &err) == LV_RESULT_OK && err == SENTINEL);
+        CHECK(lv_validator_new_nonce(w, &b, NULL) == LV_RESULT_OK);
+        CHECK(lv_validator_new_nonce(r, &c, NULL) == LV_RESULT_OK);
+        CHECK(a && b && c && strlen(a) == 22 && strcmp(a, b) == 0 && strcmp(a, c) != 0);
+        lv_string_free(a);
+        lv_string_free(b);
+        lv_string_free(c);
+    }
+    lv_validator_free(r);
+    lv_validator_free(w);
+    lv_validator_free(v);
+    lv_node_facts_free(f);
 }
 
 /* Several threads validate with one validator at once; every verdict must be right. */
@@ -543,6 +918,115 @@ static void test_threads(void) {
     lv_validator_free(v);
 }
 
+/* A clock where the first call of each of THREADS threads waits until all of them are inside
+ * it: it only returns promptly when calls on one validator really run at the same time (with
+ * calls serialised by a lock, the first caller would wait alone until the deadline). */
+struct rendezvous {
+    pthread_mutex_t mutex;
+    pthread_cond_t all_in;
+    int expected, arrived, met, timed_out;
+    int64_t time;
+};
+
+static int64_t rendezvous_clock(void *userdata) {
+    struct rendezvous *r = userdata;
+    pthread_mutex_lock(&r->mutex);
+    if (!r->met && !r->timed_out) {
+        if (++r->arrived == r->expected) {
+            r->met = 1;
+            pthread_cond_broadcast(&r->all_in);
+        }
+        struct timespec deadline;
+        clock_gettime(CLOCK_REALTIME, &deadline);
+        deadline.tv_sec += 20;
+        while (!r->met && !r->timed_out) {
+            if (pthread_cond_timedwait(&r->all_in, &r->mutex, &deadline) == ETIMEDOUT) {
+                r->timed_out = 1;
+                pthread_cond_broadcast(&r->all_in);
+            }
+        }
+    }
+    int64_t t = r->time;
+    pthread_mutex_unlock(&r->mutex);
+    return t;
+}
+
+struct busy {
+    lv_validator *validator;
+    lv_node_facts *facts;
+    int index, ok;
+};
+
+/* No CHECK in here (its counters are not atomic): every call's success counts in `ok`. */
+static void *busy_worker(void *arg) {
+    struct busy *s = arg;
+    int ok = 0;
+    for (int i = 0; i < 100; i++) {
+        lv_verdict *verdict = NULL;
+        lv_result rc = lv_validator_validate_now(s->validator, (const uint8_t *)LICENSE,
+                                                 strlen(LICENSE), s->facts, &verdict);
+        ok += rc == LV_RESULT_OK && str_is(lv_verdict_site_id(verdict), "site-berlin-01");
+        lv_verdict_free(verdict);
+        /* Other calls at the same time: exports, nonces, the floor, lists. */
+        if (i % 25 == s->index) {
+            uint8_t *state = NULL;
+            size_t len = 0;
+            char *nonce = NULL;
+            int64_t floor = 0;
+            uint64_t seq = 0;
+            bool good =
+                lv_validator_export_state(s->validator, &state, &len, NULL) == LV_RESULT_OK &&
+                lv_validator_new_nonce(s->validator, &nonce, NULL) == LV_RESULT_OK &&
+                lv_validator_clock_floor(s->validator, &floor) == LV_RESULT_OK && floor == NOW &&
+                lv_validator_apply_revocation_list_now(s->validator, (const uint8_t *)RL_LICENSE,
+                                                       strlen(RL_LICENSE), RL_OTHER,
+                                                       strlen(RL_OTHER), &seq,
+                                                       NULL) == LV_RESULT_OK &&
+                seq == 1;
+            lv_bytes_free(state, len);
+            lv_string_free(nonce);
+            if (!good) ok -= 1000;
+        }
+    }
+    s->ok = ok;
+    return NULL;
+}
+
+static void test_threads_run_at_once(void) {
+    enum { THREADS = 4 };
+    struct rendezvous r;
+    memset(&r, 0, sizeof r);
+    pthread_mutex_init(&r.mutex, NULL);
+    pthread_cond_init(&r.all_in, NULL);
+    r.expected = THREADS;
+    r.time = NOW;
+    lv_validator_builder *b = NULL;
+    lv_validator *v = NULL;
+    CHECK(lv_validator_builder_new(LV_ENVIRONMENT_PROD, &b) == LV_RESULT_OK);
+    CHECK(lv_validator_builder_add_root(b, LIT("root-prod-1"), LV_ENVIRONMENT_PROD, PROD_PEM,
+                                        strlen(PROD_PEM), NULL) == LV_RESULT_OK);
+    CHECK(lv_validator_builder_set_clock(b, rendezvous_clock, &r) == LV_RESULT_OK);
+    CHECK(lv_validator_builder_build(b, &v, NULL) == LV_RESULT_OK);
+    lv_validator_builder_free(b);
+    lv_node_facts *f = facts_berlin();
+    pthread_t threads[THREADS];
+    struct busy shared[THREADS];
+    for (int i = 0; i < THREADS; i++) {
+        shared[i] = (struct busy){v, f, i, 0};
+        CHECK(pthread_create(&threads[i], NULL, busy_worker, &shared[i]) == 0);
+    }
+    for (int i = 0; i < THREADS; i++) {
+        pthread_join(threads[i], NULL);
+        CHECK(shared[i].ok == 100);
+    }
+    CHECK(r.met && !r.timed_out); /* four validations were inside the library at once */
+    CHECK(floor_of(v) == NOW);
+    lv_node_facts_free(f);
+    lv_validator_free(v);
+    pthread_cond_destroy(&r.all_in);
+    pthread_mutex_destroy(&r.mutex);
+}
+
 int main(int argc, char **argv) {
     if (argc != 4) {
         fprintf(stderr, "usage: %s VECTORS_JSON DOCUMENTS_JSON EXPECTED_VERSION\n", argv[0]);
@@ -560,6 +1044,20 @@ int main(int argc, char **argv) {
     }
     const cJSON *roots = cJSON_GetObjectItemCaseSensitive(vectors, "roots");
     PROD_PEM = member(cJSON_GetObjectItemCaseSensitive(roots, "root-prod-1"), "pem");
+    DEV_PEM = member(cJSON_GetObjectItemCaseSensitive(roots, "root-dev-1"), "pem");
+    DEV_LICENSE = member(find(vectors, "valid/dev-chain-prod-validator-opt-in"), "license");
+    const cJSON *newer = find(vectors, "revocation/revoked-in-newer-list");
+    RL_LICENSE = member(newer, "license");
+    RL_REVOKING = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(newer, "revocation_lists"),
+                                     1)->valuestring;
+    RL_OLDER = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(find(vectors,
+                                                                        "revocation/revoked"),
+                                                                   "revocation_lists"),
+                                  0)->valuestring;
+    RL_OTHER = cJSON_GetArrayItem(
+                   cJSON_GetObjectItemCaseSensitive(find(vectors, "revocation/other-site-revoked"),
+                                                    "revocation_lists"),
+                   0)->valuestring;
     const cJSON *valid = find(vectors, "valid/year-9999");
     LICENSE = member(valid, "license");
     NOW = (int64_t)cJSON_GetObjectItemCaseSensitive(valid, "now")->valuedouble;
@@ -583,6 +1081,12 @@ int main(int argc, char **argv) {
     test_arguments_and_state();
     test_heartbeat();
     test_threads();
+    test_rollback_after_restart();
+    test_revocation_after_restart();
+    test_policy_on_cached_chain();
+    test_bad_state();
+    test_clock_and_nonces();
+    test_threads_run_at_once();
 
     cJSON_Delete(vectors);
     cJSON_Delete(documents);
