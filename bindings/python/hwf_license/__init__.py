@@ -3,14 +3,18 @@
 A root key signs a Customer Master License (CML) for an organisation; the org key inside it signs
 one site license per site node; ``site.lic`` holds both. A :class:`Validator` built from the
 trusted root public keys verifies the chain and the rules (expiry and grace, fingerprint,
-features, dev/prod separation, revocation, clock rollback) and returns a :class:`Verdict`, or
-raises a :class:`LicenseError` subclass carrying core's stable ``code`` and ``name``::
+features, dev/prod separation, revocation, clock rollback against the trust state it keeps) and
+returns a :class:`Verdict`, or raises a :class:`LicenseError` subclass carrying core's stable
+``code`` and ``name``::
 
     from pathlib import Path
     from hwf_license import Validator, TrustedRoot, NodeFacts
 
     validator = Validator([TrustedRoot("root-prod-1", "prod", Path("root.pem").read_text())])
+    validator.load_state("trust.state")     # what earlier runs learnt (clock floor, revocations)
     verdict = validator.validate(Path("site.lic").read_bytes(), NodeFacts(["10.20.30.40"]))
+    if validator.state_changed():
+        validator.save_state("trust.state")
     if verdict.has_feature("analytics"):
         ...
 
@@ -46,7 +50,15 @@ from ._types import (
     Verdict,
     VerdictWarning,
 )
-from ._validator import Document, LicenseBytes, Validator, key_thumbprint
+from ._validator import (
+    Clock,
+    Document,
+    LicenseBytes,
+    StateBytes,
+    StatePath,
+    Validator,
+    key_thumbprint,
+)
 
 CORE_VERSION: str = _n.core_version()
 """The version of the Rust core (crate ``hwf-license``) this package is built from."""
@@ -85,5 +97,8 @@ __all__ = [
     "Document",
     "KeyText",
     "TimeLike",
+    "Clock",
+    "StateBytes",
+    "StatePath",
     "CORE_VERSION",
 ]

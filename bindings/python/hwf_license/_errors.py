@@ -1,11 +1,14 @@
 """The exception hierarchy: one :class:`LicenseError` subclass per domain of core's stable codes.
 
 Every failure carries core's stable numeric ``code`` and snake_case ``name`` (compare those, never
-the message) and core's one-line English message as ``str(error)``.
+the message) and core's one-line English message as ``str(error)``. An operating-system failure
+reading or writing a trust state file is not a license failure: it is raised as :class:`OSError`
+(with ``errno``, so as ``PermissionError``, ``FileNotFoundError``, ...).
 """
 
 from __future__ import annotations
 
+import os
 from typing import Any, Callable, TypeVar
 
 from ._native import hwf_license_uniffi as _n
@@ -84,14 +87,20 @@ _NATIVE: dict[type, type[LicenseError]] = {
     _Native.Node: NodeError,
     _Native.Binding: BindingError,
 }
-_NATIVE_ERRORS: tuple[type[Exception], ...] = (*_NATIVE, _Native.Usage)
+_NATIVE_ERRORS: tuple[type[Exception], ...] = (*_NATIVE, _Native.Usage, _Native.Io)
 
 T = TypeVar("T")
 
 
-def _translate(e: Any) -> LicenseError:
+def _translate(e: Any, filename: str | None = None) -> Exception:
+    """The exception to raise for a native error: a :class:`LicenseError` subclass, or an
+    :class:`OSError` for the code-less I/O variant (``filename`` names the state file)."""
     if isinstance(e, _Native.Usage):
         return UsageError(e.code, e.name, e.message, e.index)
+    if isinstance(e, _Native.Io):
+        if e.errno is not None:
+            return OSError(e.errno, os.strerror(e.errno), filename)
+        return OSError(f"{e.message}: {filename!r}" if filename else e.message)
     return _NATIVE[type(e)](e.code, e.name, e.message)
 
 

@@ -60,6 +60,13 @@ def _unix(t: TimeLike) -> int:
     raise TypeError(f"expected a datetime, unix seconds (int) or None, not {type(t).__name__}")
 
 
+def _unix_required(t: datetime | int) -> int:
+    """Unix seconds of a given time (``None`` is refused: the caller asked for an explicit one)."""
+    if t is None:
+        raise TypeError("expected a datetime or unix seconds (int), not None")
+    return _unix(t)
+
+
 def _key_text(key: KeyText) -> str:
     if isinstance(key, str):
         return key

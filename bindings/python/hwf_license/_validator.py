@@ -6,8 +6,12 @@ turns native errors into :class:`LicenseError` subclasses.
 
 from __future__ import annotations
 
+import math
+import os
+import threading
+import warnings
 from datetime import datetime
-from typing import Iterable, Union
+from typing import Callable, Iterable, NoReturn, Union
 
 from ._errors import _NATIVE_ERRORS, _call, _translate
 from ._native import hwf_license_uniffi as _n
@@ -26,16 +30,92 @@ from ._types import (
     _dt,
     _key_text,
     _unix,
+    _unix_required,
 )
 
-__all__ = ["Validator", "key_thumbprint", "LicenseBytes", "Document"]
+__all__ = ["Validator", "key_thumbprint", "LicenseBytes", "Document", "StateBytes", "Clock", "StatePath"]
 
 LicenseBytes = Union[bytes, bytearray, memoryview, str]
 """The content of a ``site.lic`` file: its bytes, or its text (encoded as UTF-8)."""
 Document = Union[str, bytes]
 """A compact JWS (``header.payload.signature``), as text or ASCII bytes."""
 
+StateBytes = Union[bytes, bytearray, memoryview]
+"""Trust state bytes, as :meth:`Validator.export_state` returns them."""
+Clock = Callable[[], Union[int, float, datetime]]
+"""A time source: called without arguments, returns unix seconds (``int`` or ``float``, floored)
+or an aware :class:`~datetime.datetime`. ``time.time`` is one."""
+StatePath = Union[str, bytes, "os.PathLike[str]", "os.PathLike[bytes]"]
+"""A trust state file's path."""
+
 _NO_FACTS = _n.NodeFacts.none()
+_I64 = range(-(2**63), 2**63)
+
+
+def _state(state: StateBytes) -> bytes:
+    if isinstance(state, bytes):
+        return state
+    if isinstance(state, (bytearray, memoryview)):
+        return bytes(state)
+    raise TypeError(f"trust state must be bytes, not {type(state).__name__}")
+
+
+def _path(path: StatePath) -> str:
+    p = os.fspath(path)
+    return os.fsdecode(p) if isinstance(p, bytes) else p
+
+
+def _deprecated_now(method: str, replacement: str) -> None:
+    warnings.warn(
+        f"Validator.{method}(..., now) is deprecated: {method} reads the validator's clock; "
+        f"use {replacement}(..., now) to ask what the answer would be at a given time",
+        DeprecationWarning,
+        stacklevel=3,
+    )
+
+
+class _ClockAdapter:
+    """The native ``Clock`` callback over a Python clock. An exception of the clock (or a value
+    of the wrong type) is kept for the calling thread and -1 is given to core instead, which
+    fails the call; the wrapper then raises the clock's own exception (see ``_failed``)."""
+
+    __slots__ = ("_read", "_errors")
+
+    def __init__(self, read: Callable[[], object]) -> None:
+        self._read = read
+        self._errors = threading.local()
+
+    def now(self) -> int:
+        try:
+            t = self._read()
+            if isinstance(t, int) and not isinstance(t, bool):
+                return t if t in _I64 else -1
+            if isinstance(t, float):
+                return math.floor(t) if math.isfinite(t) and -(2.0**63) <= t < 2.0**63 else -1
+            if isinstance(t, datetime):
+                s = _unix(t)
+                return s if s in _I64 else -1
+            raise TypeError(
+                f"the clock must return unix seconds (int or float) or an aware datetime, "
+                f"not {type(t).__name__}"
+            )
+        except BaseException as e:  # noqa: BLE001 - raised again by the wrapper
+            self._errors.pending = e
+            return -1
+
+    def take(self) -> BaseException | None:
+        e: BaseException | None = getattr(self._errors, "pending", None)
+        self._errors.pending = None
+        return e
+
+
+def _clock_adapter(clock: Clock | None) -> _ClockAdapter | None:
+    if clock is None:
+        return None
+    read = clock if callable(clock) else getattr(clock, "now", None)
+    if not callable(read):
+        raise TypeError(f"clock must be a callable returning unix seconds, not {type(clock).__name__}")
+    return _ClockAdapter(read)
 
 
 def _license(license: LicenseBytes) -> bytes:
@@ -79,17 +159,22 @@ class Validator:
     key signs: revocation lists, heartbeat answers, usage manifests and ledgers.
 
     >>> v = Validator([TrustedRoot("root-prod-1", "prod", pem)])     # doctest: +SKIP
+    >>> v.load_state("trust.state")                                   # doctest: +SKIP
     >>> verdict = v.validate(open("site.lic", "rb").read(), NodeFacts(["10.1.2.3"]))  # doctest: +SKIP
-    >>> verdict.has_feature("analytics")                              # doctest: +SKIP
+    >>> if v.state_changed(): v.save_state("trust.state")             # doctest: +SKIP
 
-    The validator remembers what it verified (a repeated validation skips the signature checks,
-    never the rules), the revocation lists applied and the newest trusted time, the floor under
-    which the clock may not go (see :attr:`clock_floor`). It is safe to share between threads.
+    The validator holds one *trust state*: the clock floor (the time its clock may not go under,
+    raised by every successful :meth:`validate`), the revocation lists applied and the newest
+    heartbeat answers. Carry it across restarts with :meth:`save_state`/:meth:`load_state` (or
+    :meth:`export_state`/:meth:`import_state`): a clock set back is then refused
+    (``clock_rollback``) and a revoked license stays revoked. It also caches what it verified (a
+    repeated validation skips the signature checks, never the rules).
 
-    Every method raises a :class:`LicenseError` subclass on failure.
+    Safe to share between threads; validations run concurrently (the GIL is released while the
+    Rust core works). Every method raises a :class:`LicenseError` subclass on failure.
     """
 
-    __slots__ = ("_native",)
+    __slots__ = ("_native", "_clock")
 
     def __init__(
         self,
@@ -97,20 +182,46 @@ class Validator:
         environment: Environment | str = Environment.PROD,
         *,
         accept_other_environment: bool = False,
+        clock: Clock | None = None,
+        nonce_seed: StateBytes | None = None,
         last_seen: datetime | int | None = None,
     ) -> None:
         """A validator for ``environment`` trusting ``roots``.
 
-        ``accept_other_environment`` is the explicit opt-in to CMLs of the other environment;
-        ``last_seen`` is the host's persisted last-seen time (e.g. a previous :attr:`clock_floor`).
-        A root key that is not a P-256 PEM or JWK raises :class:`FormatError` ``bad_key``.
+        - ``accept_other_environment``: the explicit opt-in to CMLs of the other environment
+          (change it later with :meth:`accept_other_environment`);
+        - ``clock``: what :meth:`validate`, :meth:`apply_revocation_list` and
+          :meth:`verify_heartbeat` read the time from, a callable returning unix seconds or an
+          aware datetime (default: the system clock, read in Rust). An exception it raises is
+          raised by the call that read it;
+        - ``nonce_seed``: 32 bytes of secret the heartbeat nonces are derived from (default:
+          fresh OS randomness; a fixed seed makes nonces predictable, for tests only); another
+          length raises :class:`FormatError` ``invalid_argument``;
+        - ``last_seen``: a persisted last-seen time (e.g. an earlier :attr:`clock_floor`); prefer
+          :meth:`load_state`, which keeps the revocation lists too.
+
+        A root key that is not a P-256 PEM or JWK raises :class:`FormatError` ``bad_key``; two
+        roots with the same kid ``invalid_argument``.
         """
         native_roots = [r._native() for r in roots]
         env = Environment(environment)._native()
         seen = None if last_seen is None else _unix(last_seen)
+        seed = None if nonce_seed is None else _state(nonce_seed)
+        adapter = _clock_adapter(clock)
+        self._clock: _ClockAdapter | None = adapter
         self._native: _n.Validator = _call(
-            _n.Validator, env, native_roots, bool(accept_other_environment), seen
+            _n.Validator, env, native_roots, bool(accept_other_environment), seen, adapter, seed
         )
+
+    def _failed(self, e: Exception) -> NoReturn:
+        """Raises a native error as this package's exception, or the clock's own exception when
+        the clock failed during the call."""
+        clock_error = self._clock.take() if self._clock is not None else None
+        if clock_error is not None:
+            raise clock_error from None
+        raise _translate(e) from None
+
+    # --- validation ------------------------------------------------------------------------
 
     def validate(
         self,
@@ -118,45 +229,114 @@ class Validator:
         facts: NodeFacts | None = None,
         now: TimeLike = None,
     ) -> Verdict:
-        """Validates a ``site.lic`` (its bytes, or its text) for a node with ``facts`` at ``now``
-        (an aware datetime or unix seconds; ``None``: the system clock).
+        """Validates a ``site.lic`` (its bytes, or its text) for a node with ``facts`` at the
+        validator's clock. On success the clock floor rises to that time.
 
         Returns the :class:`Verdict` of a usable license (valid, or in grace); raises a
         :class:`LicenseError` subclass otherwise.
+
+        ``now`` is deprecated: ``validate(license, facts, now)`` is :meth:`validate_at` (a
+        what-if that writes no state) and warns with :class:`DeprecationWarning`.
+        """
+        if now is not None:
+            _deprecated_now("validate", "validate_at")
+            return self.validate_at(license, facts, now)
+        lic = license if type(license) is bytes else _license(license)
+        f = _NO_FACTS if facts is None else _facts(facts)
+        try:
+            v = self._native.validate(lic, f)
+        except _NATIVE_ERRORS as e:
+            self._failed(e)
+        return Verdict._from_native(v)
+
+    def validate_at(
+        self, license: LicenseBytes, facts: NodeFacts | None, now: datetime | int
+    ) -> Verdict:
+        """What-if: validates as if the time were ``now`` (an aware datetime or unix seconds).
+        Every rule is checked, the trust state included (a ``now`` under the clock floor is
+        ``clock_rollback``), but nothing is written: the floor does not move.
         """
         lic = license if type(license) is bytes else _license(license)
         f = _NO_FACTS if facts is None else _facts(facts)
-        t = _unix(now)
+        t = _unix_required(now)
         try:
-            v = self._native.validate(lic, f, t)
+            v = self._native.validate_at(lic, f, t)
         except _NATIVE_ERRORS as e:
             raise _translate(e) from None
         return Verdict._from_native(v)
 
+    # --- revocation lists and heartbeats ---------------------------------------------------
+
     def apply_revocation_list(
         self, license: LicenseBytes, revocation_list: Document, now: TimeLike = None
     ) -> int:
-        """Verifies a revocation list against the CML of ``license`` and applies it to every
-        later validation; returns its sequence number. An older list than the one applied
-        raises :class:`NodeError` ``revocation_list_stale``.
+        """Verifies a revocation list against the CML of ``license`` (not issued after the
+        validator's clock) and applies it to every later validation; returns its sequence
+        number. An older list than the one applied raises :class:`NodeError`
+        ``revocation_list_stale``. (``now`` is deprecated: use
+        :meth:`apply_revocation_list_at`.)
+        """
+        if now is not None:
+            _deprecated_now("apply_revocation_list", "apply_revocation_list_at")
+            return self.apply_revocation_list_at(license, revocation_list, now)
+        try:
+            return self._native.apply_revocation_list(_license(license), _doc(revocation_list))
+        except _NATIVE_ERRORS as e:
+            self._failed(e)
+
+    def apply_revocation_list_at(
+        self, license: LicenseBytes, revocation_list: Document, now: datetime | int
+    ) -> int:
+        """:meth:`apply_revocation_list` with ``now`` for the "not issued in the future" check.
+        The list is applied.
         """
         return _call(
-            self._native.apply_revocation_list,
+            self._native.apply_revocation_list_at,
             _license(license),
             _doc(revocation_list),
-            _unix(now),
+            _unix_required(now),
         )
+
+    def new_nonce(self) -> str:
+        """A fresh nonce to send with a heartbeat request. The answer to it, given to
+        :meth:`verify_heartbeat`, may also lower the clock floor to the Hub's time (a clock that
+        was once too far ahead recovers); each nonce is accepted once.
+        """
+        return _call(self._native.new_nonce)
 
     def verify_heartbeat(
         self, license: LicenseBytes, answer: Document, nonce: str, now: TimeLike = None
     ) -> HeartbeatInfo:
-        """Verifies a heartbeat answer for ``license`` carrying the ``nonce`` this node sent, and
-        applies the revocation list it carries.
+        """Verifies a heartbeat answer for ``license`` carrying the ``nonce`` this node sent,
+        applies the revocation list it carries and records the Hub's time. A nonce already
+        answered raises :class:`NodeError` ``nonce_mismatch``. (``now`` is deprecated: use
+        :meth:`verify_heartbeat_at`.)
+        """
+        if now is not None:
+            _deprecated_now("verify_heartbeat", "verify_heartbeat_at")
+            return self.verify_heartbeat_at(license, answer, nonce, now)
+        try:
+            info = self._native.verify_heartbeat(_license(license), _doc(answer), nonce)
+        except _NATIVE_ERRORS as e:
+            self._failed(e)
+        return HeartbeatInfo._from_native(info)
+
+    def verify_heartbeat_at(
+        self, license: LicenseBytes, answer: Document, nonce: str, now: datetime | int
+    ) -> HeartbeatInfo:
+        """:meth:`verify_heartbeat` with ``now`` for the "not issued in the future" check of the
+        embedded revocation list. The answer is applied.
         """
         info = _call(
-            self._native.verify_heartbeat, _license(license), _doc(answer), nonce, _unix(now)
+            self._native.verify_heartbeat_at,
+            _license(license),
+            _doc(answer),
+            nonce,
+            _unix_required(now),
         )
         return HeartbeatInfo._from_native(info)
+
+    # --- documents -------------------------------------------------------------------------
 
     def verify_cml(self, cml: Document) -> Cml:
         """Verifies a Customer Master License against the trusted roots and the environment."""
@@ -176,16 +356,67 @@ class Validator:
         s = _call(self._native.verify_ledger, _doc(cml), [_doc(e) for e in entries])
         return LedgerSummary(s.length, s.head)
 
+    # --- trust state -----------------------------------------------------------------------
+
+    def export_state(self) -> bytes:
+        """The trust state as bytes (a versioned, checksummed format, docs/FORMAT.md §7); clears
+        :meth:`state_changed`."""
+        return _call(self._native.export_state)
+
+    def import_state(self, state: StateBytes) -> None:
+        """Merges exported trust state bytes in: the floor only rises, a revocation list only
+        replaces an older one, every signed document in them is verified again under this
+        validator's roots. Corrupt, truncated or foreign bytes raise :class:`FormatError`
+        ``bad_state`` (oversized ones ``too_large``) and change nothing.
+        """
+        _call(self._native.import_state, _state(state))
+
+    def state_changed(self) -> bool:
+        """Whether the trust state changed since the last :meth:`export_state` or
+        :meth:`save_state` (or since the validator was built): save only when it did."""
+        return _call(self._native.state_changed)
+
+    def save_state(self, path: StatePath) -> None:
+        """Writes the trust state to the file ``path`` atomically (a temporary file beside it,
+        fsync, rename; mode 0600 on Unix); clears :meth:`state_changed`. An OS failure raises
+        :class:`OSError`.
+        """
+        p = _path(path)
+        try:
+            self._native.save_state(p)
+        except _NATIVE_ERRORS as e:
+            raise _translate(e, p) from None
+
+    def load_state(self, path: StatePath) -> bool:
+        """Loads and merges (as :meth:`import_state`) the trust state of the file ``path``;
+        returns ``False`` when there is no such file (a first start). Bad contents raise
+        :class:`FormatError` ``bad_state`` and change nothing; an OS failure raises
+        :class:`OSError`.
+        """
+        p = _path(path)
+        try:
+            return self._native.load_state(p)
+        except _NATIVE_ERRORS as e:
+            raise _translate(e, p) from None
+
     def set_last_seen(self, last_seen: datetime | int) -> None:
-        """Sets the host's persisted last-seen time: the clock may not go under it."""
-        _call(self._native.set_last_seen, _unix(last_seen))
+        """Raises the clock floor to a persisted last-seen time (never lowers it)."""
+        _call(self._native.set_last_seen, _unix_required(last_seen))
 
     @property
     def clock_floor(self) -> datetime:
-        """The time the clock may not go under: the latest of the last-seen time and every signed
-        issue time accepted so far. Persist it and pass it back as ``last_seen``.
+        """The time the clock may not go under (by more than the tolerated skew): the latest
+        validation time at the clock, signed time accepted and last-seen time, lowered only by a
+        heartbeat answer to a :meth:`new_nonce`.
         """
         return _dt(_call(self._native.clock_floor))
+
+    # --- policy ----------------------------------------------------------------------------
+
+    def accept_other_environment(self, accept: bool) -> None:
+        """Accepts CMLs of the other environment too (``True``), or stops (``False``): takes
+        effect on the next call, chains already cached included."""
+        _call(self._native.accept_other_environment, bool(accept))
 
     @property
     def environment(self) -> Environment:

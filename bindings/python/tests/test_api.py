@@ -44,7 +44,7 @@ def test_license_as_bytes_str_bytearray_and_memoryview_agree(prod_validator, bas
     text = basic["license"]
     raw = text.encode()
     verdicts = [
-        prod_validator.validate(x, facts(basic), basic["now"])
+        prod_validator.validate_at(x, facts(basic), basic["now"])
         for x in (raw, text, bytearray(raw), memoryview(raw))
     ]
     assert all(v == verdicts[0] for v in verdicts)
@@ -54,13 +54,13 @@ def test_license_as_bytes_str_bytearray_and_memoryview_agree(prod_validator, bas
 @pytest.mark.parametrize("bad", [None, 12, ["x"], {"cml": "a"}])
 def test_license_of_another_type_is_a_type_error(prod_validator, basic, bad) -> None:
     with pytest.raises(TypeError, match="license must be bytes or str"):
-        prod_validator.validate(bad, None, basic["now"])
+        prod_validator.validate_at(bad, None, basic["now"])
 
 
 def test_non_utf8_license_bytes_reach_core(prod_validator, by_name) -> None:
     v = by_name["input/binary"]
     with pytest.raises(hl.FormatError) as e:
-        prod_validator.validate(bytes.fromhex(v["license_hex"]), None, v["now"])
+        prod_validator.validate_at(bytes.fromhex(v["license_hex"]), None, v["now"])
     assert (e.value.code, e.value.name) == (100, "malformed")
 
 
@@ -69,10 +69,10 @@ def test_non_utf8_license_bytes_reach_core(prod_validator, by_name) -> None:
 
 def test_now_as_aware_datetime_equals_unix_seconds(prod_validator, basic) -> None:
     lic, now = basic["license"], basic["now"]
-    by_int = prod_validator.validate(lic, None, now)
-    assert prod_validator.validate(lic, None, dt(now)) == by_int
+    by_int = prod_validator.validate_at(lic, None, now)
+    assert prod_validator.validate_at(lic, None, dt(now)) == by_int
     berlin = timezone(timedelta(hours=2))
-    assert prod_validator.validate(lic, None, dt(now).astimezone(berlin)) == by_int
+    assert prod_validator.validate_at(lic, None, dt(now).astimezone(berlin)) == by_int
 
 
 def test_fractional_seconds_are_floored(vectors, by_name) -> None:
@@ -80,47 +80,48 @@ def test_fractional_seconds_are_floored(vectors, by_name) -> None:
     one whole second later is the expiry itself (no grace: expired)."""
     v = by_name["valid/zero-grace"]
     val = validator_for(vectors, v)
-    assert val.validate(v["license"], None, dt(v["now"]) + timedelta(milliseconds=999)).status is hl.Status.VALID
+    assert val.validate_at(v["license"], None, dt(v["now"]) + timedelta(milliseconds=999)).status is hl.Status.VALID
     with pytest.raises(hl.TimeError) as e:
-        val.validate(v["license"], None, dt(v["now"] + 1))
+        val.validate_at(v["license"], None, dt(v["now"] + 1))
     assert e.value.name == "expired"
 
 
 def test_naive_datetime_is_refused(prod_validator, basic) -> None:
     with pytest.raises(ValueError, match="naive datetime"):
-        prod_validator.validate(basic["license"], None, datetime(2026, 2, 1))
+        prod_validator.validate_at(basic["license"], None, datetime(2026, 2, 1))
 
 
 @pytest.mark.parametrize("bad", [True, 1.5, "1769817600"])
 def test_now_of_another_type_is_a_type_error(prod_validator, basic, bad) -> None:
     with pytest.raises(TypeError):
-        prod_validator.validate(basic["license"], None, bad)
+        prod_validator.validate_at(basic["license"], None, bad)
 
 
-def test_now_none_is_the_system_clock(vectors, by_name) -> None:
+def test_validate_without_a_clock_reads_the_system_clock(vectors, by_name) -> None:
     v = by_name["valid/year-9999"]
     val = validator_for(vectors, v)
     before = int(time.time())
     implicit = val.validate(v["license"], facts(v))
-    explicit = val.validate(v["license"], facts(v), before)
-    assert implicit == explicit
-    # The verdict of a license issued in the future of the clock would differ: check one that is
-    # only valid at its vector's now, and now=None (today, after 2026-07-30) gives expired.
+    assert implicit == validator_for(vectors, v).validate_at(v["license"], facts(v), before)
+    # validate at the clock raised the floor to the system time.
+    assert before <= int(val.clock_floor.timestamp()) <= int(time.time())
+    # A license only valid at its vector's now (2026) is expired at the system clock (later).
     basic = by_name["valid/basic"]
-    if before > int(val.validate(basic["license"], None, basic["now"]).grace_end.timestamp()):
+    fresh = validator_for(vectors, basic)
+    if before > int(fresh.validate_at(basic["license"], None, basic["now"]).grace_end.timestamp()):
         with pytest.raises(hl.TimeError, match="expired"):
-            val.validate(basic["license"])
+            fresh.validate(basic["license"])
 
 
 def test_out_of_range_times_are_core_invalid_argument(prod_validator, basic) -> None:
     for now in (-1, 253402300800, -(2**63), 2**63 - 1):
         with pytest.raises(hl.FormatError) as e:
-            prod_validator.validate(basic["license"], None, now)
+            prod_validator.validate_at(basic["license"], None, now)
         assert (e.value.code, e.value.name) == (110, "invalid_argument")
 
 
 def test_verdict_times_are_aware_utc_datetimes(prod_validator, basic) -> None:
-    v = prod_validator.validate(basic["license"], None, basic["now"])
+    v = prod_validator.validate_at(basic["license"], None, basic["now"])
     for t in (v.issued_at, v.expires_at, v.grace_end):
         assert isinstance(t, datetime) and t.utcoffset() == timedelta(0)
     assert v.issued_at < v.expires_at < v.grace_end
@@ -129,7 +130,7 @@ def test_verdict_times_are_aware_utc_datetimes(prod_validator, basic) -> None:
 
 def test_year_9999_is_representable(vectors, by_name) -> None:
     v = by_name["valid/now-max-time-in-grace"]
-    verdict = validator_for(vectors, v).validate(v["license"], facts(v), v["now"])
+    verdict = validator_for(vectors, v).validate_at(v["license"], facts(v), v["now"])
     assert verdict.grace_end == datetime(9999, 12, 31, 23, 59, 59, tzinfo=UTC)
     assert verdict.in_grace and verdict.grace_days_left == 1
 
@@ -156,8 +157,8 @@ def test_every_vector_error_is_the_class_of_its_code_range(vectors) -> None:
         lic = bytes.fromhex(v["license_hex"]) if "license_hex" in v else v["license"].encode()
         with pytest.raises(hl.LicenseError) as info:
             for rl in v["revocation_lists"]:
-                val.apply_revocation_list(lic, rl, v["now"])
-            val.validate(lic, facts(v), v["now"])
+                val.apply_revocation_list_at(lic, rl, v["now"])
+            val.validate_at(lic, facts(v), v["now"])
         e = info.value
         assert type(e) is DOMAIN[e.code // 100], v["name"]
         assert (e.code, e.name) == (exp["code"], exp["name"])
@@ -172,7 +173,7 @@ def test_every_vector_error_is_the_class_of_its_code_range(vectors) -> None:
 def test_messages_are_cores(prod_validator, by_name) -> None:
     v = by_name["time/grace-end-exact"]
     with pytest.raises(hl.TimeError) as e:
-        prod_validator.validate(v["license"], facts(v), v["now"])
+        prod_validator.validate_at(v["license"], facts(v), v["now"])
     assert str(e.value).startswith("license expired at ")
     assert f"(now {v['now']})" in str(e.value)
 
@@ -186,7 +187,7 @@ def test_errors_are_exceptions_to_catch_by_domain() -> None:
 
 def test_native_errors_do_not_leak_their_traceback(prod_validator) -> None:
     with pytest.raises(hl.FormatError) as e:
-        prod_validator.validate(b"", None, 1769817600)
+        prod_validator.validate_at(b"", None, 1769817600)
     assert e.value.__cause__ is None and e.value.__suppress_context__
 
 
@@ -197,7 +198,7 @@ def test_roots_as_pem_jwk_text_jwk_mapping_and_pem_bytes(vectors, basic) -> None
     r = vectors["roots"]["root-prod-1"]
     for key in (r["pem"], json.dumps(r["jwk"]), r["jwk"], r["pem"].encode()):
         val = hl.Validator([hl.TrustedRoot("root-prod-1", hl.Environment.PROD, key)])
-        assert val.validate(basic["license"], None, basic["now"]).org_id == "acme"
+        assert val.validate_at(basic["license"], None, basic["now"]).org_id == "acme"
 
 
 def test_bad_root_key_fails_at_construction(vectors) -> None:
@@ -248,22 +249,22 @@ def test_bad_node_address_is_core_invalid_argument() -> None:
 
 def test_facts_of_another_type_is_a_type_error(prod_validator, basic) -> None:
     with pytest.raises(TypeError, match="NodeFacts"):
-        prod_validator.validate(basic["license"], basic["facts"], basic["now"])  # a dict
+        prod_validator.validate_at(basic["license"], basic["facts"], basic["now"])  # a dict
 
 
 def test_facts_decide_fingerprinted_licenses(vectors, by_name) -> None:
     v = by_name["valid/all-fingerprint-fields"]
     val = validator_for(vectors, v)
-    assert val.validate(v["license"], facts(v), v["now"]).status is hl.Status.VALID
+    assert val.validate_at(v["license"], facts(v), v["now"]).status is hl.Status.VALID
     with pytest.raises(hl.NodeError):
-        val.validate(v["license"], None, v["now"])
+        val.validate_at(v["license"], None, v["now"])
 
 
 # --- verdict ---------------------------------------------------------------------------------
 
 
 def test_verdict_has_feature_is_exact(prod_validator, basic) -> None:
-    v = prod_validator.validate(basic["license"], None, basic["now"])
+    v = prod_validator.validate_at(basic["license"], None, basic["now"])
     assert v.features == ["analytics", "reports"]
     assert v.has_feature("analytics") and v.has_feature("reports")
     assert not v.has_feature("Analytics") and not v.has_feature("boost")
@@ -271,7 +272,7 @@ def test_verdict_has_feature_is_exact(prod_validator, basic) -> None:
 
 
 def test_verdict_is_immutable_and_complete(prod_validator, basic) -> None:
-    v = prod_validator.validate(basic["license"], None, basic["now"])
+    v = prod_validator.validate_at(basic["license"], None, basic["now"])
     with pytest.raises(AttributeError):
         v.status = hl.Status.GRACE  # type: ignore[misc]
     with pytest.raises(AttributeError):
@@ -293,13 +294,13 @@ def test_verdict_is_immutable_and_complete(prod_validator, basic) -> None:
 
 def test_warnings_in_grace_and_expires_soon(vectors, by_name) -> None:
     g = by_name["time/grace-middle"]
-    verdict = validator_for(vectors, g).validate(g["license"], facts(g), g["now"])
+    verdict = validator_for(vectors, g).validate_at(g["license"], facts(g), g["now"])
     assert verdict.in_grace and [w.name for w in verdict.warnings] == ["in_grace"]
     w = verdict.warnings[0]
     assert w.days_left == verdict.grace_days_left and w.days_left > 0
     assert w.message.startswith("license expired at ")
     s = by_name["valid/expires-soon"]
-    verdict = validator_for(vectors, s).validate(s["license"], facts(s), s["now"])
+    verdict = validator_for(vectors, s).validate_at(s["license"], facts(s), s["now"])
     assert [(w.name, w.days_left) for w in verdict.warnings] == [("expires_soon", 7)]
     assert verdict.grace_days_left is None
 
@@ -314,19 +315,28 @@ def test_properties_and_repr(vectors) -> None:
     assert repr(hl.Validator(roots_of(vectors))) == "Validator(environment='prod')"
 
 
-def test_clock_floor_follows_last_seen_and_signed_times(vectors, prod_validator, basic) -> None:
-    assert prod_validator.clock_floor == dt(0)
-    verdict = prod_validator.validate(basic["license"], None, basic["now"])
-    assert prod_validator.clock_floor == verdict.issued_at
+def test_clock_floor_follows_the_clock_last_seen_and_signed_times(vectors, basic) -> None:
+    clock = [basic["now"]]
+    val = hl.Validator(roots_of(vectors), clock=lambda: clock[0])
+    assert val.clock_floor == dt(0)
+    verdict = val.validate_at(basic["license"], None, basic["now"] + 60)
+    assert val.clock_floor == dt(0), "validate_at is a what-if: it writes nothing"
+    assert verdict.issued_at < dt(basic["now"])
+    assert val.validate(basic["license"]) == verdict
+    assert val.clock_floor == dt(basic["now"]), "validate raises the floor to the clock"
     later = dt(basic["now"] + 86400)
-    prod_validator.set_last_seen(later)
-    assert prod_validator.clock_floor == later
+    val.set_last_seen(later)
+    assert val.clock_floor == later
+    val.set_last_seen(dt(0))  # never lowers it
+    assert val.clock_floor == later
     with pytest.raises(hl.TimeError) as e:
-        prod_validator.validate(basic["license"], None, basic["now"])
+        val.validate(basic["license"])
     assert e.value.name == "clock_rollback"
-    restored = hl.Validator(roots_of(vectors), last_seen=prod_validator.clock_floor)
     with pytest.raises(hl.TimeError, match="clock rollback"):
-        restored.validate(basic["license"], None, basic["now"])
+        val.validate_at(basic["license"], None, basic["now"])
+    restored = hl.Validator(roots_of(vectors), last_seen=val.clock_floor)
+    with pytest.raises(hl.TimeError, match="clock rollback"):
+        restored.validate_at(basic["license"], None, basic["now"])
 
 
 def test_bad_last_seen_is_invalid_argument(vectors) -> None:
@@ -338,12 +348,12 @@ def test_revocation_list_applies_to_later_validations(vectors, by_name) -> None:
     v = by_name["revocation/revoked"]
     val = validator_for(vectors, v)
     lic = v["license"]
-    assert val.validate(lic, facts(v), v["now"]).license_id  # usable before the list
+    assert val.validate_at(lic, facts(v), v["now"]).license_id  # usable before the list
     (rl,) = v["revocation_lists"]
-    seq = val.apply_revocation_list(lic, rl.encode(), v["now"])
+    seq = val.apply_revocation_list_at(lic, rl.encode(), v["now"])
     assert isinstance(seq, int) and seq >= 1
     with pytest.raises(hl.NodeError) as e:
-        val.validate(lic, facts(v), v["now"])
+        val.validate_at(lic, facts(v), v["now"])
     assert e.value.name == "revoked" and f"#{seq}" in str(e.value)
 
 
@@ -351,7 +361,7 @@ def test_documents_of_another_type_are_type_errors(prod_validator, basic) -> Non
     with pytest.raises(TypeError):
         prod_validator.verify_cml(None)  # type: ignore[arg-type]
     with pytest.raises(TypeError):
-        prod_validator.apply_revocation_list(basic["license"], 5, basic["now"])  # type: ignore[arg-type]
+        prod_validator.apply_revocation_list_at(basic["license"], 5, basic["now"])  # type: ignore[arg-type]
 
 
 def test_non_ascii_document_bytes_are_rejected_by_core(prod_validator) -> None:
@@ -361,14 +371,14 @@ def test_non_ascii_document_bytes_are_rejected_by_core(prod_validator) -> None:
 
 def test_one_validator_shared_by_threads(prod_validator, by_name) -> None:
     cases = [by_name[n] for n in ("valid/basic", "valid/all-fingerprint-fields", "time/grace-middle")]
-    expected = [prod_validator.validate(c["license"], facts(c), c["now"]) for c in cases]
+    expected = [prod_validator.validate_at(c["license"], facts(c), c["now"]) for c in cases]
     errors: list[BaseException] = []
 
     def work(k: int) -> None:
         try:
             for i in range(150):
                 c = cases[(i + k) % 3]
-                assert prod_validator.validate(c["license"], facts(c), c["now"]) == expected[(i + k) % 3]
+                assert prod_validator.validate_at(c["license"], facts(c), c["now"]) == expected[(i + k) % 3]
         except BaseException as e:  # noqa: BLE001 - reported below
             errors.append(e)
 

@@ -44,7 +44,7 @@ def run(v: dict) -> dict:
             s = validator.verify_ledger(v["cml"], v["entries"])
             return {"ok": {"length": s.length, "head": s.head}}
         if op == "verify_heartbeat":
-            h = validator.verify_heartbeat(v["license"], v["answer"], v["nonce"], v["now"])
+            h = validator.verify_heartbeat_at(v["license"], v["answer"], v["nonce"], v["now"])
             return {
                 "ok": {
                     "status": h.status,

@@ -77,7 +77,7 @@ def test_both_libraries_read_the_same_claims(chain, vectors) -> None:
     _, cml = verify_es256(chain["cml"], chain["roots"]["root-prod-1"]["jwk"])
     _, site = verify_es256(chain["site"], cml["org_key"])
     v = chain["vector"]
-    verdict = hl.Validator(roots_of(vectors)).validate(v["license"], hl.NodeFacts(**v["facts"]), v["now"])
+    verdict = hl.Validator(roots_of(vectors)).validate_at(v["license"], hl.NodeFacts(**v["facts"]), v["now"])
     assert verdict.cml_id == site["cml"]
     assert (verdict.site_id, verdict.license_id, verdict.org_id) == (
         site["site_id"],

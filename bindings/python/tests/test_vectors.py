@@ -1,6 +1,7 @@
 """Every conformance vector of testdata/vectors/vectors.json, run as FORMAT.md says: build the
 validator, apply the revocation lists, validate twice (the second call takes the cached path) and
-compare every verdict field, or the error's code and step."""
+compare every verdict field, or the error's code and step. Each vector runs twice: as a what-if at
+its `now` (`validate_at`), and at a validator clock that reads `now` (`validate`)."""
 
 from __future__ import annotations
 
@@ -41,24 +42,32 @@ def verdict_as_vector(verdict: hl.Verdict) -> dict:
     }
 
 
-def run(v: dict, use: str = "pem") -> list[dict]:
+def run(v: dict, use: str = "pem", at_clock: bool = False) -> list[dict]:
     """Runs one vector; returns one outcome per step ({"ok": ...} or {"error": ...})."""
+    now = v["now"]
     validator = hl.Validator(
         roots_of(FILE, v["roots"], use),
         v["environment"],
         accept_other_environment=v["accept_other_environment"],
         last_seen=v["last_seen"],
+        clock=(lambda: now) if at_clock else None,
     )
     lic = license_bytes(v)
     for rl in v["revocation_lists"]:
         try:
-            validator.apply_revocation_list(lic, rl, v["now"])
+            if at_clock:
+                validator.apply_revocation_list(lic, rl)
+            else:
+                validator.apply_revocation_list_at(lic, rl, now)
         except hl.LicenseError as e:
             return [{"error": {"code": e.code, "name": e.name, "step": "revocation_list"}}]
     outcomes = []
     for _ in range(2):
         try:
-            verdict = validator.validate(lic, facts_of(v), v["now"])
+            if at_clock:
+                verdict = validator.validate(lic, facts_of(v))
+            else:
+                verdict = validator.validate_at(lic, facts_of(v), now)
             outcomes.append({"ok": verdict_as_vector(verdict)})
         except hl.LicenseError as e:
             outcomes.append({"error": {"code": e.code, "name": e.name, "step": "validate"}})
@@ -69,6 +78,13 @@ def run(v: dict, use: str = "pem") -> list[dict]:
 def test_vector(vector: dict) -> None:
     outcomes = run(vector)
     for outcome in outcomes:
+        assert outcome == vector["expect"], vector["description"]
+
+
+@pytest.mark.parametrize("vector", VECTORS, ids=[v["name"] for v in VECTORS])
+def test_vector_at_the_clock(vector: dict) -> None:
+    """The same outcomes through validate() with a clock reading the vector's now."""
+    for outcome in run(vector, at_clock=True):
         assert outcome == vector["expect"], vector["description"]
 
 
@@ -96,7 +112,7 @@ def test_verdicts_compare_as_a_whole(by_name) -> None:
     """Validating twice gives equal Verdict objects (all fields, not only the vector's)."""
     v = by_name["valid/all-fingerprint-fields"]
     validator = hl.Validator(roots_of(FILE, v["roots"]), v["environment"])
-    first = validator.validate(license_bytes(v), facts_of(v), v["now"])
-    second = validator.validate(license_bytes(v), facts_of(v), v["now"])
+    first = validator.validate_at(license_bytes(v), facts_of(v), v["now"])
+    second = validator.validate_at(license_bytes(v), facts_of(v), v["now"])
     assert first == second
     assert first is not second

@@ -1,6 +1,6 @@
 //! The Rust side of the Python binding benchmark: a cached validation of the same license, facts
 //! and time as `bindings/python/tests/test_bench.py`, measured on core directly and through this
-//! crate's exported `Validator` (still Rust: mutex, panic guard and verdict translation, no FFI).
+//! crate's exported `Validator` (still Rust: read lock, panic guard and verdict translation, no FFI).
 //! `scripts/test-python.sh --bench` runs both sides and prints the ratios.
 
 use std::hint::black_box;
@@ -70,17 +70,17 @@ fn bench(c: &mut Criterion) {
             hwf_license::TrustedRoot::new(kid.clone(), env, key)
         })
         .collect();
-    let mut core = hwf_license::Validator::new(hwf_license::Environment::Prod, roots);
+    let core = hwf_license::Validator::new(hwf_license::Environment::Prod, roots);
     let facts = hwf_license::NodeFacts::from_strs(
         case.addresses.iter().map(String::as_str),
         case.dns_name.as_deref(),
         case.deployment_tag.as_deref(),
     )
     .unwrap();
-    core.validate(&case.license, &facts, case.now).unwrap();
+    core.validate_at(&case.license, &facts, case.now).unwrap();
     g.bench_function("core-cached", |b| {
         b.iter(|| {
-            core.validate(black_box(&case.license), &facts, black_box(case.now))
+            core.validate_at(black_box(&case.license), &facts, black_box(case.now))
                 .unwrap()
         })
     });
@@ -103,6 +103,8 @@ fn bench(c: &mut Criterion) {
         roots,
         false,
         None,
+        None,
+        None,
     )
     .unwrap();
     let facts = Arc::new(
@@ -114,12 +116,12 @@ fn bench(c: &mut Criterion) {
         .unwrap(),
     );
     binding
-        .validate(&case.license, Arc::clone(&facts), case.now)
+        .validate_at(&case.license, Arc::clone(&facts), case.now)
         .unwrap();
     g.bench_function("uniffi-rust-cached", |b| {
         b.iter(|| {
             binding
-                .validate(
+                .validate_at(
                     black_box(&case.license),
                     Arc::clone(&facts),
                     black_box(case.now),

@@ -3,6 +3,10 @@
 //! one-line English `message` (its `Display`, unchanged, so every language shows the same text).
 //!
 //! Callers compare `code` (or `name`), never `message`.
+//!
+//! One variant has no code: [`LicenseError::Io`], an operating-system failure of
+//! `save_state`/`load_state` (core reports those as `std::io::Error`, outside its codes). Each
+//! language's wrapper raises its own I/O error for it (Python: `OSError` with `errno`).
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
@@ -74,6 +78,17 @@ pub enum LicenseError {
         /// What happened.
         message: String,
     },
+    /// The operating system refused to read or write a trust state file (no code: not a
+    /// license failure). Bad *contents* of a file are `bad_state` (111) instead.
+    #[error("{message}")]
+    Io {
+        /// The kind of failure (Rust's `std::io::ErrorKind`, e.g. `PermissionDenied`).
+        kind: String,
+        /// The OS error number (`errno`), when the failure came from the OS.
+        errno: Option<i32>,
+        /// The OS's message, e.g. `Permission denied (os error 13)`.
+        message: String,
+    },
 }
 
 impl LicenseError {
@@ -114,19 +129,20 @@ impl LicenseError {
         }
     }
 
-    /// The stable numeric code (core's `ErrorCode`).
-    pub fn code(&self) -> u32 {
+    /// The stable numeric code (core's `ErrorCode`); `None` for [`LicenseError::Io`].
+    pub fn code(&self) -> Option<u32> {
         match self {
             Self::Format { code, .. }
             | Self::Trust { code, .. }
             | Self::Time { code, .. }
             | Self::Node { code, .. }
             | Self::Usage { code, .. }
-            | Self::Binding { code, .. } => *code,
+            | Self::Binding { code, .. } => Some(*code),
+            Self::Io { .. } => None,
         }
     }
 
-    /// The stable snake_case name (core's `ErrorCode::name`).
+    /// The stable snake_case name (core's `ErrorCode::name`); `"io"` for [`LicenseError::Io`].
     pub fn name(&self) -> &str {
         match self {
             Self::Format { name, .. }
@@ -135,6 +151,7 @@ impl LicenseError {
             | Self::Node { name, .. }
             | Self::Usage { name, .. }
             | Self::Binding { name, .. } => name,
+            Self::Io { .. } => "io",
         }
     }
 
@@ -151,6 +168,21 @@ impl From<Error> for LicenseError {
             _ => None,
         };
         Self::new(e.code(), e.to_string(), index)
+    }
+}
+
+impl From<std::io::Error> for LicenseError {
+    /// A failure of `save_state`/`load_state`: bad contents (core's `bad_state` or `too_large`,
+    /// which `load_state` wraps as `InvalidData`) keep their code; anything else is [`Self::Io`].
+    fn from(e: std::io::Error) -> Self {
+        if let Some(core) = e.get_ref().and_then(|inner| inner.downcast_ref::<Error>()) {
+            return core.clone().into();
+        }
+        Self::Io {
+            kind: format!("{:?}", e.kind()),
+            errno: e.raw_os_error(),
+            message: e.to_string(),
+        }
     }
 }
 
@@ -279,6 +311,13 @@ mod tests {
                 "invalid argument: time must be unix seconds between 1970 and 9999",
             ),
             (
+                Error::BadState("checksum does not match the body".into()),
+                111,
+                "bad_state",
+                "format",
+                "trust state not imported: checksum does not match the body",
+            ),
+            (
                 Error::BadSignature {
                     kind: DocKind::RevocationList,
                 },
@@ -374,6 +413,17 @@ mod tests {
                 "clock rollback: now (100) is before the trusted time 1000 by more than 300 s",
             ),
             (
+                Error::OfflineTooLong {
+                    last_contact: 1000,
+                    max_days: 30,
+                    now: 2_593_001,
+                },
+                303,
+                "offline_too_long",
+                "time",
+                "no signed time from the Hub since 1000: more than the 30 days offline the CML allows (now 2593001)",
+            ),
+            (
                 Error::AddressMismatch {
                     licensed: "10.0.0.0/8".into(),
                 },
@@ -464,6 +514,7 @@ mod tests {
             LicenseError::Node { .. } => "node",
             LicenseError::Usage { .. } => "usage",
             LicenseError::Binding { .. } => "binding",
+            LicenseError::Io { .. } => "io",
         }
     }
 
@@ -473,7 +524,7 @@ mod tests {
             assert_eq!(core.to_string(), text, "core Display of {name}");
             let e = LicenseError::from(core.clone());
             assert_eq!(e.to_string(), text, "binding Display of {name}");
-            assert_eq!(e.code(), code, "{name}");
+            assert_eq!(e.code(), Some(code), "{name}");
             assert_eq!(e.name(), name);
             assert_eq!(domain(&e), dom, "{name}");
             assert_eq!(core.code().code(), code);
@@ -508,7 +559,7 @@ mod tests {
                 _ => unreachable!("code {} outside every documented range", c.code()),
             };
             assert_eq!(domain(&e), expected, "{}", c.name());
-            assert_eq!((e.code(), e.name()), (c.code(), c.name()));
+            assert_eq!((e.code(), e.name()), (Some(c.code()), c.name()));
         }
     }
 
@@ -524,10 +575,38 @@ mod tests {
     }
 
     #[test]
+    fn io_errors_keep_errno_and_state_errors_keep_their_code() {
+        let e = LicenseError::from(std::io::Error::from_raw_os_error(13));
+        assert_eq!((e.code(), e.name(), domain(&e)), (None, "io", "io"));
+        assert!(matches!(
+            &e,
+            LicenseError::Io { kind, errno: Some(13), .. } if kind == "PermissionDenied"
+        ));
+        assert_eq!(
+            e.to_string(),
+            std::io::Error::from_raw_os_error(13).to_string()
+        );
+        let wrapped = std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            Error::BadState("truncated".into()),
+        );
+        let e = LicenseError::from(wrapped);
+        assert_eq!((e.code(), e.name()), (Some(111), "bad_state"));
+        assert_eq!(e.to_string(), "trust state not imported: truncated");
+        let other = std::io::Error::new(std::io::ErrorKind::InvalidInput, "no file name");
+        let e = LicenseError::from(other);
+        assert!(matches!(e, LicenseError::Io { errno: None, .. }));
+        assert_eq!(e.to_string(), "no file name");
+    }
+
+    #[test]
     fn a_panic_becomes_code_902_with_a_pinned_message() {
         let r: Result<(), _> = guard(|| panic!("boom"));
         let e = r.unwrap_err();
-        assert_eq!((e.code(), e.name(), domain(&e)), (902, "panic", "binding"));
+        assert_eq!(
+            (e.code(), e.name(), domain(&e)),
+            (Some(902), "panic", "binding")
+        );
         assert_eq!(
             e.to_string(),
             "panic in hwf-license (a bug; please report): boom"

@@ -7,11 +7,12 @@
 //! This crate holds **no license logic**: every rule lives in core. It translates types (unix
 //! seconds stay `i64`, keys arrive as PEM or JWK text, the license file as bytes) and errors (every
 //! core error becomes a [`LicenseError`] carrying core's stable code, name and message, grouped by
-//! the code's domain).
+//! the code's domain; an OS failure of a state file is [`LicenseError::Io`]).
 //!
 //! | item | what it does |
 //! |------|--------------|
-//! | [`Validator`] | trusted roots + environment → `validate`, `apply_revocation_list`, `verify_heartbeat`, `verify_cml`, `verify_manifest`, `verify_ledger` |
+//! | [`Validator`] | trusted roots + environment (+ clock, nonce seed) → `validate` / `validate_at`, `apply_revocation_list`, `verify_heartbeat`, `new_nonce`, `verify_cml`, `verify_manifest`, `verify_ledger`; the trust state: `export_state` / `import_state`, `save_state` / `load_state`, `state_changed`, `clock_floor` |
+//! | [`Clock`] | a time source the host implements (callback interface), read by `validate` |
 //! | [`key_thumbprint`] | RFC 7638 thumbprint of a PEM or JWK public key |
 //! | [`core_version`] | the version of the core crate |
 //!
@@ -33,7 +34,7 @@ pub use types::{
     Cml, Environment, HeartbeatInfo, LedgerSummary, Manifest, ManifestSite, ManifestStats,
     NodeFacts, ProductTierCount, Status, TrustedRootKey, Verdict, Warning,
 };
-pub use validator::Validator;
+pub use validator::{Clock, Validator};
 
 uniffi::setup_scaffolding!();
 

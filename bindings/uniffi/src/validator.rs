@@ -1,7 +1,12 @@
-//! The exported [`Validator`]: core's validator behind a mutex (uniffi objects are shared between
-//! threads), with every call inside the panic boundary and every error translated.
+//! The exported [`Validator`] and the foreign [`Clock`] it may read.
+//!
+//! Core's validator takes `&self` for everything but the environment policy, so it sits behind a
+//! read-write lock that only [`Validator::accept_other_environment`] takes for writing: every
+//! other call (validations, revocation lists, heartbeats, the trust state) runs concurrently with
+//! the others, and core does its own fine-grained locking inside. Every call runs inside the
+//! panic boundary with every error translated.
 
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use hwf_license as core;
 
@@ -10,68 +15,149 @@ use crate::types::{
     Cml, Environment, HeartbeatInfo, LedgerSummary, Manifest, NodeFacts, TrustedRootKey, Verdict,
 };
 
+/// Where a validator reads the time, implemented by the host language: `now()` returns unix
+/// seconds. Called once by every operation "at the clock" (`validate`, `apply_revocation_list`,
+/// `verify_heartbeat`), on the calling thread. A value outside 1970..9999 makes that call fail
+/// with `invalid_argument`; an exception thrown by the host's implementation is a bug of the
+/// host and fails the call with `panic` (902).
+#[uniffi::export(callback_interface)]
+pub trait Clock: Send + Sync {
+    /// The current time in unix seconds.
+    fn now(&self) -> i64;
+}
+
+/// A foreign [`Clock`] as core's clock.
+struct ForeignClock(Box<dyn Clock>);
+
+impl core::Clock for ForeignClock {
+    fn now(&self) -> i64 {
+        self.0.now()
+    }
+}
+
 /// Validates `site.lic` files offline against trusted root keys, and verifies the documents an
 /// org key signs (revocation lists, heartbeat answers, usage manifests and ledgers).
 ///
-/// It remembers what it has verified (a repeated validation skips the signature checks, never
-/// the rules), the revocation lists applied and the newest trusted time (clock-rollback floor).
-/// Safe to share between threads; calls are serialised.
+/// It holds one trust state (the clock floor, the revocation lists applied, the newest heartbeat
+/// answers) that `validate` and the other clock-reading calls update, and that
+/// `export_state`/`import_state` (or `save_state`/`load_state`) carry across restarts. It
+/// caches what it verified (a repeated validation skips the signature checks, never the rules).
+/// Safe to share between threads; calls run concurrently.
 #[derive(Debug, uniffi::Object)]
 pub struct Validator {
-    inner: Mutex<core::Validator>,
+    inner: RwLock<core::Validator>,
 }
 
 impl Validator {
-    fn lock(&self) -> Result<MutexGuard<'_, core::Validator>, LicenseError> {
-        self.inner
-            .lock()
-            .map_err(|_| LicenseError::panic("validator unusable after a panic in an earlier call"))
+    fn read(&self) -> Result<RwLockReadGuard<'_, core::Validator>, LicenseError> {
+        self.inner.read().map_err(|_| poisoned())
     }
+
+    fn write(&self) -> Result<RwLockWriteGuard<'_, core::Validator>, LicenseError> {
+        self.inner.write().map_err(|_| poisoned())
+    }
+}
+
+fn poisoned() -> LicenseError {
+    LicenseError::panic("validator unusable after a panic in an earlier call")
 }
 
 #[uniffi::export]
 impl Validator {
-    /// A validator for `environment` trusting `roots`; `accept_other_environment` is the explicit
-    /// opt-in to CMLs of the other environment; `last_seen` is the host's persisted last-seen time
-    /// (unix seconds), a floor the clock may not go under. A root key that is not a P-256 PEM or
-    /// JWK fails with `bad_key`.
-    #[uniffi::constructor]
+    /// A validator for `environment` trusting `roots`.
+    ///
+    /// - `accept_other_environment`: the explicit opt-in to CMLs of the other environment;
+    /// - `last_seen`: a host's persisted last-seen time (unix seconds), a floor the clock may not
+    ///   go under (prefer `import_state`, which keeps revocation lists too);
+    /// - `clock`: where `validate` and the other clock-reading calls read the time (default: the
+    ///   system clock);
+    /// - `nonce_seed`: the 32-byte secret heartbeat nonces are derived from (default: fresh OS
+    ///   randomness; a fixed seed is for tests and conformance vectors only). Another length is
+    ///   `invalid_argument`.
+    ///
+    /// A root key that is not a P-256 PEM or JWK fails with `bad_key`; two roots with the same
+    /// kid with `invalid_argument`.
+    #[uniffi::constructor(default(
+        accept_other_environment = false,
+        last_seen = None,
+        clock = None,
+        nonce_seed = None
+    ))]
     pub fn new(
         environment: Environment,
         roots: Vec<TrustedRootKey>,
         accept_other_environment: bool,
         last_seen: Option<i64>,
+        clock: Option<Box<dyn Clock>>,
+        nonce_seed: Option<Vec<u8>>,
     ) -> Result<Self, LicenseError> {
         guard(|| {
             let roots = roots
                 .iter()
                 .map(TrustedRootKey::to_core)
                 .collect::<Result<Vec<_>, _>>()?;
-            let mut v = core::Validator::new(environment.into(), roots);
-            v.accept_other_environment(accept_other_environment);
+            let mut b = core::Validator::builder(environment.into())
+                .roots(roots)
+                .accept_other_environment(accept_other_environment);
+            if let Some(clock) = clock {
+                b = b.clock(ForeignClock(clock));
+            }
+            if let Some(seed) = nonce_seed {
+                let seed: [u8; 32] = seed.try_into().map_err(|_| {
+                    core::Error::InvalidArgument("the nonce seed must be exactly 32 bytes")
+                })?;
+                b = b.nonce_seed(seed);
+            }
+            let v = b.build()?;
             if let Some(t) = last_seen {
                 v.set_last_seen(t)?;
             }
             Ok(Self {
-                inner: Mutex::new(v),
+                inner: RwLock::new(v),
             })
         })
     }
 
-    /// Validates the bytes of a `site.lic` for a node with `facts` at `now` (unix seconds).
-    pub fn validate(
+    /// Validates the bytes of a `site.lic` for a node with `facts` at the validator's clock. On
+    /// success the clock floor rises to that time.
+    pub fn validate(&self, license: &[u8], facts: Arc<NodeFacts>) -> Result<Verdict, LicenseError> {
+        guard(|| Ok(self.read()?.validate(license, facts.facts())?.into()))
+    }
+
+    /// What-if: validates as if the time were `now` (unix seconds). Every rule, the trust state
+    /// included, is checked, but the trust state is never written.
+    pub fn validate_at(
         &self,
         license: &[u8],
         facts: Arc<NodeFacts>,
         now: i64,
     ) -> Result<Verdict, LicenseError> {
-        guard(|| Ok(self.lock()?.validate(license, facts.facts(), now)?.into()))
+        guard(|| {
+            Ok(self
+                .read()?
+                .validate_at(license, facts.facts(), now)?
+                .into())
+        })
     }
 
-    /// Verifies a revocation list (compact JWS) against the CML of `license` and applies it;
-    /// returns its sequence number. An older list than the one applied fails with
-    /// `revocation_list_stale`.
+    /// Verifies a revocation list (compact JWS) against the CML of `license` and applies it (not
+    /// issued after the validator's clock); returns its sequence number. An older list than the
+    /// one applied fails with `revocation_list_stale`.
     pub fn apply_revocation_list(
+        &self,
+        license: &[u8],
+        revocation_list: String,
+    ) -> Result<u64, LicenseError> {
+        guard(|| {
+            Ok(self
+                .read()?
+                .apply_revocation_list(license, &revocation_list)?)
+        })
+    }
+
+    /// `apply_revocation_list` with `now` (unix seconds) for the "not issued in the future"
+    /// check. The list is applied.
+    pub fn apply_revocation_list_at(
         &self,
         license: &[u8],
         revocation_list: String,
@@ -79,14 +165,31 @@ impl Validator {
     ) -> Result<u64, LicenseError> {
         guard(|| {
             Ok(self
-                .lock()?
-                .apply_revocation_list(license, &revocation_list, now)?)
+                .read()?
+                .apply_revocation_list_at(license, &revocation_list, now)?)
         })
     }
 
-    /// Verifies a heartbeat answer (compact JWS) for `license` carrying the `nonce` the node sent,
-    /// and applies the revocation list it carries.
+    /// Verifies a heartbeat answer (compact JWS) for `license` carrying the `nonce` the node
+    /// sent, applies the revocation list it carries and records the Hub's time. For a nonce of
+    /// `new_nonce` (accepted once) the clock floor may also come down to the Hub's time.
     pub fn verify_heartbeat(
+        &self,
+        license: &[u8],
+        answer: String,
+        nonce: String,
+    ) -> Result<HeartbeatInfo, LicenseError> {
+        guard(|| {
+            Ok(self
+                .read()?
+                .verify_heartbeat(license, &answer, &nonce)?
+                .into())
+        })
+    }
+
+    /// `verify_heartbeat` with `now` (unix seconds) for the "not issued in the future" check of
+    /// the embedded revocation list. The answer is applied.
+    pub fn verify_heartbeat_at(
         &self,
         license: &[u8],
         answer: String,
@@ -94,23 +197,28 @@ impl Validator {
         now: i64,
     ) -> Result<HeartbeatInfo, LicenseError> {
         guard(|| {
-            let info = self
-                .lock()?
-                .verify_heartbeat(license, &answer, &nonce, now)?;
-            Ok(info.into())
+            Ok(self
+                .read()?
+                .verify_heartbeat_at(license, &answer, &nonce, now)?
+                .into())
         })
+    }
+
+    /// A fresh nonce for a heartbeat request (see `verify_heartbeat`).
+    pub fn new_nonce(&self) -> Result<String, LicenseError> {
+        guard(|| Ok(self.read()?.new_nonce()?))
     }
 
     /// Verifies a CML (compact JWS) against the trusted roots and the environment policy.
     pub fn verify_cml(&self, cml: String) -> Result<Cml, LicenseError> {
-        guard(|| Ok(Cml::from(&*self.lock()?.verify_cml(&cml)?)))
+        guard(|| Ok(Cml::from(&*self.read()?.verify_cml(&cml)?)))
     }
 
     /// Verifies a usage manifest (compact JWS) signed by the org key of `cml` (compact JWS,
     /// verified first): signature, org, CML binding, period and totals.
     pub fn verify_manifest(&self, cml: String, manifest: String) -> Result<Manifest, LicenseError> {
         guard(|| {
-            let cml = self.lock()?.verify_cml(&cml)?;
+            let cml = self.read()?.verify_cml(&cml)?;
             Ok(core::verify_manifest(&cml, &manifest)?.into())
         })
     }
@@ -124,30 +232,74 @@ impl Validator {
         entries: Vec<String>,
     ) -> Result<LedgerSummary, LicenseError> {
         guard(|| {
-            let cml = self.lock()?.verify_cml(&cml)?;
+            let cml = self.read()?.verify_cml(&cml)?;
             Ok(core::verify_ledger(&cml, entries.iter().map(String::as_str))?.into())
         })
     }
 
-    /// Sets the host's persisted last-seen time (unix seconds): the clock may not go under it.
-    pub fn set_last_seen(&self, last_seen: i64) -> Result<(), LicenseError> {
-        guard(|| Ok(self.lock()?.set_last_seen(last_seen)?))
+    // --- trust state ---------------------------------------------------------------------
+
+    /// The trust state as bytes (`docs/FORMAT.md` §7); clears `state_changed`.
+    pub fn export_state(&self) -> Result<Vec<u8>, LicenseError> {
+        guard(|| Ok(self.read()?.export_state()))
     }
 
-    /// The time (unix seconds) the clock may not go under: the maximum of the last-seen time and
-    /// every signed `issued_at` accepted so far. Persist it and give it back as `last_seen`.
+    /// Merges trust state bytes in (the floor only rises, a list only replaces an older one;
+    /// every document is re-verified under this validator's roots and policy). Corrupt,
+    /// truncated or foreign bytes fail with `bad_state` (oversized ones with `too_large`) and
+    /// change nothing.
+    pub fn import_state(&self, state: &[u8]) -> Result<(), LicenseError> {
+        guard(|| Ok(self.read()?.import_state(state)?))
+    }
+
+    /// Whether the trust state changed since the last export or save: persist only then.
+    pub fn state_changed(&self) -> Result<bool, LicenseError> {
+        guard(|| Ok(self.read()?.state_changed()))
+    }
+
+    /// Writes the trust state to the file `path` atomically (mode 0600 on Unix); clears
+    /// `state_changed`. An OS failure is [`LicenseError::Io`].
+    pub fn save_state(&self, path: String) -> Result<(), LicenseError> {
+        guard(|| Ok(self.read()?.save_state(path)?))
+    }
+
+    /// Loads and merges the trust state of the file `path`; `false` when there is no such file.
+    /// Bad contents fail with `bad_state` (the validator unchanged), an OS failure with
+    /// [`LicenseError::Io`].
+    pub fn load_state(&self, path: String) -> Result<bool, LicenseError> {
+        guard(|| Ok(self.read()?.load_state(path)?))
+    }
+
+    /// Raises the clock floor to a host's persisted last-seen time (unix seconds; never lowers
+    /// it).
+    pub fn set_last_seen(&self, last_seen: i64) -> Result<(), LicenseError> {
+        guard(|| Ok(self.read()?.set_last_seen(last_seen)?))
+    }
+
+    /// The time (unix seconds) the clock may not go under (by more than the tolerated skew).
     pub fn clock_floor(&self) -> Result<i64, LicenseError> {
-        guard(|| Ok(self.lock()?.clock_floor()))
+        guard(|| Ok(self.read()?.clock_floor()))
+    }
+
+    // --- policy --------------------------------------------------------------------------
+
+    /// Accepts CMLs of the other environment too, or stops accepting them: takes effect on the
+    /// next call, cached chains included. Waits for the calls in flight.
+    pub fn accept_other_environment(&self, accept: bool) -> Result<(), LicenseError> {
+        guard(|| {
+            self.write()?.accept_other_environment(accept);
+            Ok(())
+        })
     }
 
     /// The validator's own environment.
     pub fn environment(&self) -> Result<Environment, LicenseError> {
-        guard(|| Ok(self.lock()?.policy().environment.into()))
+        guard(|| Ok(self.read()?.policy().environment.into()))
     }
 
     /// Whether CMLs of the other environment are accepted too.
     pub fn accepts_other_environment(&self) -> Result<bool, LicenseError> {
-        guard(|| Ok(self.lock()?.policy().accept_other))
+        guard(|| Ok(self.read()?.policy().accept_other))
     }
 }
 
@@ -155,28 +307,149 @@ impl Validator {
 mod tests {
     use super::*;
 
+    use std::sync::atomic::{AtomicI64, Ordering};
+
+    fn validator(clock: Option<Box<dyn Clock>>, seed: Option<Vec<u8>>) -> Validator {
+        Validator::new(Environment::Prod, vec![], false, None, clock, seed).unwrap()
+    }
+
+    struct Fixed(Arc<AtomicI64>);
+
+    impl Clock for Fixed {
+        fn now(&self) -> i64 {
+            self.0.load(Ordering::Relaxed)
+        }
+    }
+
+    struct Panicking;
+
+    impl Clock for Panicking {
+        fn now(&self) -> i64 {
+            panic!("the host's clock threw")
+        }
+    }
+
     #[test]
     fn a_validator_poisoned_by_a_panic_answers_code_902_not_a_second_panic() {
-        let v = Validator::new(Environment::Prod, vec![], false, Some(10)).unwrap();
+        let v = Validator::new(Environment::Prod, vec![], false, Some(10), None, None).unwrap();
         assert_eq!(v.clock_floor(), Ok(10));
         let poisoned = std::thread::scope(|s| {
             s.spawn(|| {
-                let _guard = v.inner.lock().unwrap();
+                let _guard = v.inner.write().unwrap();
                 panic!("poison");
             })
             .join()
         });
         assert!(poisoned.is_err());
         let e = v.clock_floor().unwrap_err();
-        assert_eq!((e.code(), e.name()), (902, "panic"));
+        assert_eq!((e.code(), e.name()), (Some(902), "panic"));
         assert_eq!(
             e.to_string(),
             "validator unusable after a panic in an earlier call"
         );
         let e = v
-            .validate(b"{}", Arc::new(NodeFacts::none()), 0)
+            .validate_at(b"{}", Arc::new(NodeFacts::none()), 0)
             .unwrap_err();
-        assert_eq!(e.code(), 902);
+        assert_eq!(e.code(), Some(902));
+    }
+
+    #[test]
+    fn a_panicking_clock_fails_the_call_with_902_and_leaves_the_validator_usable() {
+        let v = validator(Some(Box::new(Panicking)), None);
+        let e = v.validate(b"{}", Arc::new(NodeFacts::none())).unwrap_err();
+        assert_eq!((e.code(), e.name()), (Some(902), "panic"));
+        assert!(e.to_string().ends_with("the host's clock threw"), "{e}");
+        // A panic under a read lock does not poison it.
+        assert_eq!(v.clock_floor(), Ok(0));
+        assert!(v.export_state().is_ok());
+    }
+
+    #[test]
+    fn validate_reads_the_foreign_clock_and_validate_at_does_not() {
+        let now = Arc::new(AtomicI64::new(-5));
+        let v = validator(Some(Box::new(Fixed(Arc::clone(&now)))), None);
+        let facts = Arc::new(NodeFacts::none());
+        let e = v.validate(b"{}", Arc::clone(&facts)).unwrap_err();
+        assert_eq!((e.code(), e.name()), (Some(110), "invalid_argument"));
+        now.store(1_000_000, Ordering::Relaxed);
+        let e = v.validate(b"{}", Arc::clone(&facts)).unwrap_err();
+        assert_eq!((e.code(), e.name()), (Some(100), "malformed"));
+        let e = v.validate_at(b"{}", facts, -1).unwrap_err();
+        assert_eq!(e.code(), Some(110));
+    }
+
+    #[test]
+    fn the_nonce_seed_must_be_32_bytes_and_fixes_the_nonces() {
+        for len in [0, 31, 33] {
+            let e = Validator::new(
+                Environment::Prod,
+                vec![],
+                false,
+                None,
+                None,
+                Some(vec![7; len]),
+            )
+            .unwrap_err();
+            assert_eq!((e.code(), e.name()), (Some(110), "invalid_argument"));
+            assert_eq!(
+                e.to_string(),
+                "invalid argument: the nonce seed must be exactly 32 bytes"
+            );
+        }
+        let a = validator(None, Some(vec![7; 32]));
+        let b = validator(None, Some(vec![7; 32]));
+        let first = a.new_nonce().unwrap();
+        assert_eq!(first, b.new_nonce().unwrap());
+        assert_ne!(first, a.new_nonce().unwrap());
+        assert_ne!(validator(None, None).new_nonce().unwrap(), first);
+    }
+
+    #[test]
+    fn state_round_trips_and_bad_bytes_are_bad_state() {
+        let v = Validator::new(Environment::Prod, vec![], false, Some(500), None, None).unwrap();
+        assert_eq!(v.state_changed(), Ok(true));
+        let bytes = v.export_state().unwrap();
+        assert_eq!(v.state_changed(), Ok(false));
+        let w = validator(None, None);
+        w.import_state(&bytes).unwrap();
+        assert_eq!(w.clock_floor(), Ok(500));
+        let e = w.import_state(&bytes[..bytes.len() - 1]).unwrap_err();
+        assert_eq!((e.code(), e.name()), (Some(111), "bad_state"));
+        assert_eq!(w.clock_floor(), Ok(500));
+    }
+
+    #[test]
+    fn save_and_load_state_files_and_their_errors() {
+        let dir = std::env::temp_dir().join(format!("hwf-uniffi-state-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("trust.state");
+        let path_s = path.to_str().unwrap().to_owned();
+        let v = Validator::new(Environment::Prod, vec![], false, Some(700), None, None).unwrap();
+        let w = validator(None, None);
+        assert_eq!(w.load_state(path_s.clone()), Ok(false));
+        v.save_state(path_s.clone()).unwrap();
+        assert_eq!(v.state_changed(), Ok(false));
+        assert_eq!(w.load_state(path_s.clone()), Ok(true));
+        assert_eq!(w.clock_floor(), Ok(700));
+
+        std::fs::write(&path, b"hwf-trust-state 1\ngarbage").unwrap();
+        let e = w.load_state(path_s).unwrap_err();
+        assert_eq!((e.code(), e.name()), (Some(111), "bad_state"));
+
+        // A directory where the file should be: an OS error, not a license error.
+        let e = w.load_state(dir.to_str().unwrap().to_owned()).unwrap_err();
+        assert!(
+            matches!(e, LicenseError::Io { errno: Some(_), .. }),
+            "{e:?}"
+        );
+        let e = v
+            .save_state(dir.join("missing/x").to_str().unwrap().to_owned())
+            .unwrap_err();
+        assert!(
+            matches!(&e, LicenseError::Io { kind, errno: Some(2), .. } if kind == "NotFound"),
+            "{e:?}"
+        );
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]
@@ -186,13 +459,15 @@ mod tests {
             environment: Environment::Prod,
             key: "not a key".into(),
         };
-        let e = Validator::new(Environment::Prod, vec![bad], false, None).unwrap_err();
-        assert_eq!((e.code(), e.name()), (109, "bad_key"));
+        let e = Validator::new(Environment::Prod, vec![bad], false, None, None, None).unwrap_err();
+        assert_eq!((e.code(), e.name()), (Some(109), "bad_key"));
         assert!(matches!(e, LicenseError::Format { .. }));
-        let e = Validator::new(Environment::Dev, vec![], true, Some(-1)).unwrap_err();
-        assert_eq!((e.code(), e.name()), (110, "invalid_argument"));
-        let v = Validator::new(Environment::Dev, vec![], true, None).unwrap();
+        let e = Validator::new(Environment::Dev, vec![], true, Some(-1), None, None).unwrap_err();
+        assert_eq!((e.code(), e.name()), (Some(110), "invalid_argument"));
+        let v = Validator::new(Environment::Dev, vec![], true, None, None, None).unwrap();
         assert_eq!(v.environment(), Ok(Environment::Dev));
         assert_eq!(v.accepts_other_environment(), Ok(true));
+        v.accept_other_environment(false).unwrap();
+        assert_eq!(v.accepts_other_environment(), Ok(false));
     }
 }
