@@ -98,5 +98,16 @@ pub use validator::{
     has_feature, HeartbeatInfo, Status, Validator, ValidatorBuilder, Verdict, Warning,
 };
 
+/// The payload versions this library reads, per payload `type` (FORMAT.md §8): what a node
+/// announces as `speaks` in its heartbeat requests.
+pub const SPEAKS: &[(&str, &[u32])] = &[
+    ("cml", claims::CML_VERSIONS),
+    ("site", &[1]),
+    ("revocation_list", &[1]),
+    ("heartbeat", &[1]),
+    ("ledger_entry", &[1]),
+    ("manifest", &[1]),
+];
+
 /// This crate's version.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");

@@ -567,7 +567,8 @@ pub(crate) async fn site_license(
     request_body = HeartbeatRequest,
     responses((status = 200, description = "The signed answer", body = HeartbeatAnswer),
         (status = 403, description = "`license-mismatch`: the license id is not the site's", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "`unknown-site`", body = Problem, content_type = "application/problem+json"), (status = 409, description = "`no-cml`", body = Problem, content_type = "application/problem+json")),
+        (status = 404, description = "`unknown-site`", body = Problem, content_type = "application/problem+json"), (status = 409, description = "`no-cml`", body = Problem, content_type = "application/problem+json"),
+        (status = 426, description = "`upgrade-required`: the node's `speaks` does not include the CML's format version (FORMAT.md §8)", body = Problem, content_type = "application/problem+json")),
 )]
 pub(crate) async fn site_heartbeat(
     State(s): State<HubState>,

@@ -931,6 +931,35 @@ async fn downloaded_site_lic_validates_and_fails_after_revocation_via_heartbeat(
         )
         .await;
     assert_eq!((wrong.status, wrong.slug()), (403, "license-mismatch"));
+    // A node that announces what it reads (FORMAT.md §8) and cannot read this CML's version is
+    // told to upgrade; one that reads it is answered.
+    let old_node = env
+        .call(
+            Method::POST,
+            "/api/sites/plant-1/heartbeat",
+            None,
+            Some(
+                json!({"license_id": license_id, "nonce": random_id("n-"), "speaks": {"cml": [2]}}),
+            ),
+        )
+        .await;
+    assert_eq!(
+        (old_node.status, old_node.slug()),
+        (426, "upgrade-required")
+    );
+    let speaks: serde_json::Map<String, serde_json::Value> = hwf_license::SPEAKS
+        .iter()
+        .map(|(t, v)| (t.to_string(), json!(v)))
+        .collect();
+    let current = env
+        .call(
+            Method::POST,
+            "/api/sites/plant-1/heartbeat",
+            None,
+            Some(json!({"license_id": license_id, "nonce": random_id("n-"), "speaks": speaks})),
+        )
+        .await;
+    assert_eq!(current.status, 200, "{}", current.body);
 
     env.ok(Method::DELETE, "/api/sites/plant-1", None).await;
     // The node has not heard yet: its license still validates offline.

@@ -138,6 +138,20 @@ pub struct HeartbeatRequest {
     /// A fresh random nonce (16..=256 characters); the signed answer echoes it.
     #[schema(min_length = 16, max_length = 256)]
     pub nonce: String,
+    /// The payload versions the node's library reads, per document type (FORMAT.md §8), e.g.
+    /// `{"cml": [1, 2], "site": [1]}`. Absent: version 1 of every kind.
+    #[serde(default)]
+    pub speaks: Option<std::collections::BTreeMap<String, Vec<u32>>>,
+}
+
+impl HeartbeatRequest {
+    /// Whether the node reads payload version `v` of `doc_type` (FORMAT.md §8).
+    fn speaks(&self, doc_type: &str, v: u32) -> bool {
+        match &self.speaks {
+            None => v == 1,
+            Some(m) => m.get(doc_type).is_some_and(|vs| vs.contains(&v)),
+        }
+    }
 }
 
 /// The heartbeat answer.
@@ -576,7 +590,27 @@ impl Hub {
                 "nonce must be 16..=256 characters without control characters",
             ));
         }
+        if req
+            .speaks
+            .as_ref()
+            .is_some_and(|m| m.len() > 16 || m.values().any(|v| v.len() > 16))
+        {
+            return Err(Problem::invalid(
+                "speaks lists at most 16 document types of at most 16 versions",
+            ));
+        }
         let cml = self.require_cml().await?;
+        if !req.speaks("cml", cml.claims.v) {
+            return Err(Problem::new(
+                axum::http::StatusCode::UPGRADE_REQUIRED,
+                "upgrade-required",
+                "Upgrade required",
+                format!(
+                    "this Hub's CML is format version {}, which the node does not read",
+                    cml.claims.v
+                ),
+            ));
+        }
         let t = now();
         let day = t.div_euclid(86_400);
         let (status, site_cml, list) = write_tx!(&self.db, |tx| {
