@@ -21,4 +21,10 @@ print(f"cold / one p256 verify           {r('validate/cold','verify/p256-0.13')}
 print(f"new site / one p256 verify       {r('validate/new-site-cached-cml','verify/p256-0.13')}  (one signature check)")
 print(f"cached / one p256 verify         {r('validate/cached','verify/p256-0.13')}")
 print(f"cached / parse-file-only         {r('validate/cached','validate/parse-file-only')}")
+# One iteration of threads/cached-N is one validation on each of N threads sharing a validator.
+t = {n: est("threads", f"cached-{n}") for n in (1, 2, 4)}
+if all(t.values()):
+    rate = {n: n / (t[n] / 1e9) for n in t}
+    for n in (1, 2, 4):
+        print(f"threads {n}: {rate[n]:,.0f} validations/s  (x{rate[n] / rate[1]:.2f} of 1 thread)")
 PY

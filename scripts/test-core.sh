@@ -27,3 +27,17 @@ RUSTDOCFLAGS="-D warnings" cargo doc -q -p hwf-license --no-deps
 
 log "Rust example"
 cargo run -q -p hwf-license-example
+log "Rust example: the trust state kept across two runs refuses a clock set back"
+state_dir=$(mktemp -d)
+trap 'rm -rf "$state_dir"' EXIT
+# 2026-01-01 + 100 days, then + 2 days.
+cargo run -q -p hwf-license-example -- --state "$state_dir/node.state" --clock $((1767225600 + 100 * 86400)) >"$state_dir/run1.txt" ||
+  { cat "$state_dir/run1.txt"; die "run 1 was refused"; }
+grep -q "saved trust state" "$state_dir/run1.txt" || die "run 1 did not save its state"
+[ "$(stat -c %a "$state_dir/node.state")" = 600 ] || die "the state file is not mode 0600"
+status=0
+cargo run -q -p hwf-license-example -- --state "$state_dir/node.state" --clock $((1767225600 + 2 * 86400)) >"$state_dir/run2.txt" || status=$?
+cat "$state_dir/run2.txt" | tail -3
+[ "$status" -eq 3 ] || die "run 2 with the clock set back exited $status, expected 3"
+grep -q "clock_rollback" "$state_dir/run2.txt" || die "run 2 was not refused with clock_rollback"
+info "run 2 (clock set back 98 days) refused: clock_rollback"

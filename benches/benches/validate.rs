@@ -164,5 +164,54 @@ fn bench_validate(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, bench_verify, bench_validate);
+/// Validations per second with 1, 2 and 4 threads sharing one validator (cached path, at the
+/// validator's clock, so every call also takes the trust-state lock). One criterion iteration is
+/// one validation on each thread; throughput is in validations.
+fn bench_threads(c: &mut Criterion) {
+    let s = setup();
+    let now = T0 + 30 * DAY;
+    let v = std::sync::Arc::new(
+        Validator::builder(Environment::Prod)
+            .root(TrustedRoot::new(
+                "root-1",
+                Environment::Prod,
+                s.root.public_key().clone(),
+            ))
+            .clock(move || now)
+            .build()
+            .unwrap(),
+    );
+    let lic: std::sync::Arc<[u8]> = s.licenses[0].as_bytes().into();
+    v.validate(&lic, &facts()).unwrap();
+    let mut g = c.benchmark_group("threads");
+    for n in [1u64, 2, 4] {
+        g.throughput(criterion::Throughput::Elements(n));
+        g.bench_function(format!("cached-{n}"), |b| {
+            b.iter_custom(|iters| {
+                let start = std::sync::Arc::new(std::sync::Barrier::new(n as usize + 1));
+                let handles: Vec<_> = (0..n)
+                    .map(|_| {
+                        let (v, lic, start) = (v.clone(), lic.clone(), start.clone());
+                        std::thread::spawn(move || {
+                            let f = facts();
+                            start.wait();
+                            for _ in 0..iters {
+                                black_box(v.validate(black_box(&lic), &f).is_ok());
+                            }
+                        })
+                    })
+                    .collect();
+                start.wait();
+                let t = std::time::Instant::now();
+                for h in handles {
+                    h.join().unwrap();
+                }
+                t.elapsed()
+            })
+        });
+    }
+    g.finish();
+}
+
+criterion_group!(benches, bench_verify, bench_validate, bench_threads);
 criterion_main!(benches);

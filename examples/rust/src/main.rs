@@ -3,7 +3,11 @@
 //! a DNS suffix and a deployment tag, and a site node validates it three times: on time and on
 //! the right machine (valid), after expiry (in grace), and on the wrong machine (refused).
 //!
-//! Run: `cargo run -p hwf-license-example`
+//! With `--state FILE`, the node also validates at its clock (`--clock UNIX` sets it; the system
+//! clock otherwise) and keeps its trust state in FILE across runs: a second run with the clock set
+//! back is refused with `clock_rollback` (exit status 3).
+//!
+//! Run: `cargo run -p hwf-license-example [-- --state node.state [--clock 1775000000]]`
 
 use hwf_license::*;
 
@@ -38,7 +42,9 @@ fn show(label: &str, r: &Result<Verdict>) {
 
 fn main() -> Result<()> {
     // Root (A-Stack): a fresh prod root key. Nodes have only its public half built in.
-    let root = SigningKey::generate()?;
+    // (Derived from fixed seeds here so that two runs of the example share one chain and the
+    // saved state of the first run is valid in the second; a real Root generates its key.)
+    let root = SigningKey::from_seed(b"hwf-license example: root");
     let root_kid = "root-prod-2026";
     println!(
         "root key {root_kid}, public key:\n{}",
@@ -46,7 +52,7 @@ fn main() -> Result<()> {
     );
 
     // Hub: generates the org key and sends only the public key to the Root.
-    let org = SigningKey::generate()?;
+    let org = SigningKey::from_seed(b"hwf-license example: org acme");
     let issued = 1_767_225_600; // 2026-01-01T00:00:00Z
     let cml_jws = issue::sign_cml(
         &root,
@@ -124,5 +130,60 @@ fn main() -> Result<()> {
     assert_eq!(valid.as_ref().map(|v| v.status), Ok(Status::Valid));
     assert_eq!(grace.as_ref().map(|v| v.status), Ok(Status::Grace));
     assert_eq!(wrong.map_err(|e| e.code()), Err(ErrorCode::AddressMismatch));
+
+    let args: Vec<String> = std::env::args().collect();
+    let arg = |name: &str| {
+        args.iter()
+            .position(|a| a == name)
+            .and_then(|i| args.get(i + 1).cloned())
+    };
+    if let Some(state_path) = arg("--state") {
+        let code = persisted_node(
+            &state_path,
+            arg("--clock").map(|c| c.parse::<i64>().expect("--clock takes unix seconds")),
+            node.roots().to_vec(),
+            site_lic.as_bytes(),
+            &right_machine,
+        );
+        std::process::exit(code);
+    }
     Ok(())
+}
+
+/// A node that remembers: loads its trust state, validates at its clock, saves the state when
+/// it changed. Returns the exit status (0 valid or in grace, 3 refused).
+fn persisted_node(
+    path: &str,
+    clock: Option<i64>,
+    roots: Vec<TrustedRoot>,
+    site_lic: &[u8],
+    facts: &NodeFacts,
+) -> i32 {
+    let mut builder = Validator::builder(Environment::Prod).roots(roots);
+    if let Some(t) = clock {
+        builder = builder.clock(move || t);
+    }
+    let node = builder.build().expect("validator");
+    match node.load_state(path) {
+        Ok(true) => println!(
+            "\nloaded trust state from {path}: clock floor {}",
+            time::Utc(node.clock_floor())
+        ),
+        Ok(false) => println!("\nno trust state at {path} yet"),
+        Err(e) => println!("\ntrust state at {path} not loaded: {e}"),
+    }
+    let verdict = node.validate(site_lic, facts);
+    show("at the node's clock   ", &verdict);
+    if node.state_changed() {
+        node.save_state(path).expect("save the trust state");
+        println!(
+            "saved trust state to {path}: clock floor {}",
+            time::Utc(node.clock_floor())
+        );
+    }
+    if verdict.is_ok() {
+        0
+    } else {
+        3
+    }
 }
