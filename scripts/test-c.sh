@@ -3,17 +3,21 @@
 # committed header (regenerated with the pinned cbindgen; compiles as C99 and C++), the install
 # step (pkg-config, SONAME, only lv_ symbols exported), and runs, linked against the installed
 # library:
-#   - ffi/tests/c/vectors.c  every conformance vector (and the heartbeat and key documents)
+#   - ffi/tests/c/vectors.c  every conformance vector (and the heartbeat and key documents) and
+#                            every trust-state scenario (scenarios.json)
 #   - ffi/tests/c/api.c      the contract: NULL, non-UTF-8, zero length, oversized, free(NULL),
-#                            versions, threads, ...
+#                            versions, the builder, the trust state across restarts, threads, ...
 #   - examples/c/site_node.c linked dynamically, statically (pkg-config validate-static) and
-#                            from the source tree
+#                            from the source tree; two runs sharing a trust state file, the
+#                            second with the clock set back (refused: clock_rollback)
 # plainly, under valgrind memcheck (no error, nothing definitely or indirectly lost) and under
 # AddressSanitizer + UBSan. Assumes scripts/install-deps.sh ran.
 #
 #   scripts/test-c.sh           everything above; last line "test-c: N passed, M failed"
 #   scripts/test-c.sh --bench   also: criterion, a cached validation through core and through
-#                               the lv_ functions, printed as a ratio
+#                               the lv_ functions, printed as a ratio; and validations per
+#                               second on one validator from 1, 2 and 4 threads
+#                               (ffi/tests/c/threads_bench.c)
 set -uo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$REPO"
@@ -37,6 +41,7 @@ OUT="$TARGET_DIR/c"
 PREFIX="$OUT/prefix"
 VECTORS=testdata/vectors/vectors.json
 DOCUMENTS=testdata/vectors/documents.json
+SCENARIOS=testdata/vectors/scenarios.json
 WARN=(-std=c99 -Wall -Wextra -Werror -pedantic)
 passed=0
 failed=0
@@ -150,14 +155,14 @@ build_example() {
 }
 step "build examples/c: dynamic, static (validate-static.pc), from the tree, ASan" build_example
 
-step "C conformance vectors" "$OUT/vectors" "$VECTORS" "$DOCUMENTS"
+step "C conformance vectors and scenarios" "$OUT/vectors" "$VECTORS" "$DOCUMENTS" "$SCENARIOS"
 step "C API contract tests" "$OUT/api" "$VECTORS" "$DOCUMENTS" "$VERSION"
-step "C conformance vectors under valgrind memcheck" \
-  "${VALGRIND[@]}" "$OUT/vectors" "$VECTORS" "$DOCUMENTS"
+step "C conformance vectors and scenarios under valgrind memcheck" \
+  "${VALGRIND[@]}" "$OUT/vectors" "$VECTORS" "$DOCUMENTS" "$SCENARIOS"
 step "C API contract tests under valgrind memcheck" \
   "${VALGRIND[@]}" "$OUT/api" "$VECTORS" "$DOCUMENTS" "$VERSION"
-step "C conformance vectors under AddressSanitizer + UBSan" \
-  "$OUT/vectors-asan" "$VECTORS" "$DOCUMENTS"
+step "C conformance vectors and scenarios under AddressSanitizer + UBSan" \
+  "$OUT/vectors-asan" "$VECTORS" "$DOCUMENTS" "$SCENARIOS"
 step "C API contract tests under AddressSanitizer + UBSan" \
   "$OUT/api-asan" "$VECTORS" "$DOCUMENTS" "$VERSION"
 
@@ -170,7 +175,7 @@ out = sys.argv[1]
 d = json.load(open("testdata/vectors/vectors.json", encoding="utf-8"))
 by_name = {v["name"]: v for v in d["vectors"]}
 for name, file in [("valid/all-fingerprint-fields", "site.lic"), ("time/grace-end-exact", "expired.lic"),
-                   ("time/grace-middle", "grace.lic")]:
+                   ("time/grace-middle", "grace.lic"), ("valid/year-9999", "long.lic")]:
     open(f"{out}/{file}", "w", encoding="utf-8").write(by_name[name]["license"])
     open(f"{out}/{file}.now", "w").write(str(by_name[name]["now"]))
 # A tampered copy of site.lic: one character of the site license's signature changed.
@@ -205,11 +210,34 @@ PY
     grep -q "unknown_key_id (106)" "$OUT/last.out" || { cat "$OUT/last.out" >&2; return 1; }
     expect_status 2 "$OUT/$bin" "$OUT/missing.lic" || return 1
     expect_status 2 "$OUT/$bin" || return 1
+    state_runs "$OUT/$bin" || return 1
   done
   # The built-in key is the vectors' prod root.
   "$OUT/site-node" --show-root | cmp -s - "$OUT/root.pem" ||
     { echo "the example's built-in root is not testdata's root-prod-1" >&2; return 1; }
-  expect_status 0 "${VALGRIND[@]}" "$OUT/site-node" --now "$now" "${facts[@]}" "$OUT/site.lic"
+  expect_status 0 "${VALGRIND[@]}" "$OUT/site-node" --now "$now" "${facts[@]}" "$OUT/site.lic" &&
+    state_runs "${VALGRIND[@]}" "$OUT/site-node"
+}
+
+# state_runs COMMAND...: two runs of the example sharing a trust state file; the second, with
+# the clock set back from day 299 to day 2 (of 2026), is refused with clock_rollback. Without
+# the file the same second run is accepted; a corrupt file stops the node (exit 2, bad_state).
+state_runs() {
+  local state="$OUT/node-$$.state" day299=$((1767225600 + 299 * 86400)) day2=$((1767225600 + 2 * 86400))
+  local facts=(--address 10.20.30.40 --dns-name node1.berlin.acme.example --deployment-tag blue)
+  rm -f "$state"
+  expect_status 0 "$@" --state "$state" --clock "$day299" "${facts[@]}" "$OUT/long.lic" || return 1
+  grep -q "^state .*(saved, " "$OUT/last.out" && [ -f "$state" ] ||
+    { cat "$OUT/last.out" >&2; echo "run 1 saved no state" >&2; return 1; }
+  [ "$(stat -c %a "$state")" = 600 ] || { echo "the state file is not mode 0600" >&2; return 1; }
+  expect_status 1 "$@" --state "$state" --clock "$day2" "${facts[@]}" "$OUT/long.lic" || return 1
+  grep -q "clock_rollback (302)" "$OUT/last.out" && grep -q "clock floor $day299" "$OUT/last.out" ||
+    { cat "$OUT/last.out" >&2; echo "run 2 was not refused with clock_rollback" >&2; return 1; }
+  expect_status 0 "$@" --clock "$day2" "${facts[@]}" "$OUT/long.lic" || return 1
+  printf 'hwf-trust-state 1\ngarbage\n' >"$state"
+  expect_status 2 "$@" --state "$state" --clock "$day299" "${facts[@]}" "$OUT/long.lic" || return 1
+  grep -q "bad_state (111)" "$OUT/last.out" || { cat "$OUT/last.out" >&2; return 1; }
+  rm -f "$state"
 }
 step "examples/c/site_node.c: verdicts and exit codes (dynamic, static, tree, ASan, valgrind)" example_runs
 
@@ -233,6 +261,14 @@ print(f"   {'core Validator::validate':<26} {core:8.0f} ns   1.00x")
 PY
   }
   step "bench: cached validation, core vs lv_ functions (criterion)" bench
+  threads_bench() {
+    local cflags libs
+    cflags=$(pkg-config --cflags validate libcjson) && libs=$(pkg-config --libs validate libcjson) || return 1
+    # shellcheck disable=SC2086
+    gcc "${WARN[@]}" -O2 -pthread $cflags ffi/tests/c/threads_bench.c -o "$OUT/threads-bench" $libs &&
+      "$OUT/threads-bench" "$VECTORS" "${BENCH_SECONDS:-3}" | sed 's/^/   /'
+  }
+  step "bench: validations per second on one validator, 1, 2 and 4 threads (C API)" threads_bench
 fi
 
 if [ ${#failures[@]} -gt 0 ]; then

@@ -1,7 +1,12 @@
 /*
- * site-node: what an hwf site node does at start-up — load site.lic, validate it offline with
- * the root public key built into the binary, print the verdict, and refuse to run (exit 1) when
- * the license is not usable.
+ * site-node: what an hwf site node does at start-up — load its trust state, load site.lic,
+ * validate it offline with the root public key built into the binary, print the verdict, save
+ * the trust state when it changed, and refuse to run (exit 1) when the license is not usable.
+ *
+ * The trust state (--state FILE) is what the validator learnt: the clock floor (a validation at
+ * the clock raises it to that time), revocation lists, heartbeat answers. Saved across runs, it
+ * makes a node whose clock was set back refuse with clock_rollback, and keeps a revoked license
+ * revoked after a restart.
  *
  * Build against an installed libvalidate (scripts/install-libvalidate.sh PREFIX):
  *
@@ -22,18 +27,31 @@
  *     --address IP         a node address (repeatable)
  *     --dns-name NAME      the node's DNS name
  *     --deployment-tag T   the node's deployment tag
- *     --now UNIX           validate at this time (default: the system clock)
+ *     --state FILE         load the trust state from FILE at start (if it exists), save it
+ *                          there when it changed
+ *     --clock UNIX         the validator's clock reads this time (default: the system clock);
+ *                          a validation at the clock raises the clock floor
+ *     --now UNIX           what-if: validate as if it were this time (writes no trust state)
  *     --feature NAME       also check that a feature is licensed (exit 3 if not)
  *
- * Exit status: 0 usable (valid or in grace), 1 not usable, 2 usage or I/O error, 3 the feature
- * asked for is not licensed.
+ * Exit status: 0 usable (valid or in grace), 1 not usable, 2 usage or I/O error (also: a trust
+ * state file that is refused), 3 the feature asked for is not licensed.
+ *
+ * Two runs, the second with the clock set back (the saved floor refuses it):
+ *
+ *   site-node --state node.state --clock 1793059200 ... site.lic   # VALID; state saved
+ *   site-node --state node.state --clock 1767398400 ... site.lic   # INVALID: clock_rollback
  */
 #define _POSIX_C_SOURCE 200809L
+#include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/types.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "validate.h"
 
@@ -58,6 +76,9 @@ struct options {
     const char *dns_name;
     const char *deployment_tag;
     int64_t now;
+    int64_t clock;
+    int has_clock;
+    const char *state_path;
     const char *feature;
     int show_root;
 };
@@ -65,7 +86,8 @@ struct options {
 static int usage(const char *argv0) {
     fprintf(stderr,
             "usage: %s [--root FILE] [--kid KID] [--dev] [--address IP]... [--dns-name NAME]\n"
-            "          [--deployment-tag TAG] [--now UNIX] [--feature NAME] site.lic\n"
+            "          [--deployment-tag TAG] [--state FILE] [--clock UNIX | --now UNIX]\n"
+            "          [--feature NAME] site.lic\n"
             "       %s --show-root\n",
             argv0, argv0);
     return 2;
@@ -107,6 +129,78 @@ static void print_error(const char *what, lv_result rc, lv_error *err) {
     lv_error_free(err);
 }
 
+/* The clock of --clock: the time userdata points to. Called from whichever thread validates. */
+static int64_t fixed_clock(void *userdata) { return *(const int64_t *)userdata; }
+
+/* Loads the trust state from `path` into the validator; a missing file is a first start. Returns
+ * 0 (loaded or missing) or -1 (unreadable or refused: the node does not start). */
+static int load_state(lv_validator *validator, const char *path) {
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        if (errno == ENOENT) {
+            printf("%-14s %s (none yet: first start)\n", "state", path);
+            return 0;
+        }
+        perror(path);
+        return -1;
+    }
+    fclose(f);
+    size_t len = 0;
+    char *bytes = read_file(path, 4 * 1024 * 1024, &len);
+    if (!bytes) return -1;
+    lv_error *err = NULL;
+    lv_result rc = lv_validator_import_state(validator, (const uint8_t *)bytes, len, &err);
+    free(bytes);
+    if (rc != LV_RESULT_OK) {
+        print_error(path, rc, err);
+        fprintf(stderr, "%s: refusing to start with this trust state; remove it to start afresh "
+                        "(the node then knows only what its files say)\n",
+                path);
+        return -1;
+    }
+    int64_t floor = 0;
+    lv_validator_clock_floor(validator, &floor);
+    printf("%-14s %s (loaded, clock floor %" PRId64 ")\n", "state", path, floor);
+    return 0;
+}
+
+/* Saves the trust state to `path` atomically: a temporary file beside it (mode 0600), fsync,
+ * rename over the old one. Returns 0 or -1. */
+static int save_state(const lv_validator *validator, const char *path) {
+    uint8_t *state = NULL;
+    size_t len = 0;
+    lv_error *err = NULL;
+    lv_result rc = lv_validator_export_state(validator, &state, &len, &err);
+    if (rc != LV_RESULT_OK) {
+        print_error("export state", rc, err);
+        return -1;
+    }
+    size_t tmp_len = strlen(path) + 5;
+    char *tmp = malloc(tmp_len);
+    int ok = tmp != NULL;
+    if (ok) snprintf(tmp, tmp_len, "%s.tmp", path);
+    int fd = ok ? open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0600) : -1;
+    ok = fd >= 0;
+    for (size_t done = 0; ok && done < len;) {
+        ssize_t n = write(fd, state + done, len - done);
+        if (n < 0 && errno == EINTR) continue;
+        ok = n > 0;
+        if (ok) done += (size_t)n;
+    }
+    ok = ok && fsync(fd) == 0;
+    if (fd >= 0) ok = close(fd) == 0 && ok;
+    ok = ok && rename(tmp, path) == 0;
+    if (!ok) {
+        perror(path);
+        if (tmp) unlink(tmp);
+    } else {
+        printf("%-14s %s (saved, %zu bytes)\n", "state", path, len);
+    }
+    free(tmp);
+    lv_bytes_free(state, len);
+    return ok ? 0 : -1;
+}
+
 static int parse(int argc, char **argv, struct options *o) {
     memset(o, 0, sizeof *o);
     o->kid = BUILTIN_ROOT_KID;
@@ -131,16 +225,24 @@ static int parse(int argc, char **argv, struct options *o) {
             o->deployment_tag = argv[++i];
         } else if (next && strcmp(a, "--feature") == 0) {
             o->feature = argv[++i];
+        } else if (next && strcmp(a, "--state") == 0) {
+            o->state_path = argv[++i];
         } else if (next && strcmp(a, "--now") == 0) {
             char *end;
             o->now = strtoll(argv[++i], &end, 10);
             if (*end != '\0' || o->now == 0) return -1;
+        } else if (next && strcmp(a, "--clock") == 0) {
+            char *end;
+            o->clock = strtoll(argv[++i], &end, 10);
+            if (*end != '\0') return -1;
+            o->has_clock = 1;
         } else if (a[0] != '-' && !o->license_path) {
             o->license_path = a;
         } else {
             return -1;
         }
     }
+    if (o->has_clock && o->now) return -1; /* one time source */
     return o->show_root || o->license_path ? 0 : -1;
 }
 
@@ -157,6 +259,7 @@ int main(int argc, char **argv) {
     }
 
     int status = 2;
+    lv_validator_builder *builder = NULL;
     lv_validator *validator = NULL;
     lv_node_facts *facts = NULL;
     lv_verdict *verdict = NULL;
@@ -171,14 +274,20 @@ int main(int argc, char **argv) {
         if (!(root = read_file(o.root_path, 64 * 1024, &root_len))) goto out;
         root_pem = root;
     }
-    if ((rc = lv_validator_new(o.environment, &validator)) != LV_RESULT_OK) {
-        fprintf(stderr, "lv_validator_new: %s\n", lv_result_name(rc));
+    if ((rc = lv_validator_builder_new(o.environment, &builder)) != LV_RESULT_OK) {
+        fprintf(stderr, "lv_validator_builder_new: %s\n", lv_result_name(rc));
         goto out;
     }
-    rc = lv_validator_add_root(validator, o.kid, strlen(o.kid), o.environment, root_pem, root_len,
-                               &err);
+    rc = lv_validator_builder_add_root(builder, o.kid, strlen(o.kid), o.environment, root_pem,
+                                       root_len, &err);
     if (rc != LV_RESULT_OK) {
         print_error("root key", rc, err);
+        goto out;
+    }
+    if (o.has_clock && lv_validator_builder_set_clock(builder, fixed_clock, &o.clock) != LV_RESULT_OK)
+        goto out;
+    if ((rc = lv_validator_builder_build(builder, &validator, &err)) != LV_RESULT_OK) {
+        print_error("validator", rc, err);
         goto out;
     }
     char thumbprint[LV_THUMBPRINT_SIZE];
@@ -201,11 +310,23 @@ int main(int argc, char **argv) {
             LV_RESULT_OK)
         goto out;
 
-    /* Validate. The verdict is written on every result: it carries the error too. */
+    /* What this node learnt in earlier runs: the clock floor, revocation lists, ... */
+    if (o.state_path && load_state(validator, o.state_path) != 0) goto out;
+
+    /* Validate, at the validator's clock (or, with --now, as a what-if). The verdict is written
+     * on every result: it carries the error too. */
     size_t license_len = 0;
     if (!(license = read_file(o.license_path, LV_MAX_LICENSE_BYTES, &license_len))) goto out;
-    rc = lv_validator_validate(validator, (const uint8_t *)license, license_len, facts, o.now,
-                               &verdict);
+    if (o.now)
+        rc = lv_validator_validate(validator, (const uint8_t *)license, license_len, facts, o.now,
+                                   &verdict);
+    else
+        rc = lv_validator_validate_now(validator, (const uint8_t *)license, license_len, facts,
+                                       &verdict);
+    /* Persist what changed (a raised floor), whatever the verdict. */
+    if (o.state_path && lv_validator_state_changed(validator) &&
+        save_state(validator, o.state_path) != 0)
+        goto out;
     if (rc != LV_RESULT_OK) {
         printf("%-14s INVALID: %s (%u)\n", "license", lv_result_name(rc), (unsigned)rc);
         printf("%-14s %s\n", "reason", lv_verdict_error_message(verdict).data);
@@ -243,6 +364,7 @@ out:
     lv_verdict_free(verdict);
     lv_node_facts_free(facts);
     lv_validator_free(validator);
+    lv_validator_builder_free(builder);
     free(license);
     free(root);
     return status;

@@ -7,9 +7,14 @@
  * both key formats are exercised.
  *
  * Also runs the documents.json operations the C API has: verify_heartbeat and load_root_key
- * (through lv_key_thumbprint and lv_validator_add_root).
+ * (through lv_key_thumbprint and lv_validator_add_root), and every trust-state scenario of
+ * scenarios.json (FORMAT.md, "Trust-state scenarios"): validators made by the builder with a C
+ * clock callback reading the scenario's clock and the scenario's nonce seed, each step run and
+ * checked in order (validate at the clock, what-if validation, revocation lists, nonces,
+ * heartbeats, the policy, the floor, the changed flag, export with the exact bytes, restart
+ * with import, import of bad bytes).
  *
- *   vectors VECTORS_JSON DOCUMENTS_JSON
+ *   vectors VECTORS_JSON DOCUMENTS_JSON [SCENARIOS_JSON]
  *
  * Prints one line per failure and a summary; exits 1 on any failure. Frees everything it
  * allocates, so valgrind and AddressSanitizer can check the library too.
@@ -439,6 +444,321 @@ static int run_document(const cJSON *roots, const cJSON *v) {
     return mismatches == 0;
 }
 
+/* Lowercase hex to bytes (malloc'd; the caller frees); NULL when not hex. */
+static uint8_t *hex_bytes(const char *hex, size_t *len_out) {
+    size_t n = strlen(hex);
+    if (n % 2) return NULL;
+    uint8_t *out = malloc(n / 2 ? n / 2 : 1);
+    for (size_t i = 0; out && i < n / 2; i++) {
+        int hi = hex_digit(hex[2 * i]), lo = hex_digit(hex[2 * i + 1]);
+        if (hi < 0 || lo < 0) {
+            free(out);
+            return NULL;
+        }
+        out[i] = (uint8_t)(hi * 16 + lo);
+    }
+    *len_out = n / 2;
+    return out;
+}
+
+/* --- trust-state scenarios ------------------------------------------------------------------ */
+
+/* One scenario being run: what every validator of it is built with, its clock, its saved
+ * state, and the current validator. */
+struct scenario {
+    const cJSON *roots;
+    const cJSON *kids;
+    uint32_t environment;
+    bool accept_other;
+    uint8_t seed[32];
+    int64_t clock;
+    uint8_t *saved;
+    size_t saved_len;
+    lv_validator *validator;
+    bool use_jwk;
+};
+
+/* The host clock of a scenario: what the scenario says it reads now. */
+static int64_t scenario_clock(void *userdata) { return *(const int64_t *)userdata; }
+
+/* A validator for the scenario, made by the builder. */
+static lv_validator *scenario_validator(struct scenario *sc) {
+    lv_validator_builder *builder = NULL;
+    lv_validator *validator = NULL;
+    lv_result rc = lv_validator_builder_new(sc->environment, &builder);
+    if (rc != LV_RESULT_OK) {
+        FAIL("lv_validator_builder_new: %s", lv_result_name(rc));
+        return NULL;
+    }
+    const cJSON *root;
+    cJSON_ArrayForEach(root, sc->roots) {
+        bool listed = false;
+        const cJSON *kid;
+        cJSON_ArrayForEach(kid, sc->kids) listed |= strcmp(kid->valuestring, root->string) == 0;
+        if (!listed) continue;
+        const char *env = cJSON_GetObjectItemCaseSensitive(root, "environment")->valuestring;
+        char *key = sc->use_jwk
+                        ? cJSON_PrintUnformatted(cJSON_GetObjectItemCaseSensitive(root, "jwk"))
+                        : strdup(cJSON_GetObjectItemCaseSensitive(root, "pem")->valuestring);
+        lv_error *err = NULL;
+        rc = lv_validator_builder_add_root(builder, root->string, strlen(root->string),
+                                           environment_of(env), key, strlen(key), &err);
+        if (rc != LV_RESULT_OK) report_error("lv_validator_builder_add_root", rc, err);
+        lv_error_free(err);
+        free(key);
+    }
+    if (lv_validator_builder_set_clock(builder, scenario_clock, &sc->clock) != LV_RESULT_OK ||
+        lv_validator_builder_set_nonce_seed(builder, sc->seed, sizeof sc->seed) != LV_RESULT_OK ||
+        lv_validator_builder_accept_other_environment(builder, sc->accept_other) != LV_RESULT_OK)
+        FAIL("builder settings refused");
+    lv_error *err = NULL;
+    rc = lv_validator_builder_build(builder, &validator, &err);
+    if (rc != LV_RESULT_OK) report_error("lv_validator_builder_build", rc, err);
+    lv_error_free(err);
+    lv_validator_builder_free(builder);
+    return validator;
+}
+
+/* The error code `expect` names, or LV_RESULT_OK when it expects success. */
+static lv_result expected_code(const cJSON *expect) {
+    const cJSON *error = cJSON_GetObjectItemCaseSensitive(expect, "error");
+    if (!error) return LV_RESULT_OK;
+    return (lv_result)json_i64(cJSON_GetObjectItemCaseSensitive(error, "code"));
+}
+
+/* A step's outcome against `expect`: the same code (error_out carrying it on failure). */
+static bool check_code(const char *op, lv_result rc, lv_error *err, const cJSON *expect) {
+    lv_result want = expected_code(expect);
+    if (rc != want) {
+        FAIL("%s: got %s (%u): %s; want %s (%u)", op, lv_result_name(rc), (unsigned)rc,
+             lv_error_message(err).data, lv_result_name(want), (unsigned)want);
+        return false;
+    }
+    if (rc != LV_RESULT_OK && (err == NULL || lv_error_code(err) != rc))
+        FAIL("%s: error_out does not carry the failure", op);
+    return rc == LV_RESULT_OK;
+}
+
+static void scenario_validate(struct scenario *sc, const cJSON *step, bool at) {
+    const char *license = cJSON_GetObjectItemCaseSensitive(step, "license")->valuestring;
+    lv_node_facts *facts = make_facts(cJSON_GetObjectItemCaseSensitive(step, "facts"));
+    lv_verdict *verdict = NULL;
+    lv_result rc;
+    if (at) {
+        int64_t now = json_i64(cJSON_GetObjectItemCaseSensitive(step, "now"));
+        rc = lv_validator_validate(sc->validator, (const uint8_t *)license, strlen(license), facts,
+                                   now, &verdict);
+    } else {
+        rc = lv_validator_validate_now(sc->validator, (const uint8_t *)license, strlen(license),
+                                       facts, &verdict);
+    }
+    if (verdict)
+        check_verdict(1, rc, verdict, cJSON_GetObjectItemCaseSensitive(step, "expect"));
+    else
+        FAIL("no verdict (%s)", lv_result_name(rc));
+    lv_verdict_free(verdict);
+    lv_node_facts_free(facts);
+}
+
+static void scenario_list(struct scenario *sc, const cJSON *step) {
+    const char *license = cJSON_GetObjectItemCaseSensitive(step, "license")->valuestring;
+    const char *list = cJSON_GetObjectItemCaseSensitive(step, "list")->valuestring;
+    const cJSON *expect = cJSON_GetObjectItemCaseSensitive(step, "expect");
+    uint64_t seq = UINT64_MAX;
+    lv_error *err = NULL;
+    lv_result rc = lv_validator_apply_revocation_list_now(sc->validator, (const uint8_t *)license,
+                                                          strlen(license), list, strlen(list),
+                                                          &seq, &err);
+    if (check_code("apply_revocation_list", rc, err, expect)) {
+        const cJSON *ok = cJSON_GetObjectItemCaseSensitive(expect, "ok");
+        uint64_t want = (uint64_t)json_i64(cJSON_GetObjectItemCaseSensitive(ok, "seq"));
+        if (seq != want) FAIL("seq %llu, want %llu", (unsigned long long)seq,
+                              (unsigned long long)want);
+    } else if (seq != UINT64_MAX) {
+        FAIL("seq_out written on failure");
+    }
+    lv_error_free(err);
+}
+
+static void scenario_nonce(struct scenario *sc, const cJSON *step) {
+    const cJSON *expect = cJSON_GetObjectItemCaseSensitive(step, "expect");
+    char *nonce = NULL;
+    lv_error *err = NULL;
+    lv_result rc = lv_validator_new_nonce(sc->validator, &nonce, &err);
+    if (check_code("new_nonce", rc, err, expect)) {
+        const cJSON *ok = cJSON_GetObjectItemCaseSensitive(expect, "ok");
+        const char *want = cJSON_GetObjectItemCaseSensitive(ok, "nonce")->valuestring;
+        if (strcmp(nonce, want) != 0) FAIL("nonce %s, want %s", nonce, want);
+    }
+    lv_string_free(nonce);
+    lv_error_free(err);
+}
+
+static void scenario_heartbeat(struct scenario *sc, const cJSON *step) {
+    const char *license = cJSON_GetObjectItemCaseSensitive(step, "license")->valuestring;
+    const char *answer = cJSON_GetObjectItemCaseSensitive(step, "answer")->valuestring;
+    const char *nonce = cJSON_GetObjectItemCaseSensitive(step, "nonce")->valuestring;
+    const cJSON *expect = cJSON_GetObjectItemCaseSensitive(step, "expect");
+    lv_heartbeat *heartbeat = NULL;
+    lv_error *err = NULL;
+    lv_result rc = lv_validator_verify_heartbeat_now(
+        sc->validator, (const uint8_t *)license, strlen(license), answer, strlen(answer), nonce,
+        strlen(nonce), &heartbeat, &err);
+    if (check_code("verify_heartbeat", rc, err, expect)) {
+        const cJSON *ok = cJSON_GetObjectItemCaseSensitive(expect, "ok");
+        check_string("status", lv_heartbeat_status(heartbeat), ok);
+        check_time("server_time", lv_heartbeat_server_time(heartbeat), ok);
+        uint64_t seq = (uint64_t)json_i64(cJSON_GetObjectItemCaseSensitive(ok, "revocation_seq"));
+        if (lv_heartbeat_revocation_seq(heartbeat) != seq) FAIL("revocation_seq");
+        if (lv_heartbeat_revoked(heartbeat) !=
+            cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(ok, "revoked")))
+            FAIL("revoked");
+    } else if (heartbeat != NULL) {
+        FAIL("heartbeat_out written on failure");
+    }
+    lv_heartbeat_free(heartbeat);
+    lv_error_free(err);
+}
+
+static void scenario_export(struct scenario *sc, const cJSON *step) {
+    uint8_t *state = NULL;
+    size_t len = 0;
+    lv_error *err = NULL;
+    lv_result rc = lv_validator_export_state(sc->validator, &state, &len, &err);
+    if (rc != LV_RESULT_OK) {
+        report_error("lv_validator_export_state", rc, err);
+        lv_error_free(err);
+        return;
+    }
+    free(sc->saved);
+    sc->saved = malloc(len ? len : 1);
+    if (sc->saved) memcpy(sc->saved, state, len);
+    sc->saved_len = len;
+    lv_bytes_free(state, len);
+    const cJSON *hex = cJSON_GetObjectItemCaseSensitive(step, "state_hex");
+    if (cJSON_IsString(hex)) {
+        size_t want_len = 0;
+        uint8_t *want = hex_bytes(hex->valuestring, &want_len);
+        if (!want || want_len != len || memcmp(want, sc->saved, len) != 0)
+            FAIL("exported state differs from state_hex (%zu bytes, want %zu)", len, want_len);
+        free(want);
+    }
+}
+
+static void scenario_restart(struct scenario *sc, const cJSON *step) {
+    lv_validator_free(sc->validator);
+    sc->validator = scenario_validator(sc);
+    if (!cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(step, "import"))) return;
+    if (!sc->saved) {
+        FAIL("restart with import, but no state was exported");
+        return;
+    }
+    lv_error *err = NULL;
+    lv_result rc = lv_validator_import_state(sc->validator, sc->saved, sc->saved_len, &err);
+    if (rc != LV_RESULT_OK) report_error("lv_validator_import_state (restart)", rc, err);
+    lv_error_free(err);
+}
+
+static void scenario_import(struct scenario *sc, const cJSON *step) {
+    size_t len = 0;
+    uint8_t *bytes =
+        hex_bytes(cJSON_GetObjectItemCaseSensitive(step, "state_hex")->valuestring, &len);
+    if (!bytes) {
+        FAIL("state_hex is not hex");
+        return;
+    }
+    lv_error *err = NULL;
+    lv_result rc = lv_validator_import_state(sc->validator, bytes, len, &err);
+    check_code("import_state", rc, err, cJSON_GetObjectItemCaseSensitive(step, "expect"));
+    lv_error_free(err);
+    free(bytes);
+}
+
+/* Runs one step; returns false for an op this runner does not know. */
+static bool scenario_step(struct scenario *sc, const cJSON *step) {
+    const char *op = cJSON_GetObjectItemCaseSensitive(step, "op")->valuestring;
+    if (strcmp(op, "set_clock") == 0) {
+        sc->clock = json_i64(cJSON_GetObjectItemCaseSensitive(step, "time"));
+    } else if (strcmp(op, "validate") == 0) {
+        scenario_validate(sc, step, false);
+    } else if (strcmp(op, "validate_at") == 0) {
+        scenario_validate(sc, step, true);
+    } else if (strcmp(op, "apply_revocation_list") == 0) {
+        scenario_list(sc, step);
+    } else if (strcmp(op, "new_nonce") == 0) {
+        scenario_nonce(sc, step);
+    } else if (strcmp(op, "verify_heartbeat") == 0) {
+        scenario_heartbeat(sc, step);
+    } else if (strcmp(op, "set_accept_other_environment") == 0) {
+        sc->accept_other = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(step, "accept"));
+        if (lv_validator_accept_other_environment(sc->validator, sc->accept_other) !=
+            LV_RESULT_OK)
+            FAIL("lv_validator_accept_other_environment");
+    } else if (strcmp(op, "expect_floor") == 0) {
+        int64_t floor = -1, want = json_i64(cJSON_GetObjectItemCaseSensitive(step, "floor"));
+        if (lv_validator_clock_floor(sc->validator, &floor) != LV_RESULT_OK || floor != want)
+            FAIL("clock floor %lld, want %lld", (long long)floor, (long long)want);
+    } else if (strcmp(op, "expect_state_changed") == 0) {
+        bool want = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(step, "changed"));
+        if (lv_validator_state_changed(sc->validator) != want)
+            FAIL("state_changed %d, want %d", !want, want);
+    } else if (strcmp(op, "export_state") == 0) {
+        scenario_export(sc, step);
+    } else if (strcmp(op, "restart") == 0) {
+        scenario_restart(sc, step);
+    } else if (strcmp(op, "import_state") == 0) {
+        scenario_import(sc, step);
+    } else {
+        FAIL("unknown op %s", op);
+        return false;
+    }
+    return true;
+}
+
+/* One scenario of scenarios.json; returns true when every step did what it says. */
+static bool run_scenario(const cJSON *roots, const cJSON *s, bool use_jwk, int *steps) {
+    static char where[256];
+    mismatches = 0;
+    const char *name = cJSON_GetObjectItemCaseSensitive(s, "name")->valuestring;
+    snprintf(where, sizeof where, "%s", name);
+    current = where;
+    struct scenario sc;
+    memset(&sc, 0, sizeof sc);
+    sc.roots = roots;
+    sc.kids = cJSON_GetObjectItemCaseSensitive(s, "roots");
+    sc.environment =
+        environment_of(cJSON_GetObjectItemCaseSensitive(s, "environment")->valuestring);
+    sc.accept_other = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(s, "accept_other_environment"));
+    sc.clock = json_i64(cJSON_GetObjectItemCaseSensitive(s, "clock"));
+    sc.use_jwk = use_jwk;
+    size_t seed_len = 0;
+    uint8_t *seed =
+        hex_bytes(cJSON_GetObjectItemCaseSensitive(s, "nonce_seed")->valuestring, &seed_len);
+    if (!seed || seed_len != sizeof sc.seed) {
+        FAIL("nonce_seed is not 32 bytes of hex");
+        free(seed);
+        return false;
+    }
+    memcpy(sc.seed, seed, sizeof sc.seed);
+    free(seed);
+    sc.validator = scenario_validator(&sc);
+    int index = 0;
+    const cJSON *step;
+    cJSON_ArrayForEach(step, cJSON_GetObjectItemCaseSensitive(s, "steps")) {
+        snprintf(where, sizeof where, "%s step %d (%s)", name, index++,
+                 cJSON_GetObjectItemCaseSensitive(step, "op")->valuestring);
+        if (!sc.validator) {
+            FAIL("no validator");
+            break;
+        }
+        scenario_step(&sc, step);
+        (*steps)++;
+    }
+    lv_validator_free(sc.validator);
+    free(sc.saved);
+    return mismatches == 0;
+}
+
 static cJSON *load_json(const char *path, const char *format) {
     size_t len = 0;
     char *text = read_file(path, &len);
@@ -455,15 +775,17 @@ static cJSON *load_json(const char *path, const char *format) {
 }
 
 int main(int argc, char **argv) {
-    if (argc != 3) {
-        fprintf(stderr, "usage: %s VECTORS_JSON DOCUMENTS_JSON\n", argv[0]);
+    if (argc != 3 && argc != 4) {
+        fprintf(stderr, "usage: %s VECTORS_JSON DOCUMENTS_JSON [SCENARIOS_JSON]\n", argv[0]);
         return 2;
     }
     cJSON *vectors = load_json(argv[1], "hwf-license-vectors/1");
     cJSON *documents = load_json(argv[2], "hwf-license-documents/1");
-    if (!vectors || !documents) {
+    cJSON *scenarios = argc == 4 ? load_json(argv[3], "hwf-license-scenarios/1") : NULL;
+    if (!vectors || !documents || (argc == 4 && !scenarios)) {
         cJSON_Delete(vectors);
         cJSON_Delete(documents);
+        cJSON_Delete(scenarios);
         return 2;
     }
     int passed = 0, failed = 0, validations = 0, index = 0;
@@ -486,15 +808,29 @@ int main(int argc, char **argv) {
         else
             doc_failed++;
     }
+    int sc_passed = 0, sc_failed = 0, steps = 0;
+    index = 0;
+    if (scenarios) {
+        const cJSON *sc_roots = cJSON_GetObjectItemCaseSensitive(scenarios, "roots");
+        cJSON_ArrayForEach(v, cJSON_GetObjectItemCaseSensitive(scenarios, "scenarios")) {
+            if (run_scenario(sc_roots, v, index++ % 2 == 1, &steps))
+                sc_passed++;
+            else
+                sc_failed++;
+        }
+    }
     cJSON_Delete(vectors);
     cJSON_Delete(documents);
+    cJSON_Delete(scenarios);
     printf("C conformance: %d/%d vectors passed (%d validations: twice per vector, except those "
            "expected to fail at their revocation list); "
            "documents: %d passed, %d failed, %d not in the C API (manifest/ledger)\n",
            passed, passed + failed, validations, doc_passed, doc_failed, doc_skipped);
-    if (passed == 0 || doc_passed == 0) {
+    if (argc == 4)
+        printf("C scenarios: %d/%d passed (%d steps)\n", sc_passed, sc_passed + sc_failed, steps);
+    if (passed == 0 || doc_passed == 0 || (argc == 4 && sc_passed == 0)) {
         fprintf(stderr, "no vector ran\n");
         return 1;
     }
-    return failed == 0 && doc_failed == 0 ? 0 : 1;
+    return failed == 0 && doc_failed == 0 && sc_failed == 0 ? 0 : 1;
 }
