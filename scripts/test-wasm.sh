@@ -88,10 +88,10 @@ trap 'rm -f "$NODE_LOG"' EXIT
 node_tests() {
   # One file at a time: the timing tests must not share the two cores with the browser test.
   (cd wasm/tests && node --test --test-concurrency=1 --test-reporter=spec \
-    vectors.test.mjs api.test.mjs docs.test.mjs bench.test.mjs browser.test.mjs) 2>&1 | tee "$NODE_LOG"
+    vectors.test.mjs api.test.mjs state.test.mjs docs.test.mjs bench.test.mjs browser.test.mjs) 2>&1 | tee "$NODE_LOG"
   return "${PIPESTATUS[0]}"
 }
-check "node --test: vectors, API, docs, TypeScript, timing, Chromium" node_tests
+check "node --test: vectors, API, trust state and scenarios, docs, TypeScript, timing, Chromium" node_tests
 count() { sed -nE "s/^ℹ $1 ([0-9]+)$/\\1/p" "$NODE_LOG" | tail -n1; }
 node_pass=$(count pass)
 node_fail=$(count fail)
@@ -119,6 +119,10 @@ const [chromium, node, o3] = process.argv.slice(2).map((f) => { try { return JSO
 const line = (label, r) => r && console.log(
   `   ${label}: cold ${(r.coldUs / 1000).toFixed(3)} ms, cached ${r.cachedUs.toFixed(1)} µs, ` +
   `WebCrypto 2×verify ${(r.webcryptoUs / 1000).toFixed(3)} ms, cold/WebCrypto ${r.coldOverWebcrypto.toFixed(1)}×`);
+if (chromium?.scenarios) {
+  const s = chromium.scenarios;
+  console.log(`   chromium: ${s.passed} of ${s.count} trust-state scenarios replayed identically in ${s.ms.toFixed(1)} ms`);
+}
 if (chromium?.firstLoad) {
   const f = chromium.firstLoad;
   console.log(`   chromium first call after load: init (fetch + compile) ${f.initMs.toFixed(1)} ms, ` +
@@ -129,7 +133,7 @@ line("chromium (opt-level 3)", o3?.chromium);
 line(`node ${node?.node?.version ?? ""} (opt-level z)`, node?.node);
 EOF
 info "node tests: ${node_pass:-?} passed, ${node_fail:-?} failed, ${node_skip:-0} skipped"
-info "screenshots: target/web-screenshot.png, target/web-screenshot-invalid.png"
+info "screenshots: target/web-screenshot.png, target/web-screenshot-invalid.png, target/web-screenshot-rollback.png"
 if [ ${#failures[@]} -gt 0 ]; then
   warn "failed: ${failures[*]}"
 fi

@@ -1,6 +1,11 @@
 // The license check page: load the WebAssembly module and the trusted roots, then validate what
-// the user picks or pastes and show the verdict, or the reason it is refused.
+// the user picks or pastes and show the verdict, or the reason it is refused. The validator's
+// trust state (clock floor, revocation lists) is kept in localStorage: restored when the page
+// loads, saved after a check that changed it, so setting the clock back after a reload is refused.
 import init, { Validator, LicenseError, version } from "hwf-license-wasm";
+
+/** Where this page keeps its trust state (the bytes of exportState(): ASCII text). */
+export const STATE_KEY = "hwf-demo-trust-state";
 
 const $ = (id) => document.getElementById(id);
 const DAY = 86400;
@@ -10,6 +15,7 @@ const timings = { initMs: null, constructMs: null, firstValidateMs: null, lastVa
 window.hwfDemo = { timings, ready: null };
 
 const day = (t) => new Date(t * 1000).toISOString().slice(0, 10);
+const instant = (t) => new Date(t * 1000).toISOString().replace(".000Z", "Z");
 
 function daysFrom(now, t) {
   const d = Math.ceil((t - now) / DAY);
@@ -27,7 +33,7 @@ function facts() {
 
 function show(outcome, now) {
   $("result").hidden = false;
-  $("checked-at").textContent = new Date(now * 1000).toISOString().replace(".000Z", "Z");
+  $("checked-at").textContent = instant(now);
   const status = $("status");
   const details = $("details");
   if (outcome.error) {
@@ -74,6 +80,29 @@ function show(outcome, now) {
   $("no-warnings").hidden = v.warnings.length > 0;
 }
 
+/** Restores the saved trust state, if any; says what happened in #trust. */
+function restoreState(validator) {
+  const saved = localStorage.getItem(STATE_KEY);
+  if (saved === null) {
+    return "Trust state: none saved in this browser yet";
+  }
+  try {
+    validator.importState(saved);
+    return `Trust state restored: clock floor ${instant(validator.clockFloor)}`;
+  } catch (err) {
+    if (!(err instanceof LicenseError)) throw err;
+    // The validator is unchanged; the next check overwrites the bad copy.
+    return `Saved trust state refused (${err.codeName}): starting without it`;
+  }
+}
+
+/** Saves the trust state when the last call changed it. */
+function saveState(validator) {
+  if (!validator.stateChanged()) return false;
+  localStorage.setItem(STATE_KEY, new TextDecoder().decode(validator.exportState()));
+  return true;
+}
+
 async function main() {
   let t0 = performance.now();
   await init();
@@ -81,23 +110,28 @@ async function main() {
 
   const config = await (await fetch("roots.json")).json();
   t0 = performance.now();
+  // The validator's clock is the browser's: Math.floor(Date.now() / 1000).
   const validator = new Validator({ environment: config.environment, roots: config.roots });
   timings.constructMs = performance.now() - t0;
   $("version").textContent = `hwf-license-wasm ${version()}`;
+  $("trust").textContent = restoreState(validator);
 
   const check = (license) => {
     const now = Math.floor(Date.now() / 1000);
     const start = performance.now();
     let outcome;
     try {
-      outcome = { verdict: validator.validate(license, facts(), now) };
+      outcome = { verdict: validator.validate(license, facts()) };
     } catch (err) {
       if (!(err instanceof LicenseError)) throw err;
       outcome = { error: err };
     }
     timings.lastValidateMs = performance.now() - start;
     timings.firstValidateMs ??= timings.lastValidateMs;
+    const saved = saveState(validator);
     show(outcome, now);
+    $("trust").textContent = `Trust state: clock floor ${instant(validator.clockFloor)}` +
+      (saved ? ", saved in this browser" : "");
   };
 
   $("file").addEventListener("change", async () => {

@@ -83,6 +83,9 @@ pub enum ErrorCode {
     BadKey = 109,
     /// An argument is invalid (wrong type, or e.g. `now` outside 1970..=9999).
     InvalidArgument = 110,
+    /// Trust state bytes given to `importState` are corrupt, truncated, of an unknown version,
+    /// forged or of another validator; the validator is left as it was.
+    BadState = 111,
     /// A signature does not verify.
     BadSignature = 200,
     /// A dev document where prod is expected, or the reverse.
@@ -101,6 +104,9 @@ pub enum ErrorCode {
     Expired = 301,
     /// The clock is earlier than a time the validator already trusts.
     ClockRollback = 302,
+    /// The CML limits how long a node may run without news from its Hub (`max_offline_days`),
+    /// and the newest signed time from the Hub is older than that.
+    OfflineTooLong = 303,
     /// The node's addresses are outside the licensed address or network.
     AddressMismatch = 400,
     /// The node's DNS name is not within the licensed DNS suffix.
@@ -132,7 +138,7 @@ mod tests {
     use super::*;
 
     /// The binding's enum, in numeric order (test only: the JS enum object is generated).
-    const ALL: [ErrorCode; 32] = [
+    const ALL: [ErrorCode; 34] = [
         ErrorCode::Malformed,
         ErrorCode::TooLarge,
         ErrorCode::BadEncoding,
@@ -144,6 +150,7 @@ mod tests {
         ErrorCode::UnsupportedVersion,
         ErrorCode::BadKey,
         ErrorCode::InvalidArgument,
+        ErrorCode::BadState,
         ErrorCode::BadSignature,
         ErrorCode::EnvironmentMismatch,
         ErrorCode::ParentMismatch,
@@ -153,6 +160,7 @@ mod tests {
         ErrorCode::NotYetValid,
         ErrorCode::Expired,
         ErrorCode::ClockRollback,
+        ErrorCode::OfflineTooLong,
         ErrorCode::AddressMismatch,
         ErrorCode::DnsMismatch,
         ErrorCode::DeploymentTagMismatch,

@@ -3,7 +3,7 @@
 //! number); every license rule, key check and range check is core's.
 
 use hwf_license::{Environment, Error, Jwk, NodeFacts, PublicKey, TrustedRoot};
-use js_sys::{Array, Reflect, Uint8Array};
+use js_sys::{Array, Function, Reflect, Uint8Array};
 use wasm_bindgen::{JsCast, JsValue};
 
 use crate::error::{from_core, invalid, null_parameter, JsResult};
@@ -53,6 +53,11 @@ pub(crate) fn strings(v: &JsValue, what: &str, wrong_type: &'static str) -> JsRe
 /// The bytes of a `site.lic`: a string (its UTF-8 encoding) or a `Uint8Array` (e.g. a Node
 /// `Buffer` or the bytes of a picked file).
 pub(crate) fn license_bytes(v: &JsValue) -> JsResult<Vec<u8>> {
+    bytes(v, "license", "license must be a string or a Uint8Array")
+}
+
+/// Bytes given as a `Uint8Array` or as a string (its UTF-8 encoding).
+pub(crate) fn bytes(v: &JsValue, what: &str, wrong_type: &'static str) -> JsResult<Vec<u8>> {
     if let Some(s) = v.as_string() {
         return Ok(s.into_bytes());
     }
@@ -60,9 +65,59 @@ pub(crate) fn license_bytes(v: &JsValue) -> JsResult<Vec<u8>> {
         return Ok(bytes.to_vec());
     }
     if is_none(v) {
-        return Err(null_parameter("license"));
+        return Err(null_parameter(what));
     }
-    Err(invalid("license must be a string or a Uint8Array"))
+    Err(invalid(wrong_type))
+}
+
+/// An optional boolean (`undefined` and `null` are absent).
+pub(crate) fn optional_bool(v: &JsValue, wrong_type: &'static str) -> JsResult<Option<bool>> {
+    if is_none(v) {
+        return Ok(None);
+    }
+    v.as_bool().map(Some).ok_or_else(|| invalid(wrong_type))
+}
+
+/// A required boolean.
+pub(crate) fn boolean(v: &JsValue, what: &str, wrong_type: &'static str) -> JsResult<bool> {
+    if is_none(v) {
+        return Err(null_parameter(what));
+    }
+    v.as_bool().ok_or_else(|| invalid(wrong_type))
+}
+
+/// An optional function (`undefined` and `null` are absent).
+pub(crate) fn optional_function(
+    v: &JsValue,
+    wrong_type: &'static str,
+) -> JsResult<Option<Function>> {
+    if is_none(v) {
+        return Ok(None);
+    }
+    v.dyn_ref::<Function>()
+        .cloned()
+        .map(Some)
+        .ok_or_else(|| invalid(wrong_type))
+}
+
+/// An optional nonce seed: a `Uint8Array` of exactly 32 bytes.
+pub(crate) fn optional_seed(v: &JsValue) -> JsResult<Option<[u8; 32]>> {
+    const WRONG: &str = "options.nonceSeed must be a Uint8Array of 32 bytes";
+    if is_none(v) {
+        return Ok(None);
+    }
+    let bytes = v.dyn_ref::<Uint8Array>().ok_or_else(|| invalid(WRONG))?;
+    <[u8; 32]>::try_from(bytes.to_vec().as_slice())
+        .map(Some)
+        .map_err(|_| invalid(WRONG))
+}
+
+/// An optional time member (`undefined` and `null` are absent): a whole number of unix seconds.
+pub(crate) fn optional_time(v: &JsValue, wrong_type: &'static str) -> JsResult<Option<i64>> {
+    if is_none(v) {
+        return Ok(None);
+    }
+    time(v.as_f64().ok_or_else(|| invalid(wrong_type))?).map(Some)
 }
 
 /// Node facts from `{ addresses?, dnsName?, deploymentTag? }`; `undefined` or `null` means none.
@@ -99,13 +154,15 @@ pub(crate) fn facts(v: &JsValue) -> JsResult<NodeFacts> {
     .map_err(from_core)
 }
 
-/// A time in unix seconds: a whole number, or the JS clock (`Date.now()`, floored to seconds)
-/// when `undefined` or `null`. The range is checked by core.
-pub(crate) fn time_or_now(v: Option<f64>) -> JsResult<i64> {
-    match v {
-        None => Ok((js_sys::Date::now() / 1000.0).floor() as i64),
-        Some(t) => time(t),
+/// A required time argument: a whole number of unix seconds.
+pub(crate) fn required_time(v: &JsValue, what: &str) -> JsResult<i64> {
+    if is_none(v) {
+        return Err(null_parameter(what));
     }
+    time(
+        v.as_f64()
+            .ok_or_else(|| invalid("time must be a whole number of unix seconds"))?,
+    )
 }
 
 /// A whole number of unix seconds (out-of-range values saturate and core rejects them).

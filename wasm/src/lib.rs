@@ -10,12 +10,17 @@
 //! core's stable `code` and `codeName`; [`error`](crate::error)). The TypeScript declarations of
 //! those objects are in [`types`](crate::types).
 //!
+//! Core is built without `std`, so it has no clock and no randomness of its own: the binding
+//! gives each validator a clock (the caller's function, or `Date.now()`) and a nonce seed (the
+//! caller's, or `crypto.getRandomValues`), see [`clock`](crate::clock).
+//!
 //! Trusted root keys are accepted as SPKI PEM or JWK; core reads both without `std`, so the
 //! module is built from core's `no_std` configuration.
 
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 
+mod clock;
 mod error;
 mod input;
 mod output;

@@ -38,8 +38,15 @@ export interface ValidatorOptions {
   roots: TrustedRootInit[];
   /** Also accept CMLs of the other environment (explicit opt-in). Default false. */
   acceptOtherEnvironment?: boolean;
-  /** Persisted last-seen time (unix seconds): the clock may not go back under it. */
+  /** Persisted last-seen time (unix seconds): the clock may not go back under it. Prefer
+   * `importState`, which restores the revocation lists too. */
   lastSeen?: number | null;
+  /** The validator's clock: returns unix seconds (fractions are floored). Read by `validate`,
+   * `applyRevocationList` and `verifyHeartbeat`. Default: `Math.floor(Date.now() / 1000)`. */
+  clock?: (() => number) | null;
+  /** 32 secret random bytes that heartbeat nonces (`newNonce`) are derived from. Default:
+   * `crypto.getRandomValues`. A fixed seed makes nonces predictable: for tests only. */
+  nonceSeed?: Uint8Array | null;
 }
 
 /** What the node observes about itself, checked against the license's fingerprint. */
@@ -192,9 +199,9 @@ export interface HeartbeatInfo {
 export type ErrorCodeName =
   | "malformed" | "too_large" | "bad_encoding" | "bad_jws" | "unsupported_algorithm"
   | "wrong_document_type" | "unknown_key_id" | "bad_payload" | "unsupported_version" | "bad_key"
-  | "invalid_argument" | "bad_signature" | "environment_mismatch" | "parent_mismatch"
+  | "invalid_argument" | "bad_state" | "bad_signature" | "environment_mismatch" | "parent_mismatch"
   | "org_mismatch" | "feature_not_in_cml" | "signer_mismatch" | "not_yet_valid" | "expired"
-  | "clock_rollback" | "address_mismatch" | "dns_mismatch" | "deployment_tag_mismatch"
+  | "clock_rollback" | "offline_too_long" | "address_mismatch" | "dns_mismatch" | "deployment_tag_mismatch"
   | "revoked" | "revocation_list_stale" | "binding_mismatch" | "nonce_mismatch"
   | "ledger_broken" | "manifest_invalid" | "null_parameter" | "invalid_utf8" | "panic";
 "#;

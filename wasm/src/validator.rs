@@ -4,6 +4,7 @@
 
 use wasm_bindgen::prelude::*;
 
+use crate::clock::{self, JsClock};
 use crate::error::{from_core, invalid, JsResult};
 use crate::{input, output};
 
@@ -17,123 +18,247 @@ extern "C" {
 /// Validates `site.lic` files offline against trusted root keys, and verifies the documents an
 /// org signs: usage manifests, ledgers, revocation lists and heartbeat answers.
 ///
-/// Keeps a cache of verified documents (by exact text) and the clock floor: reuse one validator.
+/// Holds a cache of verified documents (by exact text) and the trust state: the clock floor,
+/// the revocation lists applied and the newest heartbeat answers. Reuse one validator; persist
+/// its state with `exportState()` and give it back with `importState()` after a restart.
 /// Every method throws a `LicenseError` on failure.
 ///
 /// ```js
 /// const v = new Validator({ environment: "prod", roots: [{ kid: "root-1", environment: "prod", key: pem }] });
-/// const verdict = v.validate(siteLic); // now = Date.now() / 1000
+/// const verdict = v.validate(siteLic); // at the clock: Math.floor(Date.now() / 1000)
 /// ```
 #[wasm_bindgen]
 pub struct Validator {
     inner: hwf_license::Validator,
+    /// The caller's clock function; `None` reads `Date.now()`.
+    clock: Option<JsClock>,
+    has_nonce_seed: bool,
+}
+
+impl Validator {
+    /// Runs a core call that reads the validator's clock, reporting a failed JS clock as such.
+    fn at_clock<T>(
+        &self,
+        f: impl FnOnce(&hwf_license::Validator) -> hwf_license::Result<T>,
+    ) -> JsResult<T> {
+        let run = || f(&self.inner).map_err(from_core);
+        match &self.clock {
+            Some(clock) => clock.guard(run),
+            None => run(),
+        }
+    }
 }
 
 #[wasm_bindgen]
 impl Validator {
-    /// A validator for `options.environment` trusting `options.roots`.
+    /// A validator for `options.environment` trusting `options.roots`. Its clock is
+    /// `options.clock` (a function returning unix seconds; fractions are floored), by default
+    /// `Math.floor(Date.now() / 1000)`. Its heartbeat nonces come from `options.nonceSeed`
+    /// (32 bytes), by default from `crypto.getRandomValues`.
     ///
     /// @throws {LicenseError} `bad_key` for a key that is not a P-256 public key,
-    /// `invalid_argument` for a malformed option.
+    /// `invalid_argument` for a malformed option or two roots with the same kid.
     #[wasm_bindgen(constructor)]
     pub fn new(
         #[wasm_bindgen(unchecked_param_type = "ValidatorOptions")] options: JsValue,
     ) -> JsResult<Validator> {
         if !options.is_object() {
             return Err(invalid(
-                "options must be an object { environment, roots, acceptOtherEnvironment?, lastSeen? }",
+                "options must be an object { environment, roots, acceptOtherEnvironment?, lastSeen?, clock?, nonceSeed? }",
             ));
         }
-        let environment = input::environment(
-            &input::member(&options, "environment"),
-            "options.environment",
+        let member = |name: &str| input::member(&options, name);
+        let environment = input::environment(&member("environment"), "options.environment")?;
+        let roots = input::roots(&member("roots"))?;
+        let accept_other = input::optional_bool(
+            &member("acceptOtherEnvironment"),
+            "options.acceptOtherEnvironment must be a boolean",
         )?;
-        let roots = input::roots(&input::member(&options, "roots"))?;
-        let mut inner = hwf_license::Validator::new(environment, roots);
-        let accept_other = input::member(&options, "acceptOtherEnvironment");
-        if !accept_other.is_undefined() && !accept_other.is_null() {
-            let accept = accept_other
-                .as_bool()
-                .ok_or_else(|| invalid("options.acceptOtherEnvironment must be a boolean"))?;
-            inner.accept_other_environment(accept);
+        let last_seen = input::optional_time(
+            &member("lastSeen"),
+            "options.lastSeen must be a whole number of unix seconds",
+        )?;
+        let clock = input::optional_function(
+            &member("clock"),
+            "options.clock must be a function returning unix seconds",
+        )?;
+        let seed = match input::optional_seed(&member("nonceSeed"))? {
+            Some(seed) => Some(seed),
+            None => clock::random_seed(),
+        };
+
+        let mut builder = hwf_license::Validator::builder(environment)
+            .roots(roots)
+            .accept_other_environment(accept_other.unwrap_or(false));
+        let clock = clock.map(JsClock::register);
+        builder = match &clock {
+            Some(c) => builder.clock(c.reader()),
+            None => builder.clock(clock::date_now),
+        };
+        if let Some(seed) = seed {
+            builder = builder.nonce_seed(seed);
         }
-        let last_seen = input::member(&options, "lastSeen");
-        if !last_seen.is_undefined() && !last_seen.is_null() {
-            inner
-                .set_last_seen(input::time(last_seen.as_f64().ok_or_else(|| {
-                    invalid("options.lastSeen must be a whole number of unix seconds")
-                })?)?)
-                .map_err(from_core)?;
+        let inner = builder.build().map_err(from_core)?;
+        if let Some(t) = last_seen {
+            inner.set_last_seen(t).map_err(from_core)?;
         }
-        Ok(Self { inner })
+        Ok(Self {
+            inner,
+            clock,
+            has_nonce_seed: seed.is_some(),
+        })
     }
 
-    /// Validates a `site.lic` (text or bytes) for a node with `facts` at `now` (unix seconds;
-    /// default: the JS clock, `Math.floor(Date.now() / 1000)`).
+    /// Validates a `site.lic` (text or bytes) for a node with `facts` at the validator's clock;
+    /// on success the clock floor rises to that time (persist it with `exportState()`).
+    ///
+    /// `now` is deprecated: given, the call is `validateAt(license, facts, now)`, a what-if that
+    /// changes nothing.
     ///
     /// @throws {LicenseError} when the license is not usable: bad signature, expired past grace,
-    /// revoked, fingerprint mismatch, clock rollback, ... (`code` says which).
+    /// revoked, fingerprint mismatch, clock rollback, offline too long, ... (`code` says which).
     #[wasm_bindgen(unchecked_return_type = "Verdict")]
     pub fn validate(
-        &mut self,
+        &self,
         #[wasm_bindgen(unchecked_param_type = "LicenseInput")] license: JsValue,
         facts: Option<NodeFactsArg>,
         now: Option<f64>,
     ) -> JsResult<JsValue> {
+        if let Some(now) = now {
+            return self.validate_at(license, facts, JsValue::from_f64(now));
+        }
         let license = input::license_bytes(&license)?;
         let facts = input::facts(&facts.map_or(JsValue::UNDEFINED, JsValue::from))?;
-        let now = input::time_or_now(now)?;
+        self.at_clock(|v| v.validate(&license, &facts))
+            .map(|v| output::verdict(&v))
+    }
+
+    /// What-if: validates a `site.lic` as if the time were `now` (unix seconds). Every rule is
+    /// checked, the trust state included (a `now` under the clock floor is `clock_rollback`),
+    /// but nothing is written: the clock floor does not move.
+    #[wasm_bindgen(js_name = validateAt, unchecked_return_type = "Verdict")]
+    pub fn validate_at(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "LicenseInput")] license: JsValue,
+        facts: Option<NodeFactsArg>,
+        #[wasm_bindgen(unchecked_param_type = "number")] now: JsValue,
+    ) -> JsResult<JsValue> {
+        let license = input::license_bytes(&license)?;
+        let facts = input::facts(&facts.map_or(JsValue::UNDEFINED, JsValue::from))?;
+        let now = input::required_time(&now, "now")?;
         self.inner
-            .validate(&license, &facts, now)
+            .validate_at(&license, &facts, now)
             .map(|v| output::verdict(&v))
             .map_err(from_core)
     }
 
     /// Verifies a revocation list (compact JWS) against the license's CML and applies it to this
-    /// validator; later validations of a listed license throw `revoked`. Returns the list's
-    /// sequence number.
+    /// validator, checking it was not issued after the clock; later validations of a listed
+    /// license throw `revoked`. Returns the list's sequence number. The list is kept in the
+    /// trust state, so it survives `exportState()` / `importState()`.
+    ///
+    /// `now` is deprecated: given, the call is `applyRevocationListAt(license, list, now)`.
     ///
     /// @throws {LicenseError} e.g. `revocation_list_stale` for an older list than one applied.
     #[wasm_bindgen(js_name = applyRevocationList)]
     pub fn apply_revocation_list(
-        &mut self,
+        &self,
         #[wasm_bindgen(unchecked_param_type = "LicenseInput")] license: JsValue,
         #[wasm_bindgen(unchecked_param_type = "string")] list: JsValue,
         now: Option<f64>,
     ) -> JsResult<f64> {
+        if let Some(now) = now {
+            return self.apply_revocation_list_at(license, list, JsValue::from_f64(now));
+        }
         let license = input::license_bytes(&license)?;
         let list = input::string(&list, "list", "list must be a compact JWS string")?;
-        let now = input::time_or_now(now)?;
+        self.at_clock(|v| v.apply_revocation_list(&license, &list))
+            .map(|seq| seq as f64)
+    }
+
+    /// `applyRevocationList` with `now` (unix seconds) for the "not issued in the future" check.
+    /// The list is applied all the same (a list only ever restricts).
+    #[wasm_bindgen(js_name = applyRevocationListAt)]
+    pub fn apply_revocation_list_at(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "LicenseInput")] license: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "string")] list: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "number")] now: JsValue,
+    ) -> JsResult<f64> {
+        let license = input::license_bytes(&license)?;
+        let list = input::string(&list, "list", "list must be a compact JWS string")?;
+        let now = input::required_time(&now, "now")?;
         self.inner
-            .apply_revocation_list(&license, &list, now)
+            .apply_revocation_list_at(&license, &list, now)
             .map(|seq| seq as f64)
             .map_err(from_core)
     }
 
     /// Verifies a heartbeat answer for this license (org key, CML, site, the `nonce` the node
-    /// sent) and applies the revocation list it carries.
+    /// sent), applies the revocation list it carries and records the Hub's time: the clock floor
+    /// rises to it; for a nonce from `newNonce()` (accepted once) it may also come down to it.
+    ///
+    /// `now` is deprecated: given, the call is `verifyHeartbeatAt(license, answer, nonce, now)`.
+    ///
+    /// @throws {LicenseError} e.g. `nonce_mismatch` for another nonce or one already answered.
     #[wasm_bindgen(js_name = verifyHeartbeat, unchecked_return_type = "HeartbeatInfo")]
     pub fn verify_heartbeat(
-        &mut self,
+        &self,
         #[wasm_bindgen(unchecked_param_type = "LicenseInput")] license: JsValue,
         #[wasm_bindgen(unchecked_param_type = "string")] answer: JsValue,
         #[wasm_bindgen(unchecked_param_type = "string")] nonce: JsValue,
         now: Option<f64>,
     ) -> JsResult<JsValue> {
+        if let Some(now) = now {
+            return self.verify_heartbeat_at(license, answer, nonce, JsValue::from_f64(now));
+        }
         let license = input::license_bytes(&license)?;
         let answer = input::string(&answer, "answer", "answer must be a compact JWS string")?;
         let nonce = input::string(&nonce, "nonce", "nonce must be a string")?;
-        let now = input::time_or_now(now)?;
+        self.at_clock(|v| v.verify_heartbeat(&license, &answer, &nonce))
+            .map(|h| output::heartbeat(&h))
+    }
+
+    /// `verifyHeartbeat` with `now` (unix seconds) for the "not issued in the future" check of
+    /// the embedded revocation list. The answer is applied as by `verifyHeartbeat`.
+    #[wasm_bindgen(js_name = verifyHeartbeatAt, unchecked_return_type = "HeartbeatInfo")]
+    pub fn verify_heartbeat_at(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "LicenseInput")] license: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "string")] answer: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "string")] nonce: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "number")] now: JsValue,
+    ) -> JsResult<JsValue> {
+        let license = input::license_bytes(&license)?;
+        let answer = input::string(&answer, "answer", "answer must be a compact JWS string")?;
+        let nonce = input::string(&nonce, "nonce", "nonce must be a string")?;
+        let now = input::required_time(&now, "now")?;
         self.inner
-            .verify_heartbeat(&license, &answer, &nonce, now)
+            .verify_heartbeat_at(&license, &answer, &nonce, now)
             .map(|h| output::heartbeat(&h))
             .map_err(from_core)
+    }
+
+    /// A fresh nonce to send with a heartbeat request. An answer carrying it may also lower the
+    /// clock floor (a clock that was wrong ahead can be corrected by the Hub); each nonce is
+    /// accepted once.
+    ///
+    /// @throws {LicenseError} `invalid_argument` when the validator has no nonce seed (no
+    /// `options.nonceSeed` and no `crypto.getRandomValues`).
+    #[wasm_bindgen(js_name = newNonce)]
+    pub fn new_nonce(&self) -> JsResult<String> {
+        if !self.has_nonce_seed {
+            return Err(invalid(
+                "no nonce seed: crypto.getRandomValues is not available here; pass options.nonceSeed (32 random bytes)",
+            ));
+        }
+        self.inner.new_nonce().map_err(from_core)
     }
 
     /// Verifies a CML (compact JWS) against the trusted roots and the environment policy.
     #[wasm_bindgen(js_name = verifyCml, unchecked_return_type = "CmlInfo")]
     pub fn verify_cml(
-        &mut self,
+        &self,
         #[wasm_bindgen(unchecked_param_type = "string")] cml: JsValue,
     ) -> JsResult<JsValue> {
         let cml = input::string(&cml, "cml", "cml must be a compact JWS string")?;
@@ -149,7 +274,7 @@ impl Validator {
     /// @throws {LicenseError} e.g. `bad_signature`, `binding_mismatch`, `manifest_invalid`.
     #[wasm_bindgen(js_name = verifyManifest, unchecked_return_type = "Manifest")]
     pub fn verify_manifest(
-        &mut self,
+        &self,
         #[wasm_bindgen(unchecked_param_type = "string")] cml: JsValue,
         #[wasm_bindgen(unchecked_param_type = "string")] manifest: JsValue,
     ) -> JsResult<JsValue> {
@@ -171,7 +296,7 @@ impl Validator {
     /// @throws {LicenseError} `ledger_broken` naming the first bad entry's index.
     #[wasm_bindgen(js_name = verifyLedger, unchecked_return_type = "LedgerSummary")]
     pub fn verify_ledger(
-        &mut self,
+        &self,
         #[wasm_bindgen(unchecked_param_type = "string")] cml: JsValue,
         #[wasm_bindgen(unchecked_param_type = "string[]")] entries: JsValue,
     ) -> JsResult<JsValue> {
@@ -187,16 +312,62 @@ impl Validator {
             .map_err(from_core)
     }
 
-    /// Sets the persisted last-seen time (unix seconds): a floor the clock may not go under.
+    /// The trust state as bytes (ASCII text, `docs/FORMAT.md` §7): the clock floor, and the
+    /// signed revocation lists and heartbeat answers with their CMLs. Store them and give them
+    /// to `importState()` after a restart. Clears `stateChanged()`.
+    #[wasm_bindgen(js_name = exportState)]
+    pub fn export_state(&self) -> Vec<u8> {
+        self.inner.export_state()
+    }
+
+    /// Merges saved trust state (a `Uint8Array` from `exportState()`, or its text) into this
+    /// validator: the floor only rises, a revocation list only replaces an older one, and every
+    /// signature in it is verified again under this validator's roots.
+    ///
+    /// @throws {LicenseError} `bad_state` for corrupt, truncated, foreign or forged bytes (or
+    /// `too_large`); the validator is then left exactly as it was.
+    #[wasm_bindgen(js_name = importState)]
+    pub fn import_state(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "Uint8Array | string")] bytes: JsValue,
+    ) -> JsResult<()> {
+        let bytes = input::bytes(
+            &bytes,
+            "state",
+            "state must be a Uint8Array (from exportState) or its text",
+        )?;
+        self.inner.import_state(&bytes).map_err(from_core)
+    }
+
+    /// Whether the trust state changed since the last `exportState()` (or since construction):
+    /// save only when it did.
+    #[wasm_bindgen(js_name = stateChanged)]
+    pub fn state_changed(&self) -> bool {
+        self.inner.state_changed()
+    }
+
+    /// Also accept (`true`) or stop accepting (`false`) CMLs of the other environment. Takes
+    /// effect on the next call, for cached chains too.
+    #[wasm_bindgen(js_name = acceptOtherEnvironment)]
+    pub fn accept_other_environment(
+        &mut self,
+        #[wasm_bindgen(unchecked_param_type = "boolean")] accept: JsValue,
+    ) -> JsResult<()> {
+        let accept = input::boolean(&accept, "accept", "accept must be a boolean")?;
+        self.inner.accept_other_environment(accept);
+        Ok(())
+    }
+
+    /// Raises the clock floor to a persisted last-seen time (unix seconds); never lowers it.
+    /// `exportState()` / `importState()` keep more (the revocation lists too): prefer them.
     #[wasm_bindgen(js_name = setLastSeen)]
-    pub fn set_last_seen(&mut self, seconds: f64) -> JsResult<()> {
+    pub fn set_last_seen(&self, seconds: f64) -> JsResult<()> {
         let t = input::time(seconds)?;
         self.inner.set_last_seen(t).map_err(from_core)
     }
 
-    /// The time the clock may not go under (unix seconds): the last-seen time and every signed
-    /// `issued_at` accepted so far. Persist it (e.g. in `localStorage`) and pass it back as
-    /// `lastSeen`.
+    /// The time the clock may not go under (unix seconds, less a small skew): the highest
+    /// validation time by the clock, signed time accepted and last-seen time given so far.
     #[wasm_bindgen(getter, js_name = clockFloor)]
     pub fn clock_floor(&self) -> f64 {
         self.inner.clock_floor() as f64
@@ -206,6 +377,12 @@ impl Validator {
     #[wasm_bindgen(getter, unchecked_return_type = "Environment")]
     pub fn environment(&self) -> String {
         self.inner.policy().environment.as_str().into()
+    }
+
+    /// Whether CMLs of the other environment are accepted (see `acceptOtherEnvironment`).
+    #[wasm_bindgen(getter, js_name = acceptsOtherEnvironment)]
+    pub fn accepts_other_environment(&self) -> bool {
+        self.inner.policy().accept_other
     }
 }
 

@@ -1,6 +1,8 @@
 // The JavaScript surface of the package: errors are real Error subclasses with stable codes,
 // argument checking, the default clock, hasFeature, the clock floor, the plain-object results,
-// the TypeScript error-name union, require() and the web build.
+// the TypeScript error-name union, require() and the web build. The trust state (clock option,
+// export/import, scenarios) is in state.test.mjs. Most calls here pass `now` (the deprecated
+// form of validateAt): it keeps working.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
@@ -67,7 +69,7 @@ test("each error kind keeps its own stable code", () => {
 
 test("ErrorCode mirrors every code, and the .d.ts ErrorCodeName union lists exactly their names", () => {
   const numbers = Object.values(ErrorCode).filter((x) => typeof x === "number");
-  assert.equal(numbers.length, 32);
+  assert.equal(numbers.length, 34);
   const names = numbers.map((n) => {
     const name = errorCodeName(n);
     assert.equal(typeof name, "string", `no name for ${n}`);
@@ -196,15 +198,20 @@ test("hasFeature is an exact, case-sensitive match on the verdict's features", (
 test("the clock floor: lastSeen, setLastSeen and clockFloor", () => {
   const v = prodValidator({ lastSeen: basic.now + 3600 });
   assert.equal(v.clockFloor, basic.now + 3600);
-  throwsCode(() => v.validate(basic.license, factsOf(basic), basic.now), "clock_rollback");
-  const w = prodValidator();
+  throwsCode(() => v.validateAt(basic.license, factsOf(basic), basic.now), "clock_rollback");
+  const w = prodValidator({ clock: () => basic.now });
   const cml = w.verifyCml(JSON.parse(basic.license).cml);
-  w.validate(basic.license, factsOf(basic), basic.now);
-  // Accepting a license raises the floor to its newest signed issued_at.
+  w.validate(basic.license, factsOf(basic));
+  // A validation at the clock raises the floor to the clock (and to the signed issued_at).
+  assert.equal(w.clockFloor, basic.now);
   assert.ok(w.clockFloor >= cml.issuedAt);
   w.setLastSeen(basic.now + 86400);
   assert.equal(w.clockFloor, basic.now + 86400);
-  throwsCode(() => w.validate(basic.license, factsOf(basic), basic.now), "clock_rollback");
+  throwsCode(() => w.validate(basic.license, factsOf(basic)), "clock_rollback");
+  throwsCode(() => w.validateAt(basic.license, factsOf(basic), basic.now), "clock_rollback");
+  // setLastSeen never lowers it.
+  w.setLastSeen(basic.now);
+  assert.equal(w.clockFloor, basic.now + 86400);
   throwsCode(() => w.setLastSeen(1.5), "invalid_argument");
 });
 

@@ -1,8 +1,9 @@
 // The example page (examples/web) in a real browser: Debian's Chromium, headless, driven by
 // playwright-core. Serves examples/web and wasm/pkg on 127.0.0.1 (ephemeral port), checks what the
-// page shows for a valid, a node-bound and a tampered license (pasted and picked as a file), saves
-// screenshots, times validation against WebCrypto in the same page, and runs the browser snippets
-// of wasm/README.md and docs/WASM.md.
+// page shows for a valid, a node-bound and a tampered license (pasted and picked as a file), that
+// its trust state survives a reload in localStorage (a clock set back is then refused), saves
+// screenshots, replays the trust-state scenarios in the page, times validation against WebCrypto
+// in the same page, and runs the browser snippets of wasm/README.md and docs/WASM.md.
 //
 // Environment: HWF_WASM_PKG (the package folder, default wasm/pkg), CHROMIUM (default /usr/bin/chromium), PLAYWRIGHT_CORE (default
 // .tools/node/node_modules/playwright-core), HWF_WASM_BENCH_OUT (JSON file for the figures,
@@ -22,6 +23,8 @@ const PLAYWRIGHT = process.env.PLAYWRIGHT_CORE ?? path.join(REPO, ".tools/node/n
 const BENCH_OUT = process.env.HWF_WASM_BENCH_OUT ?? path.join(REPO, "target/wasm-bench.json");
 const PKG = path.resolve(REPO, process.env.HWF_WASM_PKG ?? "wasm/pkg");
 const { chromium } = createRequire(import.meta.url)(PLAYWRIGHT);
+const DAY = 86400;
+const STATE_KEY = "hwf-demo-trust-state"; // examples/web/app.js
 
 const vectors = loadJson("vectors.json");
 const vector = (name) => vectors.vectors.find((v) => v.name === name) ?? assert.fail(`no vector ${name}`);
@@ -32,6 +35,7 @@ const bound = vector("valid/all-fingerprint-fields");
 const TYPES = {
   ".html": "text/html; charset=utf-8",
   ".js": "text/javascript; charset=utf-8",
+  ".mjs": "text/javascript; charset=utf-8",
   ".json": "application/json",
   ".wasm": "application/wasm",
   ".css": "text/css",
@@ -56,6 +60,8 @@ function resolve(urlPath) {
     if (clean.startsWith(prefix)) return path.join(dir, clean.slice(prefix.length) || "index.html");
   }
   if (clean.startsWith("/wasm/pkg/")) return path.join(PKG, clean.slice("/wasm/pkg/".length));
+  // The conformance runner shared with the Node tests (no Node modules in it).
+  if (clean === "/wasm/tests/conformance.mjs") return path.join(REPO, clean);
   if (clean.startsWith("/examples/web/")) {
     return path.join(REPO, clean.endsWith("/") ? `${clean}index.html` : clean);
   }
@@ -114,7 +120,11 @@ after(async () => {
   }
 });
 
-/** A page whose clock (Date.now) reads `now` unix seconds, failing the test on any page error. */
+/**
+ * A page whose clock (Date.now) reads `now` unix seconds, failing the test on any page error. Its
+ * first navigation starts with an empty localStorage (the context is shared by all tests, the
+ * pages run at different times); a reload keeps it.
+ */
 async function newPage(now) {
   const page = await context.newPage();
   const errors = [];
@@ -124,6 +134,10 @@ async function newPage(now) {
   });
   await page.addInitScript((ms) => {
     Date.now = () => ms;
+    if (sessionStorage.getItem("hwf-test-tab") === null) {
+      sessionStorage.setItem("hwf-test-tab", "1");
+      localStorage.clear();
+    }
   }, now * 1000);
   return { page, errors };
 }
@@ -209,6 +223,69 @@ test("node facts typed into the page are checked against a node-bound license", 
   await page.close();
 });
 
+test("the page keeps its trust state across a reload: a clock set back is refused", async () => {
+  const later = valid.now + 10 * DAY; // 2026-02-10
+  const { page, errors } = await newPage(later);
+  await page.goto(`${origin}/examples/web/index.html`);
+  await page.evaluate(() => window.hwfDemo.ready);
+  assert.equal(await text(page, "#trust"), "Trust state: none saved in this browser yet");
+  await page.fill("#license", valid.license);
+  await page.click("#check");
+  assert.equal(await text(page, "#status"), "VALID");
+  assert.equal(await text(page, "#trust"), "Trust state: clock floor 2026-02-10T00:00:00Z, saved in this browser");
+  // What was stored, not only what was shown: the exportState() bytes, floor at the clock.
+  const stored = await page.evaluate((key) => localStorage.getItem(key), STATE_KEY);
+  assert.match(stored, /^hwf-trust-state 1\n[0-9a-f]{64}\n\{/);
+  assert.equal(JSON.parse(stored.split("\n")[2]).floor, later);
+
+  // The clock goes back ten days, the page is reloaded: the restored floor refuses it.
+  await page.addInitScript((ms) => {
+    Date.now = () => ms;
+  }, valid.now * 1000);
+  await page.reload();
+  await page.evaluate(() => window.hwfDemo.ready);
+  assert.equal(await text(page, "#trust"), "Trust state restored: clock floor 2026-02-10T00:00:00Z");
+  await page.fill("#license", valid.license);
+  await page.click("#check");
+  assert.equal(await text(page, "#status"), "INVALID");
+  assert.equal(await text(page, "#summary"), "clock_rollback (code 302)");
+  assert.match(await text(page, "#reason"), /clock rollback/);
+  await page.screenshot({ path: path.join(REPO, "target/web-screenshot-rollback.png"), fullPage: true });
+
+  // A damaged copy is refused with bad_state and the page starts without it.
+  await page.evaluate((key) => localStorage.setItem(key, "hwf-trust-state 1\nnot a checksum\n{}"), STATE_KEY);
+  await page.reload();
+  await page.evaluate(() => window.hwfDemo.ready);
+  assert.equal(await text(page, "#trust"), "Saved trust state refused (bad_state): starting without it");
+  await page.fill("#license", valid.license);
+  await page.click("#check");
+  assert.equal(await text(page, "#status"), "VALID");
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test("the trust-state scenarios replay in the page with identical results", async () => {
+  const scenarios = loadJson("scenarios.json");
+  const { page, errors } = await newPage(valid.now);
+  await page.goto(`${origin}/examples/web/index.html`);
+  await page.evaluate(() => window.hwfDemo.ready);
+  const result = await page.evaluate(async (file) => {
+    const runner = await import("/wasm/tests/conformance.mjs");
+    const pkg = await import("hwf-license-wasm");
+    const start = performance.now();
+    const results = runner.runScenarios(pkg, file);
+    return { results, ms: performance.now() - start };
+  }, scenarios);
+  assert.equal(Object.keys(result.results).length, scenarios.scenarios.length);
+  for (const s of scenarios.scenarios) {
+    assert.deepEqual(result.results[s.name], { problems: [], steps: s.steps.length }, s.name);
+  }
+  figures.scenarios = { count: scenarios.scenarios.length, passed: scenarios.scenarios.length, ms: result.ms };
+  console.log(`chromium: ${scenarios.scenarios.length} trust-state scenarios replayed in ${result.ms.toFixed(1)} ms`);
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
 test("timing in the page: cold and cached validation against WebCrypto verify", async () => {
   const { page, errors } = await newPage(valid.now);
   await page.goto(`${origin}/examples/web/index.html`);
@@ -225,7 +302,7 @@ test("timing in the page: cold and cached validation against WebCrypto verify", 
   console.log(
     `chromium: first load init ${figures.firstLoad?.initMs?.toFixed(2)} ms + first validate ` +
       `${figures.firstLoad?.firstValidateMs?.toFixed(2)} ms; cold ${(result.coldUs / 1000).toFixed(3)} ms, ` +
-      `cached ${result.cachedUs.toFixed(2)} µs, WebCrypto 2×verify ${(result.webcryptoUs / 1000).toFixed(3)} ms, ` +
+      `cached ${result.cachedUs.toFixed(2)} µs (at a JS clock ${result.cachedClockUs.toFixed(2)} µs), WebCrypto 2×verify ${(result.webcryptoUs / 1000).toFixed(3)} ms, ` +
       `cold/WebCrypto ${result.coldOverWebcrypto.toFixed(2)}× (crossOriginIsolated ${result.crossOriginIsolated})`,
   );
   assert.equal(result.status, "valid");
@@ -256,6 +333,16 @@ test("the browser snippets of wasm/README.md and docs/WASM.md work", async () =>
       const want = name === "valid" ? snippet.expect.valid : snippet.expect.tampered;
       await page.waitForFunction(() => document.body && document.body.textContent.trim().length > 0);
       assert.equal((await page.evaluate(() => document.body.textContent)).trim(), want, `${snippet.where} (${name})`);
+      if (name === "valid" && snippet.expect.rollback !== undefined) {
+        // The same page reloaded with the clock ten days back: the saved state refuses it.
+        await page.addInitScript((ms) => {
+          Date.now = () => ms;
+        }, (lic.now - 10 * DAY) * 1000);
+        await page.reload();
+        await page.waitForFunction(() => document.body && document.body.textContent.trim().length > 0);
+        const got = (await page.evaluate(() => document.body.textContent)).trim();
+        assert.equal(got, snippet.expect.rollback, `${snippet.where} (reloaded, clock set back)`);
+      }
       assert.deepEqual(errors, [], snippet.where);
       await page.close();
     }

@@ -60,6 +60,27 @@ for (const snippet of snippets) {
   }
 }
 
+for (const snippet of snippets.filter((x) => x.expect.rollback !== undefined)) {
+  test(`${snippet.where} keeps the trust state: a second run with the clock set back`, () => {
+    const lic = byName(vectors.vectors, "valid/basic");
+    const dir = project(lic.license, lic.now);
+    const run = () => {
+      const r = spawnSync(process.execPath, ["--import", "./clock.mjs", "snippet.mjs"], { cwd: dir, encoding: "utf8" });
+      assert.equal(r.stderr, "", r.stderr);
+      assert.equal(r.status, 0);
+      return r.stdout.trim();
+    };
+    try {
+      writeFileSync(path.join(dir, "snippet.mjs"), snippet.code);
+      assert.equal(run(), snippet.expect.valid);
+      writeFileSync(path.join(dir, "clock.mjs"), `Date.now = () => ${(lic.now - 10 * 86400) * 1000};\n`);
+      assert.equal(run(), snippet.expect.rollback);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+}
+
 test("the TypeScript declarations type-check the documented usage (tsc --strict)", (t) => {
   if (!existsSync(TSC)) {
     // Reported by scripts/test-wasm.sh, which treats a skip here as a failure in CI.

@@ -3,6 +3,8 @@
 // page). Both get, in their folder: root.pem and root.jwk.json (the vectors' prod root), site.lic
 // (a valid, then a tampered license), cml.jws, manifest.jws and ledger.txt (one entry a line), and
 // a clock (Date.now) set to the vectors' time. Adding or removing a block means updating EXPECT.
+// A block with `rollback` keeps the trust state: run again after the valid run, in the same folder
+// (Node) or on the same page reloaded (browser), with the clock ten days back, it prints that.
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { REPO } from "./support.mjs";
@@ -34,12 +36,15 @@ export const EXPECT = {
       {
         valid: "valid 2026-06-30",
         tampered: "bad_signature",
+        // Run again (same folder, same page) after the valid run with the clock 10 days back.
+        rollback: "clock_rollback",
       },
     ],
     browser: [
       {
         valid: "valid: analytics, reports",
         tampered: "refused: bad_signature",
+        rollback: "refused: clock_rollback",
       },
     ],
   },

@@ -2,6 +2,9 @@
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import path from "node:path";
+import { factsOf, projectVerdict, rootsOf } from "./conformance.mjs";
+
+export { factsOf, projectVerdict, rootsOf };
 
 export const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 export const VECTORS_DIR = path.join(REPO, "testdata/vectors");
@@ -17,42 +20,11 @@ export function licenseOf(vector) {
     : new Uint8Array(Buffer.from(vector.license_hex, "hex"));
 }
 
-/** Trusted roots of `kids` from the file's `roots`, with the key as PEM text or a JWK object. */
-export function rootsOf(file, kids, keyForm) {
-  return kids.map((kid) => {
-    const root = file.roots[kid];
-    if (!root) throw new Error(`vector names unknown root ${kid}`);
-    return { kid, environment: root.environment, key: keyForm === "pem" ? root.pem : root.jwk };
-  });
-}
-
-export function factsOf(vector) {
-  const f = vector.facts ?? {};
-  return { addresses: f.addresses ?? [], dnsName: f.dns_name ?? null, deploymentTag: f.deployment_tag ?? null };
-}
-
-/** The members of a verdict that FORMAT.md compares, in the vectors' snake_case. */
-export function projectVerdict(v) {
-  return {
-    status: v.status,
-    site_id: v.siteId,
-    org_id: v.orgId,
-    license_id: v.licenseId,
-    product: v.product,
-    tier: v.tier,
-    environment: v.environment,
-    features: v.features,
-    expires_at: v.expiresAt,
-    grace_end: v.graceEnd,
-    grace_days_left: v.graceDaysLeft,
-    warnings: v.warnings.map((w) => w.name),
-  };
-}
-
 /**
  * Runs one validation vector with a package module `pkg` ({ Validator, LicenseError }) and
  * returns what happened: { ok: projected verdict } or { error: { code, name, step } }, for both
- * validations. Throws when an error is not a LicenseError.
+ * validations. A vector's `now` is a caller's time, so the `…At` methods run it. Throws when an
+ * error is not a LicenseError.
  */
 export function runVector(pkg, file, vector, { keyForm = "pem", license = licenseOf(vector) } = {}) {
   const options = {
@@ -72,12 +44,12 @@ export function runVector(pkg, file, vector, { keyForm = "pem", license = licens
   };
   try {
     for (const list of vector.revocation_lists) {
-      const r = caught("revocation_list", () => validator.applyRevocationList(license, list, vector.now));
+      const r = caught("revocation_list", () => validator.applyRevocationListAt(license, list, vector.now));
       if (r.error) return [r];
     }
     const facts = factsOf(vector);
     return [0, 1].map(() => {
-      const r = caught("validate", () => validator.validate(license, facts, vector.now));
+      const r = caught("validate", () => validator.validateAt(license, facts, vector.now));
       return r.ok ? { ok: projectVerdict(r.ok) } : r;
     });
   } finally {

@@ -63,7 +63,7 @@ function documentCase(vector) {
     }
     case "verify_heartbeat": {
       const v = new Validator({ environment: "prod", roots });
-      const h = v.verifyHeartbeat(vector.license, vector.answer, vector.nonce, vector.now);
+      const h = v.verifyHeartbeatAt(vector.license, vector.answer, vector.nonce, vector.now);
       return {
         status: h.status,
         server_time: h.serverTime,

@@ -29,13 +29,17 @@ export async function nodeUsage(pem: string, license: string | Uint8Array, cml: 
     ],
     acceptOtherEnvironment: false,
     lastSeen: 1_769_817_600,
+    clock: () => Date.now() / 1000,
+    nonceSeed: new Uint8Array(32),
   };
   using validator = new Validator(options);
   const facts: NodeFacts = { addresses: ["10.0.0.1"], dnsName: null };
   const out: string[] = [];
   try {
     const verdict: Verdict = validator.validate(license, facts);
-    const again: Verdict = validator.validate(license, undefined, 1_769_817_600);
+    const again: Verdict = validator.validateAt(license, undefined, 1_769_817_600);
+    const deprecated: Verdict = validator.validate(license, null, 1_769_817_600);
+    out.push(deprecated.siteId);
     const status: Status = verdict.status;
     const left: number | null = again.graceDaysLeft;
     const expiry: number = verdict.expiresAt;
@@ -64,6 +68,28 @@ export async function nodeUsage(pem: string, license: string | Uint8Array, cml: 
   const seq: number = validator.applyRevocationList(license, entries[0]);
   out.push(cmlInfo.orgKeyId, ledger.head, manifest.period, String(seq), keyThumbprint(cmlInfo.orgKey), version());
   out.push(String(validator.clockFloor), validator.environment);
+  const nonce: string = validator.newNonce();
+  const beat = validator.verifyHeartbeat(license, entries[0], nonce);
+  const beatAt = validator.verifyHeartbeatAt(license, entries[0], nonce, 1_769_817_600);
+  const seqAt: number = validator.applyRevocationListAt(license, entries[0], 1_769_817_600);
+  out.push(beat.status, String(beatAt.serverTime), String(seqAt));
+  const state: Uint8Array = validator.exportState();
+  validator.importState(state);
+  validator.importState(new TextDecoder().decode(state));
+  const changed: boolean = validator.stateChanged();
+  validator.acceptOtherEnvironment(true);
+  const accepts: boolean = validator.acceptsOtherEnvironment;
+  out.push(String(changed), String(accepts));
+  // @ts-expect-error: the state is bytes or their text
+  validator.importState(42);
+  // @ts-expect-error: the policy is a boolean
+  validator.acceptOtherEnvironment("yes");
+  // @ts-expect-error: validateAt needs the time
+  validator.validateAt(license, facts);
+  // @ts-expect-error: the clock returns unix seconds
+  new Validator({ environment: "prod", roots: [], clock: () => "now" });
+  // @ts-expect-error: the nonce seed is bytes
+  new Validator({ environment: "prod", roots: [], nonceSeed: "seed" });
   // @ts-expect-error: a license is text or bytes
   validator.validate(42);
   // @ts-expect-error: facts.addresses is an array of strings
