@@ -39,7 +39,7 @@ def test_example_with_facts_and_time(tmp_path, by_name) -> None:
     lic = tmp_path / "site.lic"
     lic.write_text(v["license"])
     f = v["facts"]
-    base = [str(lic), "--now", "2026-02-01T00:00:00+00:00"]
+    base = [str(lic), "--clock", "2026-02-01T00:00:00+00:00"]
     ok = run_example(*base, "--address", f["addresses"][0], "--dns-name", f["dns_name"],
                      "--deployment-tag", f["deployment_tag"])
     assert ok.returncode == 0 and ok.stdout.startswith("valid: "), ok.stdout + ok.stderr
@@ -51,7 +51,7 @@ def test_example_with_facts_and_time(tmp_path, by_name) -> None:
 def test_example_reports_an_expired_license(tmp_path, by_name) -> None:
     lic = tmp_path / "site.lic"
     lic.write_text(by_name["valid/basic"]["license"])
-    r = run_example(str(lic), "--now", "2027-01-01T00:00:00+00:00")
+    r = run_example(str(lic), "--clock", "2027-01-01T00:00:00+00:00")
     assert r.returncode == 1
     assert r.stdout.startswith("not usable: 301 expired: license expired at 1782777600")
 
@@ -59,7 +59,46 @@ def test_example_reports_an_expired_license(tmp_path, by_name) -> None:
 def test_example_usage_errors(tmp_path) -> None:
     assert run_example(str(tmp_path / "missing.lic")).returncode == 2
     (tmp_path / "x.lic").write_text("{}")
-    assert run_example(str(tmp_path / "x.lic"), "--now", "2026-01-01T00:00:00").returncode == 2
+    assert run_example(str(tmp_path / "x.lic"), "--clock", "2026-01-01T00:00:00").returncode == 2
+
+
+NODE = ["--address", "10.20.30.40", "--dns-name", "node1.berlin.acme.example",
+        "--deployment-tag", "blue"]
+
+
+def test_example_keeps_the_trust_state_and_refuses_a_clock_set_back(tmp_path, by_name) -> None:
+    lic = tmp_path / "site.lic"
+    lic.write_text(by_name["valid/year-9999"]["license"])
+    state = tmp_path / "trust.state"
+    run1 = run_example(str(lic), "--state", str(state), "--clock", "2026-10-27T00:00:00+00:00", *NODE)
+    assert run1.returncode == 0, run1.stdout + run1.stderr
+    assert run1.stdout.splitlines()[0] == f"trust state: none at {state} yet (first run)"
+    assert run1.stdout.splitlines()[1].startswith("valid: site site-berlin-01")
+    assert run1.stdout.endswith(f"trust state: saved {state} (clock floor 2026-10-27 00:00:00 UTC)\n")
+    saved = state.read_bytes()
+    # Run 2 with the same clock: nothing new learnt, nothing saved.
+    same = run_example(str(lic), "--state", str(state), "--clock", "2026-10-27T00:00:00+00:00", *NODE)
+    assert same.returncode == 0 and "saved" not in same.stdout and state.read_bytes() == saved
+    # Run 3 with the clock set back to 2026-01-03: refused, though the license is valid then.
+    run2 = run_example(str(lic), "--state", str(state), "--clock", "2026-01-03T00:00:00+00:00", *NODE)
+    assert run2.returncode == 1
+    assert run2.stdout.splitlines() == [
+        f"trust state: loaded {state} (clock floor 2026-10-27 00:00:00 UTC)",
+        "not usable: 302 clock_rollback: clock rollback: now (1767398400) is before the trusted "
+        "time 1793059200 by more than 300 s",
+    ]
+    # Without the state file the same run is accepted: the file is what remembers.
+    assert run_example(str(lic), "--clock", "2026-01-03T00:00:00+00:00", *NODE).returncode == 0
+
+
+def test_example_refuses_a_corrupt_state_file(tmp_path, by_name) -> None:
+    lic = tmp_path / "site.lic"
+    lic.write_text(by_name["valid/year-9999"]["license"])
+    state = tmp_path / "trust.state"
+    state.write_bytes(b"hwf-trust-state 1\n" + b"0" * 64 + b"\n{}")
+    r = run_example(str(lic), "--state", str(state), *NODE)
+    assert r.returncode == 1
+    assert r.stdout.startswith("trust state not usable: 111 bad_state: ")
 
 
 def blocks(lang: str) -> list[str]:
