@@ -57,6 +57,14 @@ impl core::fmt::Display for Environment {
 pub const DEFAULT_GRACE_DAYS: u32 = 30;
 /// Largest accepted grace period in days.
 pub const MAX_GRACE_DAYS: u32 = 3650;
+/// Most features a site license, and feature packs a CML, may list.
+pub const MAX_FEATURES: usize = 64;
+/// Most site license ids a revocation list may list.
+pub const MAX_REVOKED: usize = 100_000;
+/// Largest `max_sites` of a CML, and most sites a manifest may list.
+pub const MAX_SITES: u32 = 100_000;
+/// Most product/tier pairs a manifest may count.
+pub const MAX_PRODUCT_TIERS: usize = 1024;
 /// Largest `max_offline_days` of a CML.
 pub const MAX_OFFLINE_DAYS: u32 = 3650;
 /// Payload versions a CML may carry: 1, and 2 (adds `max_offline_days`).
@@ -84,15 +92,22 @@ fn check_hash(kind: DocKind, what: &str, s: &str) -> Result<()> {
     Ok(())
 }
 
-fn check_unique(kind: DocKind, what: &str, items: &[String]) -> Result<()> {
-    for (i, item) in items.iter().enumerate() {
+/// Identifiers, at most `max` of them, none twice (checked in O(n log n)).
+fn check_unique(kind: DocKind, what: &str, items: &[String], max: usize) -> Result<()> {
+    if items.len() > max {
+        return Err(Error::payload(
+            kind,
+            format_args!("{what} lists more than {max} entries"),
+        ));
+    }
+    for item in items {
         check_id(kind, what, item)?;
-        if items[..i].contains(item) {
-            return Err(Error::payload(
-                kind,
-                format_args!("{what} lists {item:?} twice"),
-            ));
-        }
+    }
+    if crate::json::has_duplicate(items.iter().map(String::as_str)) {
+        return Err(Error::payload(
+            kind,
+            format_args!("{what} lists an entry twice"),
+        ));
     }
     Ok(())
 }
@@ -140,14 +155,14 @@ impl CmlClaims {
         check_id(k, "license_id", &self.license_id)?;
         check_id(k, "org_id", &self.org_id)?;
         check_id(k, "issued_by", &self.issued_by)?;
-        check_unique(k, "feature_packs", &self.feature_packs)?;
+        check_unique(k, "feature_packs", &self.feature_packs, MAX_FEATURES)?;
         check_time(k, "issued_at", self.issued_at)?;
         check_time(k, "valid_until", self.valid_until)?;
         if self.valid_until <= self.issued_at {
             return Err(Error::payload(k, "valid_until must be after issued_at"));
         }
-        if self.max_sites == 0 {
-            return Err(Error::payload(k, "max_sites must be at least 1"));
+        if !(1..=MAX_SITES).contains(&self.max_sites) {
+            return Err(Error::payload(k, "max_sites must be within 1..=100000"));
         }
         if self.grace_days > MAX_GRACE_DAYS {
             return Err(Error::payload(k, "grace_days must be at most 3650"));
@@ -207,7 +222,7 @@ impl SiteClaims {
         check_id(k, "product", &self.product)?;
         check_id(k, "tier", &self.tier)?;
         check_hash(k, "cml", &self.cml)?;
-        check_unique(k, "features", &self.features)?;
+        check_unique(k, "features", &self.features, MAX_FEATURES)?;
         check_time(k, "issued_at", self.issued_at)?;
         check_time(k, "expires_at", self.expires_at)?;
         if self.expires_at <= self.issued_at {
@@ -246,7 +261,7 @@ impl RevocationListClaims {
         check_id(k, "org_id", &self.org_id)?;
         check_hash(k, "cml", &self.cml)?;
         check_time(k, "issued_at", self.issued_at)?;
-        check_unique(k, "revoked", &self.revoked)
+        check_unique(k, "revoked", &self.revoked, MAX_REVOKED)
     }
 }
 
@@ -281,7 +296,12 @@ impl HeartbeatClaims {
         check_id(k, "org_id", &self.org_id)?;
         check_hash(k, "cml", &self.cml)?;
         check_id(k, "site_id", &self.site_id)?;
-        check_id(k, "status", &self.status)?;
+        if !matches!(self.status.as_str(), "active" | "revoked") {
+            return Err(Error::payload(
+                k,
+                "status must be \"active\" or \"revoked\"",
+            ));
+        }
         check_id(k, "nonce", &self.nonce)?;
         check_time(k, "server_time", self.server_time)
     }
@@ -430,6 +450,15 @@ impl ManifestClaims {
         check_time(k, "generated_at", self.generated_at)?;
         crate::time::parse_period(&self.period)
             .ok_or(Error::ManifestInvalid("period is not YYYY-MM"))?;
+        if self.sites.len() > MAX_SITES as usize {
+            return Err(Error::payload(k, "sites lists more than 100000 entries"));
+        }
+        if self.stats.sites_by_product_tier.len() > MAX_PRODUCT_TIERS {
+            return Err(Error::payload(
+                k,
+                "sites_by_product_tier lists more than 1024 entries",
+            ));
+        }
         let active = self.sites.iter().filter(|s| s.status == "active").count();
         if usize::try_from(self.stats.total_active_sites).ok() != Some(active) {
             return Err(Error::ManifestInvalid(

@@ -232,6 +232,16 @@ impl DocKind {
         }
     }
 
+    /// Largest accepted compact JWS of this kind, in bytes (FORMAT.md §1.6): checked before
+    /// anything in it is decoded (`too_large`).
+    pub const fn max_bytes(self) -> usize {
+        match self {
+            Self::Cml | Self::Site | Self::LedgerEntry => 64 * 1024,
+            Self::RevocationList | Self::Heartbeat => 8 * 1024 * 1024,
+            Self::Manifest => 32 * 1024 * 1024,
+        }
+    }
+
     /// The payload `type` member of this kind.
     pub const fn payload_type(self) -> &'static str {
         match self {

@@ -19,7 +19,7 @@
 use alloc::string::String;
 
 use crate::error::{Error, Result};
-use crate::json::{self, Value};
+use crate::json;
 
 /// Largest accepted `site.lic`, in bytes (64 KiB; a typical file is about 2 KiB).
 pub const MAX_LICENSE_BYTES: usize = 64 * 1024;
@@ -44,7 +44,10 @@ fn compact(s: &str) -> String {
     }
 }
 
-/// Reads a `site.lic` file (see the module documentation for what is tolerated).
+/// Reads a `site.lic` file (see the module documentation for what is tolerated), in one pass:
+/// when the input holds CR, LF or TAB bytes they are removed everywhere first (FORMAT.md §3: a
+/// reader that removes them gives the same result whether or not the text was valid before), then
+/// the wrapper is read once.
 pub fn parse_license_file(bytes: &[u8]) -> Result<LicenseFile> {
     if bytes.len() > MAX_LICENSE_BYTES {
         return Err(Error::TooLarge {
@@ -53,36 +56,22 @@ pub fn parse_license_file(bytes: &[u8]) -> Result<LicenseFile> {
         });
     }
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
-    read_wrapper(bytes).or_else(|e| {
-        // Line breaks and tabs inside a JSON string are invalid JSON, but a mail client that
-        // wraps long lines puts them inside the JWS strings. They are never part of a JWS and
-        // are insignificant between JSON tokens, so drop them all and read again.
-        if bytes.iter().any(|b| matches!(b, b'\r' | b'\n' | b'\t')) {
-            let cleaned: alloc::vec::Vec<u8> = bytes
-                .iter()
-                .copied()
-                .filter(|b| !matches!(b, b'\r' | b'\n' | b'\t'))
-                .collect();
-            read_wrapper(&cleaned)
-        } else {
-            Err(e)
-        }
-    })
-}
-
-fn read_wrapper(bytes: &[u8]) -> Result<LicenseFile> {
-    let malformed = || Error::Malformed("expected a JSON object with string members cml and site");
-    let value = json::parse(bytes).map_err(|_| malformed())?;
-    let Value::Object(members) = &value else {
-        return Err(malformed());
+    let cleaned;
+    let bytes = if bytes.iter().any(|b| matches!(b, b'\r' | b'\n' | b'\t')) {
+        cleaned = bytes
+            .iter()
+            .copied()
+            .filter(|b| !matches!(b, b'\r' | b'\n' | b'\t'))
+            .collect::<alloc::vec::Vec<u8>>();
+        &cleaned[..]
+    } else {
+        bytes
     };
-    let member = |name: &str| match members.iter().find(|(n, _)| n == name) {
-        Some((_, Value::Str(s))) => Ok(compact(s)),
-        _ => Err(malformed()),
-    };
+    let (cml, site) = json::license_wrapper(bytes)
+        .map_err(|json::WrapperError::Malformed(why)| Error::Malformed(why))?;
     Ok(LicenseFile {
-        cml: member("cml")?,
-        site: member("site")?,
+        cml: compact(&cml),
+        site: compact(&site),
     })
 }
 

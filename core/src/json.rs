@@ -12,6 +12,10 @@ use alloc::vec::Vec;
 
 /// Deepest accepted nesting of arrays and objects.
 pub const MAX_DEPTH: usize = 32;
+/// Most members an object may have (anywhere; a payload object has at most 16 in practice).
+pub const MAX_MEMBERS: usize = 64;
+/// Most items an array may have (a manifest's `sites` holds up to `MAX_SITES`).
+pub const MAX_ITEMS: usize = 100_000;
 
 /// A parsed JSON value.
 #[derive(Clone, Debug, PartialEq)]
@@ -97,10 +101,10 @@ impl<'a> Parser<'a> {
             if self.b.get(self.i) != Some(&b'"') {
                 return Err("expected a member name");
             }
-            let name = self.string()?;
-            if members.iter().any(|(n, _)| *n == name) {
-                return Err("duplicate member name");
+            if members.len() == MAX_MEMBERS {
+                return Err("too many members");
             }
+            let name = self.string()?;
             self.ws();
             if !self.eat(b":") {
                 return Err("expected ':'");
@@ -112,6 +116,9 @@ impl<'a> Parser<'a> {
                 continue;
             }
             if self.eat(b"}") {
+                if has_duplicate(members.iter().map(|(n, _)| n.as_ref())) {
+                    return Err("duplicate member name");
+                }
                 return Ok(Value::Object(members));
             }
             return Err("expected ',' or '}'");
@@ -129,6 +136,9 @@ impl<'a> Parser<'a> {
             return Ok(Value::Array(items));
         }
         loop {
+            if items.len() == MAX_ITEMS {
+                return Err("too many items");
+            }
             items.push(self.value(depth)?);
             self.ws();
             if self.eat(b",") {
@@ -257,6 +267,191 @@ impl<'a> Parser<'a> {
     }
 }
 
+/// Whether any name repeats: O(n log n) (sorted copy) past 16 names, a direct scan below.
+pub(crate) fn has_duplicate<'n>(names: impl Iterator<Item = &'n str> + Clone) -> bool {
+    let n = names.clone().count();
+    if n <= 16 {
+        let v: Vec<&str> = names.collect();
+        return (1..v.len()).any(|i| v[..i].contains(&v[i]));
+    }
+    let mut v: Vec<&str> = names.collect();
+    v.sort_unstable();
+    v.windows(2).any(|w| w[0] == w[1])
+}
+
+impl<'a> Parser<'a> {
+    /// Checks one value of any RFC 8259 shape (numbers with fractions and exponents and of any
+    /// length included) without building it: for members a reader ignores. Bounded by the input
+    /// length and [`MAX_DEPTH`]; allocates nothing but escaped strings.
+    fn skip(&mut self, depth: usize) -> Result<(), ParseError> {
+        self.ws();
+        match self.b.get(self.i) {
+            None => Err("unexpected end of input"),
+            Some(b'{' | b'[') if depth + 1 > MAX_DEPTH => Err("nested too deeply"),
+            Some(b'{') => {
+                self.i += 1;
+                self.ws();
+                if self.eat(b"}") {
+                    return Ok(());
+                }
+                loop {
+                    self.ws();
+                    if self.b.get(self.i) != Some(&b'"') {
+                        return Err("expected a member name");
+                    }
+                    self.string()?;
+                    self.ws();
+                    if !self.eat(b":") {
+                        return Err("expected ':'");
+                    }
+                    self.skip(depth + 1)?;
+                    self.ws();
+                    if self.eat(b",") {
+                        continue;
+                    }
+                    if self.eat(b"}") {
+                        return Ok(());
+                    }
+                    return Err("expected ',' or '}'");
+                }
+            }
+            Some(b'[') => {
+                self.i += 1;
+                self.ws();
+                if self.eat(b"]") {
+                    return Ok(());
+                }
+                loop {
+                    self.skip(depth + 1)?;
+                    self.ws();
+                    if self.eat(b",") {
+                        continue;
+                    }
+                    if self.eat(b"]") {
+                        return Ok(());
+                    }
+                    return Err("expected ',' or ']'");
+                }
+            }
+            Some(b'"') => self.string().map(|_| ()),
+            Some(b't') if self.eat(b"true") => Ok(()),
+            Some(b'f') if self.eat(b"false") => Ok(()),
+            Some(b'n') if self.eat(b"null") => Ok(()),
+            Some(b'-' | b'0'..=b'9') => self.skip_number(),
+            Some(_) => Err("unexpected character"),
+        }
+    }
+
+    /// RFC 8259 §6: `-? (0 | [1-9][0-9]*) (. [0-9]+)? ([eE] [+-]? [0-9]+)?`.
+    fn skip_number(&mut self) -> Result<(), ParseError> {
+        let digits = |p: &mut Self| {
+            let start = p.i;
+            while let Some(b'0'..=b'9') = p.b.get(p.i) {
+                p.i += 1;
+            }
+            p.i - start
+        };
+        self.eat(b"-");
+        let first = self.b.get(self.i).copied();
+        let n = digits(self);
+        if n == 0 || (n > 1 && first == Some(b'0')) {
+            return Err("invalid number");
+        }
+        if self.eat(b".") && digits(self) == 0 {
+            return Err("invalid number");
+        }
+        if let Some(b'e' | b'E') = self.b.get(self.i) {
+            self.i += 1;
+            if let Some(b'+' | b'-') = self.b.get(self.i) {
+                self.i += 1;
+            }
+            if digits(self) == 0 {
+                return Err("invalid number");
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Why a `site.lic` wrapper was refused.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum WrapperError {
+    /// Not one JSON object, a missing, duplicated or non-string `cml`/`site`, a repeated member
+    /// name, more than [`MAX_MEMBERS`] members.
+    Malformed(&'static str),
+}
+
+/// Reads the `site.lic` wrapper in one pass: the top-level object's `cml` and `site` strings are
+/// returned; every other member is checked as JSON of any shape and ignored. Member names at the
+/// top level are unique and at most [`MAX_MEMBERS`].
+pub(crate) fn license_wrapper(bytes: &[u8]) -> Result<(Cow<'_, str>, Cow<'_, str>), WrapperError> {
+    let bad = WrapperError::Malformed;
+    let s = core::str::from_utf8(bytes).map_err(|_| bad("not UTF-8"))?;
+    let mut p = Parser {
+        s,
+        b: s.as_bytes(),
+        i: 0,
+    };
+    p.ws();
+    if !p.eat(b"{") {
+        return Err(bad("not a JSON object"));
+    }
+    let mut names: Vec<Cow<'_, str>> = Vec::new();
+    let (mut cml, mut site) = (None, None);
+    p.ws();
+    if !p.eat(b"}") {
+        loop {
+            p.ws();
+            if p.b.get(p.i) != Some(&b'"') {
+                return Err(bad("expected a member name"));
+            }
+            if names.len() == MAX_MEMBERS {
+                return Err(bad("too many members"));
+            }
+            let name = p.string().map_err(bad)?;
+            p.ws();
+            if !p.eat(b":") {
+                return Err(bad("expected ':'"));
+            }
+            p.ws();
+            match name.as_ref() {
+                "cml" | "site" => {
+                    if p.b.get(p.i) != Some(&b'"') {
+                        return Err(bad("cml and site must be strings"));
+                    }
+                    let v = p.string().map_err(bad)?;
+                    if name == "cml" {
+                        cml = Some(v);
+                    } else {
+                        site = Some(v);
+                    }
+                }
+                _ => p.skip(1).map_err(bad)?,
+            }
+            names.push(name);
+            p.ws();
+            if p.eat(b",") {
+                continue;
+            }
+            if p.eat(b"}") {
+                break;
+            }
+            return Err(bad("expected ',' or '}'"));
+        }
+    }
+    p.ws();
+    if p.i != p.b.len() {
+        return Err(bad("trailing data after the JSON object"));
+    }
+    if has_duplicate(names.iter().map(|n| n.as_ref())) {
+        return Err(bad("duplicate member name"));
+    }
+    match (cml, site) {
+        (Some(c), Some(s)) => Ok((c, s)),
+        _ => Err(bad("missing cml or site")),
+    }
+}
+
 /// Reads the members of one object, each at most once, and checks that none is left over.
 pub(crate) struct Obj<'v, 'a> {
     members: &'v [(Cow<'a, str>, Value<'a>)],
@@ -267,7 +462,7 @@ impl<'v, 'a> Obj<'v, 'a> {
     /// The object in `v`, or an error naming `what`.
     pub fn new(v: &'v Value<'a>) -> Result<Self, String> {
         match v {
-            Value::Object(m) if m.len() <= 64 => Ok(Self {
+            Value::Object(m) if m.len() <= MAX_MEMBERS => Ok(Self {
                 members: m,
                 used: 0,
             }),

@@ -46,9 +46,18 @@ pub(crate) struct Verified {
 }
 
 /// Splits and checks a compact JWS of the given kind, without verifying the signature.
+/// Longest protected header accepted, in base64url characters (1 KiB decoded).
+pub const MAX_HEADER_B64: usize = 1368;
+
 pub(crate) fn parse(kind: DocKind, jws: &str) -> Result<Unverified<'_>> {
     // Surrounding whitespace (a file's trailing newline) is not part of a compact JWS.
     let jws = jws.trim_matches(|c: char| c.is_ascii_whitespace());
+    if jws.len() > kind.max_bytes() {
+        return Err(Error::TooLarge {
+            size: jws.len(),
+            limit: kind.max_bytes(),
+        });
+    }
     let mut parts = jws.split('.');
     let (Some(h), Some(p), Some(s), None) =
         (parts.next(), parts.next(), parts.next(), parts.next())
@@ -58,6 +67,13 @@ pub(crate) fn parse(kind: DocKind, jws: &str) -> Result<Unverified<'_>> {
             reason: "not a compact JWS of three segments",
         });
     };
+    // The exact header is under 200 bytes: a long one is refused before it is decoded.
+    if h.len() > MAX_HEADER_B64 {
+        return Err(Error::BadJws {
+            kind,
+            reason: "protected header must be exactly {alg, typ, kid}",
+        });
+    }
     let header_bytes = b64::decode(h.as_bytes()).ok_or(Error::BadEncoding { kind })?;
     let bad_header = || Error::BadJws {
         kind,

@@ -69,12 +69,43 @@ impl PublicKey {
         Ok(Self::from_verifying_key(key))
     }
 
-    /// Imports a JWK from its JSON text.
+    /// Imports a root key's JWK from its JSON text (configuration, not a signed document).
+    ///
+    /// Required: `kty` `"EC"`, `crv` `"P-256"`, `x`, `y`. Also accepted, as exported by WebCrypto
+    /// and JOSE tools, and otherwise ignored: `alg` (only `"ES256"`), `use` (only `"sig"`),
+    /// `key_ops` (an array of strings), `ext` (a boolean), `kid` (a string). Any other member,
+    /// a private key's `d` above all, is `bad_key`. (An `org_key` inside a CML is a signed
+    /// payload member and has exactly the four required members.)
     pub fn from_jwk_json(json: &str) -> Result<Self> {
-        let bad = |_| Error::BadKey("not a P-256 JWK object");
-        let value = crate::json::parse(json.as_bytes()).map_err(bad)?;
-        let jwk = <Jwk as crate::claims::FromJson>::from_json(&value)
-            .map_err(|_| Error::BadKey("not a P-256 JWK object"))?;
+        use crate::json::Value;
+        let bad = Error::BadKey("not a P-256 public JWK object");
+        let value = crate::json::parse(json.as_bytes()).map_err(|_| bad.clone())?;
+        let Value::Object(members) = &value else {
+            return Err(bad);
+        };
+        let mut jwk = Jwk::default();
+        for (name, v) in members {
+            match (name.as_ref(), v) {
+                ("kty", Value::Str(s)) => jwk.kty = String::from(s.as_ref()),
+                ("crv", Value::Str(s)) => jwk.crv = String::from(s.as_ref()),
+                ("x", Value::Str(s)) => jwk.x = String::from(s.as_ref()),
+                ("y", Value::Str(s)) => jwk.y = String::from(s.as_ref()),
+                ("alg", Value::Str(s)) if s == "ES256" => {}
+                ("use", Value::Str(s)) if s == "sig" => {}
+                ("key_ops", Value::Array(ops))
+                    if ops.iter().all(|o| matches!(o, Value::Str(_))) => {}
+                ("ext", Value::Bool(_)) | ("kid", Value::Str(_)) => {}
+                ("d", _) => {
+                    return Err(Error::BadKey(
+                        "a private key was given where a public key is expected",
+                    ))
+                }
+                _ => return Err(bad),
+            }
+        }
+        if jwk.x.is_empty() || jwk.y.is_empty() {
+            return Err(bad);
+        }
         Self::from_jwk(&jwk)
     }
 
