@@ -8,7 +8,8 @@
 #
 #   scripts/test-python.sh           build, test, run the example
 #   scripts/test-python.sh --bench   also: criterion (Rust) and pytest-benchmark (Python) of the
-#                                    same cached validation, printed as ratios
+#                                    same cached validation, printed as ratios, and calls/s with
+#                                    1, 2 and 4 Python threads on one validator
 set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$REPO"
@@ -108,5 +109,7 @@ for name, t in rows:
 print(f"binding overhead (API - core)      {wrapper - core:8.2f} µs")
 print(f"  of which the hwf_license wrapper {wrapper - raw:8.2f} µs")
 PY
+  log "threads: calls/s with 1, 2, 4 Python threads on one validator"
+  "$PY" bindings/python/benches/threads.py --seconds "${BENCH_SECONDS:-3}"
 fi
 info "python layer passed"

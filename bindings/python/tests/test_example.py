@@ -8,7 +8,9 @@ import re
 import subprocess
 import sys
 
-from conftest import REPO, load
+import hwf_license as hl
+
+from conftest import REPO, load, roots_of
 
 EXAMPLE = REPO / "examples" / "python" / "validate_license.py"
 DOC = REPO / "docs" / "PYTHON.md"
@@ -122,3 +124,7 @@ def test_doc_snippets_run_and_print_what_the_doc_shows(tmp_path, monkeypatch, ve
         with contextlib.redirect_stdout(out):
             exec(compile(snippet, str(DOC), "exec"), namespace)  # noqa: S102 - our own doc
         assert out.getvalue() == want
+    # The first snippet saved what it learnt; a second validator starting from it knows the floor.
+    restored = hl.Validator(roots_of(vectors))
+    assert restored.load_state(tmp_path / "trust.state") is True
+    assert restored.clock_floor == namespace["validator"].clock_floor

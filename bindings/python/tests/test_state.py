@@ -11,6 +11,8 @@ import base64
 import json
 import os
 import stat
+import subprocess
+import sys
 import threading
 import time
 from datetime import datetime, timedelta, timezone
@@ -20,7 +22,7 @@ import pytest
 
 import hwf_license as hl
 
-from conftest import load, roots_of
+from conftest import VECTORS_DIR, load, roots_of
 
 UTC = timezone.utc
 DAY = 86400
@@ -462,3 +464,43 @@ def test_threads_share_one_validator_while_its_state_and_policy_change() -> None
     side.join()
     assert errors == []
     assert val.clock_floor == at(clock.t)
+
+
+GIL_PROBE = r"""
+import json, sys, threading, time
+import hwf_license as hl
+F = json.load(open(sys.argv[1]))
+v = next(x for x in F["vectors"] if x["name"] == "valid/year-9999")
+roots = [hl.TrustedRoot(k, r["environment"], r["pem"]) for k, r in F["roots"].items()]
+release, inside = threading.Event(), threading.Event()
+def clock():
+    inside.set()
+    release.wait()
+    return 1767398400
+val = hl.Validator(roots, clock=clock)
+a = threading.Thread(target=val.validate, args=(v["license"], hl.NodeFacts(**v["facts"])))
+a.start()
+inside.wait()
+# B waits inside Rust for the write lock that A's read lock holds. Were the GIL kept during
+# B's native call, this thread could never set `release`: a deadlock.
+b = threading.Thread(target=val.accept_other_environment, args=(True,))
+b.start()
+time.sleep(0.2)
+assert b.is_alive(), "the policy setter did not wait for the validation in flight"
+release.set()
+a.join(); b.join()
+assert val.accepts_other_environment
+print("ok")
+"""
+
+
+def test_a_call_blocked_inside_the_library_releases_the_gil() -> None:
+    """uniffi's Python runtime calls Rust through ctypes.CDLL, which releases the GIL for the
+    call: a thread waiting inside the library (here for the policy setter's write lock, behind a
+    validation in flight) does not stop the other Python threads. Run in a subprocess: were the
+    GIL kept, it would deadlock rather than fail."""
+    r = subprocess.run(
+        [sys.executable, "-c", GIL_PROBE, str(VECTORS_DIR / "vectors.json")],
+        capture_output=True, text=True, timeout=60,
+    )
+    assert r.returncode == 0 and r.stdout == "ok\n", r.stderr
