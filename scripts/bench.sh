@@ -21,6 +21,13 @@ print(f"cold / one p256 verify           {r('validate/cold','verify/p256-0.13')}
 print(f"new site / one p256 verify       {r('validate/new-site-cached-cml','verify/p256-0.13')}  (one signature check)")
 print(f"cached / one p256 verify         {r('validate/cached','verify/p256-0.13')}")
 print(f"cached / parse-file-only         {r('validate/cached','validate/parse-file-only')}")
+# The hostile corpus against the normal chain, both cold (testdata/hostile/).
+idx = json.loads(pathlib.Path("testdata/hostile/index.json").read_text())
+base = est("hostile", "valid")
+for fl in idx["files"]:
+    t = est("hostile", fl["name"])
+    if t and base:
+        print(f"hostile {fl['name']:28} {us(t):>12}  {t / base:5.2f} x cold")
 # One iteration of threads/cached-N is one validation on each of N threads sharing a validator.
 t = {n: est("threads", f"cached-{n}") for n in (1, 2, 4)}
 if all(t.values()):

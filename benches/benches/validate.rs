@@ -213,5 +213,58 @@ fn bench_threads(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, bench_verify, bench_validate, bench_threads);
+/// The hostile corpus (testdata/hostile/) against the normal chain of the same corpus, cold, in
+/// the same run: each file should cost at most 2x a cold validation (docs/PERFORMANCE.md).
+fn bench_hostile(c: &mut Criterion) {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../testdata/hostile");
+    let vectors: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../testdata/vectors/vectors.json"
+        ))
+        .unwrap(),
+    )
+    .unwrap();
+    let root = |kid: &str, env| {
+        TrustedRoot::new(
+            kid,
+            env,
+            PublicKey::from_pem(vectors["roots"][kid]["pem"].as_str().unwrap()).unwrap(),
+        )
+    };
+    let roots = vec![
+        root("root-prod-1", Environment::Prod),
+        root("root-dev-1", Environment::Dev),
+    ];
+    let index: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(format!("{dir}/index.json")).unwrap())
+            .unwrap();
+    let mut g = c.benchmark_group("hostile");
+    for f in index["files"].as_array().unwrap() {
+        let name = f["name"].as_str().unwrap().to_string();
+        let bytes = std::fs::read(format!("{dir}/{}", f["file"].as_str().unwrap())).unwrap();
+        let now = f["now"].as_i64().unwrap();
+        g.bench_function(&name, |b| {
+            b.iter_batched(
+                || Validator::new(Environment::Prod, roots.clone()),
+                |v| {
+                    black_box(
+                        v.validate_at(black_box(&bytes), &NodeFacts::default(), now)
+                            .is_ok(),
+                    )
+                },
+                BatchSize::SmallInput,
+            )
+        });
+    }
+    g.finish();
+}
+
+criterion_group!(
+    benches,
+    bench_verify,
+    bench_validate,
+    bench_threads,
+    bench_hostile
+);
 criterion_main!(benches);

@@ -11,6 +11,7 @@ use hwf_license::*;
 use serde_json::{json, Value};
 use std::path::PathBuf;
 
+mod hostile;
 mod scenarios;
 
 const DAY: i64 = 86_400;
@@ -1834,6 +1835,20 @@ fn documents(g: &Gen) -> Vec<Value> {
             "n-126",
         ),
         (
+            "heartbeat/unknown-status",
+            "A signed answer whose status is neither active nor revoked (bad_payload).",
+            issue::raw::sign_parts(
+                &k.org,
+                issue::raw::header(DocKind::Heartbeat, k.org.public_key().thumbprint()).as_bytes(),
+                serde_json::to_string(&json!({"v": 1, "type": "heartbeat", "org_id": "acme", "cml": cml.id,
+                    "site_id": "site-berlin-01", "status": "paused", "nonce": "n-128", "server_time": NOW,
+                    "revocation_list": g.rl(1, NOW - 60, &[])}))
+                .unwrap()
+                .as_bytes(),
+            ),
+            "n-128",
+        ),
+        (
             "heartbeat/tampered",
             "status edited after signing.",
             edit_payload_keep_sig(&hb("site-berlin-01", "n-127", 2, &["site-lic-0001"]), |p| {
@@ -1891,6 +1906,32 @@ fn documents(g: &Gen) -> Vec<Value> {
             .unwrap(),
         ),
         ("key/empty", "An empty string.", String::new()),
+        (
+            "key/jwk-webcrypto-export",
+            "A JWK as WebCrypto exports it (ext, key_ops) with alg ES256, use sig and a kid: accepted, the extras ignored.",
+            {
+                let j = k.root_prod.public_key().to_jwk();
+                json!({"kty": "EC", "crv": "P-256", "x": j.x, "y": j.y, "ext": true,
+                    "key_ops": ["verify"], "alg": "ES256", "use": "sig", "kid": "root-prod-1"})
+                .to_string()
+            },
+        ),
+        (
+            "key/jwk-with-private-d",
+            "A private JWK (with d) offered as a root public key (bad_key).",
+            {
+                let j = k.root_prod.public_key().to_jwk();
+                json!({"kty": "EC", "crv": "P-256", "x": j.x, "y": j.y, "d": b64(&[3u8; 32])}).to_string()
+            },
+        ),
+        (
+            "key/jwk-alg-rs256",
+            "A JWK announcing another algorithm (alg RS256) (bad_key).",
+            {
+                let j = k.root_prod.public_key().to_jwk();
+                json!({"kty": "EC", "crv": "P-256", "x": j.x, "y": j.y, "alg": "RS256"}).to_string()
+            },
+        ),
     ];
     for (name, d, text) in keys {
         let expect = match PublicKey::from_pem_or_jwk(&text) {
@@ -2022,7 +2063,30 @@ fn main() {
         (dir.join("scenarios.json"), scn_text),
         (dir.join("INDEX.md"), index),
     ];
+    let hostile_dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../hostile");
+    let corpus = hostile::corpus(&g.k, &g.cml);
+    let hostile_index =
+        serde_json::to_string_pretty(&hostile::index(&g.k, &corpus)).unwrap() + "\n";
+    let mut binary_outputs: Vec<(PathBuf, Vec<u8>)> = corpus
+        .iter()
+        .map(|h| (hostile_dir.join(format!("{}.lic", h.name)), h.bytes.clone()))
+        .collect();
+    binary_outputs.push((hostile_dir.join("index.json"), hostile_index.into_bytes()));
     let mut stale = false;
+    std::fs::create_dir_all(&hostile_dir).unwrap();
+    for (path, content) in &binary_outputs {
+        if check {
+            if std::fs::read(path).unwrap_or_default() != *content {
+                eprintln!(
+                    "{} is not current: run `cargo run -p hwf-license-vectors`",
+                    path.display()
+                );
+                stale = true;
+            }
+        } else {
+            std::fs::write(path, content).unwrap();
+        }
+    }
     for (path, content) in &outputs {
         if check {
             let current = std::fs::read_to_string(path).unwrap_or_default();
