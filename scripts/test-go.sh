@@ -1,16 +1,20 @@
 #!/usr/bin/env bash
 # Go layer: builds libvalidate once (release), installs it into a private prefix found through
 # pkg-config, then for bindings/go (package hwflicense): gofmt, go vet, go test (every
-# conformance vector, the heartbeat and root-key documents, the API contract, the runnable godoc
-# examples), the same linked statically (-tags validate_static), the race detector over the
-# concurrency and vector tests; then builds examples/go (dynamic and static) and checks its
-# verdicts and exit codes. Go is Debian's golang-go, stdlib only, offline (GOPROXY=off).
+# conformance vector, the heartbeat and root-key documents, every trust-state scenario, the API
+# contract, options and the trust state, the runnable godoc examples), the same linked
+# statically (-tags validate_static), the race detector over the concurrency, state, scenario
+# and vector tests; then builds examples/go (dynamic and static) and checks its verdicts and
+# exit codes, and two runs sharing a trust state file (the second, with the clock set back, is
+# refused with clock_rollback). Go is Debian's golang-go, stdlib only, offline (GOPROXY=off).
 # Assumes scripts/install-deps.sh ran.
 #
 #   scripts/test-go.sh           everything above; last line "test-go: N passed, M failed"
 #   scripts/test-go.sh --bench   also: go test -bench (a bare cgo call, the C API alone from Go,
 #                                the Go API), printed beside the Rust figures of
-#                                scripts/test-c.sh --bench when those exist
+#                                scripts/test-c.sh --bench when those exist; and validations
+#                                per second on one validator from 1, 2 and 4 goroutines
+#                                (b.RunParallel with -cpu 1,2,4)
 set -uo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$REPO"
@@ -88,19 +92,23 @@ go_test() {
   local log_file="$OUT/test.log"
   (cd bindings/go && go test -count=1 -v "$@" .) >"$log_file" 2>&1
   local status=$?
-  grep -E '^(--- FAIL|FAIL|ok|panic)|conformance|documents:' "$log_file" >&2
+  grep -E '^(--- FAIL|FAIL|ok|panic)|conformance|documents:|scenarios:' "$log_file" >&2
   [ $status -eq 0 ] || { grep -B2 -A20 -- '--- FAIL' "$log_file" | head -80 >&2; return 1; }
   local vectors
   vectors=$(grep -c -- '--- PASS: TestVectors/' "$log_file")
   local total
   total=$(python3 -c 'import json; print(len(json.load(open("testdata/vectors/vectors.json"))["vectors"]))')
-  info "$vectors of $total vectors passed; $(grep -c -- '^--- PASS' "$log_file") top-level tests and examples passed"
+  local scenarios scenario_total
+  scenarios=$(grep -c -- '--- PASS: TestScenarios/' "$log_file")
+  scenario_total=$(python3 -c 'import json; print(len(json.load(open("testdata/vectors/scenarios.json"))["scenarios"]))')
+  info "$vectors of $total vectors and $scenarios of $scenario_total scenarios passed; $(grep -c -- '^--- PASS' "$log_file") top-level tests and examples passed"
   [ "$vectors" = "$total" ] || { echo "ran $vectors vectors of $total" >&2; return 1; }
+  [ "$scenarios" = "$scenario_total" ] || { echo "ran $scenarios scenarios of $scenario_total" >&2; return 1; }
 }
 step "go test: every vector, documents, API, examples (libvalidate.so)" go_test
 step "go test -tags validate_static (libvalidate.a)" go_test -tags validate_static
-step "go test -race (concurrency, close, finalizers, vectors)" \
-  bash -c 'cd bindings/go && go test -count=1 -race -run "Goroutines|Close|Finalizers|Vectors" . >&2'
+step "go test -race (concurrency, close, finalizers, state, scenarios, vectors)" \
+  bash -c 'cd bindings/go && go test -count=1 -race -run "Goroutines|Close|Finalizers|State|Options|Scenarios|Vectors" . >&2'
 
 build_example() {
   (cd examples/go && go build -o "$OUT/bin/site-node" . &&
@@ -119,7 +127,7 @@ out = sys.argv[1]
 d = json.load(open("testdata/vectors/vectors.json", encoding="utf-8"))
 by_name = {v["name"]: v for v in d["vectors"]}
 for name, file in [("valid/all-fingerprint-fields", "site.lic"), ("time/grace-end-exact", "expired.lic"),
-                   ("time/grace-middle", "grace.lic")]:
+                   ("time/grace-middle", "grace.lic"), ("valid/year-9999", "long.lic")]:
     open(f"{out}/{file}", "w", encoding="utf-8").write(by_name[name]["license"])
     open(f"{out}/{file}.now", "w").write(str(by_name[name]["now"]))
 root = d["roots"]["root-prod-1"]
@@ -148,11 +156,33 @@ PY
     grep -q "unknown_key_id (106)" "$OUT/last.out" || { cat "$OUT/last.out" >&2; return 1; }
     expect_status 2 "$b" "$d/missing.lic" || return 1
     expect_status 2 "$b" || return 1
+    state_runs "$b" || return 1
   done
   "$OUT/bin/site-node" --show-root | cmp -s - "$d/root.pem" ||
     { echo "the example's built-in root is not testdata's root-prod-1" >&2; return 1; }
 }
-step "examples/go: verdicts and exit codes (dynamic, static)" example_runs
+# state_runs BINARY: two runs sharing a trust state file; the second, with the clock set back
+# from day 299 to day 2 (of 2026), is refused with clock_rollback. Without the file the same
+# second run is accepted; a corrupt file stops the node (exit 2, bad_state).
+state_runs() {
+  local b=$1 d="$OUT/data" state="$OUT/data/node.state"
+  local day299=$((1767225600 + 299 * 86400)) day2=$((1767225600 + 2 * 86400))
+  local facts=(--address 10.20.30.40 --dns-name node1.berlin.acme.example --deployment-tag blue)
+  rm -f "$state"
+  expect_status 0 "$b" --state "$state" --clock "$day299" "${facts[@]}" "$d/long.lic" || return 1
+  grep -q "^state .*(saved, " "$OUT/last.out" && [ -f "$state" ] ||
+    { cat "$OUT/last.out" >&2; echo "run 1 saved no state" >&2; return 1; }
+  [ "$(stat -c %a "$state")" = 600 ] || { echo "the state file is not mode 0600" >&2; return 1; }
+  expect_status 1 "$b" --state "$state" --clock "$day2" "${facts[@]}" "$d/long.lic" || return 1
+  grep -q "clock_rollback (302)" "$OUT/last.out" && grep -q "clock floor $day299" "$OUT/last.out" ||
+    { cat "$OUT/last.out" >&2; echo "run 2 was not refused with clock_rollback" >&2; return 1; }
+  expect_status 0 "$b" --clock "$day2" "${facts[@]}" "$d/long.lic" || return 1
+  printf 'hwf-trust-state 1\ngarbage\n' >"$state"
+  expect_status 2 "$b" --state "$state" --clock "$day299" "${facts[@]}" "$d/long.lic" || return 1
+  grep -q "bad_state (111)" "$OUT/last.out" || { cat "$OUT/last.out" >&2; return 1; }
+  rm -f "$state"
+}
+step "examples/go: verdicts and exit codes, trust state across two runs (dynamic, static)" example_runs
 
 if [ "$BENCH" = 1 ]; then
   bench() {
@@ -188,6 +218,29 @@ else:
 PY
   }
   step "bench: go test -bench, with the Rust figures" bench
+  parallel_bench() {
+    local log_file="$OUT/bench-parallel.log"
+    (cd bindings/go && go test -run '^$' -bench 'Parallel$' -cpu 1,2,4 -benchtime "${BENCH_TIME:-2s}" -count 3 .) \
+      >"$log_file" 2>&1 || { cat "$log_file" >&2; return 1; }
+    python3 - "$log_file" <<'PY'
+import re, statistics, sys
+runs = {}
+for line in open(sys.argv[1]):
+    m = re.match(r"Benchmark(\S+?Parallel)(?:-(\d+))?\s+\d+\s+([\d.]+) ns/op", line)
+    if m:
+        runs.setdefault((m.group(1), int(m.group(2) or 1)), []).append(float(m.group(3)))
+for name in ["ValidateParallel", "ValidateNowParallel"]:
+    one = None
+    for cpu in [1, 2, 4]:
+        t = statistics.median(runs.get((name, cpu), [0])) or None
+        if t is None:
+            continue
+        rate = 1e9 / t
+        one = one or rate
+        print(f"   Go {name:<20} {cpu} goroutine{'s' if cpu > 1 else ' '} {rate:9.0f} validations/s  {rate / one:4.2f}x of 1")
+PY
+  }
+  step "bench: validations per second on one validator, 1, 2 and 4 goroutines (go test -cpu)" parallel_bench
 fi
 
 if [ ${#failures[@]} -gt 0 ]; then

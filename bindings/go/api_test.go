@@ -3,7 +3,7 @@ package hwflicense_test
 // The Go API's contract: codes and names, errors.Is and CodeOf, text that is not UTF-8, empty
 // and oversized input, Close (idempotent, calls after it fail with CodeNullParameter),
 // finalizers, versions, the system clock, the clock floor, the environment opt-in, and one
-// validator shared by many goroutines.
+// validator shared by many goroutines. The trust state and options: state_test.go.
 
 import (
 	"bufio"
@@ -78,12 +78,14 @@ func TestCodesAreCoreNumbersAndNames(t *testing.T) {
 		hwflicense.CodeWrongDocumentType:    {105, "wrong_document_type"},
 		hwflicense.CodeUnknownKeyID:         {106, "unknown_key_id"}, hwflicense.CodeBadPayload: {107, "bad_payload"},
 		hwflicense.CodeUnsupportedVersion: {108, "unsupported_version"}, hwflicense.CodeBadKey: {109, "bad_key"},
-		hwflicense.CodeInvalidArgument: {110, "invalid_argument"}, hwflicense.CodeBadSignature: {200, "bad_signature"},
+		hwflicense.CodeInvalidArgument: {110, "invalid_argument"}, hwflicense.CodeBadState: {111, "bad_state"},
+		hwflicense.CodeBadSignature:        {200, "bad_signature"},
 		hwflicense.CodeEnvironmentMismatch: {201, "environment_mismatch"},
 		hwflicense.CodeParentMismatch:      {202, "parent_mismatch"}, hwflicense.CodeOrgMismatch: {203, "org_mismatch"},
 		hwflicense.CodeFeatureNotInCML: {204, "feature_not_in_cml"},
 		hwflicense.CodeSignerMismatch:  {205, "signer_mismatch"}, hwflicense.CodeNotYetValid: {300, "not_yet_valid"},
 		hwflicense.CodeExpired: {301, "expired"}, hwflicense.CodeClockRollback: {302, "clock_rollback"},
+		hwflicense.CodeOfflineTooLong:  {303, "offline_too_long"},
 		hwflicense.CodeAddressMismatch: {400, "address_mismatch"}, hwflicense.CodeDNSMismatch: {401, "dns_mismatch"},
 		hwflicense.CodeDeploymentTagMismatch: {402, "deployment_tag_mismatch"},
 		hwflicense.CodeRevoked:               {403, "revoked"},
@@ -94,7 +96,7 @@ func TestCodesAreCoreNumbersAndNames(t *testing.T) {
 		hwflicense.CodeNullParameter:   {900, "null_parameter"}, hwflicense.CodeInvalidUTF8: {901, "invalid_utf8"},
 		hwflicense.CodePanic: {902, "panic"},
 	}
-	if len(table) != 32 {
+	if len(table) != 34 {
 		t.Fatalf("%d codes in the table", len(table))
 	}
 	for code, want := range table {
@@ -215,6 +217,30 @@ func TestCloseIsIdempotentAndCallsAfterItFail(t *testing.T) {
 	}
 	if err := v.AcceptOtherEnvironment(true); hwflicense.CodeOf(err) != hwflicense.CodeNullParameter {
 		t.Errorf("AcceptOtherEnvironment after Close: %v", err)
+	}
+	if _, err := v.Validate(f.license, nil); hwflicense.CodeOf(err) != hwflicense.CodeNullParameter {
+		t.Errorf("Validate after Close: %v", err)
+	}
+	if _, err := v.ExportState(); hwflicense.CodeOf(err) != hwflicense.CodeNullParameter {
+		t.Errorf("ExportState after Close: %v", err)
+	}
+	if err := v.ImportState([]byte("x")); hwflicense.CodeOf(err) != hwflicense.CodeNullParameter {
+		t.Errorf("ImportState after Close: %v", err)
+	}
+	if _, err := v.NewNonce(); hwflicense.CodeOf(err) != hwflicense.CodeNullParameter {
+		t.Errorf("NewNonce after Close: %v", err)
+	}
+	if err := v.AddRoot(hwflicense.Root{KID: "k", Environment: hwflicense.Prod, Key: f.prodPEM}); hwflicense.CodeOf(err) != hwflicense.CodeNullParameter {
+		t.Errorf("AddRoot after Close: %v", err)
+	}
+	if _, err := v.ApplyRevocationListNow(f.license, "x"); hwflicense.CodeOf(err) != hwflicense.CodeNullParameter {
+		t.Errorf("ApplyRevocationListNow after Close: %v", err)
+	}
+	if _, err := v.VerifyHeartbeatNow(f.license, "a", "n"); hwflicense.CodeOf(err) != hwflicense.CodeNullParameter {
+		t.Errorf("VerifyHeartbeatNow after Close: %v", err)
+	}
+	if v.StateChanged() {
+		t.Error("StateChanged after Close")
 	}
 	var nilFacts *hwflicense.NodeFacts
 	nilFacts.Close()

@@ -66,3 +66,52 @@ func BenchmarkHasFeature(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkValidateParallel: ValidateAt (the cached path, at a given time) from GOMAXPROCS
+// goroutines on one validator; `go test -bench Parallel -cpu 1,2,4` gives 1, 2 and 4 threads
+// (ns/op is wall time per validation of all of them together: 1e9/ns is validations/s).
+func BenchmarkValidateParallel(b *testing.B) {
+	f, v, facts := benchSetup(b)
+	defer v.Close()
+	defer facts.Close()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			verdict, err := v.ValidateAt(f.license, facts, f.now)
+			if err != nil {
+				b.Error(err)
+				return
+			}
+			verdict.Close()
+		}
+	})
+}
+
+// BenchmarkValidateNowParallel: the same with Validate at the validator's clock (WithClock),
+// which also raises the clock floor (a write of the trust state) on every call.
+func BenchmarkValidateNowParallel(b *testing.B) {
+	f := newFixture(b)
+	v, err := hwflicense.New(hwflicense.Prod,
+		hwflicense.WithRoots(hwflicense.Root{KID: "root-prod-1", Environment: hwflicense.Prod, Key: f.prodPEM}),
+		hwflicense.WithClock(func() int64 { return f.now }))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer v.Close()
+	facts := f.facts(b)
+	defer facts.Close()
+	if _, err := v.Validate(f.license, facts); err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			verdict, err := v.Validate(f.license, facts)
+			if err != nil {
+				b.Error(err)
+				return
+			}
+			verdict.Close()
+		}
+	})
+}

@@ -28,6 +28,7 @@ const (
 	CodeUnsupportedVersion    Code = C.LV_RESULT_UNSUPPORTED_VERSION
 	CodeBadKey                Code = C.LV_RESULT_BAD_KEY
 	CodeInvalidArgument       Code = C.LV_RESULT_INVALID_ARGUMENT
+	CodeBadState              Code = C.LV_RESULT_BAD_STATE
 	CodeBadSignature          Code = C.LV_RESULT_BAD_SIGNATURE
 	CodeEnvironmentMismatch   Code = C.LV_RESULT_ENVIRONMENT_MISMATCH
 	CodeParentMismatch        Code = C.LV_RESULT_PARENT_MISMATCH
@@ -37,6 +38,7 @@ const (
 	CodeNotYetValid           Code = C.LV_RESULT_NOT_YET_VALID
 	CodeExpired               Code = C.LV_RESULT_EXPIRED
 	CodeClockRollback         Code = C.LV_RESULT_CLOCK_ROLLBACK
+	CodeOfflineTooLong        Code = C.LV_RESULT_OFFLINE_TOO_LONG
 	CodeAddressMismatch       Code = C.LV_RESULT_ADDRESS_MISMATCH
 	CodeDNSMismatch           Code = C.LV_RESULT_DNS_MISMATCH
 	CodeDeploymentTagMismatch Code = C.LV_RESULT_DEPLOYMENT_TAG_MISMATCH

@@ -58,12 +58,15 @@ package hwflicense
 //     return total;
 // }
 //
+// /* A validation at the validator's clock (at_clock) or at `now`, and its verdict read. */
 // static hwf_verdict_view hwf_validate(const lv_validator *v, const uint8_t *license,
-//                                      size_t len, const lv_node_facts *facts, int64_t now,
-//                                      char *buf, size_t cap, int64_t *ints, size_t ints_cap) {
+//                                      size_t len, const lv_node_facts *facts, int at_clock,
+//                                      int64_t now, char *buf, size_t cap, int64_t *ints,
+//                                      size_t ints_cap) {
 //     hwf_verdict_view out;
 //     memset(&out, 0, sizeof out);
-//     out.result = lv_validator_validate(v, license, len, facts, now, &out.verdict);
+//     out.result = at_clock ? lv_validator_validate_now(v, license, len, facts, &out.verdict)
+//                           : lv_validator_validate(v, license, len, facts, now, &out.verdict);
 //     const lv_verdict *d = out.verdict;
 //     out.status = lv_verdict_status(d);
 //     out.environment = lv_verdict_environment(d);
@@ -213,19 +216,31 @@ func newVerdict(view *C.hwf_verdict_view, buf []byte, ints []int64) *Verdict {
 	return v
 }
 
-// Validate validates the bytes of a site.lic for a node with facts (nil: none) at the system
-// clock's time. It returns a usable Verdict (valid or in grace), or an [*Error] with core's code.
+// Validate validates the bytes of a site.lic for a node with facts (nil: none) at the
+// validator's clock (the system clock, or [WithClock]). It returns a usable Verdict (valid or in
+// grace), or an [*Error] with core's code. On success the clock floor rises to that time:
+// persist the trust state when [Validator.StateChanged].
 func (v *Validator) Validate(license []byte, facts *NodeFacts) (*Verdict, error) {
-	return v.ValidateAt(license, facts, 0)
+	return v.validate(license, facts, true, 0)
 }
 
-// ValidateAt is Validate at a given time, in unix seconds (0 means the system clock).
+// ValidateAt is a what-if: Validate as if the time were unixSeconds. Every rule is checked, the
+// trust state included (floor, revocation lists), but the trust state is never written. 0 means
+// the validator's clock, as Validate (deprecated: call Validate).
 func (v *Validator) ValidateAt(license []byte, facts *NodeFacts, unixSeconds int64) (*Verdict, error) {
+	return v.validate(license, facts, false, unixSeconds)
+}
+
+func (v *Validator) validate(license []byte, facts *NodeFacts, atClock bool, unixSeconds int64) (*Verdict, error) {
 	lic, licLen := bytes(license)
+	flag := C.int(0)
+	if atClock {
+		flag = 1
+	}
 	// Room for a typical verdict, so the strings come back in the same crossing.
 	buf := make([]byte, 320)
 	ints := make([]int64, 24)
-	view := C.hwf_validate(v.c, lic, licLen, facts.ptr(), C.int64_t(unixSeconds),
+	view := C.hwf_validate(v.c, lic, licLen, facts.ptr(), flag, C.int64_t(unixSeconds),
 		(*C.char)(unsafe.Pointer(&buf[0])), C.size_t(len(buf)),
 		(*C.int64_t)(unsafe.Pointer(&ints[0])), C.size_t(len(ints)))
 	runtime.KeepAlive(v)

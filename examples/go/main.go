@@ -1,15 +1,24 @@
-// Command site-node is what an hwf site node does at start-up, in Go: load site.lic, validate it
-// offline with the root public key built into the binary, print the verdict, and refuse to run
-// (exit 1) when the license is not usable.
+// Command site-node is what an hwf site node does at start-up, in Go: load its trust state,
+// load site.lic, validate it offline with the root public key built into the binary, print the
+// verdict, save the trust state when it changed, and refuse to run (exit 1) when the license is
+// not usable.
 //
 //	go build -o site-node .          # libvalidate found with pkg-config (package validate)
 //	go build -tags validate_static . # linked with libvalidate.a (validate-static)
 //
 //	site-node [--root FILE] [--kid KID] [--dev] [--address IP]... [--dns-name NAME]
-//	          [--deployment-tag TAG] [--now UNIX] [--feature NAME] site.lic
+//	          [--deployment-tag TAG] [--state FILE] [--clock UNIX | --now UNIX]
+//	          [--feature NAME] site.lic
 //
-// Exit status: 0 usable (valid or in grace), 1 not usable, 2 usage or I/O error, 3 the feature
-// asked for is not licensed.
+// The trust state (--state FILE) is what the validator learnt: the clock floor (a validation at
+// the clock raises it), revocation lists, heartbeat answers. Kept across runs, it makes a node
+// whose clock was set back refuse with clock_rollback:
+//
+//	site-node --state node.state --clock 1793059200 ... site.lic   # VALID; state saved
+//	site-node --state node.state --clock 1767398400 ... site.lic   # INVALID: clock_rollback
+//
+// Exit status: 0 usable (valid or in grace), 1 not usable, 2 usage or I/O error (also: a trust
+// state file that is refused), 3 the feature asked for is not licensed.
 package main
 
 import (
@@ -17,6 +26,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -52,7 +62,9 @@ func run(args []string) int {
 	flags.Var(&addrs, "address", "a node address (repeatable)")
 	dnsName := flags.String("dns-name", "", "the node's DNS name")
 	tag := flags.String("deployment-tag", "", "the node's deployment tag")
-	now := flags.Int64("now", 0, "validate at this time, unix seconds (default: the system clock)")
+	now := flags.Int64("now", 0, "what-if: validate as if it were this time, unix seconds (writes no trust state)")
+	clockAt := flags.Int64("clock", 0, "the validator's clock reads this time, unix seconds (default: the system clock)")
+	statePath := flags.String("state", "", "load the trust state from this file at start (if it exists), save it there when it changed")
 	feature := flags.String("feature", "", "also check that a feature is licensed (exit 3 if not)")
 	showRoot := flags.Bool("show-root", false, "print the built-in root key and exit")
 	if err := flags.Parse(args); err != nil {
@@ -84,7 +96,16 @@ func run(args []string) int {
 		}
 		rootKey = string(b)
 	}
-	validator, err := hwflicense.NewValidator(env, hwflicense.Root{KID: *kid, Environment: env, Key: rootKey})
+	if *now != 0 && *clockAt != 0 {
+		fmt.Fprintln(os.Stderr, "--now and --clock exclude each other")
+		return 2
+	}
+	opts := []hwflicense.Option{hwflicense.WithRoots(hwflicense.Root{KID: *kid, Environment: env, Key: rootKey})}
+	if *clockAt != 0 {
+		t := *clockAt
+		opts = append(opts, hwflicense.WithClock(func() int64 { return t }))
+	}
+	validator, err := hwflicense.New(env, opts...)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "root key:", err)
 		return 2
@@ -101,12 +122,33 @@ func run(args []string) int {
 	}
 	defer facts.Close()
 
+	// What this node learnt in earlier runs: the clock floor, revocation lists, ...
+	if *statePath != "" {
+		if err := loadState(validator, *statePath); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			return 2
+		}
+	}
+
 	license, err := os.ReadFile(flags.Arg(0))
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 2
 	}
-	verdict, err := validator.ValidateAt(license, facts, *now)
+	// At the validator's clock (or, with --now, a what-if).
+	var verdict *hwflicense.Verdict
+	if *now != 0 {
+		verdict, err = validator.ValidateAt(license, facts, *now)
+	} else {
+		verdict, err = validator.Validate(license, facts)
+	}
+	// Persist what changed (a raised floor), whatever the verdict.
+	if *statePath != "" && validator.StateChanged() {
+		if err := saveState(validator, *statePath); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			return 2
+		}
+	}
 	var e *hwflicense.Error
 	if errors.As(err, &e) {
 		fmt.Printf("%-14s INVALID: %s (%d)\n", "license", e.Code, uint32(e.Code))
@@ -145,6 +187,60 @@ func run(args []string) int {
 		}
 	}
 	return 0
+}
+
+// loadState imports the trust state saved at path; a missing file is a first start. A file
+// that is refused (bad_state) stops the node: removing it is the operator's decision.
+func loadState(v *hwflicense.Validator, path string) error {
+	state, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) {
+		fmt.Printf("%-14s %s (none yet: first start)\n", "state", path)
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if err := v.ImportState(state); err != nil {
+		return fmt.Errorf("%s: %w; refusing to start with this trust state: remove it to start afresh (the node then knows only what its files say)", path, err)
+	}
+	floor, _ := v.ClockFloor()
+	fmt.Printf("%-14s %s (loaded, clock floor %d)\n", "state", path, floor)
+	return nil
+}
+
+// saveState writes the trust state to path atomically: a temporary file beside it (mode 0600),
+// fsync, rename over the old one, fsync of the directory.
+func saveState(v *hwflicense.Validator, path string) error {
+	state, err := v.ExportState()
+	if err != nil {
+		return err
+	}
+	dir := filepath.Dir(path)
+	tmp, err := os.CreateTemp(dir, filepath.Base(path)+".tmp*") // mode 0600
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name()) // after the rename: nothing to remove
+	if _, err := tmp.Write(state); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		return err
+	}
+	if d, err := os.Open(dir); err == nil {
+		_ = d.Sync()
+		d.Close()
+	}
+	fmt.Printf("%-14s %s (saved, %d bytes)\n", "state", path, len(state))
+	return nil
 }
 
 func utc(unix int64) string {
