@@ -235,6 +235,91 @@ fn file_of(lic: &[u8]) -> LicenseFile {
     parse_license_file(lic).unwrap()
 }
 
+/// The decisions of FORMAT.md §1.7, one vector each where a validation can show it.
+fn spec(g: &mut Gen) {
+    use ErrorCode as E;
+    let site_text = site_payload_text(g);
+    let wrapper = |g: &Gen, cml: &str, site: &str, extra: &str| -> Vec<u8> {
+        let _ = g;
+        format!("{{\"cml\":\"{cml}\",\"site\":\"{site}\"{extra}}}").into_bytes()
+    };
+    let f = file_of(&g.base("x", "x").license);
+    for (name, d, text, code) in [
+        ("spec/v-fraction", "v written 1.0: not an integer (bad_payload).", site_text.replace("\"v\":1", "\"v\":1.0"), E::BadPayload),
+        ("spec/v-exponent", "v written 1e0: not an integer (bad_payload).", site_text.replace("\"v\":1", "\"v\":1e0"), E::BadPayload),
+        ("spec/v-string", "v written \"1\": not an integer (bad_payload).", site_text.replace("\"v\":1", "\"v\":\"1\""), E::BadPayload),
+        ("spec/v-missing", "No v member (bad_payload).", site_text.replace("\"v\":1,", ""), E::BadPayload),
+        ("spec/cml-hash-uppercase", "The site's cml binding in uppercase hex: ids are lowercase hex (bad_payload).", {
+            let id = document_id(&g.cml).unwrap();
+            site_text.replace(&id, &id.to_uppercase())
+        }, E::BadPayload),
+        ("spec/address-prefix-leading-zero", "fingerprint.address 10.0.0.0/08 (bad_payload).", site_text.replace("\"fingerprint\":{}", "\"fingerprint\":{\"address\":\"10.0.0.0/08\"}"), E::BadPayload),
+        ("spec/address-prefix-plus", "fingerprint.address 10.0.0.0/+8 (bad_payload).", site_text.replace("\"fingerprint\":{}", "\"fingerprint\":{\"address\":\"10.0.0.0/+8\"}"), E::BadPayload),
+        ("spec/address-zone-id", "fingerprint.address fe80::1%eth0 (a zone id) (bad_payload).", site_text.replace("\"fingerprint\":{}", "\"fingerprint\":{\"address\":\"fe80::1%eth0\"}"), E::BadPayload),
+        ("spec/address-empty", "fingerprint.address empty (bad_payload).", site_text.replace("\"fingerprint\":{}", "\"fingerprint\":{\"address\":\"\"}"), E::BadPayload),
+        ("spec/dns-suffix-254-bytes", "A dns_suffix of 254 bytes without its trailing dot (bad_payload).", {
+            let name = format!("{}.{}.{}.{}", "a".repeat(63), "b".repeat(63), "c".repeat(63), "d".repeat(62));
+            site_text.replace("\"fingerprint\":{}", &format!("\"fingerprint\":{{\"dns_suffix\":\"{name}\"}}"))
+        }, E::BadPayload),
+        ("spec/status-id-control-character", "A product with a U+0085 (a C1 control character) (bad_payload).", site_text.replace("\"product\":\"hwf\"", "\"product\":\"hw\\u0085f\""), E::BadPayload),
+    ] {
+        let lic = raw_site(g, &text);
+        g.err(name, d, code, |_, v| v.license = lic);
+    }
+    for (name, d, text) in [
+        ("spec/dns-suffix-253-bytes-and-dot", "A dns_suffix of 253 bytes plus a trailing dot: the dot is not counted (valid).", {
+            let name = format!("{}.{}.{}.{}.", "a".repeat(63), "b".repeat(63), "c".repeat(63), "d".repeat(61));
+            site_text.replace("\"fingerprint\":{}", &format!("\"fingerprint\":{{\"dns_suffix\":\"{name}\"}}"))
+        }),
+        ("spec/site-issued-before-cml", "A site license whose issued_at is before its CML's: accepted (its cml binding already proves the order).", site_text.replace(&(T0 + DAY).to_string(), &(T0 - 30 * DAY).to_string())),
+    ] {
+        let lic = raw_site(g, &text);
+        g.ok(name, d, |_, v| {
+            v.license = lic;
+            v.dns_name = Some(format!("{}.{}.{}.{}", "a".repeat(63), "b".repeat(63), "c".repeat(63), "d".repeat(61)));
+        });
+    }
+    let mapped = raw_site(g, &site_text.replace("\"fingerprint\":{}", "\"fingerprint\":{\"address\":\"::ffff:10.0.0.0/80\"}"));
+    g.err("spec/mapped-network-prefix-80", "fingerprint.address ::ffff:10.0.0.0/80 is the IPv6 network it spells; an IPv4 node is never in it (address_mismatch).", E::AddressMismatch, |_, v| v.license = mapped);
+    let long_label = raw_site(g, &site_text.replace("\"fingerprint\":{}", "\"fingerprint\":{\"dns_suffix\":\"acme.example\"}"));
+    g.err("spec/node-name-label-64-bytes", "A node DNS name with a 64-byte label is no DNS name and matches no suffix (dns_mismatch).", E::DnsMismatch, |_, v| {
+        v.license = long_label;
+        v.dns_name = Some(format!("{}.acme.example", "x".repeat(64)));
+    });
+    let grace_m0 = {
+        let mut p = payload_json(&g.cml);
+        p["grace_days"] = json!(0);
+        let text = p.to_string().replace("\"grace_days\":0", "\"grace_days\":-0");
+        let cml = raw::sign_parts(&g.k.root_prod, raw::header(DocKind::Cml, PROD).as_bytes(), text.as_bytes());
+        let site = issue::sign_site(&g.k.org, &base_site(&cml)).unwrap();
+        license_file(&cml, &site).into_bytes()
+    };
+    g.ok("spec/grace-days-minus-zero", "grace_days written -0 is the integer 0 (in grace there is none: expired right after expiry).", |_, v| {
+        v.license = grace_m0;
+        v.now = SITE_EXP;
+        v.intent = Err((E::Expired, "validate"));
+    });
+    let (c, st) = (f.cml.clone(), f.site.clone());
+    g.ok("spec/format-not-a-string", "The informative format member with a non-string value is ignored like any unknown member (valid).", |g, v| v.license = wrapper(g, &c, &st, ",\"format\":5"));
+    g.err("spec/format-twice", "The format member twice: top-level names are unique (malformed).", E::Malformed, |g, v| v.license = wrapper(g, &c, &st, ",\"format\":\"a\",\"format\":\"a\""));
+    g.err("spec/vt-between-tokens", "A vertical tab (0x0B) between tokens is not JSON whitespace (malformed).", E::Malformed, |_, v| v.license = format!("{{\"cml\":\"{c}\",\u{b}\"site\":\"{st}\"}}").into_bytes());
+    g.err("spec/ff-raw-inside-jws", "A raw form feed (0x0C) inside a JWS string is a control character in a JSON string (malformed).", E::Malformed, |_, v| v.license = format!("{{\"cml\":\"{}\u{c}{}\",\"site\":\"{st}\"}}", &c[..10], &c[10..]).into_bytes());
+    g.ok("spec/escaped-whitespace-inside-jws", "Escaped \\n, \\t, \\f and \\u0020 inside the JWS strings are ASCII whitespace after decoding, and removed (valid).", |_, v| v.license = format!("{{\"cml\":\"{}\\n\\t{}\\f\\u0020{}\",\"site\":\"{st}\"}}", &c[..10], &c[10..20], &c[20..]).into_bytes());
+    g.ok("spec/escaped-dot-inside-jws", "A JWS string's dots written \\u002e decode to dots (valid).", |_, v| v.license = format!("{{\"cml\":\"{}\",\"site\":\"{st}\"}}", c.replace('.', "\\u002e")).into_bytes());
+    g.err("spec/now-checked-before-size", "now out of range and the input over the size limit: now is checked first (invalid_argument).", E::InvalidArgument, |_, v| {
+        v.license = vec![b' '; MAX_LICENSE_BYTES + 1];
+        v.now = -1;
+    });
+    let spaced_list = {
+        let l = g.rl(1, NOW - 60, &[]);
+        format!("{} {}", &l[..5], &l[5..])
+    };
+    let mut v = g.base("spec/whitespace-inside-standalone-jws", "A space inside the header segment of a standalone JWS (a revocation list) is not base64url (bad_encoding).");
+    v.revocation_lists = vec![spaced_list];
+    v.intent = Err((E::BadEncoding, "revocation_list"));
+    g.push(v);
+}
+
 fn build(g: &mut Gen) {
     use ErrorCode as E;
     let cml = g.cml.clone();
@@ -1953,6 +2038,7 @@ fn main() {
         out: vec![],
     };
     build(&mut g);
+    spec(&mut g);
 
     let mut vectors = vec![];
     let mut index = String::from(
