@@ -2,7 +2,8 @@
 //! in the same run
 //! - `core`: `hwf_license::Validator::validate` called directly;
 //! - `lv_validate`: `lv_validator_validate` + `lv_verdict_free` through the `extern "C"`
-//!   functions (panic boundary, argument checks, mutex, verdict handle with its string copies);
+//!   functions (panic boundary, argument checks, read lock, verdict handle with its string
+//!   copies);
 //! - `lv_validate+has_feature`: the same plus one `lv_verdict_has_feature`, a licensed action;
 //! - `lv_validate+read_all`: the same plus every getter, as the Go binding reads a verdict.
 //!

@@ -2,8 +2,12 @@
  * Validations per second on ONE validator from 1, 2 and 4 threads through the C API: the
  * cached validation of valid/all-fingerprint-fields (the other benchmarks' case), at a given
  * time (lv_validator_validate: a what-if, reads the trust state) and at the validator's clock
- * (lv_validator_validate_now with a builder clock: also raises the floor, a write of the state).
- * Each thread validates in a loop for SECONDS; the figure is all validations over wall time.
+ * (lv_validator_validate_now with a builder clock: also raises the floor, a write of the state),
+ * and, as the baseline of the library before issue 12, the first with every call behind one
+ * mutex (how libvalidate serialised calls then). Each thread validates in a loop for SECONDS;
+ * the figure is all validations over wall time. A control first: the same threads running a
+ * loop that shares nothing, whose scaling is what the machine gives (on a shared machine, less
+ * than its core count).
  *
  *   threads_bench VECTORS_JSON [SECONDS]
  *
@@ -35,14 +39,29 @@ static double monotonic(void) {
     return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
 }
 
+static pthread_mutex_t serialise = PTHREAD_MUTEX_INITIALIZER;
+
+enum mode { CONTROL, AT_TIME, AT_CLOCK, SERIALISED };
+
+/* About a validation's worth of arithmetic that touches no shared memory. */
+static uint64_t spin(uint64_t x) {
+    for (int i = 0; i < 4000; i++) {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+    }
+    return x;
+}
+
 struct run {
     lv_validator *validator;
     lv_node_facts *facts;
-    int at_clock;
+    enum mode mode;
     pthread_barrier_t *start;
     double deadline;
     long count;
     int failed;
+    uint64_t sink;
 };
 
 static void *worker(void *arg) {
@@ -53,12 +72,23 @@ static void *worker(void *arg) {
     while (1) {
         for (int i = 0; i < 64; i++) {
             lv_verdict *verdict = NULL;
-            lv_result rc =
-                r->at_clock
-                    ? lv_validator_validate_now(r->validator, (const uint8_t *)LICENSE, len,
-                                                r->facts, &verdict)
-                    : lv_validator_validate(r->validator, (const uint8_t *)LICENSE, len, r->facts,
-                                            NOW, &verdict);
+            lv_result rc;
+            if (r->mode == CONTROL) {
+                r->sink = spin(r->sink + (uint64_t)i);
+                continue;
+            }
+            if (r->mode == AT_CLOCK) {
+                rc = lv_validator_validate_now(r->validator, (const uint8_t *)LICENSE, len,
+                                               r->facts, &verdict);
+            } else if (r->mode == AT_TIME) {
+                rc = lv_validator_validate(r->validator, (const uint8_t *)LICENSE, len, r->facts,
+                                           NOW, &verdict);
+            } else {
+                pthread_mutex_lock(&serialise);
+                rc = lv_validator_validate(r->validator, (const uint8_t *)LICENSE, len, r->facts,
+                                           NOW, &verdict);
+                pthread_mutex_unlock(&serialise);
+            }
             r->failed |= rc != LV_RESULT_OK;
             lv_verdict_free(verdict);
         }
@@ -70,13 +100,13 @@ static void *worker(void *arg) {
 }
 
 /* Validations per second with `threads` threads on `v`. */
-static double measure(lv_validator *v, lv_node_facts *f, int threads, int at_clock) {
+static double measure(lv_validator *v, lv_node_facts *f, int threads, enum mode mode) {
     pthread_t t[8];
     struct run runs[8];
     pthread_barrier_t start;
     pthread_barrier_init(&start, NULL, (unsigned)threads + 1);
     for (int i = 0; i < threads; i++) {
-        runs[i] = (struct run){v, f, at_clock, &start, 0, 0, 0};
+        runs[i] = (struct run){v, f, mode, &start, 0, 0, 0, (uint64_t)i + 1};
     }
     double begin = monotonic();
     for (int i = 0; i < threads; i++) runs[i].deadline = begin + 0.05 + SECONDS;
@@ -152,16 +182,20 @@ int main(int argc, char **argv) {
     printf("one validator, %ld online cores, %.1f s per run\n", sysconf(_SC_NPROCESSORS_ONLN),
            SECONDS);
     const int counts[] = {1, 2, 4};
-    for (int mode = 0; mode < 2; mode++) {
-        const char *name = mode ? "lv_validator_validate_now (at the clock)"
-                                : "lv_validator_validate (at a given time)";
-        measure(validator, facts, 1, mode); /* warm the cache */
+    const char *names[] = {"control: a loop sharing nothing",
+                           "lv_validator_validate (at a given time)",
+                           "lv_validator_validate_now (at the clock)",
+                           "the same, serialised by a mutex (before)"};
+    for (int mode = 0; mode < 4; mode++) {
+        const char *name = names[mode];
+        measure(validator, facts, 1, (enum mode)mode); /* warm the cache */
         double one = 0;
         for (int i = 0; i < 3; i++) {
-            double rate = measure(validator, facts, counts[i], mode);
+            double rate = measure(validator, facts, counts[i], (enum mode)mode);
             if (i == 0) one = rate;
-            printf("  %-42s %d thread%s %9.0f validations/s  %.2fx of 1 thread\n", name,
-                   counts[i], counts[i] == 1 ? " " : "s", rate, rate / one);
+            printf("  %-42s %d thread%s %9.0f %s/s  %.2fx of 1 thread\n", name, counts[i],
+                   counts[i] == 1 ? " " : "s", rate, mode == CONTROL ? "loops" : "validations",
+                   rate / one);
         }
     }
     lv_node_facts_free(facts);
