@@ -6,8 +6,8 @@
  *  - Fallible functions return an lv_result: LV_RESULT_OK (0) or one of core's stable error codes
  *    (100-599 license and input errors, 900-902 this binding). lv_result_name() names a code.
  *  - Out-parameters (*_out) are written only on success. Exceptions: error_out (optional) is
- *    written only on failure; lv_validator_validate writes its verdict (which carries the error)
- *    on every result when verdict_out is not NULL.
+ *    written only on failure; lv_validator_validate(_now) writes its verdict (which carries the
+ *    error) on every result when verdict_out is not NULL.
  *  - Inputs: every buffer is a pointer followed by its size_t length; text is UTF-8 given as
  *    pointer + length (no NUL needed). NULL is LV_RESULT_NULL_PARAMETER unless documented optional.
  *  - Output strings (lv_str) are UTF-8, also NUL-terminated, never NULL, borrowed from the handle

@@ -25,8 +25,8 @@
 //!   panic). [`lv_result_name`] gives the stable name. Compare codes, never messages.
 //! - **Out-parameters** (`*_out`) are written only on success and never read. The two
 //!   exceptions are named in their functions: `error_out` (optional) is written only on
-//!   failure, and [`lv_validator_validate`] writes its verdict (which carries the error) on
-//!   every result when `verdict_out` is not NULL.
+//!   failure, and [`lv_validator_validate`] / [`lv_validator_validate_now`] write their
+//!   verdict (which carries the error) on every result when `verdict_out` is not NULL.
 //! - **Inputs.** Every buffer is a pointer followed by its `size_t` length. Text is UTF-8 given
 //!   as pointer + length (no NUL terminator needed; an embedded NUL is an ordinary byte). A NULL
 //!   pointer is `LV_RESULT_NULL_PARAMETER`, even with length 0 — except where a parameter is
