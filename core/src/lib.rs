@@ -66,6 +66,7 @@ pub mod keys;
 #[cfg(feature = "std")]
 mod persist;
 mod spki;
+pub mod standing;
 pub mod state;
 mod sync;
 pub mod time;
@@ -92,6 +93,7 @@ pub use file::{license_file, parse_license_file, LicenseFile, MAX_LICENSE_BYTES}
 pub use fingerprint::{Fingerprint, NodeFacts};
 pub use jws::{document_id, ALG};
 pub use keys::{Jwk, PublicKey, SigningKey};
+pub use standing::{check_manifest_period, cml_standing, manifest_stats, CmlStanding};
 pub use state::{MAX_STATE_BYTES, MAX_STATE_CMLS, STATE_MAGIC};
 pub use time::{CLOCK_SKEW, MAX_TIME};
 pub use validator::{

@@ -175,6 +175,30 @@ fn every_document_vector_matches() {
                     Err(e) => err(e),
                 }
             }
+            "verify_cml" => {
+                match verify_cml(&roots, EnvironmentPolicy::only(Environment::Prod), s("cml")) {
+                    Ok(c) => {
+                        serde_json::json!({"ok": {"id": c.id, "license_id": c.claims.license_id,
+                    "org_id": c.claims.org_id, "max_sites": c.claims.max_sites,
+                    "valid_until": c.claims.valid_until, "grace_days": c.claims.grace_days,
+                    "feature_packs": c.claims.feature_packs, "environment": c.claims.key_type.as_str(),
+                    "max_offline_days": c.claims.max_offline_days,
+                    "org_key_thumbprint": c.org_key.thumbprint()}})
+                    }
+                    Err(e) => err(e),
+                }
+            }
+            "cml_standing" => {
+                let st = cml_standing(&cml().claims, v["now"].as_i64().unwrap());
+                serde_json::json!({"ok": {"standing": st.as_str(), "days_left": st.days_left(), "usable": st.usable()}})
+            }
+            "manifest_period" => {
+                match check_manifest_period(&cml().claims, s("period"), v["now"].as_i64().unwrap())
+                {
+                    Ok((start, end)) => serde_json::json!({"ok": {"start": start, "end": end}}),
+                    Err(e) => err(e),
+                }
+            }
             "load_root_key" => match PublicKey::from_pem_or_jwk(s("key")) {
                 Ok(k) => serde_json::json!({"ok": {"thumbprint": k.thumbprint()}}),
                 Err(e) => err(e),

@@ -245,23 +245,96 @@ fn spec(g: &mut Gen) {
     };
     let f = file_of(&g.base("x", "x").license);
     for (name, d, text, code) in [
-        ("spec/v-fraction", "v written 1.0: not an integer (bad_payload).", site_text.replace("\"v\":1", "\"v\":1.0"), E::BadPayload),
-        ("spec/v-exponent", "v written 1e0: not an integer (bad_payload).", site_text.replace("\"v\":1", "\"v\":1e0"), E::BadPayload),
-        ("spec/v-string", "v written \"1\": not an integer (bad_payload).", site_text.replace("\"v\":1", "\"v\":\"1\""), E::BadPayload),
-        ("spec/v-missing", "No v member (bad_payload).", site_text.replace("\"v\":1,", ""), E::BadPayload),
-        ("spec/cml-hash-uppercase", "The site's cml binding in uppercase hex: ids are lowercase hex (bad_payload).", {
-            let id = document_id(&g.cml).unwrap();
-            site_text.replace(&id, &id.to_uppercase())
-        }, E::BadPayload),
-        ("spec/address-prefix-leading-zero", "fingerprint.address 10.0.0.0/08 (bad_payload).", site_text.replace("\"fingerprint\":{}", "\"fingerprint\":{\"address\":\"10.0.0.0/08\"}"), E::BadPayload),
-        ("spec/address-prefix-plus", "fingerprint.address 10.0.0.0/+8 (bad_payload).", site_text.replace("\"fingerprint\":{}", "\"fingerprint\":{\"address\":\"10.0.0.0/+8\"}"), E::BadPayload),
-        ("spec/address-zone-id", "fingerprint.address fe80::1%eth0 (a zone id) (bad_payload).", site_text.replace("\"fingerprint\":{}", "\"fingerprint\":{\"address\":\"fe80::1%eth0\"}"), E::BadPayload),
-        ("spec/address-empty", "fingerprint.address empty (bad_payload).", site_text.replace("\"fingerprint\":{}", "\"fingerprint\":{\"address\":\"\"}"), E::BadPayload),
-        ("spec/dns-suffix-254-bytes", "A dns_suffix of 254 bytes without its trailing dot (bad_payload).", {
-            let name = format!("{}.{}.{}.{}", "a".repeat(63), "b".repeat(63), "c".repeat(63), "d".repeat(62));
-            site_text.replace("\"fingerprint\":{}", &format!("\"fingerprint\":{{\"dns_suffix\":\"{name}\"}}"))
-        }, E::BadPayload),
-        ("spec/status-id-control-character", "A product with a U+0085 (a C1 control character) (bad_payload).", site_text.replace("\"product\":\"hwf\"", "\"product\":\"hw\\u0085f\""), E::BadPayload),
+        (
+            "spec/v-fraction",
+            "v written 1.0: not an integer (bad_payload).",
+            site_text.replace("\"v\":1", "\"v\":1.0"),
+            E::BadPayload,
+        ),
+        (
+            "spec/v-exponent",
+            "v written 1e0: not an integer (bad_payload).",
+            site_text.replace("\"v\":1", "\"v\":1e0"),
+            E::BadPayload,
+        ),
+        (
+            "spec/v-string",
+            "v written \"1\": not an integer (bad_payload).",
+            site_text.replace("\"v\":1", "\"v\":\"1\""),
+            E::BadPayload,
+        ),
+        (
+            "spec/v-missing",
+            "No v member (bad_payload).",
+            site_text.replace("\"v\":1,", ""),
+            E::BadPayload,
+        ),
+        (
+            "spec/cml-hash-uppercase",
+            "The site's cml binding in uppercase hex: ids are lowercase hex (bad_payload).",
+            {
+                let id = document_id(&g.cml).unwrap();
+                site_text.replace(&id, &id.to_uppercase())
+            },
+            E::BadPayload,
+        ),
+        (
+            "spec/address-prefix-leading-zero",
+            "fingerprint.address 10.0.0.0/08 (bad_payload).",
+            site_text.replace(
+                "\"fingerprint\":{}",
+                "\"fingerprint\":{\"address\":\"10.0.0.0/08\"}",
+            ),
+            E::BadPayload,
+        ),
+        (
+            "spec/address-prefix-plus",
+            "fingerprint.address 10.0.0.0/+8 (bad_payload).",
+            site_text.replace(
+                "\"fingerprint\":{}",
+                "\"fingerprint\":{\"address\":\"10.0.0.0/+8\"}",
+            ),
+            E::BadPayload,
+        ),
+        (
+            "spec/address-zone-id",
+            "fingerprint.address fe80::1%eth0 (a zone id) (bad_payload).",
+            site_text.replace(
+                "\"fingerprint\":{}",
+                "\"fingerprint\":{\"address\":\"fe80::1%eth0\"}",
+            ),
+            E::BadPayload,
+        ),
+        (
+            "spec/address-empty",
+            "fingerprint.address empty (bad_payload).",
+            site_text.replace("\"fingerprint\":{}", "\"fingerprint\":{\"address\":\"\"}"),
+            E::BadPayload,
+        ),
+        (
+            "spec/dns-suffix-254-bytes",
+            "A dns_suffix of 254 bytes without its trailing dot (bad_payload).",
+            {
+                let name = format!(
+                    "{}.{}.{}.{}",
+                    "a".repeat(63),
+                    "b".repeat(63),
+                    "c".repeat(63),
+                    "d".repeat(62)
+                );
+                site_text.replace(
+                    "\"fingerprint\":{}",
+                    &format!("\"fingerprint\":{{\"dns_suffix\":\"{name}\"}}"),
+                )
+            },
+            E::BadPayload,
+        ),
+        (
+            "spec/status-id-control-character",
+            "A product with a U+0085 (a C1 control character) (bad_payload).",
+            site_text.replace("\"product\":\"hwf\"", "\"product\":\"hw\\u0085f\""),
+            E::BadPayload,
+        ),
     ] {
         let lic = raw_site(g, &text);
         g.err(name, d, code, |_, v| v.license = lic);
@@ -279,18 +352,41 @@ fn spec(g: &mut Gen) {
             v.dns_name = Some(format!("{}.{}.{}.{}", "a".repeat(63), "b".repeat(63), "c".repeat(63), "d".repeat(61)));
         });
     }
-    let mapped = raw_site(g, &site_text.replace("\"fingerprint\":{}", "\"fingerprint\":{\"address\":\"::ffff:10.0.0.0/80\"}"));
+    let mapped = raw_site(
+        g,
+        &site_text.replace(
+            "\"fingerprint\":{}",
+            "\"fingerprint\":{\"address\":\"::ffff:10.0.0.0/80\"}",
+        ),
+    );
     g.err("spec/mapped-network-prefix-80", "fingerprint.address ::ffff:10.0.0.0/80 is the IPv6 network it spells; an IPv4 node is never in it (address_mismatch).", E::AddressMismatch, |_, v| v.license = mapped);
-    let long_label = raw_site(g, &site_text.replace("\"fingerprint\":{}", "\"fingerprint\":{\"dns_suffix\":\"acme.example\"}"));
-    g.err("spec/node-name-label-64-bytes", "A node DNS name with a 64-byte label is no DNS name and matches no suffix (dns_mismatch).", E::DnsMismatch, |_, v| {
-        v.license = long_label;
-        v.dns_name = Some(format!("{}.acme.example", "x".repeat(64)));
-    });
+    let long_label = raw_site(
+        g,
+        &site_text.replace(
+            "\"fingerprint\":{}",
+            "\"fingerprint\":{\"dns_suffix\":\"acme.example\"}",
+        ),
+    );
+    g.err(
+        "spec/node-name-label-64-bytes",
+        "A node DNS name with a 64-byte label is no DNS name and matches no suffix (dns_mismatch).",
+        E::DnsMismatch,
+        |_, v| {
+            v.license = long_label;
+            v.dns_name = Some(format!("{}.acme.example", "x".repeat(64)));
+        },
+    );
     let grace_m0 = {
         let mut p = payload_json(&g.cml);
         p["grace_days"] = json!(0);
-        let text = p.to_string().replace("\"grace_days\":0", "\"grace_days\":-0");
-        let cml = raw::sign_parts(&g.k.root_prod, raw::header(DocKind::Cml, PROD).as_bytes(), text.as_bytes());
+        let text = p
+            .to_string()
+            .replace("\"grace_days\":0", "\"grace_days\":-0");
+        let cml = raw::sign_parts(
+            &g.k.root_prod,
+            raw::header(DocKind::Cml, PROD).as_bytes(),
+            text.as_bytes(),
+        );
         let site = issue::sign_site(&g.k.org, &base_site(&cml)).unwrap();
         license_file(&cml, &site).into_bytes()
     };
@@ -301,11 +397,31 @@ fn spec(g: &mut Gen) {
     });
     let (c, st) = (f.cml.clone(), f.site.clone());
     g.ok("spec/format-not-a-string", "The informative format member with a non-string value is ignored like any unknown member (valid).", |g, v| v.license = wrapper(g, &c, &st, ",\"format\":5"));
-    g.err("spec/format-twice", "The format member twice: top-level names are unique (malformed).", E::Malformed, |g, v| v.license = wrapper(g, &c, &st, ",\"format\":\"a\",\"format\":\"a\""));
-    g.err("spec/vt-between-tokens", "A vertical tab (0x0B) between tokens is not JSON whitespace (malformed).", E::Malformed, |_, v| v.license = format!("{{\"cml\":\"{c}\",\u{b}\"site\":\"{st}\"}}").into_bytes());
+    g.err(
+        "spec/format-twice",
+        "The format member twice: top-level names are unique (malformed).",
+        E::Malformed,
+        |g, v| v.license = wrapper(g, &c, &st, ",\"format\":\"a\",\"format\":\"a\""),
+    );
+    g.err(
+        "spec/vt-between-tokens",
+        "A vertical tab (0x0B) between tokens is not JSON whitespace (malformed).",
+        E::Malformed,
+        |_, v| v.license = format!("{{\"cml\":\"{c}\",\u{b}\"site\":\"{st}\"}}").into_bytes(),
+    );
     g.err("spec/ff-raw-inside-jws", "A raw form feed (0x0C) inside a JWS string is a control character in a JSON string (malformed).", E::Malformed, |_, v| v.license = format!("{{\"cml\":\"{}\u{c}{}\",\"site\":\"{st}\"}}", &c[..10], &c[10..]).into_bytes());
     g.ok("spec/escaped-whitespace-inside-jws", "Escaped \\n, \\t, \\f and \\u0020 inside the JWS strings are ASCII whitespace after decoding, and removed (valid).", |_, v| v.license = format!("{{\"cml\":\"{}\\n\\t{}\\f\\u0020{}\",\"site\":\"{st}\"}}", &c[..10], &c[10..20], &c[20..]).into_bytes());
-    g.ok("spec/escaped-dot-inside-jws", "A JWS string's dots written \\u002e decode to dots (valid).", |_, v| v.license = format!("{{\"cml\":\"{}\",\"site\":\"{st}\"}}", c.replace('.', "\\u002e")).into_bytes());
+    g.ok(
+        "spec/escaped-dot-inside-jws",
+        "A JWS string's dots written \\u002e decode to dots (valid).",
+        |_, v| {
+            v.license = format!(
+                "{{\"cml\":\"{}\",\"site\":\"{st}\"}}",
+                c.replace('.', "\\u002e")
+            )
+            .into_bytes()
+        },
+    );
     g.err("spec/now-checked-before-size", "now out of range and the input over the size limit: now is checked first (invalid_argument).", E::InvalidArgument, |_, v| {
         v.license = vec![b' '; MAX_LICENSE_BYTES + 1];
         v.now = -1;
@@ -2024,6 +2140,225 @@ fn documents(g: &Gen) -> Vec<Value> {
             Err(e) => err(&e),
         };
         out.push(json!({"name": name, "description": d, "operation": "load_root_key", "key": text, "expect": expect}));
+    }
+
+    // A standalone CML, its standing and the manifest-period rule (FORMAT.md §2.7).
+    let cml_v = |jws: &str| verify_cml(&roots, EnvironmentPolicy::only(Environment::Prod), jws);
+    let dev_cml = {
+        let mut c = base_cml(k);
+        c.key_type = Environment::Dev;
+        sign_cml_as(&k.root_dev, DEV, &c)
+    };
+    for (name, d, jws) in [
+        (
+            "cml/valid",
+            "The vectors' CML, verified on its own by a prod validator.",
+            g.cml.clone(),
+        ),
+        (
+            "cml/dev-for-prod",
+            "A dev CML given to a prod validator (environment_mismatch).",
+            dev_cml,
+        ),
+        (
+            "cml/tampered",
+            "The CML with its payload edited (bad_signature).",
+            edit_payload_keep_sig(&g.cml, |p| {
+                p.replace("\"max_sites\":25", "\"max_sites\":2500")
+            }),
+        ),
+    ] {
+        let expect = match cml_v(&jws) {
+            Ok(c) => {
+                json!({"ok": {"id": c.id, "license_id": c.claims.license_id, "org_id": c.claims.org_id,
+                "max_sites": c.claims.max_sites, "valid_until": c.claims.valid_until, "grace_days": c.claims.grace_days,
+                "feature_packs": c.claims.feature_packs, "environment": c.claims.key_type.as_str(),
+                "max_offline_days": c.claims.max_offline_days, "org_key_thumbprint": c.org_key.thumbprint()}})
+            }
+            Err(e) => err(&e),
+        };
+        out.push(json!({"name": name, "description": d, "operation": "verify_cml", "cml": jws, "expect": expect}));
+    }
+    let grace_end = CML_EXP + 30 * DAY;
+    for (name, d, now) in [
+        (
+            "standing/valid",
+            "Day 30 of a one-year CML: valid, 335 days left.",
+            NOW,
+        ),
+        (
+            "standing/expiring-31-days",
+            "31 days before valid_until: still valid.",
+            CML_EXP - 31 * DAY,
+        ),
+        (
+            "standing/expiring-30-days",
+            "Exactly 30 days before valid_until: expiring.",
+            CML_EXP - 30 * DAY,
+        ),
+        (
+            "standing/expiring-last-second",
+            "1 s before valid_until: expiring, 1 day left (rounded up).",
+            CML_EXP - 1,
+        ),
+        (
+            "standing/grace-first-second",
+            "At valid_until: in grace, 30 days left.",
+            CML_EXP,
+        ),
+        (
+            "standing/grace-last-second",
+            "1 s before the end of grace: in grace, 1 day left.",
+            grace_end - 1,
+        ),
+        (
+            "standing/expired",
+            "At the end of grace: expired, 0 days ago.",
+            grace_end,
+        ),
+        (
+            "standing/expired-10-days",
+            "Ten days after the end of grace: expired, 10 days ago.",
+            grace_end + 10 * DAY,
+        ),
+    ] {
+        let s = cml_standing(&cml.claims, now);
+        out.push(json!({"name": name, "description": d, "operation": "cml_standing", "cml": g.cml, "now": now,
+            "expect": {"ok": {"standing": s.as_str(), "days_left": s.days_left(), "usable": s.usable()}}}));
+    }
+    for (name, d, period, now) in [
+        (
+            "period/current-month",
+            "The month that contains now.",
+            "2026-01",
+            NOW - 10 * DAY,
+        ),
+        (
+            "period/last-month",
+            "The previous month.",
+            "2026-01",
+            NOW + 10 * DAY,
+        ),
+        (
+            "period/not-started",
+            "Next month (manifest_invalid).",
+            "2026-03",
+            NOW,
+        ),
+        (
+            "period/starts-within-skew",
+            "A month that starts 300 s from now: started, by the clock skew.",
+            "2026-02",
+            T0 + 31 * DAY - 300,
+        ),
+        (
+            "period/starts-after-skew",
+            "A month that starts 301 s from now (manifest_invalid).",
+            "2026-02",
+            T0 + 31 * DAY - 301,
+        ),
+        (
+            "period/before-the-cml",
+            "A month that ended before the CML was issued (manifest_invalid).",
+            "2025-12",
+            NOW,
+        ),
+        (
+            "period/after-grace",
+            "A month that starts after the CML's grace ended (manifest_invalid).",
+            "2027-03",
+            CML_EXP + 90 * DAY,
+        ),
+        (
+            "period/malformed",
+            "Not YYYY-MM (manifest_invalid).",
+            "2026-1",
+            NOW,
+        ),
+    ] {
+        let expect = match check_manifest_period(&cml.claims, period, now) {
+            Ok((start, end)) => json!({"ok": {"start": start, "end": end}}),
+            Err(e) => err(&e),
+        };
+        out.push(
+            json!({"name": name, "description": d, "operation": "manifest_period", "cml": g.cml,
+            "period": period, "now": now, "expect": expect}),
+        );
+    }
+
+    // Every document vector states its intent; the generator refuses a surprise.
+    let intents: &[(&str, &str)] = &[
+        ("manifest/valid", "ok"),
+        ("manifest/tampered", "bad_signature"),
+        ("manifest/other-org-key", "signer_mismatch"),
+        ("manifest/other-org-id", "org_mismatch"),
+        ("manifest/other-cml", "binding_mismatch"),
+        ("manifest/totals-do-not-add-up", "manifest_invalid"),
+        ("manifest/bad-period", "manifest_invalid"),
+        ("manifest/site-license-instead", "wrong_document_type"),
+        ("ledger/valid", "ok"),
+        ("ledger/empty", "ok"),
+        ("ledger/edited-entry", "ledger_broken"),
+        ("ledger/dropped-entry", "ledger_broken"),
+        ("ledger/swapped-entries", "ledger_broken"),
+        ("ledger/foreign-entry", "ledger_broken"),
+        ("heartbeat/active", "ok"),
+        ("heartbeat/revoked", "ok"),
+        ("heartbeat/replayed-nonce", "nonce_mismatch"),
+        ("heartbeat/other-site", "binding_mismatch"),
+        ("heartbeat/unknown-status", "bad_payload"),
+        ("heartbeat/tampered", "bad_signature"),
+        ("key/pem", "ok"),
+        ("key/jwk", "ok"),
+        ("key/pem-garbage", "bad_key"),
+        ("key/private-key-pem", "bad_key"),
+        ("key/jwk-wrong-curve", "bad_key"),
+        ("key/jwk-off-curve", "bad_key"),
+        ("key/empty", "bad_key"),
+        ("key/jwk-webcrypto-export", "ok"),
+        ("key/jwk-with-private-d", "bad_key"),
+        ("key/jwk-alg-rs256", "bad_key"),
+        ("cml/valid", "ok"),
+        ("cml/dev-for-prod", "environment_mismatch"),
+        ("cml/tampered", "bad_signature"),
+        ("standing/valid", "valid"),
+        ("standing/expiring-31-days", "valid"),
+        ("standing/expiring-30-days", "expiring"),
+        ("standing/expiring-last-second", "expiring"),
+        ("standing/grace-first-second", "grace"),
+        ("standing/grace-last-second", "grace"),
+        ("standing/expired", "expired"),
+        ("standing/expired-10-days", "expired"),
+        ("period/current-month", "ok"),
+        ("period/last-month", "ok"),
+        ("period/not-started", "manifest_invalid"),
+        ("period/starts-within-skew", "ok"),
+        ("period/starts-after-skew", "manifest_invalid"),
+        ("period/before-the-cml", "manifest_invalid"),
+        ("period/after-grace", "manifest_invalid"),
+        ("period/malformed", "manifest_invalid"),
+    ];
+    assert_eq!(
+        intents.len(),
+        out.len(),
+        "every document vector needs an intent"
+    );
+    for v in &out {
+        let name = v["name"].as_str().unwrap();
+        let intent = intents
+            .iter()
+            .find(|(n, _)| *n == name)
+            .unwrap_or_else(|| panic!("no intent for {name}"))
+            .1;
+        let actual = v["expect"]["error"]["name"]
+            .as_str()
+            .or(v["expect"]["ok"]["standing"].as_str())
+            .unwrap_or("ok");
+        assert_eq!(
+            actual, intent,
+            "document vector {name} does not do what it says: {}",
+            v["expect"]
+        );
     }
     out
 }
