@@ -137,6 +137,8 @@ pub struct Verdict {
     pub cml_license_id: String,
     /// The CML's document id (hex SHA-256).
     pub cml_id: String,
+    /// The site license's document id (hex SHA-256 of its signing input).
+    pub site_document_id: String,
     /// The environment of the chain.
     pub environment: Environment,
     /// Product (usage statistics).
@@ -149,6 +151,18 @@ pub struct Verdict {
     pub issued_at: i64,
     /// Effective expiry: the earlier of the site license's and the CML's.
     pub expires_at: i64,
+    /// The site license's own `expires_at`.
+    pub site_expires_at: i64,
+    /// The CML's `valid_until`.
+    pub cml_valid_until: i64,
+    /// The CML's `max_sites` (enforced by the Hub; shown to the operator).
+    pub max_sites: u32,
+    /// The CML's feature packs (what the org may grant).
+    pub feature_packs: Vec<String>,
+    /// The CML's `max_offline_days`, if it sets one.
+    pub max_offline_days: Option<u32>,
+    /// What the site license binds the node to.
+    pub fingerprint: crate::Fingerprint,
     /// End of the grace period.
     pub grace_end: i64,
     /// Whole days of grace left (rounded up) when in grace.
@@ -722,12 +736,19 @@ impl Validator {
             license_id: site.license_id.clone(),
             cml_license_id: cml.license_id.clone(),
             cml_id: entry.cml_id.clone(),
+            site_document_id: entry.site.id.clone(),
             environment: cml.key_type,
             product: site.product.clone(),
             tier: site.tier.clone(),
             features: site.features.clone(),
             issued_at: site.issued_at,
             expires_at,
+            site_expires_at: site.expires_at,
+            cml_valid_until: cml.valid_until,
+            max_sites: cml.max_sites,
+            feature_packs: cml.feature_packs.clone(),
+            max_offline_days: cml.max_offline_days,
+            fingerprint: site.fingerprint.clone(),
             grace_end,
             grace_days_left,
             warnings,
