@@ -35,6 +35,7 @@ from ._errors import (
 from ._native import hwf_license_uniffi as _n
 from ._types import (
     Cml,
+    CmlStanding,
     Environment,
     HeartbeatInfo,
     KeyText,
@@ -43,7 +44,9 @@ from ._types import (
     ManifestSite,
     ManifestStats,
     NodeFacts,
+    PeriodBounds,
     ProductTierCount,
+    Standing,
     Status,
     TimeLike,
     TrustedRoot,
@@ -80,6 +83,9 @@ __all__ = [
     "VerdictWarning",
     "HeartbeatInfo",
     "Cml",
+    "CmlStanding",
+    "Standing",
+    "PeriodBounds",
     "Manifest",
     "ManifestStats",
     "ManifestSite",

@@ -30,6 +30,9 @@ __all__ = [
     "ManifestSite",
     "Manifest",
     "LedgerSummary",
+    "Standing",
+    "CmlStanding",
+    "PeriodBounds",
     "KeyText",
     "TimeLike",
 ]
@@ -378,6 +381,8 @@ class Cml:
     """RFC 7638 thumbprint of the org key: the ``kid`` of every org-signed document."""
     grace_days: int
     """Grace period in days after expiry."""
+    max_offline_days: int | None = None
+    """Most days a node may go without a signed time from the Hub (CML v2), if set."""
 
     @classmethod
     def _from_native(cls, c: _n.Cml) -> Cml:
@@ -393,7 +398,58 @@ class Cml:
             c.issued_by,
             c.org_key_thumbprint,
             c.grace_days,
+            c.max_offline_days,
         )
+
+
+class Standing(str, enum.Enum):
+    """Where a CML stands at a time."""
+
+    VALID = "valid"
+    """Before ``valid_until``, more than 30 days left."""
+    EXPIRING = "expiring"
+    """Before ``valid_until``, at most 30 days left."""
+    GRACE = "grace"
+    """Past ``valid_until``, within the grace period: its site licenses still work."""
+    EXPIRED = "expired"
+    """Past the end of grace."""
+
+
+_STANDING = {
+    _n.Standing.VALID: Standing.VALID,
+    _n.Standing.EXPIRING: Standing.EXPIRING,
+    _n.Standing.GRACE: Standing.GRACE,
+    _n.Standing.EXPIRED: Standing.EXPIRED,
+}
+
+
+@dataclass(frozen=True)
+class CmlStanding:
+    """A CML's standing at a time (:meth:`Validator.cml_standing`)."""
+
+    standing: Standing
+    """Valid, expiring, in grace or expired."""
+    days_left: int | None
+    """Whole days (rounded up) until ``valid_until`` (valid, expiring) or the end of grace
+    (grace); ``None`` when expired."""
+    days_ago: int | None
+    """Whole days (rounded down) since the end of grace, when expired."""
+    usable: bool
+    """Whether its site licenses are still usable (all but expired)."""
+
+    @classmethod
+    def _from_native(cls, s: _n.CmlStanding) -> CmlStanding:
+        return cls(_STANDING[s.standing], s.days_left, s.days_ago, s.usable)
+
+
+@dataclass(frozen=True)
+class PeriodBounds:
+    """The month a usage manifest covers: from ``start`` (included) to ``end`` (excluded)."""
+
+    start: datetime
+    """The first second of the month (UTC)."""
+    end: datetime
+    """The first second of the next month."""
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,8 @@ from ._native import hwf_license_uniffi as _n
 from ._types import (
     _ENV,
     Cml,
+    CmlStanding,
+    PeriodBounds,
     Environment,
     HeartbeatInfo,
     KeyText,
@@ -45,7 +47,7 @@ StateBytes = Union[bytes, bytearray, memoryview]
 Clock = Callable[[], Union[int, float, datetime]]
 """A time source: called without arguments, returns unix seconds (``int`` or ``float``, floored)
 or an aware :class:`~datetime.datetime`. ``time.time`` is one."""
-StatePath = Union[str, bytes, "os.PathLike[str]", "os.PathLike[bytes]"]
+StatePath = Union[str, bytes, os.PathLike[str], os.PathLike[bytes]]
 """A trust state file's path."""
 
 _NO_FACTS = _n.NodeFacts.none()
@@ -341,6 +343,21 @@ class Validator:
     def verify_cml(self, cml: Document) -> Cml:
         """Verifies a Customer Master License against the trusted roots and the environment."""
         return Cml._from_native(_call(self._native.verify_cml, _doc(cml)))
+
+    def cml_standing(self, cml: Document, now: datetime | int) -> CmlStanding:
+        """The standing of a CML (verified first) at ``now``: valid, expiring (30 days or fewer
+        left), in grace or expired, with the days left."""
+        s = _call(self._native.cml_standing, _doc(cml), _unix_required(now))
+        return CmlStanding._from_native(s)
+
+    def manifest_period(self, cml: Document, period: str, now: datetime | int) -> PeriodBounds:
+        """Checks that a usage manifest may cover ``period`` (``"YYYY-MM"``) under ``cml``
+        (verified first) at ``now``: the month has started, did not end before the CML was issued
+        and does not start after its grace ended. Returns the month's bounds; raises
+        :class:`UsageError` ``manifest_invalid`` otherwise.
+        """
+        b = _call(self._native.manifest_period, _doc(cml), period, _unix_required(now))
+        return PeriodBounds(_dt(b.start), _dt(b.end))
 
     def verify_manifest(self, cml: Document, manifest: Document) -> Manifest:
         """Verifies a monthly usage manifest signed by the org key of ``cml`` (verified first):

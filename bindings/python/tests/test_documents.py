@@ -1,5 +1,5 @@
-"""Every vector of testdata/vectors/documents.json: manifests, ledgers, heartbeats and root keys,
-through the Python API (FORMAT.md, "Other operations")."""
+"""Every vector of testdata/vectors/documents.json: manifests, ledgers, heartbeats, root keys,
+CMLs, CML standing and manifest periods, through the Python API (FORMAT.md, "Other operations")."""
 
 from __future__ import annotations
 
@@ -55,6 +55,28 @@ def run(v: dict) -> dict:
             }
         if op == "load_root_key":
             return {"ok": {"thumbprint": hl.key_thumbprint(v["key"])}}
+        if op == "verify_cml":
+            c = validator.verify_cml(v["cml"])
+            return {
+                "ok": {
+                    "id": c.id,
+                    "license_id": c.license_id,
+                    "org_id": c.org_id,
+                    "max_sites": c.max_sites,
+                    "valid_until": int(c.valid_until.timestamp()),
+                    "grace_days": c.grace_days,
+                    "feature_packs": c.feature_packs,
+                    "environment": c.environment.value,
+                    "max_offline_days": c.max_offline_days,
+                    "org_key_thumbprint": c.org_key_thumbprint,
+                }
+            }
+        if op == "cml_standing":
+            st = validator.cml_standing(v["cml"], v["now"])
+            return {"ok": {"standing": st.standing.value, "days_left": st.days_left, "usable": st.usable}}
+        if op == "manifest_period":
+            b = validator.manifest_period(v["cml"], v["period"], v["now"])
+            return {"ok": {"start": int(b.start.timestamp()), "end": int(b.end.timestamp())}}
     except hl.LicenseError as e:
         return error(e)
     raise AssertionError(f"unknown operation {op}")
@@ -69,7 +91,8 @@ def test_document_file_is_complete() -> None:
     assert FILE["format"] == "hwf-license-documents/1"
     assert len(VECTORS) >= 20
     ops = {v["operation"] for v in VECTORS}
-    assert ops == {"verify_manifest", "verify_ledger", "verify_heartbeat", "load_root_key"}
+    assert ops == {"verify_manifest", "verify_ledger", "verify_heartbeat", "load_root_key",
+                   "verify_cml", "cml_standing", "manifest_period"}
 
 
 def test_vectors_cover_every_core_code(vectors) -> None:
@@ -141,3 +164,24 @@ def test_cml_fields_match_the_signed_payload() -> None:
     assert cml.environment is hl.Environment(claims["key_type"])
     assert cml.org_key_thumbprint == hl.key_thumbprint(claims["org_key"])
     assert cml.id == validator.verify_manifest(v["cml"], v["document"]).cml
+
+
+def test_cml_standing_and_period_values_are_typed() -> None:
+    v = next(v for v in VECTORS if v["name"] == "standing/expired-10-days")
+    validator = hl.Validator(roots_of(FILE), "prod")
+    st = validator.cml_standing(v["cml"], datetime.fromtimestamp(v["now"], hl._types.EPOCH.tzinfo))
+    assert st == hl.CmlStanding(hl.Standing.EXPIRED, None, 10, False)
+    assert st.standing == "expired"
+    fresh = validator.cml_standing(v["cml"], 1769817600)
+    assert fresh.standing is hl.Standing.VALID and fresh.days_ago is None and fresh.usable
+    with pytest.raises(hl.FormatError) as e:
+        validator.cml_standing(v["cml"], -1)
+    assert e.value.name == "invalid_argument"
+    p = next(v for v in VECTORS if v["name"] == "period/current-month")
+    b = validator.manifest_period(p["cml"], p["period"], p["now"])
+    assert (b.start.isoformat(), b.end.isoformat()) == ("2026-01-01T00:00:00+00:00",
+                                                        "2026-02-01T00:00:00+00:00")
+    with pytest.raises(hl.UsageError) as e:
+        validator.manifest_period(p["cml"], "2026-13", p["now"])
+    assert e.value.name == "manifest_invalid"
+    assert validator.verify_cml(p["cml"]).max_offline_days is None

@@ -504,3 +504,21 @@ def test_a_call_blocked_inside_the_library_releases_the_gil() -> None:
         capture_output=True, text=True, timeout=60,
     )
     assert r.returncode == 0 and r.stdout == "ok\n", r.stderr
+
+
+def test_new_calls_are_typed() -> None:
+    import typing
+
+    hints = {name: typing.get_type_hints(getattr(hl.Validator, name))
+             for name in ("validate_at", "export_state", "import_state", "state_changed",
+                          "save_state", "load_state", "new_nonce", "accept_other_environment",
+                          "apply_revocation_list_at", "verify_heartbeat_at", "__init__")}
+    assert hints["validate_at"]["return"] is hl.Verdict
+    assert hints["export_state"]["return"] is bytes
+    assert hints["state_changed"]["return"] is bool and hints["load_state"]["return"] is bool
+    assert hints["new_nonce"]["return"] is str
+    assert hints["apply_revocation_list_at"]["return"] is int
+    assert hints["verify_heartbeat_at"]["return"] is hl.HeartbeatInfo
+    assert hints["import_state"]["state"] == hl.StateBytes
+    assert hints["save_state"]["path"] == hl.StatePath
+    assert hints["__init__"]["clock"] == typing.Optional[hl.Clock]

@@ -11,7 +11,7 @@
 //!
 //! | item | what it does |
 //! |------|--------------|
-//! | [`Validator`] | trusted roots + environment (+ clock, nonce seed) → `validate` / `validate_at`, `apply_revocation_list`, `verify_heartbeat`, `new_nonce`, `verify_cml`, `verify_manifest`, `verify_ledger`; the trust state: `export_state` / `import_state`, `save_state` / `load_state`, `state_changed`, `clock_floor` |
+//! | [`Validator`] | trusted roots + environment (+ clock, nonce seed) → `validate` / `validate_at`, `apply_revocation_list`, `verify_heartbeat`, `new_nonce`, `verify_cml`, `cml_standing`, `manifest_period`, `verify_manifest`, `verify_ledger`; the trust state: `export_state` / `import_state`, `save_state` / `load_state`, `state_changed`, `clock_floor` |
 //! | [`Clock`] | a time source the host implements (callback interface), read by `validate` |
 //! | [`key_thumbprint`] | RFC 7638 thumbprint of a PEM or JWK public key |
 //! | [`core_version`] | the version of the core crate |
@@ -31,8 +31,9 @@ mod validator;
 
 pub use error::LicenseError;
 pub use types::{
-    Cml, Environment, HeartbeatInfo, LedgerSummary, Manifest, ManifestSite, ManifestStats,
-    NodeFacts, ProductTierCount, Status, TrustedRootKey, Verdict, Warning,
+    Cml, CmlStanding, Environment, HeartbeatInfo, LedgerSummary, Manifest, ManifestSite,
+    ManifestStats, NodeFacts, PeriodBounds, ProductTierCount, Standing, Status, TrustedRootKey,
+    Verdict, Warning,
 };
 pub use validator::{Clock, Validator};
 

@@ -261,6 +261,8 @@ pub struct Cml {
     pub org_key_thumbprint: String,
     /// Grace period in days after expiry.
     pub grace_days: u32,
+    /// Most days a node may go without a signed time from the Hub (CML v2), if set.
+    pub max_offline_days: Option<u32>,
 }
 
 impl From<&core::VerifiedCml> for Cml {
@@ -278,8 +280,62 @@ impl From<&core::VerifiedCml> for Cml {
             issued_by: claims.issued_by.clone(),
             org_key_thumbprint: c.org_key.thumbprint().into(),
             grace_days: claims.grace_days,
+            max_offline_days: claims.max_offline_days,
         }
     }
+}
+
+/// Where a CML stands at a time (core's `CmlStanding`, the Hub's and the Root's view).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, uniffi::Enum)]
+pub enum Standing {
+    /// Before `valid_until`, more than 30 days left.
+    Valid,
+    /// Before `valid_until`, at most 30 days left.
+    Expiring,
+    /// Past `valid_until`, within the grace period: its site licenses still work.
+    Grace,
+    /// Past the end of grace.
+    Expired,
+}
+
+/// A CML's standing at a time, with the days that go with it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, uniffi::Record)]
+pub struct CmlStanding {
+    /// Valid, expiring, in grace or expired.
+    pub standing: Standing,
+    /// Whole days (rounded up) until `valid_until` (valid, expiring) or the end of grace
+    /// (grace); `None` when expired.
+    pub days_left: Option<u32>,
+    /// Whole days (rounded down) since the end of grace, when expired.
+    pub days_ago: Option<u32>,
+    /// Whether its site licenses are still usable (all but expired).
+    pub usable: bool,
+}
+
+impl From<core::CmlStanding> for CmlStanding {
+    fn from(s: core::CmlStanding) -> Self {
+        let (standing, days_ago) = match s {
+            core::CmlStanding::Valid { .. } => (Standing::Valid, None),
+            core::CmlStanding::Expiring { .. } => (Standing::Expiring, None),
+            core::CmlStanding::Grace { .. } => (Standing::Grace, None),
+            core::CmlStanding::Expired { days_ago } => (Standing::Expired, Some(days_ago)),
+        };
+        Self {
+            standing,
+            days_left: s.days_left(),
+            days_ago,
+            usable: s.usable(),
+        }
+    }
+}
+
+/// The bounds of a month a usage manifest may cover: `[start, end)` in unix seconds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, uniffi::Record)]
+pub struct PeriodBounds {
+    /// The first second of the month (UTC).
+    pub start: i64,
+    /// The first second of the next month.
+    pub end: i64,
 }
 
 /// Active sites counted per product and tier.

@@ -12,7 +12,8 @@ use hwf_license as core;
 
 use crate::error::{guard, LicenseError};
 use crate::types::{
-    Cml, Environment, HeartbeatInfo, LedgerSummary, Manifest, NodeFacts, TrustedRootKey, Verdict,
+    Cml, CmlStanding, Environment, HeartbeatInfo, LedgerSummary, Manifest, NodeFacts, PeriodBounds,
+    TrustedRootKey, Verdict,
 };
 
 /// Where a validator reads the time, implemented by the host language: `now()` returns unix
@@ -234,6 +235,33 @@ impl Validator {
         guard(|| {
             let cml = self.read()?.verify_cml(&cml)?;
             Ok(core::verify_ledger(&cml, entries.iter().map(String::as_str))?.into())
+        })
+    }
+
+    /// The standing of a CML (compact JWS, verified first) at `now` (unix seconds): valid,
+    /// expiring (30 days or fewer left), in grace or expired, with the days left.
+    pub fn cml_standing(&self, cml: String, now: i64) -> Result<CmlStanding, LicenseError> {
+        guard(|| {
+            core::time::check_now(now)?;
+            let cml = self.read()?.verify_cml(&cml)?;
+            Ok(core::cml_standing(&cml.claims, now).into())
+        })
+    }
+
+    /// Whether a usage manifest may cover `period` (`YYYY-MM`) under a CML (compact JWS,
+    /// verified first) at `now`: the month has started, did not end before the CML was issued
+    /// and does not start after its grace ended. The month's bounds, or `manifest_invalid`.
+    pub fn manifest_period(
+        &self,
+        cml: String,
+        period: String,
+        now: i64,
+    ) -> Result<PeriodBounds, LicenseError> {
+        guard(|| {
+            core::time::check_now(now)?;
+            let cml = self.read()?.verify_cml(&cml)?;
+            let (start, end) = core::check_manifest_period(&cml.claims, &period, now)?;
+            Ok(PeriodBounds { start, end })
         })
     }
 
