@@ -117,7 +117,8 @@ node - "$REPO/target/wasm-bench.json" "$REPO/target/wasm-bench-node.json" "$REPO
 const fs = require("node:fs");
 const [chromium, node, o3] = process.argv.slice(2).map((f) => { try { return JSON.parse(fs.readFileSync(f, "utf8")); } catch { return null; } });
 const line = (label, r) => r && console.log(
-  `   ${label}: cold ${(r.coldUs / 1000).toFixed(3)} ms, cached ${r.cachedUs.toFixed(1)} µs, ` +
+  `   ${label}: cold ${(r.coldUs / 1000).toFixed(3)} ms, cached ${r.cachedUs.toFixed(1)} µs ` +
+  `(at a JS clock ${r.cachedClockUs?.toFixed(1) ?? "?"} µs), ` +
   `WebCrypto 2×verify ${(r.webcryptoUs / 1000).toFixed(3)} ms, cold/WebCrypto ${r.coldOverWebcrypto.toFixed(1)}×`);
 if (chromium?.scenarios) {
   const s = chromium.scenarios;

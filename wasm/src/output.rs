@@ -2,7 +2,8 @@
 //! absent values) from core results. The shapes are declared in TypeScript in `types.rs`.
 
 use hwf_license::{
-    HeartbeatInfo, Jwk, LedgerSummary, ManifestClaims, Verdict, Verified, VerifiedCml, Warning,
+    CmlStanding, HeartbeatInfo, Jwk, LedgerSummary, ManifestClaims, Verdict, Verified, VerifiedCml,
+    Warning,
 };
 use js_sys::{Array, Object, Reflect};
 use wasm_bindgen::JsValue;
@@ -137,6 +138,7 @@ pub(crate) fn cml(c: &VerifiedCml) -> JsValue {
         .set("validUntil", num(claims.valid_until))
         .set("graceDays", num(claims.grace_days))
         .set("featurePacks", strings(&claims.feature_packs))
+        .set("maxOfflineDays", optional(claims.max_offline_days, num))
         .set("orgKey", jwk(&claims.org_key))
         .set("orgKeyId", c.org_key.thumbprint())
         .build()
@@ -196,6 +198,28 @@ pub(crate) fn manifest(m: &Verified<ManifestClaims>) -> JsValue {
         .set("sites", sites)
         .set("ledgerHead", c.ledger_head.as_str())
         .set("ledgerLength", num(c.ledger_length))
+        .build()
+}
+
+/// `CmlStanding`.
+pub(crate) fn standing(s: CmlStanding) -> JsValue {
+    let days_ago = match s {
+        CmlStanding::Expired { days_ago } => num(days_ago),
+        _ => JsValue::NULL,
+    };
+    Obj::new()
+        .set("standing", s.as_str())
+        .set("daysLeft", optional(s.days_left(), num))
+        .set("daysAgo", days_ago)
+        .set("usable", s.usable())
+        .build()
+}
+
+/// `ManifestPeriod`: a month's bounds `[start, end)`.
+pub(crate) fn period((start, end): (i64, i64)) -> JsValue {
+    Obj::new()
+        .set("start", num(start))
+        .set("end", num(end))
         .build()
 }
 

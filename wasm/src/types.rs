@@ -129,10 +129,31 @@ export interface CmlInfo {
   validUntil: number;
   graceDays: number;
   featurePacks: string[];
+  /** Most days a node may run without a signed time from its Hub (CML format 2), else null. */
+  maxOfflineDays: number | null;
   /** The org public key. */
   orgKey: Jwk;
   /** Its RFC 7638 thumbprint: the kid of every org-signed document. */
   orgKeyId: string;
+}
+
+/** Where a CML stands at a time (`Validator.cmlStanding`). */
+export interface CmlStanding {
+  /** "valid" (more than 30 days left), "expiring", "grace" or "expired". */
+  standing: "valid" | "expiring" | "grace" | "expired";
+  /** Whole days left (rounded up) until valid_until, or until the end of grace in grace; null
+   * when expired. */
+  daysLeft: number | null;
+  /** Whole days since the end of grace when expired, else null. */
+  daysAgo: number | null;
+  /** Whether its site licenses still work (not expired). */
+  usable: boolean;
+}
+
+/** The bounds of a month a usage manifest covers, unix seconds, `end` excluded. */
+export interface ManifestPeriod {
+  start: number;
+  end: number;
 }
 
 /** A verified usage ledger. */

@@ -36,6 +36,19 @@ pub struct Validator {
 }
 
 impl Validator {
+    /// The time `now` given, or the validator's clock read without writing anything.
+    fn now_or_clock(&self, now: Option<f64>) -> JsResult<i64> {
+        let t = match now {
+            Some(t) => input::time(t)?,
+            None => match &self.clock {
+                Some(clock) => clock.guard(|| Ok(clock.reader()()))?,
+                None => clock::date_now(),
+            },
+        };
+        hwf_license::time::check_now(t).map_err(from_core)?;
+        Ok(t)
+    }
+
     /// Runs a core call that reads the validator's clock, reporting a failed JS clock as such.
     fn at_clock<T>(
         &self,
@@ -309,6 +322,47 @@ impl Validator {
         let cml = self.inner.verify_cml(&cml).map_err(from_core)?;
         hwf_license::verify_ledger(&cml, entries.iter().map(String::as_str))
             .map(|s| output::ledger(&s))
+            .map_err(from_core)
+    }
+
+    /// Where a CML (compact JWS, verified against the trusted roots) stands at `now` (default:
+    /// the validator's clock, read without changing anything): `valid` (more than 30 days
+    /// left), `expiring`, `grace` (its site licenses still work) or `expired`. Core's rule, for
+    /// consoles that show a CML's life.
+    #[wasm_bindgen(js_name = cmlStanding, unchecked_return_type = "CmlStanding")]
+    pub fn cml_standing(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "string")] cml: JsValue,
+        now: Option<f64>,
+    ) -> JsResult<JsValue> {
+        let cml = input::string(&cml, "cml", "cml must be a compact JWS string")?;
+        let cml = self.inner.verify_cml(&cml).map_err(from_core)?;
+        let now = self.now_or_clock(now)?;
+        Ok(output::standing(hwf_license::cml_standing(
+            &cml.claims,
+            now,
+        )))
+    }
+
+    /// Whether a usage manifest may cover `period` (`YYYY-MM`) under `cml` (compact JWS,
+    /// verified against the trusted roots) at `now` (default: the validator's clock): the month
+    /// has started, did not end before the CML was issued and does not start after its grace
+    /// ended. Returns the month's bounds `{ start, end }` (unix seconds, end excluded).
+    ///
+    /// @throws {LicenseError} `manifest_invalid` for a period the CML cannot cover.
+    #[wasm_bindgen(js_name = manifestPeriod, unchecked_return_type = "ManifestPeriod")]
+    pub fn manifest_period(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "string")] cml: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "string")] period: JsValue,
+        now: Option<f64>,
+    ) -> JsResult<JsValue> {
+        let cml = input::string(&cml, "cml", "cml must be a compact JWS string")?;
+        let period = input::string(&period, "period", "period must be a string, YYYY-MM")?;
+        let cml = self.inner.verify_cml(&cml).map_err(from_core)?;
+        let now = self.now_or_clock(now)?;
+        hwf_license::check_manifest_period(&cml.claims, &period, now)
+            .map(output::period)
             .map_err(from_core)
     }
 

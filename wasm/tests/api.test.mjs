@@ -225,6 +225,24 @@ test("verifyCml describes the CML; its org key id is the org key's thumbprint", 
   assert.ok(cml.validUntil > cml.issuedAt);
 });
 
+test("cmlStanding and manifestPeriod: core's rules over a CML's life, at a time or at the clock", () => {
+  const cml = JSON.parse(basic.license).cml;
+  const info = prodValidator().verifyCml(cml);
+  assert.equal(info.maxOfflineDays, null);
+  const v = prodValidator({ clock: () => info.validUntil - 86400 });
+  assert.deepEqual(v.cmlStanding(cml), { standing: "expiring", daysLeft: 1, daysAgo: null, usable: true });
+  assert.equal(v.clockFloor, 0); // read, not written
+  const end = info.validUntil + info.graceDays * 86400;
+  assert.deepEqual(v.cmlStanding(cml, end + 3 * 86400), { standing: "expired", daysLeft: null, daysAgo: 3, usable: false });
+  assert.deepEqual(v.manifestPeriod(cml, "2026-01", basic.now), { start: 1767225600, end: 1769904000 });
+  throwsCode(() => v.manifestPeriod(cml, "2026-13", basic.now), "manifest_invalid");
+  throwsCode(() => v.manifestPeriod(cml, 202601, basic.now), "invalid_argument");
+  throwsCode(() => v.cmlStanding("x.y.z", basic.now), "bad_encoding");
+  throwsCode(() => v.cmlStanding(cml, -1), "invalid_argument");
+  const failing = prodValidator({ clock: () => { throw new Error("no clock"); } });
+  assert.match(throwsCode(() => failing.cmlStanding(cml), "invalid_argument").message, /options\.clock threw/);
+});
+
 test("a revocation list applied to the validator revokes the license", () => {
   const vector = vectors.vectors.find((x) => x.revocation_lists.length > 0 && x.expect.error?.name === "revoked");
   assert.ok(vector, "no revoked vector");

@@ -71,6 +71,32 @@ function documentCase(vector) {
         revoked: h.revoked,
       };
     }
+    case "verify_cml": {
+      const v = new Validator({ environment: "prod", roots });
+      const c = v.verifyCml(vector.cml);
+      return {
+        id: c.id,
+        license_id: c.licenseId,
+        org_id: c.orgId,
+        max_sites: c.maxSites,
+        valid_until: c.validUntil,
+        grace_days: c.graceDays,
+        feature_packs: c.featurePacks,
+        environment: c.environment,
+        max_offline_days: c.maxOfflineDays,
+        org_key_thumbprint: c.orgKeyId,
+      };
+    }
+    case "cml_standing": {
+      const v = new Validator({ environment: "prod", roots });
+      const s = v.cmlStanding(vector.cml, vector.now);
+      return { standing: s.standing, days_left: s.daysLeft, usable: s.usable };
+    }
+    case "manifest_period": {
+      const v = new Validator({ environment: "prod", roots });
+      const p = v.manifestPeriod(vector.cml, vector.period, vector.now);
+      return { start: p.start, end: p.end };
+    }
     case "load_root_key":
       return { thumbprint: keyThumbprint(vector.key) };
     default:

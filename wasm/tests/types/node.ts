@@ -9,6 +9,8 @@ import init, {
   keyThumbprint,
   version,
   type CmlInfo,
+  type CmlStanding,
+  type ManifestPeriod,
   type ErrorCodeName,
   type LedgerSummary,
   type Manifest,
@@ -80,6 +82,10 @@ export async function nodeUsage(pem: string, license: string | Uint8Array, cml: 
   validator.acceptOtherEnvironment(true);
   const accepts: boolean = validator.acceptsOtherEnvironment;
   out.push(String(changed), String(accepts));
+  const standing: CmlStanding = validator.cmlStanding(cml);
+  const period: ManifestPeriod = validator.manifestPeriod(cml, "2026-01", 1_769_817_600);
+  out.push(standing.standing, String(standing.daysLeft ?? standing.daysAgo), String(standing.usable));
+  out.push(String(period.end - period.start), String(cmlInfo.maxOfflineDays ?? "none"));
   // @ts-expect-error: the state is bytes or their text
   validator.importState(42);
   // @ts-expect-error: the policy is a boolean
