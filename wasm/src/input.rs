@@ -2,7 +2,7 @@
 //! and string arrays. Decides only JavaScript typing (what is a string, an array, a whole
 //! number); every license rule, key check and range check is core's.
 
-use hwf_license::{Environment, Error, Jwk, NodeFacts, PublicKey, TrustedRoot};
+use hwf_license::{Environment, Error, NodeFacts, PublicKey, TrustedRoot};
 use js_sys::{Array, Function, Reflect, Uint8Array};
 use wasm_bindgen::{JsCast, JsValue};
 
@@ -180,9 +180,10 @@ pub(crate) fn environment(v: &JsValue, what: &str) -> JsResult<Environment> {
     Environment::parse(&s).map_err(from_core)
 }
 
-/// A public key: a string (SPKI PEM, or JWK JSON) or a JWK object. Of an object only the members
-/// `kty`, `crv`, `x`, `y` are read (WebCrypto's exported JWKs carry `ext` and `key_ops` too); one
-/// that carries the private member `d` is refused so a secret is never embedded unnoticed.
+/// A public key: a string (SPKI PEM, or JWK JSON) or a JWK object. An object is read as its
+/// JSON text (`JSON.stringify`), so core's JWK rule decides for objects and text alike: WebCrypto
+/// and JOSE extras (`alg` ES256, `use` sig, `key_ops`, `ext`, `kid`) are accepted, a private `d`
+/// or any other member is `bad_key`.
 pub(crate) fn public_key(v: &JsValue) -> JsResult<PublicKey> {
     if let Some(text) = v.as_string() {
         return key_from_text(&text).map_err(from_core);
@@ -190,31 +191,16 @@ pub(crate) fn public_key(v: &JsValue) -> JsResult<PublicKey> {
     if is_none(v) {
         return Err(null_parameter("key"));
     }
-    if !v.is_object() {
+    if !v.is_object() || Array::is_array(v) {
         return Err(invalid(
             "key must be a PEM string, a JWK JSON string or a JWK object",
         ));
     }
-    if !member(v, "d").is_undefined() {
-        return Err(from_core(Error::BadKey(
-            "JWK holds a private key: give the public key only",
-        )));
-    }
-    let field = |name: &str| {
-        member(v, name)
-            .as_string()
-            .ok_or(Error::BadKey("JWK needs string members kty, crv, x and y"))
-    };
-    let jwk = (|| {
-        Ok::<_, Error>(Jwk {
-            kty: field("kty")?,
-            crv: field("crv")?,
-            x: field("x")?,
-            y: field("y")?,
-        })
-    })()
-    .map_err(from_core)?;
-    PublicKey::from_jwk(&jwk).map_err(from_core)
+    let text = js_sys::JSON::stringify(v)
+        .ok()
+        .and_then(|s| s.as_string())
+        .ok_or_else(|| from_core(Error::BadKey("the JWK object cannot be written as JSON")))?;
+    PublicKey::from_jwk_json(&text).map_err(from_core)
 }
 
 fn key_from_text(text: &str) -> hwf_license::Result<PublicKey> {

@@ -8,7 +8,9 @@ const TS_TYPES: &'static str = r#"
 /** The environment of a key, a document or a validator. */
 export type Environment = "prod" | "dev";
 
-/** A P-256 public key as a JSON Web Key (only `kty`, `crv`, `x`, `y` are read). */
+/** A P-256 public key as a JSON Web Key. As a root key, the extras WebCrypto and JOSE tools
+ * export are accepted (`alg` "ES256", `use` "sig", `key_ops`, `ext`, `kid`); any other member, a
+ * private `d` above all, is `bad_key`. */
 export interface Jwk {
   /** "EC". */
   kty: string;
@@ -18,6 +20,11 @@ export interface Jwk {
   x: string;
   /** y coordinate, 32 bytes, base64url. */
   y: string;
+  alg?: "ES256";
+  use?: "sig";
+  key_ops?: string[];
+  ext?: boolean;
+  kid?: string;
 }
 
 /** A root public key the validator trusts. */

@@ -135,6 +135,37 @@ test("the constructor checks its options and keys", () => {
   assert.equal(keyThumbprint(JSON.stringify(jwk)), keyThumbprint(vectors.roots["root-prod-1"].pem));
 });
 
+test("a JWK object follows core's JWK rule, as its JSON text does", () => {
+  const jwk = vectors.roots["root-prod-1"].jwk;
+  const thumb = keyThumbprint(jwk);
+  for (const extra of [{ alg: "ES256" }, { use: "sig" }, { kid: "root-prod-1" }, { ext: true, key_ops: ["verify"] }]) {
+    assert.equal(keyThumbprint({ ...jwk, ...extra }), thumb, JSON.stringify(extra));
+  }
+  for (const extra of [{ alg: "RS256" }, { use: "enc" }, { d: "c2VjcmV0" }, { foo: 1 }]) {
+    throwsCode(() => keyThumbprint({ ...jwk, ...extra }), "bad_key");
+  }
+  throwsCode(() => keyThumbprint([jwk]), "invalid_argument");
+  throwsCode(() => keyThumbprint({ ...jwk, x: 10n }), "bad_key"); // JSON.stringify throws on a BigInt
+  // Every root-key document vector given as a JWK object, when its text is a JSON object.
+  for (const vector of documents.vectors.filter((x) => x.operation === "load_root_key")) {
+    let object;
+    try {
+      object = JSON.parse(vector.key);
+    } catch {
+      continue;
+    }
+    if (object === null || typeof object !== "object" || Array.isArray(object)) continue;
+    let got;
+    try {
+      got = { ok: { thumbprint: keyThumbprint(object) } };
+    } catch (err) {
+      if (!(err instanceof LicenseError)) throw err;
+      got = { error: { code: err.code, name: err.codeName } };
+    }
+    assert.deepEqual(got, vector.expect, vector.name);
+  }
+});
+
 test("now defaults to the JS clock, floored to whole seconds", (t) => {
   const realNow = Date.now;
   t.after(() => {
