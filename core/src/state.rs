@@ -17,11 +17,10 @@
 //! Import **merges**: the floor never goes down, a newer list is never replaced by an older one,
 //! and the validator is left as it was when any part of the input is bad.
 
-use alloc::collections::{BTreeMap, BTreeSet, VecDeque};
+use alloc::collections::BTreeMap;
 use alloc::string::String;
 use alloc::vec::Vec;
 
-use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 use crate::chain::{self, EnvironmentPolicy, TrustedRoot, VerifiedCml};
@@ -48,7 +47,9 @@ pub(crate) struct AppliedList {
     pub id: String,
     pub seq: u64,
     pub issued_at: i64,
-    pub revoked: BTreeSet<String>,
+    /// Sorted, for binary search (a plain sorted `Vec` links less code into the WASM module
+    /// than a set).
+    pub revoked: Vec<String>,
 }
 
 /// The newest heartbeat answer accepted for one CML.
@@ -81,8 +82,8 @@ impl Held {
 #[derive(Debug, Default)]
 pub(crate) struct Nonces {
     pub counter: u64,
-    pub outstanding: VecDeque<String>,
-    pub consumed: VecDeque<String>,
+    pub outstanding: Vec<String>,
+    pub consumed: Vec<String>,
 }
 
 /// The trust state proper. Changes bump `generation`.
@@ -166,39 +167,60 @@ pub(crate) fn cml_end(cml: &VerifiedCml) -> i64 {
     crate::time::grace_end(cml.claims.valid_until, cml.claims.grace_days).unwrap_or(MAX_TIME)
 }
 
-#[derive(Serialize)]
-struct BodyOut<'a> {
-    environment: &'static str,
-    floor: i64,
-    newest_signed: i64,
-    cmls: Vec<EntryOut<'a>>,
+/// Appends `s` as a JSON string (the documents held are verified compact JWS, which need no
+/// escape; anything else is escaped all the same).
+fn push_json_str(out: &mut Vec<u8>, s: &str) {
+    out.push(b'"');
+    for c in s.chars() {
+        match c {
+            '"' => out.extend_from_slice(b"\\\""),
+            '\\' => out.extend_from_slice(b"\\\\"),
+            c if (c as u32) < 0x20 => {
+                out.extend_from_slice(alloc::format!("\\u{:04x}", c as u32).as_bytes())
+            }
+            c => {
+                let mut buf = [0u8; 4];
+                out.extend_from_slice(c.encode_utf8(&mut buf).as_bytes());
+            }
+        }
+    }
+    out.push(b'"');
 }
 
-#[derive(Serialize)]
-struct EntryOut<'a> {
-    cml: &'a str,
-    revocation_list: Option<&'a str>,
-    heartbeat: Option<&'a str>,
+fn push_opt(out: &mut Vec<u8>, s: Option<&str>) {
+    match s {
+        Some(s) => push_json_str(out, s),
+        None => out.extend_from_slice(b"null"),
+    }
 }
 
-/// Serialises `state` for `environment` into the trust state file format.
+/// Serialises `state` for `environment` into the trust state file format (§7.4: members in
+/// this order, no whitespace, CMLs in ascending order of document id).
 pub(crate) fn export(state: &TrustState, environment: Environment) -> Vec<u8> {
-    let body = BodyOut {
-        environment: environment.as_str(),
-        floor: state.floor,
-        newest_signed: state.newest_signed,
-        cmls: state
-            .cmls
-            .values()
-            .map(|h| EntryOut {
-                cml: &h.cml_jws,
-                revocation_list: h.list.as_ref().map(|l| l.jws.as_str()),
-                heartbeat: h.heartbeat.as_ref().map(|h| h.jws.as_str()),
-            })
-            .collect(),
-    };
-    // Serialising plain strings and integers cannot fail.
-    let body = serde_json::to_vec(&body).unwrap_or_default();
+    let mut body = Vec::new();
+    body.extend_from_slice(b"{\"environment\":");
+    push_json_str(&mut body, environment.as_str());
+    body.extend_from_slice(
+        alloc::format!(
+            ",\"floor\":{},\"newest_signed\":{},\"cmls\":[",
+            state.floor,
+            state.newest_signed
+        )
+        .as_bytes(),
+    );
+    for (i, h) in state.cmls.values().enumerate() {
+        if i > 0 {
+            body.push(b',');
+        }
+        body.extend_from_slice(b"{\"cml\":");
+        push_json_str(&mut body, &h.cml_jws);
+        body.extend_from_slice(b",\"revocation_list\":");
+        push_opt(&mut body, h.list.as_ref().map(|l| l.jws.as_str()));
+        body.extend_from_slice(b",\"heartbeat\":");
+        push_opt(&mut body, h.heartbeat.as_ref().map(|h| h.jws.as_str()));
+        body.push(b'}');
+    }
+    body.extend_from_slice(b"]}");
     let digest = Sha256::digest(&body);
     let mut out = Vec::with_capacity(STATE_MAGIC.len() + 66 + body.len());
     out.extend_from_slice(STATE_MAGIC.as_bytes());
@@ -296,7 +318,7 @@ pub(crate) fn import(
                     id: rl.id,
                     seq: rl.claims.seq,
                     issued_at: rl.claims.issued_at,
-                    revoked: rl.claims.revoked.into_iter().collect(),
+                    revoked: sorted(rl.claims.revoked),
                 })
             }
             None => None,
@@ -322,6 +344,12 @@ pub(crate) fn import(
         }
     }
     Ok(state)
+}
+
+/// The ids sorted for [`AppliedList::revoked`].
+pub(crate) fn sorted(mut ids: Vec<String>) -> Vec<String> {
+    ids.sort_unstable();
+    ids
 }
 
 fn cml_trimmed(jws: &str) -> String {

@@ -549,9 +549,9 @@ impl Validator {
         let digest: [u8; 32] = h.finalize().into();
         let nonce = crate::b64::encode(&digest[..16]);
         if s.nonces.outstanding.len() >= MAX_OUTSTANDING_NONCES {
-            s.nonces.outstanding.pop_front();
+            s.nonces.outstanding.remove(0);
         }
-        s.nonces.outstanding.push_back(nonce.clone());
+        s.nonces.outstanding.push(nonce.clone());
         Ok(nonce)
     }
 
@@ -665,7 +665,7 @@ impl Validator {
             let s = self.state.lock();
             let held = s.cmls.get(&entry.cml_id);
             if let Some(list) = held.and_then(|h| h.list.as_ref()) {
-                if list.revoked.contains(&site.license_id) {
+                if list.revoked.binary_search(&site.license_id).is_ok() {
                     return Err(Error::Revoked {
                         license_id: site.license_id.clone(),
                         seq: list.seq,
@@ -784,7 +784,7 @@ impl Validator {
             id: rl.id,
             seq,
             issued_at,
-            revoked: rl.claims.revoked.into_iter().collect(),
+            revoked: state::sorted(rl.claims.revoked),
         });
         s.generation += 1;
         s.accept_signed(issued_at);
@@ -841,9 +841,9 @@ impl Validator {
         if let Some(i) = ours {
             s.nonces.outstanding.remove(i);
             if s.nonces.consumed.len() >= MAX_CONSUMED_NONCES {
-                s.nonces.consumed.pop_front();
+                s.nonces.consumed.remove(0);
             }
-            s.nonces.consumed.push_back(String::from(nonce));
+            s.nonces.consumed.push(String::from(nonce));
             // The Hub's time, for a nonce nobody could have asked about before now: the floor
             // may come down to it, never under a signed time held.
             let target = server_time.max(s.newest_signed);
