@@ -110,6 +110,6 @@ print(f"binding overhead (API - core)      {wrapper - core:8.2f} µs")
 print(f"  of which the hwf_license wrapper {wrapper - raw:8.2f} µs")
 PY
   log "threads: calls/s with 1, 2, 4 Python threads on one validator"
-  "$PY" bindings/python/benches/threads.py --seconds "${BENCH_SECONDS:-3}"
+  "$PY" bindings/python/benches/threads.py
 fi
 info "python layer passed"
