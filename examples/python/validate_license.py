@@ -40,6 +40,10 @@ def aware(text: str) -> datetime:
     return t
 
 
+def floor(validator: hl.Validator) -> str:
+    return f"{validator.clock_floor:%Y-%m-%d %H:%M:%S %Z}"
+
+
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("license", type=Path, help="the site.lic file")
@@ -57,7 +61,7 @@ def main() -> int:
         license = args.license.read_bytes()
         if args.state is not None:
             if validator.load_state(args.state):
-                print(f"trust state: loaded {args.state} (clock floor {validator.clock_floor:%Y-%m-%d %H:%M:%S %Z})")
+                print(f"trust state: loaded {args.state} (clock floor {floor(validator)})")
             else:
                 print(f"trust state: none at {args.state} yet (first run)")
     except hl.LicenseError as e:
@@ -82,7 +86,7 @@ def main() -> int:
     # Save only what changed (a validation at the clock raises the floor; a refused one does not).
     if args.state is not None and validator.state_changed():
         validator.save_state(args.state)
-        print(f"trust state: saved {args.state} (clock floor {validator.clock_floor:%Y-%m-%d %H:%M:%S %Z})")
+        print(f"trust state: saved {args.state} (clock floor {floor(validator)})")
     return status
 
 

@@ -35,7 +35,15 @@ from ._types import (
     _unix_required,
 )
 
-__all__ = ["Validator", "key_thumbprint", "LicenseBytes", "Document", "StateBytes", "Clock", "StatePath"]
+__all__ = [
+    "Validator",
+    "key_thumbprint",
+    "LicenseBytes",
+    "Document",
+    "StateBytes",
+    "Clock",
+    "StatePath",
+]
 
 LicenseBytes = Union[bytes, bytearray, memoryview, str]
 """The content of a ``site.lic`` file: its bytes, or its text (encoded as UTF-8)."""
