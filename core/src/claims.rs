@@ -103,7 +103,7 @@ fn check_unique(kind: DocKind, what: &str, items: &[String], max: usize) -> Resu
     for item in items {
         check_id(kind, what, item)?;
     }
-    if crate::json::has_duplicate(items.iter().map(String::as_str)) {
+    if crate::json::has_duplicate_string(items) {
         return Err(Error::payload(
             kind,
             format_args!("{what} lists an entry twice"),

@@ -267,14 +267,20 @@ impl<'a> Parser<'a> {
     }
 }
 
-/// Whether any name repeats: O(n log n) (sorted copy) past 16 names, a direct scan below.
+/// Whether any name repeats. Objects have at most [`MAX_MEMBERS`] names, so a direct scan is
+/// bounded (at most 2,016 comparisons).
 pub(crate) fn has_duplicate<'n>(names: impl Iterator<Item = &'n str> + Clone) -> bool {
-    let n = names.clone().count();
-    if n <= 16 {
-        let v: Vec<&str> = names.collect();
-        return (1..v.len()).any(|i| v[..i].contains(&v[i]));
+    let v: Vec<&str> = names.collect();
+    (1..v.len()).any(|i| v[..i].contains(&v[i]))
+}
+
+/// Whether any of `items` repeats: a direct scan up to 64 items, beyond that a sorted copy
+/// (O(n log n); the one sort instance core links).
+pub(crate) fn has_duplicate_string(items: &[String]) -> bool {
+    if items.len() <= MAX_MEMBERS {
+        return (1..items.len()).any(|i| items[..i].contains(&items[i]));
     }
-    let mut v: Vec<&str> = names.collect();
+    let mut v = items.to_vec();
     v.sort_unstable();
     v.windows(2).any(|w| w[0] == w[1])
 }

@@ -17,7 +17,6 @@
 //! Import **merges**: the floor never goes down, a newer list is never replaced by an older one,
 //! and the validator is left as it was when any part of the input is bad.
 
-use alloc::collections::BTreeMap;
 use alloc::string::String;
 use alloc::vec::Vec;
 
@@ -86,12 +85,64 @@ pub(crate) struct Nonces {
     pub consumed: Vec<String>,
 }
 
+/// A small map from CML id to what is held for it, kept sorted by id (at most
+/// [`MAX_STATE_CMLS`] entries: a sorted `Vec` searched by binary search links far less code into
+/// the WASM module than a B-tree, and gives the export its order for free).
+#[derive(Debug, Default)]
+pub(crate) struct CmlMap(Vec<(String, Held)>);
+
+impl CmlMap {
+    fn find(&self, id: &str) -> core::result::Result<usize, usize> {
+        self.0.binary_search_by(|(k, _)| k.as_str().cmp(id))
+    }
+    pub fn get(&self, id: &str) -> Option<&Held> {
+        self.find(id).ok().map(|i| &self.0[i].1)
+    }
+    pub fn get_mut(&mut self, id: &str) -> Option<&mut Held> {
+        match self.find(id) {
+            Ok(i) => Some(&mut self.0[i].1),
+            Err(_) => None,
+        }
+    }
+    pub fn contains_key(&self, id: &str) -> bool {
+        self.find(id).is_ok()
+    }
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+    /// Inserts or replaces; returns the previous value.
+    pub fn insert(&mut self, id: String, held: Held) -> Option<Held> {
+        match self.find(&id) {
+            Ok(i) => Some(core::mem::replace(&mut self.0[i].1, held)),
+            Err(i) => {
+                self.0.insert(i, (id, held));
+                None
+            }
+        }
+    }
+    pub fn remove(&mut self, id: &str) -> Option<Held> {
+        self.find(id).ok().map(|i| self.0.remove(i).1)
+    }
+    pub fn iter(&self) -> impl Iterator<Item = (&String, &Held)> {
+        self.0.iter().map(|(k, v)| (k, v))
+    }
+    pub fn keys(&self) -> impl Iterator<Item = &String> {
+        self.0.iter().map(|(k, _)| k)
+    }
+    pub fn values(&self) -> impl Iterator<Item = &Held> {
+        self.0.iter().map(|(_, v)| v)
+    }
+    pub fn into_iter(self) -> impl Iterator<Item = (String, Held)> {
+        self.0.into_iter()
+    }
+}
+
 /// The trust state proper. Changes bump `generation`.
 #[derive(Debug, Default)]
 pub(crate) struct TrustState {
     pub floor: i64,
     pub newest_signed: i64,
-    pub cmls: BTreeMap<String, Held>,
+    pub cmls: CmlMap,
     pub generation: u64,
     pub exported: u64,
     pub nonces: Nonces,
@@ -372,7 +423,7 @@ pub(crate) fn merge(state: &mut TrustState, other: TrustState) -> Result<bool> {
     let before = state.generation;
     state.accept_signed(other.newest_signed);
     state.raise_floor(other.floor);
-    for (id, theirs) in other.cmls {
+    for (id, theirs) in other.cmls.into_iter() {
         match state.cmls.get_mut(&id) {
             None => {
                 state.cmls.insert(id, theirs);
