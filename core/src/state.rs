@@ -413,7 +413,7 @@ pub(crate) fn merge(state: &mut TrustState, other: TrustState) -> Result<bool> {
     let new_ids = other
         .cmls
         .keys()
-        .filter(|id| !state.cmls.contains_key(*id))
+        .filter(|id| !state.cmls.contains_key(id))
         .count();
     if state.cmls.len() + new_ids > MAX_STATE_CMLS {
         return Err(bad(
