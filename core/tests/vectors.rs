@@ -32,6 +32,13 @@ fn outcome(r: Result<Verdict>, step: &str) -> Value {
             "expires_at": d.expires_at, "grace_end": d.grace_end,
             "grace_days_left": d.grace_days_left,
             "warnings": d.warnings.iter().map(|w| w.name()).collect::<Vec<_>>(),
+            "cml_id": d.cml_id, "cml_license_id": d.cml_license_id,
+            "site_document_id": d.site_document_id, "issued_at": d.issued_at,
+            "site_expires_at": d.site_expires_at, "cml_valid_until": d.cml_valid_until,
+            "max_sites": d.max_sites, "feature_packs": d.feature_packs,
+            "max_offline_days": d.max_offline_days,
+            "fingerprint": {"address": d.fingerprint.address, "dns_suffix": d.fingerprint.dns_suffix,
+                "deployment_tag": d.fingerprint.deployment_tag},
         }}),
         Err(e) => {
             serde_json::json!({"error": {"code": e.code().code(), "name": e.code().name(), "step": step}})
