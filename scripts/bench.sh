@@ -11,13 +11,15 @@ def est(group, name):
     p = root / group / name / "new" / "estimates.json"
     return json.loads(p.read_text())["median"]["point_estimate"] if p.exists() else None
 f = {k: est(*k.split("/")) for k in ["verify/p256-0.13", "verify/p256-0.14", "verify/ring",
-     "validate/cold", "validate/new-site-cached-cml", "validate/cached", "validate/parse-file-only"]}
+     "validate/cold", "validate/cold-pure", "validate/new-site-cached-cml", "validate/cached", "validate/parse-file-only"]}
 def us(x): return "n/a" if x is None else f"{x/1000:.2f} µs"
 for k, v in f.items(): print(f"{k:32} {us(v)}")
 def r(a, b): return "n/a" if not (f[a] and f[b]) else f"{f[a]/f[b]:.2f}"
 print(f"p256 0.13 / ring                 {r('verify/p256-0.13','verify/ring')}")
 print(f"p256 0.13 / p256 0.14            {r('verify/p256-0.13','verify/p256-0.14')}")
-print(f"cold / one p256 verify           {r('validate/cold','verify/p256-0.13')}  (two signature checks)")
+print(f"cold (native) / one ring verify  {r('validate/cold','verify/ring')}  (two signature checks; target <= 2.3)")
+print(f"cold (pure) / one p256 verify    {r('validate/cold-pure','verify/p256-0.13')}  (two signature checks)")
+print(f"cold pure / cold native          {r('validate/cold-pure','validate/cold')}")
 print(f"new site / one p256 verify       {r('validate/new-site-cached-cml','verify/p256-0.13')}  (one signature check)")
 print(f"cached / one p256 verify         {r('validate/cached','verify/p256-0.13')}")
 print(f"cached / parse-file-only         {r('validate/cached','validate/parse-file-only')}")

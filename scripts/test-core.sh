@@ -22,6 +22,11 @@ cargo run -q -p hwf-license-vectors -- --check
 log "cargo test: core, vectors generator, example, benches (compiled), ffi, uniffi"
 cargo test -p hwf-license -p hwf-license-vectors -p hwf-license-example -p hwf-license-benches --all-targets
 
+# The run above builds core with the `native` (ring) backend, which the benches turn on and
+# cargo unifies; this one builds core alone, with the pure-Rust backend no_std and wasm use.
+log "cargo test: core alone (pure-Rust p256 backend): vectors, scenarios, hostile corpus, trust state, Wycheproof"
+cargo test -p hwf-license --test vectors --test wycheproof --test hostile --test state --test documents
+
 log "rustdoc (missing docs are errors)"
 RUSTDOCFLAGS="-D warnings" cargo doc -q -p hwf-license --no-deps
 

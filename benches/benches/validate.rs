@@ -140,6 +140,24 @@ fn bench_validate(c: &mut Criterion) {
             BatchSize::SmallInput,
         )
     });
+    // The same with the pure-Rust backend (what no_std and wasm builds use).
+    g.bench_function("cold-pure", |b| {
+        b.iter_batched(
+            || {
+                Validator::builder(Environment::Prod)
+                    .root(TrustedRoot::new(
+                        "root-1",
+                        Environment::Prod,
+                        s.root.public_key().clone(),
+                    ))
+                    .verifier(&hwf_license::verify::PureVerifier)
+                    .build()
+                    .unwrap()
+            },
+            |v| black_box(v.validate_at(black_box(lic), &f, now).is_ok()),
+            BatchSize::SmallInput,
+        )
+    });
     let mut i = 0;
     g.bench_function("new-site-cached-cml", |b| {
         b.iter_batched(

@@ -13,6 +13,7 @@ use crate::claims::{
 use crate::error::{DocKind, Error, Result};
 use crate::jws;
 use crate::keys::PublicKey;
+use crate::verify::{default_verifier, Verifier};
 
 /// A root public key the validator trusts, with its key id and environment.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -88,6 +89,16 @@ pub fn verify_cml(
     policy: EnvironmentPolicy,
     jws: &str,
 ) -> Result<VerifiedCml> {
+    verify_cml_with(default_verifier(), roots, policy, jws)
+}
+
+/// [`verify_cml`] with a given signature backend.
+pub fn verify_cml_with(
+    verifier: &dyn Verifier,
+    roots: &[TrustedRoot],
+    policy: EnvironmentPolicy,
+    jws: &str,
+) -> Result<VerifiedCml> {
     let kind = DocKind::Cml;
     let unverified = jws::parse(kind, jws)?;
     let root = roots
@@ -104,7 +115,7 @@ pub fn verify_cml(
             found: root.environment,
         });
     }
-    let verified = unverified.verify(&root.key)?;
+    let verified = unverified.verify(&root.key, verifier)?;
     let claims: CmlClaims = verified.claims()?;
     claims.check()?;
     if claims.key_type != root.environment {
@@ -131,6 +142,7 @@ pub fn verify_cml(
 
 /// Verifies a document signed by the CML's org key and parses its claims.
 fn verify_org_signed<T: crate::claims::FromJson>(
+    verifier: &dyn Verifier,
     cml: &VerifiedCml,
     kind: DocKind,
     jws: &str,
@@ -143,7 +155,7 @@ fn verify_org_signed<T: crate::claims::FromJson>(
             found: unverified.kid.clone(),
         });
     }
-    let verified = unverified.verify(&cml.org_key)?;
+    let verified = unverified.verify(&cml.org_key, verifier)?;
     Ok(Verified {
         id: jws::hex(&verified.hash),
         claims: verified.claims()?,
@@ -173,8 +185,17 @@ fn same_cml(cml: &VerifiedCml, kind: DocKind, binding: &str) -> Result<()> {
 /// Verifies a site license against its (verified) parent CML: signature by the org key, org id,
 /// parent binding, and features within the CML's feature packs.
 pub fn verify_site(cml: &VerifiedCml, jws: &str) -> Result<Verified<SiteClaims>> {
+    verify_site_with(default_verifier(), cml, jws)
+}
+
+/// [`verify_site`] with a given signature backend.
+pub fn verify_site_with(
+    verifier: &dyn Verifier,
+    cml: &VerifiedCml,
+    jws: &str,
+) -> Result<Verified<SiteClaims>> {
     let kind = DocKind::Site;
-    let site: Verified<SiteClaims> = verify_org_signed(cml, kind, jws)?;
+    let site: Verified<SiteClaims> = verify_org_signed(verifier, cml, kind, jws)?;
     site.claims.check()?;
     check_site_binding(cml, &site.claims)?;
     Ok(site)
@@ -205,7 +226,7 @@ pub fn verify_revocation_list(
     jws: &str,
 ) -> Result<Verified<RevocationListClaims>> {
     let kind = DocKind::RevocationList;
-    let rl: Verified<RevocationListClaims> = verify_org_signed(cml, kind, jws)?;
+    let rl: Verified<RevocationListClaims> = verify_org_signed(default_verifier(), cml, kind, jws)?;
     rl.claims.check()?;
     same_org(cml, kind, &rl.claims.org_id)?;
     same_cml(cml, kind, &rl.claims.cml)?;
@@ -223,7 +244,7 @@ pub fn verify_heartbeat(
     jws: &str,
 ) -> Result<Verified<HeartbeatClaims>> {
     let kind = DocKind::Heartbeat;
-    let hb: Verified<HeartbeatClaims> = verify_org_signed(cml, kind, jws)?;
+    let hb: Verified<HeartbeatClaims> = verify_org_signed(default_verifier(), cml, kind, jws)?;
     hb.claims.check()?;
     same_org(cml, kind, &hb.claims.org_id)?;
     same_cml(cml, kind, &hb.claims.cml)?;
@@ -244,7 +265,7 @@ pub(crate) fn verify_heartbeat_binding(
     jws: &str,
 ) -> Result<Verified<HeartbeatClaims>> {
     let kind = DocKind::Heartbeat;
-    let hb: Verified<HeartbeatClaims> = verify_org_signed(cml, kind, jws)?;
+    let hb: Verified<HeartbeatClaims> = verify_org_signed(default_verifier(), cml, kind, jws)?;
     hb.claims.check()?;
     same_org(cml, kind, &hb.claims.org_id)?;
     same_cml(cml, kind, &hb.claims.cml)?;
@@ -255,7 +276,7 @@ pub(crate) fn verify_heartbeat_binding(
 /// that its totals add up.
 pub fn verify_manifest(cml: &VerifiedCml, jws: &str) -> Result<Verified<ManifestClaims>> {
     let kind = DocKind::Manifest;
-    let m: Verified<ManifestClaims> = verify_org_signed(cml, kind, jws)?;
+    let m: Verified<ManifestClaims> = verify_org_signed(default_verifier(), cml, kind, jws)?;
     same_org(cml, kind, &m.claims.org_id)?;
     same_cml(cml, kind, &m.claims.cml)?;
     m.claims.check()?;
@@ -265,7 +286,7 @@ pub fn verify_manifest(cml: &VerifiedCml, jws: &str) -> Result<Verified<Manifest
 /// Verifies one ledger entry's signature and schema (not its place in the chain).
 pub fn verify_ledger_entry(cml: &VerifiedCml, jws: &str) -> Result<Verified<LedgerEntryClaims>> {
     let kind = DocKind::LedgerEntry;
-    let e: Verified<LedgerEntryClaims> = verify_org_signed(cml, kind, jws)?;
+    let e: Verified<LedgerEntryClaims> = verify_org_signed(default_verifier(), cml, kind, jws)?;
     e.claims.check()?;
     same_org(cml, kind, &e.claims.org_id)?;
     Ok(e)

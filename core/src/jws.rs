@@ -119,9 +119,13 @@ pub(crate) fn parse(kind: DocKind, jws: &str) -> Result<Unverified<'_>> {
 
 impl Unverified<'_> {
     /// Verifies the signature with `key`; only then decodes the payload.
-    pub fn verify(self, key: &PublicKey) -> Result<Verified> {
+    pub fn verify(
+        self,
+        key: &PublicKey,
+        verifier: &dyn crate::verify::Verifier,
+    ) -> Result<Verified> {
         let hash: [u8; 32] = Sha256::digest(self.signing_input.as_bytes()).into();
-        if !key.verify_prehash(&hash, &self.signature) {
+        if !verifier.verify(key, self.signing_input.as_bytes(), &hash, &self.signature) {
             return Err(Error::BadSignature { kind: self.kind });
         }
         let payload = b64::decode(self.payload_b64.as_bytes())

@@ -33,6 +33,8 @@ pub struct Jwk {
 pub struct PublicKey {
     key: VerifyingKey,
     thumbprint: String,
+    /// The uncompressed SEC1 point (0x04 || x || y), what native backends take.
+    sec1: [u8; 65],
 }
 
 impl PublicKey {
@@ -44,7 +46,13 @@ impl PublicKey {
         // RFC 7638: members in lexicographic order, no whitespace.
         let canonical = alloc::format!(r#"{{"crv":"P-256","kty":"EC","x":"{x}","y":"{y}"}}"#);
         let thumbprint = b64::encode(&Sha256::digest(canonical.as_bytes()));
-        Self { key, thumbprint }
+        let mut sec1 = [0u8; 65];
+        sec1.copy_from_slice(point.as_bytes());
+        Self {
+            key,
+            thumbprint,
+            sec1,
+        }
     }
 
     /// Imports a JWK; rejects any curve but P-256 and points not on the curve.
@@ -107,6 +115,11 @@ impl PublicKey {
             return Err(bad);
         }
         Self::from_jwk(&jwk)
+    }
+
+    /// The uncompressed SEC1 encoding (65 bytes: 0x04, x, y).
+    pub fn sec1_uncompressed(&self) -> &[u8; 65] {
+        &self.sec1
     }
 
     /// Imports an uncompressed or compressed SEC1 point.

@@ -39,6 +39,7 @@ use crate::state::{
 };
 use crate::sync::{Mutex, RwLock};
 use crate::time::{self, check_now, Standing, CLOCK_SKEW, DAY};
+use crate::verify::{default_verifier, Verifier};
 
 /// Entries per cache (CMLs and site licenses each).
 pub const CACHE_CAPACITY: usize = 1024;
@@ -222,6 +223,7 @@ pub struct ValidatorBuilder {
     accept_other: bool,
     clock: Option<Arc<dyn Clock>>,
     nonce_seed: Option<[u8; 32]>,
+    verifier: &'static dyn Verifier,
 }
 
 impl core::fmt::Debug for ValidatorBuilder {
@@ -245,7 +247,15 @@ impl ValidatorBuilder {
             accept_other: false,
             clock: None,
             nonce_seed: None,
+            verifier: default_verifier(),
         }
+    }
+
+    /// The signature backend (default [`crate::verify::default_verifier`]: native with the
+    /// `native` feature, pure Rust otherwise).
+    pub fn verifier(mut self, verifier: &'static dyn Verifier) -> Self {
+        self.verifier = verifier;
+        self
     }
 
     /// Trusts one more root key.
@@ -318,6 +328,7 @@ impl ValidatorBuilder {
             },
             clock,
             nonce_seed,
+            verifier: self.verifier,
             cmls: RwLock::new(BTreeMap::new()),
             sites: RwLock::new(BTreeMap::new()),
             state: Mutex::new(TrustState::default()),
@@ -334,6 +345,7 @@ pub struct Validator {
     policy: EnvironmentPolicy,
     clock: Option<Arc<dyn Clock>>,
     nonce_seed: Option<[u8; 32]>,
+    verifier: &'static dyn Verifier,
     cmls: RwLock<BTreeMap<String, Arc<VerifiedCml>>>,
     sites: RwLock<BTreeMap<String, Arc<SiteEntry>>>,
     state: Mutex<TrustState>,
@@ -402,6 +414,7 @@ impl Validator {
                 policy: EnvironmentPolicy::only(environment),
                 clock: None,
                 nonce_seed: None,
+                verifier: default_verifier(),
                 cmls: RwLock::new(BTreeMap::new()),
                 sites: RwLock::new(BTreeMap::new()),
                 state: Mutex::new(TrustState::default()),
@@ -588,7 +601,12 @@ impl Validator {
             self.check_root(&hit)?;
             return Ok(hit);
         }
-        let cml = Arc::new(chain::verify_cml(&self.roots, self.policy, jws)?);
+        let cml = Arc::new(chain::verify_cml_with(
+            self.verifier,
+            &self.roots,
+            self.policy,
+            jws,
+        )?);
         insert_bounded(&mut self.cmls.write(), jws, Arc::clone(&cml));
         Ok(cml)
     }
@@ -603,7 +621,7 @@ impl Validator {
         }
         let entry = Arc::new(SiteEntry {
             cml_id: cml.id.clone(),
-            site: chain::verify_site(cml, jws)?,
+            site: chain::verify_site_with(self.verifier, cml, jws)?,
         });
         insert_bounded(&mut self.sites.write(), jws, Arc::clone(&entry));
         Ok(entry)

