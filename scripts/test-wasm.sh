@@ -122,6 +122,10 @@ const line = (label, r) => r && console.log(
   `   ${label}: cold ${(r.coldUs / 1000).toFixed(3)} ms, cached ${r.cachedUs.toFixed(1)} µs ` +
   `(at a JS clock ${r.cachedClockUs?.toFixed(1) ?? "?"} µs), ` +
   `WebCrypto 2×verify ${(r.webcryptoUs / 1000).toFixed(3)} ms, cold/WebCrypto ${r.coldOverWebcrypto.toFixed(1)}×`);
+if (chromium?.vectors) {
+  const s = chromium.vectors;
+  console.log(`   chromium: ${s.passed} of ${s.count} vectors and document vectors replayed identically (every member) in ${s.ms.toFixed(1)} ms`);
+}
 if (chromium?.scenarios) {
   const s = chromium.scenarios;
   console.log(`   chromium: ${s.passed} of ${s.count} trust-state scenarios replayed identically in ${s.ms.toFixed(1)} ms`);

@@ -68,8 +68,23 @@ function show(outcome, now) {
       return chip;
     }),
   );
+  $("issued").textContent = day(v.issuedAt);
   $("expires").textContent = `${day(v.expiresAt)} (${daysFrom(now, v.expiresAt)})`;
   $("grace").textContent = `${day(v.graceEnd)} (${daysFrom(now, v.graceEnd)})`;
+  $("site-expires").textContent = day(v.siteExpiresAt);
+  $("cml").textContent = `${v.cmlLicenseId}, valid until ${day(v.cmlValidUntil)}`;
+  $("cml-limits").textContent = [
+    `up to ${v.maxSites} site${v.maxSites === 1 ? "" : "s"}`,
+    `packs ${v.featurePacks.length ? v.featurePacks.join(", ") : "(none)"}`,
+    v.maxOfflineDays === null ? "no offline limit" : `offline at most ${v.maxOfflineDays} days`,
+  ].join("; ");
+  const fp = v.fingerprint;
+  const bindings = [
+    fp.address !== null && `address in ${fp.address}`,
+    fp.dnsSuffix !== null && `DNS name in ${fp.dnsSuffix}`,
+    fp.deploymentTag !== null && `deployment tag ${fp.deploymentTag}`,
+  ].filter(Boolean);
+  $("binding").textContent = bindings.length ? bindings.join("; ") : "any node";
   $("warnings").replaceChildren(
     ...v.warnings.map((w) => {
       const li = document.createElement("li");

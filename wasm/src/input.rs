@@ -181,12 +181,13 @@ pub(crate) fn environment(v: &JsValue, what: &str) -> JsResult<Environment> {
 }
 
 /// A public key: a string (SPKI PEM, or JWK JSON) or a JWK object. An object is read as its
-/// JSON text (`JSON.stringify`), so core's JWK rule decides for objects and text alike: WebCrypto
+/// JSON text (`JSON.stringify`); every form then goes through core's
+/// `PublicKey::from_pem_or_jwk`, so core's rules decide for objects and text alike: WebCrypto
 /// and JOSE extras (`alg` ES256, `use` sig, `key_ops`, `ext`, `kid`) are accepted, a private `d`
 /// or any other member is `bad_key`.
 pub(crate) fn public_key(v: &JsValue) -> JsResult<PublicKey> {
     if let Some(text) = v.as_string() {
-        return key_from_text(&text).map_err(from_core);
+        return PublicKey::from_pem_or_jwk(&text).map_err(from_core);
     }
     if is_none(v) {
         return Err(null_parameter("key"));
@@ -200,11 +201,8 @@ pub(crate) fn public_key(v: &JsValue) -> JsResult<PublicKey> {
         .ok()
         .and_then(|s| s.as_string())
         .ok_or_else(|| from_core(Error::BadKey("the JWK object cannot be written as JSON")))?;
-    PublicKey::from_jwk_json(&text).map_err(from_core)
-}
-
-fn key_from_text(text: &str) -> hwf_license::Result<PublicKey> {
-    PublicKey::from_pem_or_jwk(text)
+    // `JSON.stringify` of an object starts with `{`: core reads it as a JWK.
+    PublicKey::from_pem_or_jwk(&text).map_err(from_core)
 }
 
 /// Trusted roots from `[{ kid, environment, key }]`.

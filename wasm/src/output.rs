@@ -2,8 +2,8 @@
 //! absent values) from core results. The shapes are declared in TypeScript in `types.rs`.
 
 use hwf_license::{
-    CmlStanding, HeartbeatInfo, Jwk, LedgerSummary, ManifestClaims, Verdict, Verified, VerifiedCml,
-    Warning,
+    CmlStanding, Fingerprint, HeartbeatInfo, Jwk, LedgerSummary, ManifestClaims, Verdict, Verified,
+    VerifiedCml, Warning,
 };
 use js_sys::{Array, Object, Reflect};
 use wasm_bindgen::JsValue;
@@ -66,6 +66,19 @@ fn optional<T>(v: Option<T>, f: impl FnOnce(T) -> JsValue) -> JsValue {
     v.map_or(JsValue::NULL, f)
 }
 
+fn optional_str(v: &Option<String>) -> JsValue {
+    v.as_deref().map_or(JsValue::NULL, JsValue::from_str)
+}
+
+/// `Fingerprint`: what the site license binds the node to, `null` for an absent field.
+fn fingerprint(f: &Fingerprint) -> JsValue {
+    Obj::new()
+        .set("address", optional_str(&f.address))
+        .set("dnsSuffix", optional_str(&f.dns_suffix))
+        .set("deploymentTag", optional_str(&f.deployment_tag))
+        .build()
+}
+
 fn warning(w: &Warning) -> JsValue {
     let o = Obj::new()
         .set("name", w.name())
@@ -100,12 +113,19 @@ pub(crate) fn verdict(v: &Verdict) -> JsValue {
         .set("licenseId", v.license_id.as_str())
         .set("cmlLicenseId", v.cml_license_id.as_str())
         .set("cmlId", v.cml_id.as_str())
+        .set("siteDocumentId", v.site_document_id.as_str())
         .set("environment", v.environment.as_str())
         .set("product", v.product.as_str())
         .set("tier", v.tier.as_str())
         .set("features", strings(&v.features))
         .set("issuedAt", num(v.issued_at))
         .set("expiresAt", num(v.expires_at))
+        .set("siteExpiresAt", num(v.site_expires_at))
+        .set("cmlValidUntil", num(v.cml_valid_until))
+        .set("maxSites", num(v.max_sites))
+        .set("featurePacks", strings(&v.feature_packs))
+        .set("maxOfflineDays", optional(v.max_offline_days, num))
+        .set("fingerprint", fingerprint(&v.fingerprint))
         .set("graceEnd", num(v.grace_end))
         .set("graceDaysLeft", optional(v.grace_days_left, num))
         .set(

@@ -95,7 +95,18 @@ export type Warning =
       daysLeft: number;
     };
 
-/** What a usable license allows. Times are unix seconds. */
+/** What a site license binds the node to; `null` for a field it does not bind. */
+export interface Fingerprint {
+  /** IP address or CIDR network (v4 or v6) the node must have an address in. */
+  address: string | null;
+  /** DNS suffix the node's name must be within. */
+  dnsSuffix: string | null;
+  /** Deployment tag the node must carry exactly. */
+  deploymentTag: string | null;
+}
+
+/** What a usable license allows, and what a node operator needs to know about it. Times are
+ * unix seconds. */
 export interface Verdict {
   status: Status;
   siteId: string;
@@ -106,6 +117,8 @@ export interface Verdict {
   cmlLicenseId: string;
   /** The CML's document id (hex SHA-256). */
   cmlId: string;
+  /** The site license's document id (hex SHA-256 of its signing input). */
+  siteDocumentId: string;
   environment: Environment;
   product: string;
   tier: string;
@@ -115,6 +128,18 @@ export interface Verdict {
   issuedAt: number;
   /** Effective expiry: the earlier of the site license's and the CML's. */
   expiresAt: number;
+  /** The site license's own expiry. */
+  siteExpiresAt: number;
+  /** The CML's valid_until. */
+  cmlValidUntil: number;
+  /** The CML's max_sites (enforced by the Hub; shown to the operator). */
+  maxSites: number;
+  /** The CML's feature packs (what the org may grant), in CML order. */
+  featurePacks: string[];
+  /** The CML's max_offline_days (CML format 2), else null. */
+  maxOfflineDays: number | null;
+  /** What the site license binds the node to. */
+  fingerprint: Fingerprint;
   /** End of the grace period. */
   graceEnd: number;
   /** Whole days of grace left (rounded up) when in grace, else null. */

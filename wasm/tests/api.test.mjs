@@ -191,13 +191,35 @@ test("a verdict is a plain object with every member typed, warnings with details
   assert.equal(Object.getPrototypeOf(verdict), Object.prototype);
   assert.deepEqual(JSON.parse(JSON.stringify(verdict)), verdict);
   assert.deepEqual(Object.keys(verdict).sort(), [
-    "cmlId", "cmlLicenseId", "environment", "expiresAt", "features", "graceDaysLeft", "graceEnd",
-    "issuedAt", "licenseId", "orgId", "product", "siteId", "status", "tier", "warnings",
+    "cmlId", "cmlLicenseId", "cmlValidUntil", "environment", "expiresAt", "featurePacks", "features",
+    "fingerprint", "graceDaysLeft", "graceEnd", "issuedAt", "licenseId", "maxOfflineDays", "maxSites",
+    "orgId", "product", "siteDocumentId", "siteExpiresAt", "siteId", "status", "tier", "warnings",
   ]);
   assert.match(verdict.cmlId, /^[0-9a-f]{64}$/);
-  assert.equal(verdict.cmlId, v.verifyCml(JSON.parse(basic.license).cml).id);
-  assert.equal(typeof verdict.issuedAt, "number");
+  assert.match(verdict.siteDocumentId, /^[0-9a-f]{64}$/);
+  assert.notEqual(verdict.siteDocumentId, verdict.cmlId);
+  const cml = v.verifyCml(JSON.parse(basic.license).cml);
+  assert.equal(verdict.cmlId, cml.id);
+  assert.equal(verdict.cmlLicenseId, cml.licenseId);
+  assert.equal(verdict.cmlValidUntil, cml.validUntil);
+  assert.equal(verdict.maxSites, cml.maxSites);
+  assert.deepEqual(verdict.featurePacks, cml.featurePacks);
+  assert.equal(verdict.maxOfflineDays, cml.maxOfflineDays);
+  assert.equal(verdict.expiresAt, Math.min(verdict.siteExpiresAt, verdict.cmlValidUntil));
+  for (const k of ["issuedAt", "siteExpiresAt", "cmlValidUntil", "maxSites"]) assert.equal(typeof verdict[k], "number", k);
   assert.equal(verdict.graceDaysLeft, null);
+  // An unbound license: a fingerprint object of nulls (not missing members).
+  assert.equal(Object.getPrototypeOf(verdict.fingerprint), Object.prototype);
+  assert.deepEqual(verdict.fingerprint, { address: null, dnsSuffix: null, deploymentTag: null });
+  const bound = byName("valid/all-fingerprint-fields");
+  const b = prodValidator().validate(bound.license, factsOf(bound), bound.now);
+  assert.deepEqual(b.fingerprint, {
+    address: bound.expect.ok.fingerprint.address,
+    dnsSuffix: bound.expect.ok.fingerprint.dns_suffix,
+    deploymentTag: bound.expect.ok.fingerprint.deployment_tag,
+  });
+  for (const k of ["address", "dnsSuffix", "deploymentTag"]) assert.equal(typeof b.fingerprint[k], "string", k);
+  // maxOfflineDays is null here; the freshness scenarios (scenarios.json) check it as a number.
 
   const grace = byName("time/grace-middle");
   const g = prodValidator().validate(grace.license, factsOf(grace), grace.now);

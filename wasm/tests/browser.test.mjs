@@ -2,7 +2,8 @@
 // playwright-core. Serves examples/web and wasm/pkg on 127.0.0.1 (ephemeral port), checks what the
 // page shows for a valid, a node-bound and a tampered license (pasted and picked as a file), that
 // its trust state survives a reload in localStorage (a clock set back is then refused), saves
-// screenshots, replays the trust-state scenarios in the page, times validation against WebCrypto
+// screenshots, replays every conformance vector, document vector and trust-state scenario in the
+// page (conformance.mjs, every verdict member compared), times validation against WebCrypto
 // in the same page, and runs the browser snippets of wasm/README.md and docs/WASM.md.
 //
 // Environment: HWF_WASM_PKG (the package folder, default wasm/pkg), CHROMIUM (default /usr/bin/chromium), PLAYWRIGHT_CORE (default
@@ -158,6 +159,11 @@ test("the page shows the verdict of a valid license, pasted", async () => {
   assert.deepEqual(await page.locator("#features .chip").allInnerTexts(), ["analytics", "reports"]);
   assert.equal(await text(page, "#expires"), "2026-06-30 (in 150 days)");
   assert.equal(await text(page, "#grace"), "2026-07-30 (in 180 days)");
+  assert.equal(await text(page, "#issued"), "2026-01-02");
+  assert.equal(await text(page, "#site-expires"), "2026-06-30");
+  assert.equal(await text(page, "#cml"), "cml-acme-2026, valid until 2027-01-01");
+  assert.equal(await text(page, "#cml-limits"), "up to 25 sites; packs analytics, boost, reports; no offline limit");
+  assert.equal(await text(page, "#binding"), "any node");
   assert.equal(await page.locator("#reason").isVisible(), false);
   assert.equal(await text(page, "#no-warnings"), "none");
   assert.equal(await text(page, "#checked-at"), "2026-01-31T00:00:00Z");
@@ -215,6 +221,7 @@ test("node facts typed into the page are checked against a node-bound license", 
   await page.fill("#tag", bound.facts.deployment_tag);
   await page.click("#check");
   assert.equal(await text(page, "#status"), "VALID");
+  assert.equal(await text(page, "#binding"), "address in 10.20.0.0/16; DNS name in acme.example; deployment tag blue");
   await page.fill("#tag", "green");
   await page.click("#check");
   assert.equal(await text(page, "#status"), "INVALID");
@@ -260,6 +267,36 @@ test("the page keeps its trust state across a reload: a clock set back is refuse
   await page.fill("#license", valid.license);
   await page.click("#check");
   assert.equal(await text(page, "#status"), "VALID");
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test("every vector and document vector replays in the page, every member compared", async () => {
+  const documents = loadJson("documents.json");
+  const { page, errors } = await newPage(valid.now);
+  await page.goto(`${origin}/examples/web/index.html`);
+  await page.evaluate(() => window.hwfDemo.ready);
+  const result = await page.evaluate(async ({ vectors, documents }) => {
+    const runner = await import("/wasm/tests/conformance.mjs");
+    const pkg = await import("hwf-license-wasm");
+    const failed = [];
+    const start = performance.now();
+    for (const vector of vectors.vectors) {
+      for (const keyForm of ["pem", "jwk"]) {
+        const got = runner.runVector(pkg, vectors, vector, { keyForm });
+        if (!runner.vectorPasses(vector, got)) failed.push({ name: vector.name, keyForm, got });
+      }
+    }
+    for (const vector of documents.vectors) {
+      const got = runner.runDocument(pkg, documents, vector);
+      if (!runner.documentPasses(vector, got)) failed.push({ name: vector.name, got });
+    }
+    return { failed, ms: performance.now() - start };
+  }, { vectors, documents });
+  assert.deepEqual(result.failed, []);
+  const count = vectors.vectors.length + documents.vectors.length;
+  figures.vectors = { count, passed: count, ms: result.ms };
+  console.log(`chromium: ${vectors.vectors.length} vectors (PEM and JWK roots) and ${documents.vectors.length} document vectors replayed in ${result.ms.toFixed(1)} ms`);
   assert.deepEqual(errors, []);
   await page.close();
 });

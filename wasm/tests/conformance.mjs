@@ -9,22 +9,59 @@ export function factsOf(item) {
   return { addresses: f.addresses ?? [], dnsName: f.dns_name ?? null, deploymentTag: f.deployment_tag ?? null };
 }
 
-/** The members of a verdict that FORMAT.md compares, in the vectors' snake_case. */
+/**
+ * A verdict in the vectors' snake_case: every member FORMAT.md lists (a binding compares every
+ * one), and nothing else. `verdictMembers` are the JS verdict's own members, all of which this
+ * maps: a member added on one side only makes the comparison fail.
+ */
 export function projectVerdict(v) {
   return {
     status: v.status,
     site_id: v.siteId,
     org_id: v.orgId,
     license_id: v.licenseId,
+    cml_license_id: v.cmlLicenseId,
+    cml_id: v.cmlId,
+    site_document_id: v.siteDocumentId,
     product: v.product,
     tier: v.tier,
     environment: v.environment,
     features: v.features,
+    issued_at: v.issuedAt,
     expires_at: v.expiresAt,
+    site_expires_at: v.siteExpiresAt,
+    cml_valid_until: v.cmlValidUntil,
+    max_sites: v.maxSites,
+    feature_packs: v.featurePacks,
+    max_offline_days: v.maxOfflineDays,
+    fingerprint: {
+      address: v.fingerprint.address,
+      dns_suffix: v.fingerprint.dnsSuffix,
+      deployment_tag: v.fingerprint.deploymentTag,
+    },
     grace_end: v.graceEnd,
     grace_days_left: v.graceDaysLeft,
     warnings: v.warnings.map((w) => w.name),
   };
+}
+
+/** The JS verdict's members (sorted), as projectVerdict reads them. */
+export const verdictMembers = [
+  "cmlId", "cmlLicenseId", "cmlValidUntil", "environment", "expiresAt", "featurePacks", "features",
+  "fingerprint", "graceDaysLeft", "graceEnd", "issuedAt", "licenseId", "maxOfflineDays", "maxSites",
+  "orgId", "product", "siteDocumentId", "siteExpiresAt", "siteId", "status", "tier", "warnings",
+];
+
+/** Members of a verdict object that projectVerdict does not read, or that it lacks (sorted). */
+export function verdictShapeProblems(v) {
+  const have = Object.keys(v).sort();
+  const fp = v.fingerprint && typeof v.fingerprint === "object" ? Object.keys(v.fingerprint).sort() : null;
+  const problems = [];
+  if (JSON.stringify(have) !== JSON.stringify(verdictMembers)) problems.push(`verdict members ${have.join(",")}`);
+  if (JSON.stringify(fp) !== JSON.stringify(["address", "deploymentTag", "dnsSuffix"])) {
+    problems.push(`fingerprint members ${fp?.join(",")}`);
+  }
+  return problems;
 }
 
 /** Trusted roots of `kids` from the file's `roots`, with the key as PEM text or a JWK object. */
@@ -49,7 +86,156 @@ function outcome(pkg, fn) {
   }
 }
 
-const same = (a, b) => JSON.stringify(a) === JSON.stringify(b);
+/** JSON text with object members in sorted order: equal for deeply equal JSON values. */
+const canonical = (x) =>
+  JSON.stringify(x, (_, v) =>
+    v && typeof v === "object" && !Array.isArray(v)
+      ? Object.fromEntries(Object.keys(v).sort().map((k) => [k, v[k]]))
+      : v,
+  );
+const same = (a, b) => canonical(a) === canonical(b);
+
+/** The license of a vector: its text, or its bytes when they are not UTF-8. */
+export function licenseOf(vector) {
+  return vector.license !== undefined ? vector.license : fromHex(vector.license_hex);
+}
+
+/**
+ * Runs one validation vector and returns what happened: { ok: projected verdict } or
+ * { error: { code, name, step } }, for both validations (FORMAT.md: validate twice, the second
+ * takes the cached path). A vector's `now` is a caller's time, so the `…At` methods run it.
+ * A verdict whose members are not exactly the ones projectVerdict maps is reported as
+ * { shape: [problems] }. Throws when an error is not a LicenseError.
+ */
+export function runVector(pkg, file, vector, { keyForm = "pem", license = licenseOf(vector) } = {}) {
+  const options = {
+    environment: vector.environment,
+    roots: rootsOf(file, vector.roots, keyForm),
+    acceptOtherEnvironment: vector.accept_other_environment,
+  };
+  if (vector.last_seen !== null && vector.last_seen !== undefined) options.lastSeen = vector.last_seen;
+  const validator = new pkg.Validator(options);
+  const caught = (step, fn) => {
+    try {
+      return { ok: fn() };
+    } catch (err) {
+      if (!(err instanceof pkg.LicenseError) || !(err instanceof Error)) throw err;
+      return { error: { code: err.code, name: err.codeName, step } };
+    }
+  };
+  try {
+    for (const list of vector.revocation_lists) {
+      const r = caught("revocation_list", () => validator.applyRevocationListAt(license, list, vector.now));
+      if (r.error) return [r];
+    }
+    const facts = factsOf(vector);
+    return [0, 1].map(() => {
+      const r = caught("validate", () => validator.validateAt(license, facts, vector.now));
+      if (!r.ok) return r;
+      const shape = verdictShapeProblems(r.ok);
+      return shape.length ? { shape } : { ok: projectVerdict(r.ok) };
+    });
+  } finally {
+    validator.free();
+  }
+}
+
+/** What a vector expects, in the shape runVector returns (for one validation). */
+export function expectedOf(vector) {
+  if (vector.expect.ok) return { ok: vector.expect.ok };
+  const e = vector.expect.error;
+  return { error: { code: e.code, name: e.name, step: e.step } };
+}
+
+/** Whether runVector's result is what the vector expects (every verdict member compared). */
+export function vectorPasses(vector, got) {
+  const want = expectedOf(vector);
+  return same(got, want.error?.step === "revocation_list" ? [want] : [want, want]);
+}
+
+/** The result of one documents.json operation, in the file's snake_case (every member of its
+ * `expect.ok`). Throws what the package throws. */
+function documentResult(pkg, file, vector) {
+  const roots = rootsOf(file, Object.keys(file.roots), "pem");
+  const prod = () => new pkg.Validator({ environment: "prod", roots });
+  const using = (fn) => {
+    const v = prod();
+    try {
+      return fn(v);
+    } finally {
+      v.free();
+    }
+  };
+  switch (vector.operation) {
+    case "verify_manifest":
+      return using((v) => {
+        const m = v.verifyManifest(vector.cml, vector.document);
+        return {
+          id: m.id,
+          org_id: m.orgId,
+          period: m.period,
+          total_active_sites: m.stats.totalActiveSites,
+          sites: m.sites.length,
+        };
+      });
+    case "verify_ledger":
+      return using((v) => {
+        const s = v.verifyLedger(vector.cml, vector.entries);
+        return { length: s.length, head: s.head };
+      });
+    case "verify_heartbeat":
+      return using((v) => {
+        const h = v.verifyHeartbeatAt(vector.license, vector.answer, vector.nonce, vector.now);
+        return { status: h.status, server_time: h.serverTime, revocation_seq: h.revocationSeq, revoked: h.revoked };
+      });
+    case "verify_cml":
+      return using((v) => {
+        const c = v.verifyCml(vector.cml);
+        return {
+          id: c.id,
+          license_id: c.licenseId,
+          org_id: c.orgId,
+          max_sites: c.maxSites,
+          valid_until: c.validUntil,
+          grace_days: c.graceDays,
+          feature_packs: c.featurePacks,
+          environment: c.environment,
+          max_offline_days: c.maxOfflineDays,
+          org_key_thumbprint: c.orgKeyId,
+        };
+      });
+    case "cml_standing":
+      return using((v) => {
+        const s = v.cmlStanding(vector.cml, vector.now);
+        return { standing: s.standing, days_left: s.daysLeft, usable: s.usable };
+      });
+    case "manifest_period":
+      return using((v) => {
+        const p = v.manifestPeriod(vector.cml, vector.period, vector.now);
+        return { start: p.start, end: p.end };
+      });
+    case "load_root_key":
+      return { thumbprint: pkg.keyThumbprint(vector.key) };
+    default:
+      throw new Error(`unknown operation ${vector.operation}`);
+  }
+}
+
+/** Runs one documents.json vector: { ok: result } or { error: { code, name, index? } }, to be
+ * equal to its `expect`. */
+export function runDocument(pkg, file, vector) {
+  try {
+    return { ok: documentResult(pkg, file, vector) };
+  } catch (err) {
+    if (!(err instanceof pkg.LicenseError) || !(err instanceof Error)) throw err;
+    const error = { code: err.code, name: err.codeName };
+    if (err.index !== undefined) error.index = err.index;
+    return { error };
+  }
+}
+
+/** Whether runDocument's result is the vector's `expect` (every member compared). */
+export const documentPasses = (vector, got) => same(got, vector.expect);
 
 /**
  * Replays one trust-state scenario (FORMAT.md, "Trust-state scenarios"). Returns the problems
@@ -78,15 +264,22 @@ export function runScenario(pkg, file, scenario) {
         if (!same(got, want)) problems.push(`${where}: ${what} ${JSON.stringify(got)}, expected ${JSON.stringify(want)}`);
       };
       let got = null; // the outcome compared with step.expect
+      let whole = false; // a verdict: every member compared, none missing on either side
+      const verdictOf = (verdict) => {
+        for (const p of verdictShapeProblems(verdict)) problems.push(`${where}: ${p}`);
+        return projectVerdict(verdict);
+      };
       switch (step.op) {
         case "set_clock":
           clock = step.time;
           break;
         case "validate":
-          got = outcome(pkg, () => projectVerdict(v.validate(step.license, factsOf(step))));
+          got = outcome(pkg, () => verdictOf(v.validate(step.license, factsOf(step))));
+          whole = true;
           break;
         case "validate_at":
-          got = outcome(pkg, () => projectVerdict(v.validateAt(step.license, factsOf(step), step.now)));
+          got = outcome(pkg, () => verdictOf(v.validateAt(step.license, factsOf(step), step.now)));
+          whole = true;
           break;
         case "apply_revocation_list":
           got = outcome(pkg, () => ({ seq: v.applyRevocationList(step.license, step.list) }));
@@ -143,6 +336,8 @@ export function runScenario(pkg, file, scenario) {
           else check("error code", got.error.code, step.expect.error.code);
         } else if (got.error) {
           problems.push(`${where}: ${got.error.name} (${got.error.code}), expected success`);
+        } else if (whole) {
+          check("verdict", got.ok, step.expect.ok);
         } else {
           for (const [key, want] of Object.entries(step.expect.ok)) check(key, got.ok[key], want);
         }

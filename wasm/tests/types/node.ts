@@ -17,6 +17,7 @@ import init, {
   type NodeFacts,
   type Status,
   type ValidatorOptions,
+  type Fingerprint,
   type Verdict,
   type Warning,
 } from "hwf-license-wasm";
@@ -52,6 +53,21 @@ export async function nodeUsage(pem: string, license: string | Uint8Array, cml: 
       out.push(`${warning.daysLeft} ${warning.message}`);
     }
     out.push(status, String(left), String(expiry), String(hasFeature(verdict, "analytics")));
+    // What a node operator needs beside the effective expiry.
+    const ids: string[] = [verdict.cmlId, verdict.cmlLicenseId, verdict.siteDocumentId];
+    const times: number[] = [verdict.issuedAt, verdict.siteExpiresAt, verdict.cmlValidUntil];
+    const maxSites: number = verdict.maxSites;
+    const packs: string[] = verdict.featurePacks;
+    const offline: number | null = verdict.maxOfflineDays;
+    const fp: Fingerprint = verdict.fingerprint;
+    const bound: (string | null)[] = [fp.address, fp.dnsSuffix, fp.deploymentTag];
+    out.push(...ids, ...times.map(String), String(maxSites), ...packs, String(offline ?? "none"));
+    out.push(...bound.map((b) => b ?? "unbound"));
+    // @ts-expect-error: maxOfflineDays may be null
+    const days: number = verdict.maxOfflineDays;
+    // @ts-expect-error: a fingerprint field may be null
+    const suffix: string = verdict.fingerprint.dnsSuffix;
+    out.push(String(days), suffix);
     // @ts-expect-error: a status is "valid" or "grace"
     const bad: Status = "expired";
     out.push(bad);
