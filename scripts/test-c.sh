@@ -93,6 +93,21 @@ step "cargo test -p hwf-license-ffi (codes, versions, boundary, handles)" \
 step "include/validate.h matches ffi/src (scripts/gen-header.sh --check)" \
   bash scripts/gen-header.sh --check
 
+docs_codes_match() {
+  python3 - <<'PY'
+import re, sys
+header = {int(n): name.lower() for name, n in
+          re.findall(r"LV_RESULT_(\w+) = (\d+)", open("include/validate.h").read())}
+docs = {int(m.group(1)): m.group(2) for m in
+        re.finditer(r"^\| (\d+) \| `(\w+)` \|", open("docs/C_API.md").read(), re.M)}
+if header != docs:
+    diff = sorted(set(header.items()) ^ set(docs.items()))
+    sys.exit(f"docs/C_API.md's error table and include/validate.h differ: {diff}")
+print(f"   {len(header)} codes, the same in docs/C_API.md and include/validate.h")
+PY
+}
+step "docs/C_API.md error-code table matches the header" docs_codes_match
+
 header_compiles() {
   printf '#include "validate.h"\nint main(void) { return lv_version()[0] == LV_VERSION[0] ? 0 : 1; }\n' \
     >"$OUT/header.c"

@@ -130,6 +130,16 @@ impl When {
             Self::At(now)
         }
     }
+
+    /// Core's range check of a caller's time, made before any other argument is read: core
+    /// checks `now` first, so a bad time and a bad input give core's error for the time, as in
+    /// every other binding.
+    fn check(self) -> Result<(), Failure> {
+        if let Self::At(now) = self {
+            hwf_license::time::check_now(now)?;
+        }
+        Ok(())
+    }
 }
 
 /// A root key from C arguments: kid and key text, environment number.
@@ -321,6 +331,7 @@ unsafe fn validate_when(
         let outcome = boundary::value_or_panic(|| {
             // SAFETY: forwarded from the caller.
             let validator = unsafe { lv_validator::get(validator) }?;
+            when.check()?;
             // SAFETY: forwarded from the caller.
             let license = unsafe { input::license(license, license_len) }?;
             // SAFETY: forwarded from the caller.
@@ -437,6 +448,7 @@ unsafe fn apply_list_when(
     unsafe {
         boundary::status(error_out, || {
             let validator = lv_validator::get(validator)?;
+            when.check()?;
             let license = input::license(license, license_len)?;
             let list = input::text(list, list_len, "revocation list")?;
             let core = validator.read()?;
@@ -553,6 +565,7 @@ unsafe fn heartbeat_when(
     unsafe {
         boundary::status(error_out, || {
             let validator = lv_validator::get(validator)?;
+            when.check()?;
             let license = input::license(license, license_len)?;
             let answer = input::text(args.answer, args.answer_len, "answer")?;
             let nonce = input::text(args.nonce, args.nonce_len, "nonce")?;

@@ -542,6 +542,13 @@ static void test_oversized(void) {
     lv_verdict_free(verdict);
     CHECK(lv_validator_apply_revocation_list(v, (const uint8_t *)one, SIZE_MAX, LIT("x"), NOW, NULL,
                                              NULL) == LV_RESULT_TOO_LARGE);
+    /* A time out of range is reported first, as core checks it before the input (no read). */
+    verdict = NULL;
+    CHECK(lv_validator_validate(v, (const uint8_t *)one, SIZE_MAX, NULL, -1, &verdict) ==
+          LV_RESULT_INVALID_ARGUMENT);
+    lv_verdict_free(verdict);
+    CHECK(lv_validator_apply_revocation_list(v, (const uint8_t *)one, SIZE_MAX, LIT("x"), -1, NULL,
+                                             NULL) == LV_RESULT_INVALID_ARGUMENT);
     CHECK(lv_validator_apply_revocation_list(v, (const uint8_t *)LICENSE, strlen(LICENSE), one,
                                              SIZE_MAX, NOW, NULL, NULL) == LV_RESULT_TOO_LARGE);
     CHECK(lv_validator_add_root(v, one, SIZE_MAX, LV_ENVIRONMENT_PROD, PROD_PEM, strlen(PROD_PEM),
