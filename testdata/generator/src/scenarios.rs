@@ -26,30 +26,7 @@ fn err_json(e: &Error) -> Value {
 }
 
 fn verdict_json(d: &Verdict) -> Value {
-    json!({"ok": {
-        "status": d.status.as_str(),
-        "site_id": d.site_id,
-        "org_id": d.org_id,
-        "license_id": d.license_id,
-        "product": d.product,
-        "tier": d.tier,
-        "environment": d.environment.as_str(),
-        "features": d.features,
-        "expires_at": d.expires_at,
-        "grace_end": d.grace_end,
-        "grace_days_left": d.grace_days_left,
-        "warnings": d.warnings.iter().map(|w| w.name()).collect::<Vec<_>>(),
-        "cml_id": d.cml_id,
-        "cml_license_id": d.cml_license_id,
-        "site_document_id": d.site_document_id,
-        "issued_at": d.issued_at,
-        "site_expires_at": d.site_expires_at,
-        "cml_valid_until": d.cml_valid_until,
-        "max_sites": d.max_sites,
-        "feature_packs": d.feature_packs,
-        "max_offline_days": d.max_offline_days,
-        "fingerprint": {"address": d.fingerprint.address, "dns_suffix": d.fingerprint.dns_suffix, "deployment_tag": d.fingerprint.deployment_tag},
-    }})
+    json!({ "ok": crate::verdict_fields(d) })
 }
 
 fn facts_json() -> Value {
