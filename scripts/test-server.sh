@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Server layer: formatting and lints of the server crate, its unit and integration tests (real
+# Server layer: formatting and lints of the server crate, its layer check (imports point down, no
+# module cycle, SQL only in store/), its unit and integration tests (real
 # HTTP on 127.0.0.1, ephemeral ports) run twice — on embedded SQLite, then on a throwaway
 # PostgreSQL cluster — the demo scenario, and schemathesis against the served OpenAPI document.
 set -euo pipefail
@@ -11,6 +12,9 @@ cargo fmt -p hwf-license-server -- --check
 
 log "cargo clippy (server, all targets, -D warnings)"
 cargo clippy -p hwf-license-server --all-targets -- -D warnings
+
+log "layers: imports point down, no module cycle, SQL only in store/ (scripts/check-server-layers.sh)"
+bash scripts/check-server-layers.sh
 
 log "throwaway PostgreSQL for the PostgreSQL run"
 have initdb && have pg_ctl ||

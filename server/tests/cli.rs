@@ -234,3 +234,76 @@ fn an_operator_runs_root_and_hub_from_the_shell() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("does not open"));
 }
+
+/// The `HWF_*` names in `text` (not the test suite's own `HWF_TEST_*`).
+fn variables(text: &str) -> std::collections::BTreeSet<String> {
+    let mut out = std::collections::BTreeSet::new();
+    let mut rest = text;
+    while let Some(i) = rest.find("HWF_") {
+        let tail = &rest[i..];
+        let end = tail
+            .find(|c: char| !(c.is_ascii_uppercase() || c == '_'))
+            .unwrap_or(tail.len());
+        let name = tail[..end].trim_end_matches('_');
+        if !name.starts_with("HWF_TEST") && name.len() > 4 {
+            out.insert(name.to_string());
+        }
+        rest = &tail[end..];
+    }
+    out
+}
+
+/// Every variable the configuration reads is in `--help` and in docs/SERVER.md's table, and the
+/// table names no variable the code does not read.
+#[test]
+fn every_configuration_variable_is_in_help_and_in_the_docs() {
+    let root = concat!(env!("CARGO_MANIFEST_DIR"), "/..");
+    let config = std::fs::read_to_string(format!("{root}/server/src/config.rs")).unwrap();
+    let code = variables(&config);
+    assert!(code.len() >= 15, "{code:?}");
+    let out = Command::new(BIN)
+        .arg("--help")
+        .env_remove("HWF_MASTER_SECRET")
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let help = variables(&String::from_utf8_lossy(&out.stdout));
+    let docs = std::fs::read_to_string(format!("{root}/docs/SERVER.md")).unwrap();
+    let table = docs
+        .split("<!-- config-table:start -->")
+        .nth(1)
+        .and_then(|t| t.split("<!-- config-table:end -->").next())
+        .expect("docs/SERVER.md has the configuration table between its markers");
+    let documented = variables(table);
+    for v in &code {
+        assert!(help.contains(v), "{v} is not in `hwf-license --help`");
+        assert!(
+            documented.contains(v),
+            "{v} is not in docs/SERVER.md's table"
+        );
+    }
+    for v in &documented {
+        assert!(
+            code.contains(v),
+            "docs/SERVER.md documents {v}, which the code does not read"
+        );
+    }
+    // Nothing outside config.rs names a variable the configuration does not have.
+    let mut stack = vec![std::path::PathBuf::from(format!("{root}/server/src"))];
+    while let Some(dir) = stack.pop() {
+        for e in std::fs::read_dir(dir).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                stack.push(p);
+            } else if p.extension().is_some_and(|x| x == "rs") {
+                for v in variables(&std::fs::read_to_string(&p).unwrap()) {
+                    assert!(
+                        code.contains(&v),
+                        "{} names {v}, unknown to config.rs",
+                        p.display()
+                    );
+                }
+            }
+        }
+    }
+}

@@ -11,13 +11,32 @@ use hwf_license::{
     issue, verify_ledger, verify_manifest, Environment, ErrorCode, ManifestClaims, NodeFacts,
     PublicKey, SigningKey, TrustedRoot, Validator,
 };
-use hwf_license_server::auth::{self, HashCost, Role};
-use hwf_license_server::keys_at_rest::{random_id, Sealer};
-use hwf_license_server::{now, period_of, App, Options, Roles};
+use hwf_license_server::app::App;
+use hwf_license_server::config::{Config, HashCost, HubConfig, Roles};
+use hwf_license_server::domain::period::period_of;
+use hwf_license_server::domain::Role;
+use hwf_license_server::service::accounts as auth;
+use hwf_license_server::service::keys::{random_id, Sealer};
+use hwf_license_server::service::ServiceError;
 use reqwest::Method;
 use serde_json::{json, Value};
 
 const CHEAP: HashCost = HashCost { m_kib: 64, t: 1 };
+
+fn now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64
+}
+
+/// The suite's configuration of a test server on `database_url`.
+fn config(database_url: String, master: &str, root_url: Option<String>) -> Config {
+    let mut c = Config::new(database_url, master);
+    c.hub.root_url = root_url;
+    c.hash_cost = CHEAP;
+    c
+}
 
 struct Env {
     _dir: tempfile::TempDir,
@@ -65,21 +84,11 @@ impl Env {
             .unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
         let master = Sealer::generate_secret();
-        let app = App::open(&Options {
-            database_url,
-            master_secret: master.clone(),
-            roles,
-            environment: Environment::Prod,
-            root_url: Some(root_url.unwrap_or_else(|| base.clone())),
-            hash_cost: CHEAP,
-        })
-        .await
-        .unwrap();
-        let password = app
-            .admin_password
-            .clone()
-            .or_else(|| std::env::var(auth::ADMIN_PASSWORD_ENV).ok())
+        let root_url = Some(root_url.unwrap_or_else(|| base.clone()));
+        let app = App::open(&config(database_url, &master, root_url), roles)
+            .await
             .unwrap();
+        let password = app.services.admin_password.clone().unwrap();
         let task = app.spawn(listener);
         let mut env = Env {
             _dir: dir,
@@ -173,8 +182,8 @@ impl Env {
         r.body
     }
 
-    fn hub(&self) -> &Arc<hwf_license_server::hub::Hub> {
-        self.app.hub.as_ref().unwrap()
+    fn hub(&self) -> &Arc<hwf_license_server::service::hub::Hub> {
+        self.app.services.hub.as_ref().unwrap()
     }
 
     async fn roots(&self) -> Vec<TrustedRoot> {
@@ -234,7 +243,7 @@ impl Env {
     async fn count(&self, sql: &str) -> i64 {
         use sqlx::Row;
         sqlx::query(sql)
-            .fetch_one(&self.app.db.pool)
+            .fetch_one(self.app.services.db.pool())
             .await
             .unwrap()
             .try_get(0)
@@ -805,7 +814,7 @@ async fn ledger_verifies_end_to_end_and_any_edited_entry_is_named() {
             sqlx::query("UPDATE ledger SET jws = $1 WHERE seq = $2")
                 .bind(&bad)
                 .bind(seq as i64)
-                .execute(&env.app.db.pool)
+                .execute(env.app.services.db.pool())
                 .await
                 .unwrap();
             let r = env.admin(Method::GET, "/api/ledger/verify", None).await;
@@ -824,14 +833,14 @@ async fn ledger_verifies_end_to_end_and_any_edited_entry_is_named() {
         sqlx::query("UPDATE ledger SET jws = $1 WHERE seq = $2")
             .bind(jws)
             .bind(seq as i64)
-            .execute(&env.app.db.pool)
+            .execute(env.app.services.db.pool())
             .await
             .unwrap();
     }
     env.ok(Method::GET, "/api/ledger/verify", None).await;
     // Dropping the newest entry is caught against the recorded head.
     sqlx::query("DELETE FROM ledger WHERE seq = 7")
-        .execute(&env.app.db.pool)
+        .execute(env.app.services.db.pool())
         .await
         .unwrap();
     let r = env.admin(Method::GET, "/api/ledger/verify", None).await;
@@ -1117,11 +1126,14 @@ async fn manifest_delivery_failures_are_recorded() {
         .send_manifest(
             id,
             Some(&other_root.base),
-            &hwf_license_server::audit::Actor::cli(),
+            &hwf_license_server::service::audit::Actor::cli(),
         )
         .await
         .unwrap_err();
-    assert_eq!(err.slug(), "delivery-rejected");
+    assert!(
+        matches!(err, ServiceError::Delivery { rejected: true, .. }),
+        "{err}"
+    );
     let rec = hub.manifest(id).await.unwrap();
     assert_eq!((rec.status.as_str(), rec.attempts), ("rejected", 4));
     assert!(rec.last_error.unwrap().contains("404"));
@@ -1130,7 +1142,7 @@ async fn manifest_delivery_failures_are_recorded() {
         .send_manifest(
             id,
             Some(&env.base),
-            &hwf_license_server::audit::Actor::cli(),
+            &hwf_license_server::service::audit::Actor::cli(),
         )
         .await
         .unwrap();
@@ -1155,20 +1167,32 @@ async fn an_unreachable_root_leaves_the_manifest_pending_and_it_is_delivered_onc
         format!("http://{}", l.local_addr().unwrap())
     };
     // A second Hub process on the same database, with a quick backoff.
-    let mut hub = hwf_license_server::hub::Hub::open(
-        env.app.db.clone(),
-        &env.app.sealer,
-        Environment::Prod,
-        Some(closed),
+    let hub = hwf_license_server::service::hub::Hub::open(
+        env.app.services.db.clone(),
+        &env.app.services.sealer,
+        &HubConfig {
+            root_url: Some(closed),
+            manifest_attempts: 3,
+            manifest_backoff_ms: 100,
+            ..HubConfig::default()
+        },
+        hwf_license_server::service::clock::system(),
     )
     .await
     .unwrap();
-    hub.send_attempts = 3;
-    hub.send_backoff = std::time::Duration::from_millis(100);
-    let cli = hwf_license_server::audit::Actor::cli();
+    let cli = hwf_license_server::service::audit::Actor::cli();
     let started = std::time::Instant::now();
     let err = hub.send_manifest(&id, None, &cli).await.unwrap_err();
-    assert_eq!(err.slug(), "delivery-failed");
+    assert!(
+        matches!(
+            err,
+            ServiceError::Delivery {
+                rejected: false,
+                ..
+            }
+        ),
+        "{err}"
+    );
     assert!(
         started.elapsed() >= std::time::Duration::from_millis(300),
         "waited 100 ms, then 200 ms: {:?}",
@@ -1260,23 +1284,16 @@ async fn an_unreachable_root_leaves_the_manifest_pending_and_it_is_delivered_onc
 async fn simultaneous_first_starts_initialise_the_database_once() {
     let dir = tempfile::tempdir().unwrap();
     let url = common::fresh_database_url(dir.path()).await;
-    let options = Options {
-        database_url: url,
-        master_secret: Sealer::generate_secret(),
-        roles: Roles::Both,
-        environment: Environment::Prod,
-        root_url: None,
-        hash_cost: CHEAP,
-    };
+    let options = config(url, &Sealer::generate_secret(), None);
     let (a, b, c, d) = tokio::join!(
-        App::open(&options),
-        App::open(&options),
-        App::open(&options),
-        App::open(&options)
+        App::open(&options, Roles::Both),
+        App::open(&options, Roles::Both),
+        App::open(&options, Roles::Both),
+        App::open(&options, Roles::Both)
     );
     let apps = [a.unwrap(), b.unwrap(), c.unwrap(), d.unwrap()];
     let count = |sql: &'static str| {
-        let pool = apps[0].db.pool.clone();
+        let pool = apps[0].services.db.pool().clone();
         async move {
             use sqlx::Row;
             let n: i64 = sqlx::query(sql)
@@ -1294,14 +1311,22 @@ async fn simultaneous_first_starts_initialise_the_database_once() {
     assert_eq!(count("SELECT count(*) FROM trusted_roots").await, 2);
     assert_eq!(count("SELECT count(*) FROM secrets").await, 3);
     assert_eq!(
-        apps.iter().filter(|a| a.admin_password.is_some()).count(),
+        apps.iter()
+            .filter(|a| a.services.admin_password.is_some())
+            .count(),
         1,
         "one start created the admin and printed its password"
     );
-    let org = apps[0].hub.as_ref().unwrap().org_public_key().clone();
+    let org = apps[0]
+        .services
+        .hub
+        .as_ref()
+        .unwrap()
+        .org_public_key()
+        .clone();
     assert!(apps
         .iter()
-        .all(|a| a.hub.as_ref().unwrap().org_public_key() == &org));
+        .all(|a| a.services.hub.as_ref().unwrap().org_public_key() == &org));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -1309,8 +1334,11 @@ async fn a_held_write_lock_delays_a_request_but_never_fails_it() {
     let env = Env::start(Roles::Both).await;
     env.install(10).await;
     // The writer's lock: SQLite's write lock (BEGIN IMMEDIATE), PostgreSQL's hub_state row.
-    let mut tx = env.app.db.begin_write().await.unwrap();
-    env.app.db.lock_hub(&mut tx).await.unwrap();
+    let db = &env.app.services.db;
+    let mut tx = db.begin_write().await.unwrap();
+    hwf_license_server::store::hub_state::lock(db, &mut tx)
+        .await
+        .unwrap();
     let create = env.admin(
         Method::POST,
         "/api/sites/create",
@@ -1329,13 +1357,13 @@ async fn keys_are_sealed_at_rest_and_need_the_master_secret() {
     let env = Env::start(Roles::Both).await;
     use sqlx::Row;
     let rows = sqlx::query("SELECT name, sealed FROM secrets")
-        .fetch_all(&env.app.db.pool)
+        .fetch_all(env.app.services.db.pool())
         .await
         .unwrap();
     assert_eq!(rows.len(), 3, "org key and two root keys");
-    if env.app.db.backend == hwf_license_server::db::Backend::Sqlite {
+    if env.app.services.db.backend() == hwf_license_server::store::Backend::Sqlite {
         let journal: String = sqlx::query("PRAGMA journal_mode")
-            .fetch_one(&env.app.db.pool)
+            .fetch_one(env.app.services.db.pool())
             .await
             .unwrap()
             .try_get(0)
@@ -1363,7 +1391,10 @@ async fn keys_are_sealed_at_rest_and_need_the_master_secret() {
     // The key that opens is the Hub's org key.
     let sealer = Sealer::new(&env.master).unwrap();
     let org = sealer
-        .load_key(&env.app.db, hwf_license_server::hub::ORG_KEY_NAME)
+        .load_key(
+            &env.app.services.db,
+            hwf_license_server::service::hub::ORG_KEY_NAME,
+        )
         .await
         .unwrap()
         .unwrap();

@@ -3,9 +3,9 @@
 
 use std::net::SocketAddr;
 
-use hwf_license_server::auth::HashCost;
-use hwf_license_server::keys_at_rest::Sealer;
-use hwf_license_server::{App, Options, Roles};
+use hwf_license_server::app::App;
+use hwf_license_server::config::{Config, HashCost, Roles};
+use hwf_license_server::service::keys::Sealer;
 use serde_json::Value;
 
 const REGENERATE: &str = "cargo run -q -p hwf-license-server -- openapi > docs/openapi.json";
@@ -23,16 +23,12 @@ async fn served() -> (String, String) {
         .await
         .unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
-    let app = App::open(&Options {
-        database_url: hwf_license_server::db::sqlite_url(dir.path()),
-        master_secret: Sealer::generate_secret(),
-        roles: Roles::Both,
-        environment: hwf_license::Environment::Prod,
-        root_url: None,
-        hash_cost: HashCost { m_kib: 64, t: 1 },
-    })
-    .await
-    .unwrap();
+    let mut config = Config::new(
+        hwf_license_server::store::sqlite_url(dir.path()),
+        Sealer::generate_secret(),
+    );
+    config.hash_cost = HashCost { m_kib: 64, t: 1 };
+    let app = App::open(&config, Roles::Both).await.unwrap();
     let _task = app.spawn(listener);
     let r = reqwest::get(format!("{base}/api/openapi.json"))
         .await
@@ -58,7 +54,7 @@ async fn the_served_document_is_the_committed_one() {
              Regenerate it with:\n    {REGENERATE}\nand commit it."
         );
     }
-    assert_eq!(doc, hwf_license_server::openapi::json());
+    assert_eq!(doc, hwf_license_server::http::openapi::json());
 }
 
 #[test]
@@ -74,7 +70,7 @@ fn the_cli_prints_the_same_document() {
 
 #[test]
 fn every_endpoint_of_the_role_table_is_documented_with_its_security() {
-    let doc: Value = serde_json::from_str(&hwf_license_server::openapi::json()).unwrap();
+    let doc: Value = serde_json::from_str(&hwf_license_server::http::openapi::json()).unwrap();
     assert!(doc["openapi"].as_str().unwrap().starts_with("3."));
     let server_md =
         std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../docs/SERVER.md")).unwrap();

@@ -8,16 +8,33 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use hwf_license::SigningKey;
-use hwf_license_server::alerts::{self, Change};
-use hwf_license_server::auth::{self, HashCost};
-use hwf_license_server::keys_at_rest::Sealer;
-use hwf_license_server::ratelimit::{Rate, RateLimits};
-use hwf_license_server::{now, App, Options, Roles};
+use hwf_license_server::app::App;
+use hwf_license_server::config::{Config, HashCost, HttpConfig, Rate, Roles};
+use hwf_license_server::service::alerts::{Alert, AlertWatch, Change};
+use hwf_license_server::service::clock::{Clock, ManualClock, SharedClock};
+use hwf_license_server::service::keys::Sealer;
 use reqwest::Method;
 use serde_json::{json, Value};
 
 const CHEAP: HashCost = HashCost { m_kib: 64, t: 1 };
 const DAY: i64 = 86_400;
+
+/// The two per-client limits of a test server.
+#[derive(Clone, Copy)]
+struct RateLimits {
+    login: Rate,
+    node: Rate,
+}
+
+impl Default for RateLimits {
+    fn default() -> Self {
+        let h = HttpConfig::default();
+        Self {
+            login: h.rate_limit_login,
+            node: h.rate_limit_node,
+        }
+    }
+}
 
 struct Srv {
     _dir: tempfile::TempDir,
@@ -38,27 +55,28 @@ struct Res {
 
 impl Srv {
     async fn start(limits: RateLimits) -> Srv {
+        Self::start_at(limits, hwf_license_server::service::clock::system()).await
+    }
+
+    /// A server whose services read `clock`.
+    async fn start_at(limits: RateLimits, clock: SharedClock) -> Srv {
         let dir = tempfile::tempdir().unwrap();
         let listener = tokio::net::TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], 0)))
             .await
             .unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
-        let mut app = App::open(&Options {
-            database_url: common::fresh_database_url(dir.path()).await,
-            master_secret: Sealer::generate_secret(),
-            roles: Roles::Both,
-            environment: hwf_license::Environment::Prod,
-            root_url: Some(base.clone()),
-            hash_cost: CHEAP,
-        })
-        .await
-        .unwrap();
-        app.limits = limits;
-        let password = app
-            .admin_password
-            .clone()
-            .or_else(|| std::env::var(auth::ADMIN_PASSWORD_ENV).ok())
+        let mut config = Config::new(
+            common::fresh_database_url(dir.path()).await,
+            Sealer::generate_secret(),
+        );
+        config.hub.root_url = Some(base.clone());
+        config.hash_cost = CHEAP;
+        config.http.rate_limit_login = limits.login;
+        config.http.rate_limit_node = limits.node;
+        let app = App::open_with_clock(&config, Roles::Both, clock)
+            .await
             .unwrap();
+        let password = app.services.admin_password.clone().unwrap();
         let task = app.spawn(listener);
         let mut s = Srv {
             _dir: dir,
@@ -100,8 +118,8 @@ impl Srv {
         self.call(m, path, Some(&self.admin), body).await
     }
 
-    fn hub(&self) -> &std::sync::Arc<hwf_license_server::hub::Hub> {
-        self.app.hub.as_ref().unwrap()
+    fn hub(&self) -> &std::sync::Arc<hwf_license_server::service::hub::Hub> {
+        self.app.services.hub.as_ref().unwrap()
     }
 
     /// Issues a CML (`valid_days`, `max_sites`) for this Hub and installs it.
@@ -145,8 +163,9 @@ impl Srv {
         assert_eq!(r.status, 200);
         assert_eq!(
             r.headers["content-type"],
-            "text/plain; version=0.0.4; charset=utf-8"
+            "application/openmetrics-text; version=1.0.0; charset=utf-8"
         );
+        assert!(r.text.ends_with("# EOF\n"), "{}", r.text);
         r.text
     }
 }
@@ -289,7 +308,7 @@ async fn health_readiness_request_ids_and_metrics() {
     let hist = "hwf_http_request_duration_seconds";
     let l = "method=\"POST\",route=\"/api/validate\",status=\"200\"";
     assert_eq!(
-        sample(&m, &format!("{hist}_bucket{{{l},le=\"+Inf\"}}")),
+        sample(&m, &format!("{hist}_bucket{{le=\"+Inf\",{l}}}")),
         Some(3.0)
     );
     assert_eq!(sample(&m, &format!("{hist}_count{{{l}}}")), Some(3.0));
@@ -315,7 +334,7 @@ async fn health_readiness_request_ids_and_metrics() {
     assert_eq!(sample(&m, "hwf_cml_max_sites"), Some(10.0));
     // cml_installed, 2 × site_created, manifest_generated.
     let ledger = sample(&m, "hwf_ledger_length").unwrap();
-    let (len, _) = hwf_license_server::ledger::head(&s.app.db).await.unwrap();
+    let (len, _) = s.hub().ledger_head().await.unwrap();
     assert_eq!(ledger, len as f64);
     assert!(ledger >= 4.0);
     assert_eq!(sample(&m, "hwf_alerts{kind=\"cml_expiring\"}"), Some(0.0));
@@ -326,7 +345,7 @@ async fn health_readiness_request_ids_and_metrics() {
     }
 
     // Readiness follows the database; liveness does not touch it.
-    s.app.db.pool.close().await;
+    s.app.services.db.close().await;
     let r = s.call(Method::GET, "/readyz", None, None).await;
     assert_eq!(r.status, 503, "{}", r.text);
     assert_eq!(
@@ -448,7 +467,9 @@ async fn node_endpoints_are_limited_per_ip_and_zero_turns_it_off() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn alerts_for_cml_expiry_site_limit_and_overdue_manifest() {
-    let s = Srv::start(RateLimits::default()).await;
+    // The services read a clock the test moves (tokens, CML expiry, overdue manifests).
+    let clock = ManualClock::at_system_time();
+    let s = Srv::start_at(RateLimits::default(), clock.clone()).await;
     // No CML: nothing to say; anonymous callers are refused; every role may read.
     let r = s.admin(Method::GET, "/api/alerts", None).await;
     assert_eq!((r.status, r.body.clone()), (200, json!([])));
@@ -518,54 +539,86 @@ async fn alerts_for_cml_expiry_site_limit_and_overdue_manifest() {
     let r = s.admin(Method::GET, "/api/alerts", None).await;
     assert_eq!(kinds(&r.body), ["cml_expiring"], "{}", r.text);
 
-    // Later: expired, and no manifest ever sent 45 days after the upload.
-    let hub = s.hub();
-    let t = now();
-    let later = alerts::current(hub, t + 44 * DAY).await.unwrap();
+    // Later on the services' clock: expired, and no manifest ever sent 45 days after the
+    // upload. Tokens live an hour on the same clock: the old one has expired by then.
+    let t = clock.now();
+    clock.advance(44 * DAY);
+    let r = s.admin(Method::GET, "/api/alerts", None).await;
     assert_eq!(
-        later.iter().map(|a| a.kind.as_str()).collect::<Vec<_>>(),
-        ["cml_expired"]
+        r.status, 401,
+        "the token expired with the clock: {}",
+        r.text
     );
-    assert_eq!(later[0].severity, "critical");
-    assert_eq!(later[0].since, Some(until));
-    let later = alerts::current(hub, t + 46 * DAY).await.unwrap();
+    let admin = token(&s.login("admin", &s.password).await);
+    let later = alerts_with(&s, &admin).await;
+    assert_eq!(kinds(&later), ["cml_expired"], "{later}");
+    assert_eq!(later[0]["severity"], "critical");
+    assert_eq!(later[0]["since"].as_i64(), Some(until));
+    let cml = s.call(Method::GET, "/api/cml", Some(&admin), None).await;
+    assert_eq!(cml.body["status"], "expired", "{}", cml.text);
     assert_eq!(
-        later.iter().map(|a| a.kind.as_str()).collect::<Vec<_>>(),
-        ["cml_expired", "manifest_overdue"]
+        sample(&s.metrics().await, "hwf_alerts{kind=\"cml_expired\"}"),
+        Some(1.0)
+    );
+    clock.advance(2 * DAY);
+    let admin = token(&s.login("admin", &s.password).await);
+    let later = alerts_with(&s, &admin).await;
+    assert_eq!(
+        kinds(&later),
+        ["cml_expired", "manifest_overdue"],
+        "{later}"
     );
     let overdue = &later[1];
     assert!(
-        overdue.message.contains("no manifest was ever sent"),
-        "{}",
-        overdue.message
+        overdue["message"]
+            .as_str()
+            .unwrap()
+            .contains("no manifest was ever sent"),
+        "{overdue}"
     );
-    assert!(overdue.details["last_sent_at"].is_null());
-    // A manifest accepted by the Root restarts the 45 days.
+    assert!(overdue["details"]["last_sent_at"].is_null());
+    // A manifest accepted by the Root restarts the 45 days (generated and sent back within
+    // the CML's life: the clock is set back, the ledger keeps its order).
+    clock.set(t);
     let r = s
-        .admin(Method::POST, "/api/manifests/generate", Some(json!({})))
+        .call(
+            Method::POST,
+            "/api/manifests/generate",
+            Some(&admin),
+            Some(json!({})),
+        )
         .await;
+    assert_eq!(r.status, 201, "{}", r.text);
     let id = r.body["id"].clone();
+    let r = s
+        .call(
+            Method::POST,
+            "/api/manifests/send",
+            Some(&admin),
+            Some(json!({"id": id})),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let sent_at = clock.now();
+    clock.set(sent_at + 44 * DAY);
+    assert_eq!(kinds(&alerts_with(&s, &admin).await), ["cml_expired"]);
+    clock.set(sent_at + 46 * DAY);
+    let admin = token(&s.login("admin", &s.password).await);
+    let later = alerts_with(&s, &admin).await;
     assert_eq!(
-        s.admin(Method::POST, "/api/manifests/send", Some(json!({"id": id})))
-            .await
-            .status,
-        200
+        kinds(&later),
+        ["cml_expired", "manifest_overdue"],
+        "{later}"
     );
-    let sent_at = now();
-    let kinds_at = |list: Vec<hwf_license_server::alerts::Alert>| {
-        list.into_iter().map(|a| a.kind).collect::<Vec<_>>()
-    };
-    assert_eq!(
-        kinds_at(alerts::current(hub, sent_at + 44 * DAY).await.unwrap()),
-        ["cml_expired"]
-    );
-    let later = alerts::current(hub, sent_at + 46 * DAY).await.unwrap();
-    assert_eq!(kinds_at(later.clone()), ["cml_expired", "manifest_overdue"]);
-    assert!(later[1].message.contains("last manifest was accepted"));
-    assert!(later[1].details["last_sent_at"].as_i64().unwrap() >= t);
+    assert!(later[1]["message"]
+        .as_str()
+        .unwrap()
+        .contains("last manifest was accepted"));
+    assert_eq!(later[1]["details"]["last_sent_at"].as_i64(), Some(sent_at));
+    let later: Vec<Alert> = serde_json::from_value(later).unwrap();
 
     // The watch reports (and logs) each change once.
-    let watch = alerts::AlertWatch::default();
+    let watch = AlertWatch::default();
     assert_eq!(
         watch.observe(&later),
         [
@@ -816,14 +869,14 @@ fn logs_carry_no_secret_or_key_material() {
     // The secrets of the run.
     let sealer = Sealer::new(&master).unwrap();
     let keys: Vec<SigningKey> = rt.block_on(async {
-        let db = hwf_license_server::db::Db::connect(&hwf_license_server::db::sqlite_url(
+        let db = hwf_license_server::store::Db::connect(&hwf_license_server::store::sqlite_url(
             &dir.path().join("data"),
         ))
         .await
         .unwrap();
         use sqlx::Row;
         let names: Vec<String> = sqlx::query("SELECT name FROM secrets")
-            .fetch_all(&db.pool)
+            .fetch_all(db.pool())
             .await
             .unwrap()
             .iter()
@@ -880,4 +933,17 @@ fn logs_carry_no_secret_or_key_material() {
             "the log contains the {what}"
         );
     }
+}
+
+/// The token of a login answer.
+fn token(r: &Res) -> String {
+    assert_eq!(r.status, 200, "{}", r.text);
+    r.body["token"].as_str().unwrap().to_string()
+}
+
+/// `GET /api/alerts` with `token`.
+async fn alerts_with(s: &Srv, token: &str) -> Value {
+    let r = s.call(Method::GET, "/api/alerts", Some(token), None).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    r.body
 }

@@ -416,7 +416,7 @@ async fn a_server_killed_mid_stream_loses_no_acknowledged_write() {
                 assert_eq!(r.status, 201, "{}", r.body);
                 acked.lock().unwrap().created.insert(site.clone());
                 let license_id = r.body["site"]["license_id"].as_str().unwrap().to_string();
-                let nonce = hwf_license_server::keys_at_rest::random_id("nonce-");
+                let nonce = hwf_license_server::service::keys::random_id("nonce-");
                 let Ok(r) = c
                     .try_call(
                         reqwest::Method::POST,
@@ -481,11 +481,7 @@ async fn a_server_killed_mid_stream_loses_no_acknowledged_write() {
             r.try_get(3).unwrap(),
         );
         let verdict = node
-            .validate_at(
-                license.as_bytes(),
-                &NodeFacts::default(),
-                hwf_license_server::now(),
-            )
+            .validate(license.as_bytes(), &NodeFacts::default())
             .unwrap_or_else(|e| panic!("{site}: its stored site.lic does not validate: {e}"));
         assert_eq!(
             (verdict.site_id.as_str(), verdict.license_id.as_str()),

@@ -30,7 +30,7 @@ pub fn test_db() -> TestDb {
 /// A fresh, empty database for one test: SQLite in `dir`, or a new PostgreSQL database.
 pub async fn fresh_database_url(dir: &Path) -> String {
     match test_db() {
-        TestDb::Sqlite => hwf_license_server::db::sqlite_url(dir),
+        TestDb::Sqlite => hwf_license_server::store::sqlite_url(dir),
         TestDb::Postgres => fresh_postgres().await,
     }
 }
@@ -55,7 +55,7 @@ pub async fn fresh_postgres() -> String {
     let mut conn = sqlx::AnyConnection::connect(&url)
         .await
         .unwrap_or_else(|e| panic!("cannot reach PostgreSQL at {url}: {e}"));
-    let name = hwf_license_server::keys_at_rest::random_id("hwf_test_");
+    let name = hwf_license_server::service::keys::random_id("hwf_test_");
     conn.execute(format!("CREATE DATABASE {name}").as_str())
         .await
         .unwrap();

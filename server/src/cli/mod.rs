@@ -1,0 +1,1110 @@
+//! The `hwf-license` command line: `serve` runs the HTTP service; every other subcommand does one
+//! operator task directly on the database (the same service code the HTTP API calls), or
+//! offline on files (`site verify`, `manifest verify --cml`). Output is for people; `--json`
+//! prints JSON for scripts. Errors go to stderr (a problem object with `--json`), exit status 1.
+//! The configuration ([`Config`]) is parsed once here, from the command line and the
+//! environment, and passed down.
+//!
+//! Imports: everything below it (`app`, `http` for problem objects and the OpenAPI document,
+//! `service`, `config`, `domain`).
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand};
+use hwf_license::{Environment, NodeFacts, PublicKey, TrustedRoot, Validator};
+use serde::Serialize;
+use serde_json::json;
+
+use crate::app::App;
+use crate::config::{Config, LogFormat, Roles, Secrets, ENV_HELP};
+use crate::domain::Role;
+use crate::http::problem::Problem;
+use crate::service::accounts::generate_password;
+use crate::service::audit::Actor;
+use crate::service::hub::{Hub, NewSite, SiteQuery};
+use crate::service::keys::Sealer;
+use crate::service::root::Root;
+
+/// hwf-license: Root and Hub license service and operator tools.
+#[derive(Debug, Parser)]
+#[command(name = "hwf-license", version, about, after_help = ENV_HELP)]
+pub struct Cli {
+    /// The configuration (every option also reads its `HWF_*` variable).
+    #[command(flatten)]
+    pub config: Config,
+    /// Print JSON instead of text.
+    #[arg(long, global = true, help_heading = "Output")]
+    pub json: bool,
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+fn parse_env(s: &str) -> Result<Environment, String> {
+    Environment::parse(s).map_err(|e| e.to_string())
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the HTTP service (on --listen, with the rate limits, the Root URL and the alert
+    /// interval of the configuration).
+    Serve {
+        /// Services to run.
+        #[arg(long, value_enum, default_value = "hub")]
+        role: Roles,
+    },
+    /// Run the end-to-end scenario in a temporary directory (or on an empty --database-url).
+    Demo {
+        /// Keep the data in this directory instead of a temporary one.
+        #[arg(long)]
+        keep: Option<PathBuf>,
+    },
+    /// Keys: master secret, org key, root keys, trusted roots.
+    #[command(subcommand)]
+    Keys(KeysCmd),
+    /// CMLs: issue and refresh (Root), upload and show (Hub).
+    #[command(subcommand)]
+    Cml(CmlCmd),
+    /// Site licenses (Hub).
+    #[command(subcommand)]
+    Site(SiteCmd),
+    /// The usage ledger (Hub).
+    #[command(subcommand)]
+    Ledger(LedgerCmd),
+    /// Usage manifests (Hub).
+    #[command(subcommand)]
+    Manifest(ManifestCmd),
+    /// Users.
+    #[command(subcommand)]
+    User(UserCmd),
+    /// Compliance of every org (Root).
+    Orgs,
+    /// Print the OpenAPI 3 document of the HTTP API (what `docs/openapi.json` holds).
+    Openapi,
+}
+
+/// Key subcommands.
+#[derive(Debug, Subcommand)]
+pub enum KeysCmd {
+    /// Print a fresh random master secret for HWF_MASTER_SECRET.
+    MasterSecret,
+    /// Print the Hub's org public key (generated on first use); send it to the Root.
+    Org {
+        /// Write the PEM here too.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// Generate a new active root key for an environment (older keys stay trusted).
+    RotateRoot {
+        /// dev or prod.
+        #[arg(long, value_parser = parse_env)]
+        env: Environment,
+    },
+    /// Print the Root's public keys as JSON (the file `trust-root` and `site verify` read).
+    ExportRoots,
+    /// Trust the root keys of an exported JSON file on this Hub.
+    TrustRoot {
+        /// The JSON written by `keys export-roots` (or `GET /api/root/keys`).
+        file: PathBuf,
+    },
+}
+
+/// CML subcommands.
+#[derive(Debug, Subcommand)]
+pub enum CmlCmd {
+    /// Issue a CML for an org (Root).
+    Issue {
+        /// The org.
+        #[arg(long)]
+        org_id: String,
+        /// The org's public key (PEM or JWK file).
+        #[arg(long)]
+        org_key: PathBuf,
+        /// Site limit.
+        #[arg(long)]
+        max_sites: u32,
+        /// Days of validity.
+        #[arg(long, default_value_t = 365)]
+        valid_days: u32,
+        /// Feature packs, comma-separated.
+        #[arg(long, value_delimiter = ',')]
+        features: Vec<String>,
+        /// dev or prod.
+        #[arg(long, value_parser = parse_env, default_value = "prod")]
+        env: Environment,
+        /// Grace days.
+        #[arg(long, default_value_t = 30)]
+        grace_days: u32,
+        /// Write the CML here.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// Issue a new CML for an org with the previous terms (Root).
+    Refresh {
+        /// The org.
+        #[arg(long)]
+        org_id: String,
+        /// Days of validity (default: as before).
+        #[arg(long)]
+        valid_days: Option<u32>,
+        /// New site limit.
+        #[arg(long)]
+        max_sites: Option<u32>,
+        /// Write the CML here.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// Verify and install a CML on this Hub.
+    Upload {
+        /// The CML file (compact JWS).
+        file: PathBuf,
+        /// Replace the installed CML with a newer one for the same org.
+        #[arg(long)]
+        refresh: bool,
+    },
+    /// Show the installed CML.
+    Show,
+}
+
+/// Node facts for offline verification.
+#[derive(Debug, Args)]
+pub struct FactArgs {
+    /// The node's IP addresses.
+    #[arg(long = "address")]
+    pub addresses: Vec<String>,
+    /// The node's DNS name.
+    #[arg(long)]
+    pub dns_name: Option<String>,
+    /// The node's deployment tag.
+    #[arg(long)]
+    pub deployment_tag: Option<String>,
+}
+
+/// Site subcommands.
+#[derive(Debug, Subcommand)]
+pub enum SiteCmd {
+    /// Mint a site license.
+    Mint {
+        /// Site id.
+        #[arg(long)]
+        site_id: String,
+        /// Product.
+        #[arg(long)]
+        product: Option<String>,
+        /// Tier.
+        #[arg(long)]
+        tier: Option<String>,
+        /// Features, comma-separated.
+        #[arg(long, value_delimiter = ',')]
+        features: Vec<String>,
+        /// Bind to an address or CIDR network.
+        #[arg(long)]
+        address: Option<String>,
+        /// Bind to a DNS suffix.
+        #[arg(long)]
+        dns_suffix: Option<String>,
+        /// Bind to a deployment tag.
+        #[arg(long)]
+        deployment_tag: Option<String>,
+        /// Days of validity (default: the CML's).
+        #[arg(long)]
+        valid_days: Option<u32>,
+        /// Write site.lic here.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// List sites.
+    List {
+        /// active or revoked.
+        #[arg(long)]
+        status: Option<String>,
+        /// Substring of site id, product or tier.
+        #[arg(long)]
+        search: Option<String>,
+        /// Page size.
+        #[arg(long, default_value_t = 50)]
+        limit: i64,
+        /// Offset.
+        #[arg(long, default_value_t = 0)]
+        offset: i64,
+    },
+    /// Revoke a site.
+    Revoke {
+        /// Site id.
+        site_id: String,
+    },
+    /// Write a site's site.lic.
+    Download {
+        /// Site id.
+        site_id: String,
+        /// Output file (default: stdout).
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// Mint many sites from CSV (header: site_id,product,tier,features,address,dns_suffix,
+    /// deployment_tag,valid_days; features separated by ';') or a JSON array of site objects.
+    Import {
+        /// The file (.csv or .json).
+        file: PathBuf,
+    },
+    /// Verify a site.lic offline with the root keys (no database).
+    Verify {
+        /// The site.lic.
+        file: PathBuf,
+        /// Root keys JSON (from `keys export-roots` or `GET /api/root/keys`).
+        #[arg(long)]
+        roots: PathBuf,
+        /// Node facts.
+        #[command(flatten)]
+        facts: FactArgs,
+    },
+}
+
+/// Ledger subcommands.
+#[derive(Debug, Subcommand)]
+pub enum LedgerCmd {
+    /// Verify the whole ledger with core (names the first bad entry).
+    Verify,
+    /// List entries.
+    List {
+        /// Page size.
+        #[arg(long, default_value_t = 100)]
+        limit: i64,
+        /// Offset.
+        #[arg(long, default_value_t = 0)]
+        offset: i64,
+    },
+}
+
+/// Manifest subcommands.
+#[derive(Debug, Subcommand)]
+pub enum ManifestCmd {
+    /// Generate the manifest of a period (idempotent).
+    Generate {
+        /// YYYY-MM (default: the current month).
+        #[arg(long)]
+        period: Option<String>,
+    },
+    /// List manifests and their delivery status.
+    List,
+    /// Verify a manifest file with core against a CML file, or the Hub's CML and ledger.
+    Verify {
+        /// The manifest (compact JWS).
+        file: PathBuf,
+        /// The CML file (offline); without it the Hub's installed CML and ledger are used.
+        #[arg(long)]
+        cml: Option<PathBuf>,
+        /// Root keys JSON, needed with --cml.
+        #[arg(long)]
+        roots: Option<PathBuf>,
+    },
+    /// Send a period's manifest to the Root at --root-url.
+    Send {
+        /// YYYY-MM (default: the current month).
+        #[arg(long)]
+        period: Option<String>,
+    },
+}
+
+/// User subcommands.
+#[derive(Debug, Subcommand)]
+pub enum UserCmd {
+    /// Add a user; the password comes from HWF_NEW_PASSWORD or is generated and printed once.
+    Add {
+        /// Name.
+        username: String,
+        /// admin, operator or viewer.
+        #[arg(long)]
+        role: String,
+    },
+    /// List users.
+    List,
+    /// Delete a user.
+    Delete {
+        /// Name.
+        username: String,
+    },
+}
+
+/// Parses the command line (and the environment) once, runs it, and maps errors to exit
+/// code 1.
+pub fn main() -> ExitCode {
+    let mut cli = Cli::parse();
+    cli.config.secrets = Secrets::from_env();
+    // The demo prints its own story; the service logs at INFO unless HWF_LOG says otherwise.
+    let default_level = match cli.command {
+        Command::Demo { .. } => tracing::Level::WARN,
+        _ => tracing::Level::INFO,
+    };
+    let level = cli.config.log.level.unwrap_or(default_level);
+    let format = cli.config.log.log_format.unwrap_or(match cli.command {
+        Command::Serve { .. } => LogFormat::Json,
+        _ => LogFormat::Text,
+    });
+    let logs = tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_max_level(level);
+    match format {
+        LogFormat::Json => logs
+            .json()
+            .flatten_event(true)
+            .with_current_span(true)
+            .with_span_list(false)
+            .init(),
+        LogFormat::Text => logs.init(),
+    }
+    if matches!(cli.command, Command::Openapi) {
+        print!("{}", crate::http::openapi::json());
+        return ExitCode::SUCCESS;
+    }
+    let rt = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let json = cli.json;
+    match rt.block_on(run(cli)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(p) => {
+            if json {
+                eprintln!("{}", serde_json::to_string_pretty(&p).unwrap_or_default());
+            } else {
+                eprintln!("error: {p}");
+            }
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn read(path: &PathBuf) -> Result<String, Problem> {
+    std::fs::read_to_string(path)
+        .map_err(|e| Problem::bad_request(format!("cannot read {}: {e}", path.display())))
+}
+
+fn write(path: &PathBuf, text: &str) -> Result<(), Problem> {
+    std::fs::write(path, text)
+        .map_err(|e| Problem::bad_request(format!("cannot write {}: {e}", path.display())))
+}
+
+fn show<T: Serialize>(json: bool, value: &T, text: impl FnOnce() -> String) {
+    if json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(value).unwrap_or_default()
+        );
+    } else {
+        println!("{}", text());
+    }
+}
+
+fn when(t: Option<i64>) -> String {
+    t.map(|t| hwf_license::time::Utc(t).to_string())
+        .unwrap_or_else(|| "-".into())
+}
+
+/// Reads a root keys JSON file: `[{kid, environment, public_key_pem}]`.
+pub fn read_roots(path: &PathBuf) -> Result<Vec<TrustedRoot>, Problem> {
+    let v: serde_json::Value = serde_json::from_str(&read(path)?)
+        .map_err(|e| Problem::bad_request(format!("{}: {e}", path.display())))?;
+    let bad = || Problem::bad_request("root keys must be [{kid, environment, public_key_pem}]");
+    v.as_array()
+        .ok_or_else(bad)?
+        .iter()
+        .map(|k| {
+            Ok(TrustedRoot::new(
+                k["kid"].as_str().ok_or_else(bad)?,
+                Environment::parse(k["environment"].as_str().ok_or_else(bad)?)?,
+                PublicKey::from_pem(k["public_key_pem"].as_str().ok_or_else(bad)?)?,
+            ))
+        })
+        .collect()
+}
+
+struct Ctx {
+    config: Config,
+}
+
+impl Ctx {
+    async fn open(&self, roles: Roles) -> Result<App, Problem> {
+        let app = App::open(&self.config, roles).await?;
+        if let Some(p) = &app.services.admin_password {
+            eprintln!("created user \"admin\"; its password (shown once): {p}");
+        }
+        Ok(app)
+    }
+
+    async fn hub(&self) -> Result<std::sync::Arc<Hub>, Problem> {
+        self.open(Roles::Hub)
+            .await?
+            .services
+            .hub
+            .ok_or_else(|| Problem::internal("no hub"))
+    }
+
+    async fn root(&self) -> Result<std::sync::Arc<Root>, Problem> {
+        self.open(Roles::Root)
+            .await?
+            .services
+            .root
+            .ok_or_else(|| Problem::internal("no root"))
+    }
+
+    fn environment(&self) -> Environment {
+        self.config.hub.environment
+    }
+}
+
+async fn run(cli: Cli) -> Result<(), Problem> {
+    let json = cli.json;
+    let store = &cli.config.store;
+    if store.database_url.is_none() && !matches!(cli.command, Command::Demo { .. }) {
+        std::fs::create_dir_all(&store.data_dir).map_err(|e| {
+            Problem::bad_request(format!("cannot create {}: {e}", store.data_dir.display()))
+        })?;
+    }
+    let demo_url = store.database_url.clone();
+    let ctx = Ctx { config: cli.config };
+    let actor = Actor::cli();
+    match cli.command {
+        Command::Serve { role } => {
+            let app = ctx.open(role).await?;
+            let _watch = app.watch_alerts();
+            Ok(app.serve().await?)
+        }
+        Command::Demo { keep } => {
+            let summary = match (demo_url, keep) {
+                (Some(url), _) => crate::demo::run_on(&url, "the given database", json).await?,
+                (None, Some(dir)) => {
+                    std::fs::create_dir_all(&dir).map_err(Problem::internal)?;
+                    crate::demo::run(&dir, json).await?
+                }
+                (None, None) => {
+                    let tmp = crate::demo::TempDir::new().map_err(Problem::internal)?;
+                    crate::demo::run(tmp.path(), json).await?
+                }
+            };
+            if json {
+                show(true, &summary, String::new);
+            }
+            Ok(())
+        }
+        Command::Keys(k) => keys(&ctx, k, json).await,
+        Command::Cml(c) => cml(&ctx, c, json, &actor).await,
+        Command::Site(s) => site(&ctx, s, json, &actor).await,
+        Command::Ledger(l) => ledger(&ctx, l, json).await,
+        Command::Manifest(m) => manifest(&ctx, m, json, &actor).await,
+        Command::User(u) => user(&ctx, u, json).await,
+        Command::Openapi => {
+            print!("{}", crate::http::openapi::json());
+            Ok(())
+        }
+        Command::Orgs => {
+            let orgs = ctx.root().await?.compliance().await?;
+            show(json, &orgs, || {
+                let mut s = String::from(
+                    "org                 CML status  max  last manifest  active  over  overdue\n",
+                );
+                for o in &orgs {
+                    s.push_str(&format!(
+                        "{:<19} {:<10} {:>4}  {:<13} {:>6}  {:<5} {}\n",
+                        o.org_id,
+                        o.cml_status,
+                        o.max_sites,
+                        o.last_manifest_period.as_deref().unwrap_or("-"),
+                        o.last_active_sites
+                            .map(|a| a.to_string())
+                            .unwrap_or("-".into()),
+                        o.over_limit,
+                        o.manifest_overdue
+                    ));
+                }
+                s
+            });
+            Ok(())
+        }
+    }
+}
+
+async fn keys(ctx: &Ctx, k: KeysCmd, json: bool) -> Result<(), Problem> {
+    match k {
+        KeysCmd::MasterSecret => {
+            let s = Sealer::generate_secret();
+            show(json, &json!({ "master_secret": s }), || s.clone());
+        }
+        KeysCmd::Org { out } => {
+            let hub = ctx.hub().await?;
+            let key = hub.org_public_key();
+            if let Some(out) = &out {
+                write(out, &key.to_pem())?;
+            }
+            show(
+                json,
+                &json!({"kid": key.thumbprint(), "jwk": key.to_jwk(), "pem": key.to_pem()}),
+                || format!("org key {}\n{}", key.thumbprint(), key.to_pem()),
+            );
+        }
+        KeysCmd::RotateRoot { env } => {
+            let root = ctx.root().await?;
+            let (kid, key) = root.rotate_key(env).await?;
+            show(json, &json!({"kid": kid, "pem": key.to_pem()}), || {
+                format!("new {env} root key {kid}\n{}", key.to_pem())
+            });
+        }
+        KeysCmd::ExportRoots => {
+            let root = ctx.root().await?;
+            let keys: Vec<_> = root
+                .public_keys()
+                .await?
+                .into_iter()
+                .map(|k| {
+                    json!({"kid": k.root.kid, "environment": k.root.environment.as_str(),
+                           "active": k.active, "public_key_pem": k.root.key.to_pem()})
+                })
+                .collect();
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&keys).unwrap_or_default()
+            );
+        }
+        KeysCmd::TrustRoot { file } => {
+            let roots = read_roots(&file)?;
+            let hub = ctx.hub().await?;
+            for r in &roots {
+                hub.trust_root(&r.kid, r.environment, &r.key).await?;
+            }
+            let kids: Vec<_> = roots.iter().map(|r| r.kid.clone()).collect();
+            show(json, &json!({ "trusted": kids }), || {
+                format!("trusted {} root key(s): {}", kids.len(), kids.join(", "))
+            });
+        }
+    }
+    Ok(())
+}
+
+fn cml_text(s: &crate::service::hub::CmlStatus) -> String {
+    format!(
+        "CML {} for org {} ({})\n  status      {}\n  sites       {}/{}\n  features    {}\n  valid until {} (+{} days grace)\n  id          {}",
+        s.license_id,
+        s.org_id,
+        s.environment,
+        s.status,
+        s.active_sites,
+        s.max_sites,
+        s.feature_packs.join(", "),
+        when(Some(s.valid_until)),
+        s.grace_days,
+        s.id
+    )
+}
+
+async fn cml(ctx: &Ctx, c: CmlCmd, json: bool, actor: &Actor) -> Result<(), Problem> {
+    match c {
+        CmlCmd::Issue {
+            org_id,
+            org_key,
+            max_sites,
+            valid_days,
+            features,
+            env,
+            grace_days,
+            out,
+        } => {
+            let root = ctx.root().await?;
+            let issued = root
+                .issue_cml(
+                    &crate::service::root::IssueCml {
+                        org_id,
+                        org_key: serde_json::Value::String(read(&org_key)?),
+                        max_sites,
+                        valid_days,
+                        feature_packs: features,
+                        environment: env.into(),
+                        grace_days: Some(grace_days),
+                    },
+                    actor,
+                )
+                .await?;
+            issued_out(&issued, out.as_ref(), json)
+        }
+        CmlCmd::Refresh {
+            org_id,
+            valid_days,
+            max_sites,
+            out,
+        } => {
+            let root = ctx.root().await?;
+            let issued = root
+                .refresh_cml(
+                    &crate::service::root::RefreshCml {
+                        org_id,
+                        valid_days,
+                        max_sites,
+                        ..Default::default()
+                    },
+                    actor,
+                )
+                .await?;
+            issued_out(&issued, out.as_ref(), json)
+        }
+        CmlCmd::Upload { file, refresh } => {
+            let hub = ctx.hub().await?;
+            let s = hub.install_cml(&read(&file)?, refresh, actor).await?;
+            show(json, &s, || format!("installed {}", cml_text(&s)));
+            Ok(())
+        }
+        CmlCmd::Show => {
+            let s = ctx.hub().await?.cml_status().await?;
+            show(json, &s, || cml_text(&s));
+            Ok(())
+        }
+    }
+}
+
+fn issued_out(
+    issued: &crate::service::root::IssuedCml,
+    out: Option<&PathBuf>,
+    json: bool,
+) -> Result<(), Problem> {
+    if let Some(out) = out {
+        write(out, &format!("{}\n", issued.cml))?;
+    }
+    show(json, issued, || {
+        let mut s = format!(
+            "issued CML {} for org {} (root key {}), valid until {}",
+            issued.license_id,
+            issued.org_id,
+            issued.kid,
+            when(Some(issued.valid_until))
+        );
+        match out {
+            Some(p) => s.push_str(&format!("\nwritten to {}", p.display())),
+            None => s.push_str(&format!("\n{}", issued.cml)),
+        }
+        s
+    });
+    Ok(())
+}
+
+fn site_line(s: &crate::service::hub::SiteView) -> String {
+    format!(
+        "{:<24} {:<8} {:<8} {:<8} {:<24} last seen {}",
+        s.site_id,
+        s.status,
+        s.product,
+        s.tier,
+        s.features.join(","),
+        when(s.last_seen)
+    )
+}
+
+#[derive(Debug, serde::Deserialize)]
+struct CsvSite {
+    site_id: String,
+    #[serde(default)]
+    product: Option<String>,
+    #[serde(default)]
+    tier: Option<String>,
+    #[serde(default)]
+    features: Option<String>,
+    #[serde(default)]
+    address: Option<String>,
+    #[serde(default)]
+    dns_suffix: Option<String>,
+    #[serde(default)]
+    deployment_tag: Option<String>,
+    #[serde(default)]
+    valid_days: Option<u32>,
+}
+
+/// Reads an import file: a JSON array of site objects, or CSV with a header row.
+pub fn read_import(path: &PathBuf) -> Result<Vec<NewSite>, Problem> {
+    let text = read(path)?;
+    if text.trim_start().starts_with('[') {
+        return serde_json::from_str(&text)
+            .map_err(|e| Problem::invalid(format!("{}: {e}", path.display())));
+    }
+    let nonempty = |s: Option<String>| s.filter(|s| !s.trim().is_empty());
+    let mut rdr = csv::ReaderBuilder::new()
+        .trim(csv::Trim::All)
+        .from_reader(text.as_bytes());
+    rdr.deserialize::<CsvSite>()
+        .enumerate()
+        .map(|(i, r)| {
+            let r =
+                r.map_err(|e| Problem::invalid(format!("{} row {}: {e}", path.display(), i + 2)))?;
+            let fp = crate::domain::SiteFingerprint {
+                address: nonempty(r.address),
+                dns_suffix: nonempty(r.dns_suffix),
+                deployment_tag: nonempty(r.deployment_tag),
+            };
+            Ok(NewSite {
+                site_id: r.site_id,
+                fingerprint: (!fp.is_empty()).then_some(fp),
+                product: nonempty(r.product),
+                tier: nonempty(r.tier),
+                features: r
+                    .features
+                    .unwrap_or_default()
+                    .split([';', ' '])
+                    .filter(|f| !f.is_empty())
+                    .map(String::from)
+                    .collect(),
+                valid_days: r.valid_days,
+            })
+        })
+        .collect()
+}
+
+async fn site(ctx: &Ctx, s: SiteCmd, json: bool, actor: &Actor) -> Result<(), Problem> {
+    match s {
+        SiteCmd::Mint {
+            site_id,
+            product,
+            tier,
+            features,
+            address,
+            dns_suffix,
+            deployment_tag,
+            valid_days,
+            out,
+        } => {
+            let hub = ctx.hub().await?;
+            let fp = crate::domain::SiteFingerprint {
+                address,
+                dns_suffix,
+                deployment_tag,
+            };
+            let site = hub
+                .create_site(
+                    &NewSite {
+                        site_id,
+                        fingerprint: Some(fp),
+                        product,
+                        tier,
+                        features,
+                        valid_days,
+                    },
+                    actor,
+                )
+                .await?;
+            if let Some(out) = &out {
+                write(out, &hub.stored_license(&site.site_id).await?)?;
+            }
+            show(json, &site, || {
+                format!(
+                    "minted {} (license {}){}",
+                    site.site_id,
+                    site.license_id,
+                    out.map(|p| format!(", site.lic written to {}", p.display()))
+                        .unwrap_or_default()
+                )
+            });
+        }
+        SiteCmd::List {
+            status,
+            search,
+            limit,
+            offset,
+        } => {
+            let page = ctx
+                .hub()
+                .await?
+                .list_sites(&SiteQuery {
+                    status,
+                    search,
+                    limit: Some(limit),
+                    offset: Some(offset),
+                })
+                .await?;
+            show(json, &page, || {
+                let mut s = format!(
+                    "{} site(s), showing {}..{}\n",
+                    page.total,
+                    page.offset,
+                    page.offset + page.sites.len() as i64
+                );
+                for site in &page.sites {
+                    s.push_str(&site_line(site));
+                    s.push('\n');
+                }
+                s
+            });
+        }
+        SiteCmd::Revoke { site_id } => {
+            let site = ctx.hub().await?.revoke_site(&site_id, actor).await?;
+            show(json, &site, || format!("revoked {}", site.site_id));
+        }
+        SiteCmd::Download { site_id, out } => {
+            let lic = ctx.hub().await?.site_license(&site_id, actor).await?;
+            match out {
+                Some(p) => {
+                    write(&p, &lic)?;
+                    if !json {
+                        eprintln!("written to {}", p.display());
+                    }
+                }
+                None => print!("{lic}"),
+            }
+        }
+        SiteCmd::Import { file } => {
+            let sites = read_import(&file)?;
+            let hub = ctx.hub().await?;
+            let mut results = Vec::new();
+            for s in &sites {
+                let r = hub.create_site(s, actor).await;
+                results.push(match r {
+                    Ok(v) => json!({"site_id": v.site_id, "ok": true, "license_id": v.license_id}),
+                    Err(e) => json!({"site_id": s.site_id, "ok": false, "error": Problem::from(e)}),
+                });
+            }
+            let ok = results.iter().filter(|r| r["ok"] == true).count();
+            show(json, &results, || {
+                let mut s = format!("imported {ok} of {} site(s)\n", results.len());
+                for r in results.iter().filter(|r| r["ok"] == false) {
+                    s.push_str(&format!(
+                        "  {}: {}\n",
+                        r["site_id"].as_str().unwrap_or("?"),
+                        r["error"]["detail"].as_str().unwrap_or("?")
+                    ));
+                }
+                s
+            });
+            if ok < results.len() {
+                return Err(Problem::invalid(format!(
+                    "{} site(s) not imported",
+                    results.len() - ok
+                )));
+            }
+        }
+        SiteCmd::Verify { file, roots, facts } => {
+            let roots = read_roots(&roots)?;
+            let lic = std::fs::read(&file)
+                .map_err(|e| Problem::bad_request(format!("{}: {e}", file.display())))?;
+            let facts = NodeFacts::from_strs(
+                facts.addresses.iter().map(String::as_str),
+                facts.dns_name.as_deref(),
+                facts.deployment_tag.as_deref(),
+            )?;
+            let v = Validator::new(ctx.environment(), roots);
+            let verdict = v
+                .validate(&lic, &facts)
+                .map_err(crate::service::ServiceError::from)?;
+            show(
+                json,
+                &json!({
+                    "status": verdict.status.as_str(), "site_id": verdict.site_id,
+                    "org_id": verdict.org_id, "license_id": verdict.license_id,
+                    "features": verdict.features, "expires_at": verdict.expires_at,
+                    "warnings": verdict.warnings.iter().map(|w| w.to_string()).collect::<Vec<_>>(),
+                }),
+                || {
+                    let mut s = format!(
+                        "{}: {} for site {} of org {}\n  features {}\n  expires  {}",
+                        file.display(),
+                        verdict.status.as_str(),
+                        verdict.site_id,
+                        verdict.org_id,
+                        verdict.features.join(", "),
+                        when(Some(verdict.expires_at))
+                    );
+                    for w in &verdict.warnings {
+                        s.push_str(&format!("\n  warning: {w}"));
+                    }
+                    s
+                },
+            );
+        }
+    }
+    Ok(())
+}
+
+async fn ledger(ctx: &Ctx, l: LedgerCmd, json: bool) -> Result<(), Problem> {
+    let hub = ctx.hub().await?;
+    match l {
+        LedgerCmd::Verify => {
+            let s = hub.verify_ledger().await?;
+            show(
+                json,
+                &json!({"ok": true, "length": s.length, "head": s.head}),
+                || format!("ledger verified: {} entries, head {}", s.length, s.head),
+            );
+        }
+        LedgerCmd::List { limit, offset } => {
+            let page = hub.ledger_page(limit, offset).await?;
+            show(json, &page, || {
+                let mut s = String::new();
+                for e in &page.entries {
+                    match &e.entry {
+                        Some(c) => s.push_str(&format!(
+                            "{:>6} {} {:<18} {:<16} {}\n",
+                            e.seq,
+                            when(Some(c.at)),
+                            format!("{:?}", c.event),
+                            c.site_id.as_deref().unwrap_or("-"),
+                            c.detail.as_deref().unwrap_or("")
+                        )),
+                        None => s.push_str(&format!(
+                            "{:>6} DOES NOT VERIFY: {}\n",
+                            e.seq,
+                            e.error.as_deref().unwrap_or("?")
+                        )),
+                    }
+                }
+                s
+            });
+        }
+    }
+    Ok(())
+}
+
+fn manifest_line(m: &crate::service::hub::ManifestRecord) -> String {
+    format!(
+        "{} {:<9} attempts {} sent {} {}{}",
+        m.period,
+        m.status,
+        m.attempts,
+        when(m.sent_at),
+        m.id,
+        m.last_error
+            .as_deref()
+            .map(|e| format!("\n  last error: {e}"))
+            .unwrap_or_default()
+    )
+}
+
+async fn manifest(ctx: &Ctx, m: ManifestCmd, json: bool, actor: &Actor) -> Result<(), Problem> {
+    match m {
+        ManifestCmd::Generate { period } => {
+            let hub = ctx.hub().await?;
+            let period = period.unwrap_or_else(|| hub.current_period());
+            let (rec, new) = hub.generate_manifest(&period, actor).await?;
+            show(json, &rec, || {
+                format!(
+                    "{} {}",
+                    if new {
+                        "generated"
+                    } else {
+                        "already generated:"
+                    },
+                    manifest_line(&rec)
+                )
+            });
+        }
+        ManifestCmd::List => {
+            let list = ctx.hub().await?.manifests(None).await?;
+            show(json, &list, || {
+                list.iter()
+                    .map(manifest_line)
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            });
+        }
+        ManifestCmd::Verify { file, cml, roots } => {
+            let jws = read(&file)?;
+            let jws = jws.trim();
+            let (claims, ledger_note) = match cml {
+                Some(cml) => {
+                    let roots = roots.ok_or_else(|| {
+                        Problem::bad_request("--cml needs --roots (root keys JSON)")
+                    })?;
+                    let policy = hwf_license::EnvironmentPolicy {
+                        environment: ctx.environment(),
+                        accept_other: true,
+                    };
+                    let cml =
+                        hwf_license::verify_cml(&read_roots(&roots)?, policy, read(&cml)?.trim())?;
+                    (
+                        hwf_license::verify_manifest(&cml, jws)?.claims,
+                        "ledger not checked (offline)".to_string(),
+                    )
+                }
+                None => {
+                    let hub = ctx.hub().await?;
+                    let cml = hub.active_cml().await?.ok_or_else(|| {
+                        Problem::conflict("no-cml", "No CML installed", "pass --cml")
+                    })?;
+                    let claims = hwf_license::verify_manifest(&cml, jws)?.claims;
+                    let entries = hub.ledger_entries().await?;
+                    let n = (claims.ledger_length as usize).min(entries.len());
+                    let summary =
+                        hwf_license::verify_ledger(&cml, entries[..n].iter().map(String::as_str))?;
+                    hwf_license::check_manifest_ledger(&claims, &summary)?;
+                    (claims, format!("matches the first {n} ledger entries"))
+                }
+            };
+            show(json, &claims, || {
+                format!(
+                    "manifest {} of org {} verifies: {} active site(s), {} listed; {}",
+                    claims.period,
+                    claims.org_id,
+                    claims.stats.total_active_sites,
+                    claims.sites.len(),
+                    ledger_note
+                )
+            });
+        }
+        ManifestCmd::Send { period } => {
+            let hub = ctx.hub().await?;
+            let period = period.unwrap_or_else(|| hub.current_period());
+            let rec = hub.manifest_of_period(&period).await?.ok_or_else(|| {
+                Problem::not_found(format!("no manifest for {period}; generate it first"))
+            })?;
+            let sent = hub.send_manifest(&rec.id, None, actor).await?;
+            show(json, &sent, || format!("sent {}", manifest_line(&sent)));
+        }
+    }
+    Ok(())
+}
+
+async fn user(ctx: &Ctx, u: UserCmd, json: bool) -> Result<(), Problem> {
+    let app = ctx.open(Roles::Hub).await?;
+    let accounts = &app.services.accounts;
+    match u {
+        UserCmd::Add { username, role } => {
+            let role = Role::parse(&role).map_err(crate::service::ServiceError::from)?;
+            let (password, generated) = match &ctx.config.secrets.new_password {
+                Some(p) => (p.clone(), false),
+                None => (generate_password(), true),
+            };
+            accounts
+                .create_user(&Actor::cli(), &username, &password, role)
+                .await?;
+            let shown = generated.then_some(password);
+            show(
+                json,
+                &json!({"username": username, "role": role, "password": shown}),
+                || match &shown {
+                    Some(p) => format!(
+                        "added {username} ({}); password (shown once): {p}",
+                        role.as_str()
+                    ),
+                    None => format!("added {username} ({})", role.as_str()),
+                },
+            );
+        }
+        UserCmd::List => {
+            let users = accounts.list_users().await?;
+            show(json, &users, || {
+                users
+                    .iter()
+                    .map(|u| format!("{:<24} {}", u.username, u.role.as_str()))
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            });
+        }
+        UserCmd::Delete { username } => {
+            accounts.delete_user(&Actor::cli(), &username).await?;
+            show(json, &json!({"deleted": username}), || {
+                format!("deleted {username}")
+            });
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,134 @@
+//! HTTP: the only layer that knows HTTP — the router, handlers, extractors, problem+json
+//! answers (the one table from service errors to statuses), the OpenAPI document, metrics and
+//! rate limits. A handler reads the request, calls one service function and answers.
+//!
+//! Imports: `service`, `domain`, `config`; never `store` (SQL stays below the services), `cli`
+//! or `demo`.
+
+pub mod extract;
+pub mod handlers;
+pub mod metrics;
+pub mod middleware;
+pub mod openapi;
+pub mod problem;
+pub mod ratelimit;
+pub mod wire;
+
+use std::sync::Arc;
+
+use axum::extract::DefaultBodyLimit;
+use axum::routing::{delete, get, post};
+use axum::Router;
+
+use self::handlers::{accounts, hub, ops, root, AccountsState, HubState, OpsState, RootState};
+use self::metrics::Metrics;
+use self::middleware::Layer;
+use self::ratelimit::Limiter;
+use crate::config::HttpConfig;
+use crate::service::alerts::AlertWatch;
+use crate::service::Services;
+
+/// Body limit of Hub and account routes.
+pub const HUB_BODY_LIMIT: usize = 256 * 1024;
+/// Body limit of Root routes (manifests list every site).
+pub const ROOT_BODY_LIMIT: usize = 8 * 1024 * 1024;
+
+/// The router for the services opened: account and operations routes always, Hub and Root
+/// routes when run; every request passes the middlewares of [`middleware`] with the rate
+/// limits of `config`, counted in `metrics`.
+pub fn router(
+    services: &Services,
+    config: &HttpConfig,
+    metrics: Arc<Metrics>,
+    alerts: Arc<AlertWatch>,
+) -> Router {
+    let accounts_state = AccountsState {
+        accounts: services.accounts.clone(),
+        health: services.health(),
+    };
+    let mut app = Router::new()
+        .route("/api/health", get(accounts::health))
+        .route("/api/auth/login", post(accounts::login))
+        .route(
+            "/api/users",
+            get(accounts::list_users).post(accounts::create_user),
+        )
+        .route("/api/users/{username}", delete(accounts::delete_user))
+        .route("/api/audit", get(accounts::audit_log))
+        .with_state(accounts_state)
+        .layer(DefaultBodyLimit::max(HUB_BODY_LIMIT));
+    if let Some(h) = &services.hub {
+        app = app.merge(
+            Router::new()
+                .route("/api/cml", get(hub::cml_get))
+                .route("/api/cml/upload", post(hub::cml_upload))
+                .route("/api/cml/refresh", post(hub::cml_refresh))
+                .route("/api/sites", get(hub::sites_list))
+                .route("/api/sites/create", post(hub::site_create))
+                .route(
+                    "/api/sites/{site_id}",
+                    get(hub::site_get).delete(hub::site_revoke),
+                )
+                .route("/api/sites/{site_id}/license", get(hub::site_license))
+                .route("/api/sites/{site_id}/heartbeat", post(hub::site_heartbeat))
+                .route("/api/validate", post(hub::validate))
+                .route("/api/stats", get(hub::stats))
+                .route("/api/ledger", get(hub::ledger_page))
+                .route("/api/ledger/verify", get(hub::ledger_verify))
+                .route("/api/manifests", get(hub::manifests_list))
+                .route("/api/manifests/generate", post(hub::manifest_generate))
+                .route("/api/manifests/send", post(hub::manifest_send))
+                .route("/api/manifests/{id}/download", get(hub::manifest_download))
+                .with_state(HubState {
+                    hub: h.clone(),
+                    accounts: services.accounts.clone(),
+                    metrics: metrics.clone(),
+                })
+                .layer(DefaultBodyLimit::max(HUB_BODY_LIMIT)),
+        );
+    }
+    if let Some(r) = &services.root {
+        app = app.merge(
+            Router::new()
+                .route("/api/root/cml", post(root::root_issue))
+                .route("/api/root/cml/refresh", post(root::root_refresh))
+                .route("/api/root/orgs", get(root::root_orgs))
+                .route("/api/root/keys", get(root::root_keys))
+                .route("/api/root/manifests", post(root::root_receive))
+                .with_state(RootState {
+                    root: r.clone(),
+                    accounts: services.accounts.clone(),
+                })
+                .layer(DefaultBodyLimit::max(ROOT_BODY_LIMIT)),
+        );
+    }
+    let ops_routes = Router::new()
+        .route("/healthz", get(ops::healthz))
+        .route("/readyz", get(ops::readyz))
+        .route("/metrics", get(ops::metrics_text))
+        .route("/api/alerts", get(ops::alerts_list))
+        .route("/api/openapi.json", get(ops::openapi_json))
+        .with_state(OpsState {
+            accounts: services.accounts.clone(),
+            health: services.health(),
+            hub: services.hub.clone(),
+            metrics: metrics.clone(),
+            alerts,
+        });
+    let layer = Layer {
+        metrics,
+        login: Arc::new(Limiter::new(config.rate_limit_login)),
+        node: Arc::new(Limiter::new(config.rate_limit_node)),
+    };
+    app.merge(ops_routes)
+        .route_layer(axum::middleware::from_fn_with_state(
+            layer.clone(),
+            middleware::guard,
+        ))
+        .fallback(problem::no_route)
+        .method_not_allowed_fallback(problem::no_method)
+        .layer(axum::middleware::from_fn_with_state(
+            layer,
+            middleware::track,
+        ))
+}

@@ -1,0 +1,192 @@
+//! Bodies and queries that exist only on the wire: request bodies of one endpoint, query
+//! strings, and answers that wrap a service result. Each converts to or from the service's
+//! own types; core's types are never read from the wire (signed content is parsed by core).
+
+use serde::{Deserialize, Serialize};
+
+use crate::domain::Role;
+use crate::service::hub::{Facts, SiteQuery, SiteView};
+
+/// `GET /api/health`.
+#[derive(Debug, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Health {
+    /// `ok`.
+    pub status: String,
+    /// The server's version.
+    pub version: String,
+}
+
+/// `GET /readyz`'s answer.
+#[derive(Debug, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Ready {
+    /// `ready`.
+    pub status: String,
+}
+
+/// `POST /api/auth/login`.
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Login {
+    /// User name.
+    pub username: String,
+    /// Password.
+    pub password: String,
+}
+
+/// `POST /api/users`.
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewUser {
+    /// 1..=64 characters of `A-Z a-z 0-9 . _ - @`.
+    #[schema(pattern = "^[A-Za-z0-9._@-]{1,64}$")]
+    pub username: String,
+    /// At least 12 characters.
+    #[schema(min_length = 12)]
+    pub password: String,
+    /// Role.
+    pub role: Role,
+}
+
+/// A created user.
+#[derive(Debug, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct CreatedUser {
+    /// Name.
+    pub username: String,
+    /// Role.
+    pub role: Role,
+}
+
+/// A page of a list.
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct Page {
+    /// Page size (default 100; at most 1000 for the audit log, 500 for the ledger).
+    #[param(minimum = 1, maximum = 500)]
+    pub limit: Option<i64>,
+    /// Entries to skip (default 0).
+    #[param(minimum = 0)]
+    pub offset: Option<i64>,
+}
+
+/// `POST /api/cml/upload`, `POST /api/cml/refresh`.
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CmlBody {
+    /// The CML (compact JWS).
+    pub cml: String,
+}
+
+/// Filter and page of `GET /api/sites`.
+#[derive(Clone, Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct SitesQuery {
+    /// `active` or `revoked`.
+    #[param(pattern = "^(active|revoked)$")]
+    pub status: Option<String>,
+    /// Substring of site id, product or tier.
+    pub search: Option<String>,
+    /// Page size (default 50, at most 500).
+    #[param(minimum = 1, maximum = 500)]
+    pub limit: Option<i64>,
+    /// Offset.
+    #[param(minimum = 0)]
+    pub offset: Option<i64>,
+}
+
+impl From<SitesQuery> for SiteQuery {
+    fn from(q: SitesQuery) -> Self {
+        Self {
+            status: q.status,
+            search: q.search,
+            limit: q.limit,
+            offset: q.offset,
+        }
+    }
+}
+
+/// A minted site and its `site.lic`.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct CreatedSite {
+    /// The site.
+    pub site: SiteView,
+    /// The `site.lic` file's text (see [`SiteLicenseFile`]).
+    pub license: String,
+}
+
+/// The `site.lic` file (`docs/FORMAT.md`): the CML and the site license, both compact JWS.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct SiteLicenseFile {
+    /// `hwf-site-license` (informative).
+    pub format: Option<String>,
+    /// The CML.
+    pub cml: String,
+    /// The site license.
+    pub site: String,
+}
+
+/// `POST /api/validate`.
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ValidateBody {
+    /// The `site.lic` file's text.
+    pub license: String,
+    /// What the node observes about itself.
+    #[serde(default)]
+    pub facts: Facts,
+}
+
+/// A period query.
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct PeriodQuery {
+    /// `YYYY-MM` (default: the current month).
+    #[param(pattern = "^(19[7-9][0-9]|[2-9][0-9]{3})-(0[1-9]|1[0-2])$")]
+    pub period: Option<String>,
+}
+
+/// `POST /api/manifests/generate`.
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct GenerateBody {
+    /// `YYYY-MM` (default: the current month).
+    #[schema(pattern = "^(19[7-9][0-9]|[2-9][0-9]{3})-(0[1-9]|1[0-2])$")]
+    pub period: Option<String>,
+}
+
+/// `POST /api/manifests/send`.
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SendBody {
+    /// The manifest id (or give `period`).
+    pub id: Option<String>,
+    /// The manifest's period (or give `id`).
+    #[schema(pattern = "^(19[7-9][0-9]|[2-9][0-9]{3})-(0[1-9]|1[0-2])$")]
+    pub period: Option<String>,
+}
+
+/// The ledger verifies.
+#[derive(Debug, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct LedgerCheck {
+    /// `true`.
+    pub ok: bool,
+    /// Entries.
+    pub length: u64,
+    /// The head entry's id.
+    pub head: String,
+}
+
+/// A root public key.
+#[derive(Debug, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct RootKey {
+    /// Key id.
+    pub kid: String,
+    /// `dev` or `prod`.
+    pub environment: String,
+    /// Whether new CMLs are signed with it.
+    pub active: bool,
+    /// SPKI PEM.
+    pub public_key_pem: String,
+}

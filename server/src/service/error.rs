@@ -1,0 +1,169 @@
+//! What a use case can answer instead of its result. The HTTP layer maps each variant to a
+//! status and a problem type; the CLI prints it. Nothing here knows HTTP.
+
+use crate::domain::RuleError;
+use crate::store::{Retry, StoreError};
+
+/// Why a use case did not complete.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ServiceError {
+    /// A value is invalid (malformed or out of bounds).
+    #[error("{0}")]
+    Invalid(String),
+    /// The configuration does not allow starting (master secret, database URL).
+    #[error("{0}")]
+    Config(String),
+    /// Core refused a document or a request (its stable code tells which rule).
+    #[error(transparent)]
+    License(#[from] hwf_license::Error),
+    /// A manifest period that does not qualify.
+    #[error("period {period} {why}")]
+    ManifestPeriod {
+        /// The period.
+        period: String,
+        /// Why.
+        why: &'static str,
+    },
+    /// No CML is installed.
+    #[error("upload a CML first")]
+    NoCml,
+    /// The CML to install has ended.
+    #[error("the CML expired at {}", hwf_license::time::Utc(*.valid_until))]
+    CmlExpired {
+        /// Its end of validity.
+        valid_until: i64,
+    },
+    /// The installed CML has ended: no site can be minted under it.
+    #[error("the CML has expired; refresh it first")]
+    CmlEnded,
+    /// A CML for another org than the installed one.
+    #[error("the installed CML is for org {installed:?}, this one for {offered:?}")]
+    CmlOrgChanged {
+        /// The installed CML's org.
+        installed: String,
+        /// The new CML's org.
+        offered: String,
+    },
+    /// A refresh older than the installed CML.
+    #[error("the new CML was issued before the installed one")]
+    CmlOlder,
+    /// The site id is taken.
+    #[error("site {site_id:?} already exists ({status})")]
+    SiteExists {
+        /// The site.
+        site_id: String,
+        /// Its status.
+        status: String,
+    },
+    /// The CML's site limit is reached.
+    #[error("the CML allows {max_sites} active sites and {active} are active")]
+    MaxSitesReached {
+        /// The limit.
+        max_sites: u32,
+        /// Active sites.
+        active: i64,
+    },
+    /// No such site.
+    #[error("no site {0:?}")]
+    UnknownSite(String),
+    /// The site is revoked already.
+    #[error("site {0:?} is already revoked")]
+    SiteRevoked(String),
+    /// A heartbeat naming another license id than the site's.
+    #[error("the license id is not this site's license")]
+    LicenseMismatch,
+    /// A node that cannot read the installed CML's format version.
+    #[error("this Hub's CML is format version {cml_version}, which the node does not read")]
+    UpgradeRequired {
+        /// The CML's payload version.
+        cml_version: u32,
+    },
+    /// No such org at this Root.
+    #[error("this Root issued no CML to org {0:?}")]
+    UnknownOrg(String),
+    /// Something else named does not exist (a manifest, a user, an org's CML).
+    #[error("{0}")]
+    NotFound(String),
+    /// The Hub has no Root URL to send to.
+    #[error("set --root-url (HWF_ROOT_URL) to send manifests")]
+    NoRootUrl,
+    /// The Root has no key for the environment.
+    #[error("no root key for {0}")]
+    NoRootKey(hwf_license::Environment),
+    /// A manifest delivery that did not get through (`rejected`: the Root refused it with a
+    /// 4xx; else it could not be reached or answered 5xx/429).
+    #[error("after {attempts} attempt(s): {error}")]
+    Delivery {
+        /// Refused by the Root (not retried).
+        rejected: bool,
+        /// Attempts recorded in all.
+        attempts: i64,
+        /// The last error.
+        error: String,
+    },
+    /// The user name is taken.
+    #[error("user {0:?} already exists")]
+    UserExists(String),
+    /// An admin deleting their own account.
+    #[error("an admin cannot delete their own account; sign in as another admin")]
+    CannotDeleteSelf,
+    /// No valid credentials.
+    #[error("{0}")]
+    Unauthorized(String),
+    /// Valid credentials of a role that may not do this.
+    #[error("{0}")]
+    Forbidden(String),
+    /// A sealed key that does not open with this master secret.
+    #[error("the key {0:?} does not open with this master secret")]
+    SealedKey(String),
+    /// The database stayed busy through every retry of the transaction.
+    #[error("the database stayed busy; retry shortly")]
+    Busy,
+    /// Storage failed otherwise (the cause is for the log only).
+    #[error(transparent)]
+    Store(StoreError),
+    /// Anything else (the cause is for the log only).
+    #[error("internal: {0}")]
+    Internal(String),
+}
+
+impl ServiceError {
+    /// An [`ServiceError::Internal`] from anything displayable.
+    pub fn internal(what: impl std::fmt::Display) -> Self {
+        Self::Internal(what.to_string())
+    }
+
+    /// Core's error, when core refused.
+    pub fn license_error(&self) -> Option<&hwf_license::Error> {
+        match self {
+            Self::License(e) => Some(e),
+            _ => None,
+        }
+    }
+}
+
+impl Retry for ServiceError {
+    fn is_busy(&self) -> bool {
+        matches!(self, Self::Busy)
+    }
+}
+
+impl From<StoreError> for ServiceError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::Busy => Self::Busy,
+            StoreError::BadUrl => Self::Config(e.to_string()),
+            other => Self::Store(other),
+        }
+    }
+}
+
+impl From<RuleError> for ServiceError {
+    fn from(e: RuleError) -> Self {
+        match e {
+            RuleError::Invalid(m) => Self::Invalid(m),
+            RuleError::ManifestPeriod { period, why } => Self::ManifestPeriod { period, why },
+        }
+    }
+}

@@ -1,0 +1,256 @@
+//! Monthly usage manifests: generation (idempotent per period, recorded in the ledger), listing,
+//! and delivery to the Root with retries and a recorded status.
+
+use hwf_license::{document_id, issue, LedgerEvent, ManifestClaims, ManifestSite, ManifestStats};
+use serde::{Deserialize, Serialize};
+
+use super::ledger::Event;
+use super::Hub;
+use crate::domain::{period, usage};
+use crate::service::audit::{self, Actor};
+use crate::service::ServiceError;
+use crate::store::{hub_state, manifests, sites, users, write_tx};
+
+/// A manifest as stored, with its delivery status.
+#[derive(Clone, Debug, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct ManifestRecord {
+    /// Document id.
+    pub id: String,
+    /// `YYYY-MM`.
+    pub period: String,
+    /// Generated (unix seconds).
+    pub generated_at: i64,
+    /// `generated` (never sent), `pending` (the Root could not be reached or answered 5xx/429:
+    /// the next send retries it), `sent`, or `rejected` (the Root refused it with a 4xx).
+    pub status: String,
+    /// Delivery attempts so far.
+    pub attempts: i64,
+    /// When the Root accepted it.
+    pub sent_at: Option<i64>,
+    /// The last delivery error.
+    pub last_error: Option<String>,
+    /// The Root's answer when accepted.
+    pub receipt: Option<String>,
+    /// The signed manifest.
+    pub jws: String,
+}
+
+impl From<manifests::ManifestRow> for ManifestRecord {
+    fn from(r: manifests::ManifestRow) -> Self {
+        Self {
+            id: r.id,
+            period: r.period,
+            generated_at: r.generated_at,
+            status: r.status,
+            attempts: r.attempts,
+            sent_at: r.sent_at,
+            last_error: r.last_error,
+            receipt: r.receipt,
+            jws: r.jws,
+        }
+    }
+}
+
+/// How one delivery attempt ended.
+enum Attempt {
+    /// The Root accepted it: its answer.
+    Sent(String),
+    /// The Root refused it (4xx): not retried.
+    Rejected(String),
+    /// Not reached, or 5xx/429: retried.
+    Failed(String),
+}
+
+impl Hub {
+    /// Generates the signed usage manifest of `period` (idempotent: the stored one is returned
+    /// if it exists). Returns the record and whether it was generated now. The manifest reports
+    /// the ledger head before its own `manifest_generated` entry. The period must qualify as the
+    /// Root requires ([`period::manifest_period`]).
+    pub async fn generate_manifest(
+        &self,
+        period: &str,
+        actor: &Actor,
+    ) -> Result<(ManifestRecord, bool), ServiceError> {
+        let cml = self.require_cml().await?;
+        let t = self.now();
+        let (start, end) = period::manifest_period(&cml.claims, period, t)?;
+        if let Some(m) = manifests::by_period(&mut *self.db.conn().await?, period).await? {
+            return Ok((m.into(), false));
+        }
+        let created = write_tx!(&self.db, ServiceError, |tx| {
+            hub_state::lock(&self.db, &mut tx).await?;
+            if manifests::by_period(&mut tx, period).await?.is_some() {
+                return Ok(false);
+            }
+            let sites: Vec<ManifestSite> = sites::in_period(&mut tx, start, end)
+                .await?
+                .into_iter()
+                .map(|s| ManifestSite {
+                    status: usage::status_at_end(s.revoked_at, end).into(),
+                    site_id: s.site_id,
+                    product: s.product,
+                    tier: s.tier,
+                    issued_at: s.issued_at,
+                    last_seen: s.last_seen,
+                })
+                .collect();
+            let by = usage::active_by_product_tier(&sites);
+            let roles = users::roles(&mut tx).await?;
+            let admins = roles.iter().filter(|r| *r == "admin").count();
+            let head = hub_state::ledger_head(&mut tx).await?;
+            let total_active = by.iter().map(|c| c.count).sum();
+            let jws = issue::sign_manifest(
+                &self.org,
+                &ManifestClaims {
+                    org_id: cml.claims.org_id.clone(),
+                    cml: cml.id.clone(),
+                    period: period.into(),
+                    generated_at: t,
+                    stats: ManifestStats {
+                        admin_users: admins as u32,
+                        total_users: roles.len() as u32,
+                        sites_by_product_tier: by,
+                        total_active_sites: total_active,
+                    },
+                    sites,
+                    ledger_head: head.head,
+                    ledger_length: head.length as u64,
+                    ..Default::default()
+                },
+            )?;
+            let id = document_id(&jws)?;
+            manifests::insert(&mut tx, &id, period, &jws, t).await?;
+            let detail = format!("period={period} manifest={id}");
+            self.append(
+                &mut tx,
+                &cml,
+                Event {
+                    at: t,
+                    kind: LedgerEvent::ManifestGenerated,
+                    site_id: None,
+                    detail: Some(&detail),
+                },
+            )
+            .await?;
+            audit::record(
+                &mut tx,
+                t,
+                actor,
+                "manifest.generate",
+                Some(&id),
+                Some(period),
+            )
+            .await?;
+            Ok(true)
+        })?;
+        let m = manifests::by_period(&mut *self.db.conn().await?, period)
+            .await?
+            .ok_or_else(|| ServiceError::internal("generated manifest vanished"))?;
+        Ok((m.into(), created))
+    }
+
+    /// One manifest by id, or [`ServiceError::NotFound`].
+    pub async fn manifest(&self, id: &str) -> Result<ManifestRecord, ServiceError> {
+        manifests::by_id(&mut *self.db.conn().await?, id)
+            .await?
+            .map(ManifestRecord::from)
+            .ok_or_else(|| ServiceError::NotFound(format!("no manifest {id:?}")))
+    }
+
+    /// The manifest of `period`, if generated.
+    pub async fn manifest_of_period(
+        &self,
+        period: &str,
+    ) -> Result<Option<ManifestRecord>, ServiceError> {
+        Ok(manifests::by_period(&mut *self.db.conn().await?, period)
+            .await?
+            .map(ManifestRecord::from))
+    }
+
+    /// Manifests, newest period first, optionally only `period`.
+    pub async fn manifests(
+        &self,
+        period: Option<&str>,
+    ) -> Result<Vec<ManifestRecord>, ServiceError> {
+        Ok(match period {
+            Some(p) => self.manifest_of_period(p).await?.into_iter().collect(),
+            None => manifests::all(&mut *self.db.conn().await?)
+                .await?
+                .into_iter()
+                .map(ManifestRecord::from)
+                .collect(),
+        })
+    }
+
+    /// Sends a manifest to the Root (`POST {root_url}/api/root/manifests`), retrying network
+    /// failures and 5xx/429 answers up to [`Hub::send_attempts`] times, waiting
+    /// [`Hub::send_backoff`] before the first retry and twice as long before each next one.
+    /// Every attempt is recorded (attempts, last error); when none got through the manifest
+    /// stays `pending` for the next send. On success: `sent`, `sent_at` and the Root's receipt
+    /// (the Root records a manifest once per document id, so a resend is harmless). A Root that
+    /// rejects the manifest (4xx) is not retried: `rejected`. Answers the record, or
+    /// [`ServiceError::Delivery`] with the last error.
+    pub async fn send_manifest(
+        &self,
+        id: &str,
+        root_url: Option<&str>,
+        actor: &Actor,
+    ) -> Result<ManifestRecord, ServiceError> {
+        let m = self.manifest(id).await?;
+        let base = root_url
+            .map(|u| u.trim_end_matches('/').to_string())
+            .or_else(|| self.root_url.clone())
+            .ok_or(ServiceError::NoRootUrl)?;
+        let cml = self.require_cml().await?;
+        let url = format!("{base}/api/root/manifests");
+        let body = serde_json::json!({ "org_id": cml.claims.org_id, "manifest": m.jws });
+        let attempts = self.send_attempts.max(1);
+        let mut outcome = Attempt::Failed("not attempted".into());
+        for attempt in 1..=attempts {
+            outcome = match self.http.post(&url).json(&body).send().await {
+                Ok(res) => {
+                    let status = res.status();
+                    let text = res.text().await.unwrap_or_default();
+                    if status.is_success() {
+                        Attempt::Sent(text)
+                    } else if status.is_server_error() || status.as_u16() == 429 {
+                        Attempt::Failed(format!("Root answered {status}: {text}"))
+                    } else {
+                        Attempt::Rejected(format!("Root answered {status}: {text}"))
+                    }
+                }
+                Err(e) => Attempt::Failed(format!("cannot reach the Root: {e}")),
+            };
+            let (status, error, receipt) = match &outcome {
+                Attempt::Sent(r) => ("sent", None, Some(r.as_str())),
+                Attempt::Rejected(e) => ("rejected", Some(e.as_str()), None),
+                Attempt::Failed(e) => ("pending", Some(e.as_str()), None),
+            };
+            let last = !matches!(outcome, Attempt::Failed(_)) || attempt == attempts;
+            let t = self.now();
+            write_tx!(&self.db, ServiceError, |tx| {
+                manifests::record_attempt(&mut tx, id, status, error, receipt, t).await?;
+                if last {
+                    audit::record(&mut tx, t, actor, "manifest.send", Some(id), Some(status))
+                        .await?;
+                }
+                Ok(())
+            })?;
+            if last {
+                break;
+            }
+            tokio::time::sleep(self.send_backoff * (1 << (attempt - 1).min(16))).await;
+        }
+        let record = self.manifest(id).await?;
+        let (rejected, error) = match outcome {
+            Attempt::Sent(_) => return Ok(record),
+            Attempt::Rejected(e) => (true, e),
+            Attempt::Failed(e) => (false, e),
+        };
+        Err(ServiceError::Delivery {
+            rejected,
+            attempts: record.attempts,
+            error,
+        })
+    }
+}

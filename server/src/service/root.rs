@@ -1,0 +1,504 @@
+//! The Root (A-Stack): holds the root keys (one active per environment, sealed at rest), issues
+//! and refreshes CMLs, receives monthly usage manifests (verified with the org key of a CML it
+//! issued, checked for period and CML binding, then recorded) and reports compliance per org.
+
+use hwf_license::{
+    issue, verify_cml, verify_manifest, CmlClaims, Environment, EnvironmentPolicy, ErrorCode,
+    PublicKey, SigningKey, TrustedRoot, VerifiedCml,
+};
+use serde::{Deserialize, Serialize};
+
+use super::audit::{self, Actor};
+use super::clock::SharedClock;
+use super::keys::{random_id, Sealer};
+use super::ServiceError;
+use crate::domain::{cml, compliance, period, EnvironmentName};
+use crate::store::{
+    hub_state, root_cmls, root_keys, root_manifests, secrets, trusted_roots, write_tx, Db,
+};
+
+/// The Root service.
+pub struct Root {
+    db: Db,
+    sealer: Sealer,
+    clock: SharedClock,
+}
+
+impl std::fmt::Debug for Root {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Root").finish_non_exhaustive()
+    }
+}
+
+/// A CML issue request (`POST /api/root/cml`).
+#[derive(Clone, Debug, Deserialize, Serialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct IssueCml {
+    /// The organisation.
+    pub org_id: String,
+    /// The org public key the Hub generated: a JWK object, or an SPKI PEM / JWK JSON string.
+    pub org_key: serde_json::Value,
+    /// How many active sites the org may have.
+    pub max_sites: u32,
+    /// Days of validity from now.
+    #[schema(minimum = 1)]
+    pub valid_days: u32,
+    /// Feature packs.
+    #[serde(default)]
+    pub feature_packs: Vec<String>,
+    /// `dev` or `prod` (signed by that environment's root key).
+    pub environment: EnvironmentName,
+    /// Grace days after expiry (default 30).
+    #[serde(default)]
+    pub grace_days: Option<u32>,
+}
+
+/// A refresh request (`POST /api/root/cml/refresh`): a new CML for the same org, with the
+/// previous one's terms unless overridden.
+#[derive(Clone, Debug, Default, Deserialize, Serialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RefreshCml {
+    /// The organisation.
+    pub org_id: String,
+    /// Days of validity from now (default: the previous CML's length).
+    #[serde(default)]
+    pub valid_days: Option<u32>,
+    /// New site limit.
+    #[serde(default)]
+    pub max_sites: Option<u32>,
+    /// New feature packs.
+    #[serde(default)]
+    pub feature_packs: Option<Vec<String>>,
+    /// New grace days.
+    #[serde(default)]
+    pub grace_days: Option<u32>,
+}
+
+/// An issued CML.
+#[derive(Clone, Debug, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct IssuedCml {
+    /// Document id.
+    pub id: String,
+    /// License id.
+    pub license_id: String,
+    /// Org.
+    pub org_id: String,
+    /// The signing root key's id.
+    pub kid: String,
+    /// Valid until (unix seconds).
+    pub valid_until: i64,
+    /// The CML (compact JWS) to hand to the Hub.
+    pub cml: String,
+}
+
+/// A manifest posted by a Hub (`POST /api/root/manifests`).
+#[derive(Clone, Debug, Deserialize, Serialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ManifestDelivery {
+    /// The org the manifest claims to be from.
+    pub org_id: String,
+    /// The signed manifest (compact JWS).
+    pub manifest: String,
+}
+
+/// The Root's receipt for a manifest.
+#[derive(Clone, Debug, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Receipt {
+    /// Manifest document id.
+    pub id: String,
+    /// Org.
+    pub org_id: String,
+    /// Period.
+    pub period: String,
+    /// The CML it is bound to.
+    pub cml_id: String,
+    /// Active sites reported.
+    pub total_active_sites: u32,
+    /// When the Root recorded it.
+    pub received_at: i64,
+    /// Whether this exact manifest had been received before.
+    pub duplicate: bool,
+}
+
+/// Compliance of one org.
+#[derive(Clone, Debug, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Compliance {
+    /// Org.
+    pub org_id: String,
+    /// The newest CML's id.
+    pub cml_id: String,
+    /// Its license id.
+    pub cml_license_id: String,
+    /// Its site limit.
+    pub max_sites: i64,
+    /// Its expiry.
+    pub cml_valid_until: i64,
+    /// `active`, `expiring` or `expired`.
+    pub cml_status: String,
+    /// The newest manifest's period, if any.
+    pub last_manifest_period: Option<String>,
+    /// When it was received.
+    pub last_manifest_at: Option<i64>,
+    /// Active sites it reported.
+    pub last_active_sites: Option<i64>,
+    /// Reported more active sites than allowed.
+    pub over_limit: bool,
+    /// No manifest for the previous month yet.
+    pub manifest_overdue: bool,
+}
+
+/// A root public key and whether new CMLs are signed with it.
+#[derive(Clone, Debug)]
+pub struct RootPublicKey {
+    /// The key as a trusted root.
+    pub root: TrustedRoot,
+    /// Whether it is its environment's active key.
+    pub active: bool,
+}
+
+fn key_name(kid: &str) -> String {
+    format!("root:{kid}")
+}
+
+/// Reads an org key: a JWK object, or a PEM / JWK JSON string, with core's strict readers.
+fn org_key_from(value: &serde_json::Value) -> Result<PublicKey, ServiceError> {
+    let key = match value {
+        serde_json::Value::String(s) => PublicKey::from_pem_or_jwk(s),
+        serde_json::Value::Object(_) => PublicKey::from_jwk_json(&value.to_string()),
+        _ => {
+            return Err(ServiceError::Invalid(
+                "org_key must be a JWK object or a PEM string".into(),
+            ))
+        }
+    };
+    Ok(key?)
+}
+
+impl Root {
+    /// Opens the Root on `db`; generates a root key for each environment that has none. Two
+    /// processes starting on one empty database generate one key per environment between
+    /// them: the check and the insert run in one serialised write transaction.
+    pub async fn open(db: Db, sealer: Sealer, clock: SharedClock) -> Result<Self, ServiceError> {
+        let root = Self { db, sealer, clock };
+        for env in [Environment::Prod, Environment::Dev] {
+            if root.active_key(env).await?.is_none() {
+                if let Some((kid, _)) = root.new_key(env, true).await? {
+                    tracing::info!(kid, environment = env.as_str(), "generated a root key");
+                }
+            }
+        }
+        Ok(root)
+    }
+
+    fn now(&self) -> i64 {
+        self.clock.now()
+    }
+
+    /// The active key of `env` and its kid.
+    pub async fn active_key(
+        &self,
+        env: Environment,
+    ) -> Result<Option<(String, SigningKey)>, ServiceError> {
+        let Some(kid) = root_keys::active_kid(&mut *self.db.conn().await?, env.as_str()).await?
+        else {
+            return Ok(None);
+        };
+        let key = self
+            .sealer
+            .load_key(&self.db, &key_name(&kid))
+            .await?
+            .ok_or_else(|| ServiceError::internal("root key row without its sealed key"))?;
+        Ok(Some((kid, key)))
+    }
+
+    /// Generates a new active root key for `env` (older keys stay trusted for verification) and
+    /// publishes its public half to this database's trusted roots (for a Hub in the same
+    /// process). Returns the kid and public key.
+    pub async fn rotate_key(&self, env: Environment) -> Result<(String, PublicKey), ServiceError> {
+        self.new_key(env, false)
+            .await?
+            .ok_or_else(|| ServiceError::internal("root key rotation skipped"))
+    }
+
+    /// Generates and activates a root key for `env` (its sealed key, its `root_keys` row and
+    /// its trusted-root row in one transaction). With `only_if_none`, does nothing and answers
+    /// `None` when `env` already has an active key (another process created it first).
+    async fn new_key(
+        &self,
+        env: Environment,
+        only_if_none: bool,
+    ) -> Result<Option<(String, PublicKey)>, ServiceError> {
+        let key = SigningKey::generate()?;
+        let kid = format!(
+            "root-{}-{}",
+            env.as_str(),
+            &key.public_key().thumbprint()[..12]
+        );
+        let t = self.now();
+        let created = write_tx!(&self.db, ServiceError, |tx| {
+            hub_state::lock(&self.db, &mut tx).await?;
+            if only_if_none
+                && root_keys::active_kid(&mut tx, env.as_str())
+                    .await?
+                    .is_some()
+            {
+                return Ok(false);
+            }
+            self.sealer
+                .store_key(&mut tx, &key_name(&kid), &key, t)
+                .await?;
+            root_keys::activate(&mut tx, &kid, env.as_str(), t).await?;
+            trusted_roots::put(&mut tx, &kid, env.as_str(), &key.public_key().to_pem(), t).await?;
+            Ok(true)
+        })?;
+        Ok(created.then(|| (kid, key.public_key().clone())))
+    }
+
+    /// Every root public key (active and retired).
+    pub async fn public_keys(&self) -> Result<Vec<RootPublicKey>, ServiceError> {
+        let mut c = self.db.conn().await?;
+        let mut out = Vec::new();
+        for (kid, env, active) in root_keys::all(&mut c).await? {
+            let pem = secrets::public_pem(&mut c, &key_name(&kid))
+                .await?
+                .ok_or_else(|| ServiceError::internal("root key row without its public key"))?;
+            out.push(RootPublicKey {
+                root: TrustedRoot::new(kid, Environment::parse(&env)?, PublicKey::from_pem(&pem)?),
+                active,
+            });
+        }
+        Ok(out)
+    }
+
+    /// Issues a CML for an org.
+    pub async fn issue_cml(
+        &self,
+        req: &IssueCml,
+        actor: &Actor,
+    ) -> Result<IssuedCml, ServiceError> {
+        let org_key = org_key_from(&req.org_key)?;
+        crate::domain::inputs::valid_days(req.valid_days)?;
+        let environment: Environment = req.environment.into();
+        let (kid, key) = self
+            .active_key(environment)
+            .await?
+            .ok_or(ServiceError::NoRootKey(environment))?;
+        let t = self.now();
+        let claims = CmlClaims {
+            license_id: random_id("cml-"),
+            org_id: req.org_id.clone(),
+            max_sites: req.max_sites,
+            issued_at: t,
+            valid_until: t + i64::from(req.valid_days) * 86_400,
+            feature_packs: req.feature_packs.clone(),
+            key_type: environment,
+            org_key: org_key.to_jwk(),
+            grace_days: req.grace_days.unwrap_or(hwf_license::DEFAULT_GRACE_DAYS),
+            ..Default::default()
+        };
+        let jws = issue::sign_cml(&key, &kid, &claims)?;
+        let id = hwf_license::document_id(&jws)?;
+        let row = root_cmls::IssuedRow {
+            id: id.clone(),
+            org_id: claims.org_id.clone(),
+            license_id: claims.license_id.clone(),
+            jws: jws.clone(),
+            environment: environment.as_str().into(),
+            max_sites: i64::from(claims.max_sites),
+            issued_at: claims.issued_at,
+            valid_until: claims.valid_until,
+        };
+        write_tx!(&self.db, ServiceError, |tx| {
+            root_cmls::insert(&mut tx, &row).await?;
+            let detail = format!(
+                "license_id={} max_sites={} env={}",
+                claims.license_id, claims.max_sites, environment
+            );
+            audit::record(
+                &mut tx,
+                t,
+                actor,
+                "root.cml.issue",
+                Some(&claims.org_id),
+                Some(&detail),
+            )
+            .await?;
+            Ok(())
+        })?;
+        Ok(IssuedCml {
+            id,
+            license_id: claims.license_id,
+            org_id: claims.org_id,
+            kid,
+            valid_until: claims.valid_until,
+            cml: jws,
+        })
+    }
+
+    /// Issues a new CML for an org that has one, keeping its org key and terms unless given.
+    pub async fn refresh_cml(
+        &self,
+        req: &RefreshCml,
+        actor: &Actor,
+    ) -> Result<IssuedCml, ServiceError> {
+        let latest = self
+            .org_cmls(&req.org_id)
+            .await?
+            .into_iter()
+            .next()
+            .ok_or_else(|| {
+                ServiceError::NotFound(format!("no CML issued for org {:?}", req.org_id))
+            })?;
+        let c = &latest.claims;
+        let days = (c.valid_until - c.issued_at).div_euclid(86_400).max(1) as u32;
+        self.issue_cml(
+            &IssueCml {
+                org_id: c.org_id.clone(),
+                org_key: serde_json::Value::String(latest.org_key.to_pem()),
+                max_sites: req.max_sites.unwrap_or(c.max_sites),
+                valid_days: req.valid_days.unwrap_or(days),
+                feature_packs: req
+                    .feature_packs
+                    .clone()
+                    .unwrap_or_else(|| c.feature_packs.clone()),
+                environment: c.key_type.into(),
+                grace_days: Some(req.grace_days.unwrap_or(c.grace_days)),
+            },
+            actor,
+        )
+        .await
+    }
+
+    /// The CMLs issued to an org, newest first, verified with this Root's keys.
+    pub async fn org_cmls(&self, org_id: &str) -> Result<Vec<VerifiedCml>, ServiceError> {
+        let roots: Vec<TrustedRoot> = self
+            .public_keys()
+            .await?
+            .into_iter()
+            .map(|k| k.root)
+            .collect();
+        let policy = EnvironmentPolicy {
+            environment: Environment::Prod,
+            accept_other: true,
+        };
+        root_cmls::jws_of_org(&mut *self.db.conn().await?, org_id)
+            .await?
+            .iter()
+            .map(|jws| Ok(verify_cml(&roots, policy, jws)?))
+            .collect()
+    }
+
+    /// Receives a manifest: verifies it with the org key of a CML this Root issued to
+    /// `org_id` (signature, org id, CML binding, totals), checks its period (started, and
+    /// within the CML's life), and records it. Rejections carry core's code.
+    pub async fn receive_manifest(&self, d: &ManifestDelivery) -> Result<Receipt, ServiceError> {
+        let cmls = self.org_cmls(&d.org_id).await?;
+        if cmls.is_empty() {
+            return Err(ServiceError::UnknownOrg(d.org_id.clone()));
+        }
+        let mut verified = None;
+        let mut first_err = None;
+        for cml in &cmls {
+            match verify_manifest(cml, &d.manifest) {
+                Ok(m) => {
+                    verified = Some((cml, m));
+                    break;
+                }
+                Err(e) => {
+                    // A binding to another of the org's CMLs is expected while searching; any
+                    // other failure is the more useful error.
+                    let better = first_err.as_ref().is_none_or(|f: &hwf_license::Error| {
+                        f.code() == ErrorCode::BindingMismatch
+                    });
+                    if better {
+                        first_err = Some(e);
+                    }
+                }
+            }
+        }
+        let Some((cml, m)) = verified else {
+            return Err(first_err
+                .unwrap_or(hwf_license::Error::ManifestInvalid("no CML"))
+                .into());
+        };
+        let claims = &m.claims;
+        let t = self.now();
+        period::manifest_period(&cml.claims, &claims.period, t)?;
+        let row = root_manifests::ReceivedRow {
+            id: m.id.clone(),
+            org_id: claims.org_id.clone(),
+            cml_id: cml.id.clone(),
+            period: claims.period.clone(),
+            received_at: t,
+            jws: d.manifest.clone(),
+            total_active_sites: i64::from(claims.stats.total_active_sites),
+            ledger_length: claims.ledger_length as i64,
+        };
+        let duplicate = write_tx!(&self.db, ServiceError, |tx| {
+            let duplicate = !root_manifests::insert_new(&mut tx, &row).await?;
+            if !duplicate {
+                let actor = Actor {
+                    name: format!("org:{}", claims.org_id),
+                    ..Default::default()
+                };
+                audit::record(
+                    &mut tx,
+                    t,
+                    &actor,
+                    "root.manifest.receive",
+                    Some(&m.id),
+                    Some(&claims.period),
+                )
+                .await?;
+            }
+            Ok(duplicate)
+        })?;
+        let received_at = root_manifests::received_at(&mut *self.db.conn().await?, &m.id)
+            .await?
+            .ok_or_else(|| ServiceError::internal("received manifest vanished"))?;
+        Ok(Receipt {
+            id: m.id.clone(),
+            org_id: claims.org_id.clone(),
+            period: claims.period.clone(),
+            cml_id: cml.id.clone(),
+            total_active_sites: claims.stats.total_active_sites,
+            received_at,
+            duplicate,
+        })
+    }
+
+    /// Compliance of every org this Root issued a CML to, at the Root's clock.
+    pub async fn compliance(&self) -> Result<Vec<Compliance>, ServiceError> {
+        let t = self.now();
+        let mut c = self.db.conn().await?;
+        let mut out = Vec::new();
+        for org in root_cmls::orgs(&mut c).await? {
+            let newest = root_cmls::newest(&mut c, &org)
+                .await?
+                .ok_or_else(|| ServiceError::internal("org without a CML"))?;
+            let last = root_manifests::newest(&mut c, &org).await?;
+            let (period, at, active) = match last {
+                Some((p, at, n)) => (Some(p), Some(at), Some(n)),
+                None => (None, None, None),
+            };
+            out.push(Compliance {
+                org_id: org,
+                cml_id: newest.id,
+                cml_license_id: newest.license_id,
+                max_sites: newest.max_sites,
+                cml_valid_until: newest.valid_until,
+                cml_status: cml::standing(newest.valid_until, t).into(),
+                over_limit: compliance::over_limit(active, newest.max_sites),
+                manifest_overdue: compliance::manifest_overdue(
+                    newest.first_issued_at,
+                    period.as_deref(),
+                    t,
+                ),
+                last_manifest_period: period,
+                last_manifest_at: at,
+                last_active_sites: active,
+            });
+        }
+        Ok(out)
+    }
+}

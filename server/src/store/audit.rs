@@ -1,0 +1,84 @@
+//! `audit`: who did what, when, from where.
+
+use sqlx::AnyConnection;
+
+use super::{get, StoreError};
+
+/// One audit row.
+#[derive(Clone, Debug, Default)]
+pub struct AuditRow {
+    /// Sequence id (assigned on insert).
+    pub id: i64,
+    /// Unix seconds.
+    pub at: i64,
+    /// Who.
+    pub actor: String,
+    /// What.
+    pub action: String,
+    /// On what.
+    pub target: Option<String>,
+    /// Peer address.
+    pub ip: Option<String>,
+    /// User agent.
+    pub user_agent: Option<String>,
+    /// More detail.
+    pub detail: Option<String>,
+}
+
+/// Appends `row` (its `id` is ignored).
+pub async fn insert(c: &mut AnyConnection, row: &AuditRow) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO audit (at, actor, action, target, ip, user_agent, detail) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    )
+    .bind(row.at)
+    .bind(&row.actor)
+    .bind(&row.action)
+    .bind(row.target.as_deref())
+    .bind(row.ip.as_deref())
+    .bind(row.user_agent.as_deref())
+    .bind(row.detail.as_deref())
+    .execute(c)
+    .await?;
+    Ok(())
+}
+
+/// How many entries there are.
+pub async fn count(c: &mut AnyConnection) -> Result<i64, StoreError> {
+    get(
+        &sqlx::query("SELECT count(*) FROM audit")
+            .fetch_one(c)
+            .await?,
+        0,
+    )
+}
+
+/// A page of entries, newest first.
+pub async fn page(
+    c: &mut AnyConnection,
+    limit: i64,
+    offset: i64,
+) -> Result<Vec<AuditRow>, StoreError> {
+    let rows = sqlx::query(
+        "SELECT id, at, actor, action, target, ip, user_agent, detail FROM audit \
+         ORDER BY id DESC LIMIT $1 OFFSET $2",
+    )
+    .bind(limit)
+    .bind(offset)
+    .fetch_all(c)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(AuditRow {
+                id: get(r, 0)?,
+                at: get(r, 1)?,
+                actor: get(r, 2)?,
+                action: get(r, 3)?,
+                target: get(r, 4)?,
+                ip: get(r, 5)?,
+                user_agent: get(r, 6)?,
+                detail: get(r, 7)?,
+            })
+        })
+        .collect()
+}

@@ -1,0 +1,190 @@
+//! The schema and its migrations: applied in order, each once, recorded in
+//! `schema_migrations`.
+
+use sqlx::any::AnyRow;
+
+use super::{Backend, Db, StoreError, BUSY_RETRIES};
+
+/// The PostgreSQL advisory lock key that serialises migrations (`hwf-migr` in ASCII).
+const MIGRATION_LOCK: i64 = 0x6877_662d_6d69_6772;
+
+/// Applies the pending migrations, all in one transaction that holds the write lock on
+/// SQLite and a transaction-scoped advisory lock on PostgreSQL, so processes starting at
+/// once on one database migrate it once, one after the other (the later ones find nothing
+/// to do).
+pub(super) async fn run(db: &Db) -> Result<(), StoreError> {
+    let serial = match db.backend() {
+        Backend::Sqlite => "INTEGER PRIMARY KEY AUTOINCREMENT",
+        Backend::Postgres => "BIGSERIAL PRIMARY KEY",
+    };
+    let mut attempt = 0;
+    loop {
+        match once(db, serial).await {
+            Err(StoreError::Busy) if attempt < BUSY_RETRIES => {
+                attempt += 1;
+                tokio::time::sleep(Db::backoff(attempt)).await;
+            }
+            r => return r,
+        }
+    }
+}
+
+async fn once(db: &Db, serial: &str) -> Result<(), StoreError> {
+    let mut tx = db.begin_write().await?;
+    if db.backend() == Backend::Postgres {
+        sqlx::query("SELECT pg_advisory_xact_lock($1)")
+            .bind(MIGRATION_LOCK)
+            .execute(&mut *tx)
+            .await?;
+    }
+    sqlx::query(
+        "CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, applied_at BIGINT NOT NULL)",
+    )
+    .execute(&mut *tx)
+    .await?;
+    // Bookkeeping only: when a migration ran is not a rule of the service, so the system
+    // clock (not the services' injected clock) dates it.
+    let applied_at = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64);
+    for (version, sql) in MIGRATIONS.iter().enumerate() {
+        let version = version as i64 + 1;
+        let done: Option<AnyRow> =
+            sqlx::query("SELECT version FROM schema_migrations WHERE version = $1")
+                .bind(version)
+                .fetch_optional(&mut *tx)
+                .await?;
+        if done.is_some() {
+            continue;
+        }
+        let sql = sql.replace("{serial}", serial);
+        for stmt in sql.split(';').map(str::trim).filter(|s| !s.is_empty()) {
+            sqlx::query(stmt).execute(&mut *tx).await?;
+        }
+        sqlx::query("INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)")
+            .bind(version)
+            .bind(applied_at)
+            .execute(&mut *tx)
+            .await?;
+    }
+    Ok(tx.commit().await?)
+}
+
+/// The schema, one entry per version; `{serial}` is the backend's auto-increment key type.
+const MIGRATIONS: &[&str] = &[r#"
+CREATE TABLE secrets (
+    name TEXT PRIMARY KEY,
+    sealed TEXT NOT NULL,
+    public_pem TEXT NOT NULL,
+    created_at BIGINT NOT NULL
+);
+CREATE TABLE users (
+    username TEXT PRIMARY KEY,
+    password_hash TEXT NOT NULL,
+    role TEXT NOT NULL,
+    created_at BIGINT NOT NULL
+);
+CREATE TABLE audit (
+    id {serial},
+    at BIGINT NOT NULL,
+    actor TEXT NOT NULL,
+    action TEXT NOT NULL,
+    target TEXT,
+    ip TEXT,
+    user_agent TEXT,
+    detail TEXT
+);
+CREATE TABLE trusted_roots (
+    kid TEXT PRIMARY KEY,
+    environment TEXT NOT NULL,
+    public_pem TEXT NOT NULL,
+    added_at BIGINT NOT NULL
+);
+CREATE TABLE hub_state (
+    id BIGINT PRIMARY KEY,
+    ledger_length BIGINT NOT NULL,
+    ledger_head TEXT NOT NULL,
+    ledger_last_at BIGINT NOT NULL,
+    revocation_seq BIGINT NOT NULL
+);
+INSERT INTO hub_state (id, ledger_length, ledger_head, ledger_last_at, revocation_seq)
+    VALUES (1, 0, '0000000000000000000000000000000000000000000000000000000000000000', 0, 0);
+CREATE TABLE hub_cmls (
+    id TEXT PRIMARY KEY,
+    jws TEXT NOT NULL,
+    org_id TEXT NOT NULL,
+    license_id TEXT NOT NULL,
+    max_sites BIGINT NOT NULL,
+    issued_at BIGINT NOT NULL,
+    valid_until BIGINT NOT NULL,
+    installed_at BIGINT NOT NULL,
+    active BIGINT NOT NULL
+);
+CREATE TABLE sites (
+    site_id TEXT PRIMARY KEY,
+    license_id TEXT NOT NULL UNIQUE,
+    cml_id TEXT NOT NULL,
+    product TEXT NOT NULL,
+    tier TEXT NOT NULL,
+    features TEXT NOT NULL,
+    fingerprint TEXT NOT NULL,
+    status TEXT NOT NULL,
+    license TEXT NOT NULL,
+    issued_at BIGINT NOT NULL,
+    expires_at BIGINT NOT NULL,
+    created_at BIGINT NOT NULL,
+    created_by TEXT NOT NULL,
+    revoked_at BIGINT,
+    last_seen BIGINT,
+    seen_day BIGINT
+);
+CREATE INDEX sites_status ON sites (status);
+CREATE TABLE revocation_lists (
+    cml_id TEXT PRIMARY KEY,
+    seq BIGINT NOT NULL,
+    jws TEXT NOT NULL
+);
+CREATE TABLE ledger (
+    seq BIGINT PRIMARY KEY,
+    jws TEXT NOT NULL
+);
+CREATE TABLE manifests (
+    id TEXT PRIMARY KEY,
+    period TEXT NOT NULL UNIQUE,
+    jws TEXT NOT NULL,
+    generated_at BIGINT NOT NULL,
+    status TEXT NOT NULL,
+    attempts BIGINT NOT NULL,
+    sent_at BIGINT,
+    last_error TEXT,
+    receipt TEXT
+);
+CREATE TABLE root_keys (
+    kid TEXT PRIMARY KEY,
+    environment TEXT NOT NULL,
+    active BIGINT NOT NULL,
+    created_at BIGINT NOT NULL
+);
+CREATE TABLE root_cmls (
+    id TEXT PRIMARY KEY,
+    org_id TEXT NOT NULL,
+    license_id TEXT NOT NULL,
+    jws TEXT NOT NULL,
+    environment TEXT NOT NULL,
+    max_sites BIGINT NOT NULL,
+    issued_at BIGINT NOT NULL,
+    valid_until BIGINT NOT NULL
+);
+CREATE INDEX root_cmls_org ON root_cmls (org_id);
+CREATE TABLE root_manifests (
+    id TEXT PRIMARY KEY,
+    org_id TEXT NOT NULL,
+    cml_id TEXT NOT NULL,
+    period TEXT NOT NULL,
+    received_at BIGINT NOT NULL,
+    jws TEXT NOT NULL,
+    total_active_sites BIGINT NOT NULL,
+    ledger_length BIGINT NOT NULL
+);
+CREATE INDEX root_manifests_org ON root_manifests (org_id)
+"#];
