@@ -81,6 +81,14 @@ def main() -> int:
         print(f"  product/tier: {verdict.product}/{verdict.tier}")
         print(f"  features:     {', '.join(verdict.features) or '(none)'}")
         print(f"  expires:      {verdict.expires_at:%Y-%m-%d %H:%M:%S %Z}, grace until {verdict.grace_end:%Y-%m-%d}")
+        print(
+            f"  CML:          {verdict.cml_license_id}, valid until {verdict.cml_valid_until:%Y-%m-%d}, "
+            f"up to {verdict.max_sites} sites, packs {', '.join(verdict.feature_packs) or '(none)'}"
+        )
+        fp = verdict.fingerprint
+        bound = [f"{k} {x}" for k, x in (("address", fp.address), ("dns", fp.dns_suffix),
+                                         ("tag", fp.deployment_tag)) if x is not None]
+        print(f"  bound to:     {', '.join(bound) or '(any node)'}")
         for w in verdict.warnings:
             print(f"  warning {w.name}: {w.message}")
     # Save only what changed (a validation at the clock raises the floor; a refused one does not).

@@ -37,6 +37,7 @@ from ._types import (
     Cml,
     CmlStanding,
     Environment,
+    Fingerprint,
     HeartbeatInfo,
     KeyText,
     LedgerSummary,
@@ -61,6 +62,7 @@ from ._validator import (
     StatePath,
     Validator,
     key_thumbprint,
+    period_of,
 )
 
 CORE_VERSION: str = _n.core_version()
@@ -81,6 +83,7 @@ __all__ = [
     "Status",
     "Verdict",
     "VerdictWarning",
+    "Fingerprint",
     "HeartbeatInfo",
     "Cml",
     "CmlStanding",
@@ -92,6 +95,7 @@ __all__ = [
     "ProductTierCount",
     "LedgerSummary",
     "key_thumbprint",
+    "period_of",
     "LicenseError",
     "FormatError",
     "TrustError",

@@ -22,6 +22,7 @@ __all__ = [
     "TrustedRoot",
     "NodeFacts",
     "VerdictWarning",
+    "Fingerprint",
     "Verdict",
     "HeartbeatInfo",
     "Cml",
@@ -40,8 +41,9 @@ __all__ = [
 EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 _SECOND = timedelta(seconds=1)
 
-KeyText = Union[str, bytes, Mapping[str, str]]
-"""A P-256 public key: SPKI PEM text, JWK JSON text, or a JWK as a mapping."""
+KeyText = Union[str, bytes, Mapping[str, object]]
+"""A P-256 public key: SPKI PEM text, JWK JSON text, or a JWK as a mapping (e.g. ``json.loads``
+of a JWK, or what WebCrypto exports). Every form is read by core's one key rule."""
 TimeLike = Union[datetime, int, None]
 """A point in time: an aware :class:`~datetime.datetime`, unix seconds, or ``None`` for now."""
 
@@ -71,12 +73,19 @@ def _unix_required(t: datetime | int) -> int:
 
 
 def _key_text(key: KeyText) -> str:
+    """The key as text for core's ``PublicKey::from_pem_or_jwk``, the only place a key is parsed:
+    nothing here looks inside it. A JWK mapping is serialised to JSON text as it is (every
+    member, ``d`` included, so that core accepts or refuses it exactly as it would the text)."""
     if isinstance(key, str):
         return key
     if isinstance(key, bytes):
+        # Not UTF-8: replaced, then refused by core with bad_key like any other bad text.
         return key.decode("utf-8", errors="replace")
     if isinstance(key, Mapping):
-        return json.dumps(dict(key))
+        try:
+            return json.dumps(dict(key), separators=(",", ":"))
+        except (TypeError, ValueError) as e:
+            raise TypeError(f"a JWK mapping must hold JSON values: {e}") from None
     raise TypeError(f"expected PEM or JWK text, or a JWK mapping, not {type(key).__name__}")
 
 
@@ -116,7 +125,9 @@ class TrustedRoot:
     environment: Environment | str
     """``Environment.PROD``/``"prod"`` or ``Environment.DEV``/``"dev"``."""
     key: KeyText
-    """SPKI PEM text, JWK JSON text, or a JWK mapping (``kty``, ``crv``, ``x``, ``y``)."""
+    """SPKI PEM text, JWK JSON text, or a JWK mapping (``kty``, ``crv``, ``x``, ``y``; the
+    WebCrypto/JOSE extras ``alg`` ``"ES256"``, ``use`` ``"sig"``, ``key_ops``, ``ext`` and ``kid``
+    are accepted, ``d`` and any other member refused with ``bad_key``), read by core's key rule."""
 
     def _native(self) -> _n.TrustedRootKey:
         return _n.TrustedRootKey(
@@ -194,6 +205,22 @@ class VerdictWarning:
     """Whole days left (rounded up): until the end of grace, or until expiry."""
 
 
+@dataclass(frozen=True)
+class Fingerprint:
+    """What a site license binds the node to; a field that is ``None`` is not checked."""
+
+    address: str | None
+    """IP address or CIDR network (v4 or v6) the node must have an address in."""
+    dns_suffix: str | None
+    """DNS suffix the node's name must be within."""
+    deployment_tag: str | None
+    """Deployment tag the node must carry exactly."""
+
+
+_MAX_ANSWERS = 64
+"""How many feature names a verdict keeps core's answer for (more are asked every time)."""
+
+
 class Verdict:
     """What a usable license allows. Validation failures raise :class:`LicenseError` instead.
 
@@ -202,8 +229,9 @@ class Verdict:
     validation path short.)
     """
 
-    __slots__ = ("_v",)
+    __slots__ = ("_v", "_answers")
     _v: _n.Verdict
+    _answers: dict[str, bool]
 
     def __init__(self) -> None:
         raise TypeError("Verdict objects are returned by Validator.validate")
@@ -248,6 +276,11 @@ class Verdict:
         return self._v.cml_id
 
     @property
+    def site_document_id(self) -> str:
+        """The site license's document id (hex SHA-256 of its signing input)."""
+        return self._v.site_document_id
+
+    @property
     def environment(self) -> Environment:
         """The environment of the chain."""
         return _ENV[self._v.environment]
@@ -278,6 +311,40 @@ class Verdict:
         return _dt(self._v.expires_at)
 
     @property
+    def site_expires_at(self) -> datetime:
+        """The site license's own expiry (``expires_at`` is the earlier of this and the CML's)."""
+        return _dt(self._v.site_expires_at)
+
+    @property
+    def cml_valid_until(self) -> datetime:
+        """The CML's ``valid_until``."""
+        return _dt(self._v.cml_valid_until)
+
+    @property
+    def max_sites(self) -> int:
+        """The CML's ``max_sites``: how many site licenses the org may have active (enforced by
+        the Hub; shown to the operator)."""
+        return self._v.max_sites
+
+    @property
+    def feature_packs(self) -> list[str]:
+        """The CML's feature packs (what the org may grant), in CML order (a new list on each
+        read)."""
+        return list(self._v.feature_packs)
+
+    @property
+    def max_offline_days(self) -> int | None:
+        """The CML's ``max_offline_days`` (most days without a signed time from the Hub), if it
+        sets one."""
+        return self._v.max_offline_days
+
+    @property
+    def fingerprint(self) -> Fingerprint:
+        """What the site license binds the node to."""
+        f = self._v.fingerprint
+        return Fingerprint(f.address, f.dns_suffix, f.deployment_tag)
+
+    @property
     def grace_end(self) -> datetime:
         """End of the grace period."""
         return _dt(self._v.grace_end)
@@ -298,9 +365,25 @@ class Verdict:
         return self._v.status is _n.Status.GRACE
 
     def has_feature(self, name: str) -> bool:
-        """Whether feature ``name`` is enabled (exact match)."""
-        features: list[str] = self._v.features
-        return name in features
+        """Whether feature ``name`` is enabled: core's rule (``hwf_license::has_feature``), an
+        exact, case-sensitive match with one of :attr:`features`, no wildcards.
+
+        Core answers each name once per verdict (a call that lowers the feature list through
+        uniffi costs microseconds); the verdict is immutable, so its answer is kept and asking
+        again is a dictionary lookup.
+        """
+        if not isinstance(name, str):
+            raise TypeError(f"a feature name is a str, not {type(name).__name__}")
+        try:
+            return self._answers[name]
+        except AttributeError:
+            object.__setattr__(self, "_answers", {})
+        except KeyError:
+            pass
+        enabled: bool = _n.has_feature(self._v.features, name)
+        if len(self._answers) < _MAX_ANSWERS:
+            self._answers[name] = enabled
+        return enabled
 
     _FIELDS = (
         "status",
@@ -309,12 +392,19 @@ class Verdict:
         "license_id",
         "cml_license_id",
         "cml_id",
+        "site_document_id",
         "environment",
         "product",
         "tier",
         "features",
         "issued_at",
         "expires_at",
+        "site_expires_at",
+        "cml_valid_until",
+        "max_sites",
+        "feature_packs",
+        "max_offline_days",
+        "fingerprint",
         "grace_end",
         "grace_days_left",
         "warnings",

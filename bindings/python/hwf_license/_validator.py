@@ -38,6 +38,7 @@ from ._types import (
 __all__ = [
     "Validator",
     "key_thumbprint",
+    "period_of",
     "LicenseBytes",
     "Document",
     "StateBytes",
@@ -147,6 +148,13 @@ def _doc(doc: Document) -> str:
     raise TypeError(f"expected a compact JWS as str or bytes, not {type(doc).__name__}")
 
 
+def _entries(entries: Iterable[Document]) -> Iterable[Document]:
+    if isinstance(entries, (str, bytes, bytearray)):
+        # One document is not a ledger: iterating it would give its characters.
+        raise TypeError("ledger entries must be an iterable of compact JWS, not one document")
+    return entries
+
+
 def _facts(facts: NodeFacts | None) -> _n.NodeFacts:
     if facts is None:
         return _NO_FACTS
@@ -162,6 +170,13 @@ def key_thumbprint(key: KeyText) -> str:
     Raises :class:`FormatError` ``bad_key`` when the key is not a P-256 public key.
     """
     return _call(_n.key_thumbprint, _key_text(key))
+
+
+def period_of(t: datetime | int) -> str:
+    """The month (``"YYYY-MM"``, UTC) that contains ``t`` (an aware datetime or unix seconds):
+    the ``period`` a usage manifest for that time reports. Core's rule.
+    """
+    return _call(_n.period_of, _unix_required(t))
 
 
 class Validator:
@@ -367,18 +382,30 @@ class Validator:
         b = _call(self._native.manifest_period, _doc(cml), period, _unix_required(now))
         return PeriodBounds(_dt(b.start), _dt(b.end))
 
-    def verify_manifest(self, cml: Document, manifest: Document) -> Manifest:
+    def verify_manifest(
+        self, cml: Document, manifest: Document, ledger: Iterable[Document] | None = None
+    ) -> Manifest:
         """Verifies a monthly usage manifest signed by the org key of ``cml`` (verified first):
         signature, org, CML binding, period and totals.
+
+        With ``ledger`` (the org's ledger entries, oldest first) the ledger is verified too (as
+        :meth:`verify_ledger`) and the manifest's ``ledger_head``/``ledger_length`` must be that
+        ledger's: :class:`UsageError` ``manifest_invalid`` otherwise, ``ledger_broken`` for a bad
+        entry.
         """
-        return Manifest._from_native(_call(self._native.verify_manifest, _doc(cml), _doc(manifest)))
+        if ledger is None:
+            m = _call(self._native.verify_manifest, _doc(cml), _doc(manifest))
+        else:
+            entries = [_doc(e) for e in _entries(ledger)]
+            m = _call(self._native.verify_manifest_with_ledger, _doc(cml), _doc(manifest), entries)
+        return Manifest._from_native(m)
 
     def verify_ledger(self, cml: Document, entries: Iterable[Document]) -> LedgerSummary:
         """Verifies a whole usage ledger (entries oldest first) of the org of ``cml``: signatures,
         sequence, hash chain and time order. A bad entry raises :class:`UsageError`
         ``ledger_broken`` with its ``index``.
         """
-        s = _call(self._native.verify_ledger, _doc(cml), [_doc(e) for e in entries])
+        s = _call(self._native.verify_ledger, _doc(cml), [_doc(e) for e in _entries(entries)])
         return LedgerSummary(s.length, s.head)
 
     # --- trust state -----------------------------------------------------------------------

@@ -8,6 +8,7 @@ import json
 import threading
 import time
 import typing
+from types import MappingProxyType
 from datetime import datetime, timedelta, timezone
 from importlib import resources
 
@@ -201,6 +202,56 @@ def test_roots_as_pem_jwk_text_jwk_mapping_and_pem_bytes(vectors, basic) -> None
         assert val.validate_at(basic["license"], None, basic["now"]).org_id == "acme"
 
 
+def _jwk(vectors) -> dict:
+    return dict(vectors["roots"]["root-prod-1"]["jwk"])
+
+
+def test_a_webcrypto_jwk_dict_is_accepted(vectors, basic) -> None:
+    """What crypto.subtle.exportKey("jwk", key) gives (with ext and key_ops), as a dict: passed
+    to core as its JSON text and accepted by core's key rule, like the text itself."""
+    jwk = _jwk(vectors) | {"ext": True, "key_ops": ["verify"]}
+    full = jwk | {"alg": "ES256", "use": "sig", "kid": "root-prod-1"}
+    want = hl.key_thumbprint(vectors["roots"]["root-prod-1"]["pem"])
+    for key in (jwk, full, json.dumps(jwk), MappingProxyType(full)):
+        assert hl.key_thumbprint(key) == want
+        val = hl.Validator([hl.TrustedRoot("root-prod-1", hl.Environment.PROD, key)])
+        assert val.validate_at(basic["license"], None, basic["now"]).org_id == "acme"
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [{"d": "AwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwM"}, {"alg": "RS256"}, {"use": "enc"},
+     {"key_ops": [1]}, {"ext": "true"}, {"x5c": []}],
+    ids=["d", "alg-rs256", "use-enc", "key_ops-not-strings", "ext-not-bool", "unknown-member"],
+)
+def test_a_jwk_dict_core_refuses_is_bad_key(vectors, extra) -> None:
+    """`d` (a private key) and anything else core's rule does not accept: code 109, whether the
+    JWK is given as a dict or as text, for a root and for a thumbprint."""
+    jwk = _jwk(vectors) | {"ext": True, "key_ops": ["verify"]} | extra
+    for key in (jwk, json.dumps(jwk)):
+        with pytest.raises(hl.FormatError) as e:
+            hl.Validator([hl.TrustedRoot("root-prod-1", "prod", key)])
+        assert (e.value.code, e.value.name) == (109, "bad_key")
+        with pytest.raises(hl.FormatError) as e:
+            hl.key_thumbprint(key)
+        assert (e.value.code, e.value.name) == (109, "bad_key")
+
+
+def test_a_jwk_dict_is_serialised_as_it_is(vectors, monkeypatch) -> None:
+    """The binding does not look inside a JWK: the dict's JSON text goes to core unchanged (no
+    member dropped or added by Python), and a dict JSON cannot hold is a TypeError."""
+    from hwf_license._native import hwf_license_uniffi as native
+
+    seen = []
+    monkeypatch.setattr(native, "key_thumbprint", lambda text: seen.append(text) or "t")
+    jwk = _jwk(vectors) | {"d": "x", "ext": True}
+    assert hl.key_thumbprint(jwk) == "t"
+    assert json.loads(seen[0]) == jwk and list(json.loads(seen[0])) == list(jwk)
+    monkeypatch.undo()
+    with pytest.raises(TypeError):
+        hl.key_thumbprint(_jwk(vectors) | {"ext": object()})
+
+
 def test_bad_root_key_fails_at_construction(vectors) -> None:
     with pytest.raises(hl.FormatError) as e:
         hl.Validator([hl.TrustedRoot("k", "prod", "-----BEGIN PUBLIC KEY-----\nAAAA\n")])
@@ -267,8 +318,45 @@ def test_verdict_has_feature_is_exact(prod_validator, basic) -> None:
     v = prod_validator.validate_at(basic["license"], None, basic["now"])
     assert v.features == ["analytics", "reports"]
     assert v.has_feature("analytics") and v.has_feature("reports")
-    assert not v.has_feature("Analytics") and not v.has_feature("boost")
-    assert not v.has_feature("")
+    # Case-sensitive, exact: no case folding, no prefixes, no whitespace trimming, no wildcards;
+    # a CML feature pack the site license does not enable is not a feature of the verdict.
+    for name in ("Analytics", "ANALYTICS", "analytic", "analytics ", " analytics", "*", "",
+                 "analytics,reports", "boost"):
+        assert not v.has_feature(name), name
+    assert "boost" in v.feature_packs
+    with pytest.raises(TypeError):
+        v.has_feature(None)  # type: ignore[arg-type]
+
+
+def test_has_feature_is_cores_rule_not_pythons(prod_validator, basic, monkeypatch) -> None:
+    """Verdict.has_feature asks core (the exported hwf_license::has_feature) with the verdict's
+    own feature list: the answer is core's even where a Python rule would differ."""
+    from hwf_license._native import hwf_license_uniffi as native
+
+    v = prod_validator.validate_at(basic["license"], None, basic["now"])
+    calls = []
+
+    def spy(features, name):
+        calls.append((list(features), name))
+        return name == "from-core"
+
+    monkeypatch.setattr(native, "has_feature", spy)
+    assert v.has_feature("from-core") and not v.has_feature("analytics")
+    assert calls == [(["analytics", "reports"], "from-core"), (["analytics", "reports"], "analytics")]
+    # Core's answer is kept per verdict: asking again does not cross the FFI, another verdict asks.
+    assert v.has_feature("from-core") and not v.has_feature("analytics") and len(calls) == 2
+    other = prod_validator.validate_at(basic["license"], None, basic["now"])
+    assert other == v and not other.has_feature("reports") and len(calls) == 3
+    for i in range(100):  # the kept answers are bounded; beyond them core is asked every time
+        v.has_feature(f"f{i}")
+    n = len(calls)
+    v.has_feature("f99")
+    v.has_feature("f0")
+    assert len(calls) == n + 1
+    monkeypatch.undo()
+    assert native.has_feature(["analytics"], "analytics") is True
+    assert native.has_feature(["analytics"], "Analytics") is False
+    assert native.has_feature([], "") is False
 
 
 def test_verdict_is_immutable_and_complete(prod_validator, basic) -> None:
@@ -283,13 +371,36 @@ def test_verdict_is_immutable_and_complete(prod_validator, basic) -> None:
     assert not v.has_feature("boost")
     d = v.as_dict()
     assert list(d) == ["status", "site_id", "org_id", "license_id", "cml_license_id", "cml_id",
-                       "environment", "product", "tier", "features", "issued_at", "expires_at",
+                       "site_document_id", "environment", "product", "tier", "features",
+                       "issued_at", "expires_at", "site_expires_at", "cml_valid_until",
+                       "max_sites", "feature_packs", "max_offline_days", "fingerprint",
                        "grace_end", "grace_days_left", "warnings"]
     assert d["expires_at"] == v.expires_at and repr(v).startswith("Verdict(status=<Status.VALID")
     assert v.cml_license_id == "cml-acme-2026" and len(v.cml_id) == 64
     assert v.environment is hl.Environment.PROD and v.status is hl.Status.VALID
     assert v.status == "valid"  # str enums compare with their value
     assert v.issued_at == dt(1767312000)
+    want = basic["expect"]["ok"]
+    assert len(v.site_document_id) == 64 and v.site_document_id == want["site_document_id"]
+    assert v.site_expires_at == dt(want["site_expires_at"]) and v.site_expires_at.tzinfo
+    assert v.cml_valid_until == dt(want["cml_valid_until"])
+    assert v.expires_at == min(v.site_expires_at, v.cml_valid_until)
+    assert (v.max_sites, v.feature_packs, v.max_offline_days) == (25, ["analytics", "boost", "reports"], None)
+    v.feature_packs.append("x")  # a copy too
+    assert v.feature_packs == ["analytics", "boost", "reports"]
+    assert v.fingerprint == hl.Fingerprint(None, None, None)
+    assert d["fingerprint"] is not v.fingerprint and d["fingerprint"] == v.fingerprint
+
+
+def test_verdict_fingerprint_is_typed(vectors, by_name) -> None:
+    v = by_name["valid/all-fingerprint-fields"]
+    verdict = validator_for(vectors, v).validate_at(v["license"], facts(v), v["now"])
+    fp = verdict.fingerprint
+    assert isinstance(fp, hl.Fingerprint)
+    assert vars(fp) == v["expect"]["ok"]["fingerprint"]
+    assert all(isinstance(x, str) for x in (fp.address, fp.dns_suffix, fp.deployment_tag))
+    with pytest.raises(AttributeError):
+        fp.address = "0.0.0.0/0"  # type: ignore[misc]
 
 
 def test_warnings_in_grace_and_expires_soon(vectors, by_name) -> None:

@@ -185,3 +185,52 @@ def test_cml_standing_and_period_values_are_typed() -> None:
         validator.manifest_period(p["cml"], "2026-13", p["now"])
     assert e.value.name == "manifest_invalid"
     assert validator.verify_cml(p["cml"]).max_offline_days is None
+
+
+def _vec(name: str) -> dict:
+    return next(v for v in VECTORS if v["name"] == name)
+
+
+def test_a_manifest_is_checked_against_its_ledger_by_core() -> None:
+    """verify_manifest(..., ledger=entries): core verifies the ledger and requires the manifest's
+    ledger_head/ledger_length to be its (check_manifest_ledger). manifest/valid reports a ledger
+    of 42 entries headed abab..., which neither ledger of the file is. (The matching case, which
+    needs the org key to sign, is the uniffi crate's Rust test.)"""
+    m, good = _vec("manifest/valid"), _vec("ledger/valid")
+    validator = hl.Validator(roots_of(FILE), "prod")
+    for entries in (good["entries"], _vec("ledger/empty")["entries"]):
+        with pytest.raises(hl.UsageError) as e:
+            validator.verify_manifest(m["cml"], m["document"], ledger=entries)
+        assert (e.value.code, e.value.name) == (501, "manifest_invalid")
+    broken = _vec("ledger/swapped-entries")
+    with pytest.raises(hl.UsageError) as e:
+        validator.verify_manifest(m["cml"], m["document"], ledger=iter(broken["entries"]))
+    assert (e.value.name, e.value.index) == ("ledger_broken", 1)
+    # The manifest is verified first: a bad one fails as without a ledger.
+    with pytest.raises(hl.TrustError) as e:
+        validator.verify_manifest(m["cml"], _vec("manifest/tampered")["document"], ledger=[])
+    assert e.value.name == "bad_signature"
+    with pytest.raises(TypeError):
+        validator.verify_manifest(m["cml"], m["document"], ledger=good["entries"][0])
+    with pytest.raises(TypeError):
+        validator.verify_ledger(m["cml"], good["entries"][0])
+
+
+def test_standalone_documents_verify_without_a_site_license() -> None:
+    """A CML, a manifest and a ledger verify on their own (no site.lic), with the CML info
+    carrying max_offline_days, and the month a time falls in is core's period_of."""
+    m = _vec("manifest/valid")
+    validator = hl.Validator(roots_of(FILE), "prod")
+    cml = validator.verify_cml(m["cml"] + "\n")
+    assert cml.max_offline_days == _claims(m["cml"]).get("max_offline_days")
+    assert validator.verify_manifest(m["cml"], m["document"]).cml == cml.id
+    assert validator.verify_ledger(m["cml"], _vec("ledger/valid")["entries"]).length == 5
+    assert hl.period_of(1_767_225_599) == "2025-12"
+    assert hl.period_of(datetime(2026, 1, 1, tzinfo=hl._types.EPOCH.tzinfo)) == "2026-01"
+    assert hl.period_of(0) == "1970-01"
+    with pytest.raises(hl.FormatError) as e:
+        hl.period_of(-1)
+    assert e.value.name == "invalid_argument"
+    for v in VECTORS:
+        if v["operation"] == "manifest_period" and "ok" in v["expect"]:
+            assert hl.period_of(v["expect"]["ok"]["start"]) == v["period"], v["name"]

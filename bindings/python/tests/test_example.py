@@ -34,6 +34,8 @@ def test_example_prints_a_usable_verdict(tmp_path, by_name) -> None:
     assert r.stdout.startswith("valid: site site-berlin-01 of acme (site-lic-0001)\n")
     assert "features:     analytics, reports" in r.stdout
     assert "9999-12-31 23:59:59 UTC" in r.stdout
+    assert "  CML:          cml-acme-2026, valid until 9999-12-31, up to 25 sites, packs " in r.stdout
+    assert "packs analytics, boost, reports\n  bound to:     (any node)\n" in r.stdout
 
 
 def test_example_with_facts_and_time(tmp_path, by_name) -> None:

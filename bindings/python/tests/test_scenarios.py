@@ -1,7 +1,8 @@
 """Every trust-state scenario of testdata/vectors/scenarios.json, replayed as FORMAT.md
 ("Trust-state scenarios") says: one validator at a time, built from the scenario's settings with a
 clock the steps move; each step's outcome compared with its `expect` (every member listed under
-`ok`, or the error's code and name), exported state bytes compared with `state_hex`.
+`ok`, and for a verdict every member there is, or the error's code and name), exported state bytes
+compared with `state_hex`.
 
 Each scenario runs twice: carrying the saved state as bytes (`export_state`/`import_state`) and
 as a file (`save_state`/`load_state`), which must behave the same.
@@ -15,7 +16,7 @@ import pytest
 
 import hwf_license as hl
 
-from conftest import load, roots_of
+from conftest import load, roots_of, verdict_members
 
 FILE = load("scenarios.json")
 SCENARIOS = FILE["scenarios"]
@@ -25,28 +26,9 @@ def facts_of(f: dict) -> hl.NodeFacts:
     return hl.NodeFacts(f["addresses"], f["dns_name"], f["deployment_tag"])
 
 
-def verdict_members(v: hl.Verdict) -> dict:
-    return {
-        "status": v.status.value,
-        "site_id": v.site_id,
-        "org_id": v.org_id,
-        "license_id": v.license_id,
-        "cml_license_id": v.cml_license_id,
-        "cml_id": v.cml_id,
-        "product": v.product,
-        "tier": v.tier,
-        "environment": v.environment.value,
-        "features": list(v.features),
-        "issued_at": int(v.issued_at.timestamp()),
-        "expires_at": int(v.expires_at.timestamp()),
-        "grace_end": int(v.grace_end.timestamp()),
-        "grace_days_left": v.grace_days_left,
-        "warnings": [w.name for w in v.warnings],
-    }
-
-
-def check(what: str, outcome: dict, expect: dict | None) -> None:
-    """`outcome` is {"ok": {...all members...}} or {"error": {"code", "name"}}."""
+def check(what: str, outcome: dict, expect: dict | None, exact: bool = False) -> None:
+    """`outcome` is {"ok": {...all members...}} or {"error": {"code", "name"}}. With `exact`
+    (verdicts) the members listed must be all the binding's: every verdict member is compared."""
     if expect is None:
         return
     if "error" in expect:
@@ -54,6 +36,8 @@ def check(what: str, outcome: dict, expect: dict | None) -> None:
         return
     assert "ok" in outcome, f"{what}: expected ok, got {outcome}"
     got = outcome["ok"]
+    if exact:
+        assert set(expect["ok"]) == set(got), f"{what}: members listed"
     for member, want in expect["ok"].items():
         assert member in got, f"{what}: no member {member}"
         assert got[member] == want, f"{what}: member {member}"
@@ -95,12 +79,12 @@ class Replay:
             self.clock = st["time"]
         elif op == "validate":
             out = attempt(lambda: verdict_members(v.validate(st["license"], facts_of(st["facts"]))))
-            check(what, out, expect)
+            check(what, out, expect, exact=True)
         elif op == "validate_at":
             out = attempt(
                 lambda: verdict_members(v.validate_at(st["license"], facts_of(st["facts"]), st["now"]))
             )
-            check(what, out, expect)
+            check(what, out, expect, exact=True)
         elif op == "apply_revocation_list":
             out = attempt(lambda: {"seq": v.apply_revocation_list(st["license"], st["list"])})
             check(what, out, expect)
@@ -172,3 +156,8 @@ def test_scenario_file_is_complete() -> None:
     codes = {st["expect"]["error"]["code"] for s in SCENARIOS for st in s["steps"]
              if "error" in st.get("expect", {})}
     assert {111, 201, 302, 303, 403, 404, 406} <= codes
+    verdicts = [st["expect"]["ok"] for s in SCENARIOS for st in s["steps"]
+                if st["op"] in ("validate", "validate_at") and "ok" in st.get("expect", {})]
+    assert len(verdicts) >= 10
+    # A CML with max_offline_days is among them, so the member is compared with a value too.
+    assert any(v["max_offline_days"] is not None for v in verdicts)

@@ -1,6 +1,7 @@
 """Every conformance vector of testdata/vectors/vectors.json, run as FORMAT.md says: build the
 validator, apply the revocation lists, validate twice (the second call takes the cached path) and
-compare every verdict field, or the error's code and step. Each vector runs twice: as a what-if at
+compare every member of the verdict (all FORMAT.md lists: the operator's CML and fingerprint
+fields too), or the error's code and step. Each vector runs twice: as a what-if at
 its `now` (`validate_at`), and at a validator clock that reads `now` (`validate`)."""
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ import pytest
 
 import hwf_license as hl
 
-from conftest import VECTORS_DIR, load, roots_of
+from conftest import VECTORS_DIR, load, roots_of, verdict_members
 
 FILE = load("vectors.json")
 VECTORS = FILE["vectors"]
@@ -22,24 +23,6 @@ def license_bytes(v: dict) -> bytes:
 def facts_of(v: dict) -> hl.NodeFacts:
     f = v["facts"]
     return hl.NodeFacts(f["addresses"], f["dns_name"], f["deployment_tag"])
-
-
-def verdict_as_vector(verdict: hl.Verdict) -> dict:
-    """The members of `expect.ok`, from a Python verdict (datetimes back to unix seconds)."""
-    return {
-        "status": verdict.status.value,
-        "site_id": verdict.site_id,
-        "org_id": verdict.org_id,
-        "license_id": verdict.license_id,
-        "product": verdict.product,
-        "tier": verdict.tier,
-        "environment": verdict.environment.value,
-        "features": list(verdict.features),
-        "expires_at": int(verdict.expires_at.timestamp()),
-        "grace_end": int(verdict.grace_end.timestamp()),
-        "grace_days_left": verdict.grace_days_left,
-        "warnings": [w.name for w in verdict.warnings],
-    }
 
 
 def run(v: dict, use: str = "pem", at_clock: bool = False) -> list[dict]:
@@ -68,7 +51,7 @@ def run(v: dict, use: str = "pem", at_clock: bool = False) -> list[dict]:
                 verdict = validator.validate(lic, facts_of(v))
             else:
                 verdict = validator.validate_at(lic, facts_of(v), now)
-            outcomes.append({"ok": verdict_as_vector(verdict)})
+            outcomes.append({"ok": verdict_members(verdict)})
         except hl.LicenseError as e:
             outcomes.append({"error": {"code": e.code, "name": e.name, "step": "validate"}})
     return outcomes
@@ -96,6 +79,28 @@ def test_vector_at_the_clock(vector: dict) -> None:
 def test_vector_with_jwk_roots(vector: dict) -> None:
     """The same verdicts when the roots are given as JWK instead of PEM."""
     assert run(vector, use="jwk") == [vector["expect"]] * 2
+
+
+VERDICT_MEMBERS = {
+    "status", "site_id", "org_id", "license_id", "product", "tier", "environment", "features",
+    "expires_at", "grace_end", "grace_days_left", "warnings", "cml_id", "cml_license_id",
+    "site_document_id", "issued_at", "site_expires_at", "cml_valid_until", "max_sites",
+    "feature_packs", "max_offline_days", "fingerprint",
+}
+
+
+def test_every_ok_vector_lists_every_verdict_member() -> None:
+    """The comparison above is whole-dict equality, so it covers every member only if the file
+    lists them all: FORMAT.md's list, no more, no less (a new member must be added here)."""
+    oks = [v for v in VECTORS if "ok" in v["expect"]]
+    assert len(oks) >= 40
+    for v in oks:
+        assert set(v["expect"]["ok"]) == VERDICT_MEMBERS, v["name"]
+        assert set(v["expect"]["ok"]["fingerprint"]) == {"address", "dns_suffix", "deployment_tag"}
+    # Some vectors bind each fingerprint field, so those are compared with values, not only as
+    # null (a max_offline_days with a value is in scenarios.json).
+    for member in ("address", "dns_suffix", "deployment_tag"):
+        assert any(v["expect"]["ok"]["fingerprint"][member] is not None for v in oks), member
 
 
 def test_vector_file_is_complete() -> None:

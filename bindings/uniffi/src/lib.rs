@@ -11,9 +11,11 @@
 //!
 //! | item | what it does |
 //! |------|--------------|
-//! | [`Validator`] | trusted roots + environment (+ clock, nonce seed) → `validate` / `validate_at`, `apply_revocation_list`, `verify_heartbeat`, `new_nonce`, `verify_cml`, `cml_standing`, `manifest_period`, `verify_manifest`, `verify_ledger`; the trust state: `export_state` / `import_state`, `save_state` / `load_state`, `state_changed`, `clock_floor` |
+//! | [`Validator`] | trusted roots + environment (+ clock, nonce seed) → `validate` / `validate_at`, `apply_revocation_list`, `verify_heartbeat`, `new_nonce`, `verify_cml`, `cml_standing`, `manifest_period`, `verify_manifest`, `verify_manifest_with_ledger`, `verify_ledger`; the trust state: `export_state` / `import_state`, `save_state` / `load_state`, `state_changed`, `clock_floor` |
 //! | [`Clock`] | a time source the host implements (callback interface), read by `validate` |
-//! | [`key_thumbprint`] | RFC 7638 thumbprint of a PEM or JWK public key |
+//! | [`key_thumbprint`] | RFC 7638 thumbprint of a PEM or JWK public key (core's key rule) |
+//! | [`has_feature`] | core's feature rule over a verdict's `features` |
+//! | [`period_of`] | the month (`YYYY-MM`) a time falls in, as manifests name it |
 //! | [`core_version`] | the version of the core crate |
 //!
 //! Every exported call runs inside a panic boundary: a panic (a bug) becomes
@@ -31,9 +33,9 @@ mod validator;
 
 pub use error::LicenseError;
 pub use types::{
-    Cml, CmlStanding, Environment, HeartbeatInfo, LedgerSummary, Manifest, ManifestSite,
-    ManifestStats, NodeFacts, PeriodBounds, ProductTierCount, Standing, Status, TrustedRootKey,
-    Verdict, Warning,
+    Cml, CmlStanding, Environment, Fingerprint, HeartbeatInfo, LedgerSummary, Manifest,
+    ManifestSite, ManifestStats, NodeFacts, PeriodBounds, ProductTierCount, Standing, Status,
+    TrustedRootKey, Verdict, Warning,
 };
 pub use validator::{Clock, Validator};
 
@@ -50,8 +52,53 @@ pub fn key_thumbprint(key: String) -> Result<String, LicenseError> {
     })
 }
 
+/// Core's feature rule: whether `name` is enabled by a verdict's `features`, i.e. equals one of
+/// them exactly (case-sensitive, no wildcards). Bindings call this instead of re-implementing it.
+#[uniffi::export]
+pub fn has_feature(features: Vec<String>, name: String) -> bool {
+    hwf_license::has_feature(&features, &name)
+}
+
+/// The month (`YYYY-MM`, UTC) containing `t` (unix seconds, 1970..9999; `invalid_argument`
+/// otherwise): the `period` a usage manifest for that time reports (core's `period_of`).
+#[uniffi::export]
+pub fn period_of(t: i64) -> Result<String, LicenseError> {
+    error::guard(|| {
+        hwf_license::time::check_now(t)?;
+        Ok(hwf_license::standing::period_of(t))
+    })
+}
+
 /// The version of the `hwf-license` core crate these bindings are built from.
 #[uniffi::export]
 pub fn core_version() -> String {
     hwf_license::VERSION.into()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn has_feature_is_cores_exact_case_sensitive_rule() {
+        let features = vec!["analytics".to_owned(), "reports".to_owned()];
+        assert!(has_feature(features.clone(), "analytics".into()));
+        for name in ["Analytics", "analytics ", "analytic", "", "*", "boost"] {
+            assert!(!has_feature(features.clone(), name.into()), "{name:?}");
+            assert_eq!(
+                has_feature(features.clone(), name.into()),
+                hwf_license::has_feature(&features, name)
+            );
+        }
+        assert!(!has_feature(vec![], String::new()));
+    }
+
+    #[test]
+    fn period_of_is_cores_and_checks_the_time() {
+        assert_eq!(period_of(0).as_deref(), Ok("1970-01"));
+        assert_eq!(period_of(1_767_225_599).as_deref(), Ok("2025-12"));
+        assert_eq!(period_of(1_767_225_600).as_deref(), Ok("2026-01"));
+        let e = period_of(-1).unwrap_err();
+        assert_eq!((e.code(), e.name()), (Some(110), "invalid_argument"));
+    }
 }

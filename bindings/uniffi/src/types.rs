@@ -155,6 +155,28 @@ impl From<&core::Warning> for Warning {
     }
 }
 
+/// What a site license binds the node to (core's `Fingerprint`): each field, when set, is
+/// checked against the node's facts.
+#[derive(Clone, Debug, Default, PartialEq, Eq, uniffi::Record)]
+pub struct Fingerprint {
+    /// IP address or CIDR network (v4 or v6) the node must have an address in.
+    pub address: Option<String>,
+    /// DNS suffix the node's name must be within.
+    pub dns_suffix: Option<String>,
+    /// Deployment tag the node must carry exactly.
+    pub deployment_tag: Option<String>,
+}
+
+impl From<core::Fingerprint> for Fingerprint {
+    fn from(f: core::Fingerprint) -> Self {
+        Self {
+            address: f.address,
+            dns_suffix: f.dns_suffix,
+            deployment_tag: f.deployment_tag,
+        }
+    }
+}
+
 /// What a usable license allows.
 #[derive(Clone, Debug, PartialEq, Eq, uniffi::Record)]
 pub struct Verdict {
@@ -170,6 +192,8 @@ pub struct Verdict {
     pub cml_license_id: String,
     /// The CML's document id (hex SHA-256).
     pub cml_id: String,
+    /// The site license's document id (hex SHA-256 of its signing input).
+    pub site_document_id: String,
     /// The environment of the chain.
     pub environment: Environment,
     /// Product (usage statistics).
@@ -182,6 +206,18 @@ pub struct Verdict {
     pub issued_at: i64,
     /// Effective expiry: the earlier of the site license's and the CML's (unix seconds).
     pub expires_at: i64,
+    /// The site license's own `expires_at` (unix seconds).
+    pub site_expires_at: i64,
+    /// The CML's `valid_until` (unix seconds).
+    pub cml_valid_until: i64,
+    /// The CML's `max_sites` (enforced by the Hub; shown to the operator).
+    pub max_sites: u32,
+    /// The CML's feature packs (what the org may grant), in CML order.
+    pub feature_packs: Vec<String>,
+    /// The CML's `max_offline_days`, if it sets one.
+    pub max_offline_days: Option<u32>,
+    /// What the site license binds the node to.
+    pub fingerprint: Fingerprint,
     /// End of the grace period (unix seconds).
     pub grace_end: i64,
     /// Whole days of grace left (rounded up) when in grace.
@@ -200,12 +236,19 @@ impl From<core::Verdict> for Verdict {
             license_id: v.license_id,
             cml_license_id: v.cml_license_id,
             cml_id: v.cml_id,
+            site_document_id: v.site_document_id,
             environment: v.environment.into(),
             product: v.product,
             tier: v.tier,
             features: v.features,
             issued_at: v.issued_at,
             expires_at: v.expires_at,
+            site_expires_at: v.site_expires_at,
+            cml_valid_until: v.cml_valid_until,
+            max_sites: v.max_sites,
+            feature_packs: v.feature_packs,
+            max_offline_days: v.max_offline_days,
+            fingerprint: v.fingerprint.into(),
             grace_end: v.grace_end,
             grace_days_left: v.grace_days_left,
         }

@@ -224,6 +224,24 @@ impl Validator {
         })
     }
 
+    /// Verifies a usage manifest as `verify_manifest` does, the whole ledger it reports as
+    /// `verify_ledger` does, and that the manifest's `ledger_head`/`ledger_length` are that
+    /// ledger's (core's `check_manifest_ledger`; `manifest_invalid` otherwise).
+    pub fn verify_manifest_with_ledger(
+        &self,
+        cml: String,
+        manifest: String,
+        entries: Vec<String>,
+    ) -> Result<Manifest, LicenseError> {
+        guard(|| {
+            let cml = self.read()?.verify_cml(&cml)?;
+            let m = core::verify_manifest(&cml, &manifest)?;
+            let ledger = core::verify_ledger(&cml, entries.iter().map(String::as_str))?;
+            core::check_manifest_ledger(&m.claims, &ledger)?;
+            Ok(m.into())
+        })
+    }
+
     /// Verifies a whole usage ledger (compact JWS entries, oldest first) of the org of `cml`:
     /// signatures, sequence, hash chain and time order. A bad entry fails with `ledger_broken`
     /// and its index.
@@ -478,6 +496,95 @@ mod tests {
             "{e:?}"
         );
         std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn a_manifest_is_checked_against_the_ledger_it_reports() {
+        use hwf_license::issue;
+        const T0: i64 = 1_767_225_600;
+        let root = core::SigningKey::from_seed(b"uniffi root");
+        let org = core::SigningKey::from_seed(b"uniffi org");
+        let cml_claims = core::CmlClaims {
+            license_id: "cml-1".into(),
+            org_id: "acme".into(),
+            max_sites: 10,
+            issued_at: T0,
+            valid_until: T0 + 365 * 86_400,
+            feature_packs: vec!["analytics".into()],
+            key_type: core::Environment::Prod,
+            org_key: org.public_key().to_jwk(),
+            grace_days: 30,
+            ..Default::default()
+        };
+        let cml = issue::sign_cml(&root, "root-1", &cml_claims).unwrap();
+        let v = Validator::new(
+            Environment::Prod,
+            vec![TrustedRootKey {
+                kid: "root-1".into(),
+                environment: Environment::Prod,
+                key: root.public_key().to_pem(),
+            }],
+            false,
+            None,
+            None,
+            None,
+        )
+        .unwrap();
+        let cml_id = v.verify_cml(cml.clone()).unwrap().id;
+        let mut prev = core::GENESIS_PREV.to_owned();
+        let entries: Vec<String> = (0..3)
+            .map(|seq| {
+                let e = issue::sign_ledger_entry(
+                    &org,
+                    &core::LedgerEntryClaims {
+                        org_id: "acme".into(),
+                        cml: cml_id.clone(),
+                        seq,
+                        prev: prev.clone(),
+                        at: T0 + seq as i64,
+                        event: core::LedgerEvent::SiteCreated,
+                        site_id: Some(format!("site-{seq}")),
+                        ..Default::default()
+                    },
+                )
+                .unwrap();
+                prev = core::document_id(&e).unwrap();
+                e
+            })
+            .collect();
+        let summary = v.verify_ledger(cml.clone(), entries.clone()).unwrap();
+        let manifest = issue::sign_manifest(
+            &org,
+            &core::ManifestClaims {
+                org_id: "acme".into(),
+                cml: cml_id,
+                period: "2026-01".into(),
+                generated_at: T0 + 86_400,
+                ledger_head: summary.head.clone(),
+                ledger_length: summary.length,
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        let m = v
+            .verify_manifest_with_ledger(cml.clone(), manifest.clone(), entries.clone())
+            .unwrap();
+        assert_eq!(m, v.verify_manifest(cml.clone(), manifest.clone()).unwrap());
+        assert_eq!((m.ledger_head, m.ledger_length), (summary.head, 3));
+        let e = v
+            .verify_manifest_with_ledger(cml.clone(), manifest.clone(), entries[..2].to_vec())
+            .unwrap_err();
+        assert_eq!((e.code(), e.name()), (Some(501), "manifest_invalid"));
+        let mut broken = entries;
+        broken.swap(1, 2);
+        let e = v
+            .verify_manifest_with_ledger(cml, manifest, broken)
+            .unwrap_err();
+        assert_eq!((e.code(), e.name()), (Some(500), "ledger_broken"));
+        assert!(
+            matches!(e, LicenseError::Usage { index: Some(1), .. }),
+            "{e:?}"
+        );
     }
 
     #[test]
