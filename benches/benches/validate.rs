@@ -150,7 +150,7 @@ fn bench_validate(c: &mut Criterion) {
                         Environment::Prod,
                         s.root.public_key().clone(),
                     ))
-                    .verifier(&hwf_license::verify::PureVerifier)
+                    .verifier(hwf_license::verify::PureVerifier)
                     .build()
                     .unwrap()
             },

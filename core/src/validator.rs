@@ -39,7 +39,18 @@ use crate::state::{
 };
 use crate::sync::{Mutex, RwLock};
 use crate::time::{self, check_now, Standing, CLOCK_SKEW, DAY};
-use crate::verify::{default_verifier, Verifier};
+use crate::verify::Verifier;
+
+fn default_verifier_arc() -> Arc<dyn Verifier> {
+    #[cfg(feature = "native")]
+    {
+        Arc::new(crate::verify::NativeVerifier)
+    }
+    #[cfg(not(feature = "native"))]
+    {
+        Arc::new(crate::verify::PureVerifier)
+    }
+}
 
 /// Entries per cache (CMLs and site licenses each).
 pub const CACHE_CAPACITY: usize = 1024;
@@ -223,7 +234,7 @@ pub struct ValidatorBuilder {
     accept_other: bool,
     clock: Option<Arc<dyn Clock>>,
     nonce_seed: Option<[u8; 32]>,
-    verifier: &'static dyn Verifier,
+    verifier: Arc<dyn Verifier>,
 }
 
 impl core::fmt::Debug for ValidatorBuilder {
@@ -247,14 +258,14 @@ impl ValidatorBuilder {
             accept_other: false,
             clock: None,
             nonce_seed: None,
-            verifier: default_verifier(),
+            verifier: default_verifier_arc(),
         }
     }
 
     /// The signature backend (default [`crate::verify::default_verifier`]: native with the
     /// `native` feature, pure Rust otherwise).
-    pub fn verifier(mut self, verifier: &'static dyn Verifier) -> Self {
-        self.verifier = verifier;
+    pub fn verifier(mut self, verifier: impl Verifier + 'static) -> Self {
+        self.verifier = Arc::new(verifier);
         self
     }
 
@@ -345,7 +356,7 @@ pub struct Validator {
     policy: EnvironmentPolicy,
     clock: Option<Arc<dyn Clock>>,
     nonce_seed: Option<[u8; 32]>,
-    verifier: &'static dyn Verifier,
+    verifier: Arc<dyn Verifier>,
     cmls: RwLock<BTreeMap<String, Arc<VerifiedCml>>>,
     sites: RwLock<BTreeMap<String, Arc<SiteEntry>>>,
     state: Mutex<TrustState>,
@@ -414,7 +425,7 @@ impl Validator {
                 policy: EnvironmentPolicy::only(environment),
                 clock: None,
                 nonce_seed: None,
-                verifier: default_verifier(),
+                verifier: default_verifier_arc(),
                 cmls: RwLock::new(BTreeMap::new()),
                 sites: RwLock::new(BTreeMap::new()),
                 state: Mutex::new(TrustState::default()),
@@ -602,7 +613,7 @@ impl Validator {
             return Ok(hit);
         }
         let cml = Arc::new(chain::verify_cml_with(
-            self.verifier,
+            &*self.verifier,
             &self.roots,
             self.policy,
             jws,
@@ -621,7 +632,7 @@ impl Validator {
         }
         let entry = Arc::new(SiteEntry {
             cml_id: cml.id.clone(),
-            site: chain::verify_site_with(self.verifier, cml, jws)?,
+            site: chain::verify_site_with(&*self.verifier, cml, jws)?,
         });
         insert_bounded(&mut self.sites.write(), jws, Arc::clone(&entry));
         Ok(entry)
@@ -812,7 +823,7 @@ impl Validator {
     fn apply_revocation_inner(&self, license: &[u8], jws: &str, now: i64) -> Result<u64> {
         let file = parse_license_file(license)?;
         let cml = self.verify_cml(&file.cml)?;
-        let rl = chain::verify_revocation_list_with(self.verifier, &cml, jws)?;
+        let rl = chain::verify_revocation_list_with(&*self.verifier, &cml, jws)?;
         Self::check_not_future(DocKind::RevocationList, rl.claims.issued_at, now)?;
         let mut s = self.state.lock();
         Self::apply_list(&mut s, &cml, jws, rl).map(|(seq, _)| seq)
@@ -844,9 +855,9 @@ impl Validator {
         let file = parse_license_file(license)?;
         let (cml, entry) = self.chain_of(&file)?;
         let site = &entry.site.claims;
-        let hb = chain::verify_heartbeat_with(self.verifier, &cml, &site.site_id, nonce, answer)?;
+        let hb = chain::verify_heartbeat_with(&*self.verifier, &cml, &site.site_id, nonce, answer)?;
         let rl =
-            chain::verify_revocation_list_with(self.verifier, &cml, &hb.claims.revocation_list)?;
+            chain::verify_revocation_list_with(&*self.verifier, &cml, &hb.claims.revocation_list)?;
         Self::check_not_future(DocKind::RevocationList, rl.claims.issued_at, now)?;
         let server_time = hb.claims.server_time;
 
