@@ -4,6 +4,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 cargo bench -p hwf-license-benches --bench validate -- --warm-up-time 1 --measurement-time "${BENCH_SECONDS:-3}" "$@"
+# The Rust peer (jsonwebtoken 9 on ring) on the vector valid/basic, in the same run.
+cargo bench -p hwf-license-benches --bench peers -- --warm-up-time 1 --measurement-time "${BENCH_SECONDS:-3}"
 python3 - <<'PY'
 import json, pathlib
 root = pathlib.Path("target/criterion")
@@ -30,6 +32,14 @@ for fl in idx["files"]:
     t = est("hostile", fl["name"])
     if t and base:
         print(f"hostile {fl['name']:28} {us(t):>12}  {t / base:5.2f} x cold")
+# The Rust peer: ours / jsonwebtoken on the same vector (targets: cold <= 1.1 x the peer and
+# <= 2.3 x one ring verify; cached <= 2.5 us).
+p = {k: est("peers", k) for k in ("hwf-license-cold", "hwf-license-cached", "jsonwebtoken-cold", "ring-one-verify")}
+if all(p.values()):
+    print(f"peers: hwf-license cold {us(p['hwf-license-cold'])}, jsonwebtoken {us(p['jsonwebtoken-cold'])}, "
+          f"cached {us(p['hwf-license-cached'])}, one ring verify {us(p['ring-one-verify'])}")
+    print(f"cold / jsonwebtoken              {p['hwf-license-cold'] / p['jsonwebtoken-cold']:.2f}  (target <= 1.1)")
+    print(f"cold / one ring verify           {p['hwf-license-cold'] / p['ring-one-verify']:.2f}  (target <= 2.3)")
 # One iteration of threads/cached-N is one validation on each of N threads sharing a validator.
 t = {n: est("threads", f"cached-{n}") for n in (1, 2, 4)}
 if all(t.values()):
