@@ -60,6 +60,9 @@ StatePath = Union[str, bytes, os.PathLike[str], os.PathLike[bytes]]
 """A trust state file's path."""
 
 _NO_FACTS = _n.NodeFacts.none()
+_KEPT_LICENSES = 64
+"""How many licenses a validator keeps the converted Verdict of (the oldest goes first); the
+native side keeps as many verdicts (``KEPT_VERDICTS``)."""
 _I64 = range(-(2**63), 2**63)
 
 
@@ -199,7 +202,7 @@ class Validator:
     Rust core works). Every method raises a :class:`LicenseError` subclass on failure.
     """
 
-    __slots__ = ("_native", "_clock")
+    __slots__ = ("_native", "_clock", "_kept")
 
     def __init__(
         self,
@@ -234,6 +237,9 @@ class Validator:
         seed = None if nonce_seed is None else _state(nonce_seed)
         adapter = _clock_adapter(clock)
         self._clock: _ClockAdapter | None = adapter
+        # license bytes -> (verdict id, Verdict): the conversion of the last verdict core gave for
+        # them, reused only when core's next validation of them answers with the same id.
+        self._kept: dict[bytes, tuple[int, Verdict]] = {}
         self._native: _n.Validator = _call(
             _n.Validator, env, native_roots, bool(accept_other_environment), seen, adapter, seed
         )
@@ -268,11 +274,15 @@ class Validator:
             return self.validate_at(license, facts, now)
         lic = license if type(license) is bytes else _license(license)
         f = _NO_FACTS if facts is None else _facts(facts)
+        kept = self._kept.get(lic)
+        known = 0 if kept is None else kept[0]
         try:
-            v = self._native.validate(lic, f)
+            got = self._native.validate_kept(lic, f, known)
         except _NATIVE_ERRORS as e:
             self._failed(e)
-        return Verdict._from_native(v)
+        if kept is not None and got == known:
+            return kept[1]
+        return self._converted(lic, got, self._native.validate, lic, f)
 
     def validate_at(
         self, license: LicenseBytes, facts: NodeFacts | None, now: datetime | int
@@ -284,11 +294,41 @@ class Validator:
         lic = license if type(license) is bytes else _license(license)
         f = _NO_FACTS if facts is None else _facts(facts)
         t = _unix_required(now)
+        kept = self._kept.get(lic)
+        known = 0 if kept is None else kept[0]
         try:
-            v = self._native.validate_at(lic, f, t)
+            got = self._native.validate_at_kept(lic, f, t, known)
         except _NATIVE_ERRORS as e:
             raise _translate(e) from None
-        return Verdict._from_native(v)
+        if kept is not None and got == known:
+            return kept[1]
+        return self._converted(lic, got, self._native.validate_at, lic, f, t)
+
+    def _converted(
+        self, lic: bytes, got: int, again: Callable[..., _n.Verdict], *args: object
+    ) -> Verdict:
+        """The Verdict of a validation core answered with the new verdict id ``got``: the native
+        record is fetched and converted once, and kept for ``lic`` until core answers with another
+        id. (Core validated this call in full either way; see :meth:`validate`'s notes in
+        docs/PYTHON.md, "Why a cached validation is fast".)"""
+        try:
+            native = self._native.kept_verdict(got)
+            if native is None:
+                # More than KEPT_VERDICTS distinct verdicts from other threads since this call:
+                # validate once more the plain way (a full validation again, never a guess), and
+                # keep nothing.
+                return Verdict._from_native(again(*args))
+        except _NATIVE_ERRORS as e:
+            self._failed(e)
+        verdict = Verdict._from_native(native)
+        kept = self._kept
+        if len(kept) >= _KEPT_LICENSES:
+            try:
+                del kept[next(iter(kept))]
+            except (KeyError, RuntimeError, StopIteration):  # another thread got there first
+                pass
+        kept[lic] = (got, verdict)
+        return verdict
 
     # --- revocation lists and heartbeats ---------------------------------------------------
 

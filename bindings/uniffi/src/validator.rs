@@ -6,7 +6,8 @@
 //! the others, and core does its own fine-grained locking inside. Every call runs inside the
 //! panic boundary with every error translated.
 
-use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use hwf_license as core;
 
@@ -47,6 +48,49 @@ impl core::Clock for ForeignClock {
 #[derive(Debug, uniffi::Object)]
 pub struct Validator {
     inner: RwLock<core::Validator>,
+    kept: Mutex<KeptVerdicts>,
+}
+
+/// How many verdicts a validator keeps for [`Validator::validate_kept`] (the oldest goes first).
+pub const KEPT_VERDICTS: usize = 64;
+
+/// The verdicts handed out by id, so that a host whose record conversion is costly (Python's
+/// uniffi runtime parses a verdict field by field) converts each distinct verdict once.
+///
+/// This is a cache of *results*, never of decisions: a `*_kept` call validates exactly as
+/// `validate`/`validate_at` do (every rule, every time) and only then compares the verdict it got
+/// with the one kept under the host's id, member by member.
+#[derive(Debug, Default)]
+struct KeptVerdicts {
+    next: u64,
+    slots: VecDeque<(u64, Verdict)>,
+}
+
+impl KeptVerdicts {
+    /// `known` when the verdict kept under it equals `verdict`, else a fresh id it is kept under.
+    fn id_of(&mut self, known: u64, verdict: Verdict) -> u64 {
+        if known != 0
+            && self
+                .slots
+                .iter()
+                .any(|(id, v)| *id == known && *v == verdict)
+        {
+            return known;
+        }
+        if self.slots.len() >= KEPT_VERDICTS {
+            self.slots.pop_front();
+        }
+        self.next += 1;
+        self.slots.push_back((self.next, verdict));
+        self.next
+    }
+
+    fn get(&self, id: u64) -> Option<Verdict> {
+        self.slots
+            .iter()
+            .find(|(i, _)| *i == id)
+            .map(|(_, v)| v.clone())
+    }
 }
 
 impl Validator {
@@ -56,6 +100,16 @@ impl Validator {
 
     fn write(&self) -> Result<RwLockWriteGuard<'_, core::Validator>, LicenseError> {
         self.inner.write().map_err(|_| poisoned())
+    }
+}
+
+impl Validator {
+    fn kept_lock(&self) -> Result<std::sync::MutexGuard<'_, KeptVerdicts>, LicenseError> {
+        self.kept.lock().map_err(|_| poisoned())
+    }
+
+    fn keep(&self, known: u64, verdict: Verdict) -> Result<u64, LicenseError> {
+        Ok(self.kept_lock()?.id_of(known, verdict))
     }
 }
 
@@ -115,6 +169,7 @@ impl Validator {
             }
             Ok(Self {
                 inner: RwLock::new(v),
+                kept: Mutex::new(KeptVerdicts::default()),
             })
         })
     }
@@ -139,6 +194,47 @@ impl Validator {
                 .validate_at(license, facts.facts(), now)?
                 .into())
         })
+    }
+
+    /// `validate`, answering with the id of the verdict instead of the verdict: `known` (the id
+    /// the host got before, `0` for none) when this call's verdict equals the one kept under it,
+    /// member by member, else a new id its verdict is kept under (fetch it with
+    /// [`Validator::kept_verdict`]). The validation is exactly `validate`'s, every rule checked
+    /// and the clock floor raised on every call: only the host's conversion of an unchanged
+    /// verdict is saved. The last [`KEPT_VERDICTS`] distinct verdicts are kept.
+    pub fn validate_kept(
+        &self,
+        license: &[u8],
+        facts: Arc<NodeFacts>,
+        known: u64,
+    ) -> Result<u64, LicenseError> {
+        guard(|| {
+            let verdict = self.read()?.validate(license, facts.facts())?.into();
+            self.keep(known, verdict)
+        })
+    }
+
+    /// `validate_at`, answering with the id of the verdict as [`Validator::validate_kept`] does.
+    pub fn validate_at_kept(
+        &self,
+        license: &[u8],
+        facts: Arc<NodeFacts>,
+        now: i64,
+        known: u64,
+    ) -> Result<u64, LicenseError> {
+        guard(|| {
+            let verdict = self
+                .read()?
+                .validate_at(license, facts.facts(), now)?
+                .into();
+            self.keep(known, verdict)
+        })
+    }
+
+    /// The verdict kept under `id` (by `validate_kept` or `validate_at_kept`), or `None` when it
+    /// is no longer kept (more than [`KEPT_VERDICTS`] distinct verdicts since).
+    pub fn kept_verdict(&self, id: u64) -> Result<Option<Verdict>, LicenseError> {
+        guard(|| Ok(self.kept_lock()?.get(id)))
     }
 
     /// Verifies a revocation list (compact JWS) against the CML of `license` and applies it (not
@@ -373,6 +469,71 @@ mod tests {
         fn now(&self) -> i64 {
             panic!("the host's clock threw")
         }
+    }
+
+    fn verdict(site: &str) -> Verdict {
+        Verdict {
+            status: crate::Status::Valid,
+            site_id: site.into(),
+            org_id: "acme".into(),
+            license_id: "lic".into(),
+            cml_license_id: "cml".into(),
+            cml_id: "00".into(),
+            site_document_id: "11".into(),
+            environment: Environment::Prod,
+            product: "p".into(),
+            tier: "t".into(),
+            features: vec!["analytics".into()],
+            issued_at: 1,
+            expires_at: 2,
+            site_expires_at: 2,
+            cml_valid_until: 3,
+            max_sites: 4,
+            feature_packs: vec![],
+            max_offline_days: None,
+            fingerprint: crate::Fingerprint::default(),
+            grace_end: 5,
+            grace_days_left: None,
+            warnings: vec![],
+        }
+    }
+
+    #[test]
+    fn kept_verdicts_reuse_an_id_only_for_an_equal_verdict() {
+        let mut kept = KeptVerdicts::default();
+        let a = kept.id_of(0, verdict("a"));
+        assert_eq!(a, 1);
+        assert_eq!(kept.id_of(a, verdict("a")), a);
+        assert_eq!(kept.get(a), Some(verdict("a")));
+        // Any member differing gives a new id; the known one is not reused.
+        let mut grace = verdict("a");
+        grace.grace_days_left = Some(3);
+        let g = kept.id_of(a, grace.clone());
+        assert_ne!(g, a);
+        assert_eq!(kept.get(g), Some(grace));
+        // An unknown or zero id never matches, even for an equal verdict.
+        assert_ne!(kept.id_of(0, verdict("a")), a);
+        assert_ne!(kept.id_of(999, verdict("a")), 999);
+        // At most KEPT_VERDICTS are kept, the oldest goes first.
+        for i in 0..KEPT_VERDICTS {
+            kept.id_of(0, verdict(&format!("s{i}")));
+        }
+        assert_eq!(kept.slots.len(), KEPT_VERDICTS);
+        assert_eq!(kept.get(a), None);
+        assert_ne!(kept.id_of(a, verdict("a")), a);
+    }
+
+    #[test]
+    fn a_failed_kept_validation_is_the_same_error_and_keeps_nothing() {
+        let v = validator(None, None);
+        let facts = Arc::new(NodeFacts::none());
+        let plain = v.validate_at(b"{}", Arc::clone(&facts), 1_000).unwrap_err();
+        let kept = v.validate_at_kept(b"{}", Arc::clone(&facts), 1_000, 0);
+        assert_eq!(kept, Err(plain));
+        let e = v.validate_kept(b"{}", facts, 0).unwrap_err();
+        assert_eq!(e.code(), Some(100));
+        assert_eq!(v.kept_verdict(1), Ok(None));
+        assert!(v.kept.lock().unwrap().slots.is_empty());
     }
 
     #[test]
