@@ -1082,6 +1082,53 @@ struct lv_str lv_verdict_product(const struct lv_verdict *verdict);
 struct lv_str lv_verdict_tier(const struct lv_verdict *verdict);
 
 /**
+ * The site license's document id (hex SHA-256 of its JWS), for logs and support.
+ *
+ * Borrowed from the verdict; empty when the verdict is not usable or NULL.
+ *
+ * # Safety
+ *
+ * `verdict` is NULL or a live handle from this library.
+ */
+struct lv_str lv_verdict_site_document_id(const struct lv_verdict *verdict);
+
+/**
+ * The IP address or CIDR network the site license binds the node to, as licensed.
+ *
+ * Borrowed from the verdict; empty when the license has none (a license never has an empty
+ * one), the verdict is not usable or NULL.
+ *
+ * # Safety
+ *
+ * `verdict` is NULL or a live handle from this library.
+ */
+struct lv_str lv_verdict_fingerprint_address(const struct lv_verdict *verdict);
+
+/**
+ * The DNS suffix the site license binds the node's name to, as licensed.
+ *
+ * Borrowed from the verdict; empty when the license has none (a license never has an empty
+ * one), the verdict is not usable or NULL.
+ *
+ * # Safety
+ *
+ * `verdict` is NULL or a live handle from this library.
+ */
+struct lv_str lv_verdict_fingerprint_dns_suffix(const struct lv_verdict *verdict);
+
+/**
+ * The deployment tag the site license binds the node to, as licensed.
+ *
+ * Borrowed from the verdict; empty when the license has none (a license never has an empty
+ * one), the verdict is not usable or NULL.
+ *
+ * # Safety
+ *
+ * `verdict` is NULL or a live handle from this library.
+ */
+struct lv_str lv_verdict_fingerprint_deployment_tag(const struct lv_verdict *verdict);
+
+/**
  * The environment of the chain: `LV_ENVIRONMENT_PROD` or `LV_ENVIRONMENT_DEV`;
  * `LV_ENVIRONMENT_NONE` when not usable or NULL.
  *
@@ -1111,6 +1158,46 @@ size_t lv_verdict_features_len(const struct lv_verdict *verdict);
  */
 struct lv_str lv_verdict_feature(const struct lv_verdict *verdict,
                                  size_t index);
+
+/**
+ * How many feature packs the CML grants (0 when not usable or NULL).
+ *
+ * # Safety
+ *
+ * `verdict` is NULL or a live handle from this library.
+ */
+size_t lv_verdict_feature_packs_len(const struct lv_verdict *verdict);
+
+/**
+ * The `index`-th feature pack of the CML, in CML order (`index <
+ * lv_verdict_feature_packs_len`). Borrowed from the verdict; empty when `index` is out of
+ * range, the verdict is not usable or NULL.
+ *
+ * # Safety
+ *
+ * `verdict` is NULL or a live handle from this library.
+ */
+struct lv_str lv_verdict_feature_pack(const struct lv_verdict *verdict,
+                                      size_t index);
+
+/**
+ * How many sites the CML allows (0 when not usable or NULL).
+ *
+ * # Safety
+ *
+ * `verdict` is NULL or a live handle from this library.
+ */
+uint32_t lv_verdict_max_sites(const struct lv_verdict *verdict);
+
+/**
+ * How many days the CML lets a node run without a signed time from its Hub; -1 when the CML
+ * sets no limit, the verdict is not usable or NULL.
+ *
+ * # Safety
+ *
+ * `verdict` is NULL or a live handle from this library.
+ */
+int64_t lv_verdict_max_offline_days(const struct lv_verdict *verdict);
 
 /**
  * Whether feature `name` (UTF-8, `name_len` bytes) is enabled: core's rule, exact and
@@ -1147,6 +1234,28 @@ int64_t lv_verdict_issued_at(const struct lv_verdict *verdict);
  * `verdict` is NULL or a live handle from this library.
  */
 int64_t lv_verdict_expires_at(const struct lv_verdict *verdict);
+
+/**
+ * The site license's own expiry (the effective expiry is the earlier of it and the CML's).
+ *
+ * Unix seconds; 0 when the verdict is not usable or NULL.
+ *
+ * # Safety
+ *
+ * `verdict` is NULL or a live handle from this library.
+ */
+int64_t lv_verdict_site_expires_at(const struct lv_verdict *verdict);
+
+/**
+ * The CML's end of validity.
+ *
+ * Unix seconds; 0 when the verdict is not usable or NULL.
+ *
+ * # Safety
+ *
+ * `verdict` is NULL or a live handle from this library.
+ */
+int64_t lv_verdict_cml_valid_until(const struct lv_verdict *verdict);
 
 /**
  * The end of the grace period (effective expiry plus the CML's grace days).

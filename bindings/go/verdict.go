@@ -11,13 +11,17 @@ package hwflicense
 //     lv_environment environment;
 //     lv_str message;
 //     int64_t issued_at, expires_at, grace_end, grace_days_left;
-//     size_t features_len, warnings_len, text_len;
+//     int64_t site_expires_at, cml_valid_until, max_offline_days;
+//     uint32_t max_sites;
+//     size_t features_len, packs_len, warnings_len, text_len;
 //     int filled;
 // } hwf_verdict_view;
 //
-// /* The i-th string of a usable verdict: 7 fields, the features, the warnings' names, their
-//    messages. */
-// static lv_str hwf_text(const lv_verdict *d, size_t i, size_t nf, size_t nw) {
+// enum { HWF_FIXED = 11 };
+//
+// /* The i-th string of a usable verdict: 11 fields, the features, the CML's feature packs, the
+//    warnings' names, their messages. */
+// static lv_str hwf_text(const lv_verdict *d, size_t i, size_t nf, size_t np, size_t nw) {
 //     switch (i) {
 //     case 0: return lv_verdict_site_id(d);
 //     case 1: return lv_verdict_org_id(d);
@@ -26,30 +30,36 @@ package hwflicense
 //     case 4: return lv_verdict_cml_id(d);
 //     case 5: return lv_verdict_product(d);
 //     case 6: return lv_verdict_tier(d);
+//     case 7: return lv_verdict_site_document_id(d);
+//     case 8: return lv_verdict_fingerprint_address(d);
+//     case 9: return lv_verdict_fingerprint_dns_suffix(d);
+//     case 10: return lv_verdict_fingerprint_deployment_tag(d);
 //     }
-//     i -= 7;
+//     i -= HWF_FIXED;
 //     if (i < nf) return lv_verdict_feature(d, i);
 //     i -= nf;
+//     if (i < np) return lv_verdict_feature_pack(d, i);
+//     i -= np;
 //     if (i < nw) return lv_verdict_warning_name(d, i);
 //     return lv_verdict_warning_message(d, i - nw);
 // }
 //
 // /* Copies every string back to back into buf and their end offsets into ints, then each
 //    warning's days left; writes only when all fits. Returns the bytes needed. */
-// static size_t hwf_fill(const lv_verdict *d, size_t nf, size_t nw, char *buf, size_t cap,
+// static size_t hwf_fill(const lv_verdict *d, size_t nf, size_t np, size_t nw, char *buf, size_t cap,
 //                        int64_t *ints, size_t ints_cap, int *filled) {
 //     enum { KEEP = 32 };
 //     lv_str kept[KEEP];
-//     size_t count = 7 + nf + 2 * nw, total = 0, at = 0;
+//     size_t count = HWF_FIXED + nf + np + 2 * nw, total = 0, at = 0;
 //     for (size_t i = 0; i < count; i++) {
-//         lv_str s = hwf_text(d, i, nf, nw);
+//         lv_str s = hwf_text(d, i, nf, np, nw);
 //         if (i < KEEP) kept[i] = s;
 //         total += s.len;
 //     }
 //     *filled = total <= cap && count + nw <= ints_cap;
 //     if (!*filled) return total;
 //     for (size_t i = 0; i < count; i++) {
-//         lv_str s = i < KEEP ? kept[i] : hwf_text(d, i, nf, nw);
+//         lv_str s = i < KEEP ? kept[i] : hwf_text(d, i, nf, np, nw);
 //         if (s.len) memcpy(buf + at, s.data, s.len);
 //         at += s.len;
 //         ints[i] = (int64_t)at;
@@ -75,11 +85,16 @@ package hwflicense
 //     out.expires_at = lv_verdict_expires_at(d);
 //     out.grace_end = lv_verdict_grace_end(d);
 //     out.grace_days_left = lv_verdict_grace_days_left(d);
+//     out.site_expires_at = lv_verdict_site_expires_at(d);
+//     out.cml_valid_until = lv_verdict_cml_valid_until(d);
+//     out.max_offline_days = lv_verdict_max_offline_days(d);
+//     out.max_sites = lv_verdict_max_sites(d);
 //     out.features_len = lv_verdict_features_len(d);
+//     out.packs_len = lv_verdict_feature_packs_len(d);
 //     out.warnings_len = lv_verdict_warnings_len(d);
 //     if (out.result == LV_RESULT_OK)
-//         out.text_len = hwf_fill(d, out.features_len, out.warnings_len, buf, cap, ints,
-//                                 ints_cap, &out.filled);
+//         out.text_len = hwf_fill(d, out.features_len, out.packs_len, out.warnings_len, buf, cap,
+//                                 ints, ints_cap, &out.filled);
 //     return out;
 // }
 //
@@ -131,6 +146,17 @@ type Warning struct {
 	DaysLeft int64
 }
 
+// Fingerprint is what a site license binds a node to, as licensed; "" where it binds nothing
+// (a license never holds an empty value).
+type Fingerprint struct {
+	// Address is the IP address or CIDR network the node must have an address in.
+	Address string
+	// DNSSuffix is the suffix the node's DNS name must be within.
+	DNSSuffix string
+	// DeploymentTag is the tag the node must carry exactly.
+	DeploymentTag string
+}
+
 // Verdict is a usable license: what it allows. Its fields are Go copies; it also keeps the C
 // verdict for HasFeature, so Close it when done (a finalizer does otherwise).
 type Verdict struct {
@@ -165,13 +191,31 @@ type Verdict struct {
 	// Warnings are to be shown to the operator.
 	Warnings []Warning
 
+	// SiteDocumentID is the site license's document id (hex SHA-256 of its JWS).
+	SiteDocumentID string
+	// SiteExpiresAt is the site license's own expiry (ExpiresAt is the earlier of it and
+	// CMLValidUntil).
+	SiteExpiresAt int64
+	// CMLValidUntil is the CML's end of validity.
+	CMLValidUntil int64
+	// MaxSites is how many sites the CML allows.
+	MaxSites uint32
+	// FeaturePacks are the CML's feature packs, in CML order.
+	FeaturePacks []string
+	// MaxOfflineDays is how many days the CML lets a node run without a signed time from its
+	// Hub, or -1 when it sets no limit.
+	MaxOfflineDays int64
+	// Fingerprint is what the site license binds the node to.
+	Fingerprint Fingerprint
+
 	c *C.lv_verdict
 }
 
 func newVerdict(view *C.hwf_verdict_view, buf []byte, ints []int64) *Verdict {
+	const fixed = C.HWF_FIXED
 	// One Go string holds every text of the verdict; the fields are substrings of it. buf is
 	// this function's alone and never written again, so it becomes the string without a copy.
-	nf, nw := int(view.features_len), int(view.warnings_len)
+	nf, np, nw := int(view.features_len), int(view.packs_len), int(view.warnings_len)
 	buf = buf[:view.text_len]
 	all := *(*string)(unsafe.Pointer(&buf))
 	at := 0
@@ -181,35 +225,47 @@ func newVerdict(view *C.hwf_verdict_view, buf []byte, ints []int64) *Verdict {
 		return s
 	}
 	v := &Verdict{
-		Status:        Status(view.status),
-		SiteID:        next(0),
-		OrgID:         next(1),
-		LicenseID:     next(2),
-		CMLLicenseID:  next(3),
-		CMLID:         next(4),
-		Product:       next(5),
-		Tier:          next(6),
-		Environment:   Environment(view.environment),
-		IssuedAt:      int64(view.issued_at),
-		ExpiresAt:     int64(view.expires_at),
-		GraceEnd:      int64(view.grace_end),
-		GraceDaysLeft: int64(view.grace_days_left),
-		c:             view.verdict,
+		Status:         Status(view.status),
+		SiteID:         next(0),
+		OrgID:          next(1),
+		LicenseID:      next(2),
+		CMLLicenseID:   next(3),
+		CMLID:          next(4),
+		Product:        next(5),
+		Tier:           next(6),
+		SiteDocumentID: next(7),
+		Fingerprint:    Fingerprint{Address: next(8), DNSSuffix: next(9), DeploymentTag: next(10)},
+		SiteExpiresAt:  int64(view.site_expires_at),
+		CMLValidUntil:  int64(view.cml_valid_until),
+		MaxSites:       uint32(view.max_sites),
+		MaxOfflineDays: int64(view.max_offline_days),
+		Environment:    Environment(view.environment),
+		IssuedAt:       int64(view.issued_at),
+		ExpiresAt:      int64(view.expires_at),
+		GraceEnd:       int64(view.grace_end),
+		GraceDaysLeft:  int64(view.grace_days_left),
+		c:              view.verdict,
 	}
 	if nf > 0 {
 		v.Features = make([]string, nf)
 		for i := range v.Features {
-			v.Features[i] = next(7 + i)
+			v.Features[i] = next(fixed + i)
+		}
+	}
+	if np > 0 {
+		v.FeaturePacks = make([]string, np)
+		for i := range v.FeaturePacks {
+			v.FeaturePacks[i] = next(fixed + nf + i)
 		}
 	}
 	if nw > 0 {
 		v.Warnings = make([]Warning, nw)
 		for i := range v.Warnings {
-			v.Warnings[i].Name = next(7 + nf + i)
+			v.Warnings[i].Name = next(fixed + nf + np + i)
 		}
 		for i := range v.Warnings {
-			v.Warnings[i].Message = next(7 + nf + nw + i)
-			v.Warnings[i].DaysLeft = ints[7+nf+2*nw+i]
+			v.Warnings[i].Message = next(fixed + nf + np + nw + i)
+			v.Warnings[i].DaysLeft = ints[fixed+nf+np+2*nw+i]
 		}
 	}
 	runtime.SetFinalizer(v, (*Verdict).Close)
@@ -238,8 +294,8 @@ func (v *Validator) validate(license []byte, facts *NodeFacts, atClock bool, uni
 		flag = 1
 	}
 	// Room for a typical verdict, so the strings come back in the same crossing.
-	buf := make([]byte, 320)
-	ints := make([]int64, 24)
+	buf := make([]byte, 512)
+	ints := make([]int64, 32)
 	view := C.hwf_validate(v.c, lic, licLen, facts.ptr(), flag, C.int64_t(unixSeconds),
 		(*C.char)(unsafe.Pointer(&buf[0])), C.size_t(len(buf)),
 		(*C.int64_t)(unsafe.Pointer(&ints[0])), C.size_t(len(ints)))
@@ -251,10 +307,10 @@ func (v *Validator) validate(license []byte, facts *NodeFacts, atClock bool, uni
 		return nil, err
 	}
 	if view.filled == 0 {
-		nf, nw := view.features_len, view.warnings_len
+		nf, np, nw := view.features_len, view.packs_len, view.warnings_len
 		buf = make([]byte, view.text_len+1)
-		ints = make([]int64, 7+nf+3*nw)
-		C.hwf_fill(view.verdict, nf, nw, (*C.char)(unsafe.Pointer(&buf[0])), C.size_t(len(buf)),
+		ints = make([]int64, C.HWF_FIXED+nf+np+3*nw)
+		C.hwf_fill(view.verdict, nf, np, nw, (*C.char)(unsafe.Pointer(&buf[0])), C.size_t(len(buf)),
 			(*C.int64_t)(unsafe.Pointer(&ints[0])), C.size_t(len(ints)), &view.filled)
 	}
 	return newVerdict(&view, buf, ints), nil

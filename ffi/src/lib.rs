@@ -108,12 +108,15 @@ pub use validator::{
     LV_THUMBPRINT_SIZE,
 };
 pub use verdict::{
-    lv_status, lv_verdict, lv_verdict_cml_id, lv_verdict_cml_license_id, lv_verdict_environment,
-    lv_verdict_error, lv_verdict_error_message, lv_verdict_expires_at, lv_verdict_feature,
-    lv_verdict_features_len, lv_verdict_free, lv_verdict_grace_days_left, lv_verdict_grace_end,
-    lv_verdict_has_feature, lv_verdict_issued_at, lv_verdict_license_id, lv_verdict_org_id,
-    lv_verdict_product, lv_verdict_site_id, lv_verdict_status, lv_verdict_tier,
-    lv_verdict_warning_days_left, lv_verdict_warning_message, lv_verdict_warning_name,
-    lv_verdict_warnings_len,
+    lv_status, lv_verdict, lv_verdict_cml_id, lv_verdict_cml_license_id,
+    lv_verdict_cml_valid_until, lv_verdict_environment, lv_verdict_error, lv_verdict_error_message,
+    lv_verdict_expires_at, lv_verdict_feature, lv_verdict_feature_pack,
+    lv_verdict_feature_packs_len, lv_verdict_features_len, lv_verdict_fingerprint_address,
+    lv_verdict_fingerprint_deployment_tag, lv_verdict_fingerprint_dns_suffix, lv_verdict_free,
+    lv_verdict_grace_days_left, lv_verdict_grace_end, lv_verdict_has_feature, lv_verdict_issued_at,
+    lv_verdict_license_id, lv_verdict_max_offline_days, lv_verdict_max_sites, lv_verdict_org_id,
+    lv_verdict_product, lv_verdict_site_document_id, lv_verdict_site_expires_at,
+    lv_verdict_site_id, lv_verdict_status, lv_verdict_tier, lv_verdict_warning_days_left,
+    lv_verdict_warning_message, lv_verdict_warning_name, lv_verdict_warnings_len,
 };
 pub use version::{lv_version, LV_VERSION_MAJOR, LV_VERSION_MINOR, LV_VERSION_PATCH};

@@ -37,7 +37,8 @@ pub struct lv_verdict {
 
 impl Handle for lv_verdict {}
 
-/// Indices into `lv_verdict::texts`; features, then (name, message) per warning, follow.
+/// Indices into `lv_verdict::texts`; features, then the CML's feature packs, then (name,
+/// message) per warning, follow.
 const MESSAGE: usize = 0;
 const SITE_ID: usize = 1;
 const ORG_ID: usize = 2;
@@ -46,7 +47,11 @@ const CML_LICENSE_ID: usize = 4;
 const CML_ID: usize = 5;
 const PRODUCT: usize = 6;
 const TIER: usize = 7;
-const FEATURES: usize = 8;
+const SITE_DOCUMENT_ID: usize = 8;
+const FP_ADDRESS: usize = 9;
+const FP_DNS_SUFFIX: usize = 10;
+const FP_DEPLOYMENT_TAG: usize = 11;
+const FEATURES: usize = 12;
 
 impl lv_verdict {
     /// A usable verdict.
@@ -61,6 +66,10 @@ impl lv_verdict {
             &verdict.cml_id,
             &verdict.product,
             &verdict.tier,
+            &verdict.site_document_id,
+            verdict.fingerprint.address.as_deref().unwrap_or(""),
+            verdict.fingerprint.dns_suffix.as_deref().unwrap_or(""),
+            verdict.fingerprint.deployment_tag.as_deref().unwrap_or(""),
         ];
         let warnings = verdict
             .warnings
@@ -71,6 +80,7 @@ impl lv_verdict {
             fixed
                 .into_iter()
                 .chain(verdict.features.iter().map(String::as_str))
+                .chain(verdict.feature_packs.iter().map(String::as_str))
                 .chain(warnings),
         );
         Self {
@@ -114,13 +124,22 @@ impl lv_verdict {
         self.verdict.as_ref().map_or(0, |v| v.features.len())
     }
 
+    fn feature_packs_len(&self) -> usize {
+        self.verdict.as_ref().map_or(0, |v| v.feature_packs.len())
+    }
+
     fn warning_text(&self, index: usize, which: usize) -> lv_str {
         match &self.verdict {
             Some(v) if index < v.warnings.len() => self
                 .texts
-                .get(FEATURES + v.features.len() + 2 * index + which),
+                .get(FEATURES + v.features.len() + v.feature_packs.len() + 2 * index + which),
             _ => lv_str::empty(),
         }
+    }
+
+    /// A number of a usable verdict, else `default`.
+    fn number<T>(&self, default: T, f: impl FnOnce(&Verdict) -> T) -> T {
+        self.verdict.as_ref().map_or(default, f)
     }
 }
 
@@ -259,6 +278,60 @@ pub unsafe extern "C" fn lv_verdict_tier(verdict: *const lv_verdict) -> lv_str {
     unsafe { read(verdict, lv_str::empty(), |v| v.field(TIER)) }
 }
 
+/// The site license's document id (hex SHA-256 of its JWS), for logs and support.
+///
+/// Borrowed from the verdict; empty when the verdict is not usable or NULL.
+///
+/// # Safety
+///
+/// `verdict` is NULL or a live handle from this library.
+#[no_mangle]
+pub unsafe extern "C" fn lv_verdict_site_document_id(verdict: *const lv_verdict) -> lv_str {
+    // SAFETY: guaranteed by the caller.
+    unsafe { read(verdict, lv_str::empty(), |v| v.field(SITE_DOCUMENT_ID)) }
+}
+/// The IP address or CIDR network the site license binds the node to, as licensed.
+///
+/// Borrowed from the verdict; empty when the license has none (a license never has an empty
+/// one), the verdict is not usable or NULL.
+///
+/// # Safety
+///
+/// `verdict` is NULL or a live handle from this library.
+#[no_mangle]
+pub unsafe extern "C" fn lv_verdict_fingerprint_address(verdict: *const lv_verdict) -> lv_str {
+    // SAFETY: guaranteed by the caller.
+    unsafe { read(verdict, lv_str::empty(), |v| v.field(FP_ADDRESS)) }
+}
+/// The DNS suffix the site license binds the node's name to, as licensed.
+///
+/// Borrowed from the verdict; empty when the license has none (a license never has an empty
+/// one), the verdict is not usable or NULL.
+///
+/// # Safety
+///
+/// `verdict` is NULL or a live handle from this library.
+#[no_mangle]
+pub unsafe extern "C" fn lv_verdict_fingerprint_dns_suffix(verdict: *const lv_verdict) -> lv_str {
+    // SAFETY: guaranteed by the caller.
+    unsafe { read(verdict, lv_str::empty(), |v| v.field(FP_DNS_SUFFIX)) }
+}
+/// The deployment tag the site license binds the node to, as licensed.
+///
+/// Borrowed from the verdict; empty when the license has none (a license never has an empty
+/// one), the verdict is not usable or NULL.
+///
+/// # Safety
+///
+/// `verdict` is NULL or a live handle from this library.
+#[no_mangle]
+pub unsafe extern "C" fn lv_verdict_fingerprint_deployment_tag(
+    verdict: *const lv_verdict,
+) -> lv_str {
+    // SAFETY: guaranteed by the caller.
+    unsafe { read(verdict, lv_str::empty(), |v| v.field(FP_DEPLOYMENT_TAG)) }
+}
+
 /// The environment of the chain: `LV_ENVIRONMENT_PROD` or `LV_ENVIRONMENT_DEV`;
 /// `LV_ENVIRONMENT_NONE` when not usable or NULL.
 ///
@@ -305,6 +378,68 @@ pub unsafe extern "C" fn lv_verdict_feature(verdict: *const lv_verdict, index: u
             } else {
                 lv_str::empty()
             }
+        })
+    }
+}
+
+/// How many feature packs the CML grants (0 when not usable or NULL).
+///
+/// # Safety
+///
+/// `verdict` is NULL or a live handle from this library.
+#[no_mangle]
+pub unsafe extern "C" fn lv_verdict_feature_packs_len(verdict: *const lv_verdict) -> usize {
+    // SAFETY: guaranteed by the caller.
+    unsafe { read(verdict, 0, lv_verdict::feature_packs_len) }
+}
+
+/// The `index`-th feature pack of the CML, in CML order (`index <
+/// lv_verdict_feature_packs_len`). Borrowed from the verdict; empty when `index` is out of
+/// range, the verdict is not usable or NULL.
+///
+/// # Safety
+///
+/// `verdict` is NULL or a live handle from this library.
+#[no_mangle]
+pub unsafe extern "C" fn lv_verdict_feature_pack(
+    verdict: *const lv_verdict,
+    index: usize,
+) -> lv_str {
+    // SAFETY: guaranteed by the caller.
+    unsafe {
+        read(verdict, lv_str::empty(), |v| {
+            if index < v.feature_packs_len() {
+                v.texts.get(FEATURES + v.features_len() + index)
+            } else {
+                lv_str::empty()
+            }
+        })
+    }
+}
+
+/// How many sites the CML allows (0 when not usable or NULL).
+///
+/// # Safety
+///
+/// `verdict` is NULL or a live handle from this library.
+#[no_mangle]
+pub unsafe extern "C" fn lv_verdict_max_sites(verdict: *const lv_verdict) -> u32 {
+    // SAFETY: guaranteed by the caller.
+    unsafe { read(verdict, 0, |v| v.number(0, |x| x.max_sites)) }
+}
+
+/// How many days the CML lets a node run without a signed time from its Hub; -1 when the CML
+/// sets no limit, the verdict is not usable or NULL.
+///
+/// # Safety
+///
+/// `verdict` is NULL or a live handle from this library.
+#[no_mangle]
+pub unsafe extern "C" fn lv_verdict_max_offline_days(verdict: *const lv_verdict) -> i64 {
+    // SAFETY: guaranteed by the caller.
+    unsafe {
+        read(verdict, -1, |v| {
+            v.number(-1, |x| x.max_offline_days.map_or(-1, i64::from))
         })
     }
 }
@@ -367,6 +502,30 @@ pub unsafe extern "C" fn lv_verdict_expires_at(verdict: *const lv_verdict) -> i6
             v.verdict.as_ref().map_or(0, |x| x.expires_at)
         })
     }
+}
+/// The site license's own expiry (the effective expiry is the earlier of it and the CML's).
+///
+/// Unix seconds; 0 when the verdict is not usable or NULL.
+///
+/// # Safety
+///
+/// `verdict` is NULL or a live handle from this library.
+#[no_mangle]
+pub unsafe extern "C" fn lv_verdict_site_expires_at(verdict: *const lv_verdict) -> i64 {
+    // SAFETY: guaranteed by the caller.
+    unsafe { read(verdict, 0, |v| v.number(0, |x| x.site_expires_at)) }
+}
+/// The CML's end of validity.
+///
+/// Unix seconds; 0 when the verdict is not usable or NULL.
+///
+/// # Safety
+///
+/// `verdict` is NULL or a live handle from this library.
+#[no_mangle]
+pub unsafe extern "C" fn lv_verdict_cml_valid_until(verdict: *const lv_verdict) -> i64 {
+    // SAFETY: guaranteed by the caller.
+    unsafe { read(verdict, 0, |v| v.number(0, |x| x.cml_valid_until)) }
 }
 /// The end of the grace period (effective expiry plus the CML's grace days).
 ///

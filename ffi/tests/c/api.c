@@ -413,6 +413,13 @@ static void test_null_arguments(void) {
     CHECK(str_is(lv_verdict_warning_name(NULL, 0), ""));
     CHECK(str_is(lv_verdict_warning_message(NULL, 0), ""));
     CHECK(lv_verdict_warning_days_left(NULL, 0) == -1);
+    CHECK(str_is(lv_verdict_site_document_id(NULL), "") && lv_verdict_site_expires_at(NULL) == 0);
+    CHECK(lv_verdict_cml_valid_until(NULL) == 0 && lv_verdict_max_sites(NULL) == 0);
+    CHECK(lv_verdict_feature_packs_len(NULL) == 0 && str_is(lv_verdict_feature_pack(NULL, 0), ""));
+    CHECK(lv_verdict_max_offline_days(NULL) == -1);
+    CHECK(str_is(lv_verdict_fingerprint_address(NULL), ""));
+    CHECK(str_is(lv_verdict_fingerprint_dns_suffix(NULL), ""));
+    CHECK(str_is(lv_verdict_fingerprint_deployment_tag(NULL), ""));
     CHECK(str_is(lv_heartbeat_status(NULL), "") && lv_heartbeat_server_time(NULL) == 0);
     CHECK(lv_heartbeat_revocation_seq(NULL) == 0 && !lv_heartbeat_revoked(NULL));
     CHECK(lv_error_code(NULL) == LV_RESULT_NULL_PARAMETER && str_is(lv_error_message(NULL), ""));
