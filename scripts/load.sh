@@ -14,6 +14,14 @@
 #   scripts/load.sh                                  # SQLite
 #   LOAD_DATABASE_URL=postgres://u@host/empty scripts/load.sh
 #   LOAD_THREADS=2 LOAD_CONNECTIONS=32 LOAD_DURATION=30s scripts/load.sh
+#
+# More knobs (scripts/load-compare.sh uses them to compare two builds):
+#   LOAD_BIN=path/to/hwf-license   run this binary instead of building one
+#   LOAD_SITES=N                   sites created before the runs (default 50; one of them is
+#                                  revoked when N >= 2), so `create` is measured from N sites on
+#   LOAD_ENDPOINTS="validate heartbeat create"   which runs, in order
+#   LOAD_RESULTS=file              also append one tab-separated line per run:
+#                                  endpoint, req/s, p50, p99
 set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$REPO"
@@ -21,15 +29,23 @@ cd "$REPO"
 threads=${LOAD_THREADS:-2}
 connections=${LOAD_CONNECTIONS:-32}
 duration=${LOAD_DURATION:-30s}
+sites=${LOAD_SITES:-50}
+endpoints=${LOAD_ENDPOINTS:-validate heartbeat create}
+[ "$sites" -ge 1 ] 2>/dev/null || die "LOAD_SITES must be at least 1"
 
 have wrk || die "wrk not found: run scripts/install-deps.sh"
 have python3 || die "python3 not found"
 
-log "cargo build --release (server)"
-cargo build -q --release -p hwf-license-server
-target_dir=$(cargo metadata --format-version 1 --no-deps |
-  python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')
-bin="$target_dir/release/hwf-license"
+if [ -n "${LOAD_BIN:-}" ]; then
+  bin=$LOAD_BIN
+  [ -x "$bin" ] || die "LOAD_BIN=$bin is not an executable"
+else
+  log "cargo build --release (server)"
+  cargo build -q --release -p hwf-license-server
+  target_dir=$(cargo metadata --format-version 1 --no-deps |
+    python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')
+  bin="$target_dir/release/hwf-license"
+fi
 
 work=$(mktemp -d)
 server_pid=""
@@ -67,11 +83,12 @@ for _ in $(seq 1 200); do
   sleep 0.1
 done
 
-log "setup: org key, CML (max_sites 10000000), 50 sites, one of them revoked"
+log "setup: org key, CML (max_sites 100000, core's largest), $sites site(s), one of them revoked when 2 or more"
 "$bin" "${db_args[@]}" keys org --out "$work/org.pem" >/dev/null
-python3 - "$base" "$work" <<'PY'
+python3 - "$base" "$work" "$sites" <<'PY'
 import json, sys, urllib.request, urllib.error
-base, work = sys.argv[1], sys.argv[2]
+from concurrent.futures import ThreadPoolExecutor
+base, work, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
 
 def call(method, path, body=None, token=None):
     req = urllib.request.Request(base + path, method=method,
@@ -93,21 +110,24 @@ token = call("POST", "/api/auth/login",
              {"username": "admin", "password": "load-benchmark-admin-password"})["token"]
 org_key = open(f"{work}/org.pem").read()
 cml = call("POST", "/api/root/cml", {
-    "org_id": "load", "org_key": org_key, "max_sites": 10_000_000, "valid_days": 365,
+    "org_id": "load", "org_key": org_key, "max_sites": 100_000, "valid_days": 365,
     "feature_packs": ["analytics"], "environment": "prod"}, token)["cml"]
 call("POST", "/api/cml/upload", {"cml": cml}, token)
-lines = []
-for i in range(50):
+def create(i):
     site = f"node-{i:02d}"
     created = call("POST", "/api/sites/create", {
         "site_id": site, "features": ["analytics"],
         "fingerprint": {"deployment_tag": site}}, token)
-    lines.append(f"{site} {created['site']['license_id']}")
-    if i == 0:
-        body = {"license": created["license"], "facts": {"deployment_tag": site}}
+    return site, created
+with ThreadPoolExecutor(8) as pool:
+    made = list(pool.map(create, range(n)))
+lines = [f"{site} {created['site']['license_id']}" for site, created in made]
+site0, created0 = made[0]
+body = {"license": created0["license"], "facts": {"deployment_tag": site0}}
 # One revoked site, so that validation applies a real revocation list, as on a live Hub.
-call("DELETE", "/api/sites/node-49", None, token)
-lines.pop()
+if n >= 2:
+    call("DELETE", f"/api/sites/{made[-1][0]}", None, token)
+    lines.pop()
 # The body must validate: a failing license would measure the error path.
 verdict = call("POST", "/api/validate", body)
 assert verdict["status"] == "valid", verdict
@@ -207,10 +227,22 @@ bench() { # name lua path
     $1=="50%" {p50=$2}
     $1=="99%" {p99=$2}
     END {printf "%-10s %10s req/s   p50 %8s   p99 %8s", n, rps, p50, p99}' "$work/$name.out")")
+  if [ -n "${LOAD_RESULTS:-}" ]; then
+    awk -v n="$name" '
+      /Requests\/sec/ {rps=$2}
+      $1=="50%" {p50=$2}
+      $1=="99%" {p99=$2}
+      END {printf "%s\t%s\t%s\t%s\n", n, rps, p50, p99}' "$work/$name.out" >>"$LOAD_RESULTS"
+  fi
 }
-bench validate "$work/validate.lua" /api/validate
-bench heartbeat "$work/heartbeat.lua" /api/sites/node-00/heartbeat
-bench create "$work/create.lua" /api/sites/create
+for e in $endpoints; do
+  case $e in
+    validate) bench validate "$work/validate.lua" /api/validate ;;
+    heartbeat) bench heartbeat "$work/heartbeat.lua" /api/sites/node-00/heartbeat ;;
+    create) bench create "$work/create.lua" /api/sites/create ;;
+    *) die "unknown endpoint $e (validate, heartbeat, create)" ;;
+  esac
+done
 
 created=$(python3 - "$base" "$work" <<'PY'
 import json, sys, urllib.request

@@ -7,13 +7,13 @@ mod common;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
+use hwf_license::standing::period_of;
 use hwf_license::{
     issue, verify_ledger, verify_manifest, Environment, ErrorCode, ManifestClaims, NodeFacts,
     PublicKey, SigningKey, TrustedRoot, Validator,
 };
 use hwf_license_server::app::App;
 use hwf_license_server::config::{Config, HashCost, HubConfig, Roles};
-use hwf_license_server::domain::period::period_of;
 use hwf_license_server::domain::Role;
 use hwf_license_server::service::accounts as auth;
 use hwf_license_server::service::keys::{random_id, Sealer};
@@ -263,7 +263,10 @@ async fn prd_scenario_cml_upload_ten_sites_manifest_sent_and_verified_by_root() 
     let env = Env::start(Roles::Both).await;
     let cml_jws = env.install(10).await;
     let cml = env.ok(Method::GET, "/api/cml", None).await;
-    assert_eq!(cml["status"], "active");
+    assert_eq!(
+        (cml["status"].as_str(), cml["days_left"].as_u64()),
+        (Some("valid"), Some(365))
+    );
     assert_eq!(cml["max_sites"], 10);
     for i in 0..10 {
         env.create(&format!("site-{i}")).await;
@@ -320,7 +323,7 @@ async fn prd_scenario_cml_upload_ten_sites_manifest_sent_and_verified_by_root() 
     assert_eq!(acme["last_active_sites"], 10);
     assert_eq!(acme["over_limit"], false);
     assert_eq!(acme["manifest_overdue"], false);
-    assert_eq!(acme["cml_status"], "active");
+    assert_eq!(acme["cml_status"], "valid");
 
     // The audit log names who did what, from where.
     let audit = env.ok(Method::GET, "/api/audit?limit=1000", None).await;

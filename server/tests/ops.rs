@@ -542,7 +542,24 @@ async fn alerts_for_cml_expiry_site_limit_and_overdue_manifest() {
     // Later on the services' clock: expired, and no manifest ever sent 45 days after the
     // upload. Tokens live an hour on the same clock: the old one has expired by then.
     let t = clock.now();
-    clock.advance(44 * DAY);
+    let r = s.admin(Method::GET, "/api/cml", None).await;
+    assert_eq!(
+        (r.body["status"].as_str(), r.body["days_left"].as_u64()),
+        (Some("expiring"), Some(3)),
+        "{}",
+        r.text
+    );
+    // Four days on, the CML has ended but its 30 days of grace run (core's standing).
+    clock.advance(4 * DAY);
+    let admin = token(&s.login("admin", &s.password).await);
+    let r = s.call(Method::GET, "/api/cml", Some(&admin), None).await;
+    assert_eq!(
+        (r.body["status"].as_str(), r.body["days_left"].as_u64()),
+        (Some("grace"), Some(29)),
+        "{}",
+        r.text
+    );
+    clock.set(t + 44 * DAY);
     let r = s.admin(Method::GET, "/api/alerts", None).await;
     assert_eq!(
         r.status, 401,
@@ -556,6 +573,7 @@ async fn alerts_for_cml_expiry_site_limit_and_overdue_manifest() {
     assert_eq!(later[0]["since"].as_i64(), Some(until));
     let cml = s.call(Method::GET, "/api/cml", Some(&admin), None).await;
     assert_eq!(cml.body["status"], "expired", "{}", cml.text);
+    assert!(cml.body["days_left"].is_null(), "{}", cml.text);
     assert_eq!(
         sample(&s.metrics().await, "hwf_alerts{kind=\"cml_expired\"}"),
         Some(1.0)

@@ -1,6 +1,6 @@
 //! The Root's view of an org: over its site limit, and overdue with its monthly manifest.
 
-use super::period::{period_of, previous_period};
+use super::period::{previous_period, start_of_period};
 
 /// Whether an org that reported `reported` active sites (from its newest manifest) is above
 /// `max_sites`.
@@ -12,9 +12,7 @@ pub fn over_limit(reported: Option<i64>, max_sites: i64) -> bool {
 /// this month (`first_issued` is its first CML's issue time), and missing while the newest
 /// manifest received (`last_period`) is older than last month.
 pub fn manifest_overdue(first_issued: i64, last_period: Option<&str>, now: i64) -> bool {
-    let this_month_start = hwf_license::time::period_bounds(&period_of(now))
-        .map(|b| b.0)
-        .unwrap_or(0);
+    let this_month_start = start_of_period(now);
     let previous = previous_period(now);
     first_issued < this_month_start && last_period.is_none_or(|p| p < previous.as_str())
 }

@@ -1,13 +1,13 @@
 //! Domain: the rules the server adds on top of core, as pure functions over plain values (no
 //! I/O, no clock, no database, no HTTP). Core decides everything about signed documents; this
-//! layer decides what only a Root or Hub needs: names and limits of inputs, which manifest
-//! periods qualify, how a CML stands for an operator, when an alert holds, when an org is
-//! overdue, and the server's own JSON forms of values that core also has.
+//! layer decides what only a Root or Hub needs: names and limits of inputs, when an alert holds,
+//! when an org is overdue, how a site stands at the end of a month, and the server's own JSON
+//! forms of values that core also has. (Rules over time that core owns — a CML's standing, which
+//! months a manifest may cover, a manifest's statistics — are called from core, not repeated.)
 //!
 //! Imports: core and `std` only; every other layer may import this one.
 
 pub mod alerts;
-pub mod cml;
 pub mod compliance;
 pub mod inputs;
 pub mod period;
@@ -25,14 +25,6 @@ pub enum RuleError {
     /// A value is malformed or out of its bounds (the message says which and why).
     #[error("{0}")]
     Invalid(String),
-    /// A manifest period that has not started or lies outside its CML's life.
-    #[error("period {period} {why}")]
-    ManifestPeriod {
-        /// The period, `YYYY-MM`.
-        period: String,
-        /// Why it does not qualify.
-        why: &'static str,
-    },
 }
 
 impl RuleError {

@@ -203,16 +203,6 @@ impl Metrics {
             .inc();
     }
 
-    /// The number of requests counted for `method route status` (for tests and checks).
-    pub fn requests(&self, method: &str, route: &str, status: u16) -> u64 {
-        let labels = RequestLabels {
-            method: method_name(method),
-            route: self.route(route),
-            status,
-        };
-        self.requests.get_or_create(&labels).get()
-    }
-
     /// The exposition: the counters and histograms, the Hub's `gauges` when there is a Hub,
     /// and `alerts` (the kinds that hold now) as one gauge per kind.
     pub fn render(&self, gauges: Option<(&Gauges, &[&str])>) -> String {
@@ -346,7 +336,6 @@ mod tests {
             Some(1.0),
             "{out}"
         );
-        assert_eq!(m.requests("GET", "/api/sites/{site_id}", 200), 2);
         assert!(out.ends_with("# EOF\n"));
     }
 

@@ -143,11 +143,6 @@ impl<C: Clock + Clone> Limiter<C> {
         }
     }
 
-    /// The limiter's rate.
-    pub fn rate(&self) -> Rate {
-        self.rate
-    }
-
     /// Takes a request from `ip`: `Ok(())`, or `Err(seconds)` to wait before the next one.
     pub fn check(&self, ip: IpAddr) -> Result<(), u64> {
         let Some(limiter) = &self.inner else {

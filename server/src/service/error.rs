@@ -17,12 +17,12 @@ pub enum ServiceError {
     /// Core refused a document or a request (its stable code tells which rule).
     #[error(transparent)]
     License(#[from] hwf_license::Error),
-    /// A manifest period that does not qualify.
-    #[error("period {period} {why}")]
+    /// A manifest period that does not qualify (core's rule, `check_manifest_period`).
+    #[error("period {period}: {why}")]
     ManifestPeriod {
         /// The period.
         period: String,
-        /// Why.
+        /// Why, in core's words.
         why: &'static str,
     },
     /// No CML is installed.
@@ -133,14 +133,23 @@ impl ServiceError {
     pub fn internal(what: impl std::fmt::Display) -> Self {
         Self::Internal(what.to_string())
     }
+}
 
-    /// Core's error, when core refused.
-    pub fn license_error(&self) -> Option<&hwf_license::Error> {
-        match self {
-            Self::License(e) => Some(e),
-            _ => None,
-        }
-    }
+/// Core's manifest-period rule for `period` under `cml` at `now`: the month's bounds, or
+/// [`ServiceError::Invalid`] (not `YYYY-MM`) / [`ServiceError::ManifestPeriod`] (core's reason).
+pub(crate) fn manifest_period(
+    cml: &hwf_license::CmlClaims,
+    period: &str,
+    now: i64,
+) -> Result<(i64, i64), ServiceError> {
+    crate::domain::period::bounds(period)?;
+    hwf_license::check_manifest_period(cml, period, now).map_err(|e| match e {
+        hwf_license::Error::ManifestInvalid(why) => ServiceError::ManifestPeriod {
+            period: period.into(),
+            why,
+        },
+        other => other.into(),
+    })
 }
 
 impl Retry for ServiceError {
@@ -163,7 +172,6 @@ impl From<RuleError> for ServiceError {
     fn from(e: RuleError) -> Self {
         match e {
             RuleError::Invalid(m) => Self::Invalid(m),
-            RuleError::ManifestPeriod { period, why } => Self::ManifestPeriod { period, why },
         }
     }
 }

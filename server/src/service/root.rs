@@ -12,7 +12,7 @@ use super::audit::{self, Actor};
 use super::clock::SharedClock;
 use super::keys::{random_id, Sealer};
 use super::ServiceError;
-use crate::domain::{cml, compliance, period, EnvironmentName};
+use crate::domain::{compliance, EnvironmentName};
 use crate::store::{
     hub_state, root_cmls, root_keys, root_manifests, secrets, trusted_roots, write_tx, Db,
 };
@@ -133,8 +133,12 @@ pub struct Compliance {
     pub max_sites: i64,
     /// Its expiry.
     pub cml_valid_until: i64,
-    /// `active`, `expiring` or `expired`.
+    /// Core's standing of the newest CML at the Root's clock: `valid`, `expiring`, `grace` or
+    /// `expired`.
     pub cml_status: String,
+    /// Days left until its `valid_until` (valid, expiring) or the end of grace (grace); absent
+    /// when expired.
+    pub cml_days_left: Option<u32>,
     /// The newest manifest's period, if any.
     pub last_manifest_period: Option<String>,
     /// When it was received.
@@ -423,7 +427,7 @@ impl Root {
         };
         let claims = &m.claims;
         let t = self.now();
-        period::manifest_period(&cml.claims, &claims.period, t)?;
+        super::error::manifest_period(&cml.claims, &claims.period, t)?;
         let row = root_manifests::ReceivedRow {
             id: m.id.clone(),
             org_id: claims.org_id.clone(),
@@ -476,6 +480,14 @@ impl Root {
             let newest = root_cmls::newest(&mut c, &org)
                 .await?
                 .ok_or_else(|| ServiceError::internal("org without a CML"))?;
+            // The standing is read from the signed CML, verified by core.
+            let verified = self
+                .org_cmls(&org)
+                .await?
+                .into_iter()
+                .find(|v| v.id == newest.id)
+                .ok_or_else(|| ServiceError::internal("newest CML does not verify"))?;
+            let standing = hwf_license::cml_standing(&verified.claims, t);
             let last = root_manifests::newest(&mut c, &org).await?;
             let (period, at, active) = match last {
                 Some((p, at, n)) => (Some(p), Some(at), Some(n)),
@@ -487,7 +499,8 @@ impl Root {
                 cml_license_id: newest.license_id,
                 max_sites: newest.max_sites,
                 cml_valid_until: newest.valid_until,
-                cml_status: cml::standing(newest.valid_until, t).into(),
+                cml_status: standing.as_str().into(),
+                cml_days_left: standing.days_left(),
                 over_limit: compliance::over_limit(active, newest.max_sites),
                 manifest_overdue: compliance::manifest_overdue(
                     newest.first_issued_at,

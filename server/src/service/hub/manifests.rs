@@ -1,12 +1,12 @@
 //! Monthly usage manifests: generation (idempotent per period, recorded in the ledger), listing,
 //! and delivery to the Root with retries and a recorded status.
 
-use hwf_license::{document_id, issue, LedgerEvent, ManifestClaims, ManifestSite, ManifestStats};
+use hwf_license::{document_id, issue, manifest_stats, LedgerEvent, ManifestClaims, ManifestSite};
 use serde::{Deserialize, Serialize};
 
 use super::ledger::Event;
 use super::Hub;
-use crate::domain::{period, usage};
+use crate::domain::usage;
 use crate::service::audit::{self, Actor};
 use crate::service::ServiceError;
 use crate::store::{hub_state, manifests, sites, users, write_tx};
@@ -65,7 +65,7 @@ impl Hub {
     /// Generates the signed usage manifest of `period` (idempotent: the stored one is returned
     /// if it exists). Returns the record and whether it was generated now. The manifest reports
     /// the ledger head before its own `manifest_generated` entry. The period must qualify as the
-    /// Root requires ([`period::manifest_period`]).
+    /// Root requires (core's `check_manifest_period`).
     pub async fn generate_manifest(
         &self,
         period: &str,
@@ -73,7 +73,7 @@ impl Hub {
     ) -> Result<(ManifestRecord, bool), ServiceError> {
         let cml = self.require_cml().await?;
         let t = self.now();
-        let (start, end) = period::manifest_period(&cml.claims, period, t)?;
+        let (start, end) = crate::service::error::manifest_period(&cml.claims, period, t)?;
         if let Some(m) = manifests::by_period(&mut *self.db.conn().await?, period).await? {
             return Ok((m.into(), false));
         }
@@ -94,11 +94,10 @@ impl Hub {
                     last_seen: s.last_seen,
                 })
                 .collect();
-            let by = usage::active_by_product_tier(&sites);
             let roles = users::roles(&mut tx).await?;
             let admins = roles.iter().filter(|r| *r == "admin").count();
             let head = hub_state::ledger_head(&mut tx).await?;
-            let total_active = by.iter().map(|c| c.count).sum();
+            let stats = manifest_stats(&sites, admins as u32, roles.len() as u32);
             let jws = issue::sign_manifest(
                 &self.org,
                 &ManifestClaims {
@@ -106,12 +105,7 @@ impl Hub {
                     cml: cml.id.clone(),
                     period: period.into(),
                     generated_at: t,
-                    stats: ManifestStats {
-                        admin_users: admins as u32,
-                        total_users: roles.len() as u32,
-                        sites_by_product_tier: by,
-                        total_active_sites: total_active,
-                    },
+                    stats,
                     sites,
                     ledger_head: head.head,
                     ledger_length: head.length as u64,

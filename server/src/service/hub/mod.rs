@@ -91,8 +91,12 @@ pub struct CmlStatus {
     pub valid_until: i64,
     /// Grace days after expiry.
     pub grace_days: u32,
-    /// `active`, `expiring` (within 30 days) or `expired`.
+    /// Core's standing at the Hub's clock: `valid`, `expiring` (at most 30 days left),
+    /// `grace` (ended, its site licenses still work) or `expired` (grace ended).
     pub status: String,
+    /// Days left until `valid_until` (valid, expiring) or the end of grace (grace), rounded up;
+    /// absent when expired.
+    pub days_left: Option<u32>,
     /// The org key's thumbprint.
     pub org_kid: String,
     /// The CML itself.
@@ -245,6 +249,7 @@ impl Hub {
         let cml = self.require_cml().await?;
         let active = site_rows::count_active(&mut *self.db.conn().await?).await?;
         let c = &cml.claims;
+        let standing = hwf_license::cml_standing(c, self.now());
         Ok(CmlStatus {
             id: cml.id.clone(),
             license_id: c.license_id.clone(),
@@ -256,7 +261,8 @@ impl Hub {
             issued_at: c.issued_at,
             valid_until: c.valid_until,
             grace_days: c.grace_days,
-            status: domain::cml::standing(c.valid_until, self.now()).into(),
+            status: standing.as_str().into(),
+            days_left: standing.days_left(),
             org_kid: cml.org_key.thumbprint().into(),
             jws: cml.jws.clone(),
         })
@@ -407,7 +413,7 @@ impl Hub {
 
     /// The current period `YYYY-MM`, at the Hub's clock.
     pub fn current_period(&self) -> String {
-        period::period_of(self.now())
+        hwf_license::standing::period_of(self.now())
     }
 }
 
