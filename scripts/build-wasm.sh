@@ -88,7 +88,15 @@ snippet=$(cd "$STAGE/web" && ls -d snippets/hwf-license-wasm-*/js/license-error.
   { echo "build-wasm: web and node snippets differ" >&2; exit 1; }
 for target in web node; do
   cp wasm/js/license-error.d.ts "$STAGE/$target/${snippet%.js}.d.ts"
+  # The WebCrypto path: installs the …Async methods on Validator (declared in the generated .d.ts).
+  cp wasm/js/async.js "$STAGE/$target/async.js"
 done
+ASYNC_DTS='/** Whether the `…Async` methods of `Validator` verify with WebCrypto here (else they run the sync path). */
+export declare const webCryptoAvailable: boolean;
+/** One ES256 check (SEC1 key, message, r || s signature) through the path of the `…Async` methods:
+ * core reads the key and refuses a signature not of 64 bytes, then `crypto.subtle.verify`. For test
+ * vectors (Project Wycheproof); documents are verified by a `Validator`. */
+export declare function verifyEs256Async(key: Uint8Array, message: Uint8Array, signature: Uint8Array): Promise<boolean>;'
 
 cat >"$STAGE/web/index.js" <<EOF
 // hwf-license-wasm for browsers and bundlers (ES module). Call the default export once
@@ -96,23 +104,27 @@ cat >"$STAGE/web/index.js" <<EOF
 export * from "./$CRATE.js";
 export { default } from "./$CRATE.js";
 export { LicenseError } from "./$snippet";
+export { webCryptoAvailable, verifyEs256Async } from "./async.js";
 EOF
 cat >"$STAGE/web/index.d.ts" <<EOF
 export * from "./$CRATE.js";
 export { default } from "./$CRATE.js";
 export { LicenseError } from "./$snippet";
+$ASYNC_DTS
 EOF
 cat >"$STAGE/node/index.js" <<EOF
 // hwf-license-wasm for Node (ES module; \`require()\` works on Node >= 20.19). The module is
 // compiled and ready on import; \`init()\` exists so code shared with browsers can await it.
 export * from "./$CRATE.js";
 export { LicenseError } from "./$snippet";
+export { webCryptoAvailable, verifyEs256Async } from "./async.js";
 /** A no-op in Node: the module is ready on import. */
 export default async function init() {}
 EOF
 cat >"$STAGE/node/index.d.ts" <<EOF
 export * from "./$CRATE.js";
 export { LicenseError } from "./$snippet";
+$ASYNC_DTS
 /** A no-op in Node: the module is ready on import (browsers must await their \`init()\`). */
 export default function init(): Promise<void>;
 EOF

@@ -26,6 +26,7 @@ mod input;
 mod output;
 mod types;
 mod validator;
+mod webcrypto;
 
 pub use error::{error_code_name, ErrorCode};
 pub use validator::{has_feature, key_thumbprint, Validator};

@@ -3,6 +3,31 @@
 
 use wasm_bindgen::prelude::*;
 
+/// The `…Async` methods, installed on `Validator.prototype` by `js/async.js` (the package's entry
+/// points import it); this interface merges with the generated class.
+#[wasm_bindgen(typescript_custom_section)]
+const TS_ASYNC: &'static str = r#"
+/** The WebCrypto path (`js/async.js`): the same operations, every rule in core, ES256 verified
+ * with `crypto.subtle` where it exists (browsers in a secure context, Node >= 20), the sync path
+ * otherwise. Rejects with a `LicenseError` where the sync method throws one. */
+export interface Validator {
+  /** `validate` at the validator's clock (on success the clock floor rises). */
+  validateAsync(license: LicenseInput, facts?: NodeFacts | null): Promise<Verdict>;
+  /** `validateAt`: a what-if at `now` that writes nothing. */
+  validateAtAsync(license: LicenseInput, facts: NodeFacts | null | undefined, now: number): Promise<Verdict>;
+  /** `verifyCml`. */
+  verifyCmlAsync(cml: string): Promise<CmlInfo>;
+  /** `applyRevocationList` at the validator's clock. */
+  applyRevocationListAsync(license: LicenseInput, list: string): Promise<number>;
+  /** `applyRevocationListAt`. */
+  applyRevocationListAtAsync(license: LicenseInput, list: string, now: number): Promise<number>;
+  /** `verifyHeartbeat` at the validator's clock. */
+  verifyHeartbeatAsync(license: LicenseInput, answer: string, nonce: string): Promise<HeartbeatInfo>;
+  /** `verifyHeartbeatAt`. */
+  verifyHeartbeatAtAsync(license: LicenseInput, answer: string, nonce: string, now: number): Promise<HeartbeatInfo>;
+}
+"#;
+
 #[wasm_bindgen(typescript_custom_section)]
 const TS_TYPES: &'static str = r#"
 /** The environment of a key, a document or a validator. */

@@ -1,0 +1,142 @@
+// The WebCrypto path of hwf-license-wasm: the `…Async` methods of `Validator`. No license rule is
+// here. Core (in the .wasm) runs the whole operation; when it needs a signature check it has no
+// answer for, the round returns the checks instead of a result (and its outcome is discarded),
+// this file verifies them with `crypto.subtle.verify` (ECDSA P-256, SHA-256) and runs the round
+// again with the answers: one round per signature core needs (a cold chain: 2; docs/WASM.md).
+// Without `crypto.subtle` (an insecure http: page, an old runtime) the methods run the sync path.
+import { Validator } from "./hwf_license_wasm.js";
+
+const subtle = globalThis.crypto?.subtle;
+const IMPORT = { name: "ECDSA", namedCurve: "P-256" };
+const VERIFY = { name: "ECDSA", hash: "SHA-256" };
+const ID = 65 + 32 + 64; // key (SEC1) | SHA-256 of the signing input | signature
+const MAX_ROUNDS = 8; // one per signature of a cold call (a heartbeat: 4); more means a fault
+const MAX_KEYS = 64;
+
+/** Imported keys per validator, by the key's SEC1 bytes (never by kid). */
+const keyCaches = new WeakMap();
+
+function cryptoKey(owner, sec1) {
+  let cache = keyCaches.get(owner);
+  if (cache === undefined) keyCaches.set(owner, (cache = new Map()));
+  const id = String.fromCharCode.apply(null, sec1);
+  let key = cache.get(id);
+  if (key === undefined) {
+    if (cache.size >= MAX_KEYS) cache.clear();
+    key = subtle.importKey("raw", sec1.slice(), IMPORT, false, ["verify"]);
+    key.catch(() => cache.delete(id));
+    cache.set(id, key);
+  }
+  return key;
+}
+
+/**
+ * Verifies checks from a round (each key | digest | signature | signing input) with WebCrypto, all
+ * at once; returns the answers for the next round (each key | digest | signature | 1 or 0).
+ */
+async function verifyChecks(owner, checks) {
+  const results = await Promise.all(
+    checks.map(async (c) => {
+      try {
+        const key = await cryptoKey(owner, c.subarray(0, 65));
+        return await subtle.verify(VERIFY, key, c.subarray(97, ID), c.subarray(ID));
+      } catch {
+        return false; // WebCrypto refused the key or the signature: not verified
+      }
+    }),
+  );
+  const out = new Uint8Array(checks.length * (ID + 1));
+  checks.forEach((c, i) => {
+    out.set(c.subarray(0, ID), i * (ID + 1));
+    out[i * (ID + 1) + ID] = results[i] ? 1 : 0;
+  });
+  return out;
+}
+
+function concat(a, b) {
+  const out = new Uint8Array(a.length + b.length);
+  out.set(a);
+  out.set(b, a.length);
+  return out;
+}
+
+/**
+ * Runs round `op` of the validator (`Validator.__round`: 0 validate, 1 verifyCml, 2
+ * applyRevocationList, 3 verifyHeartbeat, 4 one ES256 check) until it returns a result rather than
+ * checks to verify. The answers of earlier rounds are given again: the core side keeps nothing.
+ */
+async function rounds(validator, op, a, b, c, d) {
+  let answers = new Uint8Array(0);
+  for (let i = 0; i < MAX_ROUNDS; i++) {
+    const r = validator.__round(op, a, b, c, d, answers);
+    if (!Array.isArray(r)) return r;
+    answers = concat(answers, await verifyChecks(validator, r));
+  }
+  throw new Error("hwf-license-wasm: the WebCrypto path did not converge");
+}
+
+const methods = {
+  validateAsync(license, facts = null) {
+    return subtle
+      ? rounds(this, 0, license, facts, undefined)
+      : Promise.resolve().then(() => this.validate(license, facts));
+  },
+  validateAtAsync(license, facts, now) {
+    if (now === undefined) now = null; // required: validateAt's error, not the clock
+    return subtle
+      ? rounds(this, 0, license, facts, now)
+      : Promise.resolve().then(() => this.validateAt(license, facts, now));
+  },
+  verifyCmlAsync(cml) {
+    return subtle
+      ? rounds(this, 1, cml)
+      : Promise.resolve().then(() => this.verifyCml(cml));
+  },
+  applyRevocationListAsync(license, list) {
+    return subtle
+      ? rounds(this, 2, license, list, undefined)
+      : Promise.resolve().then(() => this.applyRevocationList(license, list));
+  },
+  applyRevocationListAtAsync(license, list, now) {
+    if (now === undefined) now = null;
+    return subtle
+      ? rounds(this, 2, license, list, now)
+      : Promise.resolve().then(() => this.applyRevocationListAt(license, list, now));
+  },
+  verifyHeartbeatAsync(license, answer, nonce) {
+    return subtle
+      ? rounds(this, 3, license, answer, nonce, undefined)
+      : Promise.resolve().then(() => this.verifyHeartbeat(license, answer, nonce));
+  },
+  verifyHeartbeatAtAsync(license, answer, nonce, now) {
+    if (now === undefined) now = null;
+    return subtle
+      ? rounds(this, 3, license, answer, nonce, now)
+      : Promise.resolve().then(() => this.verifyHeartbeatAt(license, answer, nonce, now));
+  },
+};
+for (const [name, fn] of Object.entries(methods)) {
+  Object.defineProperty(Validator.prototype, name, { value: fn, writable: true, configurable: true });
+}
+
+/** Whether the `…Async` methods verify with WebCrypto here (else they run the sync path). */
+export const webCryptoAvailable = subtle !== undefined;
+
+let es256Validator;
+
+/**
+ * One ES256 check through the same path as a validation (for test vectors such as Project
+ * Wycheproof's): the key read by core, a signature not of 64 bytes refused before any backend,
+ * then `crypto.subtle.verify`, the answer given back to the binding's verifier. Not a way to
+ * verify documents: use a `Validator`.
+ * @param {Uint8Array} key SEC1 public key
+ * @param {Uint8Array} message
+ * @param {Uint8Array} signature r || s
+ * @returns {Promise<boolean>}
+ */
+export async function verifyEs256Async(key, message, signature) {
+  if (!subtle) throw new Error("crypto.subtle is not available here");
+  const digest = new Uint8Array(await subtle.digest("SHA-256", message));
+  es256Validator ??= new Validator({ environment: "prod", roots: [], nonceSeed: new Uint8Array(32) });
+  return rounds(es256Validator, 4, key, message, digest, signature);
+}
