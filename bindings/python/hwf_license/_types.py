@@ -225,12 +225,13 @@ class Verdict:
     """What a usable license allows. Validation failures raise :class:`LicenseError` instead.
 
     Immutable. Returned by :meth:`Validator.validate`; two verdicts are equal when every field is.
-    (A view over the native record: fields are converted when read, which keeps the cached
-    validation path short.)
+    (A view over the native record: fields are converted when read. A validator hands the same
+    Verdict object again while core's verdict for a license is unchanged, member by member.)
     """
 
-    __slots__ = ("_v", "_answers")
-    _v: _n.Verdict
+    __slots__ = ("_r", "_h", "_status", "_answers")
+    _r: _n.Verdict | None
+    _h: _n.KeptVerdict | None
     _answers: dict[str, bool]
 
     def __init__(self) -> None:
@@ -238,9 +239,28 @@ class Verdict:
 
     @classmethod
     def _from_native(cls, v: _n.Verdict) -> Verdict:
+        """A verdict over a native record."""
         self = object.__new__(cls)
-        object.__setattr__(self, "_v", v)
+        object.__setattr__(self, "_r", v)
+        object.__setattr__(self, "_h", None)
         return self
+
+    @classmethod
+    def _from_kept(cls, h: _n.KeptVerdict) -> Verdict:
+        """A verdict over a verdict core keeps: the record is fetched at the first read of a
+        member that needs it (``status``, ``in_grace`` and ``has_feature`` ask core without it)."""
+        self = object.__new__(cls)
+        object.__setattr__(self, "_r", None)
+        object.__setattr__(self, "_h", h)
+        return self
+
+    @property
+    def _v(self) -> _n.Verdict:
+        r = self._r
+        if r is None:
+            r = self._h.record()  # type: ignore[union-attr]  # _h is set when _r is not
+            object.__setattr__(self, "_r", r)
+        return r
 
     def __setattr__(self, name: str, value: object) -> None:
         raise AttributeError(f"Verdict is immutable: cannot set {name!r}")
@@ -248,7 +268,17 @@ class Verdict:
     @property
     def status(self) -> Status:
         """``Status.VALID`` or ``Status.GRACE``."""
-        return _STATUS[self._v.status]
+        try:
+            return self._status  # type: ignore[no-any-return]
+        except AttributeError:
+            pass
+        r, h = self._r, self._h
+        if r is not None or h is None:
+            status = _STATUS[self._v.status]
+        else:
+            status = Status.GRACE if h.in_grace() else Status.VALID
+        object.__setattr__(self, "_status", status)
+        return status
 
     @property
     def site_id(self) -> str:
@@ -362,14 +392,14 @@ class Verdict:
     @property
     def in_grace(self) -> bool:
         """Whether the license runs on its grace period."""
-        return self._v.status is _n.Status.GRACE
+        return self.status is Status.GRACE
 
     def has_feature(self, name: str) -> bool:
         """Whether feature ``name`` is enabled: core's rule (``hwf_license::has_feature``), an
         exact, case-sensitive match with one of :attr:`features`, no wildcards.
 
-        Core answers each name once per verdict (a call that lowers the feature list through
-        uniffi costs microseconds); the verdict is immutable, so its answer is kept and asking
+        Core answers each name once per verdict (about the verdict it keeps, or over the feature
+        list lowered through uniffi); the verdict is immutable, so its answer is kept and asking
         again is a dictionary lookup.
         """
         if not isinstance(name, str):
@@ -380,7 +410,10 @@ class Verdict:
             object.__setattr__(self, "_answers", {})
         except KeyError:
             pass
-        enabled: bool = _n.has_feature(self._v.features, name)
+        h = self._h
+        enabled: bool = (
+            h.has_feature(name) if h is not None else _n.has_feature(self._v.features, name)
+        )
         if len(self._answers) < _MAX_ANSWERS:
             self._answers[name] = enabled
         return enabled

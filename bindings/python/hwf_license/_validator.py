@@ -166,6 +166,37 @@ def _facts(facts: NodeFacts | None) -> _n.NodeFacts:
     raise TypeError(f"facts must be NodeFacts or None, not {type(facts).__name__}")
 
 
+_SETTINGS: dict[tuple[object, ...], _n.ValidatorSettings] = {}
+_KEPT_SETTINGS = 16
+
+
+def _settings(
+    roots: tuple[TrustedRoot, ...],
+    native_roots: list[_n.TrustedRootKey],
+    env: Environment,
+    accept_other: bool,
+    seed: bytes | None,
+) -> _n.ValidatorSettings:
+    """Core's parsed settings for these arguments: parsed once per distinct arguments (the
+    root keys are immutable values; a JWK given as a mapping is parsed every time), like a
+    peer library that imports its root key once. Every validator built from them is new."""
+    key = (tuple((r.kid, Environment(r.environment), r.key) for r in roots), env, accept_other,
+           seed)
+    try:
+        settings = _SETTINGS.get(key)
+    except TypeError:  # a JWK mapping (unhashable, may change): not kept
+        return _call(_n.ValidatorSettings, env._native(), native_roots, accept_other, seed)
+    if settings is None:
+        settings = _call(_n.ValidatorSettings, env._native(), native_roots, accept_other, seed)
+        if len(_SETTINGS) >= _KEPT_SETTINGS:
+            try:
+                del _SETTINGS[next(iter(_SETTINGS))]
+            except (KeyError, RuntimeError, StopIteration):  # another thread got there first
+                pass
+        _SETTINGS[key] = settings
+    return settings
+
+
 def key_thumbprint(key: KeyText) -> str:
     """The RFC 7638 thumbprint (SHA-256, base64url) of a P-256 public key given as SPKI PEM,
     JWK JSON text or a JWK mapping: the key id an org key is announced with.
@@ -231,8 +262,9 @@ class Validator:
         A root key that is not a P-256 PEM or JWK raises :class:`FormatError` ``bad_key``; two
         roots with the same kid ``invalid_argument``.
         """
+        roots = tuple(roots)
         native_roots = [r._native() for r in roots]
-        env = Environment(environment)._native()
+        env = Environment(environment)
         seen = None if last_seen is None else _unix(last_seen)
         seed = None if nonce_seed is None else _state(nonce_seed)
         adapter = _clock_adapter(clock)
@@ -240,9 +272,13 @@ class Validator:
         # license bytes -> (verdict id, Verdict): the conversion of the last verdict core gave for
         # them, reused only when core's next validation of them answers with the same id.
         self._kept: dict[bytes, tuple[int, Verdict]] = {}
-        self._native: _n.Validator = _call(
-            _n.Validator, env, native_roots, bool(accept_other_environment), seen, adapter, seed
-        )
+        settings = _settings(roots, native_roots, env, bool(accept_other_environment), seed)
+        if adapter is None:
+            self._native: _n.Validator = _call(_n.Validator.from_settings, settings)
+        else:
+            self._native = _call(_n.Validator.from_settings_with_clock, settings, adapter)
+        if seen is not None:
+            _call(self._native.set_last_seen, seen)
 
     def _failed(self, e: Exception) -> NoReturn:
         """Raises a native error as this package's exception, or the clock's own exception when
@@ -307,20 +343,20 @@ class Validator:
     def _converted(
         self, lic: bytes, got: int, again: Callable[..., _n.Verdict], *args: object
     ) -> Verdict:
-        """The Verdict of a validation core answered with the new verdict id ``got``: the native
-        record is fetched and converted once, and kept for ``lic`` until core answers with another
-        id. (Core validated this call in full either way; see :meth:`validate`'s notes in
-        docs/PYTHON.md, "Why a cached validation is fast".)"""
+        """The Verdict of a validation core answered with the new verdict id ``got``: a view over
+        the verdict core keeps (members fetched when first read), kept for ``lic`` until core
+        answers with another id. (Core validated this call in full either way: docs/PYTHON.md,
+        "Why a cached validation is fast".)"""
         try:
-            native = self._native.kept_verdict(got)
-            if native is None:
-                # More than KEPT_VERDICTS distinct verdicts from other threads since this call:
-                # validate once more the plain way (a full validation again, never a guess), and
-                # keep nothing.
+            verdict = Verdict._from_kept(self._native.kept_verdict_object(got))
+        except _NATIVE_ERRORS:
+            # More than KEPT_VERDICTS distinct verdicts from other threads since this call:
+            # validate once more the plain way (a full validation again, never a guess), and
+            # keep nothing.
+            try:
                 return Verdict._from_native(again(*args))
-        except _NATIVE_ERRORS as e:
-            self._failed(e)
-        verdict = Verdict._from_native(native)
+            except _NATIVE_ERRORS as e:
+                self._failed(e)
         kept = self._kept
         if len(kept) >= _KEPT_LICENSES:
             try:

@@ -328,35 +328,60 @@ def test_verdict_has_feature_is_exact(prod_validator, basic) -> None:
         v.has_feature(None)  # type: ignore[arg-type]
 
 
-def test_has_feature_is_cores_rule_not_pythons(prod_validator, basic, monkeypatch) -> None:
-    """Verdict.has_feature asks core (the exported hwf_license::has_feature) with the verdict's
-    own feature list: the answer is core's even where a Python rule would differ."""
+def test_has_feature_is_cores_rule_not_pythons(vectors, basic, monkeypatch) -> None:
+    """Verdict.has_feature asks core: about the verdict core keeps (KeptVerdict.has_feature, core's
+    hwf_license::has_feature in Rust), or, for a verdict over a plain record, the exported
+    has_feature with the verdict's own feature list. The answer is core's even where a Python rule
+    would differ."""
     from hwf_license._native import hwf_license_uniffi as native
 
-    v = prod_validator.validate_at(basic["license"], None, basic["now"])
-    calls = []
+    validator = hl.Validator(roots_of(vectors), "prod")
+    v = validator.validate_at(basic["license"], None, basic["now"])
+    kept_calls, list_calls = [], []
 
-    def spy(features, name):
-        calls.append((list(features), name))
+    def kept_spy(self, name):
+        kept_calls.append(name)
         return name == "from-core"
 
-    monkeypatch.setattr(native, "has_feature", spy)
+    def list_spy(features, name):
+        list_calls.append((list(features), name))
+        return name == "from-core-list"
+
+    monkeypatch.setattr(native.KeptVerdict, "has_feature", kept_spy)
+    monkeypatch.setattr(native, "has_feature", list_spy)
     assert v.has_feature("from-core") and not v.has_feature("analytics")
-    assert calls == [(["analytics", "reports"], "from-core"), (["analytics", "reports"], "analytics")]
-    # Core's answer is kept per verdict: asking again does not cross the FFI, another verdict asks.
-    assert v.has_feature("from-core") and not v.has_feature("analytics") and len(calls) == 2
-    other = prod_validator.validate_at(basic["license"], None, basic["now"])
-    assert other == v and not other.has_feature("reports") and len(calls) == 3
+    assert kept_calls == ["from-core", "analytics"] and list_calls == []
+    # Core's answer is kept per verdict: asking again does not cross the FFI.
+    assert v.has_feature("from-core") and not v.has_feature("analytics") and len(kept_calls) == 2
+    # The same verdict again from the same validator is the same object, answers included.
+    assert validator.validate_at(basic["license"], None, basic["now"]) is v
+    assert len(kept_calls) == 2
     for i in range(100):  # the kept answers are bounded; beyond them core is asked every time
         v.has_feature(f"f{i}")
-    n = len(calls)
+    n = len(kept_calls)
     v.has_feature("f99")
     v.has_feature("f0")
-    assert len(calls) == n + 1
+    assert len(kept_calls) == n + 1
+    # A verdict over a plain record asks core with its feature list.
+    record = validator._native.validate_at(basic["license"].encode(), validator_facts(), basic["now"])
+    plain = hl.Verdict._from_native(record)
+    assert plain == v
+    assert plain.has_feature("from-core-list") and not plain.has_feature("analytics")
+    assert list_calls == [(["analytics", "reports"], "from-core-list"),
+                          (["analytics", "reports"], "analytics")]
     monkeypatch.undo()
     assert native.has_feature(["analytics"], "analytics") is True
     assert native.has_feature(["analytics"], "Analytics") is False
     assert native.has_feature([], "") is False
+    fresh = hl.Validator(roots_of(vectors), "prod").validate_at(basic["license"], None, basic["now"])
+    assert fresh.has_feature("analytics") and not fresh.has_feature("Analytics")
+    assert plain.has_feature("reports") and not plain.has_feature("boost")
+
+
+def validator_facts():
+    from hwf_license._validator import _NO_FACTS
+
+    return _NO_FACTS
 
 
 def test_verdict_is_immutable_and_complete(prod_validator, basic) -> None:

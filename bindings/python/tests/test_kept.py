@@ -7,6 +7,7 @@ the vectors, and they check the bounds and the fallback when core no longer keep
 
 from __future__ import annotations
 
+import json
 import threading
 
 import pytest
@@ -174,8 +175,8 @@ class _Forgetful:
         self._native = native
         self.plain = 0
 
-    def kept_verdict(self, _id: int) -> None:
-        return None
+    def kept_verdict_object(self, verdict_id: int):
+        return self._native.kept_verdict_object(verdict_id + 10**12)  # invalid_argument
 
     def validate(self, *args):
         self.plain += 1
@@ -218,3 +219,36 @@ def test_threads_on_one_validator_each_get_their_own_outcome() -> None:
     for t in threads:
         t.join()
     assert failures == []
+
+
+def test_validators_of_the_same_arguments_share_parsed_settings_not_state() -> None:
+    roots = roots_of(FILE)
+    a, b = hl.Validator(roots), hl.Validator(list(roots))
+    assert len(_validator._SETTINGS) >= 1
+    lic = license_bytes(BASIC)
+    a.set_last_seen(BASIC["now"])
+    assert a.clock_floor != b.clock_floor
+    lic_r, list5 = revocation_list(5, revokes=True)
+    a.apply_revocation_list_at(lic_r, list5, BASIC["now"])
+    with pytest.raises(hl.NodeError):
+        a.validate_at(lic_r, facts(BASIC), BASIC["now"])
+    assert verdict_members(b.validate_at(lic, facts(BASIC), BASIC["now"])) == BASIC["expect"]["ok"]
+    a.accept_other_environment(True)
+    assert not b.accepts_other_environment and not hl.Validator(roots).accepts_other_environment
+    # Other arguments, other settings; JWK mappings (unhashable) are parsed every time.
+    dev = hl.Validator(roots, "dev")
+    assert dev.environment is hl.Environment.DEV
+    mappings = [hl.TrustedRoot(r.kid, r.environment, dict(FILE["roots"][r.kid]["jwk"]))
+                for r in roots]
+    jwk = hl.Validator(mappings)
+    assert verdict_members(jwk.validate_at(lic, facts(BASIC), BASIC["now"])) == BASIC["expect"]["ok"]
+    seeded = [hl.Validator(roots, nonce_seed=bytes(32)) for _ in range(2)]
+    assert seeded[0].new_nonce() == seeded[1].new_nonce() != hl.Validator(roots).new_nonce()
+    assert hl.Validator(roots, last_seen=BASIC["now"]).clock_floor == a.clock_floor
+
+
+def test_the_parsed_settings_are_bounded() -> None:
+    roots = roots_of(FILE)
+    for seed in range(40):
+        hl.Validator(roots, nonce_seed=bytes([seed]) * 32)
+    assert len(_validator._SETTINGS) <= _validator._KEPT_SETTINGS

@@ -11,7 +11,9 @@
 //!
 //! | item | what it does |
 //! |------|--------------|
-//! | [`Validator`] | trusted roots + environment (+ clock, nonce seed) → `validate` / `validate_at` (and `validate_kept` / `validate_at_kept` + `kept_verdict`: the same validation answered with a verdict id, for hosts whose record conversion is costly), `apply_revocation_list`, `verify_heartbeat`, `new_nonce`, `verify_cml`, `cml_standing`, `manifest_period`, `verify_manifest`, `verify_manifest_with_ledger`, `verify_ledger`; the trust state: `export_state` / `import_state`, `save_state` / `load_state`, `state_changed`, `clock_floor` |
+//! | [`Validator`] | trusted roots + environment (+ clock, nonce seed) → `validate` / `validate_at` (and `validate_kept` / `validate_at_kept` + `kept_verdict` / `kept_verdict_object`: the same validation answered with a verdict id, for hosts whose record conversion is costly), `apply_revocation_list`, `verify_heartbeat`, `new_nonce`, `verify_cml`, `cml_standing`, `manifest_period`, `verify_manifest`, `verify_manifest_with_ledger`, `verify_ledger`; the trust state: `export_state` / `import_state`, `save_state` / `load_state`, `state_changed`, `clock_floor` |
+//! | [`ValidatorSettings`] | roots, environment, policy and nonce seed parsed once; `Validator::from_settings` builds validators from it without parsing the keys again |
+//! | [`KeptVerdict`] | a kept verdict as an object: `record`, `in_grace`, `has_feature` |
 //! | [`Clock`] | a time source the host implements (callback interface), read by `validate` |
 //! | [`key_thumbprint`] | RFC 7638 thumbprint of a PEM or JWK public key (core's key rule) |
 //! | [`has_feature`] | core's feature rule over a verdict's `features` |
@@ -37,7 +39,7 @@ pub use types::{
     ManifestSite, ManifestStats, NodeFacts, PeriodBounds, ProductTierCount, Standing, Status,
     TrustedRootKey, Verdict, Warning,
 };
-pub use validator::{Clock, Validator, KEPT_VERDICTS};
+pub use validator::{Clock, KeptVerdict, Validator, ValidatorSettings, KEPT_VERDICTS};
 
 uniffi::setup_scaffolding!();
 

@@ -51,6 +51,103 @@ pub struct Validator {
     kept: Mutex<KeptVerdicts>,
 }
 
+/// What a validator is built from, parsed once (the root keys by core's key rule, the kids
+/// checked distinct, the seed's length checked): the environment, the trusted roots, the
+/// environment policy and the nonce seed. `Validator::from_settings` builds any number of
+/// independent validators from it without parsing the keys again, as a host that creates
+/// validators often (one per request, per tenant, per test) would want.
+#[derive(Debug, uniffi::Object)]
+pub struct ValidatorSettings {
+    environment: core::Environment,
+    roots: Vec<core::TrustedRoot>,
+    accept_other: bool,
+    nonce_seed: Option<[u8; 32]>,
+}
+
+impl ValidatorSettings {
+    fn parse(
+        environment: Environment,
+        roots: &[TrustedRootKey],
+        accept_other_environment: bool,
+        nonce_seed: Option<Vec<u8>>,
+    ) -> Result<Self, LicenseError> {
+        let roots = roots
+            .iter()
+            .map(TrustedRootKey::to_core)
+            .collect::<Result<Vec<_>, _>>()?;
+        let nonce_seed = match nonce_seed {
+            None => None,
+            Some(seed) => Some(<[u8; 32]>::try_from(seed).map_err(|_| {
+                core::Error::InvalidArgument("the nonce seed must be exactly 32 bytes")
+            })?),
+        };
+        Ok(Self {
+            environment: environment.into(),
+            roots,
+            accept_other: accept_other_environment,
+            nonce_seed,
+        })
+    }
+
+    fn build(&self, clock: Option<Box<dyn Clock>>) -> Result<Validator, LicenseError> {
+        let mut b = core::Validator::builder(self.environment)
+            .roots(self.roots.iter().cloned())
+            .accept_other_environment(self.accept_other);
+        if let Some(clock) = clock {
+            b = b.clock(ForeignClock(clock));
+        }
+        if let Some(seed) = self.nonce_seed {
+            b = b.nonce_seed(seed);
+        }
+        Ok(Validator {
+            inner: RwLock::new(b.build()?),
+            kept: Mutex::new(KeptVerdicts::default()),
+        })
+    }
+}
+
+#[uniffi::export]
+impl ValidatorSettings {
+    /// Parses settings for `Validator::from_settings`: the arguments and errors of
+    /// `Validator::new` (`bad_key`, `invalid_argument`), checked here once.
+    #[uniffi::constructor(default(accept_other_environment = false, nonce_seed = None))]
+    pub fn new(
+        environment: Environment,
+        roots: Vec<TrustedRootKey>,
+        accept_other_environment: bool,
+        nonce_seed: Option<Vec<u8>>,
+    ) -> Result<Self, LicenseError> {
+        guard(|| {
+            let s = Self::parse(environment, &roots, accept_other_environment, nonce_seed)?;
+            s.build(None)?; // two roots with one kid, the OS randomness: fail here, not later
+            Ok(s)
+        })
+    }
+}
+
+/// A verdict a validator keeps (`Validator::kept_verdict_object`), as an object: the record
+/// stays in Rust and a host reads what it needs. Immutable; it outlives the validator.
+#[derive(Debug, uniffi::Object)]
+pub struct KeptVerdict(Arc<Verdict>);
+
+#[uniffi::export]
+impl KeptVerdict {
+    /// The whole verdict record.
+    pub fn record(&self) -> Verdict {
+        Verdict::clone(&self.0)
+    }
+
+    /// Whether the status is grace (else valid).
+    pub fn in_grace(&self) -> bool {
+        self.0.status == crate::Status::Grace
+    }
+
+    /// Core's feature rule (`has_feature`) over the verdict's `features`.
+    pub fn has_feature(&self, name: String) -> bool {
+        core::has_feature(&self.0.features, &name)
+    }
+}
+
 /// How many verdicts a validator keeps for [`Validator::validate_kept`] (the oldest goes first).
 pub const KEPT_VERDICTS: usize = 64;
 
@@ -63,7 +160,7 @@ pub const KEPT_VERDICTS: usize = 64;
 #[derive(Debug, Default)]
 struct KeptVerdicts {
     next: u64,
-    slots: VecDeque<(u64, Verdict)>,
+    slots: VecDeque<(u64, Arc<Verdict>)>,
 }
 
 impl KeptVerdicts {
@@ -73,7 +170,7 @@ impl KeptVerdicts {
             && self
                 .slots
                 .iter()
-                .any(|(id, v)| *id == known && *v == verdict)
+                .any(|(id, v)| *id == known && **v == verdict)
         {
             return known;
         }
@@ -81,7 +178,7 @@ impl KeptVerdicts {
             self.slots.pop_front();
         }
         self.next += 1;
-        self.slots.push_back((self.next, verdict));
+        self.slots.push_back((self.next, Arc::new(verdict)));
         self.next
     }
 
@@ -89,7 +186,7 @@ impl KeptVerdicts {
         self.slots
             .iter()
             .find(|(i, _)| *i == id)
-            .map(|(_, v)| v.clone())
+            .map(|(_, v)| Verdict::clone(v))
     }
 }
 
@@ -147,31 +244,35 @@ impl Validator {
         nonce_seed: Option<Vec<u8>>,
     ) -> Result<Self, LicenseError> {
         guard(|| {
-            let roots = roots
-                .iter()
-                .map(TrustedRootKey::to_core)
-                .collect::<Result<Vec<_>, _>>()?;
-            let mut b = core::Validator::builder(environment.into())
-                .roots(roots)
-                .accept_other_environment(accept_other_environment);
-            if let Some(clock) = clock {
-                b = b.clock(ForeignClock(clock));
-            }
-            if let Some(seed) = nonce_seed {
-                let seed: [u8; 32] = seed.try_into().map_err(|_| {
-                    core::Error::InvalidArgument("the nonce seed must be exactly 32 bytes")
-                })?;
-                b = b.nonce_seed(seed);
-            }
-            let v = b.build()?;
+            let settings = ValidatorSettings::parse(
+                environment,
+                &roots,
+                accept_other_environment,
+                nonce_seed,
+            )?;
+            let v = settings.build(clock)?;
             if let Some(t) = last_seen {
-                v.set_last_seen(t)?;
+                v.read()?.set_last_seen(t)?;
             }
-            Ok(Self {
-                inner: RwLock::new(v),
-                kept: Mutex::new(KeptVerdicts::default()),
-            })
+            Ok(v)
         })
+    }
+
+    /// A new validator (empty caches, empty trust state, fresh nonce randomness unless the
+    /// settings fix a seed) from settings parsed once, at the system clock. The same validator
+    /// as `new` with those arguments builds, without parsing the root keys again.
+    #[uniffi::constructor]
+    pub fn from_settings(settings: Arc<ValidatorSettings>) -> Result<Self, LicenseError> {
+        guard(|| settings.build(None))
+    }
+
+    /// `from_settings` at a host's clock.
+    #[uniffi::constructor]
+    pub fn from_settings_with_clock(
+        settings: Arc<ValidatorSettings>,
+        clock: Box<dyn Clock>,
+    ) -> Result<Self, LicenseError> {
+        guard(|| settings.build(Some(clock)))
     }
 
     /// Validates the bytes of a `site.lic` for a node with `facts` at the validator's clock. On
@@ -235,6 +336,23 @@ impl Validator {
     /// is no longer kept (more than [`KEPT_VERDICTS`] distinct verdicts since).
     pub fn kept_verdict(&self, id: u64) -> Result<Option<Verdict>, LicenseError> {
         guard(|| Ok(self.kept_lock()?.get(id)))
+    }
+
+    /// The verdict kept under `id` as an object, its members read when asked (for a host that
+    /// reads a few members of a fresh verdict: each read is one call, the whole record one
+    /// call too). `invalid_argument` when that verdict is no longer kept.
+    pub fn kept_verdict_object(&self, id: u64) -> Result<Arc<KeptVerdict>, LicenseError> {
+        guard(|| {
+            let kept = self.kept_lock()?;
+            let (_, v) =
+                kept.slots
+                    .iter()
+                    .find(|(i, _)| *i == id)
+                    .ok_or(core::Error::InvalidArgument(
+                        "that verdict is no longer kept",
+                    ))?;
+            Ok(Arc::new(KeptVerdict(Arc::clone(v))))
+        })
     }
 
     /// Verifies a revocation list (compact JWS) against the CML of `license` and applies it (not
@@ -534,6 +652,77 @@ mod tests {
         assert_eq!(e.code(), Some(100));
         assert_eq!(v.kept_verdict(1), Ok(None));
         assert!(v.kept.lock().unwrap().slots.is_empty());
+    }
+
+    #[test]
+    fn settings_build_independent_validators_and_check_what_new_checks() {
+        let settings = Arc::new(
+            ValidatorSettings::new(Environment::Dev, vec![], true, Some(vec![7; 32])).unwrap(),
+        );
+        let a = Validator::from_settings(Arc::clone(&settings)).unwrap();
+        let b = Validator::from_settings(Arc::clone(&settings)).unwrap();
+        let n = Validator::new(
+            Environment::Dev,
+            vec![],
+            true,
+            None,
+            None,
+            Some(vec![7; 32]),
+        )
+        .unwrap();
+        assert_eq!(a.environment(), Ok(Environment::Dev));
+        assert_eq!(a.accepts_other_environment(), Ok(true));
+        // Same seed, same nonces; separate trust states and policies.
+        let first = n.new_nonce().unwrap();
+        assert_eq!(a.new_nonce().unwrap(), first);
+        assert_eq!(b.new_nonce().unwrap(), first);
+        a.set_last_seen(900).unwrap();
+        assert_eq!((a.clock_floor(), b.clock_floor()), (Ok(900), Ok(0)));
+        a.accept_other_environment(false).unwrap();
+        assert_eq!(b.accepts_other_environment(), Ok(true));
+        let now = Arc::new(AtomicI64::new(-5));
+        let c = Validator::from_settings_with_clock(settings, Box::new(Fixed(now))).unwrap();
+        let e = c.validate(b"{}", Arc::new(NodeFacts::none())).unwrap_err();
+        assert_eq!(e.code(), Some(110));
+
+        let e = ValidatorSettings::new(Environment::Prod, vec![], false, Some(vec![1; 31]))
+            .unwrap_err();
+        assert_eq!((e.code(), e.name()), (Some(110), "invalid_argument"));
+        let bad = TrustedRootKey {
+            kid: "k".into(),
+            environment: Environment::Prod,
+            key: "not a key".into(),
+        };
+        let e = ValidatorSettings::new(Environment::Prod, vec![bad], false, None).unwrap_err();
+        assert_eq!((e.code(), e.name()), (Some(109), "bad_key"));
+        let key = core::SigningKey::from_seed(b"k").public_key().to_pem();
+        let root = TrustedRootKey {
+            kid: "same".into(),
+            environment: Environment::Prod,
+            key,
+        };
+        let e = ValidatorSettings::new(Environment::Prod, vec![root.clone(), root], false, None)
+            .unwrap_err();
+        assert_eq!((e.code(), e.name()), (Some(110), "invalid_argument"));
+    }
+
+    #[test]
+    fn a_kept_verdict_object_reads_the_kept_verdict_and_outlives_the_validator() {
+        let v = validator(None, None);
+        let id = v.keep(0, verdict("a")).unwrap();
+        let o = v.kept_verdict_object(id).unwrap();
+        drop(v);
+        assert_eq!(o.record(), verdict("a"));
+        assert!(!o.in_grace());
+        assert!(o.has_feature("analytics".into()));
+        assert!(!o.has_feature("Analytics".into()));
+        let v = validator(None, None);
+        let mut grace = verdict("g");
+        grace.status = crate::Status::Grace;
+        let id = v.keep(0, grace).unwrap();
+        assert!(v.kept_verdict_object(id).unwrap().in_grace());
+        let e = v.kept_verdict_object(id + 1).unwrap_err();
+        assert_eq!((e.code(), e.name()), (Some(110), "invalid_argument"));
     }
 
     #[test]
