@@ -281,22 +281,24 @@ test("every vector and document vector replays in the page, every member compare
     const pkg = await import("hwf-license-wasm");
     const failed = [];
     const start = performance.now();
-    for (const vector of vectors.vectors) {
-      for (const keyForm of ["pem", "jwk"]) {
-        const got = runner.runVector(pkg, vectors, vector, { keyForm });
-        if (!runner.vectorPasses(vector, got)) failed.push({ name: vector.name, keyForm, got });
+    for (const mode of ["sync", "async"]) {
+      for (const vector of vectors.vectors) {
+        for (const keyForm of ["pem", "jwk"]) {
+          const got = await runner.runVector(pkg, vectors, vector, { keyForm, mode });
+          if (!runner.vectorPasses(vector, got)) failed.push({ name: vector.name, keyForm, mode, got });
+        }
       }
-    }
-    for (const vector of documents.vectors) {
-      const got = runner.runDocument(pkg, documents, vector);
-      if (!runner.documentPasses(vector, got)) failed.push({ name: vector.name, got });
+      for (const vector of documents.vectors) {
+        const got = await runner.runDocument(pkg, documents, vector, { mode });
+        if (!runner.documentPasses(vector, got)) failed.push({ name: vector.name, mode, got });
+      }
     }
     return { failed, ms: performance.now() - start };
   }, { vectors, documents });
   assert.deepEqual(result.failed, []);
   const count = vectors.vectors.length + documents.vectors.length;
   figures.vectors = { count, passed: count, ms: result.ms };
-  console.log(`chromium: ${vectors.vectors.length} vectors (PEM and JWK roots) and ${documents.vectors.length} document vectors replayed in ${result.ms.toFixed(1)} ms`);
+  console.log(`chromium: ${vectors.vectors.length} vectors (PEM and JWK roots) and ${documents.vectors.length} document vectors replayed, sync and async (WebCrypto), in ${result.ms.toFixed(1)} ms`);
   assert.deepEqual(errors, []);
   await page.close();
 });
@@ -310,12 +312,14 @@ test("the trust-state scenarios replay in the page with identical results", asyn
     const runner = await import("/wasm/tests/conformance.mjs");
     const pkg = await import("hwf-license-wasm");
     const start = performance.now();
-    const results = runner.runScenarios(pkg, file);
-    return { results, ms: performance.now() - start };
+    const results = await runner.runScenarios(pkg, file);
+    const asyncResults = await runner.runScenarios(pkg, file, { mode: "async" });
+    return { results, asyncResults, ms: performance.now() - start };
   }, scenarios);
   assert.equal(Object.keys(result.results).length, scenarios.scenarios.length);
   for (const s of scenarios.scenarios) {
     assert.deepEqual(result.results[s.name], { problems: [], steps: s.steps.length }, s.name);
+    assert.deepEqual(result.asyncResults[s.name], { problems: [], steps: s.steps.length }, `${s.name} (async)`);
   }
   figures.scenarios = { count: scenarios.scenarios.length, passed: scenarios.scenarios.length, ms: result.ms };
   console.log(`chromium: ${scenarios.scenarios.length} trust-state scenarios replayed in ${result.ms.toFixed(1)} ms`);

@@ -1,7 +1,8 @@
 // How a binding runs the conformance files (testdata/vectors/FORMAT.md), in plain JavaScript with
 // no Node module, so the same code runs in Node (the tests) and in the browser (the page test
 // imports it into examples/web). Every function takes the package module `pkg`
-// ({ Validator, LicenseError }) and the parsed JSON file.
+// ({ Validator, LicenseError }) and the parsed JSON file, and returns a promise: with
+// `mode: "async"` every operation that has an `…Async` form (the WebCrypto path) runs through it.
 
 /** Node facts of a vector or a scenario step, in the package's camelCase. */
 export function factsOf(item) {
@@ -77,9 +78,9 @@ export const fromHex = (hex) => Uint8Array.from(hex.match(/../g) ?? [], (h) => p
 export const toHex = (bytes) => Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
 
 /** { ok: fn() } or { error: { code, name } }; anything thrown that is not a LicenseError is rethrown. */
-function outcome(pkg, fn) {
+async function outcome(pkg, fn) {
   try {
-    return { ok: fn() };
+    return { ok: await fn() };
   } catch (err) {
     if (!(err instanceof pkg.LicenseError) || !(err instanceof Error)) throw err;
     return { error: { code: err.code, name: err.codeName } };
@@ -95,6 +96,15 @@ const canonical = (x) =>
   );
 const same = (a, b) => canonical(a) === canonical(b);
 
+/**
+ * `v[name](...args)`, or in mode "async" the WebCrypto path `v[name + "Async"](...args)` where the
+ * package has one: the runners below replay every file through either (the verdicts must be the
+ * same). Returns a promise either way.
+ */
+async function call(mode, v, name, ...args) {
+  return mode === "async" && typeof v[`${name}Async`] === "function" ? v[`${name}Async`](...args) : v[name](...args);
+}
+
 /** The license of a vector: its text, or its bytes when they are not UTF-8. */
 export function licenseOf(vector) {
   return vector.license !== undefined ? vector.license : fromHex(vector.license_hex);
@@ -107,7 +117,7 @@ export function licenseOf(vector) {
  * A verdict whose members are not exactly the ones projectVerdict maps is reported as
  * { shape: [problems] }. Throws when an error is not a LicenseError.
  */
-export function runVector(pkg, file, vector, { keyForm = "pem", license = licenseOf(vector) } = {}) {
+export async function runVector(pkg, file, vector, { keyForm = "pem", license = licenseOf(vector), mode = "sync" } = {}) {
   const options = {
     environment: vector.environment,
     roots: rootsOf(file, vector.roots, keyForm),
@@ -115,9 +125,9 @@ export function runVector(pkg, file, vector, { keyForm = "pem", license = licens
   };
   if (vector.last_seen !== null && vector.last_seen !== undefined) options.lastSeen = vector.last_seen;
   const validator = new pkg.Validator(options);
-  const caught = (step, fn) => {
+  const caught = async (step, fn) => {
     try {
-      return { ok: fn() };
+      return { ok: await fn() };
     } catch (err) {
       if (!(err instanceof pkg.LicenseError) || !(err instanceof Error)) throw err;
       return { error: { code: err.code, name: err.codeName, step } };
@@ -125,16 +135,17 @@ export function runVector(pkg, file, vector, { keyForm = "pem", license = licens
   };
   try {
     for (const list of vector.revocation_lists) {
-      const r = caught("revocation_list", () => validator.applyRevocationListAt(license, list, vector.now));
+      const r = await caught("revocation_list", () => call(mode, validator, "applyRevocationListAt", license, list, vector.now));
       if (r.error) return [r];
     }
     const facts = factsOf(vector);
-    return [0, 1].map(() => {
-      const r = caught("validate", () => validator.validateAt(license, facts, vector.now));
-      if (!r.ok) return r;
-      const shape = verdictShapeProblems(r.ok);
-      return shape.length ? { shape } : { ok: projectVerdict(r.ok) };
-    });
+    const out = [];
+    for (let i = 0; i < 2; i++) {
+      const r = await caught("validate", () => call(mode, validator, "validateAt", license, facts, vector.now));
+      const shape = r.ok ? verdictShapeProblems(r.ok) : [];
+      out.push(!r.ok ? r : shape.length ? { shape } : { ok: projectVerdict(r.ok) });
+    }
+    return out;
   } finally {
     validator.free();
   }
@@ -155,21 +166,21 @@ export function vectorPasses(vector, got) {
 
 /** The result of one documents.json operation, in the file's snake_case (every member of its
  * `expect.ok`). Throws what the package throws. */
-function documentResult(pkg, file, vector) {
+async function documentResult(pkg, file, vector, mode) {
   const roots = rootsOf(file, Object.keys(file.roots), "pem");
   const prod = () => new pkg.Validator({ environment: "prod", roots });
-  const using = (fn) => {
+  const using = async (fn) => {
     const v = prod();
     try {
-      return fn(v);
+      return await fn(v);
     } finally {
       v.free();
     }
   };
   switch (vector.operation) {
     case "verify_manifest":
-      return using((v) => {
-        const m = v.verifyManifest(vector.cml, vector.document);
+      return using(async (v) => {
+        const m = await call(mode, v, "verifyManifest", vector.cml, vector.document);
         return {
           id: m.id,
           org_id: m.orgId,
@@ -184,13 +195,13 @@ function documentResult(pkg, file, vector) {
         return { length: s.length, head: s.head };
       });
     case "verify_heartbeat":
-      return using((v) => {
-        const h = v.verifyHeartbeatAt(vector.license, vector.answer, vector.nonce, vector.now);
+      return using(async (v) => {
+        const h = await call(mode, v, "verifyHeartbeatAt", vector.license, vector.answer, vector.nonce, vector.now);
         return { status: h.status, server_time: h.serverTime, revocation_seq: h.revocationSeq, revoked: h.revoked };
       });
     case "verify_cml":
-      return using((v) => {
-        const c = v.verifyCml(vector.cml);
+      return using(async (v) => {
+        const c = await call(mode, v, "verifyCml", vector.cml);
         return {
           id: c.id,
           license_id: c.licenseId,
@@ -223,9 +234,9 @@ function documentResult(pkg, file, vector) {
 
 /** Runs one documents.json vector: { ok: result } or { error: { code, name, index? } }, to be
  * equal to its `expect`. */
-export function runDocument(pkg, file, vector) {
+export async function runDocument(pkg, file, vector, { mode = "sync" } = {}) {
   try {
-    return { ok: documentResult(pkg, file, vector) };
+    return { ok: await documentResult(pkg, file, vector, mode) };
   } catch (err) {
     if (!(err instanceof pkg.LicenseError) || !(err instanceof Error)) throw err;
     const error = { code: err.code, name: err.codeName };
@@ -241,7 +252,7 @@ export const documentPasses = (vector, got) => same(got, vector.expect);
  * Replays one trust-state scenario (FORMAT.md, "Trust-state scenarios"). Returns the problems
  * found (an empty array when every step behaved as the file says) and how many steps ran.
  */
-export function runScenario(pkg, file, scenario) {
+export async function runScenario(pkg, file, scenario, { mode = "sync" } = {}) {
   const problems = [];
   let clock = scenario.clock;
   let accept = scenario.accept_other_environment;
@@ -258,7 +269,7 @@ export function runScenario(pkg, file, scenario) {
     });
   let v = build();
   try {
-    scenario.steps.forEach((step, i) => {
+    for (const [i, step] of scenario.steps.entries()) {
       const where = `step ${i} (${step.op})`;
       const check = (what, got, want) => {
         if (!same(got, want)) problems.push(`${where}: ${what} ${JSON.stringify(got)}, expected ${JSON.stringify(want)}`);
@@ -274,22 +285,22 @@ export function runScenario(pkg, file, scenario) {
           clock = step.time;
           break;
         case "validate":
-          got = outcome(pkg, () => verdictOf(v.validate(step.license, factsOf(step))));
+          got = await outcome(pkg, async () => verdictOf(await call(mode, v, "validate", step.license, factsOf(step))));
           whole = true;
           break;
         case "validate_at":
-          got = outcome(pkg, () => verdictOf(v.validateAt(step.license, factsOf(step), step.now)));
+          got = await outcome(pkg, async () => verdictOf(await call(mode, v, "validateAt", step.license, factsOf(step), step.now)));
           whole = true;
           break;
         case "apply_revocation_list":
-          got = outcome(pkg, () => ({ seq: v.applyRevocationList(step.license, step.list) }));
+          got = await outcome(pkg, async () => ({ seq: await call(mode, v, "applyRevocationList", step.license, step.list) }));
           break;
         case "new_nonce":
-          got = outcome(pkg, () => ({ nonce: v.newNonce() }));
+          got = await outcome(pkg, () => ({ nonce: v.newNonce() }));
           break;
         case "verify_heartbeat":
-          got = outcome(pkg, () => {
-            const h = v.verifyHeartbeat(step.license, step.answer, step.nonce);
+          got = await outcome(pkg, async () => {
+            const h = await call(mode, v, "verifyHeartbeat", step.license, step.answer, step.nonce);
             return { status: h.status, server_time: h.serverTime, revocation_seq: h.revocationSeq, revoked: h.revoked };
           });
           break;
@@ -316,13 +327,13 @@ export function runScenario(pkg, file, scenario) {
           if (step.import) {
             if (saved === null) problems.push(`${where}: no saved state to import`);
             else {
-              const r = outcome(pkg, () => v.importState(saved));
+              const r = await outcome(pkg, () => v.importState(saved));
               if (r.error) problems.push(`${where}: importing the saved state failed: ${r.error.name}`);
             }
           }
           break;
         case "import_state":
-          got = outcome(pkg, () => {
+          got = await outcome(pkg, () => {
             v.importState(fromHex(step.state_hex));
             return {};
           });
@@ -344,7 +355,7 @@ export function runScenario(pkg, file, scenario) {
       } else if (step.expect) {
         problems.push(`${where}: has an expectation this runner does not check`);
       }
-    });
+    }
   } finally {
     v.free();
   }
@@ -352,8 +363,31 @@ export function runScenario(pkg, file, scenario) {
 }
 
 /** Replays every scenario of the file: { name: { problems, steps } }. */
-export function runScenarios(pkg, file) {
+export async function runScenarios(pkg, file, { mode = "sync" } = {}) {
   const out = {};
-  for (const scenario of file.scenarios) out[scenario.name] = runScenario(pkg, file, scenario);
+  for (const scenario of file.scenarios) out[scenario.name] = await runScenario(pkg, file, scenario, { mode });
   return out;
+}
+
+/**
+ * Runs the Project Wycheproof ECDSA P-256 / SHA-256 / P1363 vectors
+ * (testdata/wycheproof/ecdsa_p256_sha256_p1363.json) through the WebCrypto path
+ * (`pkg.verifyEs256Async`: the key read by core, a signature not of 64 bytes refused before any
+ * backend, then `crypto.subtle.verify` answering the binding's verifier). Returns the counts and
+ * the tests whose result differs: every "valid" must verify, every "invalid" be refused.
+ */
+export async function runWycheproof(pkg, file) {
+  const counts = { valid: 0, invalid: 0, acceptable: 0 };
+  const wrong = [];
+  for (const group of file.groups) {
+    const key = fromHex(group.key);
+    for (const t of group.tests) {
+      const ok = await pkg.verifyEs256Async(key, fromHex(t.msg), fromHex(t.sig));
+      counts[t.result] += 1;
+      if ((t.result === "valid" && ok !== true) || (t.result === "invalid" && ok !== false)) {
+        wrong.push({ tcId: t.tcId, comment: t.comment, result: t.result, got: ok });
+      }
+    }
+  }
+  return { counts, wrong };
 }

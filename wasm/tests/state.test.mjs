@@ -339,9 +339,11 @@ test("scenarios.json is the format this runner reads, and uses every operation",
 });
 
 for (const s of scenarios.scenarios) {
-  test(`scenario ${s.name}`, () => {
-    const { problems, steps } = runScenario(pkg, scenarios, s);
-    assert.deepEqual(problems, [], s.description);
-    assert.equal(steps, s.steps.length);
+  test(`scenario ${s.name}`, async () => {
+    for (const mode of ["sync", "async"]) {
+      const { problems, steps } = await runScenario(pkg, scenarios, s, { mode });
+      assert.deepEqual(problems, [], `${mode}: ${s.description}`);
+      assert.equal(steps, s.steps.length);
+    }
   });
 }

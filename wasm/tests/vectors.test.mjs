@@ -2,7 +2,8 @@
 // build of the package, as FORMAT.md says: validate twice, compare every verdict member (all 22,
 // the fingerprint's three included; the JS verdict may have no other) or the error code. Each
 // validation vector runs with the roots given as PEM and as JWK objects, and with the license as
-// text and as bytes. The runners are conformance.mjs's, which the page test runs in Chromium.
+// text and as bytes, and through the WebCrypto path (the …Async methods) with both root forms.
+// The runners are conformance.mjs's, which the page test runs in Chromium.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import * as pkg from "hwf-license-wasm";
@@ -18,7 +19,7 @@ test("the vector files are the formats this runner reads", () => {
 });
 
 for (const vector of vectors.vectors) {
-  test(`vector ${vector.name}`, () => {
+  test(`vector ${vector.name}`, async () => {
     const want = expected(vector);
     const license = licenseOf(vector);
     const forms = [
@@ -29,10 +30,13 @@ for (const vector of vectors.vectors) {
         keyForm: "pem",
         license: typeof license === "string" ? new TextEncoder().encode(license) : license,
       },
+      // The WebCrypto path (validateAtAsync, applyRevocationListAtAsync): the same verdicts.
+      { keyForm: "pem", license, mode: "async" },
+      { keyForm: "jwk", license, mode: "async" },
     ];
     for (const form of forms) {
-      const got = runVector(pkg, vectors, vector, form);
-      const what = `${form.keyForm} roots, license as ${typeof form.license === "string" ? "text" : "bytes"}`;
+      const got = await runVector(pkg, vectors, vector, form);
+      const what = `${form.keyForm} roots, license as ${typeof form.license === "string" ? "text" : "bytes"}${form.mode === "async" ? ", async" : ""}`;
       if (want.error?.step === "revocation_list") {
         assert.deepEqual(got, [want], what);
       } else {
@@ -43,7 +47,8 @@ for (const vector of vectors.vectors) {
 }
 
 for (const vector of documents.vectors) {
-  test(`document ${vector.name}`, () => {
-    assert.deepEqual(runDocument(pkg, documents, vector), vector.expect);
+  test(`document ${vector.name}`, async () => {
+    assert.deepEqual(await runDocument(pkg, documents, vector), vector.expect);
+    assert.deepEqual(await runDocument(pkg, documents, vector, { mode: "async" }), vector.expect, "async");
   });
 }

@@ -1,0 +1,96 @@
+// The WebCrypto path's own properties (the vectors and scenarios replay through it in
+// vectors.test.mjs and state.test.mjs): trust-state writes as the sync methods, an unanswered
+// check never cached or reported as bad_signature, keys never trusted by kid.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import path from "node:path";
+import * as pkg from "hwf-license-wasm";
+import { REPO, loadJson } from "./support.mjs";
+
+const { Validator, LicenseError } = pkg;
+const vectors = loadJson("vectors.json");
+const vector = (name) => vectors.vectors.find((v) => v.name === name);
+const valid = vector("valid/basic");
+const roots = JSON.parse(readFileSync(path.join(REPO, "examples/web/roots.json"), "utf8"));
+const options = { environment: roots.environment, roots: roots.roots };
+
+test("validateAsync writes the clock floor like validate; validateAtAsync writes nothing", async () => {
+  const a = new Validator({ ...options, clock: () => valid.now });
+  await a.validateAtAsync(valid.license, null, valid.now);
+  assert.equal(a.stateChanged(), false);
+  assert.equal(a.clockFloor, 0);
+  const verdict = await a.validateAsync(valid.license);
+  assert.equal(verdict.status, "valid");
+  const b = new Validator({ ...options, clock: () => valid.now });
+  b.validate(valid.license);
+  assert.equal(a.clockFloor, b.clockFloor);
+  assert.deepEqual(a.exportState(), b.exportState());
+});
+
+test("a refused signature is bad_signature, and a good chain after it still verifies", async () => {
+  const tampered = vector("chain/site-payload-edited");
+  const v = new Validator(options);
+  await assert.rejects(v.validateAtAsync(tampered.license, null, tampered.now), (e) => e instanceof LicenseError && e.codeName === "bad_signature");
+  assert.equal((await v.validateAtAsync(valid.license, null, valid.now)).status, "valid");
+});
+
+test("rounds: a cold chain asks twice (CML, then site), a cached one not at all", async () => {
+  const v = new Validator(options);
+  const round = v.__round;
+  const asked = [];
+  v.__round = function (...args) {
+    const r = round.apply(this, args);
+    if (Array.isArray(r)) asked.push(r.length);
+    return r;
+  };
+  await v.validateAtAsync(valid.license, null, valid.now);
+  assert.deepEqual(asked, [1, 1]);
+  await v.validateAtAsync(valid.license, null, valid.now);
+  assert.deepEqual(asked, [1, 1]);
+});
+
+test("an answer for another key, input or signature is not used", async () => {
+  const v = new Validator(options);
+  const first = v.__round(0, valid.license, null, valid.now, undefined, new Uint8Array(0));
+  assert.ok(Array.isArray(first) && first.length === 1);
+  const check = first[0];
+  // "Verified" for the same key and signature but another digest: still missing.
+  const forged = new Uint8Array(162);
+  forged.set(check.subarray(0, 161));
+  forged[65] ^= 1;
+  forged[161] = 1;
+  const again = v.__round(0, valid.license, null, valid.now, undefined, forged);
+  assert.ok(Array.isArray(again), "a forged answer was used");
+  // A "not verified" answer for the real check: bad_signature, nothing cached.
+  const no = new Uint8Array(162);
+  no.set(check.subarray(0, 161));
+  assert.throws(() => v.__round(0, valid.license, null, valid.now, undefined, no), (e) => e.codeName === "bad_signature");
+  assert.deepEqual(v.__round(0, valid.license, null, valid.now, undefined, new Uint8Array(0)).length, 1);
+  // The sync path is untouched by rounds.
+  assert.equal(v.validateAt(valid.license, null, valid.now).status, "valid");
+});
+
+test("argument errors reject with the code the sync methods throw", async () => {
+  const v = new Validator(options);
+  const code = (fn) => {
+    try {
+      fn();
+    } catch (e) {
+      return e.codeName;
+    }
+    return null;
+  };
+  const cases = [
+    ["validateAt", [valid.license, null]],
+    ["validate", [42]],
+    ["verifyCml", [null]],
+    ["applyRevocationListAt", [valid.license, 7, valid.now]],
+    ["verifyHeartbeatAt", [valid.license, "x", null, valid.now]],
+  ];
+  for (const [name, args] of cases) {
+    const want = code(() => v[name](...args));
+    assert.ok(want, `${name} throws`);
+    await assert.rejects(v[`${name}Async`](...args), (e) => e instanceof LicenseError && e.codeName === want, name);
+  }
+});
