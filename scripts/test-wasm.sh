@@ -6,6 +6,8 @@
 #
 #   scripts/test-wasm.sh              everything
 #   scripts/test-wasm.sh --compare    also build with opt-level 3 (wasm/pkg-o3) and time both
+#   scripts/test-wasm.sh --bench      also the peer benchmark (benches/peers/js: hwf-license sync
+#                                     cold, async cold and cached against jose) in Node and Chromium
 #
 # Environment: HWF_WASM_SKIP_BUILD=1 reuses wasm/pkg; CHROMIUM, PLAYWRIGHT_CORE, TSC override the
 # tools (defaults: /usr/bin/chromium and .tools/node from scripts/install-deps.sh).
@@ -15,12 +17,19 @@ cd "$REPO"
 export PATH="$HOME/.cargo/bin:$PATH"
 
 COMPARE=0
+BENCH=0
 for arg in "$@"; do
   case "$arg" in
     --compare) COMPARE=1 ;;
-    *) die "unknown argument $arg (only --compare)" ;;
+    --bench) BENCH=1 ;;
+    *) die "unknown argument $arg (only --compare, --bench)" ;;
   esac
 done
+if [ "$BENCH" = 1 ]; then
+  [ -f .tools/node/node_modules/jose/package.json ] ||
+    die "--bench needs jose: npm install --prefix .tools/node --save-exact jose@6.2.18"
+  export HWF_PEER_BENCH=1
+fi
 
 # Size: the budget (200 KB raw, 80 KB gzip -9) is reported; the module went over it with the node
 # trust state (220,398 B raw / 94,423 B gzip at 2026-12-01, docs/WASM.md "Size"), so the test fails
@@ -84,13 +93,15 @@ mkdir -p wasm/tests/node_modules
 ln -sfn ../../pkg wasm/tests/node_modules/hwf-license-wasm
 
 # Figures of this run only.
-rm -f target/wasm-bench.json target/wasm-bench-node.json target/wasm-bench-o3.json
+rm -f target/wasm-bench.json target/wasm-bench-node.json target/wasm-bench-o3.json \
+  target/peer-bench-node.json target/peer-bench-chromium.json
 NODE_LOG=$(mktemp)
 trap 'rm -f "$NODE_LOG"' EXIT
 node_tests() {
   # One file at a time: the timing tests must not share the two cores with the browser test.
   (cd wasm/tests && node --test --test-concurrency=1 --test-reporter=spec \
-    vectors.test.mjs api.test.mjs state.test.mjs docs.test.mjs bench.test.mjs browser.test.mjs) 2>&1 | tee "$NODE_LOG"
+    vectors.test.mjs api.test.mjs async.test.mjs wycheproof.test.mjs state.test.mjs docs.test.mjs \
+    bench.test.mjs browser.test.mjs) 2>&1 | tee "$NODE_LOG"
   return "${PIPESTATUS[0]}"
 }
 check "node --test: vectors, API, trust state and scenarios, docs, TypeScript, timing, Chromium" node_tests
@@ -113,9 +124,14 @@ if [ "$COMPARE" = 1 ]; then
   check "opt-level 3 build, timed in Chromium" compare
 fi
 
+if [ "$BENCH" = 1 ]; then
+  check "peer benchmark in Node (benches/peers/js/node.mjs)" node benches/peers/js/node.mjs
+fi
+
 log "summary"
 info "$SIZE_LINE"
-node - "$REPO/target/wasm-bench.json" "$REPO/target/wasm-bench-node.json" "$REPO/target/wasm-bench-o3.json" <<'EOF' || true
+node - "$REPO/target/wasm-bench.json" "$REPO/target/wasm-bench-node.json" "$REPO/target/wasm-bench-o3.json" \
+  "$REPO/target/peer-bench-node.json" "$REPO/target/peer-bench-chromium.json" <<'EOF' || true
 const fs = require("node:fs");
 const [chromium, node, o3] = process.argv.slice(2).map((f) => { try { return JSON.parse(fs.readFileSync(f, "utf8")); } catch { return null; } });
 const line = (label, r) => r && console.log(
@@ -138,6 +154,17 @@ if (chromium?.firstLoad) {
 line("chromium (opt-level z)", chromium?.chromium);
 line("chromium (opt-level 3)", o3?.chromium);
 line(`node ${node?.node?.version ?? ""} (opt-level z)`, node?.node);
+for (const [label, r] of [["chromium", chromium?.chromium], ["node", node?.node]]) {
+  if (r?.asyncColdUs) console.log(`   ${label}: async cold (WebCrypto) ${(r.asyncColdUs / 1000).toFixed(3)} ms, sync cold ${(r.coldUs / 1000).toFixed(3)} ms`);
+}
+for (const f of process.argv.slice(5)) {
+  try {
+    const r = JSON.parse(fs.readFileSync(f, "utf8"));
+    const where = f.includes("chromium") ? "chromium" : `node ${r.node}`;
+    console.log(`   peers (${where}, jose ${r.jose}): jose ${(r.us.jose / 1000).toFixed(3)} ms; ours/jose: ` +
+      `sync cold ${r.ratios.syncCold.toFixed(2)}, async cold ${r.ratios.asyncCold.toFixed(2)}, cached ${r.ratios.cached.toFixed(3)}`);
+  } catch {}
+}
 EOF
 info "node tests: ${node_pass:-?} passed, ${node_fail:-?} failed, ${node_skip:-0} skipped"
 info "screenshots: target/web-screenshot.png, target/web-screenshot-invalid.png, target/web-screenshot-rollback.png"

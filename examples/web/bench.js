@@ -40,6 +40,12 @@ export async function run({ Validator }, { license, facts = null, now, roots, en
   const coldUs = perCall(cold, (i) => fresh[i].validateAt(license, facts, now));
   fresh.forEach((v) => v.free());
 
+  // Cold through the WebCrypto path (validateAtAsync): the same rules, signatures by crypto.subtle.
+  const freshAsync = Array.from({ length: cold }, () => new Validator(options));
+  await freshAsync[0].validateAtAsync(license, facts, now);
+  const asyncColdUs = await perCallAsync(cold - 1, (i) => freshAsync[i + 1].validateAtAsync(license, facts, now));
+  freshAsync.forEach((v) => v.free());
+
   // Cached: one validator, the same license again; every rule is re-checked, the signature
   // checks are skipped.
   const validator = new Validator(options);
@@ -79,6 +85,7 @@ export async function run({ Validator }, { license, facts = null, now, roots, en
     status: verdict.status,
     webcryptoVerified: ok,
     coldUs,
+    asyncColdUs,
     cachedUs,
     cachedClockUs,
     webcryptoUs,

@@ -63,6 +63,9 @@ function resolve(urlPath) {
   if (clean.startsWith("/wasm/pkg/")) return path.join(PKG, clean.slice("/wasm/pkg/".length));
   // The conformance runner shared with the Node tests (no Node modules in it).
   if (clean === "/wasm/tests/conformance.mjs") return path.join(REPO, clean);
+  // The peer benchmark (--bench) and jose, from .tools/node.
+  if (clean === "/benches/peers/js/peer.js") return path.join(REPO, clean);
+  if (clean.startsWith("/jose/")) return path.join(REPO, ".tools/node/node_modules/jose/dist/webapi", clean.slice("/jose/".length));
   if (clean.startsWith("/examples/web/")) {
     return path.join(REPO, clean.endsWith("/") ? `${clean}index.html` : clean);
   }
@@ -152,6 +155,8 @@ test("the page shows the verdict of a valid license, pasted", async () => {
   await page.fill("#license", valid.license);
   await page.click("#check");
   assert.equal(await text(page, "#status"), "VALID");
+  await page.waitForFunction(() => document.getElementById("timings").textContent.includes("async"));
+  assert.match(await text(page, "#timings"), /ms sync \(validateAt, pure Rust\), [0-9.]+ ms async \(validateAtAsync, WebCrypto\)/);
   assert.match(await text(page, "#summary"), /usable until 2026-06-30/);
   assert.equal(await text(page, "#site"), "site-berlin-01");
   assert.equal(await text(page, "#org"), "acme");
@@ -171,7 +176,7 @@ test("the page shows the verdict of a valid license, pasted", async () => {
   await page.screenshot({ path: path.join(REPO, "target/web-screenshot.png"), fullPage: true });
 
   const t = await page.evaluate(() => window.hwfDemo.timings);
-  figures.firstLoad = { initMs: t.initMs, constructMs: t.constructMs, firstValidateMs: t.firstValidateMs };
+  figures.firstLoad = { initMs: t.initMs, constructMs: t.constructMs, firstValidateMs: t.firstValidateMs, coldSyncMs: t.coldSyncMs, coldAsyncMs: t.coldAsyncMs };
   assert.ok(t.firstValidateMs > 0 && t.initMs > 0, JSON.stringify(t));
   assert.deepEqual(errors, []);
   await page.close();
@@ -344,7 +349,7 @@ test("timing in the page: cold and cached validation against WebCrypto verify", 
     `chromium: first load init ${figures.firstLoad?.initMs?.toFixed(2)} ms + first validate ` +
       `${figures.firstLoad?.firstValidateMs?.toFixed(2)} ms; cold ${(result.coldUs / 1000).toFixed(3)} ms, ` +
       `cached ${result.cachedUs.toFixed(2)} µs (at a JS clock ${result.cachedClockUs.toFixed(2)} µs), WebCrypto 2×verify ${(result.webcryptoUs / 1000).toFixed(3)} ms, ` +
-      `cold/WebCrypto ${result.coldOverWebcrypto.toFixed(2)}× (crossOriginIsolated ${result.crossOriginIsolated})`,
+      `cold/WebCrypto ${result.coldOverWebcrypto.toFixed(2)}×, async cold ${(result.asyncColdUs / 1000).toFixed(3)} ms (crossOriginIsolated ${result.crossOriginIsolated})`,
   );
   assert.equal(result.status, "valid");
   assert.deepEqual(result.webcryptoVerified, [true, true]);
@@ -354,6 +359,46 @@ test("timing in the page: cold and cached validation against WebCrypto verify", 
   assert.ok(result.cachedUs < 200, `cached validation ${result.cachedUs} µs`);
   assert.ok(result.cachedClockUs < 200, `cached validation at the clock ${result.cachedClockUs} µs`);
   assert.ok(result.cachedUs < result.coldUs / 10, "the cache does not pay");
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test("Wycheproof ECDSA P-256/SHA-256 P1363 through WebCrypto in the page", async () => {
+  const file = JSON.parse(readFileSync(path.join(REPO, "testdata/wycheproof/ecdsa_p256_sha256_p1363.json"), "utf8"));
+  const { page, errors } = await newPage(valid.now);
+  await page.goto(`${origin}/examples/web/index.html`);
+  await page.evaluate(() => window.hwfDemo.ready);
+  const result = await page.evaluate(async (file) => {
+    const runner = await import("/wasm/tests/conformance.mjs");
+    const pkg = await import("hwf-license-wasm");
+    return { available: pkg.webCryptoAvailable, ...(await runner.runWycheproof(pkg, file)) };
+  }, file);
+  assert.equal(result.available, true);
+  assert.deepEqual(result.wrong, []);
+  assert.equal(result.counts.valid + result.counts.invalid + result.counts.acceptable, file.numberOfTests);
+  figures.wycheproof = result.counts;
+  console.log(`wycheproof (chromium WebCrypto): ${result.counts.valid} valid, ${result.counts.invalid} invalid, ${result.counts.acceptable} acceptable`);
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test("peer benchmark in the page: hwf-license against jose (--bench)", { skip: process.env.HWF_PEER_BENCH !== "1" }, async () => {
+  const { page, errors } = await newPage(valid.now);
+  await page.goto(`${origin}/examples/web/index.html`);
+  await page.evaluate(() => window.hwfDemo.ready);
+  const roots = JSON.parse(readFileSync(path.join(REPO, "examples/web/roots.json"), "utf8"));
+  const jose = JSON.parse(readFileSync(path.join(REPO, ".tools/node/node_modules/jose/package.json"), "utf8")).version;
+  const r = await page.evaluate(
+    async (args) => {
+      const peer = await import("/benches/peers/js/peer.js");
+      const result = await peer.run(await import("hwf-license-wasm"), await import("/jose/index.js"), args);
+      return { ...result, text: peer.report(`chromium ${navigator.userAgent.match(/Chrome\/([0-9.]+)/)?.[1]}, jose ${args.jose}`, result) };
+    },
+    { license: valid.license, now: valid.now, roots: roots.roots, environment: roots.environment, jose },
+  );
+  console.log(r.text);
+  mkdirSync(path.join(REPO, "target"), { recursive: true });
+  writeFileSync(path.join(REPO, "target/peer-bench-chromium.json"), `${JSON.stringify({ jose, ...r }, null, 2)}\n`);
   assert.deepEqual(errors, []);
   await page.close();
 });
