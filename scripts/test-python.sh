@@ -9,8 +9,10 @@
 #
 #   scripts/test-python.sh           build, test, run the example
 #   scripts/test-python.sh --bench   also: criterion (Rust) and pytest-benchmark (Python) of the
-#                                    same cached validation, printed as ratios, and calls/s with
-#                                    1, 2 and 4 Python threads on one validator
+#                                    same cached validation, printed as ratios, calls/s with
+#                                    1, 2 and 4 Python threads on one validator, and the peer
+#                                    benchmark against PyJWT (benches/peers/python/peer_pyjwt.py;
+#                                    needs its requirements.txt in the venv)
 set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$REPO"
@@ -112,5 +114,10 @@ print(f"  of which the hwf_license wrapper {wrapper - raw:8.2f} µs")
 PY
   log "threads: calls/s with 1, 2, 4 Python threads on one validator"
   "$PY" bindings/python/benches/threads.py
+
+  log "peer: hwf_license cold and cached against PyJWT + cryptography (benches/peers/python)"
+  "$PY" -c 'import jwt' 2>/dev/null \
+    || die "the venv lacks PyJWT: $PY -m pip install -r benches/peers/python/requirements.txt"
+  "$PY" benches/peers/python/peer_pyjwt.py
 fi
 info "python layer passed"

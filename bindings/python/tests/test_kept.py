@@ -7,7 +7,6 @@ the vectors, and they check the bounds and the fallback when core no longer keep
 
 from __future__ import annotations
 
-import json
 import threading
 
 import pytest
