@@ -32,8 +32,9 @@ PY_PACKAGES=(
 )
 # npm packages in $REPO/.tools/node: playwright-core drives Debian's Chromium (never downloads a
 # browser); binaryen's wasm-opt (Debian's binaryen 108 emits modules Node 20 cannot instantiate);
-# typescript checks the package's .d.ts.
+# typescript checks the package's .d.ts; jose is the JavaScript peer of `scripts/test-wasm.sh --bench`.
 NPM_PACKAGES=(
+  jose@6.2.18
   playwright-core@1.65.1
   binaryen@132.0.0
   typescript@7.0.2

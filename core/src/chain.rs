@@ -295,8 +295,17 @@ pub(crate) fn verify_heartbeat_binding(
 /// Verifies a usage manifest of the CML's org: signature, org id, CML binding, period format and
 /// that its totals add up.
 pub fn verify_manifest(cml: &VerifiedCml, jws: &str) -> Result<Verified<ManifestClaims>> {
+    verify_manifest_with(default_verifier(), cml, jws)
+}
+
+/// [`verify_manifest`] with a given signature backend.
+pub fn verify_manifest_with(
+    verifier: &dyn Verifier,
+    cml: &VerifiedCml,
+    jws: &str,
+) -> Result<Verified<ManifestClaims>> {
     let kind = DocKind::Manifest;
-    let m: Verified<ManifestClaims> = verify_org_signed(default_verifier(), cml, kind, jws)?;
+    let m: Verified<ManifestClaims> = verify_org_signed(verifier, cml, kind, jws)?;
     same_org(cml, kind, &m.claims.org_id)?;
     same_cml(cml, kind, &m.claims.cml)?;
     m.claims.check()?;
@@ -305,8 +314,17 @@ pub fn verify_manifest(cml: &VerifiedCml, jws: &str) -> Result<Verified<Manifest
 
 /// Verifies one ledger entry's signature and schema (not its place in the chain).
 pub fn verify_ledger_entry(cml: &VerifiedCml, jws: &str) -> Result<Verified<LedgerEntryClaims>> {
+    verify_ledger_entry_with(default_verifier(), cml, jws)
+}
+
+/// [`verify_ledger_entry`] with a given signature backend.
+pub fn verify_ledger_entry_with(
+    verifier: &dyn Verifier,
+    cml: &VerifiedCml,
+    jws: &str,
+) -> Result<Verified<LedgerEntryClaims>> {
     let kind = DocKind::LedgerEntry;
-    let e: Verified<LedgerEntryClaims> = verify_org_signed(default_verifier(), cml, kind, jws)?;
+    let e: Verified<LedgerEntryClaims> = verify_org_signed(verifier, cml, kind, jws)?;
     e.claims.check()?;
     same_org(cml, kind, &e.claims.org_id)?;
     Ok(e)
@@ -339,12 +357,21 @@ pub fn verify_ledger<'a>(
     cml: &VerifiedCml,
     entries: impl IntoIterator<Item = &'a str>,
 ) -> Result<LedgerSummary> {
+    verify_ledger_with(default_verifier(), cml, entries)
+}
+
+/// [`verify_ledger`] with a given signature backend.
+pub fn verify_ledger_with<'a>(
+    verifier: &dyn Verifier,
+    cml: &VerifiedCml,
+    entries: impl IntoIterator<Item = &'a str>,
+) -> Result<LedgerSummary> {
     let mut head = String::from(GENESIS_PREV);
     let mut last_at = 0i64;
     let mut length = 0u64;
     for (index, jws) in entries.into_iter().enumerate() {
         let broken = |reason| Error::LedgerBroken { index, reason };
-        let entry = verify_ledger_entry(cml, jws).map_err(|e| match e {
+        let entry = verify_ledger_entry_with(verifier, cml, jws).map_err(|e| match e {
             Error::BadSignature { .. } => broken("signature does not verify"),
             Error::SignerMismatch { .. } => broken("not signed by the org key"),
             Error::OrgMismatch { .. } => broken("entry of another org"),
