@@ -28,6 +28,7 @@ PY_PACKAGES=(
   pytest==9.2.0
   pytest-benchmark==5.3.1
   cryptography==50.0.2
+  pyjwt==2.15.1
   schemathesis==4.32.5
 )
 # npm packages in $REPO/.tools/node: playwright-core drives Debian's Chromium (never downloads a
