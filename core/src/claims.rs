@@ -7,7 +7,9 @@
 
 use alloc::string::String;
 use alloc::vec::Vec;
-use serde::{Deserialize, Serialize};
+#[cfg(feature = "deserialize")]
+use serde::Deserialize;
+use serde::Serialize;
 
 use crate::error::{DocKind, Error, Result};
 use crate::fingerprint::Fingerprint;
@@ -16,7 +18,8 @@ use crate::keys::Jwk;
 use crate::time::check_time;
 
 /// The environment of a key or document.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize)]
+#[cfg_attr(feature = "deserialize", derive(Deserialize))]
 #[serde(rename_all = "lowercase")]
 pub enum Environment {
     /// Development and testing.
@@ -113,7 +116,8 @@ fn check_unique(kind: DocKind, what: &str, items: &[String], max: usize) -> Resu
 }
 
 /// Customer Master License claims, signed by a root key.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "deserialize", derive(Deserialize))]
 #[serde(deny_unknown_fields)]
 pub struct CmlClaims {
     /// Format version (set on signing).
@@ -183,7 +187,8 @@ impl CmlClaims {
 }
 
 /// Site license claims, signed by the org key of the parent CML.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "deserialize", derive(Deserialize))]
 #[serde(deny_unknown_fields)]
 pub struct SiteClaims {
     /// Format version (set on signing).
@@ -235,7 +240,8 @@ impl SiteClaims {
 }
 
 /// Revocation list claims, signed by the org key.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "deserialize", derive(Deserialize))]
 #[serde(deny_unknown_fields)]
 pub struct RevocationListClaims {
     /// Format version (set on signing).
@@ -266,7 +272,8 @@ impl RevocationListClaims {
 }
 
 /// Heartbeat answer claims, signed by the org key, bound to the node's nonce.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "deserialize", derive(Deserialize))]
 #[serde(deny_unknown_fields)]
 pub struct HeartbeatClaims {
     /// Format version (set on signing).
@@ -308,7 +315,8 @@ impl HeartbeatClaims {
 }
 
 /// What a ledger entry records.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "deserialize", derive(Deserialize))]
 #[serde(rename_all = "snake_case")]
 pub enum LedgerEvent {
     /// A CML was installed on the Hub.
@@ -325,7 +333,8 @@ pub enum LedgerEvent {
 }
 
 /// One usage ledger entry, signed by the org key, chained to its predecessor by hash.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "deserialize", derive(Deserialize))]
 #[serde(deny_unknown_fields)]
 pub struct LedgerEntryClaims {
     /// Format version (set on signing).
@@ -371,7 +380,8 @@ impl LedgerEntryClaims {
 }
 
 /// Active sites counted per product and tier.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "deserialize", derive(Deserialize))]
 #[serde(deny_unknown_fields)]
 pub struct ProductTierCount {
     /// Product.
@@ -383,7 +393,8 @@ pub struct ProductTierCount {
 }
 
 /// Usage statistics of a manifest.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "deserialize", derive(Deserialize))]
 #[serde(deny_unknown_fields)]
 pub struct ManifestStats {
     /// Hub users with the admin role.
@@ -397,7 +408,8 @@ pub struct ManifestStats {
 }
 
 /// One site as reported in a manifest.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "deserialize", derive(Deserialize))]
 #[serde(deny_unknown_fields)]
 pub struct ManifestSite {
     /// The site.
@@ -415,7 +427,8 @@ pub struct ManifestSite {
 }
 
 /// Monthly usage manifest claims, signed by the org key and sent to the Root.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "deserialize", derive(Deserialize))]
 #[serde(deny_unknown_fields)]
 pub struct ManifestClaims {
     /// Format version (set on signing).

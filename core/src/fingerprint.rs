@@ -13,12 +13,15 @@
 use alloc::string::String;
 use alloc::vec::Vec;
 use core::net::IpAddr;
-use serde::{Deserialize, Serialize};
+#[cfg(feature = "deserialize")]
+use serde::Deserialize;
+use serde::Serialize;
 
 use crate::error::{Error, Result};
 
 /// The optional fingerprint fields of a site license.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "deserialize", derive(Deserialize))]
 #[serde(deny_unknown_fields)]
 pub struct Fingerprint {
     /// IP address or CIDR network (v4 or v6) the node must have an address in.

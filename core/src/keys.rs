@@ -8,14 +8,17 @@ use p256::ecdsa::signature::hazmat::PrehashVerifier;
 use p256::ecdsa::{Signature, VerifyingKey};
 use p256::elliptic_curve::sec1::{EncodedPoint, FromEncodedPoint};
 use p256::{AffinePoint, NistP256};
-use serde::{Deserialize, Serialize};
+#[cfg(feature = "deserialize")]
+use serde::Deserialize;
+use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 use crate::b64;
 use crate::error::{Error, Result};
 
 /// A P-256 public key as a JSON Web Key. Members are exactly `kty`, `crv`, `x`, `y`.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "deserialize", derive(Deserialize))]
 #[serde(deny_unknown_fields)]
 pub struct Jwk {
     /// Always `"EC"`.
