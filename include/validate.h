@@ -233,29 +233,32 @@ typedef uint32_t lv_result;
 #endif // __cplusplus
 
 /**
- * Whether a license is usable.
+ * Where a CML stands at a time (core's `CmlStanding`).
  */
-enum lv_status
+enum lv_standing
 #ifdef __cplusplus
   : uint32_t
 #endif // __cplusplus
  {
     /**
-     * Not usable: see `lv_verdict_error` and `lv_verdict_error_message`.
+     * Before `valid_until`, more than 30 days left.
      */
-    LV_STATUS_INVALID = 0,
+    LV_STANDING_VALID = 1,
     /**
-     * Within its validity.
+     * Before `valid_until`, 30 days or fewer left.
      */
-    LV_STATUS_VALID = 1,
+    LV_STANDING_EXPIRING = 2,
     /**
-     * Past its effective expiry but within the grace period: usable, with an `in_grace`
-     * warning.
+     * Past `valid_until`, within the grace period: its site licenses still work.
      */
-    LV_STATUS_GRACE = 2,
+    LV_STANDING_GRACE = 3,
+    /**
+     * Past the end of grace.
+     */
+    LV_STANDING_EXPIRED = 4,
 };
 #ifndef __cplusplus
-typedef uint32_t lv_status;
+typedef uint32_t lv_standing;
 #endif // __cplusplus
 
 /**
@@ -284,6 +287,38 @@ typedef uint32_t lv_environment;
 #endif // __cplusplus
 
 /**
+ * Whether a license is usable.
+ */
+enum lv_status
+#ifdef __cplusplus
+  : uint32_t
+#endif // __cplusplus
+ {
+    /**
+     * Not usable: see `lv_verdict_error` and `lv_verdict_error_message`.
+     */
+    LV_STATUS_INVALID = 0,
+    /**
+     * Within its validity.
+     */
+    LV_STATUS_VALID = 1,
+    /**
+     * Past its effective expiry but within the grace period: usable, with an `in_grace`
+     * warning.
+     */
+    LV_STATUS_GRACE = 2,
+};
+#ifndef __cplusplus
+typedef uint32_t lv_status;
+#endif // __cplusplus
+
+/**
+ * A CML verified on its own: its document id and claims. Immutable; free it with
+ * [`lv_cml_free`]. Strings returned by the getters are borrowed from it.
+ */
+typedef struct lv_cml lv_cml;
+
+/**
  * A failure: its stable code ([`lv_error_code`]) and a one-line English message
  * ([`lv_error_message`], core's own wording). Immutable; free it with [`lv_error_free`].
  */
@@ -293,6 +328,17 @@ typedef struct lv_error lv_error;
  * A verified heartbeat answer from the Hub. Immutable; free it with [`lv_heartbeat_free`].
  */
 typedef struct lv_heartbeat lv_heartbeat;
+
+/**
+ * A usage ledger verified from its first entry: its length and head. Immutable; free it with
+ * [`lv_ledger_free`].
+ */
+typedef struct lv_ledger lv_ledger;
+
+/**
+ * A usage manifest verified against its CML. Immutable; free it with [`lv_manifest_free`].
+ */
+typedef struct lv_manifest lv_manifest;
 
 /**
  * The node's facts: IP addresses, DNS name, deployment tag. Starts empty. Several validations
@@ -465,6 +511,468 @@ lv_result lv_validator_builder_build(struct lv_validator_builder *builder,
 void lv_validator_builder_free(struct lv_validator_builder *builder);
 
 /**
+ * The stable name of a standing: `"valid"`, `"expiring"`, `"grace"` or `"expired"` (core's
+ * names); `"unknown"` for any other number. Static, NUL-terminated, never NULL; never free it.
+ */
+const char *lv_standing_name(uint32_t standing);
+
+/**
+ * Verifies a CML (compact JWS text, `cml_len` bytes) on its own against the validator's trusted
+ * roots and environment policy (core's `Validator::verify_cml`, cached by its exact text). On
+ * success `*cml_out` receives a new CML (free it with [`lv_cml_free`]).
+ *
+ * Errors: `LV_RESULT_NULL_PARAMETER`, `LV_RESULT_INVALID_UTF8`, `LV_RESULT_PANIC`, and core's
+ * codes (e.g. `LV_RESULT_BAD_SIGNATURE`, `LV_RESULT_ENVIRONMENT_MISMATCH`,
+ * `LV_RESULT_UNKNOWN_KEY_ID`).
+ *
+ * # Safety
+ *
+ * `validator` is NULL or a live handle; `cml` is NULL or readable for `cml_len` bytes;
+ * `cml_out` and `error_out` are NULL or valid for writing a pointer.
+ */
+lv_result lv_validator_verify_cml(const struct lv_validator *validator,
+                                  const char *cml,
+                                  size_t cml_len,
+                                  struct lv_cml **cml_out,
+                                  struct lv_error **error_out);
+
+/**
+ * Verifies a usage manifest (compact JWS text) signed by the org key of `cml` (compact JWS,
+ * verified first as [`lv_validator_verify_cml`] does): signature, org, CML binding, period
+ * format and totals (core's `verify_manifest`). On success `*manifest_out` receives a new
+ * manifest (free it with [`lv_manifest_free`]).
+ *
+ * Errors: `LV_RESULT_NULL_PARAMETER`, `LV_RESULT_INVALID_UTF8`, `LV_RESULT_PANIC`, and core's
+ * codes (e.g. `LV_RESULT_SIGNER_MISMATCH`, `LV_RESULT_BINDING_MISMATCH`,
+ * `LV_RESULT_MANIFEST_INVALID`).
+ *
+ * # Safety
+ *
+ * `validator` is NULL or a live handle; `cml` and `manifest` are NULL or readable for their
+ * lengths; `manifest_out` and `error_out` are NULL or valid for writing a pointer.
+ */
+lv_result lv_validator_verify_manifest(const struct lv_validator *validator,
+                                       const char *cml,
+                                       size_t cml_len,
+                                       const char *manifest,
+                                       size_t manifest_len,
+                                       struct lv_manifest **manifest_out,
+                                       struct lv_error **error_out);
+
+/**
+ * Verifies a whole usage ledger of the org of `cml` (compact JWS, verified first as
+ * [`lv_validator_verify_cml`] does): `count` entries (compact JWS text, oldest first), entry
+ * `i` at `entries[i]` for `entry_lens[i]` bytes. Each entry must be signed by the org key, its
+ * `seq` equal to its position, its `prev` the previous entry's id, its time not before the
+ * previous one (core's `verify_ledger`). With `count` 0 the arrays are not read (NULL is
+ * allowed): the empty ledger. On success `*ledger_out` receives a new ledger (free it with
+ * [`lv_ledger_free`]). On `LV_RESULT_LEDGER_BROKEN`, [`lv_error_ledger_index`] on the error
+ * gives the zero-based index of the first bad entry.
+ *
+ * Errors: `LV_RESULT_NULL_PARAMETER`, `LV_RESULT_INVALID_UTF8`, `LV_RESULT_TOO_LARGE` (a
+ * `count` no array can have), `LV_RESULT_PANIC`, core's codes for the CML, and
+ * `LV_RESULT_LEDGER_BROKEN`.
+ *
+ * # Safety
+ *
+ * `validator` is NULL or a live handle; `cml` is NULL or readable for `cml_len` bytes;
+ * `entries` and `entry_lens` are NULL or readable for `count` elements, each entry NULL or
+ * readable for its length; `ledger_out` and `error_out` are NULL or valid for writing a
+ * pointer.
+ */
+lv_result lv_validator_verify_ledger(const struct lv_validator *validator,
+                                     const char *cml,
+                                     size_t cml_len,
+                                     const char *const *entries,
+                                     const size_t *entry_lens,
+                                     size_t count,
+                                     struct lv_ledger **ledger_out,
+                                     struct lv_error **error_out);
+
+/**
+ * Verifies a usage manifest as [`lv_validator_verify_manifest`] does, the whole ledger it
+ * reports as [`lv_validator_verify_ledger`] does, and that the manifest's `ledger_head` and
+ * `ledger_length` are that ledger's (core's `check_manifest_ledger`;
+ * `LV_RESULT_MANIFEST_INVALID` otherwise). On success `*manifest_out` receives a new manifest.
+ *
+ * Errors: as [`lv_validator_verify_manifest`] and [`lv_validator_verify_ledger`].
+ *
+ * # Safety
+ *
+ * As [`lv_validator_verify_manifest`] and [`lv_validator_verify_ledger`].
+ */
+lv_result lv_validator_verify_manifest_with_ledger(const struct lv_validator *validator,
+                                                   const char *cml,
+                                                   size_t cml_len,
+                                                   const char *manifest,
+                                                   size_t manifest_len,
+                                                   const char *const *entries,
+                                                   const size_t *entry_lens,
+                                                   size_t count,
+                                                   struct lv_manifest **manifest_out,
+                                                   struct lv_error **error_out);
+
+/**
+ * The standing of `cml` (compact JWS, verified first as [`lv_validator_verify_cml`] does) at
+ * `now` (unix seconds; core's `cml_standing`): written to `*standing_out`; the whole days left
+ * (rounded up: until `valid_until` when valid or expiring, until the end of grace in grace; -1
+ * when expired) to `*days_left_out` and whether its site licenses are still usable (all but
+ * expired) to `*usable_out`, each when not NULL.
+ *
+ * Errors: `LV_RESULT_NULL_PARAMETER` (`validator`, `cml`, `standing_out`),
+ * `LV_RESULT_INVALID_ARGUMENT` (`now` outside 1970..9999, checked first),
+ * `LV_RESULT_INVALID_UTF8`, `LV_RESULT_PANIC`, and core's codes for the CML.
+ *
+ * # Safety
+ *
+ * `validator` is NULL or a live handle; `cml` is NULL or readable for `cml_len` bytes; the
+ * out-parameters and `error_out` are NULL or valid for writing.
+ */
+lv_result lv_validator_cml_standing(const struct lv_validator *validator,
+                                    const char *cml,
+                                    size_t cml_len,
+                                    int64_t now,
+                                    lv_standing *standing_out,
+                                    int64_t *days_left_out,
+                                    bool *usable_out,
+                                    struct lv_error **error_out);
+
+/**
+ * Whether a usage manifest may cover `period` (`YYYY-MM`) under `cml` (compact JWS, verified
+ * first as [`lv_validator_verify_cml`] does) at `now` (core's `check_manifest_period`): the
+ * month has started (by `now` plus the clock skew), did not end before the CML was issued and
+ * does not start after its grace ended. The month's bounds `[start, end)` (unix seconds) are
+ * written to `*start_out` and `*end_out`.
+ *
+ * Errors: `LV_RESULT_NULL_PARAMETER`, `LV_RESULT_INVALID_ARGUMENT` (`now` outside 1970..9999,
+ * checked first), `LV_RESULT_INVALID_UTF8`, `LV_RESULT_MANIFEST_INVALID`, `LV_RESULT_PANIC`,
+ * and core's codes for the CML.
+ *
+ * # Safety
+ *
+ * `validator` is NULL or a live handle; `cml` and `period` are NULL or readable for their
+ * lengths; `start_out`, `end_out` and `error_out` are NULL or valid for writing.
+ */
+lv_result lv_validator_manifest_period(const struct lv_validator *validator,
+                                       const char *cml,
+                                       size_t cml_len,
+                                       const char *period,
+                                       size_t period_len,
+                                       int64_t now,
+                                       int64_t *start_out,
+                                       int64_t *end_out,
+                                       struct lv_error **error_out);
+
+/**
+ * The CML's document id (hex SHA-256 of its signing input): what site licenses bind to.
+ *
+ * Borrowed from the cml; empty for NULL.
+ *
+ * # Safety
+ *
+ * `cml` is NULL or a live handle.
+ */
+struct lv_str lv_cml_id(const struct lv_cml *cml);
+
+/**
+ * The CML's license id.
+ *
+ * Borrowed from the cml; empty for NULL.
+ *
+ * # Safety
+ *
+ * `cml` is NULL or a live handle.
+ */
+struct lv_str lv_cml_license_id(const struct lv_cml *cml);
+
+/**
+ * The organisation.
+ *
+ * Borrowed from the cml; empty for NULL.
+ *
+ * # Safety
+ *
+ * `cml` is NULL or a live handle.
+ */
+struct lv_str lv_cml_org_id(const struct lv_cml *cml);
+
+/**
+ * The `kid` of the root key that signed the CML.
+ *
+ * Borrowed from the cml; empty for NULL.
+ *
+ * # Safety
+ *
+ * `cml` is NULL or a live handle.
+ */
+struct lv_str lv_cml_issued_by(const struct lv_cml *cml);
+
+/**
+ * The RFC 7638 thumbprint of the org key: the `kid` of every org-signed document.
+ *
+ * Borrowed from the cml; empty for NULL.
+ *
+ * # Safety
+ *
+ * `cml` is NULL or a live handle.
+ */
+struct lv_str lv_cml_org_key_thumbprint(const struct lv_cml *cml);
+
+/**
+ * How many site licenses the org may have active at once. 0 for NULL.
+ *
+ * # Safety
+ *
+ * `cml` is NULL or a live handle.
+ */
+uint32_t lv_cml_max_sites(const struct lv_cml *cml);
+
+/**
+ * Issuance (unix seconds). 0 for NULL.
+ *
+ * # Safety
+ *
+ * `cml` is NULL or a live handle.
+ */
+int64_t lv_cml_issued_at(const struct lv_cml *cml);
+
+/**
+ * End of validity before grace (unix seconds). 0 for NULL.
+ *
+ * # Safety
+ *
+ * `cml` is NULL or a live handle.
+ */
+int64_t lv_cml_valid_until(const struct lv_cml *cml);
+
+/**
+ * Grace period in days after `valid_until`. 0 for NULL.
+ *
+ * # Safety
+ *
+ * `cml` is NULL or a live handle.
+ */
+uint32_t lv_cml_grace_days(const struct lv_cml *cml);
+
+/**
+ * Most days a node may run without a signed time from its Hub (CML v2); -1 when the CML sets
+ * no limit, or for NULL.
+ *
+ * # Safety
+ *
+ * `cml` is NULL or a live handle.
+ */
+int64_t lv_cml_max_offline_days(const struct lv_cml *cml);
+
+/**
+ * The CML's environment (equal to its signing root's): `LV_ENVIRONMENT_PROD` or
+ * `LV_ENVIRONMENT_DEV`; `LV_ENVIRONMENT_NONE` for NULL.
+ *
+ * # Safety
+ *
+ * `cml` is NULL or a live handle.
+ */
+lv_environment lv_cml_environment(const struct lv_cml *cml);
+
+/**
+ * How many feature packs the CML grants. 0 for NULL.
+ *
+ * # Safety
+ *
+ * `cml` is NULL or a live handle.
+ */
+size_t lv_cml_feature_packs_len(const struct lv_cml *cml);
+
+/**
+ * The `index`-th feature pack, in CML order. Borrowed from the CML; empty when `index` is out
+ * of range or for NULL.
+ *
+ * # Safety
+ *
+ * `cml` is NULL or a live handle.
+ */
+struct lv_str lv_cml_feature_pack(const struct lv_cml *cml,
+                                  size_t index);
+
+/**
+ * Frees a CML. NULL does nothing.
+ *
+ * # Safety
+ *
+ * `cml` is NULL or a live handle from this library, not used afterwards.
+ */
+void lv_cml_free(struct lv_cml *cml);
+
+/**
+ * The manifest's document id (hex SHA-256 of its signing input).
+ *
+ * Borrowed from the manifest; empty for NULL.
+ *
+ * # Safety
+ *
+ * `manifest` is NULL or a live handle.
+ */
+struct lv_str lv_manifest_id(const struct lv_manifest *manifest);
+
+/**
+ * The organisation.
+ *
+ * Borrowed from the manifest; empty for NULL.
+ *
+ * # Safety
+ *
+ * `manifest` is NULL or a live handle.
+ */
+struct lv_str lv_manifest_org_id(const struct lv_manifest *manifest);
+
+/**
+ * The CML binding (the CML's document id).
+ *
+ * Borrowed from the manifest; empty for NULL.
+ *
+ * # Safety
+ *
+ * `manifest` is NULL or a live handle.
+ */
+struct lv_str lv_manifest_cml_id(const struct lv_manifest *manifest);
+
+/**
+ * The month reported, `YYYY-MM`.
+ *
+ * Borrowed from the manifest; empty for NULL.
+ *
+ * # Safety
+ *
+ * `manifest` is NULL or a live handle.
+ */
+struct lv_str lv_manifest_period(const struct lv_manifest *manifest);
+
+/**
+ * Document id of the newest ledger entry the manifest reports (64 zeros for an empty
+ * ledger).
+ *
+ * Borrowed from the manifest; empty for NULL.
+ *
+ * # Safety
+ *
+ * `manifest` is NULL or a live handle.
+ */
+struct lv_str lv_manifest_ledger_head(const struct lv_manifest *manifest);
+
+/**
+ * Generation time (unix seconds). 0 for NULL.
+ *
+ * # Safety
+ *
+ * `manifest` is NULL or a live handle.
+ */
+int64_t lv_manifest_generated_at(const struct lv_manifest *manifest);
+
+/**
+ * Number of ledger entries the manifest reports. 0 for NULL.
+ *
+ * # Safety
+ *
+ * `manifest` is NULL or a live handle.
+ */
+uint64_t lv_manifest_ledger_length(const struct lv_manifest *manifest);
+
+/**
+ * Active sites in all (the statistics' `total_active_sites`). 0 for NULL.
+ *
+ * # Safety
+ *
+ * `manifest` is NULL or a live handle.
+ */
+uint32_t lv_manifest_total_active_sites(const struct lv_manifest *manifest);
+
+/**
+ * Hub users with the admin role. 0 for NULL.
+ *
+ * # Safety
+ *
+ * `manifest` is NULL or a live handle.
+ */
+uint32_t lv_manifest_admin_users(const struct lv_manifest *manifest);
+
+/**
+ * All Hub users. 0 for NULL.
+ *
+ * # Safety
+ *
+ * `manifest` is NULL or a live handle.
+ */
+uint32_t lv_manifest_total_users(const struct lv_manifest *manifest);
+
+/**
+ * How many sites the manifest lists (active and revoked). 0 for NULL.
+ *
+ * # Safety
+ *
+ * `manifest` is NULL or a live handle.
+ */
+size_t lv_manifest_sites_len(const struct lv_manifest *manifest);
+
+/**
+ * The site id of the `index`-th site listed. Borrowed from the manifest; empty when `index` is
+ * out of range or for NULL.
+ *
+ * # Safety
+ *
+ * `manifest` is NULL or a live handle.
+ */
+struct lv_str lv_manifest_site_id(const struct lv_manifest *manifest,
+                                  size_t index);
+
+/**
+ * The status (`"active"` or `"revoked"`) of the `index`-th site listed. Borrowed from the
+ * manifest; empty when `index` is out of range or for NULL.
+ *
+ * # Safety
+ *
+ * `manifest` is NULL or a live handle.
+ */
+struct lv_str lv_manifest_site_status(const struct lv_manifest *manifest,
+                                      size_t index);
+
+/**
+ * Frees a manifest. NULL does nothing.
+ *
+ * # Safety
+ *
+ * `manifest` is NULL or a live handle from this library, not used afterwards.
+ */
+void lv_manifest_free(struct lv_manifest *manifest);
+
+/**
+ * Number of entries. 0 for NULL.
+ *
+ * # Safety
+ *
+ * `ledger` is NULL or a live handle.
+ */
+uint64_t lv_ledger_length(const struct lv_ledger *ledger);
+
+/**
+ * Document id of the last entry (64 zeros for an empty ledger). Borrowed from the ledger;
+ * empty for NULL.
+ *
+ * # Safety
+ *
+ * `ledger` is NULL or a live handle.
+ */
+struct lv_str lv_ledger_head(const struct lv_ledger *ledger);
+
+/**
+ * Frees a ledger. NULL does nothing.
+ *
+ * # Safety
+ *
+ * `ledger` is NULL or a live handle from this library, not used afterwards.
+ */
+void lv_ledger_free(struct lv_ledger *ledger);
+
+/**
  * The error's stable code (never `LV_RESULT_OK`); `LV_RESULT_NULL_PARAMETER` when `error` is
  * NULL.
  *
@@ -484,6 +992,18 @@ lv_result lv_error_code(const struct lv_error *error);
  * `error` is NULL or a live handle from this library.
  */
 struct lv_str lv_error_message(const struct lv_error *error);
+
+/**
+ * For `LV_RESULT_LEDGER_BROKEN`: the zero-based index of the first bad ledger entry, written to
+ * `*index_out`. Returns false (and writes nothing) for any other error, or when `error` or
+ * `index_out` is NULL.
+ *
+ * # Safety
+ *
+ * `error` is NULL or a live handle from this library; `index_out` is NULL or valid for writing.
+ */
+bool lv_error_ledger_index(const struct lv_error *error,
+                           size_t *index_out);
 
 /**
  * Frees an error. NULL does nothing.

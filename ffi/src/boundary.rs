@@ -18,6 +18,8 @@ use crate::result::lv_result;
 pub(crate) struct Failure {
     pub(crate) code: lv_result,
     pub(crate) message: String,
+    /// For `ledger_broken`: the zero-based index of the first bad ledger entry.
+    pub(crate) index: Option<usize>,
 }
 
 impl Failure {
@@ -26,6 +28,7 @@ impl Failure {
         Self {
             code: lv_result::NullParameter,
             message: format!("{what} is NULL"),
+            index: None,
         }
     }
 
@@ -34,6 +37,7 @@ impl Failure {
         Self {
             code: lv_result::InvalidUtf8,
             message: format!("{what} is not valid UTF-8"),
+            index: None,
         }
     }
 
@@ -47,6 +51,7 @@ impl Failure {
         Self {
             code: lv_result::Panic,
             message: format!("panic in libvalidate (a bug, please report it): {detail}"),
+            index: None,
         }
     }
 
@@ -55,15 +60,21 @@ impl Failure {
         Self {
             code: lv_result::Panic,
             message: "validator unusable after a panic in an earlier call".into(),
+            index: None,
         }
     }
 }
 
 impl From<Error> for Failure {
     fn from(e: Error) -> Self {
+        let index = match e {
+            Error::LedgerBroken { index, .. } => Some(index),
+            _ => None,
+        };
         Self {
             code: lv_result::from_core(e.code()),
             message: e.to_string(),
+            index,
         }
     }
 }

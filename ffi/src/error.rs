@@ -12,6 +12,7 @@ use crate::text::{lv_str, Texts};
 pub struct lv_error {
     code: lv_result,
     message: Texts,
+    index: Option<usize>,
 }
 
 impl Handle for lv_error {}
@@ -21,6 +22,7 @@ impl lv_error {
         Self {
             code: failure.code,
             message: Texts::new([failure.message.as_str()]),
+            index: failure.index,
         }
     }
 
@@ -60,6 +62,34 @@ pub unsafe extern "C" fn lv_error_message(error: *const lv_error) -> lv_str {
     boundary::value(lv_str::empty(), || {
         // SAFETY: guaranteed by the caller.
         unsafe { lv_error::borrow(error, "error") }.map_or(lv_str::empty(), |e| e.message.get(0))
+    })
+}
+
+/// For `LV_RESULT_LEDGER_BROKEN`: the zero-based index of the first bad ledger entry, written to
+/// `*index_out`. Returns false (and writes nothing) for any other error, or when `error` or
+/// `index_out` is NULL.
+///
+/// # Safety
+///
+/// `error` is NULL or a live handle from this library; `index_out` is NULL or valid for writing.
+#[no_mangle]
+pub unsafe extern "C" fn lv_error_ledger_index(
+    error: *const lv_error,
+    index_out: *mut usize,
+) -> bool {
+    boundary::value(false, || {
+        // SAFETY: guaranteed by the caller.
+        let Ok(e) = (unsafe { lv_error::borrow(error, "error") }) else {
+            return false;
+        };
+        match (e.index, crate::handle::Out::optional(index_out)) {
+            (Some(index), Some(out)) => {
+                // SAFETY: non-NULL and writable by the caller's guarantee.
+                unsafe { out.write(index) };
+                true
+            }
+            _ => false,
+        }
     })
 }
 

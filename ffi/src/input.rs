@@ -35,6 +35,27 @@ pub(crate) unsafe fn bytes<'a>(
     Ok(unsafe { std::slice::from_raw_parts(ptr, len) })
 }
 
+/// A caller's array of `count` elements; a `count` no array can have is core's `TooLarge`.
+///
+/// # Safety
+///
+/// `ptr` is NULL or valid for reading `count` elements for the duration of the call.
+pub(crate) unsafe fn array<'a, T>(
+    ptr: *const T,
+    count: usize,
+    what: &str,
+) -> Result<&'a [T], Failure> {
+    if ptr.is_null() {
+        return Err(Failure::null(what));
+    }
+    let limit = isize::MAX as usize / std::mem::size_of::<T>().max(1);
+    if count > limit {
+        return Err(Error::TooLarge { size: count, limit }.into());
+    }
+    // SAFETY: non-NULL, size within isize::MAX, readable by the caller's guarantee.
+    Ok(unsafe { std::slice::from_raw_parts(ptr, count) })
+}
+
 /// A caller's UTF-8 text of `len` bytes.
 ///
 /// # Safety

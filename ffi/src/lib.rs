@@ -12,6 +12,9 @@
 //! | [`lv_node_facts`] | [`lv_node_facts_new`] | [`lv_node_facts_free`] | what the node observes: addresses, DNS name, deployment tag |
 //! | [`lv_verdict`] | [`lv_validator_validate`] | [`lv_verdict_free`] | one validation's outcome: usable (valid or grace) with its fields, or its error |
 //! | [`lv_heartbeat`] | [`lv_validator_verify_heartbeat`] | [`lv_heartbeat_free`] | a verified heartbeat answer |
+//! | [`lv_cml`] | [`lv_validator_verify_cml`] | [`lv_cml_free`] | a CML verified on its own |
+//! | [`lv_manifest`] | [`lv_validator_verify_manifest`], [`lv_validator_verify_manifest_with_ledger`] | [`lv_manifest_free`] | a usage manifest verified against its CML |
+//! | [`lv_ledger`] | [`lv_validator_verify_ledger`] | [`lv_ledger_free`] | a usage ledger verified from its first entry: length and head |
 //! | [`lv_error`] | any call with an `error_out` parameter | [`lv_error_free`] | a failure's code and message |
 //! | `uint8_t *` + length | [`lv_validator_export_state`] | [`lv_bytes_free`] | trust state bytes |
 //! | `char *` | [`lv_validator_new_nonce`] | [`lv_string_free`] | a heartbeat nonce |
@@ -67,6 +70,7 @@
 
 mod boundary;
 mod builder;
+mod documents;
 mod error;
 mod facts;
 mod handle;
@@ -84,7 +88,20 @@ pub use builder::{
     lv_validator_builder_add_root, lv_validator_builder_build, lv_validator_builder_free,
     lv_validator_builder_new, lv_validator_builder_set_clock, lv_validator_builder_set_nonce_seed,
 };
-pub use error::{lv_error, lv_error_code, lv_error_free, lv_error_message};
+pub use documents::{
+    lv_cml, lv_cml_environment, lv_cml_feature_pack, lv_cml_feature_packs_len, lv_cml_free,
+    lv_cml_grace_days, lv_cml_id, lv_cml_issued_at, lv_cml_issued_by, lv_cml_license_id,
+    lv_cml_max_offline_days, lv_cml_max_sites, lv_cml_org_id, lv_cml_org_key_thumbprint,
+    lv_cml_valid_until, lv_ledger, lv_ledger_free, lv_ledger_head, lv_ledger_length, lv_manifest,
+    lv_manifest_admin_users, lv_manifest_cml_id, lv_manifest_free, lv_manifest_generated_at,
+    lv_manifest_id, lv_manifest_ledger_head, lv_manifest_ledger_length, lv_manifest_org_id,
+    lv_manifest_period, lv_manifest_site_id, lv_manifest_site_status, lv_manifest_sites_len,
+    lv_manifest_total_active_sites, lv_manifest_total_users, lv_standing, lv_standing_name,
+    lv_validator_cml_standing, lv_validator_manifest_period, lv_validator_verify_cml,
+    lv_validator_verify_ledger, lv_validator_verify_manifest,
+    lv_validator_verify_manifest_with_ledger,
+};
+pub use error::{lv_error, lv_error_code, lv_error_free, lv_error_ledger_index, lv_error_message};
 pub use facts::{
     lv_node_facts, lv_node_facts_add_address, lv_node_facts_free, lv_node_facts_new,
     lv_node_facts_set_deployment_tag, lv_node_facts_set_dns_name,

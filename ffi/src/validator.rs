@@ -134,7 +134,7 @@ impl When {
     /// Core's range check of a caller's time, made before any other argument is read: core
     /// checks `now` first, so a bad time and a bad input give core's error for the time, as in
     /// every other binding.
-    fn check(self) -> Result<(), Failure> {
+    pub(crate) fn check(self) -> Result<(), Failure> {
         if let Self::At(now) = self {
             hwf_license::time::check_now(now)?;
         }

@@ -87,6 +87,9 @@ static const char *RL_REVOKING;      /* its list #2, revoking that license */
 static const char *RL_OLDER;         /* list #1 of revocation/revoked (older than #2) */
 static const char *RL_OTHER;         /* list #1 of revocation/other-site-revoked (not this site) */
 static int64_t NOW, HB_NOW;
+static const char *DOC_CML, *DOC_MANIFEST; /* documents.json manifest/valid */
+static const char *DOC_ENTRIES[16];        /* documents.json ledger/valid */
+static size_t DOC_ENTRIES_LEN;
 
 enum { DAY = 86400 };
 static const int64_t T0 = 1767225600; /* 2026-01-01, the vectors' epoch */
@@ -251,6 +254,9 @@ static void test_free_null(void) {
     lv_bytes_free(NULL, 0);
     lv_bytes_free(NULL, 12);
     lv_string_free(NULL);
+    lv_cml_free(NULL);
+    lv_manifest_free(NULL);
+    lv_ledger_free(NULL);
     CHECK(1); /* reaching here is the test */
 }
 
@@ -1006,6 +1012,137 @@ static void *busy_worker(void *arg) {
     return NULL;
 }
 
+/* The standalone document calls: NULL and non-UTF-8 arguments, out-parameters untouched on
+ * failure, the empty ledger as NULL arrays, the ledger index only on ledger_broken, a time
+ * checked before anything else, and a manifest checked against the ledger it reports. */
+static void test_documents(void) {
+    lv_validator *v = prod_validator();
+    size_t cml_len = strlen(DOC_CML);
+    lv_cml *c = SENTINEL;
+    lv_error *err = NULL;
+    CHECK(lv_validator_verify_cml(NULL, DOC_CML, cml_len, &c, NULL) == LV_RESULT_NULL_PARAMETER);
+    CHECK(lv_validator_verify_cml(v, NULL, 0, &c, NULL) == LV_RESULT_NULL_PARAMETER);
+    CHECK(lv_validator_verify_cml(v, DOC_CML, cml_len, NULL, NULL) == LV_RESULT_NULL_PARAMETER);
+    CHECK(lv_validator_verify_cml(v, LIT(NOT_UTF8), &c, &err) == LV_RESULT_INVALID_UTF8);
+    CHECK(c == SENTINEL && lv_error_code(err) == LV_RESULT_INVALID_UTF8);
+    size_t index = 77;
+    CHECK(!lv_error_ledger_index(err, &index) && index == 77);
+    lv_error_free(err);
+    err = NULL;
+    CHECK(lv_validator_verify_cml(v, LIT("x.y.z"), &c, &err) != LV_RESULT_OK && c == SENTINEL);
+    lv_error_free(err);
+    CHECK(lv_validator_verify_cml(v, DOC_CML, cml_len, &c, NULL) == LV_RESULT_OK);
+    CHECK(c != SENTINEL && lv_cml_id(c).len == 64 && lv_cml_environment(c) == LV_ENVIRONMENT_PROD);
+    lv_cml_free(c);
+    /* Getters on NULL. */
+    CHECK(lv_cml_id(NULL).len == 0 && lv_cml_max_sites(NULL) == 0 &&
+          lv_cml_max_offline_days(NULL) == -1 && lv_cml_environment(NULL) == LV_ENVIRONMENT_NONE &&
+          lv_cml_feature_packs_len(NULL) == 0 && lv_cml_feature_pack(NULL, 0).len == 0);
+    CHECK(lv_manifest_id(NULL).len == 0 && lv_manifest_sites_len(NULL) == 0 &&
+          lv_manifest_total_active_sites(NULL) == 0 && lv_manifest_site_id(NULL, 0).len == 0);
+    CHECK(lv_ledger_length(NULL) == 0 && lv_ledger_head(NULL).len == 0);
+    CHECK(!lv_error_ledger_index(NULL, &index));
+    CHECK(strcmp(lv_standing_name(LV_STANDING_GRACE), "grace") == 0 &&
+          strcmp(lv_standing_name(0), "unknown") == 0);
+
+    /* Ledgers: the empty one as NULL arrays; NULL arrays with a count; a NULL or non-UTF-8
+     * entry; a count no array can have. */
+    lv_ledger *l = SENTINEL;
+    CHECK(lv_validator_verify_ledger(v, DOC_CML, cml_len, NULL, NULL, 0, &l, NULL) == LV_RESULT_OK);
+    CHECK(l != SENTINEL && lv_ledger_length(l) == 0 && lv_ledger_head(l).len == 64);
+    lv_ledger_free(l);
+    l = SENTINEL;
+    CHECK(lv_validator_verify_ledger(v, DOC_CML, cml_len, NULL, NULL, 1, &l, NULL) ==
+          LV_RESULT_NULL_PARAMETER);
+    const char *bad[2] = {NOT_UTF8, NULL};
+    size_t bad_lens[2] = {sizeof NOT_UTF8 - 1, 3};
+    CHECK(lv_validator_verify_ledger(v, DOC_CML, cml_len, bad, bad_lens, 1, &l, NULL) ==
+          LV_RESULT_INVALID_UTF8);
+    CHECK(lv_validator_verify_ledger(v, DOC_CML, cml_len, bad + 1, bad_lens + 1, 1, &l, NULL) ==
+          LV_RESULT_NULL_PARAMETER);
+    CHECK(lv_validator_verify_ledger(v, DOC_CML, cml_len, bad, bad_lens, SIZE_MAX, &l, NULL) ==
+          LV_RESULT_TOO_LARGE);
+    CHECK(lv_validator_verify_ledger(v, DOC_CML, cml_len, NULL, NULL, 0, NULL, NULL) ==
+          LV_RESULT_NULL_PARAMETER);
+    CHECK(l == SENTINEL);
+    /* A broken ledger: the index comes with the error. */
+    size_t n = DOC_ENTRIES_LEN;
+    CHECK(n >= 2);
+    size_t lens[16];
+    const char *swapped[16];
+    for (size_t i = 0; i < n && i < 16; i++) {
+        swapped[i] = DOC_ENTRIES[i];
+        lens[i] = strlen(DOC_ENTRIES[i]);
+    }
+    CHECK(lv_validator_verify_ledger(v, DOC_CML, cml_len, swapped, lens, n, &l, NULL) ==
+          LV_RESULT_OK);
+    lv_str head = lv_ledger_head(l);
+    swapped[0] = DOC_ENTRIES[1];
+    swapped[1] = DOC_ENTRIES[0];
+    size_t swapped_lens[16];
+    memcpy(swapped_lens, lens, sizeof lens);
+    swapped_lens[0] = lens[1];
+    swapped_lens[1] = lens[0];
+    lv_ledger *l2 = SENTINEL;
+    err = NULL;
+    CHECK(lv_validator_verify_ledger(v, DOC_CML, cml_len, swapped, swapped_lens, n, &l2, &err) ==
+          LV_RESULT_LEDGER_BROKEN);
+    CHECK(l2 == SENTINEL && lv_error_ledger_index(err, &index) && index == 0);
+    CHECK(!lv_error_ledger_index(err, NULL));
+    lv_error_free(err);
+
+    /* A manifest against the ledger it reports: accepted when its head and length are the
+     * ledger's, manifest_invalid otherwise. */
+    lv_manifest *m = SENTINEL;
+    size_t doc_len = strlen(DOC_MANIFEST);
+    CHECK(lv_validator_verify_manifest(v, DOC_CML, cml_len, NULL, 0, &m, NULL) ==
+          LV_RESULT_NULL_PARAMETER);
+    CHECK(lv_validator_verify_manifest(v, DOC_CML, cml_len, DOC_MANIFEST, doc_len, NULL, NULL) ==
+          LV_RESULT_NULL_PARAMETER);
+    CHECK(m == SENTINEL);
+    CHECK(lv_validator_verify_manifest(v, DOC_CML, cml_len, DOC_MANIFEST, doc_len, &m, NULL) ==
+          LV_RESULT_OK);
+    bool same = lv_manifest_ledger_length(m) == lv_ledger_length(l) &&
+                lv_manifest_ledger_head(m).len == head.len &&
+                memcmp(lv_manifest_ledger_head(m).data, head.data, head.len) == 0;
+    lv_manifest_free(m);
+    m = SENTINEL;
+    lv_result rc = lv_validator_verify_manifest_with_ledger(v, DOC_CML, cml_len, DOC_MANIFEST,
+                                                            doc_len, DOC_ENTRIES, lens, n, &m, NULL);
+    CHECK(rc == (same ? LV_RESULT_OK : LV_RESULT_MANIFEST_INVALID));
+    lv_manifest_free(m == SENTINEL ? NULL : m);
+    m = SENTINEL;
+    rc = lv_validator_verify_manifest_with_ledger(v, DOC_CML, cml_len, DOC_MANIFEST, doc_len,
+                                                  NULL, NULL, 0, &m, NULL);
+    CHECK(rc == (same && lv_ledger_length(l) == 0 ? LV_RESULT_OK : LV_RESULT_MANIFEST_INVALID));
+    lv_manifest_free(m == SENTINEL ? NULL : m);
+    lv_ledger_free(l);
+
+    /* Standing and period: the time is checked first (a bad CML and a bad time give the time's
+     * code); optional out-parameters; required ones. */
+    lv_standing s = 0;
+    int64_t days = 5, start = 5, end = 5;
+    CHECK(lv_validator_cml_standing(v, LIT("x"), INT64_MAX, &s, &days, NULL, NULL) ==
+          LV_RESULT_INVALID_ARGUMENT);
+    CHECK(lv_validator_cml_standing(v, DOC_CML, cml_len, T0, NULL, NULL, NULL, NULL) ==
+          LV_RESULT_NULL_PARAMETER);
+    CHECK(s == 0 && days == 5);
+    CHECK(lv_validator_cml_standing(v, DOC_CML, cml_len, T0, &s, NULL, NULL, NULL) ==
+          LV_RESULT_OK);
+    CHECK(s == LV_STANDING_VALID);
+    CHECK(lv_validator_manifest_period(v, LIT("x"), LIT("2026-01"), -1, &start, &end, NULL) ==
+          LV_RESULT_INVALID_ARGUMENT);
+    CHECK(lv_validator_manifest_period(v, DOC_CML, cml_len, LIT("2026-01"), T0 + 86400, &start,
+                                       NULL, NULL) == LV_RESULT_NULL_PARAMETER);
+    CHECK(lv_validator_manifest_period(v, DOC_CML, cml_len, LIT(NOT_UTF8), T0, &start, &end,
+                                       NULL) == LV_RESULT_INVALID_UTF8);
+    CHECK(start == 5 && end == 5);
+    CHECK(lv_validator_manifest_period(v, DOC_CML, cml_len, LIT("2026-01"), T0 + 86400, &start,
+                                       &end, NULL) == LV_RESULT_OK);
+    CHECK(start == T0 && end == T0 + 31 * 86400);
+    lv_validator_free(v);
+}
+
 static void test_threads_run_at_once(void) {
     enum { THREADS = 4 };
     struct rendezvous r;
@@ -1084,6 +1221,14 @@ int main(int argc, char **argv) {
                                          0)->valuestring;
     HB_LICENSE = member(hb, "license");
     FP_LICENSE = member(find(vectors, "valid/all-fingerprint-fields"), "license");
+    const cJSON *mv = find(documents, "manifest/valid");
+    DOC_CML = member(mv, "cml");
+    DOC_MANIFEST = member(mv, "document");
+    const cJSON *entry;
+    cJSON_ArrayForEach(entry, cJSON_GetObjectItemCaseSensitive(find(documents, "ledger/valid"),
+                                                               "entries")) {
+        if (DOC_ENTRIES_LEN < 16) DOC_ENTRIES[DOC_ENTRIES_LEN++] = entry->valuestring;
+    }
 
     test_versions(argv[3]);
     test_result_names();
@@ -1101,6 +1246,7 @@ int main(int argc, char **argv) {
     test_bad_state();
     test_clock_and_nonces();
     test_threads_run_at_once();
+    test_documents();
 
     cJSON_Delete(vectors);
     cJSON_Delete(documents);
