@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Go layer: builds libvalidate once (release), installs it into a private prefix found through
 # pkg-config, then for bindings/go (package hwflicense): gofmt, go vet, go test (every
-# conformance vector, the heartbeat and root-key documents, every trust-state scenario, the API
+# conformance vector, every documents.json vector, every trust-state scenario, the API
 # contract, options and the trust state, the runnable godoc examples), the same linked
 # statically (-tags validate_static), the race detector over the concurrency, state, scenario
 # and vector tests; then builds examples/go (dynamic and static) and checks its verdicts and

@@ -71,6 +71,15 @@ type Error struct {
 	Code Code
 	// Message is core's message (the same text in every binding), for logs and operators.
 	Message string
+
+	index    int  // for CodeLedgerBroken: the first bad entry
+	hasIndex bool // whether index is set
+}
+
+// LedgerIndex is, for CodeLedgerBroken, the zero-based index of the first bad ledger entry
+// (ok true); for any other error ok is false.
+func (e *Error) LedgerIndex() (index int, ok bool) {
+	return e.index, e.hasIndex
 }
 
 // Error is "hwflicense: <name> (<code>): <message>".
@@ -99,6 +108,10 @@ func takeError(rc C.lv_result, cerr *C.lv_error) error {
 	if cerr != nil {
 		m := C.lv_error_message(cerr)
 		e.Message = C.GoStringN(m.data, C.int(m.len))
+		var index C.size_t
+		if C.lv_error_ledger_index(cerr, &index) {
+			e.index, e.hasIndex = int(index), true
+		}
 		C.lv_error_free(cerr)
 	} else {
 		e.Message = e.Code.Name()

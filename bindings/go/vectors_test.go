@@ -1,8 +1,8 @@
 package hwflicense_test
 
 // Every conformance vector of testdata/vectors/vectors.json, run as testdata/vectors/FORMAT.md
-// says (validated twice, every verdict field or the error code compared), and the heartbeat and
-// root-key operations of documents.json.
+// says (validated twice, every verdict field or the error code compared), and every vector of
+// documents.json.
 
 import (
 	"bytes"
@@ -344,14 +344,20 @@ type document struct {
 	Nonce     string      `json:"nonce"`
 	Now       json.Number `json:"now"`
 	Key       string      `json:"key"`
+	CML       string      `json:"cml"`
+	Document  string      `json:"document"`
+	Entries   []string    `json:"entries"`
+	Period    string      `json:"period"`
 	Expect    struct {
 		OK    map[string]interface{} `json:"ok"`
-		Error *expectError           `json:"error"`
+		Error map[string]interface{} `json:"error"`
 	} `json:"expect"`
 }
 
-// TestDocuments runs the documents.json operations the Go API has: verify_heartbeat and
-// load_root_key.
+// TestDocuments runs every documents.json vector, every member of expect compared (the outcome
+// is rebuilt as the file's JSON and compared whole, so a member the test does not produce is a
+// failure): verify_heartbeat, load_root_key, verify_cml, verify_manifest, verify_ledger (with
+// the first bad entry's index), cml_standing and manifest_period.
 func TestDocuments(t *testing.T) {
 	var file struct {
 		Format  string               `json:"format"`
@@ -359,67 +365,123 @@ func TestDocuments(t *testing.T) {
 		Vectors []document           `json:"vectors"`
 	}
 	load(t, documentsPath, &file)
-	ran := 0
+	kids := []string{}
+	for kid := range file.Roots {
+		kids = append(kids, kid)
+	}
+	ran := map[string]int{}
 	for i := range file.Vectors {
 		d := &file.Vectors[i]
-		var wantCode hwflicense.Code
-		if d.Expect.Error != nil {
-			wantCode = hwflicense.Code(i64(t, d.Expect.Error.Code))
-		}
-		switch d.Operation {
-		case "verify_heartbeat":
-			ran++
-			t.Run(d.Name, func(t *testing.T) {
-				kids := []string{}
-				for kid := range file.Roots {
-					kids = append(kids, kid)
+		t.Run(d.Name, func(t *testing.T) {
+			v, err := hwflicense.NewValidator(hwflicense.Prod, roots(t, file.Roots, kids, false)...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer v.Close()
+			var got interface{}
+			switch d.Operation {
+			case "verify_heartbeat":
+				hb, e := v.VerifyHeartbeat([]byte(d.License), d.Answer, d.Nonce, i64(t, d.Now))
+				err = e
+				if e == nil {
+					got = map[string]interface{}{"status": hb.Status, "server_time": num(hb.ServerTime),
+						"revocation_seq": num(int64(hb.RevocationSeq)), "revoked": hb.Revoked}
 				}
-				v, err := hwflicense.NewValidator(hwflicense.Prod, roots(t, file.Roots, kids, false)...)
-				if err != nil {
-					t.Fatal(err)
+			case "load_root_key":
+				tp, e := hwflicense.KeyThumbprint(d.Key)
+				err = e
+				if e == nil {
+					got = map[string]interface{}{"thumbprint": tp}
 				}
-				defer v.Close()
-				hb, err := v.VerifyHeartbeat([]byte(d.License), d.Answer, d.Nonce, i64(t, d.Now))
-				if wantCode != 0 {
-					if hwflicense.CodeOf(err) != wantCode || hb != nil {
-						t.Fatalf("got %+v, %v; want %s", hb, err, d.Expect.Error.Name)
+				k, e2 := hwflicense.NewValidator(hwflicense.Prod, hwflicense.Root{KID: "k", Environment: hwflicense.Prod, Key: d.Key})
+				if hwflicense.CodeOf(e2) != hwflicense.CodeOf(e) {
+					t.Errorf("NewValidator: %v; KeyThumbprint: %v", e2, e)
+				}
+				k.Close()
+			case "verify_cml":
+				c, e := v.VerifyCML(d.CML)
+				err = e
+				if e == nil {
+					packs := []interface{}{}
+					for _, p := range c.FeaturePacks {
+						packs = append(packs, p)
 					}
-					return
-				}
-				if err != nil {
-					t.Fatal(err)
-				}
-				ok := d.Expect.OK
-				got := map[string]interface{}{"status": hb.Status, "server_time": json.Number(itoa(hb.ServerTime)),
-					"revocation_seq": json.Number(itoa(int64(hb.RevocationSeq))), "revoked": hb.Revoked}
-				if !reflect.DeepEqual(got, ok) {
-					t.Errorf("got %v, want %v", got, ok)
-				}
-			})
-		case "load_root_key":
-			ran++
-			t.Run(d.Name, func(t *testing.T) {
-				tp, err := hwflicense.KeyThumbprint(d.Key)
-				if wantCode != 0 {
-					if hwflicense.CodeOf(err) != wantCode {
-						t.Fatalf("got %q, %v; want %s", tp, err, d.Expect.Error.Name)
+					var offline interface{}
+					if c.MaxOfflineDays != nil {
+						offline = num(int64(*c.MaxOfflineDays))
 					}
-				} else if err != nil || tp != d.Expect.OK["thumbprint"] {
-					t.Fatalf("got %q, %v; want %v", tp, err, d.Expect.OK["thumbprint"])
+					got = map[string]interface{}{"id": c.ID, "license_id": c.LicenseID, "org_id": c.OrgID,
+						"max_sites": num(int64(c.MaxSites)), "valid_until": num(c.ValidUntil),
+						"grace_days": num(int64(c.GraceDays)), "feature_packs": packs,
+						"environment": c.Environment.String(), "max_offline_days": offline,
+						"org_key_thumbprint": c.OrgKeyThumbprint}
 				}
-				v, err := hwflicense.NewValidator(hwflicense.Prod, hwflicense.Root{KID: "k", Environment: hwflicense.Prod, Key: d.Key})
-				if hwflicense.CodeOf(err) != wantCode {
-					t.Fatalf("NewValidator: %v, want code %d", err, wantCode)
+			case "verify_manifest":
+				m, e := v.VerifyManifest(d.CML, d.Document)
+				err = e
+				if e == nil {
+					got = map[string]interface{}{"id": m.ID, "org_id": m.OrgID, "period": m.Period,
+						"total_active_sites": num(int64(m.TotalActiveSites)), "sites": num(int64(len(m.Sites)))}
 				}
-				v.Close()
-			})
-		}
+			case "verify_ledger":
+				l, e := v.VerifyLedger(d.CML, d.Entries)
+				err = e
+				if e == nil {
+					got = map[string]interface{}{"length": num(int64(l.Length)), "head": l.Head}
+				}
+			case "cml_standing":
+				s, e := v.CMLStanding(d.CML, i64(t, d.Now))
+				err = e
+				if e == nil {
+					var days interface{}
+					if s.DaysLeft != nil {
+						days = num(int64(*s.DaysLeft))
+					}
+					got = map[string]interface{}{"standing": s.Standing.String(), "days_left": days, "usable": s.Usable}
+				}
+			case "manifest_period":
+				b, e := v.ManifestPeriod(d.CML, d.Period, i64(t, d.Now))
+				err = e
+				if e == nil {
+					got = map[string]interface{}{"start": num(b.Start), "end": num(b.End)}
+				}
+			default:
+				t.Fatalf("operation %q is not in the Go API", d.Operation)
+			}
+			ran[d.Operation]++
+			if d.Expect.Error != nil {
+				var e *hwflicense.Error
+				if !errors.As(err, &e) {
+					t.Fatalf("got %v, %v; want error %v", got, err, d.Expect.Error)
+				}
+				gotErr := map[string]interface{}{"code": num(int64(e.Code)), "name": e.Code.Name()}
+				if index, ok := e.LedgerIndex(); ok {
+					gotErr["index"] = num(int64(index))
+				}
+				if !reflect.DeepEqual(gotErr, d.Expect.Error) {
+					t.Errorf("got error %v (%v), want %v", gotErr, err, d.Expect.Error)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if want := interface{}(d.Expect.OK); !reflect.DeepEqual(got, want) {
+				t.Errorf("got %v, want %v", got, want)
+			}
+		})
 	}
-	if ran == 0 {
-		t.Fatal("no document ran")
+	total := 0
+	for _, n := range ran {
+		total += n
 	}
-	t.Logf("Go documents: %d heartbeat and root-key operations", ran)
+	if total != len(file.Vectors) || len(file.Vectors) == 0 {
+		t.Fatalf("ran %d of %d document vectors", total, len(file.Vectors))
+	}
+	t.Logf("Go documents: %d vectors, every one run (%v)", total, ran)
 }
+
+func num(n int64) json.Number { return json.Number(itoa(n)) }
 
 func itoa(n int64) string {
 	b, _ := json.Marshal(n)
