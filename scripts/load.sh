@@ -22,6 +22,8 @@
 #   LOAD_ENDPOINTS="validate heartbeat create"   which runs, in order
 #   LOAD_RESULTS=file              also append one tab-separated line per run:
 #                                  endpoint, req/s, p50, p99
+#   LOAD_NODE_LIMIT=RATE           --rate-limit-node (default 0, off); a rate no run reaches,
+#                                  e.g. 1000000/s:1000000, measures what the limiter costs
 set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$REPO"
@@ -72,7 +74,7 @@ base="http://127.0.0.1:$port"
 
 log "hwf-license serve on $where, $base"
 "$bin" "${db_args[@]}" serve --role both --listen "127.0.0.1:$port" --root-url "$base" \
-  --rate-limit-node 0 --rate-limit-login 0 2>"$work/server.log" &
+  --rate-limit-node "${LOAD_NODE_LIMIT:-0}" --rate-limit-login 0 2>"$work/server.log" &
 server_pid=$!
 for _ in $(seq 1 200); do
   if python3 -c "import urllib.request,sys; urllib.request.urlopen(sys.argv[1], timeout=1)" \

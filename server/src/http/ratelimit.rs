@@ -149,7 +149,8 @@ impl<C: Clock + Clone> Limiter<C> {
             return Ok(());
         };
         let key = ClientKey::of(ip);
-        if self.table.0.len() >= MAX_CLIENTS && !self.table.0.contains_key(&key) {
+        // A known client costs one lookup more; only a new one counts the table.
+        if !self.table.0.contains_key(&key) && self.table.0.len() >= MAX_CLIENTS {
             self.sweep(limiter);
         }
         limiter.check_key(&key).map_err(|not_until| {
