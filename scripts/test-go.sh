@@ -14,7 +14,10 @@
 #                                the Go API), printed beside the Rust figures of
 #                                scripts/test-c.sh --bench when those exist; and validations
 #                                per second on one validator from 1, 2 and 4 goroutines
-#                                (b.RunParallel with -cpu 1,2,4)
+#                                (b.RunParallel with -cpu 1,2,4); and the standard-library
+#                                peer (benches/peers/go: Validate cold and cached against
+#                                crypto/ecdsa + encoding/json on valid/basic), with the
+#                                ours/peer ratios
 set -uo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$REPO"
@@ -184,7 +187,32 @@ state_runs() {
 }
 step "examples/go: verdicts and exit codes, trust state across two runs (dynamic, static)" example_runs
 
+peer_test() {
+  (cd benches/peers/go && test -z "$(gofmt -l .)" && go vet . && go test -count=1 -run . . >&2)
+}
+step "benches/peers/go: gofmt, vet, the peer verifies valid/basic and refuses it tampered" peer_test
+
 if [ "$BENCH" = 1 ]; then
+  peer_bench() {
+    local log_file="$OUT/peer-bench.log"
+    (cd benches/peers/go && go test -run '^$' -bench . -benchmem -benchtime "${BENCH_TIME:-2s}" -count 3 .) \
+      >"$log_file" 2>&1 || { cat "$log_file" >&2; return 1; }
+    sed 's/^/   /' "$log_file"
+    python3 - "$log_file" <<'PY'
+import re, statistics, sys
+runs = {}
+for line in open(sys.argv[1]):
+    m = re.match(r"Benchmark(\w+?)(?:-\d+)?\s+\d+\s+([\d.]+) ns/op", line)
+    if m:
+        runs.setdefault(m.group(1), []).append(float(m.group(2)))
+med = {k: statistics.median(v) for k, v in runs.items()}
+peer = med["PeerStdlib"]
+for name in ["OursCold", "OursCached", "PeerStdlib"]:
+    print(f"   {name:<12} {med[name]:10.0f} ns/op (median of {len(runs[name])})   {med[name] / peer:5.2f}x the standard-library peer")
+PY
+  }
+  step "bench: Go peer (benches/peers/go): ours cold and cached vs crypto/ecdsa + encoding/json" peer_bench
+
   bench() {
     local log_file="$OUT/bench.log"
     (cd bindings/go && go test -run '^$' -bench . -benchtime "${BENCH_TIME:-2s}" -count 3 .) \
