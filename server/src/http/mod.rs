@@ -107,7 +107,7 @@ pub fn router(
         .route("/readyz", get(ops::readyz))
         .route("/metrics", get(ops::metrics_text))
         .route("/api/alerts", get(ops::alerts_list))
-        .route("/api/openapi.json", get(ops::openapi_json))
+        .route("/api/openapi.json", get(openapi::openapi_json))
         .with_state(OpsState {
             accounts: services.accounts.clone(),
             health: services.health(),

@@ -33,7 +33,7 @@ use super::handlers::{accounts, hub, ops, root};
         hub::ledger_verify, hub::manifests_list, hub::manifest_generate, hub::manifest_send,
         hub::manifest_download, root::root_issue, root::root_refresh, root::root_orgs,
         root::root_keys, root::root_receive, ops::healthz, ops::readyz, ops::metrics_text,
-        ops::alerts_list, ops::openapi_json,
+        ops::alerts_list, openapi_json,
     ),
     components(schemas(super::problem::Problem)),
     modifiers(&Conventions),
@@ -148,6 +148,18 @@ impl Modify for Conventions {
             }
         }
     }
+}
+
+/// `GET /api/openapi.json`: this document.
+#[utoipa::path(get, path = "/api/openapi.json", tag = "operations",
+    responses((status = 200, description = "The OpenAPI 3 document", content_type = "application/json")))]
+pub(crate) async fn openapi_json() -> axum::response::Response {
+    use axum::response::IntoResponse;
+    (
+        [(axum::http::header::CONTENT_TYPE, "application/json")],
+        json(),
+    )
+        .into_response()
 }
 
 /// The document.

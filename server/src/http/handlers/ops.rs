@@ -1,4 +1,5 @@
-//! Operations routes: liveness, readiness, metrics, alerts, the OpenAPI document.
+//! Operations routes: liveness, readiness, metrics, alerts (the OpenAPI document is served by
+//! `http/openapi.rs`).
 
 use std::time::Duration;
 
@@ -101,17 +102,6 @@ pub(crate) async fn metrics_text(State(s): State<OpsState>) -> Response {
     (
         [(header::CONTENT_TYPE, crate::http::metrics::CONTENT_TYPE)],
         body,
-    )
-        .into_response()
-}
-
-/// `GET /api/openapi.json`: this document.
-#[utoipa::path(get, path = "/api/openapi.json", tag = "operations",
-    responses((status = 200, description = "The OpenAPI 3 document", content_type = "application/json")))]
-pub(crate) async fn openapi_json() -> Response {
-    (
-        [(header::CONTENT_TYPE, "application/json")],
-        crate::http::openapi::json(),
     )
         .into_response()
 }
