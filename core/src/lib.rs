@@ -38,7 +38,7 @@
 //! | feature | default | what it adds |
 //! |---------|---------|--------------|
 //! | `std`   | yes     | private-key PEM (PKCS#8, SEC1) import/export, [`SigningKey::generate`], `std::error::Error` |
-//! | `native` | no     | verify signatures with `ring`'s assembly P-256 ([`verify::NativeVerifier`]); implies `std` |
+//! | `native` | no     | verify signatures with `ring`'s assembly P-256 (`verify::NativeVerifier`); implies `std` |
 //!
 //! Public keys are read from JWK or SPKI PEM with or without `std`.
 //!

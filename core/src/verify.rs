@@ -5,7 +5,7 @@
 //! | backend | where | what |
 //! |---------|-------|------|
 //! | [`PureVerifier`] | always (`no_std`, wasm) | RustCrypto `p256` (constant-time, pure Rust) |
-//! | [`NativeVerifier`] | feature `native` (`std` targets with a C compiler) | `ring`'s assembly P-256 |
+//! | `NativeVerifier` | feature `native` (`std` targets with a C compiler) | `ring`'s assembly P-256 |
 //!
 //! [`default_verifier`] is the native one when the feature is on, the pure one otherwise; the C,
 //! Python and server builds turn `native` on.
