@@ -6,8 +6,6 @@ use alloc::string::String;
 use alloc::vec::Vec;
 use p256::ecdsa::signature::hazmat::PrehashVerifier;
 use p256::ecdsa::{Signature, VerifyingKey};
-use p256::elliptic_curve::sec1::{EncodedPoint, FromEncodedPoint};
-use p256::{AffinePoint, NistP256};
 #[cfg(feature = "deserialize")]
 use serde::Deserialize;
 use serde::Serialize;
@@ -32,30 +30,102 @@ pub struct Jwk {
 }
 
 /// A P-256 public key that verifies ES256 signatures.
-#[derive(Clone, Debug, PartialEq, Eq)]
+///
+/// It holds the uncompressed point (what native backends take) and its thumbprint; the pure-Rust
+/// `p256` verifying key is built on first use only, so importing an org key for a native
+/// backend costs an on-curve check, not a point decompression.
 pub struct PublicKey {
-    key: VerifyingKey,
     thumbprint: String,
-    /// The uncompressed SEC1 point (0x04 || x || y), what native backends take.
+    /// The uncompressed SEC1 point (0x04 || x || y), on the curve (checked on import).
     sec1: [u8; 65],
+    key: crate::sync::Once<VerifyingKey>,
+}
+
+impl Clone for PublicKey {
+    fn clone(&self) -> Self {
+        Self {
+            thumbprint: self.thumbprint.clone(),
+            sec1: self.sec1,
+            key: crate::sync::Once::new(),
+        }
+    }
+}
+
+impl PartialEq for PublicKey {
+    fn eq(&self, other: &Self) -> bool {
+        self.sec1 == other.sec1
+    }
+}
+
+impl Eq for PublicKey {}
+
+impl core::fmt::Debug for PublicKey {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("PublicKey")
+            .field("thumbprint", &self.thumbprint)
+            .finish()
+    }
+}
+
+/// `b` of P-256's equation y² = x³ − 3x + b (FIPS 186-4 D.1.2.3).
+const P256_B: [u8; 32] = [
+    0x5a, 0xc6, 0x35, 0xd8, 0xaa, 0x3a, 0x93, 0xe7, 0xb3, 0xeb, 0xbd, 0x55, 0x76, 0x98, 0x86, 0xbc,
+    0x65, 0x1d, 0x06, 0xb0, 0xcc, 0x53, 0xb0, 0xf6, 0x3b, 0xce, 0x3c, 0x3e, 0x27, 0xd2, 0x60, 0x4b,
+];
+
+/// Whether (x, y) are field elements (< p) on P-256. The point at infinity has no affine
+/// coordinates, so a point that passes is a valid public key.
+fn on_curve(x: &[u8; 32], y: &[u8; 32]) -> bool {
+    use p256::FieldElement;
+    let (Some(x), Some(y), Some(b)) = (
+        Option::<FieldElement>::from(FieldElement::from_bytes(x.into())),
+        Option::<FieldElement>::from(FieldElement::from_bytes(y.into())),
+        Option::<FieldElement>::from(FieldElement::from_bytes(&P256_B.into())),
+    ) else {
+        return false;
+    };
+    let rhs = x.square() * x - (x.double() + x) + b;
+    y.square() == rhs
 }
 
 impl PublicKey {
-    fn from_verifying_key(key: VerifyingKey) -> Self {
-        let point = key.to_encoded_point(false);
-        let (x, y) = (b64::encode(point.x().map_or(&[][..], |v| &v[..])), {
-            b64::encode(point.y().map_or(&[][..], |v| &v[..]))
-        });
-        // RFC 7638: members in lexicographic order, no whitespace.
-        let canonical = alloc::format!(r#"{{"crv":"P-256","kty":"EC","x":"{x}","y":"{y}"}}"#);
-        let thumbprint = b64::encode(&Sha256::digest(canonical.as_bytes()));
+    /// A key from on-curve affine coordinates.
+    fn from_coordinates(x: &[u8; 32], y: &[u8; 32]) -> Self {
         let mut sec1 = [0u8; 65];
-        sec1.copy_from_slice(point.as_bytes());
+        sec1[0] = 0x04;
+        sec1[1..33].copy_from_slice(x);
+        sec1[33..].copy_from_slice(y);
+        let (xs, ys) = (b64::encode(x), b64::encode(y));
+        // RFC 7638: members in lexicographic order, no whitespace.
+        let canonical = alloc::format!(r#"{{"crv":"P-256","kty":"EC","x":"{xs}","y":"{ys}"}}"#);
+        let thumbprint = b64::encode(&Sha256::digest(canonical.as_bytes()));
         Self {
-            key,
             thumbprint,
             sec1,
+            key: crate::sync::Once::new(),
         }
+    }
+
+    fn from_verifying_key(key: VerifyingKey) -> Self {
+        let point = key.to_encoded_point(false);
+        let mut sec1 = [0u8; 65];
+        sec1.copy_from_slice(point.as_bytes());
+        let mut x = [0u8; 32];
+        let mut y = [0u8; 32];
+        x.copy_from_slice(&sec1[1..33]);
+        y.copy_from_slice(&sec1[33..]);
+        let k = Self::from_coordinates(&x, &y);
+        k.key.call_once(|| key);
+        k
+    }
+
+    /// The `p256` verifying key (built on first use from the checked point).
+    fn verifying_key(&self) -> Option<&VerifyingKey> {
+        if let Some(k) = self.key.get() {
+            return Some(k);
+        }
+        let k = VerifyingKey::from_sec1_bytes(&self.sec1).ok()?;
+        Some(self.key.call_once(|| k))
     }
 
     /// Imports a JWK; rejects any curve but P-256 and points not on the curve.
@@ -68,16 +138,13 @@ impl PublicKey {
         if x.len() != 32 || y.len() != 32 {
             return Err(Error::BadKey("JWK coordinates must be 32 bytes"));
         }
-        let point = EncodedPoint::<NistP256>::from_affine_coordinates(
-            x.as_slice().into(),
-            y.as_slice().into(),
-            false,
-        );
-        let affine = Option::<AffinePoint>::from(AffinePoint::from_encoded_point(&point))
-            .ok_or(Error::BadKey("JWK point is not on P-256"))?;
-        let key = VerifyingKey::from_affine(affine)
-            .map_err(|_| Error::BadKey("JWK point is the identity"))?;
-        Ok(Self::from_verifying_key(key))
+        let (Ok(x), Ok(y)) = (<[u8; 32]>::try_from(&x[..]), <[u8; 32]>::try_from(&y[..])) else {
+            return Err(Error::BadKey("JWK coordinates must be 32 bytes"));
+        };
+        if !on_curve(&x, &y) {
+            return Err(Error::BadKey("JWK point is not on P-256"));
+        }
+        Ok(Self::from_coordinates(&x, &y))
     }
 
     /// Imports a root key's JWK from its JSON text (configuration, not a signed document).
@@ -134,12 +201,11 @@ impl PublicKey {
 
     /// Exports the key as a JWK.
     pub fn to_jwk(&self) -> Jwk {
-        let point = self.key.to_encoded_point(false);
         Jwk {
             kty: "EC".into(),
             crv: "P-256".into(),
-            x: b64::encode(point.x().map_or(&[][..], |v| &v[..])),
-            y: b64::encode(point.y().map_or(&[][..], |v| &v[..])),
+            x: b64::encode(&self.sec1[1..33]),
+            y: b64::encode(&self.sec1[33..]),
         }
     }
 
@@ -150,7 +216,7 @@ impl PublicKey {
 
     /// The uncompressed SEC1 encoding (65 bytes).
     pub fn to_sec1(&self) -> Vec<u8> {
-        self.key.to_encoded_point(false).as_bytes().to_vec()
+        self.sec1.to_vec()
     }
 
     /// Verifies a raw ES256 signature (64 bytes r||s, as in JWS) over `message`.
@@ -164,7 +230,8 @@ impl PublicKey {
         let Ok(sig) = Signature::from_slice(signature) else {
             return false;
         };
-        self.key.verify_prehash(digest, &sig).is_ok()
+        self.verifying_key()
+            .is_some_and(|k| k.verify_prehash(digest, &sig).is_ok())
     }
 
     /// Imports an SPKI PEM (`-----BEGIN PUBLIC KEY-----`) of a P-256 key, as written by

@@ -14,6 +14,22 @@ mod imp {
     pub(crate) type ReadGuard<'a, T> = std::sync::RwLockReadGuard<'a, T>;
     pub(crate) type WriteGuard<'a, T> = std::sync::RwLockWriteGuard<'a, T>;
 
+    /// A value set once (the lazily built pure-Rust verifying key).
+    pub(crate) struct Once<T>(std::sync::OnceLock<T>);
+
+    impl<T> Once<T> {
+        pub(crate) const fn new() -> Self {
+            Self(std::sync::OnceLock::new())
+        }
+        pub(crate) fn get(&self) -> Option<&T> {
+            self.0.get()
+        }
+        /// Sets the value if unset (a value another thread set first wins) and returns it.
+        pub(crate) fn call_once(&self, f: impl FnOnce() -> T) -> &T {
+            self.0.get_or_init(f)
+        }
+    }
+
     impl<T> Mutex<T> {
         pub(crate) const fn new(value: T) -> Self {
             Self(std::sync::Mutex::new(value))
@@ -50,6 +66,22 @@ mod imp {
     pub(crate) type ReadGuard<'a, T> = spin::RwLockReadGuard<'a, T>;
     pub(crate) type WriteGuard<'a, T> = spin::RwLockWriteGuard<'a, T>;
 
+    /// A value set once (the lazily built pure-Rust verifying key).
+    pub(crate) struct Once<T>(spin::Once<T>);
+
+    impl<T> Once<T> {
+        pub(crate) const fn new() -> Self {
+            Self(spin::Once::new())
+        }
+        pub(crate) fn get(&self) -> Option<&T> {
+            self.0.get()
+        }
+        /// Sets the value if unset (a value another thread set first wins) and returns it.
+        pub(crate) fn call_once(&self, f: impl FnOnce() -> T) -> &T {
+            self.0.call_once(f)
+        }
+    }
+
     impl<T> Mutex<T> {
         pub(crate) const fn new(value: T) -> Self {
             Self(spin::Mutex::new(value))
@@ -72,4 +104,4 @@ mod imp {
     }
 }
 
-pub(crate) use imp::{Mutex, RwLock};
+pub(crate) use imp::{Mutex, Once, RwLock};
