@@ -269,7 +269,7 @@ impl<'a> Parser<'a> {
 
 /// Whether any name repeats. Objects have at most [`MAX_MEMBERS`] names, so a direct scan is
 /// bounded (at most 2,016 comparisons).
-pub(crate) fn has_duplicate<'n>(names: impl Iterator<Item = &'n str> + Clone) -> bool {
+pub(crate) fn has_duplicate<'n>(names: impl Iterator<Item = &'n str>) -> bool {
     let v: Vec<&str> = names.collect();
     (1..v.len()).any(|i| v[..i].contains(&v[i]))
 }

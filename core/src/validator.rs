@@ -690,8 +690,11 @@ impl Validator {
         let (cml_v, entry) = self.chain_of(&file)?;
         let (cml, site) = (&cml_v.claims, &entry.site.claims);
 
-        let (floor, hub_time) = {
-            let s = self.state.lock();
+        // One lock for every state rule before expiry: revocation, rollback, not yet valid, and
+        // (at the clock) the signed times accepted. The checks are arithmetic; no signature
+        // check runs under it.
+        let hub_time = {
+            let mut s = self.state.lock();
             let held = s.cmls.get(&entry.cml_id);
             if let Some(list) = held.and_then(|h| h.list.as_ref()) {
                 if list.revoked.binary_search(&site.license_id).is_ok() {
@@ -701,15 +704,15 @@ impl Validator {
                     });
                 }
             }
-            (s.clock_floor(), held.and_then(|h| h.hub_time()))
+            let hub_time = held.and_then(|h| h.hub_time());
+            Self::check_rollback(s.clock_floor(), now)?;
+            Self::check_not_future(DocKind::Cml, cml.issued_at, now)?;
+            Self::check_not_future(DocKind::Site, site.issued_at, now)?;
+            if let At::Clock(_) = at {
+                s.accept_signed(cml.issued_at.max(site.issued_at));
+            }
+            hub_time
         };
-        Self::check_rollback(floor, now)?;
-        Self::check_not_future(DocKind::Cml, cml.issued_at, now)?;
-        Self::check_not_future(DocKind::Site, site.issued_at, now)?;
-        if let At::Clock(_) = at {
-            let mut s = self.state.lock();
-            s.accept_signed(cml.issued_at.max(site.issued_at));
-        }
 
         let expires_at = site.expires_at.min(cml.valid_until);
         let grace_end = time::grace_end(expires_at, cml.grace_days)

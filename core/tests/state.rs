@@ -284,7 +284,7 @@ fn many_threads_validate_at_once_on_one_validator() {
 }
 
 #[test]
-fn a_validator_without_a_clock_says_so() {
+fn a_clock_reading_out_of_range_is_an_invalid_argument() {
     let f = fixture();
     let clock = TestClock::at(NOW);
     let v = clocked_validator(&f.root, &clock);
