@@ -316,3 +316,89 @@ fn a_cml_with_max_offline_days_is_format_version_2() {
         ErrorCode::BadPayload
     );
 }
+
+/// The state holds at most `MAX_STATE_CMLS` CMLs. A 65th is refused while every held CML can
+/// still carry valid licenses; once one is past its grace end at the clock floor, that one is
+/// evicted (only that one) and the new CML takes its place.
+#[test]
+fn a_full_state_evicts_only_a_cml_past_its_grace_end() {
+    let f = fixture();
+    let clock = TestClock::at(NOW);
+    let v = clocked_validator(&f.root, &clock);
+    // CML 0 ends at T0 + 10 days, grace 30 days: dead from T0 + 40 days. The others live a year.
+    let chains: Vec<(String, String)> = (0..=MAX_STATE_CMLS)
+        .map(|i| {
+            let mut c = cml_claims(&f.org);
+            c.license_id = format!("cml-{i}");
+            if i == 0 {
+                c.valid_until = T0 + 10 * DAY;
+            }
+            let cml_jws = issue::sign_cml(&f.root, "root-1", &c).unwrap();
+            let cml = validator(&f.root).verify_cml(&cml_jws).unwrap();
+            let lic = issue::mint_site_license(&f.org, &cml, &site_claims()).unwrap();
+            (cml_jws, lic)
+        })
+        .collect();
+    let list_for = |cml_jws: &str| {
+        issue::sign_revocation_list(
+            &f.org,
+            &RevocationListClaims {
+                org_id: "acme".into(),
+                cml: document_id(cml_jws).unwrap(),
+                seq: 1,
+                issued_at: T0 + 5 * DAY,
+                revoked: vec![],
+                ..Default::default()
+            },
+        )
+        .unwrap()
+    };
+    for (cml_jws, lic) in &chains[..MAX_STATE_CMLS] {
+        assert_eq!(
+            v.apply_revocation_list(lic.as_bytes(), &list_for(cml_jws)),
+            Ok(1)
+        );
+    }
+    let (last_cml, last_lic) = &chains[MAX_STATE_CMLS];
+    assert_eq!(
+        v.apply_revocation_list(last_lic.as_bytes(), &list_for(last_cml)),
+        Err(Error::TooLarge {
+            size: MAX_STATE_CMLS + 1,
+            limit: MAX_STATE_CMLS
+        })
+    );
+
+    // The floor passes CML 0's grace end (a validation at the clock raises it).
+    clock.set(T0 + 41 * DAY);
+    v.validate(chains[1].1.as_bytes(), &NodeFacts::default())
+        .unwrap();
+    assert_eq!(
+        v.apply_revocation_list(last_lic.as_bytes(), &list_for(last_cml)),
+        Ok(1)
+    );
+    let state = String::from_utf8(v.export_state()).unwrap();
+    assert!(
+        !state.contains(chains[0].0.as_str()),
+        "the dead CML is still held"
+    );
+    for (cml_jws, _) in &chains[1..] {
+        assert!(state.contains(cml_jws.as_str()), "a live CML was evicted");
+    }
+    // A live CML's list is kept: other content under the same number is stale.
+    let other = issue::sign_revocation_list(
+        &f.org,
+        &RevocationListClaims {
+            org_id: "acme".into(),
+            cml: document_id(&chains[2].0).unwrap(),
+            seq: 1,
+            issued_at: T0 + 5 * DAY,
+            revoked: vec!["lic-1".into()],
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    assert_eq!(
+        v.apply_revocation_list(chains[2].1.as_bytes(), &other),
+        Err(Error::RevocationListStale { seq: 1, current: 1 })
+    );
+}
