@@ -559,6 +559,12 @@ async fn alerts_for_cml_expiry_site_limit_and_overdue_manifest() {
         "{}",
         r.text
     );
+    // In grace the site licenses still validate: `cml_grace`, not `cml_expired`.
+    let graced = alerts_with(&s, &admin).await;
+    assert_eq!(kinds(&graced), ["cml_grace"], "{graced}");
+    assert_eq!(graced[0]["severity"], "critical");
+    assert_eq!(graced[0]["since"].as_i64(), Some(until));
+    assert_eq!(graced[0]["details"]["days_left"].as_u64(), Some(29));
     clock.set(t + 44 * DAY);
     let r = s.admin(Method::GET, "/api/alerts", None).await;
     assert_eq!(
@@ -570,7 +576,8 @@ async fn alerts_for_cml_expiry_site_limit_and_overdue_manifest() {
     let later = alerts_with(&s, &admin).await;
     assert_eq!(kinds(&later), ["cml_expired"], "{later}");
     assert_eq!(later[0]["severity"], "critical");
-    assert_eq!(later[0]["since"].as_i64(), Some(until));
+    // Since the end of its 30 days of grace.
+    assert_eq!(later[0]["since"].as_i64(), Some(until + 30 * DAY));
     let cml = s.call(Method::GET, "/api/cml", Some(&admin), None).await;
     assert_eq!(cml.body["status"], "expired", "{}", cml.text);
     assert!(cml.body["days_left"].is_null(), "{}", cml.text);

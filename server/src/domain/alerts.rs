@@ -1,9 +1,13 @@
 //! Operational alerts of a Hub, from its stored state at a given time: the CML expiring within
-//! [`CML_EXPIRY_WARN_DAYS`] days (or expired), active sites above [`SITES_WARN_PERCENT`]% of
+//! [`CML_EXPIRY_WARN_DAYS`] days, past its end but in its grace period (its site licenses still
+//! work), or past its grace end (core's [`hwf_license::cml_standing`] decides which), active sites above [`SITES_WARN_PERCENT`]% of
 //! `max_sites`, and no manifest accepted by the Root for [`MANIFEST_OVERDUE_DAYS`] days (counted
 //! from the first CML upload when none was ever sent).
 
 use serde::{Deserialize, Serialize};
+
+use hwf_license::standing::cml_grace_end;
+use hwf_license::{cml_standing, CmlClaims, CmlStanding};
 
 use super::DAY;
 
@@ -14,8 +18,9 @@ pub const SITES_WARN_PERCENT: i64 = 90;
 /// No manifest accepted for this long raises `manifest_overdue`.
 pub const MANIFEST_OVERDUE_DAYS: i64 = 45;
 /// Every alert kind, in the order they are reported.
-pub const KINDS: [&str; 4] = [
+pub const KINDS: [&str; 5] = [
     "cml_expiring",
+    "cml_grace",
     "cml_expired",
     "sites_near_limit",
     "manifest_overdue",
@@ -24,7 +29,7 @@ pub const KINDS: [&str; 4] = [
 /// One alert.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Alert {
-    /// `cml_expiring`, `cml_expired`, `sites_near_limit` or `manifest_overdue`.
+    /// `cml_expiring`, `cml_grace`, `cml_expired`, `sites_near_limit` or `manifest_overdue`.
     pub kind: String,
     /// `warning` or `critical`.
     pub severity: String,
@@ -59,20 +64,41 @@ pub struct Facts {
 /// The alerts that hold at `now`.
 pub fn evaluate(f: &Facts, now: i64) -> Vec<Alert> {
     let mut out = Vec::new();
-    if now >= f.valid_until {
-        out.push(Alert {
-            kind: "cml_expired".into(),
+    let claims = CmlClaims {
+        valid_until: f.valid_until,
+        grace_days: f.grace_days,
+        ..Default::default()
+    };
+    let grace_end = cml_grace_end(&claims);
+    match cml_standing(&claims, now) {
+        CmlStanding::Grace { days_left } => out.push(Alert {
+            kind: "cml_grace".into(),
             severity: "critical".into(),
             message: format!(
-                "the CML {} expired {} day(s) ago; upload a refreshed CML",
+                "the CML {} ended {} day(s) ago; its site licenses stop working in {days_left} \
+                 day(s), when its grace period ends; upload a refreshed CML",
                 f.license_id,
                 (now - f.valid_until) / DAY
             ),
             since: Some(f.valid_until),
             details: serde_json::json!({"license_id": f.license_id, "valid_until": f.valid_until,
-                "grace_days": f.grace_days}),
-        });
-    } else if f.valid_until - now <= CML_EXPIRY_WARN_DAYS * DAY {
+                "grace_days": f.grace_days, "grace_end": grace_end, "days_left": days_left}),
+        }),
+        CmlStanding::Expired { days_ago } => out.push(Alert {
+            kind: "cml_expired".into(),
+            severity: "critical".into(),
+            message: format!(
+                "the grace period of the CML {} ended {days_ago} day(s) ago: its site licenses \
+                 no longer validate; upload a refreshed CML",
+                f.license_id
+            ),
+            since: Some(grace_end),
+            details: serde_json::json!({"license_id": f.license_id, "valid_until": f.valid_until,
+                "grace_days": f.grace_days, "grace_end": grace_end}),
+        }),
+        CmlStanding::Valid { .. } | CmlStanding::Expiring { .. } => {}
+    }
+    if now < f.valid_until && f.valid_until - now <= CML_EXPIRY_WARN_DAYS * DAY {
         let left = f.valid_until - now;
         out.push(Alert {
             kind: "cml_expiring".into(),
@@ -152,6 +178,17 @@ mod tests {
             (vec!["sites_near_limit"], "critical")
         );
         assert_eq!(kinds(&evaluate(&f, 100 * DAY)), ["cml_expired"]);
+        // With a grace period: `cml_grace` from the end of validity, `cml_expired` from the
+        // end of grace.
+        let graced = Facts {
+            grace_days: 30,
+            ..f.clone()
+        };
+        assert_eq!(kinds(&evaluate(&graced, 100 * DAY - 1)), ["cml_expiring"]);
+        assert_eq!(kinds(&evaluate(&graced, 100 * DAY)), ["cml_grace"]);
+        assert_eq!(kinds(&evaluate(&graced, 130 * DAY - 1)), ["cml_grace"]);
+        assert_eq!(kinds(&evaluate(&graced, 130 * DAY)), ["cml_expired"]);
+        assert_eq!(evaluate(&graced, 130 * DAY)[0].since, Some(130 * DAY));
         assert_eq!(
             kinds(&evaluate(&f, 135 * DAY)),
             ["cml_expired", "manifest_overdue"]

@@ -55,7 +55,7 @@ pub(crate) async fn readyz(State(s): State<OpsState>) -> Response {
 
 /// `GET /api/alerts`.
 #[utoipa::path(get, path = "/api/alerts", tag = "operations", security(("bearer" = [])),
-    description = "Alerts that hold now: `cml_expiring` (within 7 days), `cml_expired`, `sites_near_limit` (above 90% of `max_sites`), `manifest_overdue` (none accepted for 45 days). Role: viewer.",
+    description = "Alerts that hold now: `cml_expiring` (within 7 days), `cml_grace` (ended, its grace period running), `cml_expired` (grace ended), `sites_near_limit` (above 90% of `max_sites`), `manifest_overdue` (none accepted for 45 days). Role: viewer.",
     responses((status = 200, description = "The alerts (empty when all is well)", body = Vec<Alert>)))]
 pub(crate) async fn alerts_list(
     _: Auth<AnyUser>,
