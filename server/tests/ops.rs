@@ -159,7 +159,7 @@ impl Srv {
     }
 
     async fn metrics(&self) -> String {
-        let r = self.call(Method::GET, "/metrics", None, None).await;
+        let r = self.admin(Method::GET, "/metrics", None).await;
         assert_eq!(r.status, 200);
         assert_eq!(
             r.headers["content-type"],
@@ -670,7 +670,7 @@ fn logs_carry_no_secret_or_key_material() {
     let child = std::process::Command::new(env!("CARGO_BIN_EXE_hwf-license"))
         .args(["--data-dir"])
         .arg(dir.path().join("data"))
-        .args(["serve", "--role", "both", "--listen"])
+        .args(["serve", "--role", "both", "--insecure-http", "--listen"])
         .arg(format!("127.0.0.1:{port}"))
         .args(["--root-url", &base])
         .env("HWF_MASTER_SECRET", &master)
