@@ -183,7 +183,7 @@ pub struct HttpConfig {
     pub max_connections: u32,
     /// Most open connections per client IP (an IPv6 client is its /64); a trusted proxy is
     /// counted only against --max-connections.
-    #[arg(long, global = true, env = "HWF_MAX_CONNECTIONS_PER_IP", default_value_t = 32,
+    #[arg(long, global = true, env = "HWF_MAX_CONNECTIONS_PER_IP", default_value_t = 64,
           value_parser = clap::value_parser!(u32).range(1..))]
     pub max_connections_per_ip: u32,
     /// Reverse proxies whose `X-Forwarded-For` is believed (comma-separated addresses or
@@ -331,7 +331,7 @@ impl Default for HttpConfig {
             body_timeout: 10,
             request_timeout: 120,
             max_connections: 768,
-            max_connections_per_ip: 32,
+            max_connections_per_ip: 64,
             trusted_proxies: Vec::new(),
             verify_workers: 0,
             verify_queue: 32,

@@ -52,8 +52,10 @@ fn file_err(path: &Path, e: impl std::fmt::Display) -> TlsError {
 pub struct ServerTls {
     /// The rustls configuration (ALPN `http/1.1`).
     pub config: Arc<rustls::ServerConfig>,
-    /// The certificate file.
+    /// The certificate file (empty for [`ephemeral`]).
     pub cert_path: PathBuf,
+    /// The certificate chain (PEM), for clients that trust it.
+    pub cert_pem: String,
     /// SHA-256 of the leaf certificate (DER), as [`fingerprint`] writes it.
     pub fingerprint: String,
     /// Whether this start generated the self-signed certificate.
@@ -87,15 +89,29 @@ fn versions(min: TlsVersion) -> &'static [&'static rustls::SupportedProtocolVers
 
 /// The server configuration of `cert` and `key` (PEM files) accepting `min` and above.
 pub fn server(cert: &Path, key: &Path, min: TlsVersion) -> Result<ServerTls, TlsError> {
-    let chain: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(cert)
-        .map_err(|e| file_err(cert, e))?
+    let pem = std::fs::read_to_string(cert).map_err(|e| file_err(cert, e))?;
+    let key_pem = std::fs::read(key).map_err(|e| file_err(key, e))?;
+    let key = PrivateKeyDer::from_pem_slice(&key_pem).map_err(|e| file_err(key, e))?;
+    let mut tls = from_pem(pem, key, min).map_err(|e| match e {
+        TlsError::Config(why) => file_err(cert, why),
+        other => other,
+    })?;
+    tls.cert_path = cert.to_path_buf();
+    Ok(tls)
+}
+
+fn from_pem(
+    pem: String,
+    key: PrivateKeyDer<'static>,
+    min: TlsVersion,
+) -> Result<ServerTls, TlsError> {
+    let chain: Vec<CertificateDer<'static>> = CertificateDer::pem_slice_iter(pem.as_bytes())
         .collect::<Result<_, _>>()
-        .map_err(|e| file_err(cert, e))?;
+        .map_err(|e| TlsError::Config(e.to_string()))?;
     let leaf = chain
         .first()
-        .ok_or_else(|| file_err(cert, "no certificate in the file"))?;
+        .ok_or_else(|| TlsError::Config("no certificate in the file".into()))?;
     let fp = fingerprint(leaf);
-    let key = PrivateKeyDer::from_pem_file(key).map_err(|e| file_err(key, e))?;
     let mut config = rustls::ServerConfig::builder_with_provider(provider())
         .with_protocol_versions(versions(min))
         .map_err(|e| TlsError::Config(e.to_string()))?
@@ -105,10 +121,43 @@ pub fn server(cert: &Path, key: &Path, min: TlsVersion) -> Result<ServerTls, Tls
     config.alpn_protocols = vec![b"http/1.1".to_vec()];
     Ok(ServerTls {
         config: Arc::new(config),
-        cert_path: cert.to_path_buf(),
+        cert_path: PathBuf::new(),
+        cert_pem: pem,
         fingerprint: fp,
         generated: false,
     })
+}
+
+/// A self-signed certificate for `localhost`, `127.0.0.1` and `::1` held in memory only (the
+/// demo's: nothing is written).
+pub fn ephemeral(min: TlsVersion) -> Result<ServerTls, TlsError> {
+    let (cert, key) = generate(&[])?;
+    let key = PrivateKeyDer::from_pem_slice(key.as_bytes())
+        .map_err(|e| TlsError::Config(e.to_string()))?;
+    let mut tls = from_pem(cert, key, min)?;
+    tls.generated = true;
+    Ok(tls)
+}
+
+/// A new self-signed certificate and its key (PEM).
+fn generate(names: &[String]) -> Result<(String, String), TlsError> {
+    let mut sans = vec!["localhost".to_string(), "127.0.0.1".into(), "::1".into()];
+    for n in names {
+        if !sans.contains(n) {
+            sans.push(n.clone());
+        }
+    }
+    let bad = |e: rcgen::Error| TlsError::Config(e.to_string());
+    let key_pair = rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256).map_err(bad)?;
+    let mut params = rcgen::CertificateParams::new(sans).map_err(bad)?;
+    params
+        .distinguished_name
+        .push(rcgen::DnType::CommonName, "hwf-license self-signed");
+    let year = this_year();
+    params.not_before = rcgen::date_time_ymd(year - 1, 1, 1);
+    params.not_after = rcgen::date_time_ymd(year + 10, 1, 1);
+    let c = params.self_signed(&key_pair).map_err(bad)?;
+    Ok((c.pem(), key_pair.serialize_pem()))
 }
 
 /// The self-signed certificate in `data_dir/tls/` (`cert.pem`, and `key.pem` readable by the
@@ -124,29 +173,9 @@ pub fn self_signed(
     let mut generated = false;
     if !cert.exists() || !key.exists() {
         std::fs::create_dir_all(&dir).map_err(|e| file_err(&dir, e))?;
-        let mut sans = vec!["localhost".to_string(), "127.0.0.1".into(), "::1".into()];
-        sans.extend(
-            names
-                .iter()
-                .filter(|n| !sans.contains(n))
-                .cloned()
-                .collect::<Vec<_>>(),
-        );
-        let key_pair = rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256)
-            .map_err(|e| TlsError::Config(e.to_string()))?;
-        let mut params =
-            rcgen::CertificateParams::new(sans).map_err(|e| TlsError::Config(e.to_string()))?;
-        params
-            .distinguished_name
-            .push(rcgen::DnType::CommonName, "hwf-license self-signed");
-        let year = this_year();
-        params.not_before = rcgen::date_time_ymd(year - 1, 1, 1);
-        params.not_after = rcgen::date_time_ymd(year + 10, 1, 1);
-        let c = params
-            .self_signed(&key_pair)
-            .map_err(|e| TlsError::Config(e.to_string()))?;
-        write_private(&key, key_pair.serialize_pem().as_bytes())?;
-        std::fs::write(&cert, c.pem()).map_err(|e| file_err(&cert, e))?;
+        let (cert_pem, key_pem) = generate(names)?;
+        write_private(&key, key_pem.as_bytes())?;
+        std::fs::write(&cert, cert_pem).map_err(|e| file_err(&cert, e))?;
         generated = true;
     }
     let mut tls = server(&cert, &key, min)?;

@@ -853,3 +853,112 @@ async fn the_hubs_client_to_the_root_pins_or_trusts_a_ca_and_follows_no_redirect
     let e = App::open(&c, Roles::Hub).await.unwrap_err();
     assert!(e.to_string().contains("https"), "{e}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn trust_root_needs_every_key_fingerprint_from_a_file_or_an_authenticated_root() {
+    let dir = tempfile::tempdir().unwrap();
+    let secret = Sealer::generate_secret();
+    let cli = |data: &str, args: &[&str]| {
+        run(Command::new(BIN)
+            .arg("--data-dir")
+            .arg(dir.path().join(data))
+            .args(args)
+            .env("HWF_MASTER_SECRET", &secret)
+            .env("HWF_ADMIN_PASSWORD", "transport admin password")
+            .env("HWF_LOG", "warn")
+            .env_remove("HWF_DATABASE_URL"))
+    };
+    let (ok, roots) = cli("root", &["keys", "export-roots"]);
+    assert!(ok, "{roots}");
+    let file = dir.path().join("roots.json");
+    std::fs::write(&file, &roots).unwrap();
+    let keys: Vec<Value> = serde_json::from_str(&roots).unwrap();
+    let thumbprints: Vec<String> = keys
+        .iter()
+        .map(|k| {
+            hwf_license::PublicKey::from_pem(k["public_key_pem"].as_str().unwrap())
+                .unwrap()
+                .thumbprint()
+                .to_string()
+        })
+        .collect();
+    assert_eq!(thumbprints.len(), 2);
+    let path = file.display().to_string();
+    // Without fingerprints: each is printed, nothing is trusted.
+    let (ok, out) = cli("hub", &["keys", "trust-root", &path]);
+    assert!(!ok, "{out}");
+    for t in &thumbprints {
+        assert!(out.contains(t.as_str()), "{t} printed: {out}");
+    }
+    // One of two is not enough; a wrong one neither.
+    let (ok, out) = cli(
+        "hub",
+        &[
+            "keys",
+            "trust-root",
+            &path,
+            "--fingerprint",
+            &thumbprints[0],
+        ],
+    );
+    assert!(!ok, "{out}");
+    let (ok, _) = cli(
+        "hub",
+        &[
+            "keys",
+            "trust-root",
+            &path,
+            "--fingerprint",
+            &thumbprints[0],
+            "--fingerprint",
+            "x",
+        ],
+    );
+    assert!(!ok);
+    let (ok, out) = cli(
+        "hub",
+        &[
+            "keys",
+            "trust-root",
+            &path,
+            "--fingerprint",
+            &thumbprints[0],
+            "--fingerprint",
+            &thumbprints[1],
+        ],
+    );
+    assert!(ok, "{out}");
+    assert!(out.contains("trusted 2 root key(s)"), "{out}");
+
+    // From a Root served over HTTPS with its certificate pinned: no --fingerprint needed.
+    let port = free_port();
+    let root_dir = dir.path().join("served");
+    std::fs::create_dir_all(&root_dir).unwrap();
+    let child = spawn_serve(&root_dir, port, 1024, &[]);
+    let cert = root_dir.join("data/tls/cert.pem");
+    for _ in 0..300 {
+        if cert.exists() && logged_fingerprint(&child.log).is_some() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let fp = logged_fingerprint(&child.log).expect("fingerprint logged");
+    let url = format!("https://127.0.0.1:{port}");
+    let pinned = reqwest::Client::builder()
+        .add_root_certificate(
+            reqwest::Certificate::from_pem(&std::fs::read(&cert).unwrap()).unwrap(),
+        )
+        .build()
+        .unwrap();
+    wait_up(&pinned, &format!("{url}/healthz"), &child).await;
+    let (ok, out) = cli(
+        "hub2",
+        &["--root-fingerprint", &fp, "keys", "trust-root", &url],
+    );
+    assert!(ok, "{out}");
+    let (ok, out) = cli("hub3", &["keys", "trust-root", &url]);
+    assert!(
+        !ok,
+        "a self-signed Root without a pin or CA is not trusted: {out}"
+    );
+}
