@@ -3,8 +3,8 @@
 # with the self-signed certificate it generates in its data directory, which curl and
 # schemathesis verify against; debug build, SQLite in a temporary directory; rate limits off so
 # the generated requests reach the handlers, the limits themselves are tested in
-# server/tests/ops.rs and server/tests/transport.rs), seeds it (a CML, sites, a
-# manifest) so reads return real bodies, then runs schemathesis against the served
+# server/tests/ops.rs and server/tests/transport.rs), seeds it (a CML, sites, a manifest sent
+# to the Root over HTTPS) so reads return real bodies, then runs schemathesis against the served
 # /api/openapi.json with an admin token: every operation, a short budget, checks
 # not_a_server_error, status_code_conformance, content_type_conformance and
 # response_schema_conformance.
@@ -86,8 +86,10 @@ for i in 1 2 3; do
   call POST /api/sites/create "{\"site_id\":\"plant-$i\",\"features\":[\"analytics\"]}" >/dev/null
 done
 call DELETE /api/sites/plant-3 >/dev/null
-call POST /api/manifests/generate '{}' >/dev/null
-info "seeded: CML, 3 sites (1 revoked), a manifest"
+manifest=$(call POST /api/manifests/generate '{}' | json_get '["id"]')
+# Delivered to the Root of this process over HTTPS (TLS 1.3, its certificate as --root-ca).
+call POST /api/manifests/send "{\"id\":\"$manifest\"}" >/dev/null
+info "seeded: CML, 3 sites (1 revoked), a manifest sent to the Root over HTTPS"
 
 log "schemathesis: every operation, ${ST_MAX_EXAMPLES:-20} examples each"
 start=$SECONDS
