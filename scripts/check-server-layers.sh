@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The server's layers point one way: domain <- store <- service <- http <- app <- cli/demo, with
-# config beside domain and tls (rustls settings) on config, used by service and app (docs/SERVER.md, "Architecture"). Fails on:
+# config beside domain, and tls (rustls settings) on config, used by service, app, cli and demo
+# (docs/SERVER.md, "Architecture"). Fails on:
 #   - an import cycle between the server's modules, top-level or one level down
 #     (../shared/tools/rust_mod_cycles.py, the tool CI has beside the clone);
 #   - SQL (sqlx::query, .execute, …) in any file outside server/src/store/ (the same tool);
