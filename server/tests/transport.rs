@@ -962,3 +962,59 @@ async fn trust_root_needs_every_key_fingerprint_from_a_file_or_an_authenticated_
         "a self-signed Root without a pin or CA is not trusted: {out}"
     );
 }
+
+#[tokio::test]
+async fn the_ledger_is_verified_once_per_change_and_an_edit_behind_the_head_is_still_caught() {
+    let s = start(|_| {}).await;
+    s.site_license().await;
+    let hub = s.app.services.hub.clone().unwrap();
+    let verify = || async {
+        let r = s
+            .http
+            .get(format!("{}/api/ledger/verify", s.base))
+            .bearer_auth(&s.admin)
+            .send()
+            .await
+            .unwrap();
+        (r.status().as_u16(), r.json::<Value>().await.unwrap())
+    };
+    let (status, first) = verify().await;
+    assert_eq!(status, 200, "{first}");
+    for _ in 0..5 {
+        assert_eq!(verify().await, (200, first.clone()));
+    }
+    assert_eq!(
+        hub.ledger_full_checks(),
+        1,
+        "six requests, one signature check of the ledger"
+    );
+    // A new entry: checked again.
+    s.admin(
+        Method::POST,
+        "/api/sites/create",
+        Some(json!({"site_id": "plant-2", "features": ["analytics"]})),
+    )
+    .await;
+    let (status, second) = verify().await;
+    assert_eq!(status, 200);
+    assert_eq!(second["length"], first["length"].as_u64().unwrap() + 1);
+    assert_eq!(hub.ledger_full_checks(), 2);
+    // An entry replaced in the database, head unchanged: not answered from the cache.
+    let entries = hub.ledger_entries().await.unwrap();
+    sqlx::query("UPDATE ledger SET jws = $1 WHERE seq = 0")
+        .bind(&entries[1])
+        .execute(s.app.services.db.pool())
+        .await
+        .unwrap();
+    let (status, broken) = verify().await;
+    assert_eq!(
+        (status, broken["error"].as_str()),
+        (422, Some("ledger_broken")),
+        "{broken}"
+    );
+    assert_eq!(
+        hub.ledger_full_checks(),
+        2,
+        "only passing checks are counted"
+    );
+}

@@ -9,6 +9,7 @@ use hwf_license::{
 };
 use serde::Serialize;
 use sha2::{Digest, Sha256};
+use std::sync::atomic::Ordering;
 
 use super::Hub;
 use crate::domain::inputs;
@@ -127,9 +128,10 @@ impl Hub {
         let c = std::sync::Arc::clone(&cml);
         let last = self.ledger_last_checked();
         let recorded = head.clone();
-        let checked = self
+
+        let (checked, full) = self
             .cpu
-            .run(move || -> Result<Checked, hwf_license::Error> {
+            .run(move || -> Result<(Checked, bool), hwf_license::Error> {
                 let mut digest = Sha256::new();
                 for e in &all {
                     digest.update((e.len() as u64).to_be_bytes());
@@ -143,15 +145,20 @@ impl Hub {
                         && l.digest == digest
                 });
                 if let Some(hit) = hit {
-                    return Ok(hit);
+                    return Ok((hit, false));
                 }
-                Ok(Checked {
+                let summary = verify_ledger(&c, all.iter().map(String::as_str))?;
+                let checked = Checked {
                     cml_id: c.id.clone(),
-                    summary: verify_ledger(&c, all.iter().map(String::as_str))?,
+                    summary,
                     digest,
-                })
+                };
+                Ok((checked, true))
             })
             .await??;
+        if full {
+            self.ledger_checks.fetch_add(1, Ordering::Relaxed);
+        }
         if checked.summary.length != length || checked.summary.head != head {
             return Err(hwf_license::Error::LedgerBroken {
                 index: checked.summary.length as usize,
@@ -165,6 +172,12 @@ impl Hub {
             .lock()
             .unwrap_or_else(|p| p.into_inner()) = Some(checked);
         Ok(summary)
+    }
+
+    /// How many verifications checked every signature of the ledger and passed (the others
+    /// answered from the last of them, or failed).
+    pub fn ledger_full_checks(&self) -> u64 {
+        self.ledger_checks.load(Ordering::Relaxed)
     }
 
     fn ledger_last_checked(&self) -> Option<Checked> {

@@ -61,6 +61,9 @@ pub struct Hub {
     cpu: super::cpu::CpuPool,
     /// The last ledger that verified: (CML id, length, head, SHA-256 of its entries).
     ledger_verified: Mutex<Option<ledger::Checked>>,
+    /// Whole-ledger signature checks that passed (the other verifications answered from the
+    /// last of them).
+    ledger_checks: std::sync::atomic::AtomicU64,
 }
 
 impl std::fmt::Debug for Hub {
@@ -185,6 +188,7 @@ impl Hub {
             send_backoff: Duration::from_millis(config.manifest_backoff_ms),
             cpu: super::cpu::CpuPool::default(),
             ledger_verified: Mutex::default(),
+            ledger_checks: Default::default(),
         })
     }
 
