@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs everything the build and the tests need on a Debian 12 machine (run as root):
 #   Debian packages  Go, Chromium, binaryen (wasm-opt), cJSON, valgrind, pkg-config, gcc/g++, wrk,
-#                    PostgreSQL 15 (and python3-venv / nodejs+npm when missing)
+#                    PostgreSQL 15, curl and openssl (the server's TLS tests use them as real
+#                    clients) (and python3-venv / nodejs+npm when missing)
 #   Rust             stable targets wasm32-unknown-unknown and x86_64-unknown-none, the nightly
 #                    toolchain, cargo-fuzz, wasm-bindgen-cli (pinned)
 #   Python           $REPO/.venv with pinned maturin, pytest, pytest-benchmark, cryptography,
@@ -52,6 +53,8 @@ APT_PACKAGES=(
   g++
   wrk
   postgresql
+  curl
+  openssl
 )
 RUST_TARGETS=(wasm32-unknown-unknown x86_64-unknown-none)
 # ---------------------------------------------------------------------------------------------

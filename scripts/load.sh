@@ -73,7 +73,13 @@ port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); pr
 base="http://127.0.0.1:$port"
 
 log "hwf-license serve on $where, $base"
-"$bin" "${db_args[@]}" serve --role both --listen "127.0.0.1:$port" --root-url "$base" \
+# Plain HTTP on loopback, every wrk connection admitted and queued: a binary from before issue 16
+# (LOAD_BIN, load-compare.sh) has none of these options and serves plain HTTP anyway.
+transport=()
+if "$bin" serve --help 2>/dev/null | grep -q -- --insecure-http; then
+  transport=(--insecure-http --rate-limit-public 0 --max-connections-per-ip 4096 --verify-queue 4096)
+fi
+"$bin" "${db_args[@]}" serve --role both "${transport[@]}" --listen "127.0.0.1:$port" --root-url "$base" \
   --rate-limit-node "${LOAD_NODE_LIMIT:-0}" --rate-limit-login 0 2>"$work/server.log" &
 server_pid=$!
 for _ in $(seq 1 200); do

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# Schema-driven API test: starts `hwf-license serve --role both` (debug build, SQLite in a
-# temporary directory; node and login rate limits off so the generated requests reach the
-# handlers, the limits themselves are tested in server/tests/ops.rs), seeds it (a CML, sites, a
-# manifest) so reads return real bodies, then runs schemathesis against the served
+# Schema-driven API test: starts `hwf-license serve --role both` over HTTPS (its default: TLS 1.3
+# with the self-signed certificate it generates in its data directory, which curl and
+# schemathesis verify against; debug build, SQLite in a temporary directory; rate limits off so
+# the generated requests reach the handlers, the limits themselves are tested in
+# server/tests/ops.rs and server/tests/transport.rs), seeds it (a CML, sites, a manifest sent
+# to the Root over HTTPS) so reads return real bodies, then runs schemathesis against the served
 # /api/openapi.json with an admin token: every operation, a short budget, checks
 # not_a_server_error, status_code_conformance, content_type_conformance and
 # response_schema_conformance.
@@ -43,10 +45,16 @@ port=""
 for _ in 1 2 3 4 5; do
   p=$((20000 + RANDOM % 20000))
   "$bin" --data-dir "$data" serve --role both --listen "127.0.0.1:$p" \
-    --root-url "http://127.0.0.1:$p" --rate-limit-node 0 --rate-limit-login 0 2>"$work/server.log" &
+    --root-url "https://127.0.0.1:$p" --root-ca "$data/tls/cert.pem" \
+    --rate-limit-node 0 --rate-limit-login 0 --rate-limit-public 0 --rate-limit-manifest 0 \
+    2>"$work/server.log" &
   pid=$!
   for _ in $(seq 100); do
-    if curl -fsS "http://127.0.0.1:$p/healthz" >/dev/null 2>&1; then port=$p; break; fi
+    if [ -f "$data/tls/cert.pem" ] &&
+      curl -fsS --tlsv1.3 --cacert "$data/tls/cert.pem" "https://127.0.0.1:$p/healthz" >/dev/null 2>&1; then
+      port=$p
+      break
+    fi
     kill -0 "$pid" 2>/dev/null || break
     sleep 0.1
   done
@@ -54,12 +62,13 @@ for _ in 1 2 3 4 5; do
   kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; pid=""
 done
 [ -n "$port" ] || die "the server did not start: $(tail -5 "$work/server.log")"
-base="http://127.0.0.1:$port"
+base="https://127.0.0.1:$port"
+ca="$data/tls/cert.pem"
 info "server on $base"
 
 # call METHOD PATH [JSON]: prints the body; fails on a status >= 400.
 call() {
-  local args=(-fsS -X "$1" "$base$2" -H "Authorization: Bearer ${token:-}")
+  local args=(-fsS --tlsv1.3 --cacert "$ca" -X "$1" "$base$2" -H "Authorization: Bearer ${token:-}")
   [ $# -ge 3 ] && args+=(-H 'Content-Type: application/json' -d "$3")
   curl "${args[@]}"
 }
@@ -77,8 +86,10 @@ for i in 1 2 3; do
   call POST /api/sites/create "{\"site_id\":\"plant-$i\",\"features\":[\"analytics\"]}" >/dev/null
 done
 call DELETE /api/sites/plant-3 >/dev/null
-call POST /api/manifests/generate '{}' >/dev/null
-info "seeded: CML, 3 sites (1 revoked), a manifest"
+manifest=$(call POST /api/manifests/generate '{}' | json_get '["id"]')
+# Delivered to the Root of this process over HTTPS (TLS 1.3, its certificate as --root-ca).
+call POST /api/manifests/send "{\"id\":\"$manifest\"}" >/dev/null
+info "seeded: CML, 3 sites (1 revoked), a manifest sent to the Root over HTTPS"
 
 log "schemathesis: every operation, ${ST_MAX_EXAMPLES:-20} examples each"
 start=$SECONDS
@@ -90,6 +101,7 @@ status=0
   --max-time "${ST_MAX_TIME:-60}" \
   --phases examples,coverage,fuzzing \
   --header "Authorization: Bearer $token" \
+  --tls-verify "$ca" \
   --workers 2 \
   --seed 1 \
   --no-color) || status=$?

@@ -1,16 +1,18 @@
 //! The composition root: opens the services with a [`Config`] and a clock, builds the HTTP
 //! router over them, and serves it (or runs the alert watch). The CLI and the demo start here.
 //!
-//! Imports: `http`, `service`, `config` (the layers below them come with those).
+//! Imports: `http`, `service`, `config`, `tls` (the layers below them come with those).
 
-use std::net::SocketAddr;
 use std::sync::Arc;
 
 use crate::config::{Config, Roles};
 use crate::http::metrics::Metrics;
+use crate::http::serve::{serve, ServeOptions};
+use crate::http::RouterOptions;
 use crate::service::alerts::AlertWatch;
 use crate::service::clock::{self, SharedClock};
 use crate::service::{ServiceError, Services};
+use crate::tls::ServerTls;
 
 /// A process's opened services and what serving them needs.
 pub struct App {
@@ -54,13 +56,21 @@ impl App {
         })
     }
 
-    /// The HTTP router of the opened services.
+    /// The HTTP router of the opened services, as served over plain HTTP.
     pub fn router(&self) -> axum::Router {
+        self.router_for(false)
+    }
+
+    fn router_for(&self, tls: bool) -> axum::Router {
         crate::http::router(
             &self.services,
             &self.config.http,
             self.metrics.clone(),
             self.alerts.clone(),
+            &RouterOptions {
+                tls,
+                metrics_token: self.config.secrets.metrics_token.clone(),
+            },
         )
     }
 
@@ -74,38 +84,116 @@ impl App {
             .map(|hub| crate::service::alerts::watch(hub, self.alerts.clone(), every))
     }
 
-    /// Serves on an already bound listener in a background task (bind port 0 first to learn
-    /// an ephemeral port, e.g. to give the Hub its Root URL).
+    /// Serves plain HTTP on an already bound listener in a background task (bind port 0 first
+    /// to learn an ephemeral port, e.g. to give the Hub its Root URL), with the timeouts and
+    /// connection limits of the configuration. For tests and the demo on a loopback address;
+    /// `serve` speaks HTTPS.
     pub fn spawn(&self, listener: tokio::net::TcpListener) -> tokio::task::JoinHandle<()> {
-        let app = self.router();
-        tokio::spawn(async move {
-            let svc = app.into_make_service_with_connect_info::<SocketAddr>();
-            if let Err(e) = axum::serve(listener, svc).await {
-                tracing::error!("server stopped: {e}");
-            }
-        })
+        self.spawn_on(listener, None)
     }
 
-    /// Serves on `config.http.listen` until Ctrl-C or SIGTERM.
+    /// [`App::spawn`] over TLS with `tls`.
+    pub fn spawn_tls(
+        &self,
+        listener: tokio::net::TcpListener,
+        tls: &ServerTls,
+    ) -> tokio::task::JoinHandle<()> {
+        self.spawn_on(listener, Some(tls))
+    }
+
+    fn spawn_on(
+        &self,
+        listener: tokio::net::TcpListener,
+        tls: Option<&ServerTls>,
+    ) -> tokio::task::JoinHandle<()> {
+        let app = self.router_for(tls.is_some());
+        let opts = ServeOptions::new(&self.config.http, tls.map(|t| t.config.clone()));
+        tokio::spawn(serve(listener, app, opts, std::future::pending()))
+    }
+
+    /// Serves on `config.http.listen` until Ctrl-C or SIGTERM: HTTPS (see [`server_tls`];
+    /// the certificate's SHA-256 fingerprint is logged, for `--root-fingerprint` and clients
+    /// that pin it), and `/metrics` on `config.http.metrics_listen` when set.
     pub async fn serve(&self) -> Result<(), ServiceError> {
+        let tls = server_tls(&self.config)?;
         let addr = self.config.http.listen;
         let listener = tokio::net::TcpListener::bind(addr)
             .await
             .map_err(|e| ServiceError::internal(format_args!("cannot bind {addr}: {e}")))?;
+        let local = listener.local_addr().map_err(ServiceError::internal)?;
+        match &tls {
+            Some(t) => tracing::info!(
+                fingerprint = t.fingerprint.as_str(),
+                certificate = %t.cert_path.display(),
+                generated = t.generated,
+                "TLS certificate SHA-256 fingerprint {}",
+                t.fingerprint
+            ),
+            None => tracing::warn!("serving plain HTTP (--insecure-http): no TLS on {local}"),
+        }
+        if let Some(m) = self.config.http.metrics_listen {
+            let ml = tokio::net::TcpListener::bind(m)
+                .await
+                .map_err(|e| ServiceError::internal(format_args!("cannot bind {m}: {e}")))?;
+            tracing::info!("metrics on http://{m}/metrics");
+            let router = crate::http::metrics_router(
+                &self.services,
+                self.metrics.clone(),
+                self.alerts.clone(),
+            );
+            let opts = ServeOptions::new(&self.config.http, None);
+            tokio::spawn(serve(ml, router, opts, std::future::pending()));
+        }
+        let h = &self.config.http;
         tracing::info!(
-            login_limit = %self.config.http.rate_limit_login,
-            node_limit = %self.config.http.rate_limit_node,
-            "listening on http://{}",
-            listener.local_addr().map_err(ServiceError::internal)?
+            login_limit = %h.rate_limit_login,
+            node_limit = %h.rate_limit_node,
+            public_limit = %h.rate_limit_public,
+            manifest_limit = %h.rate_limit_manifest,
+            max_connections = h.max_connections,
+            max_connections_per_ip = h.max_connections_per_ip,
+            verify_workers = self.services.cpu.workers(),
+            "listening on {}://{local}",
+            if tls.is_some() { "https" } else { "http" },
         );
-        let svc = self
-            .router()
-            .into_make_service_with_connect_info::<SocketAddr>();
-        axum::serve(listener, svc)
-            .with_graceful_shutdown(shutdown_signal())
-            .await
-            .map_err(ServiceError::internal)
+        let router = self.router_for(tls.is_some());
+        let opts = ServeOptions::new(h, tls.map(|t| t.config));
+        serve(listener, router, opts, shutdown_signal()).await;
+        Ok(())
     }
+}
+
+/// What `serve` presents for `config`: `--tls-cert`/`--tls-key`, else the self-signed certificate of the
+/// data directory (generated on first start); `None` with `--insecure-http`, which is
+/// refused on an address other than loopback unless a TLS-terminating proxy is trusted.
+pub fn server_tls(config: &Config) -> Result<Option<ServerTls>, ServiceError> {
+    let http = &config.http;
+    if http.insecure_http {
+        if !http.listen.ip().is_loopback() && http.trusted_proxies.is_empty() {
+            return Err(ServiceError::Config(format!(
+                "--insecure-http serves plain HTTP only on a loopback address, or behind a \
+                 TLS-terminating proxy named in --trusted-proxies (not on {})",
+                http.listen
+            )));
+        }
+        return Ok(None);
+    }
+    let config_err = |e: crate::tls::TlsError| ServiceError::Config(e.to_string());
+    let tls = match (&http.tls_cert, &http.tls_key) {
+        (Some(cert), Some(key)) => {
+            crate::tls::server(cert, key, http.tls_min_version).map_err(config_err)?
+        }
+        _ => {
+            let ip = http.listen.ip();
+            let names: Vec<String> = (!ip.is_unspecified())
+                .then(|| ip.to_string())
+                .into_iter()
+                .collect();
+            crate::tls::self_signed(&config.store.data_dir, &names, http.tls_min_version)
+                .map_err(config_err)?
+        }
+    };
+    Ok(Some(tls))
 }
 
 /// Resolves on Ctrl-C or SIGTERM.

@@ -19,7 +19,9 @@ pub const ENV_HELP: &str = "Environment only (never taken from the command line)
                       (generate one with `hwf-license keys master-secret`)
   HWF_ADMIN_PASSWORD  password of the first admin, created on first start
                       (else one is generated and printed once)
-  HWF_NEW_PASSWORD    password of `user add` (else one is generated and printed once)";
+  HWF_NEW_PASSWORD    password of `user add` (else one is generated and printed once)
+  HWF_METRICS_TOKEN   bearer token that reads /metrics (else only a signed-in user's token,
+                      or --metrics-listen)";
 
 /// The variable holding the master secret.
 pub const MASTER_SECRET_ENV: &str = "HWF_MASTER_SECRET";
@@ -27,6 +29,8 @@ pub const MASTER_SECRET_ENV: &str = "HWF_MASTER_SECRET";
 pub const ADMIN_PASSWORD_ENV: &str = "HWF_ADMIN_PASSWORD";
 /// The variable that sets the password of `user add`.
 pub const NEW_PASSWORD_ENV: &str = "HWF_NEW_PASSWORD";
+/// The variable holding the bearer token of `/metrics`.
+pub const METRICS_TOKEN_ENV: &str = "HWF_METRICS_TOKEN";
 
 /// Everything a command may need. [`Config::default`] is what an empty command line and
 /// environment give (tests start from it and set what they need).
@@ -95,6 +99,14 @@ pub struct HubConfig {
     /// Seconds between the alert checks of `serve` (each change is logged once).
     #[arg(long, global = true, env = "HWF_ALERT_INTERVAL", default_value_t = 300)]
     pub alert_interval: u64,
+    /// PEM file of the CA (or self-signed certificate) the Root's TLS certificate must chain
+    /// to, instead of the public web roots.
+    #[arg(long, global = true, env = "HWF_ROOT_CA")]
+    pub root_ca: Option<PathBuf>,
+    /// SHA-256 fingerprint (hex, colons allowed) of the Root's TLS certificate: the Hub accepts
+    /// exactly that certificate (for a Root with a self-signed one), whatever its names.
+    #[arg(long, global = true, env = "HWF_ROOT_FINGERPRINT", value_parser = parse_fingerprint)]
+    pub root_fingerprint: Option<[u8; 32]>,
 }
 
 impl Default for HubConfig {
@@ -105,6 +117,8 @@ impl Default for HubConfig {
             manifest_attempts: 3,
             manifest_backoff_ms: 200,
             alert_interval: 300,
+            root_ca: None,
+            root_fingerprint: None,
         }
     }
 }
@@ -129,6 +143,164 @@ pub struct HttpConfig {
     /// client is its /64), same syntax, or `0`.
     #[arg(long, global = true, env = "HWF_RATE_LIMIT_NODE", default_value = "50/s:100", value_parser = Rate::parse)]
     pub rate_limit_node: Rate,
+    /// Every other endpoint that needs no token (`/healthz`, `/readyz`, `/api/health`,
+    /// `/api/openapi.json`, `/api/root/keys`, `/metrics`) per client IP, same syntax, or `0`.
+    #[arg(long, global = true, env = "HWF_RATE_LIMIT_PUBLIC", default_value = "20/s:40", value_parser = Rate::parse)]
+    pub rate_limit_public: Rate,
+    /// Manifest deliveries (`POST /api/root/manifests`, no token, up to 8 MiB) per client IP.
+    #[arg(long, global = true, env = "HWF_RATE_LIMIT_MANIFEST", default_value = "30/h:10", value_parser = Rate::parse)]
+    pub rate_limit_manifest: Rate,
+    /// PEM certificate chain `serve` presents (with --tls-key). Without both, a self-signed
+    /// certificate is generated on first start in `DATA_DIR/tls/` and reused.
+    #[arg(long, global = true, env = "HWF_TLS_CERT", requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+    /// PEM private key of --tls-cert (PKCS#8, SEC1 or PKCS#1).
+    #[arg(long, global = true, env = "HWF_TLS_KEY", requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
+    /// Lowest TLS version `serve` accepts: `1.3` (default) or `1.2`.
+    #[arg(long, global = true, env = "HWF_TLS_MIN_VERSION", default_value = "1.3", value_parser = parse_tls_version)]
+    pub tls_min_version: TlsVersion,
+    /// Serve plain HTTP instead of HTTPS: only on a loopback --listen address, or behind a
+    /// TLS-terminating proxy named in --trusted-proxies.
+    #[arg(long, global = true, env = "HWF_INSECURE_HTTP")]
+    pub insecure_http: bool,
+    /// Seconds a client has for the TLS handshake and for each request's header (also the
+    /// idle time of a kept-alive connection).
+    #[arg(long, global = true, env = "HWF_HEADER_TIMEOUT", default_value_t = 10,
+          value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub header_timeout: u64,
+    /// Seconds the request body may stall between two reads.
+    #[arg(long, global = true, env = "HWF_BODY_TIMEOUT", default_value_t = 10,
+          value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub body_timeout: u64,
+    /// Seconds a whole request may take, body and handler (then 408 `request-timeout`).
+    #[arg(long, global = true, env = "HWF_REQUEST_TIMEOUT", default_value_t = 120,
+          value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub request_timeout: u64,
+    /// Most open connections (further ones are closed at once); keep it below `ulimit -n`.
+    #[arg(long, global = true, env = "HWF_MAX_CONNECTIONS", default_value_t = 768,
+          value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_connections: u32,
+    /// Most open connections per client IP (an IPv6 client is its /64); a trusted proxy is
+    /// counted only against --max-connections.
+    #[arg(long, global = true, env = "HWF_MAX_CONNECTIONS_PER_IP", default_value_t = 64,
+          value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_connections_per_ip: u32,
+    /// Reverse proxies whose `X-Forwarded-For` is believed (comma-separated addresses or
+    /// CIDRs); from any other peer the header is ignored.
+    #[arg(long, global = true, env = "HWF_TRUSTED_PROXIES", value_delimiter = ',', value_parser = Cidr::parse)]
+    pub trusted_proxies: Vec<Cidr>,
+    /// Verifications (license, ledger, manifest) run at once on the blocking pool; `0`: one
+    /// less than the cores (at least 1).
+    #[arg(long, global = true, env = "HWF_VERIFY_WORKERS", default_value_t = 0)]
+    pub verify_workers: u32,
+    /// Verifications waiting for a worker before further ones are answered 503 `overloaded`.
+    #[arg(long, global = true, env = "HWF_VERIFY_QUEUE", default_value_t = 32)]
+    pub verify_queue: u32,
+    /// Also serve `/metrics` without a token on this address (plain HTTP: keep it on a
+    /// private or loopback interface). On the main listener `/metrics` needs a token.
+    #[arg(long, global = true, env = "HWF_METRICS_LISTEN")]
+    pub metrics_listen: Option<SocketAddr>,
+}
+
+impl HttpConfig {
+    /// The verification workers: `verify_workers`, or one less than the cores (at least 1).
+    pub fn verify_workers(&self) -> usize {
+        match self.verify_workers {
+            0 => std::thread::available_parallelism()
+                .map_or(1, |n| n.get().saturating_sub(1))
+                .max(1),
+            n => n as usize,
+        }
+    }
+
+    /// Whether `ip` is a trusted proxy.
+    pub fn is_trusted_proxy(&self, ip: std::net::IpAddr) -> bool {
+        self.trusted_proxies.iter().any(|c| c.contains(ip))
+    }
+}
+
+/// A TLS protocol version `serve` may accept.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TlsVersion {
+    /// TLS 1.2 (and 1.3).
+    Tls12,
+    /// TLS 1.3 only.
+    Tls13,
+}
+
+fn parse_tls_version(s: &str) -> Result<TlsVersion, String> {
+    match s {
+        "1.3" => Ok(TlsVersion::Tls13),
+        "1.2" => Ok(TlsVersion::Tls12),
+        _ => Err(format!("TLS version {s:?}: expected 1.3 or 1.2")),
+    }
+}
+
+/// A 32-byte SHA-256 fingerprint from hex (colons and spaces ignored, any case).
+pub fn parse_fingerprint(s: &str) -> Result<[u8; 32], String> {
+    let hex_digits: String = s.chars().filter(|c| !matches!(c, ':' | ' ')).collect();
+    let bytes = hex::decode(&hex_digits)
+        .map_err(|_| format!("fingerprint {s:?}: expected 64 hex digits (colons allowed)"))?;
+    bytes
+        .try_into()
+        .map_err(|_| format!("fingerprint {s:?}: expected 32 bytes (64 hex digits)"))
+}
+
+/// An address block: `ADDR` or `ADDR/PREFIX` (IPv4-mapped IPv6 addresses count as IPv4).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Cidr {
+    /// The network address.
+    pub addr: std::net::IpAddr,
+    /// The prefix length.
+    pub prefix: u8,
+}
+
+impl Cidr {
+    /// Parses `10.0.0.0/8`, `192.0.2.7`, `2001:db8::/32`, `::1`.
+    pub fn parse(s: &str) -> Result<Cidr, String> {
+        let s = s.trim();
+        let bad = || format!("address block {s:?}: expected ADDR or ADDR/PREFIX");
+        let (a, p) = match s.split_once('/') {
+            Some((a, p)) => (a, Some(p.parse::<u8>().map_err(|_| bad())?)),
+            None => (s, None),
+        };
+        let addr = canonical(a.parse().map_err(|_| bad())?);
+        let max = if addr.is_ipv4() { 32 } else { 128 };
+        let prefix = p.unwrap_or(max);
+        if prefix > max {
+            return Err(bad());
+        }
+        Ok(Cidr { addr, prefix })
+    }
+
+    /// Whether `ip` is in the block.
+    pub fn contains(&self, ip: std::net::IpAddr) -> bool {
+        use std::net::IpAddr::{V4, V6};
+        match (self.addr, canonical(ip)) {
+            (V4(n), V4(a)) => {
+                let mask = u32::MAX
+                    .checked_shl(32 - u32::from(self.prefix))
+                    .unwrap_or(0);
+                u32::from(n) & mask == u32::from(a) & mask
+            }
+            (V6(n), V6(a)) => {
+                let mask = u128::MAX
+                    .checked_shl(128 - u32::from(self.prefix))
+                    .unwrap_or(0);
+                u128::from(n) & mask == u128::from(a) & mask
+            }
+            _ => false,
+        }
+    }
+}
+
+/// An IPv4-mapped IPv6 address as IPv4, any other address as is.
+pub fn canonical(ip: std::net::IpAddr) -> std::net::IpAddr {
+    match ip {
+        std::net::IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(ip, std::net::IpAddr::V4),
+        v4 => v4,
+    }
 }
 
 impl Default for HttpConfig {
@@ -143,6 +315,27 @@ impl Default for HttpConfig {
                 per_second: 50.0,
                 burst: 100,
             },
+            rate_limit_public: Rate {
+                per_second: 20.0,
+                burst: 40,
+            },
+            rate_limit_manifest: Rate {
+                per_second: 30.0 / 3600.0,
+                burst: 10,
+            },
+            tls_cert: None,
+            tls_key: None,
+            tls_min_version: TlsVersion::Tls13,
+            insecure_http: false,
+            header_timeout: 10,
+            body_timeout: 10,
+            request_timeout: 120,
+            max_connections: 768,
+            max_connections_per_ip: 64,
+            trusted_proxies: Vec::new(),
+            verify_workers: 0,
+            verify_queue: 32,
+            metrics_listen: None,
         }
     }
 }
@@ -178,6 +371,8 @@ pub struct Secrets {
     pub admin_password: Option<String>,
     /// `HWF_NEW_PASSWORD`.
     pub new_password: Option<String>,
+    /// `HWF_METRICS_TOKEN`.
+    pub metrics_token: Option<String>,
 }
 
 impl std::fmt::Debug for Secrets {
@@ -187,6 +382,7 @@ impl std::fmt::Debug for Secrets {
             .field("master_secret", &set(&self.master_secret))
             .field("admin_password", &set(&self.admin_password))
             .field("new_password", &set(&self.new_password))
+            .field("metrics_token", &set(&self.metrics_token))
             .finish()
     }
 }
@@ -199,6 +395,7 @@ impl Secrets {
             master_secret: var(MASTER_SECRET_ENV),
             admin_password: var(ADMIN_PASSWORD_ENV),
             new_password: var(NEW_PASSWORD_ENV),
+            metrics_token: var(METRICS_TOKEN_ENV),
         }
     }
 
@@ -368,6 +565,47 @@ mod tests {
         assert_eq!(parsed.http.listen, d.http.listen);
         assert_eq!(parsed.http.rate_limit_login, d.http.rate_limit_login);
         assert_eq!(parsed.http.rate_limit_node, d.http.rate_limit_node);
+        assert_eq!(parsed.http.rate_limit_public, d.http.rate_limit_public);
+        assert_eq!(parsed.http.rate_limit_manifest, d.http.rate_limit_manifest);
+        assert_eq!(parsed.http.tls_min_version, d.http.tls_min_version);
+        assert_eq!(parsed.http.insecure_http, d.http.insecure_http);
+        assert_eq!(
+            (parsed.http.header_timeout, parsed.http.body_timeout),
+            (d.http.header_timeout, d.http.body_timeout)
+        );
+        assert_eq!(parsed.http.request_timeout, d.http.request_timeout);
+        assert_eq!(parsed.http.max_connections, d.http.max_connections);
+        assert_eq!(
+            parsed.http.max_connections_per_ip,
+            d.http.max_connections_per_ip
+        );
+        assert_eq!(parsed.http.verify_workers, d.http.verify_workers);
+        assert_eq!(parsed.http.verify_queue, d.http.verify_queue);
+    }
+
+    #[test]
+    fn address_blocks_and_fingerprints_parse() {
+        let c = Cidr::parse("10.1.0.0/16").unwrap();
+        assert!(c.contains("10.1.255.3".parse().unwrap()));
+        assert!(c.contains("::ffff:10.1.0.9".parse().unwrap()));
+        assert!(!c.contains("10.2.0.1".parse().unwrap()));
+        assert!(!c.contains("::1".parse().unwrap()));
+        let one = Cidr::parse("192.0.2.7").unwrap();
+        assert!(one.contains("192.0.2.7".parse().unwrap()));
+        assert!(!one.contains("192.0.2.8".parse().unwrap()));
+        assert!(Cidr::parse("0.0.0.0/0")
+            .unwrap()
+            .contains("8.8.8.8".parse().unwrap()));
+        assert!(Cidr::parse("2001:db8::/32")
+            .unwrap()
+            .contains("2001:db8:1::1".parse().unwrap()));
+        for bad in ["", "10.0.0.0/33", "::/129", "host", "10.0.0.0/x"] {
+            assert!(Cidr::parse(bad).is_err(), "{bad}");
+        }
+        let fp = "AB:".repeat(31) + "AB";
+        assert_eq!(parse_fingerprint(&fp).unwrap(), [0xab; 32]);
+        assert!(parse_fingerprint("abcd").is_err());
+        assert!(parse_fingerprint(&"zz".repeat(32)).is_err());
     }
 
     #[test]

@@ -11,10 +11,11 @@
 //! | layer | holds | may import |
 //! |-------|-------|------------|
 //! | [`cli`], [`demo`] | the command line, the end-to-end scenario | everything below |
-//! | [`app`] | opening the services, building the router, serving | `http`, `service`, `config` |
+//! | [`app`] | opening the services, building the router, serving | `http`, `service`, `config`, `tls` |
 //! | [`http`] | router, handlers, extractors, problem+json, OpenAPI, metrics, rate limits | `service`, `domain`, `config` |
-//! | [`service`] | the Root and Hub use cases, accounts, keys at rest, the clock | `store`, `domain`, `config` |
+//! | [`service`] | the Root and Hub use cases, accounts, keys at rest, the clock, the verification pool | `store`, `domain`, `config`, `tls` |
 //! | [`store`] | the pool, migrations, one repository per table (all the SQL) | `domain` |
+//! | [`tls`] | rustls: the served certificate, the Hub's client to the Root | `config` |
 //! | [`config`] | the one configuration struct | `domain` |
 //! | [`domain`] | pure rules the server adds on top of core | core only |
 //!
@@ -31,3 +32,4 @@ pub mod domain;
 pub mod http;
 pub mod service;
 pub mod store;
+pub mod tls;

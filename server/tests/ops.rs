@@ -17,6 +17,8 @@ use reqwest::Method;
 use serde_json::{json, Value};
 
 const CHEAP: HashCost = HashCost { m_kib: 64, t: 1 };
+/// The bearer token of `/metrics` (a scraper's: it does not expire with the clock).
+const METRICS_TOKEN: &str = "ops metrics token 5b1e";
 const DAY: i64 = 86_400;
 
 /// The two per-client limits of a test server.
@@ -73,6 +75,7 @@ impl Srv {
         config.hash_cost = CHEAP;
         config.http.rate_limit_login = limits.login;
         config.http.rate_limit_node = limits.node;
+        config.secrets.metrics_token = Some(METRICS_TOKEN.into());
         let app = App::open_with_clock(&config, Roles::Both, clock)
             .await
             .unwrap();
@@ -159,7 +162,9 @@ impl Srv {
     }
 
     async fn metrics(&self) -> String {
-        let r = self.call(Method::GET, "/metrics", None, None).await;
+        let r = self
+            .call(Method::GET, "/metrics", Some(METRICS_TOKEN), None)
+            .await;
         assert_eq!(r.status, 200);
         assert_eq!(
             r.headers["content-type"],
@@ -677,7 +682,7 @@ fn logs_carry_no_secret_or_key_material() {
     let child = std::process::Command::new(env!("CARGO_BIN_EXE_hwf-license"))
         .args(["--data-dir"])
         .arg(dir.path().join("data"))
-        .args(["serve", "--role", "both", "--listen"])
+        .args(["serve", "--role", "both", "--insecure-http", "--listen"])
         .arg(format!("127.0.0.1:{port}"))
         .args(["--root-url", &base])
         .env("HWF_MASTER_SECRET", &master)

@@ -38,7 +38,7 @@ impl Server {
         let child = Command::new(BIN)
             .args(["--data-dir", &dir.join("data").display().to_string()])
             .args(["--database-url", database_url])
-            .args(["serve", "--role", "both"])
+            .args(["serve", "--role", "both", "--insecure-http"])
             .args(["--listen", &format!("127.0.0.1:{port}")])
             .args(["--root-url", &format!("http://127.0.0.1:{port}")])
             // Every request of these tests comes from 127.0.0.1: no per-IP limits.

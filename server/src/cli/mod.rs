@@ -104,10 +104,17 @@ pub enum KeysCmd {
     },
     /// Print the Root's public keys as JSON (the file `trust-root` and `site verify` read).
     ExportRoots,
-    /// Trust the root keys of an exported JSON file on this Hub.
+    /// Trust the Root's keys on this Hub. Prints each key's fingerprint (its RFC 7638 JWK
+    /// thumbprint); from a file every key needs a matching --fingerprint (checked with the
+    /// Root's operator out of band), from an `https://` Root (TLS 1.3, checked like
+    /// manifest deliveries: --root-fingerprint, --root-ca or the web roots) it is optional.
     TrustRoot {
-        /// The JSON written by `keys export-roots` (or `GET /api/root/keys`).
-        file: PathBuf,
+        /// The JSON written by `keys export-roots`, or the Root's base URL `https://…`
+        /// (reads `GET /api/root/keys`; `http://` only to loopback, and then like a file).
+        source: String,
+        /// A key fingerprint that must match (repeat for each key).
+        #[arg(long)]
+        fingerprint: Vec<String>,
     },
 }
 
@@ -411,8 +418,40 @@ fn when(t: Option<i64>) -> String {
 
 /// Reads a root keys JSON file: `[{kid, environment, public_key_pem}]`.
 pub fn read_roots(path: &PathBuf) -> Result<Vec<TrustedRoot>, Problem> {
-    let v: serde_json::Value = serde_json::from_str(&read(path)?)
-        .map_err(|e| Problem::bad_request(format!("{}: {e}", path.display())))?;
+    parse_roots(&read(path)?, &path.display().to_string())
+}
+
+/// Most bytes of `GET /api/root/keys` read by `keys trust-root https://…`.
+const MAX_ROOT_KEYS_BYTES: usize = 1024 * 1024;
+
+/// The root keys of the Root at `base` (`https://`), with the Hub's TLS client.
+async fn fetch_roots(
+    hub: &crate::config::HubConfig,
+    base: &str,
+) -> Result<Vec<TrustedRoot>, Problem> {
+    let client = crate::tls::root_client(hub).map_err(|e| Problem::bad_request(e.to_string()))?;
+    let url = format!("{}/api/root/keys", base.trim_end_matches('/'));
+    let res = client
+        .get(&url)
+        .send()
+        .await
+        .map_err(|e| Problem::bad_request(format!("{url}: {e}")))?;
+    if !res.status().is_success() {
+        return Err(Problem::bad_request(format!("{url}: {}", res.status())));
+    }
+    let body = res
+        .bytes()
+        .await
+        .map_err(|e| Problem::bad_request(format!("{url}: {e}")))?;
+    if body.len() > MAX_ROOT_KEYS_BYTES {
+        return Err(Problem::bad_request(format!("{url}: answer too large")));
+    }
+    parse_roots(&String::from_utf8_lossy(&body), &url)
+}
+
+fn parse_roots(text: &str, what: &str) -> Result<Vec<TrustedRoot>, Problem> {
+    let v: serde_json::Value =
+        serde_json::from_str(text).map_err(|e| Problem::bad_request(format!("{what}: {e}")))?;
     let bad = || Problem::bad_request("root keys must be [{kid, environment, public_key_pem}]");
     v.as_array()
         .ok_or_else(bad)?
@@ -474,6 +513,15 @@ async fn run(cli: Cli) -> Result<(), Problem> {
     let actor = Actor::cli();
     match cli.command {
         Command::Serve { role } => {
+            // The certificate first: a Hub of this process may name it as --root-ca.
+            if let Some(t) = crate::app::server_tls(&ctx.config)? {
+                if t.generated {
+                    tracing::info!(
+                        certificate = %t.cert_path.display(),
+                        "generated a self-signed TLS certificate"
+                    );
+                }
+            }
             let app = ctx.open(role).await?;
             let _watch = app.watch_alerts();
             Ok(app.serve().await?)
@@ -573,8 +621,43 @@ async fn keys(ctx: &Ctx, k: KeysCmd, json: bool) -> Result<(), Problem> {
                 serde_json::to_string_pretty(&keys).unwrap_or_default()
             );
         }
-        KeysCmd::TrustRoot { file } => {
-            let roots = read_roots(&file)?;
+        KeysCmd::TrustRoot {
+            source,
+            fingerprint,
+        } => {
+            let over_https = source.starts_with("https://");
+            let roots = if over_https || source.starts_with("http://") {
+                crate::tls::check_root_url(&source).map_err(Problem::bad_request)?;
+                fetch_roots(&ctx.config.hub, &source).await?
+            } else {
+                read_roots(&PathBuf::from(&source))?
+            };
+            for r in &roots {
+                eprintln!(
+                    "root key {} ({}) fingerprint {}",
+                    r.kid,
+                    r.environment.as_str(),
+                    r.key.thumbprint()
+                );
+            }
+            let unmatched: Vec<&str> = roots
+                .iter()
+                .map(|r| r.key.thumbprint())
+                .filter(|t| !fingerprint.iter().any(|f| f.trim() == *t))
+                .collect();
+            if !over_https && !unmatched.is_empty() {
+                return Err(Problem::bad_request(format!(
+                    "{source} is not authenticated: check each fingerprint with the Root's \
+                     operator and pass it as --fingerprint (not matched: {})",
+                    unmatched.join(", ")
+                )));
+            }
+            if over_https && !fingerprint.is_empty() && !unmatched.is_empty() {
+                return Err(Problem::bad_request(format!(
+                    "the Root's keys do not match --fingerprint (not matched: {})",
+                    unmatched.join(", ")
+                )));
+            }
             let hub = ctx.hub().await?;
             for r in &roots {
                 hub.trust_root(&r.kid, r.environment, &r.key).await?;

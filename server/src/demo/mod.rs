@@ -1,12 +1,13 @@
-//! `hwf-license demo`: the product's end-to-end scenario in one process, over real HTTP on
-//! 127.0.0.1, on embedded SQLite in a temporary directory. Root and Hub keys are generated, the
+//! `hwf-license demo`: the product's end-to-end scenario in one process, over real HTTPS
+//! (TLS 1.3, a self-signed certificate held in memory, pinned by the Hub by its SHA-256
+//! fingerprint) on 127.0.0.1, on embedded SQLite in a temporary directory. Root and Hub keys are generated, the
 //! Root issues a CML for the Hub's org key, the Hub installs it, mints 10 site licenses (an
 //! 11th is refused), nodes send heartbeats and check the signed answers with core, a site is
 //! revoked (its node then fails validation), the month's manifest is generated, sent to the
 //! Root and verified there, and the ledger is verified end to end.
 
 //!
-//! Imports: `app`, `service`, `config`, `domain`, `http` (problem objects).
+//! Imports: `app`, `service`, `config`, `domain`, `http` (problem objects), `tls`.
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -156,10 +157,14 @@ pub async fn run_on(database_url: &str, where_: &str, quiet: bool) -> Result<Sum
         .await
         .map_err(Problem::internal)?;
     let addr = listener.local_addr().map_err(Problem::internal)?;
-    let base = format!("http://{addr}");
+    let base = format!("https://{addr}");
+    let tls = crate::tls::ephemeral(crate::config::TlsVersion::Tls13)
+        .map_err(|e| Problem::internal(e.to_string()))?;
     let admin_password = generate_password();
     let mut config = Config::new(database_url, Sealer::generate_secret());
     config.hub.root_url = Some(base.clone());
+    config.hub.root_fingerprint =
+        Some(crate::config::parse_fingerprint(&tls.fingerprint).map_err(Problem::internal)?);
     // The demo sets its own admin password instead of printing a generated one.
     config.secrets.admin_password = Some(admin_password.clone());
     let app = App::open(&config, Roles::Both).await?;
@@ -167,7 +172,7 @@ pub async fn run_on(database_url: &str, where_: &str, quiet: bool) -> Result<Sum
         .accounts
         .set_password("admin", &admin_password)
         .await?;
-    let server = app.spawn(listener);
+    let server = app.spawn_tls(listener, &tls);
     let hub = app
         .services
         .hub
@@ -175,12 +180,24 @@ pub async fn run_on(database_url: &str, where_: &str, quiet: bool) -> Result<Sum
         .ok_or_else(|| Problem::internal("no hub"))?;
     say(
         quiet,
-        format!("hwf-license demo: Root and Hub on {base}, data in {where_}"),
+        format!(
+            "hwf-license demo: Root and Hub on {base} (TLS 1.3, self-signed certificate SHA-256 \
+             {}, pinned by the Hub), data in {where_}",
+            tls.fingerprint
+        ),
     );
 
     let mut http = Http {
         base: base.clone(),
-        client: reqwest::Client::new(),
+        client: reqwest::Client::builder()
+            .min_tls_version(reqwest::tls::Version::TLS_1_3)
+            .tls_built_in_root_certs(false)
+            .add_root_certificate(
+                reqwest::Certificate::from_pem(tls.cert_pem.as_bytes())
+                    .map_err(Problem::internal)?,
+            )
+            .build()
+            .map_err(Problem::internal)?,
         token: None,
     };
     let login = http
@@ -365,7 +382,7 @@ pub async fn run_on(database_url: &str, where_: &str, quiet: bool) -> Result<Sum
     let receipt: Value =
         serde_json::from_str(sent["receipt"].as_str().unwrap_or("null")).unwrap_or(Value::Null);
     say(quiet, format!(
-        "8. manifest {period} generated (signed by the org key) and sent over HTTP; the Root verified it: {} active sites, {}",
+        "8. manifest {period} generated (signed by the org key) and sent over HTTPS (pinned); the Root verified it: {} active sites, {}",
         receipt["total_active_sites"], sent["status"].as_str().unwrap_or("?")
     ));
 

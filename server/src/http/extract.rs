@@ -70,7 +70,8 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for ApiQuery<T> {
     }
 }
 
-/// The peer address and user agent of a request (for the audit log).
+/// The client address ([`super::middleware::ClientIp`]) and user agent of a request (for the
+/// audit log).
 #[derive(Clone, Debug, Default)]
 pub struct Peer(pub Origin);
 
@@ -78,10 +79,13 @@ impl<S: Send + Sync> FromRequestParts<S> for Peer {
     type Rejection = std::convert::Infallible;
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        let ip = parts
-            .extensions
-            .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
-            .map(|c| c.0.ip().to_string());
+        let ip = match parts.extensions.get::<super::middleware::ClientIp>() {
+            Some(c) => Some(c.0.to_string()),
+            None => parts
+                .extensions
+                .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+                .map(|c| c.0.ip().to_string()),
+        };
         let user_agent = parts
             .headers
             .get(header::USER_AGENT)

@@ -12,6 +12,7 @@ pub mod middleware;
 pub mod openapi;
 pub mod problem;
 pub mod ratelimit;
+pub mod serve;
 pub mod wire;
 
 use std::sync::Arc;
@@ -33,6 +34,16 @@ pub const HUB_BODY_LIMIT: usize = 256 * 1024;
 /// Body limit of Root routes (manifests list every site).
 pub const ROOT_BODY_LIMIT: usize = 8 * 1024 * 1024;
 
+/// How the router answers besides the services' settings: whether it is served over TLS
+/// (HSTS), and the `/metrics` token.
+#[derive(Clone, Debug, Default)]
+pub struct RouterOptions {
+    /// Served over TLS.
+    pub tls: bool,
+    /// The bearer token that reads `/metrics` (besides a signed-in user's token).
+    pub metrics_token: Option<String>,
+}
+
 /// The router for the services opened: account and operations routes always, Hub and Root
 /// routes when run; every request passes the middlewares of [`middleware`] with the rate
 /// limits of `config`, counted in `metrics`.
@@ -41,6 +52,7 @@ pub fn router(
     config: &HttpConfig,
     metrics: Arc<Metrics>,
     alerts: Arc<AlertWatch>,
+    options: &RouterOptions,
 ) -> Router {
     let accounts_state = AccountsState {
         accounts: services.accounts.clone(),
@@ -114,11 +126,18 @@ pub fn router(
             hub: services.hub.clone(),
             metrics: metrics.clone(),
             alerts,
+            metrics_token: options.metrics_token.clone().map(Arc::from),
+            metrics_open: false,
         });
     let layer = Layer {
         metrics,
         login: Arc::new(Limiter::new(config.rate_limit_login)),
         node: Arc::new(Limiter::new(config.rate_limit_node)),
+        public: Arc::new(Limiter::new(config.rate_limit_public)),
+        manifest: Arc::new(Limiter::new(config.rate_limit_manifest)),
+        trusted_proxies: config.trusted_proxies.clone().into(),
+        tls: options.tls,
+        request_timeout: std::time::Duration::from_secs(config.request_timeout),
     };
     app.merge(ops_routes)
         .route_layer(axum::middleware::from_fn_with_state(
@@ -130,5 +149,32 @@ pub fn router(
         .layer(axum::middleware::from_fn_with_state(
             layer,
             middleware::track,
+        ))
+}
+
+/// The router of `--metrics-listen`: `GET /metrics` without a token (the address is the
+/// protection: keep it private), with the security headers.
+pub fn metrics_router(
+    services: &Services,
+    metrics: Arc<Metrics>,
+    alerts: Arc<AlertWatch>,
+) -> Router {
+    Router::new()
+        .route("/metrics", get(ops::metrics_text))
+        .with_state(OpsState {
+            accounts: services.accounts.clone(),
+            health: services.health(),
+            hub: services.hub.clone(),
+            metrics,
+            alerts,
+            metrics_token: None,
+            metrics_open: true,
+        })
+        .fallback(problem::no_route)
+        .layer(axum::middleware::map_response(
+            |mut res: axum::response::Response| async move {
+                middleware::security_headers(res.headers_mut(), false);
+                res
+            },
         ))
 }

@@ -3,7 +3,8 @@
 //! request and response types derive `ToSchema`, and [`Conventions`] adds what every route of a
 //! kind shares, from the same rules the server applies: `401`/`403` on routes with a token,
 //! `400`/`413`/`415`/`422` on routes with a body or parameters, `429` with `Retry-After` on the
-//! rate-limited routes ([`super::middleware::limit_of`]), `500`/`503` everywhere.
+//! rate-limited routes ([`super::middleware::limit_of`]: every route without a token), `408`,
+//! `500` and `503` everywhere.
 //!
 //! Served at `GET /api/openapi.json` and committed as `docs/openapi.json`; a test fails when they
 //! differ. Regenerate with `cargo run -p hwf-license-server -- openapi > docs/openapi.json`.
@@ -141,9 +142,13 @@ impl Modify for Conventions {
                 if !path.ends_with("healthz") && path != "/metrics" && path != "/api/openapi.json" {
                     add(
                         "503",
-                        problem("`database-busy` (with `Retry-After`) or `not-ready`"),
+                        problem("`database-busy` or `overloaded` (every verification worker busy and the queue full), with `Retry-After`; or `not-ready`"),
                     );
                 }
+                add(
+                    "408",
+                    problem("`request-timeout`: the request took longer than the server's request timeout"),
+                );
                 add("500", problem("`internal`: details only in the server log"));
             }
         }

@@ -175,6 +175,7 @@ impl From<ServiceError> for Problem {
                 "Sealed key does not open",
             ),
             E::Busy => Problem::busy(),
+            E::Overloaded => p(S::SERVICE_UNAVAILABLE, "overloaded", "Overloaded"),
             E::Store(_) | E::Internal(_) => Problem::internal(detail),
         }
     }
@@ -263,6 +264,7 @@ mod tests {
                 "upgrade-required",
             ),
             (ServiceError::Busy, 503, "database-busy"),
+            (ServiceError::Overloaded, 503, "overloaded"),
             (ServiceError::Internal("boom".into()), 500, "internal"),
             (
                 ServiceError::Delivery {

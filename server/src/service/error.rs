@@ -120,6 +120,9 @@ pub enum ServiceError {
     /// The database stayed busy through every retry of the transaction.
     #[error("the database stayed busy; retry shortly")]
     Busy,
+    /// Every verification worker is busy and the queue is full ([`super::cpu::CpuPool`]).
+    #[error("the server is verifying as much as it can; retry shortly")]
+    Overloaded,
     /// Storage failed otherwise (the cause is for the log only).
     #[error(transparent)]
     Store(StoreError),

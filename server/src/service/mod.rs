@@ -9,6 +9,7 @@ pub mod accounts;
 pub mod alerts;
 pub mod audit;
 pub mod clock;
+pub mod cpu;
 mod error;
 pub mod hub;
 pub mod keys;
@@ -47,6 +48,8 @@ pub struct Services {
     pub clock: clock::SharedClock,
     /// The first admin's generated password, when this start created it (print it once).
     pub admin_password: Option<String>,
+    /// Where CPU-bound verifications run (shared by the Hub and the Root).
+    pub cpu: cpu::CpuPool,
 }
 
 impl std::fmt::Debug for Services {
@@ -75,15 +78,23 @@ impl Services {
         })?;
         let sealer = keys::Sealer::new(master)?;
         let db = Db::connect(&database_url(config)).await?;
+        let cpu = cpu::CpuPool::new(
+            config.http.verify_workers(),
+            config.http.verify_queue as usize,
+        );
         let root = match roles.root() {
             true => Some(Arc::new(
-                root::Root::open(db.clone(), sealer.clone(), clock.clone()).await?,
+                root::Root::open(db.clone(), sealer.clone(), clock.clone())
+                    .await?
+                    .with_cpu_pool(cpu.clone()),
             )),
             false => None,
         };
         let hub = match roles.hub() {
             true => Some(Arc::new(
-                hub::Hub::open(db.clone(), &sealer, &config.hub, clock.clone()).await?,
+                hub::Hub::open(db.clone(), &sealer, &config.hub, clock.clone())
+                    .await?
+                    .with_cpu_pool(cpu.clone()),
             )),
             false => None,
         };
@@ -104,6 +115,7 @@ impl Services {
             root,
             clock,
             admin_password,
+            cpu,
         })
     }
 

@@ -22,6 +22,7 @@ pub struct Root {
     db: Db,
     sealer: Sealer,
     clock: SharedClock,
+    cpu: super::cpu::CpuPool,
 }
 
 impl std::fmt::Debug for Root {
@@ -183,7 +184,12 @@ impl Root {
     /// processes starting on one empty database generate one key per environment between
     /// them: the check and the insert run in one serialised write transaction.
     pub async fn open(db: Db, sealer: Sealer, clock: SharedClock) -> Result<Self, ServiceError> {
-        let root = Self { db, sealer, clock };
+        let root = Self {
+            db,
+            sealer,
+            clock,
+            cpu: super::cpu::CpuPool::default(),
+        };
         for env in [Environment::Prod, Environment::Dev] {
             if root.active_key(env).await?.is_none() {
                 if let Some((kid, _)) = root.new_key(env, true).await? {
@@ -196,6 +202,12 @@ impl Root {
 
     fn now(&self) -> i64 {
         self.clock.now()
+    }
+
+    /// Runs the manifest verifications on `cpu` (shared with the Hub in one process).
+    pub fn with_cpu_pool(mut self, cpu: super::cpu::CpuPool) -> Self {
+        self.cpu = cpu;
+        self
     }
 
     /// The active key of `env` and its kid.
@@ -400,31 +412,16 @@ impl Root {
         if cmls.is_empty() {
             return Err(ServiceError::UnknownOrg(d.org_id.clone()));
         }
-        let mut verified = None;
-        let mut first_err = None;
-        for cml in &cmls {
-            match verify_manifest(cml, &d.manifest) {
-                Ok(m) => {
-                    verified = Some((cml, m));
-                    break;
-                }
-                Err(e) => {
-                    // A binding to another of the org's CMLs is expected while searching; any
-                    // other failure is the more useful error.
-                    let better = first_err.as_ref().is_none_or(|f: &hwf_license::Error| {
-                        f.code() == ErrorCode::BindingMismatch
-                    });
-                    if better {
-                        first_err = Some(e);
-                    }
-                }
-            }
-        }
-        let Some((cml, m)) = verified else {
-            return Err(first_err
-                .unwrap_or(hwf_license::Error::ManifestInvalid("no CML"))
-                .into());
-        };
+        let manifest = d.manifest.clone();
+        let (cmls, found) = self
+            .cpu
+            .run(move || {
+                let found = first_verified(&cmls, &manifest);
+                (cmls, found)
+            })
+            .await?;
+        let (i, m) = found?;
+        let cml = &cmls[i];
         let claims = &m.claims;
         let t = self.now();
         super::error::manifest_period(&cml.claims, &claims.period, t)?;
@@ -514,4 +511,27 @@ impl Root {
         }
         Ok(out)
     }
+}
+
+/// The first of `cmls` under which `manifest` verifies (its index), else the most useful error
+/// (a binding to another of the org's CMLs is expected while searching).
+fn first_verified(
+    cmls: &[VerifiedCml],
+    manifest: &str,
+) -> Result<(usize, hwf_license::Verified<hwf_license::ManifestClaims>), hwf_license::Error> {
+    let mut first_err = None;
+    for (i, cml) in cmls.iter().enumerate() {
+        match verify_manifest(cml, manifest) {
+            Ok(m) => return Ok((i, m)),
+            Err(e) => {
+                let better = first_err
+                    .as_ref()
+                    .is_none_or(|f: &hwf_license::Error| f.code() == ErrorCode::BindingMismatch);
+                if better {
+                    first_err = Some(e);
+                }
+            }
+        }
+    }
+    Err(first_err.unwrap_or(hwf_license::Error::ManifestInvalid("no CML")))
 }

@@ -70,6 +70,10 @@ pub struct OpsState {
     pub metrics: Arc<Metrics>,
     /// Alerts already logged.
     pub alerts: Arc<AlertWatch>,
+    /// The bearer token that reads `/metrics` (a signed-in user's token does too).
+    pub metrics_token: Option<Arc<str>>,
+    /// `/metrics` needs no token (its own listen address).
+    pub metrics_open: bool,
 }
 
 macro_rules! accounts_from {

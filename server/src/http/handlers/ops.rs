@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use axum::extract::State;
-use axum::http::{header, StatusCode};
+use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 
@@ -13,6 +13,8 @@ use crate::http::extract::{AnyUser, Auth};
 use crate::http::problem::Problem;
 use crate::http::wire::{Health, Ready};
 use crate::service::alerts::{self, Alert};
+use crate::service::ServiceError;
+use sha2::{Digest, Sha256};
 
 /// How long `/readyz` waits for the database.
 pub const READY_TIMEOUT: Duration = Duration::from_secs(2);
@@ -69,11 +71,38 @@ pub(crate) async fn alerts_list(
     Ok(Json(list))
 }
 
+/// Whether `headers` carry the metrics token or a signed-in user's token.
+async fn may_read_metrics(s: &OpsState, headers: &HeaderMap) -> Result<(), Problem> {
+    let token = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::trim)
+        .ok_or_else(|| {
+            ServiceError::Unauthorized(
+                "missing bearer token (the metrics token or a user's)".into(),
+            )
+        })?;
+    if let Some(expected) = &s.metrics_token {
+        // Compared as digests: the time taken says nothing about the token.
+        if Sha256::digest(token.as_bytes()) == Sha256::digest(expected.as_bytes()) {
+            return Ok(());
+        }
+    }
+    s.accounts.authenticate(token).await?;
+    Ok(())
+}
+
 /// `GET /metrics`.
-#[utoipa::path(get, path = "/metrics", tag = "operations",
-    description = "Prometheus metrics (OpenMetrics text format 1.0.0); see docs/SERVER.md for the names.",
+#[utoipa::path(get, path = "/metrics", tag = "operations", security(("bearer" = [])),
+    description = "Prometheus metrics (OpenMetrics text format 1.0.0); see docs/SERVER.md for the names. Needs `HWF_METRICS_TOKEN` as a bearer token, or any signed-in user's token (on `--metrics-listen` no token).",
     responses((status = 200, description = "The metrics", body = String, content_type = "application/openmetrics-text")))]
-pub(crate) async fn metrics_text(State(s): State<OpsState>) -> Response {
+pub(crate) async fn metrics_text(State(s): State<OpsState>, headers: HeaderMap) -> Response {
+    if !s.metrics_open {
+        if let Err(p) = may_read_metrics(&s, &headers).await {
+            return p.into_response();
+        }
+    }
     let gauges = match &s.hub {
         Some(hub) => {
             let read = async {

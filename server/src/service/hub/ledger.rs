@@ -8,6 +8,8 @@ use hwf_license::{
     VerifiedCml,
 };
 use serde::Serialize;
+use sha2::{Digest, Sha256};
+use std::sync::atomic::Ordering;
 
 use super::Hub;
 use crate::domain::inputs;
@@ -25,6 +27,14 @@ pub struct Event<'a> {
     pub site_id: Option<&'a str>,
     /// Free-form detail.
     pub detail: Option<&'a str>,
+}
+
+/// A ledger that verified: under which CML, its summary, and the SHA-256 of its entries.
+#[derive(Clone, Debug)]
+pub(crate) struct Checked {
+    cml_id: String,
+    summary: LedgerSummary,
+    digest: [u8; 32],
 }
 
 /// One entry as listed: its verified claims, or why it does not verify.
@@ -107,20 +117,74 @@ impl Hub {
 
     /// Verifies the whole stored ledger with core ([`verify_ledger`]) against the active CML
     /// and checks it ends at the recorded head (so dropped entries are caught too). The error
-    /// names the first bad entry.
+    /// names the first bad entry. The signatures are checked on the verification pool, and
+    /// only when the ledger changed since the last check that passed: the same CML, head and
+    /// entries (their SHA-256, so an entry altered behind an unchanged head is caught) answer
+    /// from that check.
     pub async fn verify_ledger(&self) -> Result<LedgerSummary, ServiceError> {
         let cml = self.require_cml().await?;
         let all = self.ledger_entries().await?;
-        let summary = verify_ledger(&cml, all.iter().map(String::as_str))?;
         let (length, head) = self.ledger_head().await?;
-        if summary.length != length || summary.head != head {
+        let c = std::sync::Arc::clone(&cml);
+        let last = self.ledger_last_checked();
+        let recorded = head.clone();
+
+        let (checked, full) = self
+            .cpu
+            .run(move || -> Result<(Checked, bool), hwf_license::Error> {
+                let mut digest = Sha256::new();
+                for e in &all {
+                    digest.update((e.len() as u64).to_be_bytes());
+                    digest.update(e.as_bytes());
+                }
+                let digest: [u8; 32] = digest.finalize().into();
+                let hit = last.filter(|l| {
+                    l.cml_id == c.id
+                        && l.summary.length == length
+                        && l.summary.head == recorded
+                        && l.digest == digest
+                });
+                if let Some(hit) = hit {
+                    return Ok((hit, false));
+                }
+                let summary = verify_ledger(&c, all.iter().map(String::as_str))?;
+                let checked = Checked {
+                    cml_id: c.id.clone(),
+                    summary,
+                    digest,
+                };
+                Ok((checked, true))
+            })
+            .await??;
+        if full {
+            self.ledger_checks.fetch_add(1, Ordering::Relaxed);
+        }
+        if checked.summary.length != length || checked.summary.head != head {
             return Err(hwf_license::Error::LedgerBroken {
-                index: summary.length as usize,
+                index: checked.summary.length as usize,
                 reason: "the ledger ends before the recorded head",
             }
             .into());
         }
+        let summary = checked.summary.clone();
+        *self
+            .ledger_verified
+            .lock()
+            .unwrap_or_else(|p| p.into_inner()) = Some(checked);
         Ok(summary)
+    }
+
+    /// How many verifications checked every signature of the ledger and passed (the others
+    /// answered from the last of them, or failed).
+    pub fn ledger_full_checks(&self) -> u64 {
+        self.ledger_checks.load(Ordering::Relaxed)
+    }
+
+    fn ledger_last_checked(&self) -> Option<Checked> {
+        self.ledger_verified
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
     }
 
     /// A page of entries (oldest first, `limit` 1..=500), each verified on its own.

@@ -57,6 +57,13 @@ pub struct Hub {
     /// The wait before the first retry of a delivery, doubled before each next one
     /// (`HWF_MANIFEST_BACKOFF_MS`, 200 ms).
     pub send_backoff: Duration,
+    /// Where validations and ledger verifications run.
+    cpu: super::cpu::CpuPool,
+    /// The last ledger that verified: (CML id, length, head, SHA-256 of its entries).
+    ledger_verified: Mutex<Option<ledger::Checked>>,
+    /// Whole-ledger signature checks that passed (the other verifications answered from the
+    /// last of them).
+    ledger_checks: std::sync::atomic::AtomicU64,
 }
 
 impl std::fmt::Debug for Hub {
@@ -160,11 +167,11 @@ impl Hub {
             tracing::info!(kid = org.public_key().thumbprint(), "generated the org key");
         }
         let validator = build_validator(config.environment, load_roots(&db).await?, &clock)?;
-        let http = reqwest::Client::builder()
-            .timeout(Duration::from_secs(15))
-            .user_agent(concat!("hwf-license-hub/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .map_err(ServiceError::internal)?;
+        if let Some(url) = &config.root_url {
+            crate::tls::check_root_url(url).map_err(ServiceError::Config)?;
+        }
+        let http =
+            crate::tls::root_client(config).map_err(|e| ServiceError::Config(e.to_string()))?;
         Ok(Self {
             db,
             org,
@@ -179,7 +186,17 @@ impl Hub {
             http,
             send_attempts: config.manifest_attempts.max(1),
             send_backoff: Duration::from_millis(config.manifest_backoff_ms),
+            cpu: super::cpu::CpuPool::default(),
+            ledger_verified: Mutex::default(),
+            ledger_checks: Default::default(),
         })
+    }
+
+    /// Runs validations and ledger verifications on `cpu` (shared with the Root in one
+    /// process).
+    pub fn with_cpu_pool(mut self, cpu: super::cpu::CpuPool) -> Self {
+        self.cpu = cpu;
+        self
     }
 
     /// The time now, at the Hub's clock.

@@ -202,9 +202,13 @@ impl Hub {
             facts.deployment_tag.as_deref(),
         )?;
         let t = self.now();
+        let validator =
+            self.validator_with_list(license.as_bytes(), &cml_id, list.as_deref(), t)?;
+        let bytes = license.as_bytes().to_vec();
         let v = self
-            .validator_with_list(license.as_bytes(), &cml_id, list.as_deref(), t)?
-            .validate_at(license.as_bytes(), &facts, t)?;
+            .cpu
+            .run(move || validator.validate_at(&bytes, &facts, t))
+            .await??;
         Ok(ValidateAnswer {
             status: v.status.as_str().into(),
             site_id: v.site_id,
