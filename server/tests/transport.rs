@@ -234,6 +234,105 @@ async fn a_validation_flood_is_bounded_by_the_pool_and_answered_503_when_saturat
     assert_eq!(s.app.services.cpu.refused(), busy.len());
 }
 
+/// Finding 1: crafted 64 KiB files (the hostile corpus core is tested with) posted to
+/// `/api/validate` by 16 connections from one address, under the default rate limits: every
+/// answer is a typed refusal (422 with a core code, 413, 429 or 503), never a 500, and never
+/// more verifications at once than the pool's workers.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn crafted_64k_licenses_from_16_connections_stay_within_the_pool() {
+    let s = start(|c| {
+        c.http.verify_workers = 1;
+        c.http.verify_queue = 4;
+    })
+    .await;
+    s.site_license().await;
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../testdata/hostile");
+    let index: Value =
+        serde_json::from_slice(&std::fs::read(dir.join("index.json")).unwrap()).unwrap();
+    let files: Vec<String> = index["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["bytes"].as_u64().unwrap() > 50_000)
+        .map(|f| {
+            let bytes = std::fs::read(dir.join(f["file"].as_str().unwrap())).unwrap();
+            String::from_utf8_lossy(&bytes).into_owned()
+        })
+        .collect();
+    assert!(files.len() >= 6, "the corpus has its large files");
+    let files = Arc::new(files);
+    let stop = Arc::new(AtomicBool::new(false));
+    let watcher = tokio::spawn(poll_healthz(
+        reqwest::Client::new(),
+        format!("{}/healthz", s.base),
+        stop.clone(),
+    ));
+    let until = Instant::now() + Duration::from_millis(2000);
+    let mut flood = Vec::new();
+    for c in 0..16 {
+        let (client, url, files) = (
+            reqwest::Client::new(),
+            format!("{}/api/validate", s.base),
+            files.clone(),
+        );
+        flood.push(tokio::spawn(async move {
+            let mut seen: Vec<(u16, Value, f64)> = Vec::new();
+            let mut i = c;
+            while Instant::now() < until {
+                let body = json!({"license": files[i % files.len()], "facts": {}});
+                i += 1;
+                let t = Instant::now();
+                let r = client.post(&url).json(&body).send().await.unwrap();
+                let status = r.status().as_u16();
+                let v: Value = r.json().await.unwrap_or(Value::Null);
+                seen.push((status, v, t.elapsed().as_secs_f64() * 1000.0));
+            }
+            seen
+        }));
+    }
+    let mut all = Vec::new();
+    for f in flood {
+        all.extend(f.await.unwrap());
+    }
+    stop.store(true, Ordering::Relaxed);
+    let (ms, failed) = watcher.await.unwrap();
+    let count = |st: u16| all.iter().filter(|(s, ..)| *s == st).count();
+    let refused: Vec<f64> = all
+        .iter()
+        .filter(|(st, ..)| *st == 422)
+        .map(|(.., ms)| *ms)
+        .collect();
+    let (r50, r99, _) = percentiles(refused);
+    let (p50, p99, n) = percentiles(ms);
+    eprintln!(
+        "crafted 64 KiB files from 16 connections for 2 s: {} requests: {} x 422, {} x 413, \
+         {} x 429, {} x 503; a 422 took p50 {r50:.1} ms, p99 {r99:.1} ms (client side); pool \
+         peak {}; /healthz from another client: p50 {p50:.1} ms, p99 {p99:.1} ms over {n} \
+         polls ({failed} failed)",
+        all.len(),
+        count(422),
+        count(413),
+        count(429),
+        count(503),
+        s.app.services.cpu.peak(),
+    );
+    assert!(count(422) > 0, "crafted files reach core and are refused");
+    for (status, v, _) in &all {
+        match status {
+            422 => assert!(
+                v["code"].as_u64().is_some(),
+                "a refusal names core's code: {v}"
+            ),
+            413 | 429 | 503 => {}
+            other => panic!("{other}: {v}"),
+        }
+    }
+    assert!(
+        s.app.services.cpu.peak() <= 1,
+        "never more than the workers at once"
+    );
+}
+
 /// Reads until the server closes (EOF or reset) or `limit` passes; how long it took, or
 /// `None` if still open.
 async fn closed_within(stream: &mut tokio::net::TcpStream, limit: Duration) -> Option<Duration> {
