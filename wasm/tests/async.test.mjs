@@ -79,6 +79,18 @@ test("the discovered site check is only a question: withheld, it is asked for ag
   assert.equal(v.validateAt(valid.license, null, valid.now).status, "valid");
 });
 
+test("a CML the throw-away validator took as verified is refused by the real one (rogue root, edited payload)", async () => {
+  for (const name of ["chain/rogue-root-known-kid", "chain/cml-payload-edited"]) {
+    const bad = vector(name);
+    const v = new Validator(options);
+    const first = v.__round(0, bad.license, null, bad.now, undefined, new Uint8Array(0));
+    assert.ok(Array.isArray(first) && first.length === 2, `${name}: both checks discovered`);
+    await assert.rejects(v.validateAtAsync(bad.license, null, bad.now), (e) => e instanceof LicenseError && e.codeName === "bad_signature", name);
+    // Nothing of it was kept: the valid chain still goes through a full cold round.
+    assert.equal((await v.validateAtAsync(valid.license, null, valid.now)).status, "valid");
+  }
+});
+
 test("an answer for another key, input or signature is not used", async () => {
   const v = new Validator(options);
   const first = v.__round(0, valid.license, null, valid.now, undefined, new Uint8Array(0));
