@@ -4,6 +4,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 cargo bench -p hwf-license-benches --bench validate -- --warm-up-time 1 --measurement-time "${BENCH_SECONDS:-3}" "$@"
+# The figures to trust on a shared machine: cold / one ring verify and cached, as the median of
+# interleaved rounds (benches/examples/profile.rs).
+cargo run -q --release -p hwf-license-benches --example profile -- ratio "${BENCH_ROUNDS:-15}" | tail -n 2
 # The Rust peer (jsonwebtoken 9 on ring) on the vector valid/basic, in the same run.
 cargo bench -p hwf-license-benches --bench peers -- --warm-up-time 1 --measurement-time "${BENCH_SECONDS:-3}"
 python3 - <<'PY'

@@ -75,7 +75,8 @@ echo "== wasm-opt -O$OPT_LEVEL (binaryen $opt_version: $WASM_OPT)"
 # Chromium/Firefox/Safari of the last years) runs.
 WASM_FEATURES=(--enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext
   --enable-mutable-globals --enable-reference-types --enable-multivalue)
-"$WASM_OPT" "-O$OPT_LEVEL" "${WASM_FEATURES[@]}" --strip-debug --strip-producers \
+# --converge: the passes again until the module stops shrinking (about 200 B less, same code).
+"$WASM_OPT" "-O$OPT_LEVEL" --converge "${WASM_FEATURES[@]}" --strip-debug --strip-producers \
   "$STAGE/web/${CRATE}_bg.wasm" -o "$STAGE/web/opt.wasm"
 mv "$STAGE/web/opt.wasm" "$STAGE/web/${CRATE}_bg.wasm"
 cp "$STAGE/web/${CRATE}_bg.wasm" "$STAGE/node/${CRATE}_bg.wasm"

@@ -17,7 +17,8 @@
 #                                (b.RunParallel with -cpu 1,2,4); and the standard-library
 #                                peer (benches/peers/go: Validate cold and cached against
 #                                crypto/ecdsa + encoding/json on valid/basic), with the
-#                                ours/peer ratios
+#                                ours/peer ratios, and the same as PEER_ROUNDS (default 25)
+#                                interleaved rounds in one process, median of the ratios
 set -uo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$REPO"
@@ -212,6 +213,13 @@ for name in ["OursCold", "OursCached", "PeerStdlib"]:
 PY
   }
   step "bench: Go peer (benches/peers/go): ours cold and cached vs crypto/ecdsa + encoding/json" peer_bench
+  # The figure to trust on a shared machine: interleaved rounds in one process, median of ratios.
+  peer_ratio() {
+    (cd benches/peers/go && HWF_PEER_ROUNDS="${PEER_ROUNDS:-25}" go test -count=1 -run '^TestPeerRatio$' -v .) \
+      >"$OUT/peer-ratio.log" 2>&1 || { cat "$OUT/peer-ratio.log" >&2; return 1; }
+    grep -E '^(round|ours)' "$OUT/peer-ratio.log" | sed 's/^/   /'
+  }
+  step "bench: Go peer, ${PEER_ROUNDS:-25} interleaved rounds (HWF_PEER_ROUNDS): median of ours cold / peer" peer_ratio
 
   bench() {
     local log_file="$OUT/bench.log"

@@ -26,17 +26,18 @@ pub fn encode(input: &[u8]) -> String {
     out
 }
 
-fn value(c: u8) -> Option<u32> {
-    let v = match c {
-        b'A'..=b'Z' => c - b'A',
-        b'a'..=b'z' => c - b'a' + 26,
-        b'0'..=b'9' => c - b'0' + 52,
-        b'-' => 62,
-        b'_' => 63,
-        _ => return None,
-    };
-    Some(u32::from(v))
-}
+/// Each byte's 6-bit value in the URL-safe alphabet, or [`INVALID`].
+const VALUES: [u8; 256] = {
+    let mut t = [INVALID; 256];
+    let mut i = 0;
+    while i < 64 {
+        t[ALPHABET[i] as usize] = i as u8;
+        i += 1;
+    }
+    t
+};
+/// Marks a byte outside the alphabet (its high bit is set; no value has it).
+const INVALID: u8 = 0x80;
 
 /// Decodes canonical unpadded base64url; `None` on any deviation.
 pub fn decode(input: &[u8]) -> Option<Vec<u8>> {
@@ -44,23 +45,40 @@ pub fn decode(input: &[u8]) -> Option<Vec<u8>> {
         return None;
     }
     let mut out = Vec::with_capacity(input.len() / 4 * 3 + 2);
-    for chunk in input.chunks(4) {
-        let mut n = 0u32;
-        for (i, &c) in chunk.iter().enumerate() {
-            n |= value(c)? << (18 - 6 * i);
+    let mut chunks = input.chunks_exact(4);
+    for c in chunks.by_ref() {
+        let v = [
+            VALUES[usize::from(c[0])],
+            VALUES[usize::from(c[1])],
+            VALUES[usize::from(c[2])],
+            VALUES[usize::from(c[3])],
+        ];
+        if (v[0] | v[1] | v[2] | v[3]) & INVALID != 0 {
+            return None;
         }
-        let bytes = [(n >> 16) as u8, (n >> 8) as u8, n as u8];
-        let keep = chunk.len() - 1;
+        let n = (u32::from(v[0]) << 18)
+            | (u32::from(v[1]) << 12)
+            | (u32::from(v[2]) << 6)
+            | u32::from(v[3]);
+        out.extend_from_slice(&[(n >> 16) as u8, (n >> 8) as u8, n as u8]);
+    }
+    let rest = chunks.remainder();
+    if !rest.is_empty() {
+        let mut n = 0u32;
+        for (i, &c) in rest.iter().enumerate() {
+            let v = VALUES[usize::from(c)];
+            if v & INVALID != 0 {
+                return None;
+            }
+            n |= u32::from(v) << (18 - 6 * i);
+        }
+        let keep = rest.len() - 1;
         // Bits below the kept bytes must be zero (canonical encoding).
-        let mask = match keep {
-            1 => 0xffff,
-            2 => 0xff,
-            _ => 0,
-        };
+        let mask = if keep == 1 { 0xffff } else { 0xff };
         if n & mask != 0 {
             return None;
         }
-        out.extend_from_slice(&bytes[..keep]);
+        out.extend_from_slice(&[(n >> 16) as u8, (n >> 8) as u8][..keep]);
     }
     Some(out)
 }

@@ -36,12 +36,35 @@ pub struct LicenseFile {
     pub site: String,
 }
 
+/// Whether `bytes` holds a byte `is_hit` accepts; every such byte must be below 0x21 (ASCII
+/// whitespace and control bytes): words without one are skipped eight bytes at a time.
+fn holds(bytes: &[u8], is_hit: impl Fn(u8) -> bool) -> bool {
+    let mut i = 0;
+    loop {
+        i = json::skip_words(bytes, i, |w| json::has_less(w, 0x21));
+        match bytes.get(i..(i + 8).min(bytes.len())) {
+            Some(rest) if !rest.is_empty() => {
+                if rest.iter().any(|&b| is_hit(b)) {
+                    return true;
+                }
+                i += rest.len();
+            }
+            _ => return false,
+        }
+    }
+}
+
 fn compact(s: &str) -> String {
-    if s.bytes().any(|b| b.is_ascii_whitespace()) {
+    if holds(s.as_bytes(), |b| b.is_ascii_whitespace()) {
         s.chars().filter(|c| !c.is_ascii_whitespace()).collect()
     } else {
         String::from(s)
     }
+}
+
+/// CR, LF and TAB: dropped from the whole input before it is read (FORMAT.md §3).
+fn is_line_break_or_tab(b: u8) -> bool {
+    matches!(b, b'\r' | b'\n' | b'\t')
 }
 
 /// Reads a `site.lic` file (see the module documentation for what is tolerated), in one pass:
@@ -57,12 +80,13 @@ pub fn parse_license_file(bytes: &[u8]) -> Result<LicenseFile> {
     }
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
     let cleaned;
-    let bytes = if bytes.iter().any(|b| matches!(b, b'\r' | b'\n' | b'\t')) {
-        cleaned = bytes
-            .iter()
-            .copied()
-            .filter(|b| !matches!(b, b'\r' | b'\n' | b'\t'))
-            .collect::<alloc::vec::Vec<u8>>();
+    let bytes = if holds(bytes, is_line_break_or_tab) {
+        // Copied in runs between the dropped bytes (a pretty-printed file has a handful).
+        let mut out = alloc::vec::Vec::with_capacity(bytes.len());
+        for run in bytes.split(|&b| is_line_break_or_tab(b)) {
+            out.extend_from_slice(run);
+        }
+        cleaned = out;
         &cleaned[..]
     } else {
         bytes
@@ -85,6 +109,40 @@ pub fn license_file(cml_jws: &str, site_jws: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn drops_line_breaks_tabs_and_spaces_at_every_offset() {
+        // The scans skip whole words: a byte to drop at any offset is still dropped.
+        let (cml, site) = (
+            "abcdefghijklmnopq.rstuvwxyz0123.456789-_AB",
+            "CDEFGHIJ.KLMNOP.QRSTUVWXYZ",
+        );
+        let clean = license_file(cml, site);
+        let want = parse_license_file(clean.as_bytes()).unwrap();
+        for at in 0..=clean.len() {
+            for ch in ["\r", "\n", "\t", "\r\n"] {
+                let mut v = clean.clone();
+                v.insert_str(at, ch);
+                assert_eq!(
+                    parse_license_file(v.as_bytes()).as_ref(),
+                    Ok(&want),
+                    "{v:?}"
+                );
+            }
+        }
+        for (at, _) in clean.match_indices(|c: char| c.is_ascii_alphanumeric() || c == '.') {
+            let mut v = clean.clone();
+            v.insert(at, ' ');
+            if v.contains(cml) && v.contains(site) {
+                continue; // a space outside the two strings (in "format"'s value)
+            }
+            assert_eq!(
+                parse_license_file(v.as_bytes()).as_ref(),
+                Ok(&want),
+                "{v:?}"
+            );
+        }
+    }
 
     #[test]
     fn tolerates_transport_damage() {

@@ -197,7 +197,11 @@ impl<'a> Parser<'a> {
     fn string(&mut self) -> Result<Cow<'a, str>, ParseError> {
         self.i += 1; // opening quote
         let start = self.i;
-        // Fast path: no escapes.
+        // Fast path: no escapes. Whole words without a quote, backslash or control byte are
+        // skipped eight bytes at a time; the byte loop below decides.
+        self.i = skip_words(self.b, self.i, |w| {
+            has_less(w, 0x20) || has_byte(w, b'"') || has_byte(w, b'\\')
+        });
         while let Some(&c) = self.b.get(self.i) {
             match c {
                 b'"' => {
@@ -265,6 +269,37 @@ impl<'a> Parser<'a> {
             }
         }
     }
+}
+
+const LO: u64 = 0x0101_0101_0101_0101;
+const HI: u64 = 0x8080_8080_8080_8080;
+
+/// Whether any byte of the little-endian word `w` is below `n` (exact for `n` ≤ 128: no false
+/// negatives; a true hit may also flag bytes above it, which callers never rely on).
+#[inline]
+pub(crate) const fn has_less(w: u64, n: u8) -> bool {
+    w.wrapping_sub(LO * n as u64) & !w & HI != 0
+}
+
+/// Whether any byte of `w` equals `b` (exact as to existence).
+#[inline]
+pub(crate) const fn has_byte(w: u64, b: u8) -> bool {
+    let x = w ^ (LO * b as u64);
+    x.wrapping_sub(LO) & !x & HI != 0
+}
+
+/// The first index from `i` at which an 8-byte word of `b` may hold a byte that `stop` flags
+/// (or where fewer than eight bytes are left). Only skips words `stop` clears, so a byte loop
+/// starting at the result sees every byte that matters.
+#[inline]
+pub(crate) fn skip_words(b: &[u8], mut i: usize, stop: impl Fn(u64) -> bool) -> usize {
+    while let Some(Ok(word)) = b.get(i..i + 8).map(<[u8; 8]>::try_from) {
+        if stop(u64::from_le_bytes(word)) {
+            break;
+        }
+        i += 8;
+    }
+    i
 }
 
 /// Whether any name repeats. Objects have at most [`MAX_MEMBERS`] names, so a direct scan is
@@ -585,6 +620,56 @@ impl<'v, 'a> Obj<'v, 'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn word_tests_find_every_byte_they_look_for() {
+        // Every byte value at every position of a word, beside every other value: no false
+        // negative (a hit is never skipped), whatever the neighbours (borrows included).
+        for pos in 0..8 {
+            for b in 0..=255u8 {
+                for fill in [0u8, 0x1f, 0x20, 0x21, b'"', b'\\', 0x7f, 0x80, 0xff] {
+                    let mut word = [fill; 8];
+                    word[pos] = b;
+                    let w = u64::from_le_bytes(word);
+                    let any = |f: &dyn Fn(u8) -> bool| word.iter().any(|&x| f(x));
+                    assert_eq!(has_less(w, 0x20), any(&|x| x < 0x20), "{word:?}");
+                    assert_eq!(has_less(w, 0x21), any(&|x| x < 0x21), "{word:?}");
+                    assert_eq!(has_byte(w, b'"'), any(&|x| x == b'"'), "{word:?}");
+                    assert_eq!(has_byte(w, b'\\'), any(&|x| x == b'\\'), "{word:?}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn strings_stop_at_quotes_escapes_and_controls_anywhere() {
+        // The string scanner skips whole words: a quote, an escape or a control byte at any
+        // offset, in any word, is still seen.
+        for len in 0..40 {
+            let body = "a".repeat(len);
+            let doc = alloc::format!("\"{body}\"");
+            assert_eq!(
+                parse(doc.as_bytes()).unwrap(),
+                Value::Str(body.as_str().into())
+            );
+            let doc = alloc::format!("\"{body}\\n{body}\"");
+            let want = alloc::format!("{body}\n{body}");
+            assert_eq!(parse(doc.as_bytes()).unwrap(), Value::Str(want.into()));
+            for control in [0u8, b'\n', 0x1f] {
+                let mut doc = alloc::format!("\"{body}x{body}\"").into_bytes();
+                doc[1 + len] = control;
+                assert_eq!(
+                    parse(&doc),
+                    Err("control character in a string"),
+                    "{len} {control}"
+                );
+            }
+            let doc = alloc::format!("\"{body}");
+            assert_eq!(parse(doc.as_bytes()), Err("unterminated string"));
+            let doc = alloc::format!("[\"{body}\",\"\u{e9}{body}\"]");
+            assert!(parse(doc.as_bytes()).is_ok());
+        }
+    }
 
     #[test]
     fn accepts_rfc8259_values() {

@@ -2,7 +2,9 @@
 // here. Core (in the .wasm) runs the whole operation; when it needs a signature check it has no
 // answer for, the round returns the checks instead of a result (and its outcome is discarded),
 // this file verifies them with `crypto.subtle.verify` (ECDSA P-256, SHA-256) and runs the round
-// again with the answers: one round per signature core needs (a cold chain: 2; docs/WASM.md).
+// again with the answers. A round that needs a root key's check also reports the checks further
+// down the chain (found by a throw-away validator, wasm/src/webcrypto.rs), so a cold chain's two
+// signatures are verified concurrently in one WebCrypto round (docs/WASM.md).
 // Without `crypto.subtle` (an insecure http: page, an old runtime) the methods run the sync path.
 import { Validator } from "./hwf_license_wasm.js";
 
@@ -15,10 +17,19 @@ const MAX_KEYS = 64;
 
 /** Imported keys per validator, by the key's SEC1 bytes (never by kid). */
 const keyCaches = new WeakMap();
+/**
+ * Imported trusted-root keys, shared by every validator, by the key's SEC1 bytes: a root is
+ * configuration (the peers import theirs once), an org key is read from a CML and stays per
+ * validator. A key is only ever used for the bytes it was imported from.
+ */
+const rootKeys = new Map();
 
-function cryptoKey(owner, sec1) {
-  let cache = keyCaches.get(owner);
-  if (cache === undefined) keyCaches.set(owner, (cache = new Map()));
+function cryptoKey(owner, sec1, isRoot) {
+  let cache = rootKeys;
+  if (!isRoot) {
+    cache = keyCaches.get(owner);
+    if (cache === undefined) keyCaches.set(owner, (cache = new Map()));
+  }
   const id = String.fromCharCode.apply(null, sec1);
   let key = cache.get(id);
   if (key === undefined) {
@@ -31,14 +42,16 @@ function cryptoKey(owner, sec1) {
 }
 
 /**
- * Verifies checks from a round (each key | digest | signature | signing input) with WebCrypto, all
- * at once; returns the answers for the next round (each key | digest | signature | 1 or 0).
+ * Verifies checks from a round (each 1 if by a trusted root else 0 | key | digest | signature |
+ * signing input) with WebCrypto, all at once; returns the answers for the next round (each key |
+ * digest | signature | 1 or 0).
  */
-async function verifyChecks(owner, checks) {
+async function verifyChecks(owner, flagged) {
+  const checks = flagged.map((c) => c.subarray(1));
   const results = await Promise.all(
-    checks.map(async (c) => {
+    checks.map(async (c, i) => {
       try {
-        const key = await cryptoKey(owner, c.subarray(0, 65));
+        const key = await cryptoKey(owner, c.subarray(0, 65), flagged[i][0] === 1);
         return await subtle.verify(VERIFY, key, c.subarray(97, ID), c.subarray(ID));
       } catch {
         return false; // WebCrypto refused the key or the signature: not verified

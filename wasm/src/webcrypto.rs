@@ -11,11 +11,18 @@
 //! only after its signatures verified), the missing checks go to JavaScript, which verifies them
 //! with `crypto.subtle.verify` and runs the round again with the answers (`js/async.js`).
 //!
-//! Core stops at the first check it cannot answer, so a cold chain takes two WebCrypto rounds:
-//! the CML's signature (root key), then — the CML verified and cached, its org key read — the
-//! site license's (org key). Discovering both at once (a throw-away validator answering
-//! "verified" to unknown checks) was measured: it costs a second full core run, the org key's
-//! decoding included, more than the second WebCrypto round it saves (docs/WASM.md).
+//! Core stops at the first check it cannot answer, so on its own a cold chain takes two
+//! WebCrypto rounds, one after the other: the CML's signature (root key), then — the CML
+//! verified, its org key read — the site license's (org key). So the first round of a validator
+//! that has nothing cached runs the operation instead on a **throw-away** core validator with
+//! the same roots and policy, whose verifier answers "verified" to every check it is asked and
+//! records it ([`speculate`]): that finds the checks down the chain without waiting for the
+//! first, JavaScript verifies them concurrently (WebCrypto works off the main thread), and the
+//! next round runs the binding's validator with WebCrypto's answers. The throw-away validator
+//! and its outcome are dropped and its "verified" never reaches the binding's validator, which
+//! runs every rule and decides alone: a check found but not needed costs one verification, a
+//! check not found is asked for in the next round as before. A validator with something cached
+//! runs its own first round (a cached chain needs no check at all).
 
 use std::sync::{Arc, Mutex};
 
@@ -35,6 +42,9 @@ const ANSWER: usize = ID + 1;
 struct Exchange {
     /// `Some` during a round: the answers JavaScript gave.
     answers: Option<Vec<u8>>,
+    /// A throw-away validator's verifier ([`speculate`]): unknown checks are recorded and
+    /// answered "verified".
+    speculative: bool,
     /// The checks asked for and not answered: identity, then the signing input.
     missing: Vec<Vec<u8>>,
 }
@@ -87,7 +97,7 @@ impl Verifier for JsVerifier {
         if !x.missing.contains(&check) {
             x.missing.push(check);
         }
-        false
+        x.speculative
     }
 
     fn name(&self) -> &'static str {
@@ -95,11 +105,19 @@ impl Verifier for JsVerifier {
     }
 }
 
-/// The missing checks for JavaScript: one `Uint8Array` each, key | digest | signature | input.
-fn to_js(missing: &[Vec<u8>]) -> JsValue {
+/// The missing checks for JavaScript: one `Uint8Array` each, a byte 1 when the key is one of
+/// the validator's trusted roots (else 0) | key | digest | signature | input. JavaScript keeps a
+/// root's imported `CryptoKey` across validators (roots are configuration, imported once like a
+/// peer's); every other key's per validator.
+fn to_js(missing: &[Vec<u8>], is_root: &dyn Fn(&[u8]) -> bool) -> JsValue {
     missing
         .iter()
-        .map(|c| JsValue::from(js_sys::Uint8Array::from(c.as_slice())))
+        .map(|c| {
+            let mut flagged = Vec::with_capacity(c.len() + 1);
+            flagged.push(u8::from(is_root(&c[..65])));
+            flagged.extend_from_slice(c);
+            JsValue::from(js_sys::Uint8Array::from(flagged.as_slice()))
+        })
         .collect::<js_sys::Array>()
         .into()
 }
@@ -113,13 +131,56 @@ pub(crate) fn round(
     answer_bytes: &[u8],
     op: &dyn Fn(&hwf_license::Validator) -> JsResult<JsValue>,
 ) -> JsResult<JsValue> {
+    // A validator with nothing cached, asked for the first time: its run would stop at the
+    // first (a root's) check and then speculate anyway, so speculate first. Whatever that finds
+    // is only a list of questions; the binding's validator still runs with WebCrypto's answers.
+    if answer_bytes.is_empty() && inner.cached() == (0, 0) {
+        let checks = speculate(inner, answer_bytes, op);
+        if !checks.is_empty() {
+            return Ok(to_js(&checks, &|key| is_root(inner, key)));
+        }
+    }
     verifier.begin(answer_bytes);
     let outcome = op(inner);
-    let verifier_missing = verifier.end();
-    if verifier_missing.is_empty() {
+    let missing = verifier.end();
+    if missing.is_empty() {
         return outcome;
     }
-    Ok(to_js(&verifier_missing))
+    Ok(to_js(&missing, &|key| is_root(inner, key)))
+}
+
+/// Whether `key` (SEC1) is one of `inner`'s trusted roots.
+fn is_root(inner: &hwf_license::Validator, key: &[u8]) -> bool {
+    inner
+        .roots()
+        .iter()
+        .any(|r| key == &r.key.sec1_uncompressed()[..])
+}
+
+/// The checks `op` asks for when every check it makes is answered "verified": `op` on a
+/// throw-away core validator with `inner`'s roots and policy and no cache or trust state, its
+/// outcome dropped. Only a list of checks to verify leaves this function. Hostile input costs one
+/// more core run and at most the checks that run makes.
+fn speculate(
+    inner: &hwf_license::Validator,
+    answer_bytes: &[u8],
+    op: &dyn Fn(&hwf_license::Validator) -> JsResult<JsValue>,
+) -> Vec<Vec<u8>> {
+    let verifier = JsVerifier::default();
+    let policy = inner.policy();
+    let Ok(throwaway) = hwf_license::Validator::builder(policy.environment)
+        .verifier(verifier.clone())
+        .roots(inner.roots().iter().cloned())
+        .accept_other_environment(policy.accept_other)
+        .clock(crate::clock::date_now)
+        .build()
+    else {
+        return Vec::new();
+    };
+    verifier.begin(answer_bytes);
+    verifier.exchange().speculative = true;
+    let _ = op(&throwaway);
+    verifier.end()
 }
 
 /// One ES256 check through the WebCrypto path, for the Wycheproof vectors: `key` (SEC1) read by
@@ -149,6 +210,6 @@ pub(crate) fn es256_round(
     Ok(if missing.is_empty() {
         JsValue::from_bool(ok)
     } else {
-        to_js(&missing)
+        to_js(&missing, &|_| false)
     })
 }

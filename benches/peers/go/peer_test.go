@@ -11,7 +11,11 @@
 //     site's org_id equals the CML's. It checks much less than core does (no times, no
 //     binding, no schema, no fingerprint): it is the floor a hand-written check cannot go under.
 //
-// Run with scripts/test-go.sh --bench, which prints the ours/peer ratios.
+// Run with scripts/test-go.sh --bench, which prints the ours/peer ratios. On a shared machine
+// the figure to trust is TestPeerRatio's (HWF_PEER_ROUNDS=N go test -run PeerRatio -v .): N
+// interleaved rounds in one process, each timing a batch of ours cold, of the peer and of ours
+// cached back to back (the order alternating), and the median of the per-round ratios, so load
+// that drifts between benchmarks hits both sides of a ratio alike.
 package peer
 
 import (
@@ -22,10 +26,15 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"math/big"
 	"os"
+	"runtime"
+	"sort"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	hwflicense "example.invalid/hwf-license/bindings/go"
 )
@@ -315,4 +324,65 @@ func BenchmarkOursNewValidator(b *testing.B) {
 		}
 		v.Close()
 	}
+}
+
+// TestPeerRatio (only with HWF_PEER_ROUNDS=N): N interleaved rounds of 200 cold validations,
+// 200 peer verifications and 5,000 cached validations; prints each round and the median (and
+// range) of ours cold / peer and ours cached / peer.
+func TestPeerRatio(t *testing.T) {
+	rounds, _ := strconv.Atoi(os.Getenv("HWF_PEER_ROUNDS"))
+	if rounds <= 0 {
+		t.Skip("set HWF_PEER_ROUNDS=N to measure")
+	}
+	f := load(t)
+	warm, err := hwflicense.NewValidator(hwflicense.Prod, f.roots...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer warm.Close()
+	const batch, cachedBatch = 200, 5000
+	timeIt := func(n int, call func() error) float64 {
+		start := time.Now()
+		for i := 0; i < n; i++ {
+			if err := call(); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return float64(time.Since(start).Nanoseconds()) / float64(n)
+	}
+	cold := func() error { return oursCold(f) }
+	peer := func() error { _, err := peerVerify(f.license, f.rootKey); return err }
+	cached := func() error {
+		verdict, err := warm.ValidateAt(f.license, f.facts, f.now)
+		if err == nil {
+			verdict.Close()
+		}
+		return err
+	}
+	for i := 0; i < 50; i++ { // warm-up: caches, the Go heap, the CPU's clock
+		_, _, _ = cold(), peer(), cached()
+	}
+	var coldRatio, cachedNs, peerNs []float64
+	for r := 0; r < rounds; r++ {
+		runtime.GC()
+		var tc, tp float64
+		if r%2 == 0 {
+			tc, tp = timeIt(batch, cold), timeIt(batch, peer)
+		} else {
+			tp, tc = timeIt(batch, peer), timeIt(batch, cold)
+		}
+		tk := timeIt(cachedBatch, cached)
+		fmt.Printf("round %2d: ours cold %7.1f µs, peer %7.1f µs, cold/peer %.3f, cached %.2f µs\n",
+			r+1, tc/1e3, tp/1e3, tc/tp, tk/1e3)
+		coldRatio, cachedNs, peerNs = append(coldRatio, tc/tp), append(cachedNs, tk), append(peerNs, tp)
+	}
+	stats := func(v []float64) (float64, float64, float64) {
+		sort.Float64s(v)
+		return v[len(v)/2], v[0], v[len(v)-1]
+	}
+	m, lo, hi := stats(coldRatio)
+	fmt.Printf("ours cold / standard-library peer: median %.3f (range %.3f-%.3f) of %d rounds; target <= 0.8\n", m, lo, hi, rounds)
+	pm, _, _ := stats(peerNs)
+	cm, clo, chi := stats(cachedNs)
+	fmt.Printf("ours cached: median %.2f µs (range %.2f-%.2f); peer median %.1f µs\n", cm/1e3, clo/1e3, chi/1e3, pm/1e3)
 }
