@@ -44,6 +44,9 @@ pub struct Config {
     /// Logging.
     #[command(flatten)]
     pub log: LogConfig,
+    /// Accounts: the step-up window.
+    #[command(flatten)]
+    pub accounts: AccountsConfig,
     /// The secrets (see [`ENV_HELP`]), read by [`Secrets::from_env`].
     #[arg(skip)]
     pub secrets: Secrets,
@@ -143,6 +146,25 @@ impl Default for HttpConfig {
                 per_second: 50.0,
                 burst: 100,
             },
+        }
+    }
+}
+
+/// Accounts.
+#[derive(Clone, Debug, Args)]
+#[command(next_help_heading = "Accounts")]
+pub struct AccountsConfig {
+    /// Minutes an admin action is allowed after a second factor (TOTP or recovery code) was
+    /// checked at sign-in or step-up (1–1440).
+    #[arg(long, global = true, env = "HWF_STEP_UP_MINUTES", default_value_t = 15,
+          value_parser = clap::value_parser!(u32).range(1..=1440))]
+    pub step_up_minutes: u32,
+}
+
+impl Default for AccountsConfig {
+    fn default() -> Self {
+        Self {
+            step_up_minutes: 15,
         }
     }
 }
@@ -368,6 +390,10 @@ mod tests {
         assert_eq!(parsed.http.listen, d.http.listen);
         assert_eq!(parsed.http.rate_limit_login, d.http.rate_limit_login);
         assert_eq!(parsed.http.rate_limit_node, d.http.rate_limit_node);
+        assert_eq!(
+            parsed.accounts.step_up_minutes,
+            d.accounts.step_up_minutes
+        );
     }
 
     #[test]

@@ -6,7 +6,7 @@ use axum::response::IntoResponse;
 use axum::Json;
 
 use super::{created, ApiResult, HubState};
-use crate::http::extract::{AdminOnly, AnyUser, ApiJson, ApiQuery, Auth, OperatorUp};
+use crate::http::extract::{AdminOnly, AdminStepUp, AnyUser, ApiJson, ApiQuery, Auth, OperatorUp};
 use crate::http::problem::Problem;
 use crate::http::wire::{
     CmlBody, CreatedSite, GenerateBody, LedgerCheck, Page, PeriodQuery, SendBody, SiteLicenseFile,
@@ -36,7 +36,7 @@ pub(crate) async fn cml_get(_: Auth<AnyUser>, State(s): State<HubState>) -> ApiR
         (status = 409, description = "`cml-org-changed`, `cml-older`", body = Problem, content_type = "application/problem+json")),
 )]
 pub(crate) async fn cml_upload(
-    a: Auth<AdminOnly>,
+    a: Auth<AdminStepUp>,
     State(s): State<HubState>,
     ApiJson(b): ApiJson<CmlBody>,
 ) -> ApiResult {
@@ -51,7 +51,7 @@ pub(crate) async fn cml_upload(
         (status = 409, description = "`no-cml`, `cml-org-changed`, `cml-older`", body = Problem, content_type = "application/problem+json")),
 )]
 pub(crate) async fn cml_refresh(
-    a: Auth<AdminOnly>,
+    a: Auth<AdminStepUp>,
     State(s): State<HubState>,
     ApiJson(b): ApiJson<CmlBody>,
 ) -> ApiResult {
@@ -277,7 +277,7 @@ pub(crate) async fn manifest_generate(
         (status = 409, description = "`no-root-url`, `no-cml`", body = Problem, content_type = "application/problem+json"), (status = 502, description = "`delivery-failed`, `delivery-rejected`", body = Problem, content_type = "application/problem+json")),
 )]
 pub(crate) async fn manifest_send(
-    a: Auth<AdminOnly>,
+    a: Auth<AdminStepUp>,
     State(s): State<HubState>,
     ApiJson(b): ApiJson<SendBody>,
 ) -> ApiResult {

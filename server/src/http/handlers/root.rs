@@ -5,7 +5,7 @@ use axum::response::IntoResponse;
 use axum::Json;
 
 use super::{created, ApiResult, RootState};
-use crate::http::extract::{AdminOnly, AnyUser, ApiJson, Auth};
+use crate::http::extract::{AdminStepUp, AnyUser, ApiJson, Auth};
 use crate::http::problem::Problem;
 use crate::http::wire::RootKey;
 use crate::service::root::{
@@ -19,7 +19,7 @@ use crate::service::root::{
     responses((status = 201, description = "Issued", body = IssuedCml), (status = 409, description = "`no-root-key`", body = Problem, content_type = "application/problem+json")),
 )]
 pub(crate) async fn root_issue(
-    a: Auth<AdminOnly>,
+    a: Auth<AdminStepUp>,
     State(s): State<RootState>,
     ApiJson(req): ApiJson<IssueCml>,
 ) -> ApiResult {
@@ -34,7 +34,7 @@ pub(crate) async fn root_issue(
         (status = 409, description = "`no-root-key`", body = Problem, content_type = "application/problem+json")),
 )]
 pub(crate) async fn root_refresh(
-    a: Auth<AdminOnly>,
+    a: Auth<AdminStepUp>,
     State(s): State<RootState>,
     ApiJson(req): ApiJson<RefreshCml>,
 ) -> ApiResult {
