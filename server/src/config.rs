@@ -390,10 +390,7 @@ mod tests {
         assert_eq!(parsed.http.listen, d.http.listen);
         assert_eq!(parsed.http.rate_limit_login, d.http.rate_limit_login);
         assert_eq!(parsed.http.rate_limit_node, d.http.rate_limit_node);
-        assert_eq!(
-            parsed.accounts.step_up_minutes,
-            d.accounts.step_up_minutes
-        );
+        assert_eq!(parsed.accounts.step_up_minutes, d.accounts.step_up_minutes);
     }
 
     #[test]

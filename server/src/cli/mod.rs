@@ -518,7 +518,8 @@ fn show_first_password(data_dir: &std::path::Path, password: &str) -> Result<(),
 
 /// Creates `dir` (and its parents) if needed and makes it private to this user (0700).
 pub fn private_dir(dir: &std::path::Path) -> Result<(), Problem> {
-    let cannot = |e: std::io::Error| Problem::bad_request(format!("cannot create {}: {e}", dir.display()));
+    let cannot =
+        |e: std::io::Error| Problem::bad_request(format!("cannot create {}: {e}", dir.display()));
     #[cfg(unix)]
     {
         use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
@@ -537,7 +538,8 @@ pub fn private_dir(dir: &std::path::Path) -> Result<(), Problem> {
 /// Writes `text` to `path`, readable by this user only (0600), replacing any file there.
 fn write_private(path: &std::path::Path, text: &str) -> Result<(), Problem> {
     use std::io::Write;
-    let cannot = |e: std::io::Error| Problem::bad_request(format!("cannot write {}: {e}", path.display()));
+    let cannot =
+        |e: std::io::Error| Problem::bad_request(format!("cannot write {}: {e}", path.display()));
     let _ = std::fs::remove_file(path);
     let mut o = std::fs::OpenOptions::new();
     o.write(true).create_new(true);
@@ -546,7 +548,9 @@ fn write_private(path: &std::path::Path, text: &str) -> Result<(), Problem> {
         use std::os::unix::fs::OpenOptionsExt;
         o.mode(0o600);
     }
-    o.open(path).and_then(|mut f| f.write_all(text.as_bytes())).map_err(cannot)
+    o.open(path)
+        .and_then(|mut f| f.write_all(text.as_bytes()))
+        .map_err(cannot)
 }
 
 async fn run(cli: Cli) -> Result<(), Problem> {
@@ -1199,7 +1203,11 @@ async fn user(ctx: &Ctx, u: UserCmd, json: bool) -> Result<(), Problem> {
                             u.username,
                             u.role.as_str(),
                             u.mfa,
-                            if u.locked_until.is_some() { "locked" } else { "" }
+                            if u.locked_until.is_some() {
+                                "locked"
+                            } else {
+                                ""
+                            }
                         )
                     })
                     .collect::<Vec<_>>()
@@ -1207,7 +1215,9 @@ async fn user(ctx: &Ctx, u: UserCmd, json: bool) -> Result<(), Problem> {
             });
         }
         UserCmd::Delete { username, .. } => {
-            accounts.delete_user(&Actor::cli(), realm, &username).await?;
+            accounts
+                .delete_user(&Actor::cli(), realm, &username)
+                .await?;
             show(json, &json!({"deleted": username}), || {
                 format!("deleted {username}")
             });

@@ -50,7 +50,16 @@ impl Role {
 /// (`--role both`): an account, its token and its audit entries belong to one realm, and a
 /// route of one realm refuses the other's tokens.
 #[derive(
-    Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize,
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
     utoipa::ToSchema,
 )]
 #[serde(rename_all = "lowercase")]

@@ -303,7 +303,11 @@ mod tests {
                 403,
                 "step-up-required",
             ),
-            (ServiceError::EnrolmentRequired, 403, "mfa-enrolment-required"),
+            (
+                ServiceError::EnrolmentRequired,
+                403,
+                "mfa-enrolment-required",
+            ),
             (ServiceError::Internal("boom".into()), 500, "internal"),
             (
                 ServiceError::Delivery {

@@ -39,7 +39,7 @@ use super::totp;
 use super::ServiceError;
 use crate::config::HashCost;
 use crate::domain::{inputs, Realm, Role};
-use crate::store::{service_tokens, users, Db};
+use crate::store::{service_tokens, users, write_tx, Db};
 
 /// Token lifetime in seconds.
 pub const TOKEN_TTL: i64 = 3600;
@@ -75,6 +75,8 @@ pub struct Accounts {
     cost: HashCost,
     clock: SharedClock,
     step_up_secs: i64,
+    /// A hash at the configured cost, checked for unknown names so they cost the same time.
+    dummy_hash: String,
 }
 
 impl std::fmt::Debug for Accounts {
@@ -280,11 +282,17 @@ impl Accounts {
             &hex::encode(random_bytes::<16>()),
         )
         .await?;
-        let mut mac = HmacSha256::new_from_slice(sealer.jwt_key()).map_err(ServiceError::internal)?;
+        let mut mac =
+            HmacSha256::new_from_slice(sealer.jwt_key()).map_err(ServiceError::internal)?;
         mac.update(b"hwf-license api tokens v2\0");
         mac.update(deployment.as_bytes());
         let token_key: [u8; 32] = mac.finalize().into_bytes().into();
+        let dummy_hash =
+            tokio::task::spawn_blocking(move || hash_password(&generate_password(), cost))
+                .await
+                .map_err(ServiceError::internal)??;
         Ok(Self {
+            dummy_hash,
             db,
             sealer,
             token_key,
@@ -365,8 +373,16 @@ impl Accounts {
         let hash = self.hash(password).await?;
         let mut c = self.db.conn().await?;
         let id = random_id("u_");
-        if !users::insert(&mut c, realm.as_str(), username, &id, &hash, role.as_str(), self.now())
-            .await?
+        if !users::insert(
+            &mut c,
+            realm.as_str(),
+            username,
+            &id,
+            &hash,
+            role.as_str(),
+            self.now(),
+        )
+        .await?
         {
             return Err(ServiceError::UserExists(username.into()));
         }
@@ -406,17 +422,36 @@ impl Accounts {
             Some(p) => (p.to_string(), false),
             None => (generate_password(), true),
         };
-        let mut created = false;
+        let mut empty = Vec::new();
         for &realm in &self.realms {
-            if users::count(&mut *self.db.conn().await?, realm.as_str()).await? > 0 {
-                continue;
-            }
-            match self.add_user(realm, "admin", &password, Role::Admin).await {
-                Ok(()) => created = true,
-                Err(ServiceError::UserExists(_)) => {}
-                Err(e) => return Err(e),
+            if users::count(&mut *self.db.conn().await?, realm.as_str()).await? == 0 {
+                empty.push(realm);
             }
         }
+        if empty.is_empty() {
+            return Ok(None);
+        }
+        let hash = self.hash(&password).await?;
+        let now = self.now();
+        // One transaction, realms always in the same order: processes starting at once on one
+        // database create each first admin once, with one password, and never deadlock.
+        let created = write_tx!(&self.db, ServiceError, |tx| {
+            let mut created = false;
+            for realm in &empty {
+                let id = random_id("u_");
+                created |= users::insert(
+                    &mut tx,
+                    realm.as_str(),
+                    "admin",
+                    &id,
+                    &hash,
+                    Role::Admin.as_str(),
+                    now,
+                )
+                .await?;
+            }
+            Ok(created)
+        })?;
         Ok((generated && created).then_some(password))
     }
 
@@ -472,7 +507,15 @@ impl Accounts {
         if !users::delete(&mut *self.db.conn().await?, realm.as_str(), username).await? {
             return Err(ServiceError::NotFound(format!("no user {username:?}")));
         }
-        audit::record_now(&self.db, self.now(), by, "user.delete", Some(username), None).await
+        audit::record_now(
+            &self.db,
+            self.now(),
+            by,
+            "user.delete",
+            Some(username),
+            None,
+        )
+        .await
     }
 
     /// Changes a user's role for `by` (not their own: an admin demoting themselves can lock
@@ -489,8 +532,13 @@ impl Accounts {
                 "an admin cannot change their own role; ask another admin".into(),
             ));
         }
-        if !users::set_role(&mut *self.db.conn().await?, realm.as_str(), username, role.as_str())
-            .await?
+        if !users::set_role(
+            &mut *self.db.conn().await?,
+            realm.as_str(),
+            username,
+            role.as_str(),
+        )
+        .await?
         {
             return Err(ServiceError::NotFound(format!("no user {username:?}")));
         }
@@ -513,10 +561,23 @@ impl Accounts {
     }
 
     /// Unlocks a user's sign-in (clears the failure counter) for `by`.
-    pub async fn unlock(&self, by: &Actor, realm: Realm, username: &str) -> Result<(), ServiceError> {
+    pub async fn unlock(
+        &self,
+        by: &Actor,
+        realm: Realm,
+        username: &str,
+    ) -> Result<(), ServiceError> {
         let id = self.user_id_of(realm, username).await?;
         users::clear_failures(&mut *self.db.conn().await?, &id).await?;
-        audit::record_now(&self.db, self.now(), by, "user.unlock", Some(username), None).await
+        audit::record_now(
+            &self.db,
+            self.now(),
+            by,
+            "user.unlock",
+            Some(username),
+            None,
+        )
+        .await
     }
 
     /// Removes a user's second factor and recovery codes for `by` (the host administrator's
@@ -530,7 +591,15 @@ impl Accounts {
     ) -> Result<(), ServiceError> {
         let id = self.user_id_of(realm, username).await?;
         users::clear_totp(&mut *self.db.conn().await?, &id).await?;
-        audit::record_now(&self.db, self.now(), by, "user.mfa_reset", Some(username), None).await
+        audit::record_now(
+            &self.db,
+            self.now(),
+            by,
+            "user.mfa_reset",
+            Some(username),
+            None,
+        )
+        .await
     }
 
     fn answer(
@@ -587,14 +656,21 @@ impl Accounts {
         };
         let Some(creds) = creds else {
             // An unknown user costs the same time as a real check, so names cannot be probed.
-            self.verify(password, DUMMY_HASH).await?;
+            self.verify(password, &self.dummy_hash).await?;
             return self.login_failed(&who, username, "unknown user").await;
         };
         let user = &creds.user;
         let now = self.now();
         if user.locked_until > now {
-            audit::record_now(&self.db, now, &who, "auth.login_refused", Some(username), Some("locked"))
-                .await?;
+            audit::record_now(
+                &self.db,
+                now,
+                &who,
+                "auth.login_refused",
+                Some(username),
+                Some("locked"),
+            )
+            .await?;
             return Err(ServiceError::AccountLocked {
                 retry_after: user.locked_until - now,
             });
@@ -635,7 +711,9 @@ impl Accounts {
                     .second_factor(&who, user, sealed, creds.totp_last_step, code)
                     .await?
                 {
-                    return self.login_failed(&who, username, "wrong second factor").await;
+                    return self
+                        .login_failed(&who, username, "wrong second factor")
+                        .await;
                 }
                 Some(now)
             }
@@ -676,7 +754,12 @@ impl Accounts {
         Err(unauthorized("wrong username or password"))
     }
 
-    async fn raise_lock(&self, realm: Realm, username: &str, until: i64) -> Result<(), ServiceError> {
+    async fn raise_lock(
+        &self,
+        realm: Realm,
+        username: &str,
+        until: i64,
+    ) -> Result<(), ServiceError> {
         tracing::warn!(
             alert = "account_locked",
             realm = realm.as_str(),
@@ -752,11 +835,14 @@ impl Accounts {
 
     async fn current(&self, caller: &Caller) -> Result<users::Credentials, ServiceError> {
         let id = caller.user_id()?;
-        let creds =
-            users::credentials(&mut *self.db.conn().await?, caller.realm.as_str(), &caller.user)
-                .await?
-                .filter(|c| c.user.user_id == id)
-                .ok_or_else(|| unauthorized("the token's user no longer exists"))?;
+        let creds = users::credentials(
+            &mut *self.db.conn().await?,
+            caller.realm.as_str(),
+            &caller.user,
+        )
+        .await?
+        .filter(|c| c.user.user_id == id)
+        .ok_or_else(|| unauthorized("the token's user no longer exists"))?;
         Ok(creds)
     }
 
@@ -777,8 +863,15 @@ impl Accounts {
             .second_factor(&who, &creds.user, sealed, creds.totp_last_step, code)
             .await?
         {
-            audit::record_now(&self.db, self.now(), &who, "auth.step_up_failed", None, None)
-                .await?;
+            audit::record_now(
+                &self.db,
+                self.now(),
+                &who,
+                "auth.step_up_failed",
+                None,
+                None,
+            )
+            .await?;
             return Err(unauthorized("wrong or already used code"));
         }
         audit::record_now(&self.db, self.now(), &who, "auth.step_up", None, None).await?;
@@ -797,8 +890,15 @@ impl Accounts {
     pub async fn logout(&self, caller: &Caller, origin: &Origin) -> Result<(), ServiceError> {
         let id = caller.user_id()?;
         users::bump_generation(&mut *self.db.conn().await?, id).await?;
-        audit::record_now(&self.db, self.now(), &caller.actor(origin), "auth.logout", None, None)
-            .await
+        audit::record_now(
+            &self.db,
+            self.now(),
+            &caller.actor(origin),
+            "auth.logout",
+            None,
+            None,
+        )
+        .await
     }
 
     /// Changes the caller's password (the current one must match): every older token stops
@@ -820,8 +920,15 @@ impl Accounts {
             ));
         }
         self.set_password(caller.realm, &caller.user, new).await?;
-        audit::record_now(&self.db, self.now(), &caller.actor(origin), "auth.password", None, None)
-            .await?;
+        audit::record_now(
+            &self.db,
+            self.now(),
+            &caller.actor(origin),
+            "auth.password",
+            None,
+            None,
+        )
+        .await?;
         let creds = self.current(caller).await?;
         let role = Role::parse(&creds.user.role)?;
         Ok(self.answer(
@@ -882,8 +989,15 @@ impl Accounts {
         }
         users::replace_recovery_codes(&mut c, uid, &hashes).await?;
         drop(c);
-        audit::record_now(&self.db, now, &caller.actor(origin), "auth.mfa_enrol", None, None)
-            .await?;
+        audit::record_now(
+            &self.db,
+            now,
+            &caller.actor(origin),
+            "auth.mfa_enrol",
+            None,
+            None,
+        )
+        .await?;
         let creds = self.current(caller).await?;
         let role = Role::parse(&creds.user.role)?;
         Ok(Enrolled {
@@ -1083,7 +1197,9 @@ impl Accounts {
     ) -> Result<(), ServiceError> {
         let now = self.now();
         if !service_tokens::revoke(&mut *self.db.conn().await?, realm.as_str(), id, now).await? {
-            return Err(ServiceError::NotFound(format!("no live service token {id:?}")));
+            return Err(ServiceError::NotFound(format!(
+                "no live service token {id:?}"
+            )));
         }
         audit::record_now(&self.db, now, by, "service_token.revoke", Some(id), None).await
     }
@@ -1169,9 +1285,6 @@ pub fn verify_password(password: &str, hash: &str) -> bool {
 pub fn generate_password() -> String {
     B64URL.encode(random_bytes::<18>())
 }
-
-const DUMMY_HASH: &str =
-    "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$N3Zx7yC2a9H3n0Yq9rU0j2zC6m2m1oQ2m0m9n2Y8Q0E";
 
 type HmacSha256 = Hmac<Sha256>;
 const JWT_HEADER: &str = r#"{"alg":"HS256","typ":"JWT"}"#;
@@ -1305,6 +1418,5 @@ mod tests {
             hash_password("correct horse battery", cost).unwrap(),
             "salted"
         );
-        assert!(!verify_password("x", DUMMY_HASH));
     }
 }

@@ -188,7 +188,10 @@ mod tests {
         assert_eq!(matching_step(&s, &code, t, step).unwrap(), None, "replay");
         assert_eq!(matching_step(&s, "12345", t, 0).unwrap(), None);
         let uri = otpauth_uri(&s, "hwf-license hub", "admin").unwrap();
-        assert!(uri.starts_with("otpauth://totp/hwf-license%20hub:admin?secret="), "{uri}");
+        assert!(
+            uri.starts_with("otpauth://totp/hwf-license%20hub:admin?secret="),
+            "{uri}"
+        );
         let b32 = secret_base32(&s).unwrap();
         assert_eq!(code_from_base32(&b32, t).unwrap(), code);
         assert!(qr_svg(&uri).unwrap().starts_with("<?xml"));
@@ -204,6 +207,9 @@ mod tests {
             recovery_hash("u1", &codes[0]),
             recovery_hash("u1", &codes[0].to_uppercase().replace('-', " "))
         );
-        assert_ne!(recovery_hash("u1", &codes[0]), recovery_hash("u2", &codes[0]));
+        assert_ne!(
+            recovery_hash("u1", &codes[0]),
+            recovery_hash("u2", &codes[0])
+        );
     }
 }

@@ -70,10 +70,12 @@ pub async fn get_by_id(
     c: &mut AnyConnection,
     id: &str,
 ) -> Result<Option<ServiceTokenRow>, StoreError> {
-    let r = sqlx::query(&format!("SELECT {COLUMNS} FROM service_tokens WHERE id = $1"))
-        .bind(id)
-        .fetch_optional(c)
-        .await?;
+    let r = sqlx::query(&format!(
+        "SELECT {COLUMNS} FROM service_tokens WHERE id = $1"
+    ))
+    .bind(id)
+    .fetch_optional(c)
+    .await?;
     r.map(|r| row(&r)).transpose()
 }
 

@@ -345,11 +345,13 @@ pub async fn replace_recovery_codes(
         .execute(&mut *c)
         .await?;
     for h in hashes {
-        sqlx::query("INSERT INTO recovery_codes (user_id, code_hash, used_at) VALUES ($1, $2, NULL)")
-            .bind(user_id)
-            .bind(h)
-            .execute(&mut *c)
-            .await?;
+        sqlx::query(
+            "INSERT INTO recovery_codes (user_id, code_hash, used_at) VALUES ($1, $2, NULL)",
+        )
+        .bind(user_id)
+        .bind(h)
+        .execute(&mut *c)
+        .await?;
     }
     Ok(())
 }
@@ -375,10 +377,7 @@ pub async fn use_recovery_code(
 }
 
 /// How many unused recovery codes a user has.
-pub async fn recovery_codes_left(
-    c: &mut AnyConnection,
-    user_id: &str,
-) -> Result<i64, StoreError> {
+pub async fn recovery_codes_left(c: &mut AnyConnection, user_id: &str) -> Result<i64, StoreError> {
     get(
         &sqlx::query("SELECT count(*) FROM recovery_codes WHERE user_id = $1 AND used_at IS NULL")
             .bind(user_id)

@@ -7,7 +7,9 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 
 use super::{created, AccountsState, ApiResult};
-use crate::http::extract::{AdminOnly, AdminStepUp, AnyUser, ApiJson, ApiQuery, Auth, Enrolling, Peer};
+use crate::http::extract::{
+    AdminOnly, AdminStepUp, AnyUser, ApiJson, ApiQuery, Auth, Enrolling, Peer,
+};
 use crate::http::problem::Problem;
 use crate::http::wire::{
     CodeBody, CreatedUser, Health, Login, NewUser, Page, PasswordChange, RoleChange,
@@ -49,7 +51,13 @@ pub(crate) async fn login(
 ) -> ApiResult {
     let answer = s
         .accounts
-        .login(l.realm, &l.username, &l.password, l.code.as_deref(), &origin)
+        .login(
+            l.realm,
+            &l.username,
+            &l.password,
+            l.code.as_deref(),
+            &origin,
+        )
         .await?;
     Ok(Json(answer).into_response())
 }
@@ -116,7 +124,12 @@ pub(crate) async fn totp_confirm(
     State(s): State<AccountsState>,
     ApiJson(b): ApiJson<CodeBody>,
 ) -> ApiResult {
-    Ok(Json(s.accounts.enrol_confirm(&a.caller, &b.code, &a.origin).await?).into_response())
+    Ok(Json(
+        s.accounts
+            .enrol_confirm(&a.caller, &b.code, &a.origin)
+            .await?,
+    )
+    .into_response())
 }
 
 #[utoipa::path(
