@@ -991,3 +991,45 @@ fn data_files_are_private_and_the_first_password_stays_out_of_the_logs() {
         assert_eq!(mode(&p) & 0o077, 0, "{} is readable by others", p.display());
     }
 }
+
+/// A token holder without the second factor cannot brute-force codes at step-up (nor the
+/// password at a password change): those attempts count against the account like sign-ins.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn guessing_step_up_codes_or_the_current_password_is_throttled() {
+    let s = Srv::start().await;
+    let mut statuses = Vec::new();
+    for i in 0..7 {
+        let r = s
+            .call(
+                Method::POST,
+                "/api/auth/step-up",
+                Some(&s.admin),
+                Some(json!({ "code": format!("{:06}", 100_000 + i) })),
+            )
+            .await;
+        statuses.push((r.status, r.slug().to_string()));
+    }
+    let wrong = (401, "unauthorized".to_string());
+    let throttled = (429, "login-throttled".to_string());
+    assert_eq!(
+        statuses,
+        [
+            wrong.clone(),
+            wrong.clone(),
+            wrong.clone(),
+            wrong.clone(),
+            wrong,
+            throttled.clone(),
+            throttled.clone()
+        ]
+    );
+    let r = s
+        .call(
+            Method::POST,
+            "/api/auth/password",
+            Some(&s.admin),
+            Some(json!({"current_password": s.password, "new_password": "another long password"})),
+        )
+        .await;
+    assert_eq!((r.status, r.slug()), (429, "login-throttled"), "{}", r.body);
+}

@@ -144,27 +144,6 @@ pub trait RouteRealm {
     fn route_realm(&self) -> Option<Realm>;
 }
 
-impl RouteRealm for super::handlers::HubState {
-    fn route_realm(&self) -> Option<Realm> {
-        Some(Realm::Hub)
-    }
-}
-impl RouteRealm for super::handlers::RootState {
-    fn route_realm(&self) -> Option<Realm> {
-        Some(Realm::Root)
-    }
-}
-impl RouteRealm for super::handlers::AccountsState {
-    fn route_realm(&self) -> Option<Realm> {
-        None
-    }
-}
-impl RouteRealm for super::handlers::OpsState {
-    fn route_realm(&self) -> Option<Realm> {
-        None
-    }
-}
-
 /// Who made a request: the verified token's user, current role and realm, and where from.
 /// Extracting `Auth<R>` answers 401 without a valid token, 403 for a token of another realm,
 /// below role `R::ROLE`, that may only enrol (`mfa-enrolment-required`), or without a recent

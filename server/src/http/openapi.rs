@@ -124,7 +124,7 @@ impl Modify for Conventions {
                 }
                 if super::middleware::limit_of(&method, path).is_some() {
                     let r = ResponseBuilder::new()
-                        .description("`rate-limited`: too many requests from this client address")
+                        .description("`rate-limited`: too many requests from this client address; on sign-in also `login-throttled`: too many failed sign-ins on this account")
                         .header(
                             "Retry-After",
                             HeaderBuilder::new()

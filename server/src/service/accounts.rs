@@ -661,44 +661,7 @@ impl Accounts {
         };
         let user = &creds.user;
         let now = self.now();
-        if user.locked_until > now {
-            audit::record_now(
-                &self.db,
-                now,
-                &who,
-                "auth.login_refused",
-                Some(username),
-                Some("locked"),
-            )
-            .await?;
-            return Err(ServiceError::AccountLocked {
-                retry_after: user.locked_until - now,
-            });
-        }
-        if let Some(wait) = backoff_left(user.failed_logins, user.last_failed_at, now) {
-            audit::record_now(
-                &self.db,
-                now,
-                &who,
-                "auth.login_refused",
-                Some(username),
-                Some("throttled"),
-            )
-            .await?;
-            return Err(ServiceError::LoginThrottled { retry_after: wait });
-        }
-        // Count the attempt before checking it: a success clears the counter again.
-        let failures = user.failed_logins + 1;
-        let lock = (failures >= LOCK_FAILURES).then_some(now + LOCK_SECS);
-        let mut c = self.db.conn().await?;
-        if !users::count_attempt(&mut c, &user.user_id, user.failed_logins, now, lock).await? {
-            drop(c);
-            return Err(ServiceError::LoginThrottled { retry_after: 1 });
-        }
-        drop(c);
-        if let Some(until) = lock {
-            self.raise_lock(realm, username, until).await?;
-        }
+        self.begin_attempt(realm, &who, user).await?;
         if !self.verify(password, &creds.password_hash).await? {
             return self.login_failed(&who, username, "wrong password").await;
         }
@@ -734,6 +697,57 @@ impl Accounts {
         )
         .await?;
         Ok(self.answer(user, realm, role, mfa, scope, user.generation))
+    }
+
+    /// Counts an attempt to prove who `user` is (a sign-in, a step-up, a password change)
+    /// before it is checked, or refuses it: 423 while locked, 429 during the backoff (see the
+    /// module doc). The attempt that reaches [`LOCK_FAILURES`] locks the account and raises the
+    /// alert. A success calls `users::clear_failures`.
+    async fn begin_attempt(
+        &self,
+        realm: Realm,
+        who: &Actor,
+        user: &users::UserRow,
+    ) -> Result<(), ServiceError> {
+        let now = self.now();
+        let refuse = |why: &'static str| {
+            audit::record_now(
+                &self.db,
+                now,
+                who,
+                "auth.login_refused",
+                Some(&user.username),
+                Some(why),
+            )
+        };
+        if user.locked_until > now {
+            refuse("locked").await?;
+            return Err(ServiceError::AccountLocked {
+                retry_after: user.locked_until - now,
+            });
+        }
+        if let Some(wait) = backoff_left(user.failed_logins, user.last_failed_at, now) {
+            refuse("throttled").await?;
+            return Err(ServiceError::LoginThrottled { retry_after: wait });
+        }
+        let failures = user.failed_logins + 1;
+        let lock = (failures >= LOCK_FAILURES).then_some(now + LOCK_SECS);
+        let counted = users::count_attempt(
+            &mut *self.db.conn().await?,
+            &user.user_id,
+            user.failed_logins,
+            now,
+            lock,
+        )
+        .await?;
+        if !counted {
+            // Another attempt changed the count meanwhile: this one is not checked.
+            return Err(ServiceError::LoginThrottled { retry_after: 1 });
+        }
+        if let Some(until) = lock {
+            self.raise_lock(realm, &user.username, until).await?;
+        }
+        Ok(())
     }
 
     async fn login_failed(
@@ -859,6 +873,8 @@ impl Accounts {
         let Some(sealed) = &creds.totp_sealed else {
             return Err(ServiceError::EnrolmentRequired);
         };
+        // A token holder guessing codes is throttled like a password guesser.
+        self.begin_attempt(caller.realm, &who, &creds.user).await?;
         if !self
             .second_factor(&who, &creds.user, sealed, creds.totp_last_step, code)
             .await?
@@ -874,6 +890,7 @@ impl Accounts {
             .await?;
             return Err(unauthorized("wrong or already used code"));
         }
+        users::clear_failures(&mut *self.db.conn().await?, &creds.user.user_id).await?;
         audit::record_now(&self.db, self.now(), &who, "auth.step_up", None, None).await?;
         let role = Role::parse(&creds.user.role)?;
         Ok(self.answer(
@@ -911,9 +928,13 @@ impl Accounts {
         origin: &Origin,
     ) -> Result<LoginAnswer, ServiceError> {
         let creds = self.current(caller).await?;
+        // A token holder guessing the password is throttled like any other guesser.
+        self.begin_attempt(caller.realm, &caller.actor(origin), &creds.user)
+            .await?;
         if current.len() > MAX_PASSWORD_LEN || !self.verify(current, &creds.password_hash).await? {
             return Err(unauthorized("the current password is wrong"));
         }
+        users::clear_failures(&mut *self.db.conn().await?, &creds.user.user_id).await?;
         if new == current {
             return Err(ServiceError::Invalid(
                 "the new password must differ from the current one".into(),

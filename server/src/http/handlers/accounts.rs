@@ -41,8 +41,7 @@ pub(crate) async fn health(State(s): State<AccountsState>) -> ApiResult {
     request_body = Login,
     responses((status = 200, description = "Signed in", body = LoginAnswer),
         (status = 401, description = "`unauthorized` (wrong name, password or code) or `mfa-required`", body = Problem, content_type = "application/problem+json"),
-        (status = 423, description = "`account-locked`, with `Retry-After`", body = Problem, content_type = "application/problem+json"),
-        (status = 429, description = "`login-throttled` or `rate-limited`, with `Retry-After`", body = Problem, content_type = "application/problem+json")),
+        (status = 423, description = "`account-locked`, with `Retry-After`", body = Problem, content_type = "application/problem+json")),
 )]
 pub(crate) async fn login(
     State(s): State<AccountsState>,
@@ -76,7 +75,9 @@ pub(crate) async fn logout(a: Auth<Enrolling>, State(s): State<AccountsState>) -
     post, path = "/api/auth/password", tag = "account", security(("bearer" = [])),
     description = "Changes the caller's password; every older token stops working and a new one is answered. Role: viewer (also with an enrol-only token).",
     request_body = PasswordChange,
-    responses((status = 200, description = "Changed; the new token", body = LoginAnswer)),
+    responses((status = 200, description = "Changed; the new token", body = LoginAnswer),
+        (status = 423, description = "`account-locked` (failed attempts count like sign-ins), with `Retry-After`", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "`login-throttled`, with `Retry-After`", body = Problem, content_type = "application/problem+json")),
 )]
 pub(crate) async fn change_password(
     a: Auth<Enrolling>,
@@ -94,7 +95,9 @@ pub(crate) async fn change_password(
     post, path = "/api/auth/step-up", tag = "account", security(("bearer" = [])),
     description = "Checks a second factor (TOTP or recovery code) now and answers a token that allows admin actions for the step-up window (`HWF_STEP_UP_MINUTES`, default 15). A TOTP code is accepted once, for a time step later than the last one accepted. Role: viewer.",
     request_body = CodeBody,
-    responses((status = 200, description = "The new token", body = LoginAnswer)),
+    responses((status = 200, description = "The new token", body = LoginAnswer),
+        (status = 423, description = "`account-locked` (failed attempts count like sign-ins), with `Retry-After`", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "`login-throttled`, with `Retry-After`", body = Problem, content_type = "application/problem+json")),
 )]
 pub(crate) async fn step_up(
     a: Auth<AnyUser>,

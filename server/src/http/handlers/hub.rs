@@ -30,7 +30,7 @@ pub(crate) async fn cml_get(_: Auth<AnyUser>, State(s): State<HubState>) -> ApiR
 
 #[utoipa::path(
     post, path = "/api/cml/upload", tag = "hub", security(("bearer" = [])),
-    description = "Installs a CML issued by a trusted root for this Hub's org key. Role: admin.",
+    description = "Installs a CML issued by a trusted root for this Hub's org key. Role: admin, with step-up.",
     request_body = CmlBody,
     responses((status = 200, description = "Installed", body = CmlStatus),
         (status = 409, description = "`cml-org-changed`, `cml-older`", body = Problem, content_type = "application/problem+json")),
@@ -45,7 +45,7 @@ pub(crate) async fn cml_upload(
 
 #[utoipa::path(
     post, path = "/api/cml/refresh", tag = "hub", security(("bearer" = [])),
-    description = "Replaces the installed CML with a newer one for the same org. Role: admin.",
+    description = "Replaces the installed CML with a newer one for the same org. Role: admin, with step-up.",
     request_body = CmlBody,
     responses((status = 200, description = "Installed", body = CmlStatus),
         (status = 409, description = "`no-cml`, `cml-org-changed`, `cml-older`", body = Problem, content_type = "application/problem+json")),
@@ -271,7 +271,7 @@ pub(crate) async fn manifest_generate(
 
 #[utoipa::path(
     post, path = "/api/manifests/send", tag = "hub", security(("bearer" = [])),
-    description = "Sends a manifest to the Root (retried on network errors and 5xx/429). Role: admin.",
+    description = "Sends a manifest to the Root (retried on network errors and 5xx/429). Role: admin, with step-up.",
     request_body = SendBody,
     responses((status = 200, description = "Delivered", body = ManifestRecord), (status = 404, description = "`not-found`", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "`no-root-url`, `no-cml`", body = Problem, content_type = "application/problem+json"), (status = 502, description = "`delivery-failed`, `delivery-rejected`", body = Problem, content_type = "application/problem+json")),
