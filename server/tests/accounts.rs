@@ -1033,3 +1033,63 @@ async fn guessing_step_up_codes_or_the_current_password_is_throttled() {
         .await;
     assert_eq!((r.status, r.slug()), (429, "login-throttled"), "{}", r.body);
 }
+
+/// A database from before the realms: its users are copied into both realms, keep their
+/// passwords, and an admin must enrol a second factor on the next sign-in.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn users_of_a_database_from_before_the_realms_are_in_both_realms() {
+    use sqlx::Connection;
+    let dir = tempfile::tempdir().unwrap();
+    let url = common::fresh_database_url(dir.path()).await;
+    sqlx::any::install_default_drivers();
+    {
+        // The tables migration 2 changes, as migration 1 made them, with one admin.
+        let mut c = sqlx::AnyConnection::connect(&url).await.unwrap();
+        for sql in [
+            "CREATE TABLE schema_migrations (version BIGINT PRIMARY KEY, applied_at BIGINT NOT NULL)",
+            "INSERT INTO schema_migrations (version, applied_at) VALUES (1, 0)",
+            "CREATE TABLE users (username TEXT PRIMARY KEY, password_hash TEXT NOT NULL, \
+             role TEXT NOT NULL, created_at BIGINT NOT NULL)",
+            "CREATE TABLE audit (id BIGINT PRIMARY KEY, at BIGINT NOT NULL, actor TEXT NOT NULL, \
+             action TEXT NOT NULL, target TEXT, ip TEXT, user_agent TEXT, detail TEXT)",
+        ] {
+            sqlx::query(sql).execute(&mut c).await.unwrap();
+        }
+        let hash =
+            hwf_license_server::service::accounts::hash_password("an old password", CHEAP).unwrap();
+        sqlx::query("INSERT INTO users VALUES ('old-admin', $1, 'admin', 5)")
+            .bind(hash)
+            .execute(&mut c)
+            .await
+            .unwrap();
+        c.close().await.unwrap();
+    }
+    let db = hwf_license_server::store::Db::connect(&url).await.unwrap();
+    let accounts = hwf_license_server::service::accounts::Accounts::open(
+        db,
+        Sealer::new(&Sealer::generate_secret()).unwrap(),
+        CHEAP,
+        hwf_license_server::service::clock::system(),
+        &[
+            hwf_license_server::domain::Realm::Hub,
+            hwf_license_server::domain::Realm::Root,
+        ],
+        15,
+    )
+    .await
+    .unwrap();
+    let origin = hwf_license_server::service::audit::Origin::default();
+    for realm in [
+        hwf_license_server::domain::Realm::Hub,
+        hwf_license_server::domain::Realm::Root,
+    ] {
+        let a = accounts
+            .login(Some(realm), "old-admin", "an old password", None, &origin)
+            .await
+            .unwrap();
+        assert_eq!(
+            (a.realm, a.scope),
+            (realm, hwf_license_server::service::accounts::Scope::Enrol)
+        );
+    }
+}

@@ -193,10 +193,10 @@ CREATE INDEX root_manifests_org ON root_manifests (org_id)
     // process), each with a random id and a generation that tokens must match, a second factor
     // (sealed TOTP secret, last accepted time step, hashed recovery codes), per-account
     // failure counting and lockout; service tokens; the deployment id that tokens are bound
-    // to; the realm of each audit entry. Existing users are copied into both realms.
+    // to; the realm of each audit entry. Existing users are copied into both realms (into a new
+    // table renamed afterwards: on PostgreSQL a renamed table keeps its index names).
     r#"
-ALTER TABLE users RENAME TO users_v1;
-CREATE TABLE users (
+CREATE TABLE users_v2 (
     realm TEXT NOT NULL,
     username TEXT NOT NULL,
     user_id TEXT NOT NULL UNIQUE,
@@ -213,15 +213,16 @@ CREATE TABLE users (
     locked_until BIGINT NOT NULL,
     PRIMARY KEY (realm, username)
 );
-INSERT INTO users (realm, username, user_id, password_hash, role, created_at, generation,
+INSERT INTO users_v2 (realm, username, user_id, password_hash, role, created_at, generation,
     totp_last_step, failed_logins, last_failed_at, locked_until)
     SELECT 'hub', username, 'migrated:hub:' || username, password_hash, role, created_at, 1,
-        0, 0, 0, 0 FROM users_v1;
-INSERT INTO users (realm, username, user_id, password_hash, role, created_at, generation,
+        0, 0, 0, 0 FROM users;
+INSERT INTO users_v2 (realm, username, user_id, password_hash, role, created_at, generation,
     totp_last_step, failed_logins, last_failed_at, locked_until)
     SELECT 'root', username, 'migrated:root:' || username, password_hash, role, created_at, 1,
-        0, 0, 0, 0 FROM users_v1;
-DROP TABLE users_v1;
+        0, 0, 0, 0 FROM users;
+DROP TABLE users;
+ALTER TABLE users_v2 RENAME TO users;
 CREATE TABLE recovery_codes (
     user_id TEXT NOT NULL,
     code_hash TEXT NOT NULL,
