@@ -315,10 +315,35 @@ async fn twenty_two_guesses_from_two_addresses_against_one_account_are_throttled
         .clone();
     assert_eq!(olga["failed_logins"], 10);
     assert!(olga["locked_until"].as_i64().unwrap() > s.clock.now());
+    // The alert, for the realm's admins.
+    let alerts = s.call(Method::GET, "/api/alerts", Some(&admin), None).await;
+    let lock = alerts
+        .body
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["kind"] == "account_locked")
+        .unwrap_or_else(|| panic!("{}", alerts.body))
+        .clone();
+    assert_eq!(lock["details"]["accounts"][0]["username"], "olga");
+    assert!(lock["message"].as_str().unwrap().contains("olga"));
+    let root_alerts = s
+        .call(Method::GET, "/api/alerts", Some(&s.root_admin), None)
+        .await;
+    assert!(
+        !root_alerts.body.to_string().contains("account_locked"),
+        "the Root's admins see their own realm: {}",
+        root_alerts.body
+    );
     let r = s
         .call(Method::POST, "/api/users/olga/unlock", Some(&admin), None)
         .await;
     assert_eq!(r.status, 204, "{}", r.body);
+    let alerts = s.call(Method::GET, "/api/alerts", Some(&admin), None).await;
+    assert!(
+        !alerts.body.to_string().contains("account_locked"),
+        "cleared"
+    );
     let r = s
         .call_from(
             ip("127.0.2.2"),
@@ -1045,13 +1070,20 @@ async fn users_of_a_database_from_before_the_realms_are_in_both_realms() {
     {
         // The tables migration 2 changes, as migration 1 made them, with one admin.
         let mut c = sqlx::AnyConnection::connect(&url).await.unwrap();
+        let serial = match url.starts_with("postgres") {
+            true => "BIGSERIAL PRIMARY KEY",
+            false => "INTEGER PRIMARY KEY AUTOINCREMENT",
+        };
+        let audit = format!(
+            "CREATE TABLE audit (id {serial}, at BIGINT NOT NULL, actor TEXT NOT NULL, \
+             action TEXT NOT NULL, target TEXT, ip TEXT, user_agent TEXT, detail TEXT)"
+        );
         for sql in [
             "CREATE TABLE schema_migrations (version BIGINT PRIMARY KEY, applied_at BIGINT NOT NULL)",
             "INSERT INTO schema_migrations (version, applied_at) VALUES (1, 0)",
             "CREATE TABLE users (username TEXT PRIMARY KEY, password_hash TEXT NOT NULL, \
              role TEXT NOT NULL, created_at BIGINT NOT NULL)",
-            "CREATE TABLE audit (id BIGINT PRIMARY KEY, at BIGINT NOT NULL, actor TEXT NOT NULL, \
-             action TEXT NOT NULL, target TEXT, ip TEXT, user_agent TEXT, detail TEXT)",
+            &audit,
         ] {
             sqlx::query(sql).execute(&mut c).await.unwrap();
         }

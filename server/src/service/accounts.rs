@@ -32,6 +32,7 @@ use hmac::{Hmac, Mac};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+use super::alerts::Alert;
 use super::audit::{self, sanitize, Actor, AuditPage, Origin};
 use super::clock::SharedClock;
 use super::keys::{random_bytes, random_id, Sealer};
@@ -1223,6 +1224,37 @@ impl Accounts {
             )));
         }
         audit::record_now(&self.db, now, by, "service_token.revoke", Some(id), None).await
+    }
+
+    /// The `account_locked` alert of `realm`, when accounts are locked now (what an admin's
+    /// `GET /api/alerts` adds): the names (at most 100), until when, the failures.
+    pub async fn lock_alerts(&self, realm: Realm) -> Result<Vec<Alert>, ServiceError> {
+        let now = self.now();
+        let locked = users::locked(&mut *self.db.conn().await?, realm.as_str(), now, 100).await?;
+        if locked.is_empty() {
+            return Ok(Vec::new());
+        }
+        let names: Vec<&str> = locked.iter().map(|u| u.username.as_str()).collect();
+        Ok(vec![Alert {
+            kind: "account_locked".into(),
+            severity: "warning".into(),
+            message: format!(
+                "{} {} account(s) locked after {LOCK_FAILURES} failed sign-ins: {}; unlock with \
+                 POST /api/users/{{username}}/unlock",
+                locked.len(),
+                realm.as_str(),
+                names.join(", ")
+            ),
+            since: locked.iter().map(|u| u.last_failed_at).min(),
+            details: serde_json::json!({
+                "realm": realm.as_str(),
+                "accounts": locked.iter().map(|u| serde_json::json!({
+                    "username": u.username,
+                    "locked_until": u.locked_until,
+                    "failed_logins": u.failed_logins,
+                })).collect::<Vec<_>>(),
+            }),
+        }])
     }
 
     /// A page of the audit log as `realm` sees it (`limit` 1..=1000), newest first.

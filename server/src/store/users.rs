@@ -386,3 +386,22 @@ pub async fn recovery_codes_left(c: &mut AnyConnection, user_id: &str) -> Result
         0,
     )
 }
+
+/// The users of a realm locked at `now`, by name (at most `limit`).
+pub async fn locked(
+    c: &mut AnyConnection,
+    realm: &str,
+    now: i64,
+    limit: i64,
+) -> Result<Vec<UserRow>, StoreError> {
+    let rows = sqlx::query(&format!(
+        "SELECT {COLUMNS} FROM users WHERE realm = $1 AND locked_until > $2 ORDER BY username \
+         LIMIT $3"
+    ))
+    .bind(realm)
+    .bind(now)
+    .bind(limit)
+    .fetch_all(c)
+    .await?;
+    rows.iter().map(user_row).collect()
+}
