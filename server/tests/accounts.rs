@@ -568,10 +568,24 @@ async fn tokens_are_bound_to_their_deployment_and_realm() {
         )
         .await;
     let entries = root_audit.body["entries"].as_array().unwrap();
-    assert!(entries.iter().any(|e| e["action"] == "cml.issue"
-        || e["action"] == "root.cml.issue"
-        || e["realm"] == "root"));
+    let issue = entries
+        .iter()
+        .find(|e| e["action"] == "root.cml.issue")
+        .unwrap_or_else(|| panic!("{entries:?}"));
+    assert_eq!(
+        (issue["actor"].as_str(), issue["realm"].as_str()),
+        (Some("admin"), Some("root"))
+    );
     assert!(entries.iter().all(|e| e["realm"] != "hub"), "{entries:?}");
+    let hub_audit = a
+        .call(Method::GET, "/api/audit?limit=1000", Some(&a.admin), None)
+        .await;
+    let hub_entries = hub_audit.body["entries"].as_array().unwrap();
+    assert!(
+        hub_entries.iter().all(|e| e["realm"] != "root"),
+        "{hub_entries:?}"
+    );
+    assert!(hub_entries.iter().any(|e| e["action"] == "user.create"));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -633,6 +647,16 @@ async fn an_admin_action_without_a_recent_second_factor_gets_step_up_required() 
             Some(&s.root_admin),
             Some(json!({"org_id": "nobody"})),
         )
+        .await;
+    assert_eq!(
+        (r.status, r.slug()),
+        (403, "step-up-required"),
+        "{}",
+        r.body
+    );
+    // Replacing the enrolled factor needs a step-up too.
+    let r = s
+        .call(Method::POST, "/api/auth/totp/enrol", Some(&s.admin), None)
         .await;
     assert_eq!(
         (r.status, r.slug()),
@@ -1124,4 +1148,40 @@ async fn users_of_a_database_from_before_the_realms_are_in_both_realms() {
             (realm, hwf_license_server::service::accounts::Scope::Enrol)
         );
     }
+}
+
+/// The same code sent eight times at once is accepted once: the last step and the failure
+/// count are updated conditionally, so parallel requests cannot all pass the check.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_code_sent_in_parallel_is_accepted_once() {
+    let s = Arc::new(Srv::start().await);
+    s.clock.advance(30);
+    let code = s.code(&s.secret);
+    let mut tasks = Vec::new();
+    for _ in 0..8 {
+        let (s, code) = (Arc::clone(&s), code.clone());
+        tasks.push(tokio::spawn(async move {
+            s.call(
+                Method::POST,
+                "/api/auth/step-up",
+                Some(&s.admin),
+                Some(json!({ "code": code })),
+            )
+            .await
+            .status
+        }));
+    }
+    let mut statuses = Vec::new();
+    for t in tasks {
+        statuses.push(t.await.unwrap());
+    }
+    assert_eq!(
+        statuses.iter().filter(|&&st| st == 200).count(),
+        1,
+        "{statuses:?}"
+    );
+    assert!(
+        statuses.iter().all(|st| [200, 401, 429].contains(st)),
+        "{statuses:?}"
+    );
 }
