@@ -114,12 +114,27 @@ def call(method, path, body=None, token=None):
     except ValueError:
         return text
 
-token = call("POST", "/api/auth/login",
-             {"username": "admin", "password": "load-benchmark-admin-password"})["token"]
+def totp(secret):
+    """The current RFC 6238 code of a base32 secret, as an authenticator app computes it."""
+    import base64, hashlib, hmac, struct, time
+    key = base64.b32decode(secret + "=" * (-len(secret) % 8))
+    h = hmac.new(key, struct.pack(">Q", int(time.time()) // 30), hashlib.sha1).digest()
+    o = h[-1] & 15
+    return "%06d" % ((struct.unpack(">I", h[o:o + 4])[0] & 0x7FFFFFFF) % 1000000)
+
+def enrol(realm):
+    """Signs the realm's first admin in and enrols TOTP: a token with a fresh second factor."""
+    t = call("POST", "/api/auth/login", {"username": "admin", "realm": realm,
+             "password": "load-benchmark-admin-password"})["token"]
+    secret = call("POST", "/api/auth/totp/enrol", None, t)["secret"]
+    return call("POST", "/api/auth/totp/confirm", {"code": totp(secret)}, t)["login"]["token"]
+
+token = enrol("hub")
+root_token = enrol("root")
 org_key = open(f"{work}/org.pem").read()
 cml = call("POST", "/api/root/cml", {
     "org_id": "load", "org_key": org_key, "max_sites": 100_000, "valid_days": 365,
-    "feature_packs": ["analytics"], "environment": "prod"}, token)["cml"]
+    "feature_packs": ["analytics"], "environment": "prod"}, root_token)["cml"]
 call("POST", "/api/cml/upload", {"cml": cml}, token)
 def create(i):
     site = f"node-{i:02d}"

@@ -48,6 +48,9 @@ pub struct Config {
     /// Logging.
     #[command(flatten)]
     pub log: LogConfig,
+    /// Accounts: the step-up window.
+    #[command(flatten)]
+    pub accounts: AccountsConfig,
     /// The secrets (see [`ENV_HELP`]), read by [`Secrets::from_env`].
     #[arg(skip)]
     pub secrets: Secrets,
@@ -340,6 +343,25 @@ impl Default for HttpConfig {
     }
 }
 
+/// Accounts.
+#[derive(Clone, Debug, Args)]
+#[command(next_help_heading = "Accounts")]
+pub struct AccountsConfig {
+    /// Minutes an admin action is allowed after a second factor (TOTP or recovery code) was
+    /// checked at sign-in or step-up (1–1440).
+    #[arg(long, global = true, env = "HWF_STEP_UP_MINUTES", default_value_t = 15,
+          value_parser = clap::value_parser!(u32).range(1..=1440))]
+    pub step_up_minutes: u32,
+}
+
+impl Default for AccountsConfig {
+    fn default() -> Self {
+        Self {
+            step_up_minutes: 15,
+        }
+    }
+}
+
 /// Logging.
 #[derive(Clone, Debug, Default, Args)]
 #[command(next_help_heading = "Logs")]
@@ -581,6 +603,7 @@ mod tests {
         );
         assert_eq!(parsed.http.verify_workers, d.http.verify_workers);
         assert_eq!(parsed.http.verify_queue, d.http.verify_queue);
+        assert_eq!(parsed.accounts.step_up_minutes, d.accounts.step_up_minutes);
     }
 
     #[test]

@@ -211,6 +211,15 @@ fn an_operator_runs_root_and_hub_from_the_shell() {
     );
     let users = sh.json(&["user", "list"]);
     assert_eq!(users.as_array().unwrap().len(), 2);
+    // The Root's accounts are apart; the host's administrator unlocks and resets factors.
+    let root_users = sh.json(&["user", "list", "--realm", "root"]);
+    assert_eq!(root_users[0]["username"], "admin");
+    assert_eq!(root_users.as_array().unwrap().len(), 1);
+    assert_eq!(sh.json(&["user", "unlock", "olga"])["unlocked"], "olga");
+    assert_eq!(
+        sh.json(&["user", "reset-mfa", "admin", "--realm", "root"])["mfa_reset"],
+        "admin"
+    );
     let orgs = sh.json(&["orgs"]);
     assert_eq!(orgs[0]["org_id"], "acme");
 

@@ -35,6 +35,8 @@ fn config(database_url: String, master: &str, root_url: Option<String>) -> Confi
     let mut c = Config::new(database_url, master);
     c.hub.root_url = root_url;
     c.hash_cost = CHEAP;
+    // The role table signs in dozens of times; the limits are tested in tests/ops.rs.
+    c.http.rate_limit_login = hwf_license_server::config::Rate::OFF;
     c
 }
 
@@ -44,7 +46,10 @@ struct Env {
     base: String,
     master: String,
     http: reqwest::Client,
+    /// The Hub realm's admin (the Root's when only the Root runs), with a fresh second factor.
     admin: String,
+    /// The Root realm's admin, when the Root runs.
+    root_admin: String,
     _task: tokio::task::JoinHandle<()>,
 }
 
@@ -100,10 +105,69 @@ impl Env {
                 .build()
                 .unwrap(),
             admin: String::new(),
+            root_admin: String::new(),
             _task: task,
         };
-        env.admin = env.login("admin", &password).await;
+        if roles.root() {
+            env.root_admin = env.enrolled("root", "admin", &password).await.0;
+        }
+        env.admin = match roles.hub() {
+            true => env.enrolled("hub", "admin", &password).await.0,
+            false => env.root_admin.clone(),
+        };
         env
+    }
+
+    /// Signs `user` of `realm` in, enrols a TOTP factor as a client would (the code computed
+    /// from the secret at the clock) and answers the token with a fresh second factor and the
+    /// secret.
+    async fn enrolled(&self, realm: &str, user: &str, password: &str) -> (String, String) {
+        let r = self
+            .call(
+                Method::POST,
+                "/api/auth/login",
+                None,
+                Some(json!({"username": user, "password": password, "realm": realm})),
+            )
+            .await;
+        assert_eq!(r.status, 200, "login {user}: {}", r.body);
+        assert_eq!(
+            r.body["scope"], "enrol",
+            "an admin without a factor may only enrol"
+        );
+        let enrol_only = r.body["token"].as_str().unwrap().to_string();
+        let e = self
+            .call(
+                Method::POST,
+                "/api/auth/totp/enrol",
+                Some(&enrol_only),
+                None,
+            )
+            .await;
+        assert_eq!(e.status, 200, "{}", e.body);
+        let secret = e.body["secret"].as_str().unwrap().to_string();
+        let code = hwf_license_server::service::totp::code_from_base32(&secret, now()).unwrap();
+        let c = self
+            .call(
+                Method::POST,
+                "/api/auth/totp/confirm",
+                Some(&enrol_only),
+                Some(json!({ "code": code })),
+            )
+            .await;
+        assert_eq!(c.status, 200, "{}", c.body);
+        (
+            c.body["login"]["token"].as_str().unwrap().to_string(),
+            secret,
+        )
+    }
+
+    /// The admin token for `path`: the Root's on Root routes, else the Hub's.
+    fn admin_for(&self, path: &str) -> &str {
+        match path.starts_with("/api/root/") && !self.root_admin.is_empty() {
+            true => &self.root_admin,
+            false => &self.admin,
+        }
     }
 
     async fn login(&self, user: &str, password: &str) -> String {
@@ -168,7 +232,8 @@ impl Env {
     }
 
     async fn admin(&self, method: Method, path: &str, body: Option<Value>) -> Res {
-        self.call(method, path, Some(&self.admin), body).await
+        self.call(method, path, Some(self.admin_for(path)), body)
+            .await
     }
 
     async fn ok(&self, method: Method, path: &str, body: Option<Value>) -> Value {
@@ -450,6 +515,7 @@ async fn max_sites_race(env: Env) {
 struct Row {
     method: Method,
     path: String,
+    realm: String,      // hub, root or own
     allowed: [bool; 4], // admin, operator, viewer, anonymous
 }
 
@@ -465,19 +531,47 @@ fn role_table() -> Vec<Row> {
         .filter(|l| l.starts_with("| GET") || l.starts_with("| POST") || l.starts_with("| DELETE"))
         .map(|l| {
             let cells: Vec<&str> = l.trim_matches('|').split('|').map(str::trim).collect();
-            assert_eq!(cells.len(), 6, "row {l:?}");
+            assert_eq!(cells.len(), 7, "row {l:?}");
             let yes = |s: &str| match s {
                 "yes" => true,
                 "no" => false,
                 other => panic!("cell {other:?} in {l:?}"),
             };
+            assert!(["hub", "root", "own"].contains(&cells[2]), "realm in {l:?}");
             Row {
                 method: cells[0].parse().unwrap(),
                 path: cells[1].into(),
-                allowed: [yes(cells[2]), yes(cells[3]), yes(cells[4]), yes(cells[5])],
+                realm: cells[2].into(),
+                allowed: [yes(cells[3]), yes(cells[4]), yes(cells[5]), yes(cells[6])],
             }
         })
         .collect()
+}
+
+impl Env {
+    /// Adds `name` with `role` to the realm of `admin` and signs them in there.
+    async fn user_in(&self, admin: &str, realm: &str, name: &str, role: &str) -> String {
+        let password = format!("{name}-password-long-enough");
+        let r = self
+            .call(
+                Method::POST,
+                "/api/users",
+                Some(admin),
+                Some(json!({"username": name, "password": password, "role": role})),
+            )
+            .await;
+        assert_eq!(r.status, 201, "{}", r.body);
+        let r = self
+            .call(
+                Method::POST,
+                "/api/auth/login",
+                None,
+                Some(json!({"username": name, "password": password, "realm": realm})),
+            )
+            .await;
+        assert_eq!(r.status, 200, "login {name}: {}", r.body);
+        r.body["token"].as_str().unwrap().to_string()
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -485,24 +579,39 @@ async fn roles_follow_the_documented_table() {
     let env = Env::start(Roles::Both).await;
     let operator = env.user("olga", "operator").await;
     let viewer = env.user("victor", "viewer").await;
-    let key = *Sealer::new(&env.master).unwrap().jwt_key();
-    let expired = auth::issue_token(&key, "admin", Role::Admin, now() - auth::TOKEN_TTL - 5);
-    let forged = auth::issue_token(&[7u8; 32], "admin", Role::Admin, now());
+    let root_operator = env
+        .user_in(&env.root_admin, "root", "rolf", "operator")
+        .await;
+    let root_viewer = env.user_in(&env.root_admin, "root", "rita", "viewer").await;
+    let accounts = &env.app.services.accounts;
+    let (iss, aud) = accounts.issuer_and_audience(hwf_license_server::domain::Realm::Hub);
+    let claims = |iat: i64| auth::TokenClaims {
+        iss: iss.clone(),
+        aud: aud.clone(),
+        sub: "admin".into(),
+        uid: "u_whatever".into(),
+        generation: 1,
+        role: Role::Admin,
+        iat,
+        exp: iat + auth::TOKEN_TTL,
+        mfa: Some(iat),
+        scope: auth::Scope::Full,
+    };
+    let expired = accounts.sign_claims(&claims(now() - auth::TOKEN_TTL - 5));
+    let forged = auth::issue_token(&[7u8; 32], &claims(now()));
     let alg_none = {
         use base64::Engine;
         let b = base64::engine::general_purpose::URL_SAFE_NO_PAD;
         format!(
             "{}.{}.",
             b.encode(r#"{"alg":"none","typ":"JWT"}"#),
-            b.encode(format!(
-                r#"{{"sub":"admin","role":"admin","iat":{},"exp":{}}}"#,
-                now(),
-                now() + 99
-            ))
+            b.encode(serde_json::to_vec(&claims(now())).unwrap())
         )
     };
-    let rows = role_table();
-    assert!(rows.len() >= 25, "the table lists every endpoint");
+    let mut rows = role_table();
+    assert!(rows.len() >= 35, "the table lists every endpoint");
+    // Signing out ends the caller's tokens: those rows go last.
+    rows.sort_by_key(|r| r.path == "/api/auth/logout");
     let mut checked = 0;
     for row in &rows {
         let path = row
@@ -511,15 +620,29 @@ async fn roles_follow_the_documented_table() {
             .replace("{id}", "no-such-manifest")
             .replace("{username}", "no-such-user");
         let body = (row.method == Method::POST).then(|| json!({}));
-        let principals: [(&str, Option<&str>, bool, u16); 7] = [
-            ("admin", Some(&env.admin), row.allowed[0], 403),
-            ("operator", Some(&operator), row.allowed[1], 403),
-            ("viewer", Some(&viewer), row.allowed[2], 403),
+        let (admin, op, view, other_realm) = match row.realm.as_str() {
+            "root" => (
+                &env.root_admin,
+                &root_operator,
+                &root_viewer,
+                Some(&env.admin),
+            ),
+            "hub" => (&env.admin, &operator, &viewer, Some(&env.root_admin)),
+            _ => (&env.admin, &operator, &viewer, None),
+        };
+        let mut principals: Vec<(&str, Option<&str>, bool, u16)> = vec![
+            ("admin", Some(admin), row.allowed[0], 403),
+            ("operator", Some(op), row.allowed[1], 403),
+            ("viewer", Some(view), row.allowed[2], 403),
             ("anonymous", None, row.allowed[3], 401),
             ("expired", Some(&expired), row.allowed[3], 401),
             ("forged", Some(&forged), row.allowed[3], 401),
             ("alg-none", Some(&alg_none), row.allowed[3], 401),
         ];
+        if let Some(other) = other_realm {
+            // The other realm's admin is refused wherever a token is needed.
+            principals.push(("other realm's admin", Some(other), row.allowed[3], 403));
+        }
         for (who, token, allowed, denied_status) in principals {
             let r = env
                 .call(row.method.clone(), &path, token, body.clone())
@@ -539,22 +662,29 @@ async fn roles_follow_the_documented_table() {
             }
             checked += 1;
         }
+        if row.path == "/api/users/{username}/unlock" {
+            // A deleted user's token stops working at once (checked before any sign-out).
+            let t = env.user("doomed", "viewer").await;
+            assert_eq!(
+                env.call(Method::GET, "/api/cml", Some(&t), None)
+                    .await
+                    .status,
+                409
+            );
+            let r = env.admin(Method::DELETE, "/api/users/doomed", None).await;
+            assert_eq!(r.status, 204);
+            let r = env.call(Method::GET, "/api/cml", Some(&t), None).await;
+            assert_eq!(
+                (r.status, r.body["detail"].as_str()),
+                (401, Some("the token's user no longer exists"))
+            );
+        }
     }
-    assert_eq!(checked, rows.len() * 7);
-    // A deleted user's token stops working at once.
-    assert_eq!(
-        env.call(Method::GET, "/api/cml", Some(&viewer), None)
-            .await
-            .status,
-        409
-    );
-    let r = env.admin(Method::DELETE, "/api/users/victor", None).await;
-    assert_eq!(r.status, 204);
+    let hub_or_root = rows.iter().filter(|r| r.realm != "own").count();
+    assert_eq!(checked, rows.len() * 7 + hub_or_root);
+    // After the sign-out rows every token of those users is dead.
     let r = env.call(Method::GET, "/api/cml", Some(&viewer), None).await;
-    assert_eq!(
-        (r.status, r.body["detail"].as_str()),
-        (401, Some("the token's user no longer exists"))
-    );
+    assert_eq!(r.status, 401, "{}", r.body);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -1040,7 +1170,7 @@ async fn bad_input_gets_a_4xx_problem_and_writes_nothing() {
         let mut req = env
             .http
             .request(method, format!("{}{path}", env.base))
-            .bearer_auth(&env.admin)
+            .bearer_auth(env.admin_for(path))
             .body(body);
         if let Some(c) = ctype {
             req = req.header("content-type", c);
@@ -1308,8 +1438,13 @@ async fn simultaneous_first_starts_initialise_the_database_once() {
             n
         }
     };
-    assert_eq!(count("SELECT count(*) FROM schema_migrations").await, 1);
-    assert_eq!(count("SELECT count(*) FROM users").await, 1);
+    // Each migration applied once (the initial schema, the accounts of issue 17).
+    assert_eq!(count("SELECT count(*) FROM schema_migrations").await, 2);
+    assert_eq!(
+        count("SELECT count(*) FROM users").await,
+        2,
+        "one first admin per realm"
+    );
     assert_eq!(count("SELECT count(*) FROM root_keys").await, 2);
     assert_eq!(count("SELECT count(*) FROM trusted_roots").await, 2);
     assert_eq!(count("SELECT count(*) FROM secrets").await, 3);

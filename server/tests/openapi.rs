@@ -84,10 +84,11 @@ fn every_endpoint_of_the_role_table_is_documented_with_its_security() {
     let mut rows = 0;
     for line in table.lines().skip(3) {
         let cells: Vec<&str> = line.split('|').map(str::trim).collect();
-        if cells.len() < 7 {
+        if cells.len() < 8 {
             continue;
         }
-        let (method, path, anonymous) = (cells[1].to_lowercase(), cells[2], cells[6]);
+        // | method | path | realm | admin | operator | viewer | anonymous |
+        let (method, path, anonymous) = (cells[1].to_lowercase(), cells[2], cells[7]);
         let op = &doc["paths"][path][&method];
         assert!(op.is_object(), "{method} {path} is not in the document");
         let secured = op["security"]

@@ -44,7 +44,13 @@ struct Srv {
     base: String,
     http: reqwest::Client,
     password: String,
+    /// The Hub admin's token, with a fresh second factor.
     admin: String,
+    /// The Root admin's token, with a fresh second factor.
+    root_admin: String,
+    /// The Hub admin's TOTP secret (base32).
+    secret: String,
+    clock: SharedClock,
     _task: tokio::task::JoinHandle<()>,
 }
 
@@ -76,7 +82,7 @@ impl Srv {
         config.http.rate_limit_login = limits.login;
         config.http.rate_limit_node = limits.node;
         config.secrets.metrics_token = Some(METRICS_TOKEN.into());
-        let app = App::open_with_clock(&config, Roles::Both, clock)
+        let app = App::open_with_clock(&config, Roles::Both, clock.clone())
             .await
             .unwrap();
         let password = app.services.admin_password.clone().unwrap();
@@ -88,22 +94,59 @@ impl Srv {
             http: reqwest::Client::new(),
             password,
             admin: String::new(),
+            root_admin: String::new(),
+            secret: String::new(),
+            clock,
             _task: task,
         };
-        let r = s.login("admin", &s.password.clone()).await;
-        assert_eq!(r.status, 200, "{}", r.text);
-        s.admin = r.body["token"].as_str().unwrap().to_string();
+        (s.root_admin, _) = s.enrol("root").await;
+        (s.admin, s.secret) = s.enrol("hub").await;
         s
     }
 
-    async fn login(&self, user: &str, password: &str) -> Res {
-        self.call(
-            Method::POST,
-            "/api/auth/login",
-            None,
-            Some(json!({"username": user, "password": password})),
+    /// Signs the first admin of `realm` in and enrols a TOTP factor: the token with a fresh
+    /// second factor, and the secret.
+    async fn enrol(&self, realm: &str) -> (String, String) {
+        let body = json!({"username": "admin", "password": self.password, "realm": realm});
+        let r = self
+            .call(Method::POST, "/api/auth/login", None, Some(body))
+            .await;
+        assert_eq!(r.status, 200, "{}", r.text);
+        let t = r.body["token"].as_str().unwrap().to_string();
+        let e = self
+            .call(Method::POST, "/api/auth/totp/enrol", Some(&t), None)
+            .await;
+        let secret = e.body["secret"].as_str().unwrap().to_string();
+        let code =
+            hwf_license_server::service::totp::code_from_base32(&secret, self.clock.now()).unwrap();
+        let c = self
+            .call(
+                Method::POST,
+                "/api/auth/totp/confirm",
+                Some(&t),
+                Some(json!({ "code": code })),
+            )
+            .await;
+        assert_eq!(c.status, 200, "{}", c.text);
+        (
+            c.body["login"]["token"].as_str().unwrap().to_string(),
+            secret,
         )
-        .await
+    }
+
+    /// Signs `user` in to the Hub; the Hub admin with the password sends the next TOTP code
+    /// (one time step ahead of the clock, accepted within the ±1 step).
+    async fn login(&self, user: &str, password: &str) -> Res {
+        let mut body = json!({"username": user, "password": password});
+        if user == "admin" && password == self.password && !self.secret.is_empty() {
+            body["code"] = json!(hwf_license_server::service::totp::code_from_base32(
+                &self.secret,
+                self.clock.now() + 30
+            )
+            .unwrap());
+        }
+        self.call(Method::POST, "/api/auth/login", None, Some(body))
+            .await
     }
 
     async fn call(&self, m: Method, path: &str, token: Option<&str>, body: Option<Value>) -> Res {
@@ -118,7 +161,11 @@ impl Srv {
     }
 
     async fn admin(&self, m: Method, path: &str, body: Option<Value>) -> Res {
-        self.call(m, path, Some(&self.admin), body).await
+        let token = match path.starts_with("/api/root/") {
+            true => &self.root_admin,
+            false => &self.admin,
+        };
+        self.call(m, path, Some(token), body).await
     }
 
     fn hub(&self) -> &std::sync::Arc<hwf_license_server::service::hub::Hub> {
@@ -371,9 +418,11 @@ async fn health_readiness_request_ids_and_metrics() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_eleventh_login_in_a_burst_gets_429_with_retry_after() {
-    let s = Srv::start(RateLimits::default()).await; // one login spent by start
-    for i in 0..9 {
-        let r = s.login("admin", "wrong password!").await;
+    // Two logins spent by start (one per realm). Wrong guesses go to a name that does not
+    // exist: against an account, its own throttle answers first (tests/accounts.rs).
+    let s = Srv::start(RateLimits::default()).await;
+    for i in 0..8 {
+        let r = s.login("nobody", "wrong password!").await;
         assert_eq!(r.status, 401, "login {i}: {}", r.text);
     }
     let r = s.login("admin", &s.password).await;
@@ -407,14 +456,14 @@ async fn the_eleventh_login_in_a_burst_gets_429_with_retry_after() {
             ..RateLimits::default()
         })
         .await;
-        for _ in 0..9 {
-            assert_eq!(s.login("admin", "wrong password!").await.status, 401);
+        for _ in 0..8 {
+            assert_eq!(s.login("nobody", "wrong password!").await.status, 401);
         }
         let r = s.login("admin", &s.password).await;
         assert_eq!(r.status, 200, "{login}: {}", r.text);
         if login.is_off() {
             for _ in 0..20 {
-                assert_eq!(s.login("admin", "wrong password!").await.status, 401);
+                assert_eq!(s.login("nobody", "wrong password!").await.status, 401);
             }
         }
     }
@@ -632,7 +681,8 @@ async fn alerts_for_cml_expiry_site_limit_and_overdue_manifest() {
     let sent_at = clock.now();
     clock.set(sent_at + 44 * DAY);
     assert_eq!(kinds(&alerts_with(&s, &admin).await), ["cml_expired"]);
-    clock.set(sent_at + 46 * DAY);
+    // A minute later than the last sign-in: its TOTP code was for that time step.
+    clock.set(sent_at + 46 * DAY + 60);
     let admin = token(&s.login("admin", &s.password).await);
     let later = alerts_with(&s, &admin).await;
     assert_eq!(
@@ -702,7 +752,7 @@ fn logs_carry_no_secret_or_key_material() {
         }
     }
     let rt = tokio::runtime::Runtime::new().unwrap();
-    let (token, licenses) = rt.block_on(async {
+    let (token, licenses, factors) = rt.block_on(async {
         let http = reqwest::Client::new();
         let mut up = false;
         for _ in 0..200 {
@@ -747,18 +797,58 @@ fn logs_carry_no_secret_or_key_material() {
             .await,
             401,
         );
-        let login = ok(
-            call(
-                Method::POST,
-                "/api/auth/login",
-                None,
-                Some(json!({"username": "admin", "password": password})),
+        // Each realm's admin signs in and enrols TOTP: the secret, the codes and the recovery
+        // codes must not be logged either.
+        let mut tokens = Vec::new();
+        let mut factors = Vec::new();
+        for realm in ["hub", "root"] {
+            let login = ok(
+                call(
+                    Method::POST,
+                    "/api/auth/login",
+                    None,
+                    Some(json!({"username": "admin", "password": password, "realm": realm})),
+                )
+                .await,
+                200,
+            );
+            let enrol_only = login["token"].as_str().unwrap().to_string();
+            let e = ok(
+                call(
+                    Method::POST,
+                    "/api/auth/totp/enrol",
+                    Some(&enrol_only),
+                    None,
+                )
+                .await,
+                200,
+            );
+            let secret = e["secret"].as_str().unwrap().to_string();
+            let code = hwf_license_server::service::totp::code_from_base32(
+                &secret,
+                hwf_license_server::service::clock::system().now(),
             )
-            .await,
-            200,
-        );
-        let token = login["token"].as_str().unwrap().to_string();
+            .unwrap();
+            let done = ok(
+                call(
+                    Method::POST,
+                    "/api/auth/totp/confirm",
+                    Some(&enrol_only),
+                    Some(json!({ "code": code })),
+                )
+                .await,
+                200,
+            );
+            factors.push((format!("{realm} TOTP secret"), secret));
+            factors.push((
+                format!("{realm} recovery code"),
+                done["recovery_codes"][0].as_str().unwrap().into(),
+            ));
+            tokens.push(done["login"]["token"].as_str().unwrap().to_string());
+        }
+        let token = tokens[0].clone();
         let t = Some(token.as_str());
+        let rt = Some(tokens[1].as_str());
         // The org key the Hub generated, through the CLI-facing key export.
         let keys = ok(call(Method::GET, "/api/root/keys", None, None).await, 200);
         assert!(!keys.as_array().unwrap().is_empty());
@@ -782,7 +872,7 @@ fn logs_carry_no_secret_or_key_material() {
             call(
                 Method::POST,
                 "/api/root/cml",
-                t,
+                rt,
                 Some(
                     json!({"org_id": "acme", "org_key": org_pem.trim(), "max_sites": 5,
                     "valid_days": 365, "feature_packs": ["analytics"], "environment": "prod"}),
@@ -872,7 +962,7 @@ fn logs_carry_no_secret_or_key_material() {
         );
         ok(call(Method::GET, "/api/alerts", t, None).await, 200);
         ok(call(Method::GET, "/api/ledger", t, None).await, 200);
-        (token, licenses)
+        (token, licenses, factors)
     });
     let child = Kill(child);
     drop(child);
@@ -932,6 +1022,7 @@ fn logs_carry_no_secret_or_key_material() {
             token.rsplit('.').next().unwrap().into(),
         ),
     ];
+    secrets.extend(factors);
     use base64::Engine;
     let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD;
     for (i, k) in keys.iter().enumerate() {

@@ -14,6 +14,7 @@ use hwf_license::{
     verify_ledger, verify_ledger_entry, Environment, LedgerEvent, NodeFacts, PublicKey,
     TrustedRoot, Validator, VerifiedCml,
 };
+use hwf_license_server::service::totp;
 use serde_json::{json, Value};
 
 const BIN: &str = env!("CARGO_BIN_EXE_hwf-license");
@@ -102,28 +103,72 @@ struct Res {
     body: Value,
 }
 
-/// An HTTP client signed in as the admin of one server.
+/// An HTTP client signed in as the admin of one server (the Hub's and the Root's, each with a
+/// fresh second factor).
 #[derive(Clone)]
 struct Client {
     http: reqwest::Client,
     base: String,
     token: String,
+    root_token: String,
 }
 
+/// The TOTP secrets of one database's admins by realm, once enrolled (replicas share them).
+type Factors = std::sync::Mutex<std::collections::HashMap<String, String>>;
+
 impl Client {
-    async fn login(http: &reqwest::Client, base: &str) -> Client {
-        let r = http
-            .post(format!("{base}/api/auth/login"))
-            .json(&json!({"username": "admin", "password": ADMIN_PASSWORD}))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(r.status(), 200);
-        let body: Value = r.json().await.unwrap();
+    /// Signs both admins in: the first sign-in on a database enrols TOTP (the secret kept in
+    /// `factors`), later ones send the next code (one step ahead, within the ±1 step).
+    async fn login(http: &reqwest::Client, base: &str, factors: &Factors) -> Client {
+        let now = || {
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap()
+                .as_secs() as i64
+        };
+        let post = |path: &str, token: Option<&str>, body: Value| {
+            let mut req = http.post(format!("{base}{path}")).json(&body);
+            if let Some(t) = token {
+                req = req.bearer_auth(t);
+            }
+            async move {
+                let r = req.send().await.unwrap();
+                let status = r.status().as_u16();
+                let body: Value = r.json().await.unwrap();
+                assert_eq!(status, 200, "{body}");
+                body
+            }
+        };
+        let mut tokens = Vec::new();
+        for realm in ["hub", "root"] {
+            let known = factors.lock().unwrap().get(realm).cloned();
+            let mut body = json!({"username": "admin", "password": ADMIN_PASSWORD, "realm": realm});
+            if let Some(secret) = &known {
+                body["code"] = json!(totp::code_from_base32(secret, now() + 30).unwrap());
+            }
+            let login = post("/api/auth/login", None, body).await;
+            let token = login["token"].as_str().unwrap().to_string();
+            if known.is_some() {
+                tokens.push(token);
+                continue;
+            }
+            let e = post("/api/auth/totp/enrol", Some(&token), json!({})).await;
+            let secret = e["secret"].as_str().unwrap().to_string();
+            let code = totp::code_from_base32(&secret, now()).unwrap();
+            let done = post(
+                "/api/auth/totp/confirm",
+                Some(&token),
+                json!({ "code": code }),
+            )
+            .await;
+            factors.lock().unwrap().insert(realm.into(), secret);
+            tokens.push(done["login"]["token"].as_str().unwrap().to_string());
+        }
         Client {
             http: http.clone(),
             base: base.into(),
-            token: body["token"].as_str().unwrap().into(),
+            token: tokens[0].clone(),
+            root_token: tokens[1].clone(),
         }
     }
 
@@ -136,7 +181,10 @@ impl Client {
         let mut req = self
             .http
             .request(method, format!("{}{path}", self.base))
-            .bearer_auth(&self.token);
+            .bearer_auth(match path.starts_with("/api/root/") {
+                true => &self.root_token,
+                false => &self.token,
+            });
         if let Some(b) = body {
             req = req.json(&b);
         }
@@ -311,7 +359,11 @@ async fn two_replicas_on_one_database_hold_max_sites_and_keep_one_ledger() {
     a.ready(&http).await;
     b.ready(&http).await;
     let db = pool(&url).await;
-    assert_eq!(count(&db, "SELECT count(*) FROM users").await, 1);
+    assert_eq!(
+        count(&db, "SELECT count(*) FROM users").await,
+        2,
+        "one first admin per realm, not one per process"
+    );
     assert_eq!(
         count(&db, "SELECT count(*) FROM root_keys").await,
         2,
@@ -319,11 +371,12 @@ async fn two_replicas_on_one_database_hold_max_sites_and_keep_one_ledger() {
     );
     assert_eq!(
         count(&db, "SELECT count(*) FROM schema_migrations").await,
-        1
+        2
     );
 
-    let ca = Client::login(&http, &a.base).await;
-    let cb = Client::login(&http, &b.base).await;
+    let factors = Factors::default();
+    let ca = Client::login(&http, &a.base, &factors).await;
+    let cb = Client::login(&http, &b.base, &factors).await;
     let cml = install(&ca, dir.path(), &url, 25).await;
     let status = cb.ok(reqwest::Method::GET, "/api/cml", None).await;
     assert_eq!(
@@ -387,7 +440,8 @@ async fn a_server_killed_mid_stream_loses_no_acknowledged_write() {
     let http = reqwest::Client::new();
     let mut server = Server::spawn(dir.path(), &url, "first");
     server.ready(&http).await;
-    let c = Client::login(&http, &server.base).await;
+    let factors = Factors::default();
+    let c = Client::login(&http, &server.base, &factors).await;
     let cml = install(&c, dir.path(), &url, 100_000).await;
 
     #[derive(Default)]
@@ -461,7 +515,7 @@ async fn a_server_killed_mid_stream_loses_no_acknowledged_write() {
 
     let mut server = Server::spawn(dir.path(), &url, "restarted");
     server.ready(&http).await;
-    let c = Client::login(&http, &server.base).await;
+    let c = Client::login(&http, &server.base, &factors).await;
     let db = pool(&url).await;
     let facts = ledger_facts(&c, &db, &cml).await;
 

@@ -18,7 +18,7 @@ use serde_json::json;
 
 use crate::app::App;
 use crate::config::{Config, LogFormat, Roles, Secrets, ENV_HELP};
-use crate::domain::Role;
+use crate::domain::{Realm, Role};
 use crate::http::problem::Problem;
 use crate::service::accounts::generate_password;
 use crate::service::audit::Actor;
@@ -315,7 +315,8 @@ pub enum ManifestCmd {
     },
 }
 
-/// User subcommands.
+/// User subcommands. The CLI acts on the database directly, as the host's administrator: no
+/// sign-in, no second factor (audited as `cli:<os user>`).
 #[derive(Debug, Subcommand)]
 pub enum UserCmd {
     /// Add a user; the password comes from HWF_NEW_PASSWORD or is generated and printed once.
@@ -325,14 +326,45 @@ pub enum UserCmd {
         /// admin, operator or viewer.
         #[arg(long)]
         role: String,
+        /// hub or root.
+        #[arg(long, default_value = "hub", value_parser = parse_realm)]
+        realm: Realm,
     },
     /// List users.
-    List,
+    List {
+        /// hub or root.
+        #[arg(long, default_value = "hub", value_parser = parse_realm)]
+        realm: Realm,
+    },
     /// Delete a user.
     Delete {
         /// Name.
         username: String,
+        /// hub or root.
+        #[arg(long, default_value = "hub", value_parser = parse_realm)]
+        realm: Realm,
     },
+    /// Unlock a user locked after failed sign-ins.
+    Unlock {
+        /// Name.
+        username: String,
+        /// hub or root.
+        #[arg(long, default_value = "hub", value_parser = parse_realm)]
+        realm: Realm,
+    },
+    /// Remove a user's second factor and recovery codes (a lost authenticator); an admin
+    /// enrols again on the next sign-in.
+    ResetMfa {
+        /// Name.
+        username: String,
+        /// hub or root.
+        #[arg(long, default_value = "hub", value_parser = parse_realm)]
+        realm: Realm,
+    },
+}
+
+fn parse_realm(s: &str) -> Result<Realm, String> {
+    Realm::parse(s).map_err(|e| e.to_string())
 }
 
 /// Parses the command line (and the environment) once, runs it, and maps errors to exit
@@ -474,7 +506,7 @@ impl Ctx {
     async fn open(&self, roles: Roles) -> Result<App, Problem> {
         let app = App::open(&self.config, roles).await?;
         if let Some(p) = &app.services.admin_password {
-            eprintln!("created user \"admin\"; its password (shown once): {p}");
+            show_first_password(&self.config.store.data_dir, p)?;
         }
         Ok(app)
     }
@@ -500,13 +532,71 @@ impl Ctx {
     }
 }
 
+/// The file the generated first admin password goes to when stderr is not a terminal (where
+/// it would land in the logs).
+pub const FIRST_PASSWORD_FILE: &str = "first-admin-password";
+
+/// Shows the generated first admin password once: on stderr when it is a terminal, else in
+/// `DIR/first-admin-password` (mode 0600), whose path is logged.
+fn show_first_password(data_dir: &std::path::Path, password: &str) -> Result<(), Problem> {
+    use std::io::IsTerminal;
+    if std::io::stderr().is_terminal() {
+        eprintln!("created user \"admin\"; its password (shown once): {password}");
+        return Ok(());
+    }
+    private_dir(data_dir)?;
+    let path = data_dir.join(FIRST_PASSWORD_FILE);
+    write_private(&path, &format!("{password}\n"))?;
+    tracing::warn!(
+        path = %path.display(),
+        "created user \"admin\"; its generated password is in this file (mode 0600): read it, \
+         sign in, enrol a second factor and change the password, then delete the file"
+    );
+    Ok(())
+}
+
+/// Creates `dir` (and its parents) if needed and makes it private to this user (0700).
+pub fn private_dir(dir: &std::path::Path) -> Result<(), Problem> {
+    let cannot =
+        |e: std::io::Error| Problem::bad_request(format!("cannot create {}: {e}", dir.display()));
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
+        std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(dir)
+            .map_err(cannot)?;
+        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700)).map_err(cannot)?;
+    }
+    #[cfg(not(unix))]
+    std::fs::create_dir_all(dir).map_err(cannot)?;
+    Ok(())
+}
+
+/// Writes `text` to `path`, readable by this user only (0600), replacing any file there.
+fn write_private(path: &std::path::Path, text: &str) -> Result<(), Problem> {
+    use std::io::Write;
+    let cannot =
+        |e: std::io::Error| Problem::bad_request(format!("cannot write {}: {e}", path.display()));
+    let _ = std::fs::remove_file(path);
+    let mut o = std::fs::OpenOptions::new();
+    o.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        o.mode(0o600);
+    }
+    o.open(path)
+        .and_then(|mut f| f.write_all(text.as_bytes()))
+        .map_err(cannot)
+}
+
 async fn run(cli: Cli) -> Result<(), Problem> {
     let json = cli.json;
     let store = &cli.config.store;
     if store.database_url.is_none() && !matches!(cli.command, Command::Demo { .. }) {
-        std::fs::create_dir_all(&store.data_dir).map_err(|e| {
-            Problem::bad_request(format!("cannot create {}: {e}", store.data_dir.display()))
-        })?;
+        private_dir(&store.data_dir)?;
     }
     let demo_url = store.database_url.clone();
     let ctx = Ctx { config: cli.config };
@@ -1147,45 +1237,84 @@ async fn manifest(ctx: &Ctx, m: ManifestCmd, json: bool, actor: &Actor) -> Resul
 }
 
 async fn user(ctx: &Ctx, u: UserCmd, json: bool) -> Result<(), Problem> {
-    let app = ctx.open(Roles::Hub).await?;
+    let realm = match &u {
+        UserCmd::Add { realm, .. }
+        | UserCmd::List { realm }
+        | UserCmd::Delete { realm, .. }
+        | UserCmd::Unlock { realm, .. }
+        | UserCmd::ResetMfa { realm, .. } => *realm,
+    };
+    let app = ctx
+        .open(match realm {
+            Realm::Hub => Roles::Hub,
+            Realm::Root => Roles::Root,
+        })
+        .await?;
     let accounts = &app.services.accounts;
     match u {
-        UserCmd::Add { username, role } => {
+        UserCmd::Add { username, role, .. } => {
             let role = Role::parse(&role).map_err(crate::service::ServiceError::from)?;
             let (password, generated) = match &ctx.config.secrets.new_password {
                 Some(p) => (p.clone(), false),
                 None => (generate_password(), true),
             };
             accounts
-                .create_user(&Actor::cli(), &username, &password, role)
+                .create_user(&Actor::cli(), realm, &username, &password, role)
                 .await?;
             let shown = generated.then_some(password);
             show(
                 json,
-                &json!({"username": username, "role": role, "password": shown}),
+                &json!({"username": username, "role": role, "realm": realm, "password": shown}),
                 || match &shown {
                     Some(p) => format!(
-                        "added {username} ({}); password (shown once): {p}",
-                        role.as_str()
+                        "added {username} ({}, {}); password (shown once): {p}",
+                        role.as_str(),
+                        realm.as_str()
                     ),
-                    None => format!("added {username} ({})", role.as_str()),
+                    None => format!("added {username} ({}, {})", role.as_str(), realm.as_str()),
                 },
             );
         }
-        UserCmd::List => {
-            let users = accounts.list_users().await?;
+        UserCmd::List { .. } => {
+            let users = accounts.list_users(realm).await?;
             show(json, &users, || {
                 users
                     .iter()
-                    .map(|u| format!("{:<24} {}", u.username, u.role.as_str()))
+                    .map(|u| {
+                        format!(
+                            "{:<24} {:<8} mfa={} {}",
+                            u.username,
+                            u.role.as_str(),
+                            u.mfa,
+                            if u.locked_until.is_some() {
+                                "locked"
+                            } else {
+                                ""
+                            }
+                        )
+                    })
                     .collect::<Vec<_>>()
                     .join("\n")
             });
         }
-        UserCmd::Delete { username } => {
-            accounts.delete_user(&Actor::cli(), &username).await?;
+        UserCmd::Delete { username, .. } => {
+            accounts
+                .delete_user(&Actor::cli(), realm, &username)
+                .await?;
             show(json, &json!({"deleted": username}), || {
                 format!("deleted {username}")
+            });
+        }
+        UserCmd::Unlock { username, .. } => {
+            accounts.unlock(&Actor::cli(), realm, &username).await?;
+            show(json, &json!({"unlocked": username}), || {
+                format!("unlocked {username}")
+            });
+        }
+        UserCmd::ResetMfa { username, .. } => {
+            accounts.reset_mfa(&Actor::cli(), realm, &username).await?;
+            show(json, &json!({"mfa_reset": username}), || {
+                format!("removed the second factor of {username}; they enrol again on sign-in")
             });
         }
     }

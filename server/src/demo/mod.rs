@@ -12,12 +12,13 @@
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
-use hwf_license::{Environment, NodeFacts, PublicKey, TrustedRoot, Validator};
+use hwf_license::{Clock, Environment, NodeFacts, PublicKey, TrustedRoot, Validator};
 use serde::Serialize;
 use serde_json::{json, Value};
 
 use crate::app::App;
 use crate::config::{Config, Roles};
+use crate::domain::Realm;
 use crate::http::problem::Problem;
 use crate::service::accounts::generate_password;
 use crate::service::keys::{random_id, Sealer};
@@ -94,6 +95,8 @@ struct Http {
     base: String,
     client: reqwest::Client,
     token: Option<String>,
+    /// The Root realm's token, sent to `/api/root/` routes (the realms are separate).
+    root_token: Option<String>,
 }
 
 impl Http {
@@ -104,7 +107,11 @@ impl Http {
         body: Option<Value>,
     ) -> Result<(u16, Value), Problem> {
         let mut req = self.client.request(method, format!("{}{path}", self.base));
-        if let Some(t) = &self.token {
+        let token = match path.starts_with("/api/root/") {
+            true => &self.root_token,
+            false => &self.token,
+        };
+        if let Some(t) = token {
             req = req.bearer_auth(t);
         }
         if let Some(b) = body {
@@ -131,6 +138,42 @@ impl Http {
         }
         Ok(v)
     }
+}
+
+/// Signs the first admin of `realm` in as a client would: the password gives a token that may
+/// only enrol; the client enrols a TOTP factor, computes the current code from the secret (as an
+/// authenticator app does) and confirms it, which answers a token with a fresh second factor.
+async fn sign_in(http: &Http, realm: &str, password: &str) -> Result<String, Problem> {
+    use reqwest::Method;
+    let login = http
+        .ok(
+            Method::POST,
+            "/api/auth/login",
+            Some(json!({"username": "admin", "password": password, "realm": realm})),
+        )
+        .await?;
+    let enrol_only = Http {
+        base: http.base.clone(),
+        client: http.client.clone(),
+        token: login["token"].as_str().map(String::from),
+        root_token: None,
+    };
+    let enrolment = enrol_only
+        .ok(Method::POST, "/api/auth/totp/enrol", None)
+        .await?;
+    let secret = enrolment["secret"].as_str().unwrap_or_default();
+    let code = crate::service::totp::code_from_base32(secret, hwf_license::SystemClock.now())?;
+    let done = enrol_only
+        .ok(
+            Method::POST,
+            "/api/auth/totp/confirm",
+            Some(json!({ "code": code })),
+        )
+        .await?;
+    done["login"]["token"]
+        .as_str()
+        .map(String::from)
+        .ok_or_else(|| Problem::internal("no token after the enrolment"))
 }
 
 fn say(quiet: bool, line: impl AsRef<str>) {
@@ -168,10 +211,12 @@ pub async fn run_on(database_url: &str, where_: &str, quiet: bool) -> Result<Sum
     // The demo sets its own admin password instead of printing a generated one.
     config.secrets.admin_password = Some(admin_password.clone());
     let app = App::open(&config, Roles::Both).await?;
-    app.services
-        .accounts
-        .set_password("admin", &admin_password)
-        .await?;
+    for realm in [Realm::Hub, Realm::Root] {
+        app.services
+            .accounts
+            .set_password(realm, "admin", &admin_password)
+            .await?;
+    }
     let server = app.spawn_tls(listener, &tls);
     let hub = app
         .services
@@ -199,16 +244,14 @@ pub async fn run_on(database_url: &str, where_: &str, quiet: bool) -> Result<Sum
             .build()
             .map_err(Problem::internal)?,
         token: None,
+        root_token: None,
     };
-    let login = http
-        .ok(
-            Method::POST,
-            "/api/auth/login",
-            Some(json!({"username": "admin", "password": admin_password})),
-        )
-        .await?;
-    http.token = login["token"].as_str().map(String::from);
-    say(quiet, "1. admin signed in (JWT, 1 hour)");
+    http.token = Some(sign_in(&http, "hub", &admin_password).await?);
+    http.root_token = Some(sign_in(&http, "root", &admin_password).await?);
+    say(
+        quiet,
+        "1. Hub and Root admins signed in (separate accounts), enrolled TOTP, step-up for admin actions",
+    );
 
     let keys = http.ok(Method::GET, "/api/root/keys", None).await?;
     let roots: Vec<TrustedRoot> = keys

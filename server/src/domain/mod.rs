@@ -15,7 +15,7 @@ pub mod role;
 pub mod usage;
 pub mod values;
 
-pub use role::Role;
+pub use role::{Realm, Role};
 pub use values::{EnvironmentName, SiteFingerprint, TierCount};
 
 /// A rule of this layer that an input breaks.

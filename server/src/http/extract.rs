@@ -1,6 +1,7 @@
 //! Extractors: JSON bodies and query strings whose rejections are problems, the caller's
-//! origin (peer address, user agent), and [`Auth`], which checks a bearer token and a minimum
-//! role before the handler reads the body.
+//! origin (peer address, user agent), and [`Auth`], which checks a bearer token, its realm, a
+//! minimum role and, for admin actions, a recent second factor before the handler reads the
+//! body.
 
 use std::marker::PhantomData;
 use std::sync::Arc;
@@ -12,8 +13,8 @@ use axum::http::{header, StatusCode};
 use serde::de::DeserializeOwned;
 
 use super::problem::Problem;
-use crate::domain::Role;
-use crate::service::accounts::Accounts;
+use crate::domain::{Realm, Role};
+use crate::service::accounts::{Accounts, Caller, Scope};
 use crate::service::audit::{Actor, Origin};
 use crate::service::ServiceError;
 
@@ -95,10 +96,15 @@ impl<S: Send + Sync> FromRequestParts<S> for Peer {
     }
 }
 
-/// A minimum role, as a type for the [`Auth`] extractor.
+/// What a route needs of its caller, as a type for the [`Auth`] extractor: a minimum role,
+/// and for admin actions a recent second factor (step-up).
 pub trait MinRole {
     /// The least role allowed.
     const ROLE: Role;
+    /// Whether a second factor must have been checked within the step-up window.
+    const STEP_UP: bool = false;
+    /// Whether a token that may only enrol a second factor is enough.
+    const ENROL_OK: bool = false;
 }
 
 /// Marker: any signed-in user.
@@ -107,9 +113,15 @@ pub struct AnyUser;
 /// Marker: operator or admin.
 #[derive(Debug)]
 pub struct OperatorUp;
-/// Marker: admin only.
+/// Marker: admin only (reads).
 #[derive(Debug)]
 pub struct AdminOnly;
+/// Marker: an admin action: admin with a second factor within the step-up window.
+#[derive(Debug)]
+pub struct AdminStepUp;
+/// Marker: any signed-in user, also with a token that may only enrol (enrolment, sign-out).
+#[derive(Debug)]
+pub struct Enrolling;
 
 impl MinRole for AnyUser {
     const ROLE: Role = Role::Viewer;
@@ -120,16 +132,36 @@ impl MinRole for OperatorUp {
 impl MinRole for AdminOnly {
     const ROLE: Role = Role::Admin;
 }
+impl MinRole for AdminStepUp {
+    const ROLE: Role = Role::Admin;
+    const STEP_UP: bool = true;
+}
+impl MinRole for Enrolling {
+    const ROLE: Role = Role::Viewer;
+    const ENROL_OK: bool = true;
+}
 
-/// Who made a request: the verified token's user and current role, and where from.
-/// Extracting `Auth<R>` answers 401 without a valid token and 403 below role `R::ROLE`, before
-/// the body is read.
+/// The realm whose accounts a router state's routes serve: the Root's routes take Root tokens,
+/// the Hub's Hub tokens, the account and operations routes the token's own realm.
+pub trait RouteRealm {
+    /// The realm, or `None` for "the token's own".
+    fn route_realm(&self) -> Option<Realm>;
+}
+
+/// Who made a request: the verified token's user, current role and realm, and where from.
+/// Extracting `Auth<R>` answers 401 without a valid token, 403 for a token of another realm,
+/// below role `R::ROLE`, that may only enrol (`mfa-enrolment-required`), or without a recent
+/// second factor where `R::STEP_UP` (`step-up-required`), all before the body is read.
 #[derive(Debug)]
 pub struct Auth<R> {
     /// The user.
     pub user: String,
     /// The user's role.
     pub role: Role,
+    /// The user's realm.
+    pub realm: Realm,
+    /// The verified caller.
+    pub caller: Caller,
     /// Where the request came from.
     pub origin: Origin,
     _min: PhantomData<R>,
@@ -138,13 +170,13 @@ pub struct Auth<R> {
 impl<R> Auth<R> {
     /// The caller as the audit log names them.
     pub fn actor(&self) -> Actor {
-        Actor::user(&self.user, &self.origin)
+        self.caller.actor(&self.origin)
     }
 }
 
 impl<S, R> FromRequestParts<S> for Auth<R>
 where
-    S: Send + Sync,
+    S: Send + Sync + RouteRealm,
     Arc<Accounts>: FromRef<S>,
     R: MinRole,
 {
@@ -158,7 +190,12 @@ where
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.strip_prefix("Bearer "))
             .ok_or_else(|| ServiceError::Unauthorized("missing bearer token".into()))?;
-        let caller = accounts.authenticate(token.trim()).await?;
+        let caller = accounts
+            .authenticate(token.trim(), state.route_realm())
+            .await?;
+        if caller.scope == Scope::Enrol && !R::ENROL_OK {
+            return Err(ServiceError::EnrolmentRequired.into());
+        }
         if !caller.role.includes(R::ROLE) {
             return Err(ServiceError::Forbidden(format!(
                 "role {} may not do this (needs {})",
@@ -167,12 +204,17 @@ where
             ))
             .into());
         }
+        if R::STEP_UP {
+            accounts.require_step_up(&caller)?;
+        }
         let Peer(origin) = Peer::from_request_parts(parts, state)
             .await
             .unwrap_or_default();
         Ok(Self {
-            user: caller.user,
+            user: caller.user.clone(),
             role: caller.role,
+            realm: caller.realm,
+            caller,
             origin,
             _min: PhantomData,
         })

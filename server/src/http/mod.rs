@@ -61,11 +61,26 @@ pub fn router(
     let mut app = Router::new()
         .route("/api/health", get(accounts::health))
         .route("/api/auth/login", post(accounts::login))
+        .route("/api/auth/logout", post(accounts::logout))
+        .route("/api/auth/password", post(accounts::change_password))
+        .route("/api/auth/step-up", post(accounts::step_up))
+        .route("/api/auth/totp/enrol", post(accounts::totp_enrol))
+        .route("/api/auth/totp/confirm", post(accounts::totp_confirm))
         .route(
             "/api/users",
             get(accounts::list_users).post(accounts::create_user),
         )
         .route("/api/users/{username}", delete(accounts::delete_user))
+        .route("/api/users/{username}/role", post(accounts::set_role))
+        .route("/api/users/{username}/unlock", post(accounts::unlock_user))
+        .route(
+            "/api/service-tokens",
+            get(accounts::service_tokens).post(accounts::create_service_token),
+        )
+        .route(
+            "/api/service-tokens/{id}",
+            delete(accounts::revoke_service_token),
+        )
         .route("/api/audit", get(accounts::audit_log))
         .with_state(accounts_state)
         .layer(DefaultBodyLimit::max(HUB_BODY_LIMIT));

@@ -27,8 +27,11 @@ use super::handlers::{accounts, hub, ops, root};
         license(name = "see the repository")
     ),
     paths(
-        accounts::health, accounts::login, accounts::list_users, accounts::create_user,
-        accounts::delete_user, accounts::audit_log, hub::cml_get, hub::cml_upload,
+        accounts::health, accounts::login, accounts::logout, accounts::change_password,
+        accounts::step_up, accounts::totp_enrol, accounts::totp_confirm, accounts::list_users,
+        accounts::create_user, accounts::delete_user, accounts::set_role, accounts::unlock_user,
+        accounts::service_tokens, accounts::create_service_token,
+        accounts::revoke_service_token, accounts::audit_log, hub::cml_get, hub::cml_upload,
         hub::cml_refresh, hub::sites_list, hub::site_create, hub::site_get, hub::site_revoke,
         hub::site_license, hub::site_heartbeat, hub::validate, hub::stats, hub::ledger_page,
         hub::ledger_verify, hub::manifests_list, hub::manifest_generate, hub::manifest_send,
@@ -39,7 +42,7 @@ use super::handlers::{accounts, hub, ops, root};
     components(schemas(super::problem::Problem)),
     modifiers(&Conventions),
     tags(
-        (name = "account", description = "Sign-in, users, audit log"),
+        (name = "account", description = "Sign-in, second factors, step-up, users, service tokens, audit log"),
         (name = "hub", description = "The Hub: CML, sites, ledger, manifests"),
         (name = "node", description = "What site nodes call"),
         (name = "root", description = "The Root: CMLs, root keys, manifests received"),
@@ -74,7 +77,7 @@ impl Modify for Conventions {
                         .scheme(HttpAuthScheme::Bearer)
                         .bearer_format("JWT")
                         .description(Some(
-                            "A token from POST /api/auth/login, valid for one hour",
+                            "A token from POST /api/auth/login, valid for one hour, or a service token (`hwfst.…`)",
                         ))
                         .build(),
                 ),
@@ -101,7 +104,7 @@ impl Modify for Conventions {
                     );
                     add(
                         "403",
-                        problem("`forbidden`: the token's role may not do this"),
+                        problem("`forbidden` (the token's role or realm may not do this), `step-up-required` (an admin action without a second factor in the step-up window) or `mfa-enrolment-required`"),
                     );
                 }
                 let has_params = op.parameters.as_ref().is_some_and(|p| !p.is_empty());
@@ -122,7 +125,7 @@ impl Modify for Conventions {
                 }
                 if super::middleware::limit_of(&method, path).is_some() {
                     let r = ResponseBuilder::new()
-                        .description("`rate-limited`: too many requests from this client address")
+                        .description("`rate-limited`: too many requests from this client address; on sign-in also `login-throttled`: too many failed sign-ins on this account")
                         .header(
                             "Retry-After",
                             HeaderBuilder::new()

@@ -31,6 +31,10 @@ pub struct Problem {
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<String>)]
     pub error: Option<&'static str>,
+    /// Seconds for the `Retry-After` header (not part of the body).
+    #[serde(skip)]
+    #[schema(ignore)]
+    pub retry_after: Option<u64>,
 }
 
 impl Problem {
@@ -43,6 +47,7 @@ impl Problem {
             detail: detail.into(),
             code: None,
             error: None,
+            retry_after: None,
         }
     }
 
@@ -167,6 +172,21 @@ impl From<ServiceError> for Problem {
             ),
             E::UserExists(_) => p(S::CONFLICT, "user-exists", "User exists"),
             E::CannotDeleteSelf => p(S::CONFLICT, "cannot-delete-self", "Cannot delete yourself"),
+            E::LoginThrottled { retry_after } => Problem {
+                retry_after: Some((*retry_after).max(1) as u64),
+                ..p(S::TOO_MANY_REQUESTS, "login-throttled", "Sign-in throttled")
+            },
+            E::AccountLocked { retry_after } => Problem {
+                retry_after: Some((*retry_after).max(1) as u64),
+                ..p(S::LOCKED, "account-locked", "Account locked")
+            },
+            E::MfaRequired => p(S::UNAUTHORIZED, "mfa-required", "Second factor required"),
+            E::StepUpRequired { .. } => p(S::FORBIDDEN, "step-up-required", "Step-up required"),
+            E::EnrolmentRequired => p(
+                S::FORBIDDEN,
+                "mfa-enrolment-required",
+                "Second factor enrolment required",
+            ),
             E::Unauthorized(_) => p(S::UNAUTHORIZED, "unauthorized", "Authentication required"),
             E::Forbidden(_) => p(S::FORBIDDEN, "forbidden", "Forbidden"),
             E::SealedKey(_) => p(
@@ -215,7 +235,11 @@ impl IntoResponse for Problem {
             body,
         )
             .into_response();
-        if status == StatusCode::SERVICE_UNAVAILABLE {
+        if let Some(secs) = self.retry_after {
+            if let Ok(v) = header::HeaderValue::from_str(&secs.to_string()) {
+                res.headers_mut().insert(header::RETRY_AFTER, v);
+            }
+        } else if status == StatusCode::SERVICE_UNAVAILABLE {
             res.headers_mut()
                 .insert(header::RETRY_AFTER, header::HeaderValue::from_static("1"));
         }
@@ -265,6 +289,27 @@ mod tests {
             ),
             (ServiceError::Busy, 503, "database-busy"),
             (ServiceError::Overloaded, 503, "overloaded"),
+            (
+                ServiceError::LoginThrottled { retry_after: 4 },
+                429,
+                "login-throttled",
+            ),
+            (
+                ServiceError::AccountLocked { retry_after: 60 },
+                423,
+                "account-locked",
+            ),
+            (ServiceError::MfaRequired, 401, "mfa-required"),
+            (
+                ServiceError::StepUpRequired { window_minutes: 15 },
+                403,
+                "step-up-required",
+            ),
+            (
+                ServiceError::EnrolmentRequired,
+                403,
+                "mfa-enrolment-required",
+            ),
             (ServiceError::Internal("boom".into()), 500, "internal"),
             (
                 ServiceError::Delivery {

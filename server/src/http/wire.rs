@@ -4,7 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::domain::Role;
+use crate::domain::{Realm, Role};
 use crate::service::hub::{Facts, SiteQuery, SiteView};
 
 /// `GET /api/health`.
@@ -31,6 +31,53 @@ pub struct Login {
     pub username: String,
     /// Password.
     pub password: String,
+    /// The account's realm: `hub` or `root` (default: the only realm served, else `hub`).
+    pub realm: Option<Realm>,
+    /// The second factor, for an account that has one: a 6-digit TOTP code or a recovery code.
+    #[schema(max_length = 64)]
+    pub code: Option<String>,
+}
+
+/// `POST /api/auth/step-up`, `POST /api/auth/totp/confirm`.
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CodeBody {
+    /// A 6-digit TOTP code (or, for a step-up, a recovery code).
+    #[schema(max_length = 64)]
+    pub code: String,
+}
+
+/// `POST /api/auth/password`.
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PasswordChange {
+    /// The current password.
+    pub current_password: String,
+    /// The new one: at least 12 characters.
+    #[schema(min_length = 12)]
+    pub new_password: String,
+}
+
+/// `POST /api/users/{username}/role`.
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RoleChange {
+    /// The new role.
+    pub role: Role,
+}
+
+/// `POST /api/service-tokens`.
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ServiceTokenBody {
+    /// What it is for: 1..=64 characters of `A-Z a-z 0-9 . _ - @`.
+    #[schema(pattern = "^[A-Za-z0-9._@-]{1,64}$")]
+    pub name: String,
+    /// `viewer` or `operator` (never admin).
+    pub role: Role,
+    /// Days of validity, 1..=365.
+    #[schema(minimum = 1, maximum = 365)]
+    pub days: u32,
 }
 
 /// `POST /api/users`.

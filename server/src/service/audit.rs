@@ -4,7 +4,25 @@
 use serde::Serialize;
 
 use super::ServiceError;
+use crate::domain::Realm;
 use crate::store::{audit, Connection, Db};
+
+/// Longest actor or target name written to the audit log; longer ones are cut.
+pub const MAX_AUDIT_NAME: usize = 128;
+
+/// `name` as the audit log may hold it: at most [`MAX_AUDIT_NAME`] characters, each control
+/// character shown as `?` (a sign-in's user name is whatever the client sent).
+pub fn sanitize(name: &str) -> String {
+    let mut out: String = name
+        .chars()
+        .take(MAX_AUDIT_NAME)
+        .map(|c| if c.is_control() { '?' } else { c })
+        .collect();
+    if name.chars().nth(MAX_AUDIT_NAME).is_some() {
+        out.push('…');
+    }
+    out
+}
 
 /// Where a request came from.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -15,21 +33,46 @@ pub struct Origin {
     pub user_agent: Option<String>,
 }
 
-/// Who acted: a user name (or `cli:<os user>`, `org:<org>`), and from where.
+/// Who acted: a user name (or `cli:<os user>`, `org:<org>`, `system:<job>`,
+/// `service:<token id>`), from where, and in which realm.
 #[derive(Clone, Debug, Default)]
 pub struct Actor {
     /// User or process.
     pub name: String,
     /// Where the request came from.
     pub origin: Origin,
+    /// The realm of the account that acted (none for the CLI, the system and orgs).
+    pub realm: Option<Realm>,
 }
 
 impl Actor {
-    /// A signed-in user.
+    /// A user (or another named actor) of no particular realm.
     pub fn user(name: &str, origin: &Origin) -> Self {
         Self {
-            name: name.into(),
+            name: sanitize(name),
             origin: origin.clone(),
+            realm: None,
+        }
+    }
+
+    /// A signed-in user of `realm`.
+    pub fn in_realm(name: &str, realm: Realm, origin: &Origin) -> Self {
+        Self {
+            realm: Some(realm),
+            ..Self::user(name, origin)
+        }
+    }
+
+    /// A scheduled job of the server itself (`system:<job>`): no account, no token, no
+    /// second factor; it only does what its code does.
+    pub fn system(job: &str) -> Self {
+        Self {
+            name: format!("system:{}", sanitize(job)),
+            origin: Origin {
+                ip: None,
+                user_agent: Some(format!("hwf-license/{}", env!("CARGO_PKG_VERSION"))),
+            },
+            realm: None,
         }
     }
 
@@ -42,6 +85,7 @@ impl Actor {
                 ip: None,
                 user_agent: Some(format!("hwf-license/{}", env!("CARGO_PKG_VERSION"))),
             },
+            realm: None,
         }
     }
 }
@@ -65,6 +109,8 @@ pub struct AuditEntry {
     pub user_agent: Option<String>,
     /// More detail.
     pub detail: Option<String>,
+    /// The actor's realm (`hub`, `root`); none for the CLI, the system and orgs.
+    pub realm: Option<String>,
 }
 
 /// A page of the audit log.
@@ -90,12 +136,13 @@ pub async fn record(
         &audit::AuditRow {
             id: 0,
             at,
-            actor: actor.name.clone(),
+            actor: sanitize(&actor.name),
             action: action.into(),
-            target: target.map(String::from),
+            target: target.map(sanitize),
             ip: actor.origin.ip.clone(),
             user_agent: actor.origin.user_agent.clone(),
             detail: detail.map(String::from),
+            realm: actor.realm.map(|r| r.as_str().to_string()),
         },
     )
     .await?;
@@ -114,12 +161,18 @@ pub async fn record_now(
     record(&mut *db.conn().await?, at, actor, action, target, detail).await
 }
 
-/// A page of the log (`limit` 1..=1000), newest first.
-pub async fn page(db: &Db, limit: i64, offset: i64) -> Result<AuditPage, ServiceError> {
+/// A page of the log as `realm` sees it (its own entries and those of no realm; `limit`
+/// 1..=1000), newest first.
+pub async fn page(
+    db: &Db,
+    realm: Realm,
+    limit: i64,
+    offset: i64,
+) -> Result<AuditPage, ServiceError> {
     crate::domain::inputs::page(limit, offset, crate::domain::inputs::MAX_AUDIT_PAGE)?;
     let mut c = db.conn().await?;
-    let total = audit::count(&mut c).await?;
-    let entries = audit::page(&mut c, limit, offset)
+    let total = audit::count(&mut c, realm.as_str()).await?;
+    let entries = audit::page(&mut c, realm.as_str(), limit, offset)
         .await?
         .into_iter()
         .map(|r| AuditEntry {
@@ -131,6 +184,7 @@ pub async fn page(db: &Db, limit: i64, offset: i64) -> Result<AuditPage, Service
             ip: r.ip,
             user_agent: r.user_agent,
             detail: r.detail,
+            realm: r.realm,
         })
         .collect();
     Ok(AuditPage { total, entries })

@@ -111,6 +111,30 @@ pub enum ServiceError {
     /// No valid credentials.
     #[error("{0}")]
     Unauthorized(String),
+    /// Too many failed sign-ins on this account: wait before the next attempt.
+    #[error("too many failed sign-ins on this account; retry in {retry_after} s")]
+    LoginThrottled {
+        /// Seconds to wait.
+        retry_after: i64,
+    },
+    /// The account is locked after repeated failed sign-ins (an admin can unlock it).
+    #[error("the account is locked after repeated failed sign-ins; ask an admin to unlock it or retry in {retry_after} s")]
+    AccountLocked {
+        /// Seconds until the lock ends by itself.
+        retry_after: i64,
+    },
+    /// The password is right; the account needs its second factor (`code`).
+    #[error("this account has a second factor: send `code` (TOTP or recovery code)")]
+    MfaRequired,
+    /// An admin action without a second factor checked within the step-up window.
+    #[error("this action needs a second factor within the last {window_minutes} minutes: POST /api/auth/step-up with a code, then retry with the new token")]
+    StepUpRequired {
+        /// The window.
+        window_minutes: i64,
+    },
+    /// An admin account without a second factor may only enrol one.
+    #[error("enrol a second factor first: POST /api/auth/totp/enrol, then /api/auth/totp/confirm")]
+    EnrolmentRequired,
     /// Valid credentials of a role that may not do this.
     #[error("{0}")]
     Forbidden(String),

@@ -14,6 +14,7 @@ mod error;
 pub mod hub;
 pub mod keys;
 pub mod root;
+pub mod totp;
 
 pub use error::ServiceError;
 
@@ -98,12 +99,24 @@ impl Services {
             )),
             false => None,
         };
-        let accounts = Arc::new(accounts::Accounts::new(
-            db.clone(),
-            *sealer.jwt_key(),
-            config.hash_cost,
-            clock.clone(),
-        ));
+        let realms: Vec<crate::domain::Realm> = [
+            (roles.hub(), crate::domain::Realm::Hub),
+            (roles.root(), crate::domain::Realm::Root),
+        ]
+        .into_iter()
+        .filter_map(|(on, r)| on.then_some(r))
+        .collect();
+        let accounts = Arc::new(
+            accounts::Accounts::open(
+                db.clone(),
+                sealer.clone(),
+                config.hash_cost,
+                clock.clone(),
+                &realms,
+                config.accounts.step_up_minutes,
+            )
+            .await?,
+        );
         let admin_password = accounts
             .bootstrap_admin(config.secrets.admin_password.as_deref())
             .await?;

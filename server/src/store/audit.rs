@@ -23,13 +23,15 @@ pub struct AuditRow {
     pub user_agent: Option<String>,
     /// More detail.
     pub detail: Option<String>,
+    /// The realm of the actor (`hub`, `root`; none for the CLI, the system and orgs).
+    pub realm: Option<String>,
 }
 
 /// Appends `row` (its `id` is ignored).
 pub async fn insert(c: &mut AnyConnection, row: &AuditRow) -> Result<(), StoreError> {
     sqlx::query(
-        "INSERT INTO audit (at, actor, action, target, ip, user_agent, detail) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        "INSERT INTO audit (at, actor, action, target, ip, user_agent, detail, realm) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
     )
     .bind(row.at)
     .bind(&row.actor)
@@ -38,31 +40,35 @@ pub async fn insert(c: &mut AnyConnection, row: &AuditRow) -> Result<(), StoreEr
     .bind(row.ip.as_deref())
     .bind(row.user_agent.as_deref())
     .bind(row.detail.as_deref())
+    .bind(row.realm.as_deref())
     .execute(c)
     .await?;
     Ok(())
 }
 
-/// How many entries there are.
-pub async fn count(c: &mut AnyConnection) -> Result<i64, StoreError> {
+/// How many entries a realm sees: its own and those of no realm.
+pub async fn count(c: &mut AnyConnection, realm: &str) -> Result<i64, StoreError> {
     get(
-        &sqlx::query("SELECT count(*) FROM audit")
+        &sqlx::query("SELECT count(*) FROM audit WHERE realm IS NULL OR realm = $1")
+            .bind(realm)
             .fetch_one(c)
             .await?,
         0,
     )
 }
 
-/// A page of entries, newest first.
+/// A page of the entries a realm sees (its own and those of no realm), newest first.
 pub async fn page(
     c: &mut AnyConnection,
+    realm: &str,
     limit: i64,
     offset: i64,
 ) -> Result<Vec<AuditRow>, StoreError> {
     let rows = sqlx::query(
-        "SELECT id, at, actor, action, target, ip, user_agent, detail FROM audit \
-         ORDER BY id DESC LIMIT $1 OFFSET $2",
+        "SELECT id, at, actor, action, target, ip, user_agent, detail, realm FROM audit \
+         WHERE realm IS NULL OR realm = $1 ORDER BY id DESC LIMIT $2 OFFSET $3",
     )
+    .bind(realm)
     .bind(limit)
     .bind(offset)
     .fetch_all(c)
@@ -78,6 +84,7 @@ pub async fn page(
                 ip: get(r, 5)?,
                 user_agent: get(r, 6)?,
                 detail: get(r, 7)?,
+                realm: get(r, 8)?,
             })
         })
         .collect()

@@ -71,7 +71,8 @@ async fn once(db: &Db, serial: &str) -> Result<(), StoreError> {
 }
 
 /// The schema, one entry per version; `{serial}` is the backend's auto-increment key type.
-const MIGRATIONS: &[&str] = &[r#"
+const MIGRATIONS: &[&str] = &[
+    r#"
 CREATE TABLE secrets (
     name TEXT PRIMARY KEY,
     sealed TEXT NOT NULL,
@@ -187,4 +188,63 @@ CREATE TABLE root_manifests (
     ledger_length BIGINT NOT NULL
 );
 CREATE INDEX root_manifests_org ON root_manifests (org_id)
-"#];
+"#,
+    // Accounts that hold (issue 17): users per realm (Root and Hub apart, even in one
+    // process), each with a random id and a generation that tokens must match, a second factor
+    // (sealed TOTP secret, last accepted time step, hashed recovery codes), per-account
+    // failure counting and lockout; service tokens; the deployment id that tokens are bound
+    // to; the realm of each audit entry. Existing users are copied into both realms (into a new
+    // table renamed afterwards: on PostgreSQL a renamed table keeps its index names).
+    r#"
+CREATE TABLE users_v2 (
+    realm TEXT NOT NULL,
+    username TEXT NOT NULL,
+    user_id TEXT NOT NULL UNIQUE,
+    password_hash TEXT NOT NULL,
+    role TEXT NOT NULL,
+    created_at BIGINT NOT NULL,
+    generation BIGINT NOT NULL,
+    totp_sealed TEXT,
+    totp_pending TEXT,
+    totp_last_step BIGINT NOT NULL,
+    mfa_enrolled_at BIGINT,
+    failed_logins BIGINT NOT NULL,
+    last_failed_at BIGINT NOT NULL,
+    locked_until BIGINT NOT NULL,
+    PRIMARY KEY (realm, username)
+);
+INSERT INTO users_v2 (realm, username, user_id, password_hash, role, created_at, generation,
+    totp_last_step, failed_logins, last_failed_at, locked_until)
+    SELECT 'hub', username, 'migrated:hub:' || username, password_hash, role, created_at, 1,
+        0, 0, 0, 0 FROM users;
+INSERT INTO users_v2 (realm, username, user_id, password_hash, role, created_at, generation,
+    totp_last_step, failed_logins, last_failed_at, locked_until)
+    SELECT 'root', username, 'migrated:root:' || username, password_hash, role, created_at, 1,
+        0, 0, 0, 0 FROM users;
+DROP TABLE users;
+ALTER TABLE users_v2 RENAME TO users;
+CREATE TABLE recovery_codes (
+    user_id TEXT NOT NULL,
+    code_hash TEXT NOT NULL,
+    used_at BIGINT,
+    PRIMARY KEY (user_id, code_hash)
+);
+CREATE TABLE service_tokens (
+    id TEXT PRIMARY KEY,
+    realm TEXT NOT NULL,
+    name TEXT NOT NULL,
+    role TEXT NOT NULL,
+    secret_hash TEXT NOT NULL,
+    created_by TEXT NOT NULL,
+    created_at BIGINT NOT NULL,
+    expires_at BIGINT NOT NULL,
+    revoked_at BIGINT
+);
+CREATE INDEX service_tokens_realm ON service_tokens (realm);
+CREATE TABLE deployment (
+    id BIGINT PRIMARY KEY,
+    deployment_id TEXT NOT NULL
+);
+ALTER TABLE audit ADD COLUMN realm TEXT
+"#,
+];

@@ -26,6 +26,7 @@ pub mod root_cmls;
 pub mod root_keys;
 pub mod root_manifests;
 pub mod secrets;
+pub mod service_tokens;
 pub mod sites;
 pub mod trusted_roots;
 pub mod users;

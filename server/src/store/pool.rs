@@ -41,6 +41,44 @@ pub fn sqlite_url(dir: &std::path::Path) -> String {
     format!("sqlite://{}?mode=rwc", dir.join("hwf-license.db").display())
 }
 
+/// Before SQLite opens the file of `url` (`sqlite://PATH?…`), creates it empty with mode
+/// 0600 when it does not exist, and tightens an existing one to 0600 (SQLite gives its `-wal`
+/// and `-shm` files the database file's mode); a missing parent directory is created 0700.
+fn private_sqlite_file(url: &str) -> Result<(), StoreError> {
+    let path = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))
+        .unwrap_or("");
+    let path = path.split('?').next().unwrap_or("");
+    if path.is_empty() || path == ":memory:" || path.starts_with("file:") {
+        return Ok(());
+    }
+    let path = std::path::Path::new(path);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
+        let io = |e: std::io::Error| StoreError::Open(sqlx::Error::Io(e));
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            if !dir.exists() {
+                std::fs::DirBuilder::new()
+                    .recursive(true)
+                    .mode(0o700)
+                    .create(dir)
+                    .map_err(io)?;
+            }
+        }
+        std::fs::OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .mode(0o600)
+            .open(path)
+            .map_err(io)?;
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600)).map_err(io)?;
+    }
+    Ok(())
+}
+
 impl Db {
     /// Connects to `url` (`sqlite://…` or `postgres://…`) and applies the migrations.
     pub async fn connect(url: &str) -> Result<Self, StoreError> {
@@ -52,6 +90,9 @@ impl Db {
         } else {
             return Err(StoreError::BadUrl);
         };
+        if backend == Backend::Sqlite {
+            private_sqlite_file(url)?;
+        }
         let opts = AnyPoolOptions::new()
             .max_connections(if backend == Backend::Sqlite { 8 } else { 16 })
             .acquire_timeout(Duration::from_secs(30));

@@ -6,7 +6,7 @@ use axum::response::IntoResponse;
 use axum::Json;
 
 use super::{created, ApiResult, HubState};
-use crate::http::extract::{AdminOnly, AnyUser, ApiJson, ApiQuery, Auth, OperatorUp};
+use crate::http::extract::{AdminOnly, AdminStepUp, AnyUser, ApiJson, ApiQuery, Auth, OperatorUp};
 use crate::http::problem::Problem;
 use crate::http::wire::{
     CmlBody, CreatedSite, GenerateBody, LedgerCheck, Page, PeriodQuery, SendBody, SiteLicenseFile,
@@ -30,13 +30,13 @@ pub(crate) async fn cml_get(_: Auth<AnyUser>, State(s): State<HubState>) -> ApiR
 
 #[utoipa::path(
     post, path = "/api/cml/upload", tag = "hub", security(("bearer" = [])),
-    description = "Installs a CML issued by a trusted root for this Hub's org key. Role: admin.",
+    description = "Installs a CML issued by a trusted root for this Hub's org key. Role: admin, with step-up.",
     request_body = CmlBody,
     responses((status = 200, description = "Installed", body = CmlStatus),
         (status = 409, description = "`cml-org-changed`, `cml-older`", body = Problem, content_type = "application/problem+json")),
 )]
 pub(crate) async fn cml_upload(
-    a: Auth<AdminOnly>,
+    a: Auth<AdminStepUp>,
     State(s): State<HubState>,
     ApiJson(b): ApiJson<CmlBody>,
 ) -> ApiResult {
@@ -45,13 +45,13 @@ pub(crate) async fn cml_upload(
 
 #[utoipa::path(
     post, path = "/api/cml/refresh", tag = "hub", security(("bearer" = [])),
-    description = "Replaces the installed CML with a newer one for the same org. Role: admin.",
+    description = "Replaces the installed CML with a newer one for the same org. Role: admin, with step-up.",
     request_body = CmlBody,
     responses((status = 200, description = "Installed", body = CmlStatus),
         (status = 409, description = "`no-cml`, `cml-org-changed`, `cml-older`", body = Problem, content_type = "application/problem+json")),
 )]
 pub(crate) async fn cml_refresh(
-    a: Auth<AdminOnly>,
+    a: Auth<AdminStepUp>,
     State(s): State<HubState>,
     ApiJson(b): ApiJson<CmlBody>,
 ) -> ApiResult {
@@ -271,13 +271,13 @@ pub(crate) async fn manifest_generate(
 
 #[utoipa::path(
     post, path = "/api/manifests/send", tag = "hub", security(("bearer" = [])),
-    description = "Sends a manifest to the Root (retried on network errors and 5xx/429). Role: admin.",
+    description = "Sends a manifest to the Root (retried on network errors and 5xx/429). Role: admin, with step-up.",
     request_body = SendBody,
     responses((status = 200, description = "Delivered", body = ManifestRecord), (status = 404, description = "`not-found`", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "`no-root-url`, `no-cml`", body = Problem, content_type = "application/problem+json"), (status = 502, description = "`delivery-failed`, `delivery-rejected`", body = Problem, content_type = "application/problem+json")),
 )]
 pub(crate) async fn manifest_send(
-    a: Auth<AdminOnly>,
+    a: Auth<AdminStepUp>,
     State(s): State<HubState>,
     ApiJson(b): ApiJson<SendBody>,
 ) -> ApiResult {

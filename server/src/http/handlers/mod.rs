@@ -86,3 +86,20 @@ macro_rules! accounts_from {
     )*};
 }
 accounts_from!(AccountsState, HubState, RootState, OpsState);
+
+macro_rules! realm_of {
+    ($($s:ty => $r:expr),*) => {$(
+        impl crate::http::extract::RouteRealm for $s {
+            fn route_realm(&self) -> Option<crate::domain::Realm> {
+                $r
+            }
+        }
+    )*};
+}
+// Root routes take Root tokens, Hub routes Hub tokens, the others the token's own realm.
+realm_of!(
+    AccountsState => None,
+    HubState => Some(crate::domain::Realm::Hub),
+    RootState => Some(crate::domain::Realm::Root),
+    OpsState => None
+);

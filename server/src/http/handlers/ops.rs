@@ -57,17 +57,21 @@ pub(crate) async fn readyz(State(s): State<OpsState>) -> Response {
 
 /// `GET /api/alerts`.
 #[utoipa::path(get, path = "/api/alerts", tag = "operations", security(("bearer" = [])),
-    description = "Alerts that hold now: `cml_expiring` (within 7 days), `cml_grace` (ended, its grace period running), `cml_expired` (grace ended), `sites_near_limit` (above 90% of `max_sites`), `manifest_overdue` (none accepted for 45 days). Role: viewer.",
+    description = "Alerts that hold now: `cml_expiring` (within 7 days), `cml_grace` (ended, its grace period running), `cml_expired` (grace ended), `sites_near_limit` (above 90% of `max_sites`), `manifest_overdue` (none accepted for 45 days); for an admin also `account_locked` (accounts of the caller's realm locked after failed sign-ins). Role: viewer.",
     responses((status = 200, description = "The alerts (empty when all is well)", body = Vec<Alert>)))]
 pub(crate) async fn alerts_list(
-    _: Auth<AnyUser>,
+    a: Auth<AnyUser>,
     State(s): State<OpsState>,
 ) -> Result<Json<Vec<Alert>>, Problem> {
-    let list = match &s.hub {
+    let mut list = match &s.hub {
         Some(hub) => alerts::current(hub).await?,
         None => Vec::new(),
     };
     s.alerts.observe(&list);
+    // Locked accounts are shown to the admins of their realm (logged when the lock happens).
+    if a.role == crate::domain::Role::Admin {
+        list.extend(s.accounts.lock_alerts(a.realm).await?);
+    }
     Ok(Json(list))
 }
 
@@ -89,7 +93,7 @@ async fn may_read_metrics(s: &OpsState, headers: &HeaderMap) -> Result<(), Probl
             return Ok(());
         }
     }
-    s.accounts.authenticate(token).await?;
+    s.accounts.authenticate(token, None).await?;
     Ok(())
 }
 

@@ -5,7 +5,7 @@ use axum::response::IntoResponse;
 use axum::Json;
 
 use super::{created, ApiResult, RootState};
-use crate::http::extract::{AdminOnly, AnyUser, ApiJson, Auth};
+use crate::http::extract::{AdminStepUp, AnyUser, ApiJson, Auth};
 use crate::http::problem::Problem;
 use crate::http::wire::RootKey;
 use crate::service::root::{
@@ -14,12 +14,12 @@ use crate::service::root::{
 
 #[utoipa::path(
     post, path = "/api/root/cml", tag = "root", security(("bearer" = [])),
-    description = "Issues a CML for an org key, signed by the environment's active root key. Role: admin.",
+    description = "Issues a CML for an org key, signed by the environment's active root key. Role: admin, with step-up.",
     request_body = IssueCml,
     responses((status = 201, description = "Issued", body = IssuedCml), (status = 409, description = "`no-root-key`", body = Problem, content_type = "application/problem+json")),
 )]
 pub(crate) async fn root_issue(
-    a: Auth<AdminOnly>,
+    a: Auth<AdminStepUp>,
     State(s): State<RootState>,
     ApiJson(req): ApiJson<IssueCml>,
 ) -> ApiResult {
@@ -28,13 +28,13 @@ pub(crate) async fn root_issue(
 
 #[utoipa::path(
     post, path = "/api/root/cml/refresh", tag = "root", security(("bearer" = [])),
-    description = "Issues a new CML for the same org and key. Role: admin.",
+    description = "Issues a new CML for the same org and key. Role: admin, with step-up.",
     request_body = RefreshCml,
     responses((status = 201, description = "Issued", body = IssuedCml), (status = 404, description = "`unknown-org`", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "`no-root-key`", body = Problem, content_type = "application/problem+json")),
 )]
 pub(crate) async fn root_refresh(
-    a: Auth<AdminOnly>,
+    a: Auth<AdminStepUp>,
     State(s): State<RootState>,
     ApiJson(req): ApiJson<RefreshCml>,
 ) -> ApiResult {
@@ -43,7 +43,7 @@ pub(crate) async fn root_refresh(
 
 #[utoipa::path(
     get, path = "/api/root/orgs", tag = "root", security(("bearer" = [])),
-    description = "Compliance of every org. Role: viewer.",
+    description = "Compliance of every org. Role: viewer (of the Root).",
     responses((status = 200, description = "Per org", body = Vec<Compliance>)),
 )]
 pub(crate) async fn root_orgs(_: Auth<AnyUser>, State(s): State<RootState>) -> ApiResult {
