@@ -80,9 +80,9 @@ pub mod verify;
 pub const FORMAT_VERSION: u32 = 1;
 
 pub use chain::{
-    check_manifest_ledger, verify_cml, verify_heartbeat, verify_ledger, verify_ledger_entry,
-    verify_manifest, verify_revocation_list, verify_site, EnvironmentPolicy, LedgerSummary,
-    TrustedRoot, Verified, VerifiedCml,
+    check_manifest_ledger, check_site_scope, verify_cml, verify_heartbeat, verify_ledger,
+    verify_ledger_entry, verify_manifest, verify_revocation_list, verify_site, EnvironmentPolicy,
+    LedgerSummary, TrustedRoot, Verified, VerifiedCml,
 };
 pub use claims::{
     CmlClaims, Environment, HeartbeatClaims, LedgerEntryClaims, LedgerEvent, ManifestClaims,

@@ -71,7 +71,8 @@ async fn once(db: &Db, serial: &str) -> Result<(), StoreError> {
 }
 
 /// The schema, one entry per version; `{serial}` is the backend's auto-increment key type.
-const MIGRATIONS: &[&str] = &[r#"
+const MIGRATIONS: &[&str] = &[
+    r#"
 CREATE TABLE secrets (
     name TEXT PRIMARY KEY,
     sealed TEXT NOT NULL,
@@ -187,4 +188,24 @@ CREATE TABLE root_manifests (
     ledger_length BIGINT NOT NULL
 );
 CREATE INDEX root_manifests_org ON root_manifests (org_id)
-"#];
+"#,
+    // Issue 18: the Root's certified receipt keys; the Hub's monthly schedule (one row per
+    // period: the claim that makes one replica send it).
+    r#"
+CREATE TABLE receipt_keys (
+    kid TEXT PRIMARY KEY,
+    environment TEXT NOT NULL,
+    certificate TEXT NOT NULL,
+    valid_until BIGINT NOT NULL,
+    created_at BIGINT NOT NULL
+);
+CREATE TABLE manifest_schedule (
+    period TEXT PRIMARY KEY,
+    claimed_by TEXT,
+    lease_until BIGINT NOT NULL,
+    runs BIGINT NOT NULL,
+    done_at BIGINT,
+    last_error TEXT
+)
+"#,
+];
