@@ -817,3 +817,36 @@ async fn the_schedule_sends_last_months_manifest_once_across_two_replicas() {
     );
     assert_eq!(deliveries.load(Ordering::SeqCst), 1, "one delivery");
 }
+
+/// The Root's unauthenticated manifest endpoint is rate-limited per client like the node
+/// endpoints (each accepted manifest costs a receipt signature).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_root_manifest_endpoint_is_rate_limited() {
+    let dir = tempfile::tempdir().unwrap();
+    let (l, base) = listener().await;
+    let mut c = Config::new(
+        common::fresh_database_url(dir.path()).await,
+        Sealer::generate_secret(),
+    );
+    c.hash_cost = CHEAP;
+    c.http.rate_limit_node = hwf_license_server::config::Rate {
+        per_second: 0.001,
+        burst: 2,
+    };
+    let app = App::open_with_clock(&c, Roles::Root, ManualClock::new(JAN15))
+        .await
+        .unwrap();
+    let _task = app.spawn(l);
+    let http = reqwest::Client::new();
+    let mut statuses = vec![];
+    for _ in 0..3 {
+        let r = http
+            .post(format!("{base}/api/root/manifests"))
+            .json(&json!({"org_id": "acme", "manifest": "a.b.c"}))
+            .send()
+            .await
+            .unwrap();
+        statuses.push(r.status().as_u16());
+    }
+    assert_eq!(statuses, [422, 422, 429]);
+}
