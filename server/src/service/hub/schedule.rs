@@ -54,6 +54,7 @@ pub enum ScheduleRun {
         /// What went wrong.
         error: String,
         /// Not retried (the Root rejected it, or the period is outside the CML's life).
+        #[serde(rename = "final")]
         final_: bool,
     },
 }
