@@ -348,6 +348,12 @@ typedef struct lv_manifest lv_manifest;
 typedef struct lv_node_facts lv_node_facts;
 
 /**
+ * A manifest receipt verified with its certificate. Immutable; free it with
+ * [`lv_receipt_free`]. Strings returned by the getters are borrowed from it.
+ */
+typedef struct lv_receipt lv_receipt;
+
+/**
  * A validator: trusted root keys (each with its kid and environment), the environment policy,
  * the trust state (clock floor, applied revocation lists, heartbeat answers, outstanding
  * nonces), its clock and the cache of verified chains (a repeated validation skips the
@@ -1117,6 +1123,132 @@ bool lv_heartbeat_revoked(const struct lv_heartbeat *heartbeat);
  * `heartbeat` is NULL or a live handle from this library, not used afterwards.
  */
 void lv_heartbeat_free(struct lv_heartbeat *heartbeat);
+
+/**
+ * Verifies a Root's manifest receipt (`receipt`, compact JWS `hwf-receipt+jws`) and the
+ * receipt key certificate that comes with it (`certificate`, `hwf-receipt-key+jws`) at `now`
+ * (unix seconds), with the validator's trusted roots and environment policy (core's
+ * `Validator::verify_receipt`): the certificate signed by a trusted root and valid at `now`,
+ * the receipt signed by the certified key and dated within the certificate, for `org_id` and
+ * the manifest whose document id is `manifest_id`. On success `*receipt_out` receives a new
+ * receipt (free it with [`lv_receipt_free`]).
+ *
+ * Errors: `LV_RESULT_NULL_PARAMETER`, `LV_RESULT_INVALID_ARGUMENT` (`now` outside 1970..9999,
+ * checked first), `LV_RESULT_INVALID_UTF8`, `LV_RESULT_PANIC`, and core's codes (e.g.
+ * `LV_RESULT_SIGNER_MISMATCH`, `LV_RESULT_ORG_MISMATCH`, `LV_RESULT_BINDING_MISMATCH`,
+ * `LV_RESULT_EXPIRED`, `LV_RESULT_WRONG_DOCUMENT_TYPE`).
+ *
+ * # Safety
+ *
+ * `validator` is NULL or a live handle; `certificate`, `receipt`, `org_id` and `manifest_id`
+ * are NULL or readable for their lengths; `receipt_out` and `error_out` are NULL or valid for
+ * writing a pointer.
+ */
+lv_result lv_validator_verify_receipt(const struct lv_validator *validator,
+                                      const char *certificate,
+                                      size_t certificate_len,
+                                      const char *receipt,
+                                      size_t receipt_len,
+                                      const char *org_id,
+                                      size_t org_id_len,
+                                      const char *manifest_id,
+                                      size_t manifest_id_len,
+                                      int64_t now,
+                                      struct lv_receipt **receipt_out,
+                                      struct lv_error **error_out);
+
+/**
+ * The receipt's document id (hex SHA-256 of its signing input).
+ *
+ * Borrowed from the receipt; empty for NULL.
+ *
+ * # Safety
+ *
+ * `receipt` is NULL or a live handle.
+ */
+struct lv_str lv_receipt_id(const struct lv_receipt *receipt);
+
+/**
+ * The org the receipted manifest is from.
+ *
+ * Borrowed from the receipt; empty for NULL.
+ *
+ * # Safety
+ *
+ * `receipt` is NULL or a live handle.
+ */
+struct lv_str lv_receipt_org_id(const struct lv_receipt *receipt);
+
+/**
+ * The receipted manifest's document id.
+ *
+ * Borrowed from the receipt; empty for NULL.
+ *
+ * # Safety
+ *
+ * `receipt` is NULL or a live handle.
+ */
+struct lv_str lv_receipt_manifest_id(const struct lv_receipt *receipt);
+
+/**
+ * The manifest's period, `YYYY-MM`.
+ *
+ * Borrowed from the receipt; empty for NULL.
+ *
+ * # Safety
+ *
+ * `receipt` is NULL or a live handle.
+ */
+struct lv_str lv_receipt_period(const struct lv_receipt *receipt);
+
+/**
+ * The receipt key certificate's document id.
+ *
+ * Borrowed from the receipt; empty for NULL.
+ *
+ * # Safety
+ *
+ * `receipt` is NULL or a live handle.
+ */
+struct lv_str lv_receipt_certificate_id(const struct lv_receipt *receipt);
+
+/**
+ * The RFC 7638 thumbprint of the receipt key (the receipt's `kid`).
+ *
+ * Borrowed from the receipt; empty for NULL.
+ *
+ * # Safety
+ *
+ * `receipt` is NULL or a live handle.
+ */
+struct lv_str lv_receipt_key_thumbprint(const struct lv_receipt *receipt);
+
+/**
+ * When the Root first recorded the manifest (unix seconds). 0 for NULL.
+ *
+ * # Safety
+ *
+ * `receipt` is NULL or a live handle.
+ */
+int64_t lv_receipt_received_at(const struct lv_receipt *receipt);
+
+/**
+ * When the receipt key certificate ends (unix seconds). 0 for NULL.
+ *
+ * # Safety
+ *
+ * `receipt` is NULL or a live handle.
+ */
+int64_t lv_receipt_certificate_valid_until(const struct lv_receipt *receipt);
+
+/**
+ * Frees a receipt. NULL does nothing.
+ *
+ * # Safety
+ *
+ * `receipt` is NULL or a live handle from this library, not used afterwards.
+ */
+void lv_receipt_free(struct lv_receipt *receipt);
 
 /**
  * The stable snake_case name of a result: `"ok"`, or core's name of the code (`"expired"`,

@@ -34,11 +34,13 @@ fi
 # Size: the budget (200 KB raw, 80 KB gzip -9) is reported; the module went over it with the node
 # trust state (220,398 B raw / 94,423 B gzip at 2026-12-01, docs/WASM.md "Size"), so the test fails
 # above a regression ceiling 3-4 % over that (override with HWF_WASM_CEILING_RAW/_GZ for
-# experiments). Getting back under the budget is tracked with the native-speed work.
+# experiments). Getting back under the budget is tracked with the native-speed work. Issue 18
+# raised the ceiling from 228,000 / 98,000: verifyReceipt (the receipt kinds) adds 9,362 B raw /
+# 3,801 B gzip (235,995 / 100,987 B shipped, docs/WASM.md "Size").
 BUDGET_RAW=200000
 BUDGET_GZ=80000
-CEILING_RAW=${HWF_WASM_CEILING_RAW:-228000}
-CEILING_GZ=${HWF_WASM_CEILING_GZ:-98000}
+CEILING_RAW=${HWF_WASM_CEILING_RAW:-238000}
+CEILING_GZ=${HWF_WASM_CEILING_GZ:-102000}
 
 checks_passed=0
 checks_failed=0

@@ -348,7 +348,12 @@ type document struct {
 	Document  string      `json:"document"`
 	Entries   []string    `json:"entries"`
 	Period    string      `json:"period"`
-	Expect    struct {
+	// verify_receipt
+	Certificate string `json:"certificate"`
+	Receipt     string `json:"receipt"`
+	OrgID       string `json:"org_id"`
+	ManifestID  string `json:"manifest_id"`
+	Expect      struct {
 		OK    map[string]interface{} `json:"ok"`
 		Error map[string]interface{} `json:"error"`
 	} `json:"expect"`
@@ -357,7 +362,7 @@ type document struct {
 // TestDocuments runs every documents.json vector, every member of expect compared (the outcome
 // is rebuilt as the file's JSON and compared whole, so a member the test does not produce is a
 // failure): verify_heartbeat, load_root_key, verify_cml, verify_manifest, verify_ledger (with
-// the first bad entry's index), cml_standing and manifest_period.
+// the first bad entry's index), cml_standing, manifest_period and verify_receipt.
 func TestDocuments(t *testing.T) {
 	var file struct {
 		Format  string               `json:"format"`
@@ -444,6 +449,15 @@ func TestDocuments(t *testing.T) {
 				err = e
 				if e == nil {
 					got = map[string]interface{}{"start": num(b.Start), "end": num(b.End)}
+				}
+			case "verify_receipt":
+				r, e := v.VerifyReceipt(d.Certificate, d.Receipt, d.OrgID, d.ManifestID, i64(t, d.Now))
+				err = e
+				if e == nil {
+					got = map[string]interface{}{"id": r.ID, "org_id": r.OrgID, "manifest": r.ManifestID,
+						"period": r.Period, "received_at": num(r.ReceivedAt), "certificate_id": r.CertificateID,
+						"receipt_key_thumbprint":  r.ReceiptKeyThumbprint,
+						"certificate_valid_until": num(r.CertificateValidUntil)}
 				}
 			default:
 				t.Fatalf("operation %q is not in the Go API", d.Operation)

@@ -220,6 +220,21 @@ pub(crate) fn check_site_binding(cml: &VerifiedCml, site: &SiteClaims) -> Result
     Ok(())
 }
 
+/// Whether a site license (its org id and features, from a verified site license or a verdict)
+/// lies within `cml`, the CML a Hub holds: the same org (`org_mismatch`) and every feature among
+/// the CML's feature packs (`feature_not_in_cml`). A license validated under another CML of a
+/// trusted root — another org's, or one granting more — is not this Hub's to vouch for.
+pub fn check_site_scope(cml: &VerifiedCml, org_id: &str, features: &[String]) -> Result<()> {
+    same_org(cml, DocKind::Site, org_id)?;
+    if let Some(f) = features
+        .iter()
+        .find(|f| !cml.claims.feature_packs.contains(f))
+    {
+        return Err(Error::FeatureNotInCml { feature: f.clone() });
+    }
+    Ok(())
+}
+
 /// Verifies a revocation list of the CML's org (signature, org id, CML binding).
 pub fn verify_revocation_list(
     cml: &VerifiedCml,

@@ -502,6 +502,77 @@ impl ManifestClaims {
     }
 }
 
+/// Receipt key certificate claims, signed by a root key: "this public key signs this Root's
+/// manifest receipts for `environment` from `issued_at` until `valid_until`". The Root's root key
+/// signs it once; the certified receipt key signs every receipt, so the root key never signs
+/// on an unauthenticated request.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "deserialize", derive(Deserialize))]
+#[serde(deny_unknown_fields)]
+pub struct ReceiptKeyClaims {
+    /// Format version (set on signing).
+    pub v: u32,
+    /// Always `"receipt_key"` (set on signing).
+    #[serde(rename = "type")]
+    pub doc_type: String,
+    /// The certified receipt public key.
+    pub key: Jwk,
+    /// `dev` or `prod`; must equal the signing root key's environment.
+    pub environment: Environment,
+    /// The `kid` of the root key that signed it (equals the header `kid`).
+    pub issued_by: String,
+    /// Unix seconds from which the key may sign receipts.
+    pub issued_at: i64,
+    /// Unix seconds at which the certificate ends (after `issued_at`).
+    pub valid_until: i64,
+}
+
+impl ReceiptKeyClaims {
+    pub(crate) fn check(&self) -> Result<()> {
+        let k = DocKind::ReceiptKey;
+        check_id(k, "issued_by", &self.issued_by)?;
+        check_time(k, "issued_at", self.issued_at)?;
+        check_time(k, "valid_until", self.valid_until)?;
+        if self.valid_until <= self.issued_at {
+            return Err(Error::payload(k, "valid_until must be after issued_at"));
+        }
+        Ok(())
+    }
+}
+
+/// Manifest receipt claims, signed by a certified receipt key: "the Root received the usage
+/// manifest `manifest` of `org_id` for `period` at `received_at`".
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "deserialize", derive(Deserialize))]
+#[serde(deny_unknown_fields)]
+pub struct ReceiptClaims {
+    /// Format version (set on signing).
+    pub v: u32,
+    /// Always `"receipt"` (set on signing).
+    #[serde(rename = "type")]
+    pub doc_type: String,
+    /// The organisation the manifest is from.
+    pub org_id: String,
+    /// The manifest's document id (64 lowercase hex).
+    pub manifest: String,
+    /// The manifest's period, `YYYY-MM`.
+    pub period: String,
+    /// Unix seconds at which the Root first recorded the manifest.
+    pub received_at: i64,
+}
+
+impl ReceiptClaims {
+    pub(crate) fn check(&self) -> Result<()> {
+        let k = DocKind::Receipt;
+        check_id(k, "org_id", &self.org_id)?;
+        check_hash(k, "manifest", &self.manifest)?;
+        if crate::time::parse_period(&self.period).is_none() {
+            return Err(Error::payload(k, "period must be YYYY-MM"));
+        }
+        check_time(k, "received_at", self.received_at)
+    }
+}
+
 /// Strict reading of a payload from a parsed JSON value (every member once, none unknown).
 pub(crate) trait FromJson: Sized {
     /// The payload versions `v` this kind may carry.
@@ -716,6 +787,45 @@ impl FromJson for ManifestClaims {
             sites,
             ledger_head: o.str("ledger_head")?,
             ledger_length: o.int("ledger_length")?,
+        };
+        o.finish()?;
+        Ok(c)
+    }
+}
+
+impl FromJson for ReceiptKeyClaims {
+    fn from_json(v: &Value<'_>) -> core::result::Result<Self, String> {
+        let mut o = Obj::new(v)?;
+        let (v, doc_type) = header_members(&mut o)?;
+        let c = ReceiptKeyClaims {
+            v,
+            doc_type,
+            key: o.with("key", Jwk::from_json)?,
+            environment: match o.str_ref("environment")? {
+                "dev" => Environment::Dev,
+                "prod" => Environment::Prod,
+                _ => return Err("`environment` must be \"dev\" or \"prod\"".into()),
+            },
+            issued_by: o.str("issued_by")?,
+            issued_at: o.int("issued_at")?,
+            valid_until: o.int("valid_until")?,
+        };
+        o.finish()?;
+        Ok(c)
+    }
+}
+
+impl FromJson for ReceiptClaims {
+    fn from_json(v: &Value<'_>) -> core::result::Result<Self, String> {
+        let mut o = Obj::new(v)?;
+        let (v, doc_type) = header_members(&mut o)?;
+        let c = ReceiptClaims {
+            v,
+            doc_type,
+            org_id: o.str("org_id")?,
+            manifest: o.str("manifest")?,
+            period: o.str("period")?,
+            received_at: o.int("received_at")?,
         };
         o.finish()?;
         Ok(c)

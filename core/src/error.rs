@@ -207,17 +207,24 @@ pub enum DocKind {
     LedgerEntry,
     /// Monthly usage manifest, signed by the org key.
     Manifest,
+    /// Receipt key certificate: a root key certifies the key a Root signs receipts with.
+    ReceiptKey,
+    /// Manifest receipt: the Root's signed acknowledgement of a usage manifest, signed by a
+    /// certified receipt key.
+    Receipt,
 }
 
 impl DocKind {
     /// Every kind.
-    pub const ALL: [DocKind; 6] = [
+    pub const ALL: [DocKind; 8] = [
         Self::Cml,
         Self::Site,
         Self::RevocationList,
         Self::Heartbeat,
         Self::LedgerEntry,
         Self::Manifest,
+        Self::ReceiptKey,
+        Self::Receipt,
     ];
 
     /// The JWS `typ` header value of this kind.
@@ -229,6 +236,8 @@ impl DocKind {
             Self::Heartbeat => "hwf-heartbeat+jws",
             Self::LedgerEntry => "hwf-ledger+jws",
             Self::Manifest => "hwf-manifest+jws",
+            Self::ReceiptKey => "hwf-receipt-key+jws",
+            Self::Receipt => "hwf-receipt+jws",
         }
     }
 
@@ -236,7 +245,9 @@ impl DocKind {
     /// anything in it is decoded (`too_large`).
     pub const fn max_bytes(self) -> usize {
         match self {
-            Self::Cml | Self::Site | Self::LedgerEntry => 64 * 1024,
+            Self::Cml | Self::Site | Self::LedgerEntry | Self::ReceiptKey | Self::Receipt => {
+                64 * 1024
+            }
             Self::RevocationList | Self::Heartbeat => 8 * 1024 * 1024,
             Self::Manifest => 32 * 1024 * 1024,
         }
@@ -251,6 +262,8 @@ impl DocKind {
             Self::Heartbeat => "heartbeat",
             Self::LedgerEntry => "ledger_entry",
             Self::Manifest => "manifest",
+            Self::ReceiptKey => "receipt_key",
+            Self::Receipt => "receipt",
         }
     }
 }
@@ -440,6 +453,16 @@ pub enum Error {
         /// The validation time.
         now: i64,
     },
+    /// A receipt key certificate is past its `valid_until` (code `expired`).
+    #[error("{kind}: certificate valid until {valid_until}, now {now}")]
+    CertificateExpired {
+        /// The document whose certificate expired.
+        kind: DocKind,
+        /// The certificate's `valid_until`.
+        valid_until: i64,
+        /// The verification time.
+        now: i64,
+    },
     /// Address fingerprint mismatch.
     #[error("no node address is within the licensed address {licensed}")]
     AddressMismatch {
@@ -531,7 +554,7 @@ impl Error {
             Self::FeatureNotInCml { .. } => ErrorCode::FeatureNotInCml,
             Self::SignerMismatch { .. } => ErrorCode::SignerMismatch,
             Self::NotYetValid { .. } => ErrorCode::NotYetValid,
-            Self::Expired { .. } => ErrorCode::Expired,
+            Self::Expired { .. } | Self::CertificateExpired { .. } => ErrorCode::Expired,
             Self::ClockRollback { .. } => ErrorCode::ClockRollback,
             Self::OfflineTooLong { .. } => ErrorCode::OfflineTooLong,
             Self::AddressMismatch { .. } => ErrorCode::AddressMismatch,

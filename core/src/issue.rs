@@ -7,7 +7,8 @@ use alloc::string::String;
 
 use crate::chain::VerifiedCml;
 use crate::claims::{
-    CmlClaims, HeartbeatClaims, LedgerEntryClaims, ManifestClaims, RevocationListClaims, SiteClaims,
+    CmlClaims, HeartbeatClaims, LedgerEntryClaims, ManifestClaims, ReceiptClaims, ReceiptKeyClaims,
+    RevocationListClaims, SiteClaims,
 };
 use crate::error::{DocKind, Error, Result};
 use crate::file::license_file;
@@ -100,6 +101,34 @@ pub fn sign_manifest(org: &SigningKey, claims: &ManifestClaims) -> Result<String
     stamp(&mut c.v, &mut c.doc_type, DocKind::Manifest);
     c.check()?;
     jws::sign(DocKind::Manifest, org, org.public_key().thumbprint(), &c)
+}
+
+/// Certifies a receipt key with a root key announced as `root_kid`; sets `issued_by` to
+/// `root_kid`. The caller sets the key, environment (the root key's) and validity.
+pub fn sign_receipt_key(
+    root: &SigningKey,
+    root_kid: &str,
+    claims: &ReceiptKeyClaims,
+) -> Result<String> {
+    let mut c = claims.clone();
+    stamp(&mut c.v, &mut c.doc_type, DocKind::ReceiptKey);
+    c.issued_by = root_kid.into();
+    c.check()?;
+    crate::keys::PublicKey::from_jwk(&c.key)?;
+    jws::sign(DocKind::ReceiptKey, root, root_kid, &c)
+}
+
+/// Signs a manifest receipt with a (certified) receipt key, announced by its thumbprint.
+pub fn sign_receipt(receipt_key: &SigningKey, claims: &ReceiptClaims) -> Result<String> {
+    let mut c = claims.clone();
+    stamp(&mut c.v, &mut c.doc_type, DocKind::Receipt);
+    c.check()?;
+    jws::sign(
+        DocKind::Receipt,
+        receipt_key,
+        receipt_key.public_key().thumbprint(),
+        &c,
+    )
 }
 
 /// Low-level signing of arbitrary headers and payloads, for conformance vectors and interop

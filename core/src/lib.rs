@@ -4,7 +4,8 @@
 //! (CML) for an organisation; the org key inside the CML signs one **site license** per site
 //! node; a node holding `site.lic` and only the root public key verifies the whole chain, then
 //! the rules: expiry with grace, fingerprint, features, dev/prod separation, revocation and clock
-//! rollback. Usage ledger entries and monthly usage manifests are signed and verified here too.
+//! rollback. Usage ledger entries, monthly usage manifests and the Root's signed manifest
+//! receipts are signed and verified here too.
 //!
 //! Every document is a JWS (RFC 7515) in compact form with `alg` exactly `ES256` and a distinct
 //! `typ` per kind; see `docs/FORMAT.md` for the wire format and the stable error codes.
@@ -66,6 +67,7 @@ mod jws;
 pub mod keys;
 #[cfg(feature = "std")]
 mod persist;
+pub mod receipt;
 mod spki;
 pub mod standing;
 pub mod state;
@@ -78,14 +80,14 @@ pub mod verify;
 pub const FORMAT_VERSION: u32 = 1;
 
 pub use chain::{
-    check_manifest_ledger, verify_cml, verify_heartbeat, verify_ledger, verify_ledger_entry,
-    verify_manifest, verify_revocation_list, verify_site, EnvironmentPolicy, LedgerSummary,
-    TrustedRoot, Verified, VerifiedCml,
+    check_manifest_ledger, check_site_scope, verify_cml, verify_heartbeat, verify_ledger,
+    verify_ledger_entry, verify_manifest, verify_revocation_list, verify_site, EnvironmentPolicy,
+    LedgerSummary, TrustedRoot, Verified, VerifiedCml,
 };
 pub use claims::{
     CmlClaims, Environment, HeartbeatClaims, LedgerEntryClaims, LedgerEvent, ManifestClaims,
-    ManifestSite, ManifestStats, ProductTierCount, RevocationListClaims, SiteClaims,
-    DEFAULT_GRACE_DAYS, GENESIS_PREV,
+    ManifestSite, ManifestStats, ProductTierCount, ReceiptClaims, ReceiptKeyClaims,
+    RevocationListClaims, SiteClaims, DEFAULT_GRACE_DAYS, GENESIS_PREV,
 };
 pub use clock::Clock;
 #[cfg(feature = "std")]
@@ -95,6 +97,7 @@ pub use file::{license_file, parse_license_file, LicenseFile, MAX_LICENSE_BYTES}
 pub use fingerprint::{Fingerprint, NodeFacts};
 pub use jws::{document_id, ALG};
 pub use keys::{Jwk, PublicKey, SigningKey};
+pub use receipt::{verify_receipt, verify_receipt_key, VerifiedReceipt, VerifiedReceiptKey};
 pub use standing::{check_manifest_period, cml_standing, manifest_stats, CmlStanding};
 pub use state::{MAX_STATE_BYTES, MAX_STATE_CMLS, STATE_MAGIC};
 pub use time::{CLOCK_SKEW, MAX_TIME};

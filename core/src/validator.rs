@@ -605,6 +605,28 @@ impl Validator {
         Ok(())
     }
 
+    /// Verifies a Root's manifest receipt and its receipt key certificate under this
+    /// validator's roots and environment policy, at `now` (see [`crate::verify_receipt`]).
+    pub fn verify_receipt(
+        &self,
+        certificate: &str,
+        receipt: &str,
+        org_id: &str,
+        manifest_id: &str,
+        now: i64,
+    ) -> Result<crate::receipt::VerifiedReceipt> {
+        crate::receipt::verify_receipt_with(
+            &*self.verifier,
+            &self.roots,
+            self.policy,
+            certificate,
+            receipt,
+            org_id,
+            manifest_id,
+            now,
+        )
+    }
+
     /// Verifies a CML (cached by its exact text; the root and policy are re-checked on hits).
     pub fn verify_cml(&self, jws: &str) -> Result<Arc<VerifiedCml>> {
         let hit = self.cmls.read().get(jws).cloned();

@@ -190,6 +190,36 @@ fn document_kind_confusion_matrix() {
             .unwrap(),
         ),
     ];
+    // The same key certified as its own receipt key (kid = the root's = its thumbprint).
+    let certificate = issue::sign_receipt_key(
+        &key,
+        &kid,
+        &ReceiptKeyClaims {
+            key: key.public_key().to_jwk(),
+            environment: Environment::Prod,
+            issued_at: T0,
+            valid_until: T0 + 365 * 86_400,
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    let manifest_id = "ab".repeat(32);
+    let mut docs = docs;
+    docs.push((DocKind::ReceiptKey, certificate.clone()));
+    docs.push((
+        DocKind::Receipt,
+        issue::sign_receipt(
+            &key,
+            &ReceiptClaims {
+                org_id: "acme".into(),
+                manifest: manifest_id.clone(),
+                period: "2026-01".into(),
+                received_at: T0,
+                ..Default::default()
+            },
+        )
+        .unwrap(),
+    ));
     let verify = |expected: DocKind, jws: &str| -> Result<()> {
         match expected {
             DocKind::Cml => verify_cml(&roots, policy, jws).map(drop),
@@ -198,6 +228,17 @@ fn document_kind_confusion_matrix() {
             DocKind::Heartbeat => verify_heartbeat(&cml, "site-1", "n", jws).map(drop),
             DocKind::LedgerEntry => verify_ledger_entry(&cml, jws).map(drop),
             DocKind::Manifest => verify_manifest(&cml, jws).map(drop),
+            DocKind::ReceiptKey => verify_receipt_key(&roots, policy, jws).map(drop),
+            DocKind::Receipt => verify_receipt(
+                &roots,
+                policy,
+                &certificate,
+                jws,
+                "acme",
+                &manifest_id,
+                T0 + 86_400,
+            )
+            .map(drop),
             _ => unreachable!(),
         }
     };
@@ -217,7 +258,7 @@ fn document_kind_confusion_matrix() {
             cells += 1;
         }
     }
-    assert_eq!(cells, 36);
+    assert_eq!(cells, 64);
 
     // Relabel each document's header with every other kind's typ and re-sign with the same key:
     // the signed payload's `type` still refuses it.

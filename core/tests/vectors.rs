@@ -206,6 +206,23 @@ fn every_document_vector_matches() {
                     Err(e) => err(e),
                 }
             }
+            "verify_receipt" => {
+                let val = Validator::new(Environment::Prod, roots.clone());
+                match val.verify_receipt(
+                    s("certificate"),
+                    s("receipt"),
+                    s("org_id"),
+                    s("manifest_id"),
+                    v["now"].as_i64().unwrap(),
+                ) {
+                    Ok(r) => serde_json::json!({"ok": {"id": r.id, "org_id": r.claims.org_id,
+                    "manifest": r.claims.manifest, "period": r.claims.period,
+                    "received_at": r.claims.received_at, "certificate_id": r.certificate.id,
+                    "receipt_key_thumbprint": r.certificate.key.thumbprint(),
+                    "certificate_valid_until": r.certificate.claims.valid_until}}),
+                    Err(e) => err(e),
+                }
+            }
             "load_root_key" => match PublicKey::from_pem_or_jwk(s("key")) {
                 Ok(k) => serde_json::json!({"ok": {"thumbprint": k.thumbprint()}}),
                 Err(e) => err(e),

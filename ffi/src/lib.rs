@@ -15,6 +15,7 @@
 //! | [`lv_cml`] | [`lv_validator_verify_cml`] | [`lv_cml_free`] | a CML verified on its own |
 //! | [`lv_manifest`] | [`lv_validator_verify_manifest`], [`lv_validator_verify_manifest_with_ledger`] | [`lv_manifest_free`] | a usage manifest verified against its CML |
 //! | [`lv_ledger`] | [`lv_validator_verify_ledger`] | [`lv_ledger_free`] | a usage ledger verified from its first entry: length and head |
+//! | [`lv_receipt`] | [`lv_validator_verify_receipt`] | [`lv_receipt_free`] | a Root's manifest receipt verified with its receipt key certificate |
 //! | [`lv_error`] | any call with an `error_out` parameter | [`lv_error_free`] | a failure's code and message |
 //! | `uint8_t *` + length | [`lv_validator_export_state`] | [`lv_bytes_free`] | trust state bytes |
 //! | `char *` | [`lv_validator_new_nonce`] | [`lv_string_free`] | a heartbeat nonce |
@@ -76,6 +77,7 @@ mod facts;
 mod handle;
 mod heartbeat;
 mod input;
+mod receipt;
 mod result;
 mod state;
 mod text;
@@ -109,6 +111,11 @@ pub use facts::{
 pub use heartbeat::{
     lv_heartbeat, lv_heartbeat_free, lv_heartbeat_revocation_seq, lv_heartbeat_revoked,
     lv_heartbeat_server_time, lv_heartbeat_status,
+};
+pub use receipt::{
+    lv_receipt, lv_receipt_certificate_id, lv_receipt_certificate_valid_until, lv_receipt_free,
+    lv_receipt_id, lv_receipt_key_thumbprint, lv_receipt_manifest_id, lv_receipt_org_id,
+    lv_receipt_period, lv_receipt_received_at, lv_validator_verify_receipt,
 };
 pub use result::{lv_result, lv_result_name};
 pub use state::{

@@ -84,6 +84,36 @@ impl App {
             .map(|hub| crate::service::alerts::watch(hub, self.alerts.clone(), every))
     }
 
+    /// Runs the Hub's monthly manifest schedule (`config.hub.manifest_day` and `manifest_hour`,
+    /// checked every `manifest_check_interval` seconds) in a background task, as one replica
+    /// among any others on the database (`None` without a Hub or with the schedule off).
+    pub fn watch_manifests(&self) -> Option<tokio::task::JoinHandle<()>> {
+        let hub = self.services.hub.clone()?;
+        let c = &self.config.hub;
+        if c.manifest_day == 0 {
+            return None;
+        }
+        let (day, hour) = (c.manifest_day, c.manifest_hour);
+        let every = std::time::Duration::from_secs(c.manifest_check_interval.max(1));
+        let replica = crate::service::keys::random_id("replica-");
+        Some(tokio::spawn(async move {
+            let mut tick = tokio::time::interval(every);
+            loop {
+                tick.tick().await;
+                match hub.run_schedule(day, hour, &replica).await {
+                    Ok(run @ crate::service::hub::ScheduleRun::Sent { .. }) => {
+                        tracing::info!(?run, "scheduled manifest sent")
+                    }
+                    Ok(run @ crate::service::hub::ScheduleRun::Failed { .. }) => {
+                        tracing::warn!(?run, "scheduled manifest not delivered")
+                    }
+                    Ok(_) => {}
+                    Err(e) => tracing::warn!("manifest schedule failed: {e}"),
+                }
+            }
+        }))
+    }
+
     /// Serves plain HTTP on an already bound listener in a background task (bind port 0 first
     /// to learn an ephemeral port, e.g. to give the Hub its Root URL), with the timeouts and
     /// connection limits of the configuration. For tests and the demo on a loopback address;

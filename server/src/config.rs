@@ -110,6 +110,19 @@ pub struct HubConfig {
     /// exactly that certificate (for a Root with a self-signed one), whatever its names.
     #[arg(long, global = true, env = "HWF_ROOT_FINGERPRINT", value_parser = parse_fingerprint)]
     pub root_fingerprint: Option<[u8; 32]>,
+    /// Day of the month (UTC, 1–28) from which `serve` generates and sends the previous month's
+    /// manifest by itself; 0 turns the schedule off.
+    #[arg(long, global = true, env = "HWF_MANIFEST_DAY", default_value_t = 1,
+          value_parser = clap::value_parser!(u32).range(0..=28))]
+    pub manifest_day: u32,
+    /// Hour (UTC, 0–23) of that day from which the schedule runs.
+    #[arg(long, global = true, env = "HWF_MANIFEST_HOUR", default_value_t = 0,
+          value_parser = clap::value_parser!(u32).range(0..=23))]
+    pub manifest_hour: u32,
+    /// Seconds between the schedule's checks (a failed send is retried after an hour).
+    #[arg(long, global = true, env = "HWF_MANIFEST_CHECK_INTERVAL", default_value_t = 300,
+          value_parser = clap::value_parser!(u64).range(1..=86_400))]
+    pub manifest_check_interval: u64,
 }
 
 impl Default for HubConfig {
@@ -122,6 +135,9 @@ impl Default for HubConfig {
             alert_interval: 300,
             root_ca: None,
             root_fingerprint: None,
+            manifest_day: 1,
+            manifest_hour: 0,
+            manifest_check_interval: 300,
         }
     }
 }
@@ -584,6 +600,8 @@ mod tests {
         assert_eq!(parsed.hub.manifest_attempts, d.hub.manifest_attempts);
         assert_eq!(parsed.hub.manifest_backoff_ms, d.hub.manifest_backoff_ms);
         assert_eq!(parsed.hub.alert_interval, d.hub.alert_interval);
+        assert_eq!(parsed.hub.manifest_day, d.hub.manifest_day);
+        assert_eq!(parsed.hub.manifest_hour, d.hub.manifest_hour);
         assert_eq!(parsed.http.listen, d.http.listen);
         assert_eq!(parsed.http.rate_limit_login, d.http.rate_limit_login);
         assert_eq!(parsed.http.rate_limit_node, d.http.rate_limit_node);

@@ -204,6 +204,42 @@ fn an_operator_runs_root_and_hub_from_the_shell() {
         "{text}"
     );
 
+    // By hand (issue 18): the Root receives the manifest file and writes the receipt file; the
+    // Hub imports it, and only a receipt that verifies makes the manifest sent.
+    sh.ok(&[
+        "manifest",
+        "receive",
+        &sh.path("m.jws"),
+        "--org",
+        "acme",
+        "--out",
+        &sh.path("receipt.json"),
+    ]);
+    let file: Value =
+        serde_json::from_str(&std::fs::read_to_string(sh.path("receipt.json")).unwrap()).unwrap();
+    assert!(
+        file["receipt"].as_str().unwrap().starts_with("eyJ"),
+        "{file}"
+    );
+    let mut forged = file.clone();
+    forged["receipt"] = forged["receipt_key_certificate"].clone();
+    std::fs::write(sh.path("forged.json"), forged.to_string()).unwrap();
+    let out = sh.run(&[
+        "manifest",
+        "import-receipt",
+        &sh.path("forged.json"),
+        "--period",
+        &period,
+    ]);
+    assert!(!out.status.success(), "a certificate is no receipt");
+    let sent = sh.json(&[
+        "manifest",
+        "import-receipt",
+        &sh.path("receipt.json"),
+        "--period",
+        &period,
+    ]);
+    assert_eq!(sent["status"], "sent", "{sent}");
     let user = sh.json(&["user", "add", "olga", "--role", "operator"]);
     assert!(
         user["password"].as_str().unwrap().len() >= 20,

@@ -1008,7 +1008,7 @@ fn logs_carry_no_secret_or_key_material() {
         }
         keys
     });
-    assert_eq!(keys.len(), 3, "org key and two root keys");
+    assert_eq!(keys.len(), 5, "org key, two root keys, two receipt keys");
     let mut secrets: Vec<(String, String)> = vec![
         ("master secret".into(), master.clone()),
         ("admin password".into(), password.into()),

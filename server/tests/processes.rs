@@ -371,7 +371,12 @@ async fn two_replicas_on_one_database_hold_max_sites_and_keep_one_ledger() {
     );
     assert_eq!(
         count(&db, "SELECT count(*) FROM schema_migrations").await,
-        2
+        3
+    );
+    assert_eq!(
+        count(&db, "SELECT count(*) FROM receipt_keys").await,
+        2,
+        "one receipt key per environment, not one per process"
     );
 
     let factors = Factors::default();

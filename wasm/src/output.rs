@@ -172,6 +172,23 @@ pub(crate) fn ledger(s: &LedgerSummary) -> JsValue {
         .build()
 }
 
+/// `Receipt`.
+pub(crate) fn receipt(r: &hwf_license::VerifiedReceipt) -> JsValue {
+    Obj::new()
+        .set("id", r.id.as_str())
+        .set("orgId", r.claims.org_id.as_str())
+        .set("manifestId", r.claims.manifest.as_str())
+        .set("period", r.claims.period.as_str())
+        .set("receivedAt", num(r.claims.received_at))
+        .set("certificateId", r.certificate.id.as_str())
+        .set("receiptKeyId", r.certificate.key.thumbprint())
+        .set(
+            "certificateValidUntil",
+            num(r.certificate.claims.valid_until),
+        )
+        .build()
+}
+
 /// `Manifest`.
 pub(crate) fn manifest(m: &Verified<ManifestClaims>) -> JsValue {
     let c = &m.claims;

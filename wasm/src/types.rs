@@ -239,6 +239,25 @@ export interface ManifestSite {
   status: string;
 }
 
+/** A Root's manifest receipt verified with its receipt key certificate (`verifyReceipt`). */
+export interface Receipt {
+  /** The receipt's document id (hex SHA-256). */
+  id: string;
+  orgId: string;
+  /** The receipted manifest's document id. */
+  manifestId: string;
+  /** The manifest's month, YYYY-MM. */
+  period: string;
+  /** When the Root first recorded the manifest, unix seconds. */
+  receivedAt: number;
+  /** The receipt key certificate's document id. */
+  certificateId: string;
+  /** RFC 7638 thumbprint of the receipt key (the receipt's kid). */
+  receiptKeyId: string;
+  /** When the receipt key certificate ends, unix seconds. */
+  certificateValidUntil: number;
+}
+
 /** A verified monthly usage manifest. */
 export interface Manifest {
   /** Document id (hex SHA-256). */

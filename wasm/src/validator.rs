@@ -383,6 +383,39 @@ impl Validator {
             .map_err(from_core)
     }
 
+    /// Verifies a Root's manifest receipt (compact JWS, `hwf-receipt+jws`) and its receipt key
+    /// certificate (`hwf-receipt-key+jws`) with the trusted roots and the environment policy
+    /// at `now` (default: the validator's clock, read without changing anything): the
+    /// certificate signed by a trusted root and valid, the receipt signed by the certified key
+    /// and dated within the certificate, for `orgId` and the manifest whose document id is
+    /// `manifestId` (core's `Validator::verify_receipt`).
+    ///
+    /// @throws {LicenseError} e.g. `signer_mismatch`, `org_mismatch`, `binding_mismatch`,
+    /// `expired`, `wrong_document_type`.
+    #[wasm_bindgen(js_name = verifyReceipt, unchecked_return_type = "Receipt")]
+    pub fn verify_receipt(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "string")] certificate: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "string")] receipt: JsValue,
+        #[wasm_bindgen(js_name = orgId, unchecked_param_type = "string")] org_id: JsValue,
+        #[wasm_bindgen(js_name = manifestId, unchecked_param_type = "string")] manifest_id: JsValue,
+        now: Option<f64>,
+    ) -> JsResult<JsValue> {
+        let certificate = input::string(
+            &certificate,
+            "certificate",
+            "certificate must be a compact JWS string",
+        )?;
+        let receipt = input::string(&receipt, "receipt", "receipt must be a compact JWS string")?;
+        let org_id = input::string(&org_id, "orgId", "orgId must be a string")?;
+        let manifest_id = input::string(&manifest_id, "manifestId", "manifestId must be a string")?;
+        let now = self.now_or_clock(now)?;
+        self.inner
+            .verify_receipt(&certificate, &receipt, &org_id, &manifest_id, now)
+            .map(|r| output::receipt(&r))
+            .map_err(from_core)
+    }
+
     /// Verifies a usage ledger from its first entry (an array of compact JWS) against the org key
     /// of `cml`: every signature, sequence numbers, hash chain, times.
     ///

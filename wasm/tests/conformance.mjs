@@ -225,6 +225,20 @@ async function documentResult(pkg, file, vector, mode) {
         const p = v.manifestPeriod(vector.cml, vector.period, vector.now);
         return { start: p.start, end: p.end };
       });
+    case "verify_receipt":
+      return using((v) => {
+        const r = v.verifyReceipt(vector.certificate, vector.receipt, vector.org_id, vector.manifest_id, vector.now);
+        return {
+          id: r.id,
+          org_id: r.orgId,
+          manifest: r.manifestId,
+          period: r.period,
+          received_at: r.receivedAt,
+          certificate_id: r.certificateId,
+          receipt_key_thumbprint: r.receiptKeyId,
+          certificate_valid_until: r.certificateValidUntil,
+        };
+      });
     case "load_root_key":
       return { thumbprint: pkg.keyThumbprint(vector.key) };
     default:

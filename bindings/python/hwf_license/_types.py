@@ -674,6 +674,41 @@ class Manifest:
 
 
 @dataclass(frozen=True)
+class Receipt:
+    """A Root's manifest receipt verified with its receipt key certificate."""
+
+    id: str
+    """The receipt's document id."""
+    org_id: str
+    """The org the receipted manifest is from."""
+    manifest: str
+    """The receipted manifest's document id."""
+    period: str
+    """The manifest's period, ``YYYY-MM``."""
+    received_at: datetime
+    """When the Root first recorded the manifest."""
+    certificate_id: str
+    """The receipt key certificate's document id."""
+    receipt_key_thumbprint: str
+    """The RFC 7638 thumbprint of the receipt key (the receipt's ``kid``)."""
+    certificate_valid_until: datetime
+    """When the receipt key certificate ends."""
+
+    @classmethod
+    def _from_native(cls, r: _n.Receipt) -> Receipt:
+        return cls(
+            r.id,
+            r.org_id,
+            r.manifest,
+            r.period,
+            _dt(r.received_at),
+            r.certificate_id,
+            r.receipt_key_thumbprint,
+            _dt(r.certificate_valid_until),
+        )
+
+
+@dataclass(frozen=True)
 class LedgerSummary:
     """The result of verifying a whole usage ledger."""
 

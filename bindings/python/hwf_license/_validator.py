@@ -26,6 +26,7 @@ from ._types import (
     LedgerSummary,
     Manifest,
     NodeFacts,
+    Receipt,
     TimeLike,
     TrustedRoot,
     Verdict,
@@ -475,6 +476,32 @@ class Validator:
             entries = [_doc(e) for e in _entries(ledger)]
             m = _call(self._native.verify_manifest_with_ledger, _doc(cml), _doc(manifest), entries)
         return Manifest._from_native(m)
+
+    def verify_receipt(
+        self,
+        certificate: Document,
+        receipt: Document,
+        org_id: str,
+        manifest_id: str,
+        now: datetime | int,
+    ) -> Receipt:
+        """Verifies a Root's manifest receipt (``hwf-receipt+jws``) and its receipt key
+        certificate (``hwf-receipt-key+jws``) at ``now`` with this validator's roots and
+        environment policy: the certificate signed by a trusted root and valid at ``now``, the
+        receipt signed by the certified key and dated within the certificate, for ``org_id``
+        and the manifest whose document id is ``manifest_id``. Raises core's errors (e.g.
+        :class:`TrustError` ``signer_mismatch``, ``org_mismatch``, ``binding_mismatch``;
+        :class:`TimeError` ``expired``).
+        """
+        r = _call(
+            self._native.verify_receipt,
+            _doc(certificate),
+            _doc(receipt),
+            org_id,
+            manifest_id,
+            _unix_required(now),
+        )
+        return Receipt._from_native(r)
 
     def verify_ledger(self, cml: Document, entries: Iterable[Document]) -> LedgerSummary:
         """Verifies a whole usage ledger (entries oldest first) of the org of ``cml``: signatures,

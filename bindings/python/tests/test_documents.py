@@ -77,6 +77,22 @@ def run(v: dict) -> dict:
         if op == "manifest_period":
             b = validator.manifest_period(v["cml"], v["period"], v["now"])
             return {"ok": {"start": int(b.start.timestamp()), "end": int(b.end.timestamp())}}
+        if op == "verify_receipt":
+            r = validator.verify_receipt(
+                v["certificate"], v["receipt"], v["org_id"], v["manifest_id"], v["now"]
+            )
+            return {
+                "ok": {
+                    "id": r.id,
+                    "org_id": r.org_id,
+                    "manifest": r.manifest,
+                    "period": r.period,
+                    "received_at": int(r.received_at.timestamp()),
+                    "certificate_id": r.certificate_id,
+                    "receipt_key_thumbprint": r.receipt_key_thumbprint,
+                    "certificate_valid_until": int(r.certificate_valid_until.timestamp()),
+                }
+            }
     except hl.LicenseError as e:
         return error(e)
     raise AssertionError(f"unknown operation {op}")
@@ -92,7 +108,7 @@ def test_document_file_is_complete() -> None:
     assert len(VECTORS) >= 20
     ops = {v["operation"] for v in VECTORS}
     assert ops == {"verify_manifest", "verify_ledger", "verify_heartbeat", "load_root_key",
-                   "verify_cml", "cml_standing", "manifest_period"}
+                   "verify_cml", "cml_standing", "manifest_period", "verify_receipt"}
 
 
 def test_vectors_cover_every_core_code(vectors) -> None:

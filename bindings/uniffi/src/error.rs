@@ -402,6 +402,17 @@ mod tests {
                 "license expired at 100; grace ended at 200 (now 300)",
             ),
             (
+                Error::CertificateExpired {
+                    kind: DocKind::ReceiptKey,
+                    valid_until: 100,
+                    now: 300,
+                },
+                301,
+                "expired",
+                "time",
+                "receipt_key: certificate valid until 100, now 300",
+            ),
+            (
                 Error::ClockRollback {
                     now: 100,
                     floor: 1000,

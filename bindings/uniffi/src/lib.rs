@@ -36,8 +36,8 @@ mod validator;
 pub use error::LicenseError;
 pub use types::{
     Cml, CmlStanding, Environment, Fingerprint, HeartbeatInfo, LedgerSummary, Manifest,
-    ManifestSite, ManifestStats, NodeFacts, PeriodBounds, ProductTierCount, Standing, Status,
-    TrustedRootKey, Verdict, Warning,
+    ManifestSite, ManifestStats, NodeFacts, PeriodBounds, ProductTierCount, Receipt, Standing,
+    Status, TrustedRootKey, Verdict, Warning,
 };
 pub use validator::{Clock, KeptVerdict, Validator, ValidatorSettings, KEPT_VERDICTS};
 

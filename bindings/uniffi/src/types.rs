@@ -422,6 +422,42 @@ pub struct ManifestSite {
     pub status: String,
 }
 
+/// A Root's manifest receipt verified with its receipt key certificate.
+#[derive(Clone, Debug, PartialEq, Eq, uniffi::Record)]
+pub struct Receipt {
+    /// The receipt's document id.
+    pub id: String,
+    /// The org the receipted manifest is from.
+    pub org_id: String,
+    /// The receipted manifest's document id.
+    pub manifest: String,
+    /// The manifest's period, `YYYY-MM`.
+    pub period: String,
+    /// When the Root first recorded the manifest (unix seconds).
+    pub received_at: i64,
+    /// The receipt key certificate's document id.
+    pub certificate_id: String,
+    /// The RFC 7638 thumbprint of the receipt key (the receipt's `kid`).
+    pub receipt_key_thumbprint: String,
+    /// When the receipt key certificate ends (unix seconds).
+    pub certificate_valid_until: i64,
+}
+
+impl From<core::VerifiedReceipt> for Receipt {
+    fn from(r: core::VerifiedReceipt) -> Self {
+        Self {
+            receipt_key_thumbprint: r.certificate.key.thumbprint().into(),
+            certificate_id: r.certificate.id,
+            certificate_valid_until: r.certificate.claims.valid_until,
+            id: r.id,
+            org_id: r.claims.org_id,
+            manifest: r.claims.manifest,
+            period: r.claims.period,
+            received_at: r.claims.received_at,
+        }
+    }
+}
+
 /// A verified monthly usage manifest.
 #[derive(Clone, Debug, PartialEq, Eq, uniffi::Record)]
 pub struct Manifest {

@@ -14,7 +14,7 @@ use hwf_license as core;
 use crate::error::{guard, LicenseError};
 use crate::types::{
     Cml, CmlStanding, Environment, HeartbeatInfo, LedgerSummary, Manifest, NodeFacts, PeriodBounds,
-    TrustedRootKey, Verdict,
+    Receipt, TrustedRootKey, Verdict,
 };
 
 /// Where a validator reads the time, implemented by the host language: `now()` returns unix
@@ -435,6 +435,27 @@ impl Validator {
         guard(|| {
             let cml = self.read()?.verify_cml(&cml)?;
             Ok(core::verify_manifest(&cml, &manifest)?.into())
+        })
+    }
+
+    /// Verifies a Root's manifest receipt (compact JWS, `hwf-receipt+jws`) and its receipt key
+    /// certificate (`hwf-receipt-key+jws`) at `now` with this validator's roots and environment
+    /// policy (core's `Validator::verify_receipt`): the certificate signed by a trusted root and
+    /// valid at `now`, the receipt signed by the certified key and dated within the certificate,
+    /// for `org_id` and the manifest whose document id is `manifest_id`.
+    pub fn verify_receipt(
+        &self,
+        certificate: String,
+        receipt: String,
+        org_id: String,
+        manifest_id: String,
+        now: i64,
+    ) -> Result<Receipt, LicenseError> {
+        guard(|| {
+            Ok(self
+                .read()?
+                .verify_receipt(&certificate, &receipt, &org_id, &manifest_id, now)?
+                .into())
         })
     }
 

@@ -647,6 +647,40 @@ static void run_verify_manifest(const cJSON *roots, const cJSON *v) {
     lv_validator_free(validator);
 }
 
+static const char *const RECEIPT_MEMBERS[] = {
+    "id", "org_id", "manifest", "period", "received_at", "certificate_id",
+    "receipt_key_thumbprint", "certificate_valid_until"};
+
+static void run_verify_receipt(const cJSON *roots, const cJSON *v) {
+    lv_validator *validator = make_validator(roots, "prod", NULL, false);
+    const char *cert = doc_text(v, "certificate");
+    const char *receipt = doc_text(v, "receipt");
+    const char *org = doc_text(v, "org_id");
+    const char *manifest = doc_text(v, "manifest_id");
+    int64_t now = json_i64(cJSON_GetObjectItemCaseSensitive(v, "now"));
+    const cJSON *expect = cJSON_GetObjectItemCaseSensitive(v, "expect");
+    lv_receipt *r = NULL;
+    lv_error *err = NULL;
+    lv_result rc = lv_validator_verify_receipt(validator, cert, strlen(cert), receipt,
+                                               strlen(receipt), org, strlen(org), manifest,
+                                               strlen(manifest), now, &r, &err);
+    if (check_document_result("lv_validator_verify_receipt", rc, err, r != NULL, expect)) {
+        const cJSON *ok = cJSON_GetObjectItemCaseSensitive(expect, "ok");
+        CHECK_MEMBERS(ok, RECEIPT_MEMBERS);
+        check_string("id", lv_receipt_id(r), ok);
+        check_string("org_id", lv_receipt_org_id(r), ok);
+        check_string("manifest", lv_receipt_manifest_id(r), ok);
+        check_string("period", lv_receipt_period(r), ok);
+        check_time("received_at", lv_receipt_received_at(r), ok);
+        check_string("certificate_id", lv_receipt_certificate_id(r), ok);
+        check_string("receipt_key_thumbprint", lv_receipt_key_thumbprint(r), ok);
+        check_time("certificate_valid_until", lv_receipt_certificate_valid_until(r), ok);
+    }
+    lv_receipt_free(r);
+    lv_error_free(err);
+    lv_validator_free(validator);
+}
+
 static const char *const LEDGER_MEMBERS[] = {"length", "head"};
 
 static void run_verify_ledger(const cJSON *roots, const cJSON *v) {
@@ -751,6 +785,8 @@ static int run_document(const cJSON *roots, const cJSON *v) {
         run_cml_standing(roots, v);
     } else if (strcmp(op, "manifest_period") == 0) {
         run_manifest_period(roots, v);
+    } else if (strcmp(op, "verify_receipt") == 0) {
+        run_verify_receipt(roots, v);
     } else {
         return -1;
     }

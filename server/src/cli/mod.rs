@@ -313,6 +313,27 @@ pub enum ManifestCmd {
         #[arg(long)]
         period: Option<String>,
     },
+    /// At the Root: receive a manifest that came by mail or by hand, exactly as one posted by
+    /// a Hub, and write the receipt file to carry back (`manifest import-receipt` at the Hub).
+    Receive {
+        /// The manifest (compact JWS).
+        file: PathBuf,
+        /// The org it is from.
+        #[arg(long)]
+        org: String,
+        /// Where to write the receipt file (default: standard output).
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// At the Hub: import the receipt file the Root wrote for a period's manifest; the manifest
+    /// is `sent` once the receipt verifies.
+    ImportReceipt {
+        /// The receipt file (JSON with `receipt` and `receipt_key_certificate`).
+        file: PathBuf,
+        /// YYYY-MM of the manifest.
+        #[arg(long)]
+        period: String,
+    },
 }
 
 /// User subcommands. The CLI acts on the database directly, as the host's administrator: no
@@ -614,6 +635,7 @@ async fn run(cli: Cli) -> Result<(), Problem> {
             }
             let app = ctx.open(role).await?;
             let _watch = app.watch_alerts();
+            let _schedule = app.watch_manifests();
             Ok(app.serve().await?)
         }
         Command::Demo { keep } => {
@@ -974,7 +996,7 @@ async fn site(ctx: &Ctx, s: SiteCmd, json: bool, actor: &Actor) -> Result<(), Pr
                 format!(
                     "minted {} (license {}){}",
                     site.site_id,
-                    site.license_id,
+                    site.license_id.as_deref().unwrap_or("?"),
                     out.map(|p| format!(", site.lic written to {}", p.display()))
                         .unwrap_or_default()
                 )
@@ -1231,6 +1253,49 @@ async fn manifest(ctx: &Ctx, m: ManifestCmd, json: bool, actor: &Actor) -> Resul
             })?;
             let sent = hub.send_manifest(&rec.id, None, actor).await?;
             show(json, &sent, || format!("sent {}", manifest_line(&sent)));
+        }
+        ManifestCmd::Receive { file, org, out } => {
+            let root = ctx.root().await?;
+            let receipt = root
+                .receive_manifest(&crate::service::root::ManifestDelivery {
+                    org_id: org,
+                    manifest: read(&file)?.trim().to_string(),
+                })
+                .await?;
+            let receipt_file = crate::service::hub::ReceiptFile {
+                receipt: receipt.receipt.clone(),
+                receipt_key_certificate: receipt.receipt_key_certificate.clone(),
+            };
+            let text = serde_json::to_string_pretty(&receipt_file).map_err(Problem::internal)?;
+            match &out {
+                Some(path) => {
+                    write(path, &(text + "\n"))?;
+                    show(json, &receipt, || {
+                        format!(
+                            "received manifest {} of org {} for {}{}; receipt written to {}",
+                            receipt.id,
+                            receipt.org_id,
+                            receipt.period,
+                            if receipt.duplicate { " (again)" } else { "" },
+                            path.display()
+                        )
+                    });
+                }
+                None => println!("{text}"),
+            }
+        }
+        ManifestCmd::ImportReceipt { file, period } => {
+            let hub = ctx.hub().await?;
+            let rec = hub
+                .manifest_of_period(&period)
+                .await?
+                .ok_or_else(|| Problem::not_found(format!("no manifest for {period}")))?;
+            let receipt: crate::service::hub::ReceiptFile = serde_json::from_str(&read(&file)?)
+                .map_err(|e| Problem::bad_request(format!("not a receipt file: {e}")))?;
+            let sent = hub.import_receipt(&rec.id, &receipt, actor).await?;
+            show(json, &sent, || {
+                format!("receipt verified: {}", manifest_line(&sent))
+            });
         }
     }
     Ok(())

@@ -17,6 +17,18 @@ pub fn previous_period(t: i64) -> String {
     }
 }
 
+/// The period the monthly schedule sends at `t`: the previous month, once `t` has reached
+/// `day` (1–28) at `hour` (0–23) UTC of the month containing `t`; `None` before that, or when
+/// `day` is 0 (schedule off).
+pub fn scheduled_period(t: i64, day: u32, hour: u32) -> Option<String> {
+    if day == 0 {
+        return None;
+    }
+    let (y, m, _) = hwf_license::time::civil_from_days(t.div_euclid(super::DAY));
+    let due = hwf_license::time::days_from_civil(y, m, day) * super::DAY + i64::from(hour) * 3600;
+    (t >= due).then(|| previous_period(t))
+}
+
 /// The start of the period containing `t`.
 pub fn start_of_period(t: i64) -> i64 {
     hwf_license::time::period_bounds(&period_of(t)).map_or(0, |b| b.0)
@@ -39,5 +51,24 @@ mod tests {
         assert_eq!(start_of_period(1_767_225_600 + 86_400), 1_767_225_600);
         assert_eq!(bounds("2026-01").unwrap().0, 1_767_225_600);
         assert!(bounds("2026-1").is_err());
+    }
+
+    #[test]
+    fn the_schedule_is_due_from_its_day_and_hour() {
+        let feb1 = 1_769_904_000; // 2026-02-01T00:00:00Z
+                                  // Jan 31 23:59:59: still January's run (December).
+        assert_eq!(scheduled_period(feb1 - 1, 1, 0).as_deref(), Some("2025-12"));
+        assert_eq!(scheduled_period(feb1, 1, 0).as_deref(), Some("2026-01"));
+        assert_eq!(scheduled_period(feb1 + 3599, 1, 1), None);
+        assert_eq!(
+            scheduled_period(feb1 + 3600, 1, 1).as_deref(),
+            Some("2026-01")
+        );
+        assert_eq!(scheduled_period(feb1 + 86_400, 3, 0), None);
+        assert_eq!(
+            scheduled_period(feb1 + 2 * 86_400, 3, 0).as_deref(),
+            Some("2026-01")
+        );
+        assert_eq!(scheduled_period(feb1, 0, 0), None);
     }
 }

@@ -115,6 +115,7 @@ pub fn limit_of(method: &Method, route: &str) -> Option<&'static str> {
         ("POST", "/api/validate")
         | ("POST", "/api/sites/{site_id}/heartbeat")
         | ("GET", "/api/sites/{site_id}/license") => Some("node"),
+        // Unauthenticated, and each accepted manifest is answered with a signed receipt.
         ("POST", "/api/root/manifests") => Some("manifest"),
         ("GET", "/healthz")
         | ("GET", "/readyz")

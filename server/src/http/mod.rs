@@ -106,6 +106,7 @@ pub fn router(
                 .route("/api/manifests/generate", post(hub::manifest_generate))
                 .route("/api/manifests/send", post(hub::manifest_send))
                 .route("/api/manifests/{id}/download", get(hub::manifest_download))
+                .route("/api/manifests/{id}/receipt", post(hub::manifest_receipt))
                 .with_state(HubState {
                     hub: h.clone(),
                     accounts: services.accounts.clone(),

@@ -35,7 +35,7 @@ use super::handlers::{accounts, hub, ops, root};
         hub::cml_refresh, hub::sites_list, hub::site_create, hub::site_get, hub::site_revoke,
         hub::site_license, hub::site_heartbeat, hub::validate, hub::stats, hub::ledger_page,
         hub::ledger_verify, hub::manifests_list, hub::manifest_generate, hub::manifest_send,
-        hub::manifest_download, root::root_issue, root::root_refresh, root::root_orgs,
+        hub::manifest_download, hub::manifest_receipt, root::root_issue, root::root_refresh, root::root_orgs,
         root::root_keys, root::root_receive, ops::healthz, ops::readyz, ops::metrics_text,
         ops::alerts_list, openapi_json,
     ),

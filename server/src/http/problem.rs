@@ -157,6 +157,16 @@ impl From<ServiceError> for Problem {
                 p(S::UPGRADE_REQUIRED, "upgrade-required", "Upgrade required")
             }
             E::UnknownOrg(_) => p(S::NOT_FOUND, "unknown-org", "Unknown org"),
+            E::ManifestUnverified => p(
+                S::UNPROCESSABLE_ENTITY,
+                "manifest-unverified",
+                "Manifest does not verify for this org",
+            ),
+            E::ReceiptInvalid(_) => p(
+                S::UNPROCESSABLE_ENTITY,
+                "receipt-invalid",
+                "Receipt does not verify",
+            ),
             E::NotFound(_) => Problem::not_found(detail),
             E::NoRootUrl => p(S::CONFLICT, "no-root-url", "No Root endpoint"),
             E::NoRootKey(_) => p(S::CONFLICT, "no-root-key", "No root key"),

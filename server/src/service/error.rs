@@ -70,6 +70,15 @@ pub enum ServiceError {
     /// The site is revoked already.
     #[error("site {0:?} is already revoked")]
     SiteRevoked(String),
+    /// A manifest posted to the Root that does not verify up to its signature under any CML
+    /// issued to the org it names, or that names an org the Root does not know: one answer for
+    /// both, so org ids cannot be enumerated.
+    #[error("the manifest does not verify under a CML issued to this org")]
+    ManifestUnverified,
+    /// A Root's answer to a manifest whose receipt does not verify (chain to a trusted root,
+    /// org, manifest id): the manifest stays `pending`.
+    #[error("the Root's receipt does not verify: {0}")]
+    ReceiptInvalid(String),
     /// A heartbeat naming another license id than the site's.
     #[error("the license id is not this site's license")]
     LicenseMismatch,

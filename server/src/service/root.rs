@@ -4,7 +4,7 @@
 
 use hwf_license::{
     issue, verify_cml, verify_manifest, CmlClaims, Environment, EnvironmentPolicy, ErrorCode,
-    PublicKey, SigningKey, TrustedRoot, VerifiedCml,
+    PublicKey, ReceiptClaims, ReceiptKeyClaims, SigningKey, TrustedRoot, VerifiedCml,
 };
 use serde::{Deserialize, Serialize};
 
@@ -14,8 +14,14 @@ use super::keys::{random_id, Sealer};
 use super::ServiceError;
 use crate::domain::{compliance, EnvironmentName};
 use crate::store::{
-    hub_state, root_cmls, root_keys, root_manifests, secrets, trusted_roots, write_tx, Db,
+    hub_state, receipt_keys, root_cmls, root_keys, root_manifests, secrets, trusted_roots,
+    write_tx, Db,
 };
+
+/// How long a receipt key certificate is valid.
+pub const RECEIPT_KEY_DAYS: i64 = 400;
+/// A receipt key whose certificate ends within this many days is replaced by a new one.
+pub const RECEIPT_KEY_RENEW_DAYS: i64 = 30;
 
 /// The Root service.
 pub struct Root {
@@ -102,7 +108,9 @@ pub struct ManifestDelivery {
     pub manifest: String,
 }
 
-/// The Root's receipt for a manifest.
+/// The Root's receipt for a manifest: what it recorded, and the signed receipt (core's
+/// `hwf-receipt+jws`, signed by the Root's receipt key) with the certificate the root key signed
+/// for that key, which the Hub verifies before it marks the manifest `sent`.
 #[derive(Clone, Debug, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Receipt {
     /// Manifest document id.
@@ -119,13 +127,21 @@ pub struct Receipt {
     pub received_at: i64,
     /// Whether this exact manifest had been received before.
     pub duplicate: bool,
+    /// The signed receipt (compact JWS, `hwf-receipt+jws`): org, manifest id, period,
+    /// `received_at` (the first time it was recorded, so a resend gets the same receipt).
+    pub receipt: String,
+    /// The receipt key certificate (compact JWS, `hwf-receipt-key+jws`) signed by the root key
+    /// of the CML's environment.
+    pub receipt_key_certificate: String,
 }
 
-/// Compliance of one org.
+/// Compliance of one org in one environment (dev and prod CMLs are reported apart).
 #[derive(Clone, Debug, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Compliance {
     /// Org.
     pub org_id: String,
+    /// `dev` or `prod`: the environment of the CMLs and manifests this entry reports.
+    pub environment: EnvironmentName,
     /// The newest CML's id.
     pub cml_id: String,
     /// Its license id.
@@ -165,6 +181,10 @@ fn key_name(kid: &str) -> String {
     format!("root:{kid}")
 }
 
+fn receipt_key_name(kid: &str) -> String {
+    format!("root:receipt:{kid}")
+}
+
 /// Reads an org key: a JWK object, or a PEM / JWK JSON string, with core's strict readers.
 fn org_key_from(value: &serde_json::Value) -> Result<PublicKey, ServiceError> {
     let key = match value {
@@ -196,6 +216,7 @@ impl Root {
                     tracing::info!(kid, environment = env.as_str(), "generated a root key");
                 }
             }
+            root.receipt_key(env).await?;
         }
         Ok(root)
     }
@@ -268,6 +289,77 @@ impl Root {
             Ok(true)
         })?;
         Ok(created.then(|| (kid, key.public_key().clone())))
+    }
+
+    /// The receipt key of `env` and its certificate: the current one, or — when there is none
+    /// or its certificate ends within [`RECEIPT_KEY_RENEW_DAYS`] days — a new key, sealed like
+    /// the root keys, certified by `env`'s active root key for [`RECEIPT_KEY_DAYS`] days. Two
+    /// processes renewing at once create one key between them (one serialised transaction).
+    pub async fn receipt_key(
+        &self,
+        env: Environment,
+    ) -> Result<(SigningKey, String), ServiceError> {
+        let t = self.now();
+        let renew_after = t + RECEIPT_KEY_RENEW_DAYS * 86_400;
+        if let Some(row) =
+            receipt_keys::current(&mut *self.db.conn().await?, env.as_str(), renew_after).await?
+        {
+            return self.open_receipt_key(row).await;
+        }
+        let (root_kid, root_key) = self
+            .active_key(env)
+            .await?
+            .ok_or(ServiceError::NoRootKey(env))?;
+        let key = SigningKey::generate()?;
+        let certificate = issue::sign_receipt_key(
+            &root_key,
+            &root_kid,
+            &ReceiptKeyClaims {
+                key: key.public_key().to_jwk(),
+                environment: env,
+                issued_at: t,
+                valid_until: t + RECEIPT_KEY_DAYS * 86_400,
+                ..Default::default()
+            },
+        )?;
+        let row = receipt_keys::ReceiptKeyRow {
+            kid: key.public_key().thumbprint().into(),
+            environment: env.as_str().into(),
+            certificate,
+            valid_until: t + RECEIPT_KEY_DAYS * 86_400,
+        };
+        let stored = write_tx!(&self.db, ServiceError, |tx| {
+            hub_state::lock(&self.db, &mut tx).await?;
+            if let Some(other) = receipt_keys::current(&mut tx, env.as_str(), renew_after).await? {
+                return Ok(other);
+            }
+            self.sealer
+                .store_key(&mut tx, &receipt_key_name(&row.kid), &key, t)
+                .await?;
+            receipt_keys::insert(&mut tx, &row, t).await?;
+            Ok(row.clone())
+        })?;
+        if stored.kid == row.kid {
+            tracing::info!(
+                kid = row.kid,
+                environment = env.as_str(),
+                "generated a receipt key"
+            );
+            return Ok((key, stored.certificate));
+        }
+        self.open_receipt_key(stored).await
+    }
+
+    async fn open_receipt_key(
+        &self,
+        row: receipt_keys::ReceiptKeyRow,
+    ) -> Result<(SigningKey, String), ServiceError> {
+        let key = self
+            .sealer
+            .load_key(&self.db, &receipt_key_name(&row.kid))
+            .await?
+            .ok_or_else(|| ServiceError::internal("receipt key row without its sealed key"))?;
+        Ok((key, row.certificate))
     }
 
     /// Every root public key (active and retired).
@@ -406,11 +498,16 @@ impl Root {
 
     /// Receives a manifest: verifies it with the org key of a CML this Root issued to
     /// `org_id` (signature, org id, CML binding, totals), checks its period (started, and
-    /// within the CML's life), and records it. Rejections carry core's code.
+    /// within the CML's life), records it, and answers a receipt signed by the receipt key of
+    /// the CML's environment. A manifest that does not verify up to its signature, and one of an
+    /// org this Root never issued a CML to, get one answer ([`ServiceError::ManifestUnverified`]);
+    /// later rejections carry core's code. A manifest that came by mail or by hand is received
+    /// the same way (`hwf-license manifest receive`) and gets the same receipt.
     pub async fn receive_manifest(&self, d: &ManifestDelivery) -> Result<Receipt, ServiceError> {
         let cmls = self.org_cmls(&d.org_id).await?;
         if cmls.is_empty() {
-            return Err(ServiceError::UnknownOrg(d.org_id.clone()));
+            // The same answer as a manifest the org's key did not sign: no org enumeration.
+            return Err(ServiceError::ManifestUnverified);
         }
         let manifest = d.manifest.clone();
         let (cmls, found) = self
@@ -420,7 +517,16 @@ impl Root {
                 (cmls, found)
             })
             .await?;
-        let (i, m) = found?;
+        // Until the org's key has signed it, a manifest learns nothing about the org (its
+        // CMLs, their keys): every failure up to the signature is one answer, the one an
+        // unknown org gets. After it, core's code helps the org's own Hub.
+        let (i, m) = found.map_err(|e| {
+            if unverified_code(e.code()) {
+                ServiceError::ManifestUnverified
+            } else {
+                e.into()
+            }
+        })?;
         let cml = &cmls[i];
         let claims = &m.claims;
         let t = self.now();
@@ -457,6 +563,17 @@ impl Root {
         let received_at = root_manifests::received_at(&mut *self.db.conn().await?, &m.id)
             .await?
             .ok_or_else(|| ServiceError::internal("received manifest vanished"))?;
+        let (receipt_key, receipt_key_certificate) = self.receipt_key(cml.claims.key_type).await?;
+        let receipt = issue::sign_receipt(
+            &receipt_key,
+            &ReceiptClaims {
+                org_id: claims.org_id.clone(),
+                manifest: m.id.clone(),
+                period: claims.period.clone(),
+                received_at,
+                ..Default::default()
+            },
+        )?;
         Ok(Receipt {
             id: m.id.clone(),
             org_id: claims.org_id.clone(),
@@ -465,16 +582,19 @@ impl Root {
             total_active_sites: claims.stats.total_active_sites,
             received_at,
             duplicate,
+            receipt,
+            receipt_key_certificate,
         })
     }
 
-    /// Compliance of every org this Root issued a CML to, at the Root's clock.
+    /// Compliance of every org this Root issued a CML to, one entry per environment (newest
+    /// CML and newest manifest of that environment), at the Root's clock.
     pub async fn compliance(&self) -> Result<Vec<Compliance>, ServiceError> {
         let t = self.now();
         let mut c = self.db.conn().await?;
         let mut out = Vec::new();
-        for org in root_cmls::orgs(&mut c).await? {
-            let newest = root_cmls::newest(&mut c, &org)
+        for (org, env) in root_cmls::org_environments(&mut c).await? {
+            let newest = root_cmls::newest(&mut c, &org, &env)
                 .await?
                 .ok_or_else(|| ServiceError::internal("org without a CML"))?;
             // The standing is read from the signed CML, verified by core.
@@ -485,13 +605,14 @@ impl Root {
                 .find(|v| v.id == newest.id)
                 .ok_or_else(|| ServiceError::internal("newest CML does not verify"))?;
             let standing = hwf_license::cml_standing(&verified.claims, t);
-            let last = root_manifests::newest(&mut c, &org).await?;
+            let last = root_manifests::newest(&mut c, &org, &env).await?;
             let (period, at, active) = match last {
                 Some((p, at, n)) => (Some(p), Some(at), Some(n)),
                 None => (None, None, None),
             };
             out.push(Compliance {
                 org_id: org,
+                environment: Environment::parse(&env)?.into(),
                 cml_id: newest.id,
                 cml_license_id: newest.license_id,
                 max_sites: newest.max_sites,
@@ -534,4 +655,19 @@ fn first_verified(
         }
     }
     Err(first_err.unwrap_or(hwf_license::Error::ManifestInvalid("no CML")))
+}
+
+/// Core codes of the failures up to and including a manifest's signature: what anyone can
+/// cause without the org's key.
+fn unverified_code(code: ErrorCode) -> bool {
+    matches!(
+        code,
+        ErrorCode::TooLarge
+            | ErrorCode::BadEncoding
+            | ErrorCode::BadJws
+            | ErrorCode::UnsupportedAlgorithm
+            | ErrorCode::WrongDocumentType
+            | ErrorCode::SignerMismatch
+            | ErrorCode::BadSignature
+    )
 }

@@ -121,6 +121,25 @@ pub async fn record_attempt(
     Ok(())
 }
 
+/// Marks `id` sent at `at` with a verified `receipt` imported by hand (not a delivery attempt).
+pub async fn mark_sent(
+    c: &mut AnyConnection,
+    id: &str,
+    receipt: &str,
+    at: i64,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "UPDATE manifests SET status = 'sent', last_error = NULL, sent_at = $1, receipt = $2 \
+         WHERE id = $3",
+    )
+    .bind(at)
+    .bind(receipt)
+    .bind(id)
+    .execute(c)
+    .await?;
+    Ok(())
+}
+
 /// Manifests per delivery status, by status.
 pub async fn count_by_status(c: &mut AnyConnection) -> Result<Vec<(String, i64)>, StoreError> {
     let rows =

@@ -247,4 +247,23 @@ CREATE TABLE deployment (
 );
 ALTER TABLE audit ADD COLUMN realm TEXT
 "#,
+    // Issue 18: the Root's certified receipt keys; the Hub's monthly schedule (one row per
+    // period: the claim that makes one replica send it).
+    r#"
+CREATE TABLE receipt_keys (
+    kid TEXT PRIMARY KEY,
+    environment TEXT NOT NULL,
+    certificate TEXT NOT NULL,
+    valid_until BIGINT NOT NULL,
+    created_at BIGINT NOT NULL
+);
+CREATE TABLE manifest_schedule (
+    period TEXT PRIMARY KEY,
+    claimed_by TEXT,
+    lease_until BIGINT NOT NULL,
+    runs BIGINT NOT NULL,
+    done_at BIGINT,
+    last_error TEXT
+)
+"#,
 ];

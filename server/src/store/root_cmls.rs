@@ -54,12 +54,15 @@ pub async fn jws_of_org(c: &mut AnyConnection, org_id: &str) -> Result<Vec<Strin
     rows.iter().map(|r| get(r, 0)).collect()
 }
 
-/// Every org issued a CML, by id.
-pub async fn orgs(c: &mut AnyConnection) -> Result<Vec<String>, StoreError> {
-    let rows = sqlx::query("SELECT DISTINCT org_id FROM root_cmls ORDER BY org_id")
-        .fetch_all(c)
-        .await?;
-    rows.iter().map(|r| get(r, 0)).collect()
+/// Every (org, environment) this Root issued a CML for, in order: each is reported apart,
+/// so a dev CML never stands in for the prod one.
+pub async fn org_environments(c: &mut AnyConnection) -> Result<Vec<(String, String)>, StoreError> {
+    let rows = sqlx::query(
+        "SELECT DISTINCT org_id, environment FROM root_cmls ORDER BY org_id, environment",
+    )
+    .fetch_all(c)
+    .await?;
+    rows.iter().map(|r| Ok((get(r, 0)?, get(r, 1)?))).collect()
 }
 
 /// The newest CML of `org_id`: id, license id, site limit, end of validity.
@@ -77,21 +80,27 @@ pub struct Newest {
     pub first_issued_at: i64,
 }
 
-/// The newest CML issued to `org_id` and when its first one was.
-pub async fn newest(c: &mut AnyConnection, org_id: &str) -> Result<Option<Newest>, StoreError> {
+/// The newest CML issued to `org_id` in `environment` and when its first one there was.
+pub async fn newest(
+    c: &mut AnyConnection,
+    org_id: &str,
+    environment: &str,
+) -> Result<Option<Newest>, StoreError> {
     let Some(r) = sqlx::query(
-        "SELECT id, license_id, max_sites, valid_until FROM root_cmls WHERE org_id = $1 \
-         ORDER BY issued_at DESC, id LIMIT 1",
+        "SELECT id, license_id, max_sites, valid_until FROM root_cmls \
+         WHERE org_id = $1 AND environment = $2 ORDER BY issued_at DESC, id LIMIT 1",
     )
     .bind(org_id)
+    .bind(environment)
     .fetch_optional(&mut *c)
     .await?
     else {
         return Ok(None);
     };
     let first: i64 = get(
-        &sqlx::query("SELECT min(issued_at) FROM root_cmls WHERE org_id = $1")
+        &sqlx::query("SELECT min(issued_at) FROM root_cmls WHERE org_id = $1 AND environment = $2")
             .bind(org_id)
+            .bind(environment)
             .fetch_one(c)
             .await?,
         0,

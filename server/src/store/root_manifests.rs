@@ -54,16 +54,21 @@ pub async fn received_at(c: &mut AnyConnection, id: &str) -> Result<Option<i64>,
     row.map(|r| get(&r, 0)).transpose()
 }
 
-/// The newest manifest of `org_id`: `(period, received_at, total_active_sites)`.
+/// The newest manifest of `org_id` under a CML of `environment`: `(period, received_at,
+/// total_active_sites)`.
 pub async fn newest(
     c: &mut AnyConnection,
     org_id: &str,
+    environment: &str,
 ) -> Result<Option<(String, i64, i64)>, StoreError> {
     let row = sqlx::query(
-        "SELECT period, received_at, total_active_sites FROM root_manifests \
-         WHERE org_id = $1 ORDER BY period DESC, received_at DESC LIMIT 1",
+        "SELECT m.period, m.received_at, m.total_active_sites FROM root_manifests m \
+         JOIN root_cmls c ON c.id = m.cml_id \
+         WHERE m.org_id = $1 AND c.environment = $2 \
+         ORDER BY m.period DESC, m.received_at DESC LIMIT 1",
     )
     .bind(org_id)
+    .bind(environment)
     .fetch_optional(c)
     .await?;
     row.map(|r| Ok((get(&r, 0)?, get(&r, 1)?, get(&r, 2)?)))

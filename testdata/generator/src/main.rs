@@ -2303,6 +2303,138 @@ fn documents(g: &Gen) -> Vec<Value> {
         );
     }
 
+    // Manifest receipts: a receipt key certified by the prod root, receipts it signs.
+    let receipt_key = SigningKey::from_seed(b"hwf-license vectors: receipt key");
+    let rogue_receipt_key = SigningKey::from_seed(b"hwf-license vectors: uncertified receipt key");
+    let manifest_id = document_id(&good).unwrap();
+    let received = T0 + 31 * DAY + 60;
+    let r_now = T0 + 32 * DAY;
+    let cert_claims = |issued_at: i64, valid_until: i64, env: Environment| ReceiptKeyClaims {
+        key: receipt_key.public_key().to_jwk(),
+        environment: env,
+        issued_at,
+        valid_until,
+        ..Default::default()
+    };
+    let cert = issue::sign_receipt_key(
+        &k.root_prod,
+        PROD,
+        &cert_claims(T0, CML_EXP, Environment::Prod),
+    )
+    .unwrap();
+    let receipt_claims = |f: &dyn Fn(&mut ReceiptClaims)| {
+        let mut r = ReceiptClaims {
+            org_id: "acme".into(),
+            manifest: manifest_id.clone(),
+            period: "2026-01".into(),
+            received_at: received,
+            ..Default::default()
+        };
+        f(&mut r);
+        r
+    };
+    let good_receipt = issue::sign_receipt(&receipt_key, &receipt_claims(&|_| {})).unwrap();
+    let raw_json = |key: &SigningKey, kind: DocKind, kid: &str, payload: Value| {
+        raw::sign_parts(
+            key,
+            raw::header(kind, kid).as_bytes(),
+            serde_json::to_string(&payload).unwrap().as_bytes(),
+        )
+    };
+    let mut receipt_payload = serde_json::to_value(receipt_claims(&|_| {})).unwrap();
+    receipt_payload["v"] = json!(1);
+    receipt_payload["type"] = json!("receipt");
+    let mut cert_payload =
+        serde_json::to_value(cert_claims(T0, CML_EXP, Environment::Prod)).unwrap();
+    cert_payload["v"] = json!(1);
+    cert_payload["type"] = json!("receipt_key");
+    cert_payload["issued_by"] = json!(PROD);
+    // (name, description, certificate, receipt, org_id, manifest_id, now)
+    type ReceiptCase = (
+        &'static str,
+        &'static str,
+        String,
+        String,
+        &'static str,
+        String,
+        i64,
+    );
+    let rc = |name, d, c: &str, r: &str| -> ReceiptCase {
+        (
+            name,
+            d,
+            c.into(),
+            r.into(),
+            "acme",
+            manifest_id.clone(),
+            r_now,
+        )
+    };
+    let receipts: Vec<ReceiptCase> = vec![
+        rc("receipt/valid", "A receipt for this org's manifest, signed by a receipt key the prod root certified.", &cert, &good_receipt),
+        rc("receipt/tampered", "received_at edited after signing (bad_signature).", &cert,
+            &edit_payload_keep_sig(&good_receipt, |p| p.replace(&format!("\"received_at\":{received}"), &format!("\"received_at\":{}", received + 1)))),
+        ("receipt/foreign-org", "A valid receipt of this Root for org acme, presented to org globex's Hub (org_mismatch).",
+            cert.clone(), good_receipt.clone(), "globex", manifest_id.clone(), r_now),
+        ("receipt/wrong-manifest", "A valid receipt for another manifest of this org (binding_mismatch).",
+            cert.clone(), good_receipt.clone(), "acme", "cd".repeat(32), r_now),
+        rc("receipt/signed-by-root-key", "The receipt signed by the root key itself, announcing its kid (signer_mismatch: only the certified key signs receipts).", &cert,
+            &raw_json(&k.root_prod, DocKind::Receipt, PROD, receipt_payload.clone())),
+        rc("receipt/uncertified-key", "The receipt signed by a key no certificate names, announcing its own thumbprint (signer_mismatch).", &cert,
+            &issue::sign_receipt(&rogue_receipt_key, &receipt_claims(&|_| {})).unwrap()),
+        rc("receipt/uncertified-key-certified-kid", "The receipt signed by an uncertified key announcing the certified key's thumbprint (bad_signature).", &cert,
+            &raw_json(&rogue_receipt_key, DocKind::Receipt, receipt_key.public_key().thumbprint(), receipt_payload.clone())),
+        rc("receipt/certificate-of-another-typ", "A CML given as the receipt key certificate (wrong_document_type).", &g.cml, &good_receipt),
+        rc("receipt/certificate-cml-typ-receipt-key-payload", "A receipt key certificate payload signed by the root under the CML typ (wrong_document_type).",
+            &raw_json(&k.root_prod, DocKind::Cml, PROD, cert_payload.clone()), &good_receipt),
+        rc("receipt/receipt-as-certificate", "The receipt given as its own certificate (wrong_document_type).", &good_receipt, &good_receipt),
+        rc("receipt/manifest-instead-of-receipt", "The manifest given as the receipt (wrong_document_type).", &cert, &good),
+        ("receipt/certificate-expired", "The certificate ended (valid_until) before now (expired).",
+            issue::sign_receipt_key(&k.root_prod, PROD, &cert_claims(T0, T0 + 32 * DAY - 1, Environment::Prod)).unwrap(),
+            good_receipt.clone(), "acme", manifest_id.clone(), r_now),
+        ("receipt/certificate-expired-last-second", "Now is the certificate's last second (ok).",
+            issue::sign_receipt_key(&k.root_prod, PROD, &cert_claims(T0, T0 + 32 * DAY + 1, Environment::Prod)).unwrap(),
+            good_receipt.clone(), "acme", manifest_id.clone(), r_now),
+        ("receipt/certificate-not-yet-valid", "The certificate starts a day after now (not_yet_valid).",
+            issue::sign_receipt_key(&k.root_prod, PROD, &cert_claims(r_now + DAY, CML_EXP, Environment::Prod)).unwrap(),
+            good_receipt.clone(), "acme", manifest_id.clone(), r_now),
+        ("receipt/received-before-certificate", "received_at is an hour before the certificate's issued_at (not_yet_valid).",
+            issue::sign_receipt_key(&k.root_prod, PROD, &cert_claims(received + 3600, CML_EXP, Environment::Prod)).unwrap(),
+            good_receipt.clone(), "acme", manifest_id.clone(), r_now),
+        rc("receipt/received-in-the-future", "received_at is 301 s after now (not_yet_valid).", &cert,
+            &issue::sign_receipt(&receipt_key, &receipt_claims(&|r| r.received_at = r_now + 301)).unwrap()),
+        rc("receipt/certificate-unknown-root", "The certificate signed by a root nobody trusts (unknown_key_id).",
+            &issue::sign_receipt_key(&k.root_rogue, "root-rogue-1", &cert_claims(T0, CML_EXP, Environment::Prod)).unwrap(), &good_receipt),
+        rc("receipt/certificate-forged-root", "The certificate signed by a rogue key announcing the prod root's kid (bad_signature).",
+            &issue::sign_receipt_key(&k.root_rogue, PROD, &cert_claims(T0, CML_EXP, Environment::Prod)).unwrap(), &good_receipt),
+        rc("receipt/dev-certificate-for-prod", "The certificate signed by the dev root, read by a prod validator (environment_mismatch).",
+            &issue::sign_receipt_key(&k.root_dev, DEV, &cert_claims(T0, CML_EXP, Environment::Dev)).unwrap(), &good_receipt),
+        rc("receipt/certificate-environment-differs", "The prod root certifying a key for dev (environment_mismatch).",
+            &issue::sign_receipt_key(&k.root_prod, PROD, &cert_claims(T0, CML_EXP, Environment::Dev)).unwrap(), &good_receipt),
+        rc("receipt/certificate-issued-by-mismatch", "The certificate's issued_by differs from its kid (bad_payload).",
+            &raw_json(&k.root_prod, DocKind::ReceiptKey, PROD, { let mut p = cert_payload.clone(); p["issued_by"] = json!("root-prod-2"); p }), &good_receipt),
+        rc("receipt/certificate-unknown-member", "The certificate's payload carries an unknown member (bad_payload).",
+            &raw_json(&k.root_prod, DocKind::ReceiptKey, PROD, { let mut p = cert_payload.clone(); p["max_receipts"] = json!(10); p }), &good_receipt),
+        rc("receipt/version-2", "A receipt of payload version 2 (unsupported_version).", &cert,
+            &raw_json(&receipt_key, DocKind::Receipt, receipt_key.public_key().thumbprint(), { let mut p = receipt_payload.clone(); p["v"] = json!(2); p })),
+        rc("receipt/manifest-id-uppercase", "The receipt names the manifest id in uppercase hex (bad_payload).", &cert,
+            &raw_json(&receipt_key, DocKind::Receipt, receipt_key.public_key().thumbprint(), { let mut p = receipt_payload.clone(); p["manifest"] = json!(manifest_id.to_uppercase()); p })),
+    ];
+    for (name, d, certificate, receipt, org_id, mid, now) in receipts {
+        let v = Validator::new(Environment::Prod, roots.clone());
+        let expect = match v.verify_receipt(&certificate, &receipt, org_id, &mid, now) {
+            Ok(r) => {
+                json!({"ok": {"id": r.id, "org_id": r.claims.org_id, "manifest": r.claims.manifest,
+                "period": r.claims.period, "received_at": r.claims.received_at,
+                "certificate_id": r.certificate.id, "receipt_key_thumbprint": r.certificate.key.thumbprint(),
+                "certificate_valid_until": r.certificate.claims.valid_until}})
+            }
+            Err(e) => err(&e),
+        };
+        out.push(json!({"name": name, "description": d, "operation": "verify_receipt", "certificate": certificate,
+            "receipt": receipt, "org_id": org_id, "manifest_id": mid, "now": now, "expect": expect}));
+    }
+
     // Every document vector states its intent; the generator refuses a surprise.
     let intents: &[(&str, &str)] = &[
         ("manifest/valid", "ok"),
@@ -2354,6 +2486,36 @@ fn documents(g: &Gen) -> Vec<Value> {
         ("period/before-the-cml", "manifest_invalid"),
         ("period/after-grace", "manifest_invalid"),
         ("period/malformed", "manifest_invalid"),
+        ("receipt/valid", "ok"),
+        ("receipt/tampered", "bad_signature"),
+        ("receipt/foreign-org", "org_mismatch"),
+        ("receipt/wrong-manifest", "binding_mismatch"),
+        ("receipt/signed-by-root-key", "signer_mismatch"),
+        ("receipt/uncertified-key", "signer_mismatch"),
+        ("receipt/uncertified-key-certified-kid", "bad_signature"),
+        ("receipt/certificate-of-another-typ", "wrong_document_type"),
+        (
+            "receipt/certificate-cml-typ-receipt-key-payload",
+            "wrong_document_type",
+        ),
+        ("receipt/receipt-as-certificate", "wrong_document_type"),
+        ("receipt/manifest-instead-of-receipt", "wrong_document_type"),
+        ("receipt/certificate-expired", "expired"),
+        ("receipt/certificate-expired-last-second", "ok"),
+        ("receipt/certificate-not-yet-valid", "not_yet_valid"),
+        ("receipt/received-before-certificate", "not_yet_valid"),
+        ("receipt/received-in-the-future", "not_yet_valid"),
+        ("receipt/certificate-unknown-root", "unknown_key_id"),
+        ("receipt/certificate-forged-root", "bad_signature"),
+        ("receipt/dev-certificate-for-prod", "environment_mismatch"),
+        (
+            "receipt/certificate-environment-differs",
+            "environment_mismatch",
+        ),
+        ("receipt/certificate-issued-by-mismatch", "bad_payload"),
+        ("receipt/certificate-unknown-member", "bad_payload"),
+        ("receipt/version-2", "unsupported_version"),
+        ("receipt/manifest-id-uppercase", "bad_payload"),
     ];
     assert_eq!(
         intents.len(),

@@ -14,8 +14,8 @@ use crate::http::wire::{
 };
 use crate::service::hub::ledger::LedgerPage;
 use crate::service::hub::{
-    CmlStatus, HeartbeatAnswer, HeartbeatRequest, ManifestRecord, NewSite, SitePage, SiteView,
-    Stats, ValidateAnswer,
+    CmlStatus, HeartbeatAnswer, HeartbeatRequest, ManifestRecord, NewSite, ReceiptFile, SitePage,
+    SiteView, Stats, ValidateAnswer,
 };
 use crate::service::ServiceError;
 
@@ -60,16 +60,18 @@ pub(crate) async fn cml_refresh(
 
 #[utoipa::path(
     get, path = "/api/sites", tag = "hub", security(("bearer" = [])),
-    description = "Sites, filtered and paged. Role: viewer.",
+    description = "Sites, filtered and paged. Role: viewer (without `license_id`, which authenticates a node; operators and admins see it).",
     params(SitesQuery),
     responses((status = 200, description = "A page of sites", body = SitePage)),
 )]
 pub(crate) async fn sites_list(
-    _: Auth<AnyUser>,
+    a: Auth<AnyUser>,
     State(s): State<HubState>,
     ApiQuery(q): ApiQuery<SitesQuery>,
 ) -> ApiResult {
-    Ok(Json(s.hub.list_sites(&q.into()).await?).into_response())
+    let mut page = s.hub.list_sites(&q.into()).await?;
+    page.sites = page.sites.into_iter().map(|v| v.for_role(a.role)).collect();
+    Ok(Json(page).into_response())
 }
 
 #[utoipa::path(
@@ -91,16 +93,16 @@ pub(crate) async fn site_create(
 
 #[utoipa::path(
     get, path = "/api/sites/{site_id}", tag = "hub", security(("bearer" = [])),
-    description = "One site. Role: viewer.",
+    description = "One site. Role: viewer (without `license_id`; operators and admins see it).",
     params(("site_id" = String, Path, description = "Site id")),
     responses((status = 200, description = "The site", body = SiteView), (status = 404, description = "`unknown-site`", body = Problem, content_type = "application/problem+json")),
 )]
 pub(crate) async fn site_get(
-    _: Auth<AnyUser>,
+    a: Auth<AnyUser>,
     State(s): State<HubState>,
     Path(id): Path<String>,
 ) -> ApiResult {
-    Ok(Json(s.hub.site(&id).await?).into_response())
+    Ok(Json(s.hub.site(&id).await?.for_role(a.role)).into_response())
 }
 
 #[utoipa::path(
@@ -149,8 +151,8 @@ pub(crate) async fn site_license(
     params(("site_id" = String, Path, description = "Site id")),
     request_body = HeartbeatRequest,
     responses((status = 200, description = "The signed answer", body = HeartbeatAnswer),
-        (status = 403, description = "`license-mismatch`: the license id is not the site's", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "`unknown-site`", body = Problem, content_type = "application/problem+json"), (status = 409, description = "`no-cml`", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "`license-mismatch`: the license id is not the site's, or there is no such site (one answer for both, so site ids cannot be enumerated)", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`no-cml`", body = Problem, content_type = "application/problem+json"),
         (status = 426, description = "`upgrade-required`: the node's `speaks` does not include the CML's format version (FORMAT.md §8)", body = Problem, content_type = "application/problem+json")),
 )]
 pub(crate) async fn site_heartbeat(
@@ -271,7 +273,7 @@ pub(crate) async fn manifest_generate(
 
 #[utoipa::path(
     post, path = "/api/manifests/send", tag = "hub", security(("bearer" = [])),
-    description = "Sends a manifest to the Root (retried on network errors and 5xx/429). Role: admin, with step-up.",
+    description = "Sends a manifest to the Root (retried on network errors, 5xx/429 and answers without a receipt that verifies). `sent` only with a verified receipt. Role: admin, with step-up.",
     request_body = SendBody,
     responses((status = 200, description = "Delivered", body = ManifestRecord), (status = 404, description = "`not-found`", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "`no-root-url`, `no-cml`", body = Problem, content_type = "application/problem+json"), (status = 502, description = "`delivery-failed`, `delivery-rejected`", body = Problem, content_type = "application/problem+json")),
@@ -326,4 +328,22 @@ pub(crate) async fn manifest_download(
         m.jws,
     )
         .into_response())
+}
+
+#[utoipa::path(
+    post, path = "/api/manifests/{id}/receipt", tag = "hub", security(("bearer" = [])),
+    description = "Imports the Root's receipt for a manifest carried to the Root by hand (the receipt file `hwf-license manifest receive` wrote there). Verified like a sent manifest's receipt (chain to a trusted root, this org, this manifest id); the manifest is then `sent`. Role: admin.",
+    params(("id" = String, Path, description = "Manifest id")),
+    request_body = ReceiptFile,
+    responses((status = 200, description = "Receipt verified; the manifest is sent", body = ManifestRecord),
+        (status = 404, description = "`not-found`", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`receipt-invalid`: the receipt does not verify (the manifest is unchanged)", body = Problem, content_type = "application/problem+json")),
+)]
+pub(crate) async fn manifest_receipt(
+    a: Auth<AdminOnly>,
+    State(s): State<HubState>,
+    Path(id): Path<String>,
+    ApiJson(b): ApiJson<ReceiptFile>,
+) -> ApiResult {
+    Ok(Json(s.hub.import_receipt(&id, &b, &a.actor()).await?).into_response())
 }

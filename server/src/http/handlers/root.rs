@@ -73,11 +73,11 @@ pub(crate) async fn root_keys(State(s): State<RootState>) -> ApiResult {
 
 #[utoipa::path(
     post, path = "/api/root/manifests", tag = "root",
-    description = "Receives a Hub's manifest, authenticated by its org signature. No token.",
+    description = "Receives a Hub's manifest, authenticated by its org signature, and answers a receipt signed by the Root's receipt key with that key's certificate (signed by the root key). No token.",
     request_body = ManifestDelivery,
     responses((status = 201, description = "Recorded", body = Receipt),
         (status = 200, description = "A duplicate of a recorded manifest", body = Receipt),
-        (status = 404, description = "`unknown-org`", body = Problem, content_type = "application/problem+json")),
+        (status = 422, description = "`manifest-unverified`: the manifest does not verify up to its signature under a CML of the org it names, or the org is unknown (one answer for both); later failures carry core's code (`license-error`)", body = Problem, content_type = "application/problem+json")),
 )]
 pub(crate) async fn root_receive(
     State(s): State<RootState>,

@@ -20,16 +20,18 @@ pub struct ManifestRecord {
     pub period: String,
     /// Generated (unix seconds).
     pub generated_at: i64,
-    /// `generated` (never sent), `pending` (the Root could not be reached or answered 5xx/429:
-    /// the next send retries it), `sent`, or `rejected` (the Root refused it with a 4xx).
+    /// `generated` (never sent), `pending` (the Root could not be reached, answered 5xx/429,
+    /// or answered without a receipt that verifies: the next send retries it), `sent` (a
+    /// receipt verified), or `rejected` (the Root refused it with a 4xx).
     pub status: String,
     /// Delivery attempts so far.
     pub attempts: i64,
-    /// When the Root accepted it.
+    /// When the Root's receipt was verified (the send, or the import of a receipt file).
     pub sent_at: Option<i64>,
     /// The last delivery error.
     pub last_error: Option<String>,
-    /// The Root's answer when accepted.
+    /// The verified receipt, as a receipt file: JSON `{"receipt": <hwf-receipt+jws>,
+    /// "receipt_key_certificate": <hwf-receipt-key+jws>}`.
     pub receipt: Option<String>,
     /// The signed manifest.
     pub jws: String,
@@ -51,14 +53,38 @@ impl From<manifests::ManifestRow> for ManifestRecord {
     }
 }
 
+/// Largest Root answer the Hub reads (a receipt and its certificate are a few KiB).
+const MAX_ROOT_ANSWER: usize = 256 * 1024;
+
+/// A receipt file, and the receipt members of the Root's answer to a manifest.
+#[derive(Clone, Debug, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct ReceiptFile {
+    /// The signed receipt (compact JWS, `hwf-receipt+jws`).
+    pub receipt: String,
+    /// The receipt key certificate (compact JWS, `hwf-receipt-key+jws`).
+    pub receipt_key_certificate: String,
+}
+
 /// How one delivery attempt ended.
 enum Attempt {
-    /// The Root accepted it: its answer.
+    /// The Root accepted it with a receipt that verified: the receipt file to store.
     Sent(String),
     /// The Root refused it (4xx): not retried.
     Rejected(String),
-    /// Not reached, or 5xx/429: retried.
+    /// Not reached, 5xx/429, or an answer without a receipt that verifies: retried.
     Failed(String),
+}
+
+/// Reads at most [`MAX_ROOT_ANSWER`] bytes of an answer.
+async fn bounded_text(mut res: reqwest::Response) -> Result<String, String> {
+    let mut out = Vec::new();
+    while let Some(chunk) = res.chunk().await.map_err(|e| e.to_string())? {
+        if out.len() + chunk.len() > MAX_ROOT_ANSWER {
+            return Err(format!("answer over {MAX_ROOT_ANSWER} bytes"));
+        }
+        out.extend_from_slice(&chunk);
+    }
+    Ok(String::from_utf8_lossy(&out).into_owned())
 }
 
 impl Hub {
@@ -180,8 +206,10 @@ impl Hub {
     /// failures and 5xx/429 answers up to [`Hub::send_attempts`] times, waiting
     /// [`Hub::send_backoff`] before the first retry and twice as long before each next one.
     /// Every attempt is recorded (attempts, last error); when none got through the manifest
-    /// stays `pending` for the next send. On success: `sent`, `sent_at` and the Root's receipt
-    /// (the Root records a manifest once per document id, so a resend is harmless). A Root that
+    /// stays `pending` for the next send. A 2xx answer counts only with a receipt that verifies
+    /// (core's `verify_receipt` under this Hub's trusted roots: chain to a root, this org, this
+    /// manifest's id); otherwise the attempt failed. On success: `sent`, `sent_at` and the
+    /// receipt file (the Root records a manifest once per document id, so a resend is harmless). A Root that
     /// rejects the manifest (4xx) is not retried: `rejected`. Answers the record, or
     /// [`ServiceError::Delivery`] with the last error.
     pub async fn send_manifest(
@@ -204,9 +232,13 @@ impl Hub {
             outcome = match self.http.post(&url).json(&body).send().await {
                 Ok(res) => {
                     let status = res.status();
-                    let text = res.text().await.unwrap_or_default();
+                    let text = bounded_text(res).await.unwrap_or_else(|e| e);
                     if status.is_success() {
-                        Attempt::Sent(text)
+                        // A 2xx proves nothing: only a receipt that verifies does.
+                        match self.verify_receipt_text(&cml, &m.id, &text) {
+                            Ok(file) => Attempt::Sent(file),
+                            Err(e) => Attempt::Failed(format!("Root answered {status}: {e}")),
+                        }
                     } else if status.is_server_error() || status.as_u16() == 429 {
                         Attempt::Failed(format!("Root answered {status}: {text}"))
                     } else {
@@ -246,5 +278,50 @@ impl Hub {
             attempts: record.attempts,
             error,
         })
+    }
+
+    /// Verifies a receipt file (or the Root's JSON answer carrying its members) for manifest
+    /// `manifest_id` of `cml`'s org at the Hub's clock; answers the receipt file to store.
+    fn verify_receipt_text(
+        &self,
+        cml: &hwf_license::VerifiedCml,
+        manifest_id: &str,
+        text: &str,
+    ) -> Result<String, ServiceError> {
+        let file: ReceiptFile = serde_json::from_str(text)
+            .map_err(|e| ServiceError::ReceiptInvalid(format!("no receipt in the answer: {e}")))?;
+        self.validator()
+            .verify_receipt(
+                &file.receipt_key_certificate,
+                &file.receipt,
+                &cml.claims.org_id,
+                manifest_id,
+                self.now(),
+            )
+            .map_err(|e| ServiceError::ReceiptInvalid(format!("{} ({})", e, e.code().name())))?;
+        serde_json::to_string(&file).map_err(ServiceError::internal)
+    }
+
+    /// Imports a receipt file for manifest `id` (a manifest carried to the Root by hand, whose
+    /// receipt came back the same way): verified as a sent manifest's receipt is, then the
+    /// manifest is `sent` with it. A receipt that does not verify changes nothing
+    /// ([`ServiceError::ReceiptInvalid`]).
+    pub async fn import_receipt(
+        &self,
+        id: &str,
+        file: &ReceiptFile,
+        actor: &Actor,
+    ) -> Result<ManifestRecord, ServiceError> {
+        let m = self.manifest(id).await?;
+        let cml = self.require_cml().await?;
+        let text = serde_json::to_string(file).map_err(ServiceError::internal)?;
+        let stored = self.verify_receipt_text(&cml, &m.id, &text)?;
+        let t = self.now();
+        write_tx!(&self.db, ServiceError, |tx| {
+            manifests::mark_sent(&mut tx, id, &stored, t).await?;
+            audit::record(&mut tx, t, actor, "manifest.receipt.import", Some(id), None).await?;
+            Ok(())
+        })?;
+        self.manifest(id).await
     }
 }

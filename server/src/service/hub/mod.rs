@@ -6,16 +6,20 @@
 //! Every change and its ledger entry and audit entry commit together (see
 //! `store::write_tx!`). This module holds the service, the CML, trusted roots and
 //! statistics; [`sites`] the site licenses; [`nodes`] heartbeats and validation; [`ledger`]
-//! the ledger; [`manifests`] the monthly manifests and their delivery.
+//! the ledger; [`manifests`] the monthly manifests and their delivery; [`schedule`] the monthly
+//! send on its own.
 
 pub mod ledger;
 pub mod manifests;
 pub mod nodes;
+pub mod schedule;
 pub mod sites;
 
 pub use ledger::EntryView;
 pub use manifests::ManifestRecord;
+pub use manifests::ReceiptFile;
 pub use nodes::{Facts, HeartbeatAnswer, HeartbeatRequest, ValidateAnswer, VerdictWarning};
+pub use schedule::ScheduleRun;
 pub use sites::{NewSite, SitePage, SiteQuery, SiteView};
 
 use std::sync::{Arc, Mutex, RwLock};
@@ -286,8 +290,9 @@ impl Hub {
     }
 
     /// Installs a CML after verifying it against the trusted roots: it must carry this Hub's org
-    /// key and not be expired. With `refresh`, a CML must already be installed and the new one
-    /// must be for the same org and not older. Idempotent for the CML already active.
+    /// key and not be expired; a CML for the same org as the installed one and not older
+    /// (`cml-older` for upload and refresh alike). With `refresh`, a CML must already be
+    /// installed. Idempotent for the CML already active.
     pub async fn install_cml(
         &self,
         jws: &str,
@@ -320,7 +325,8 @@ impl Hub {
                         offered: cml.claims.org_id.clone(),
                     })
                 }
-                Some((_, _, issued)) if refresh && cml.claims.issued_at < issued => {
+                // Upload and refresh alike: an older CML would downgrade max_sites and features.
+                Some((_, _, issued)) if cml.claims.issued_at < issued => {
                     return Err(ServiceError::CmlOlder)
                 }
                 None if refresh => return Err(ServiceError::NoCml),

@@ -146,7 +146,8 @@ impl Hub {
         let (status, site_cml, list) = write_tx!(&self.db, ServiceError, |tx| {
             let (license_id, status, site_cml) = sites::node_view(&mut tx, site_id)
                 .await?
-                .ok_or_else(|| ServiceError::UnknownSite(site_id.into()))?;
+                // An unknown site and a wrong license id answer alike: no site enumeration.
+                .ok_or(ServiceError::LicenseMismatch)?;
             if license_id != req.license_id {
                 return Err(ServiceError::LicenseMismatch);
             }
@@ -187,12 +188,15 @@ impl Hub {
 
     /// Validates a `site.lic` for a node with `facts` at the Hub's clock, with the shared
     /// validator after applying the current revocation list of the license's CML. A what-if
-    /// check for core: the validator's trust state is never written.
+    /// check for core: the validator's trust state is never written. A license valid under
+    /// another CML is refused unless it lies within this Hub's CML (core's `check_site_scope`:
+    /// the same org, features among its feature packs).
     pub async fn validate(
         &self,
         license: &str,
         facts: &Facts,
     ) -> Result<ValidateAnswer, ServiceError> {
+        let hub_cml = self.require_cml().await?;
         let file = parse_license_file(license.as_bytes())?;
         let cml_id = document_id(&file.cml)?;
         let list = revocation_lists::get_list(&mut *self.db.conn().await?, &cml_id).await?;
@@ -209,6 +213,7 @@ impl Hub {
             .cpu
             .run(move || validator.validate_at(&bytes, &facts, t))
             .await??;
+        hwf_license::check_site_scope(&hub_cml, &v.org_id, &v.features)?;
         Ok(ValidateAnswer {
             status: v.status.as_str().into(),
             site_id: v.site_id,

@@ -41,8 +41,10 @@ pub struct NewSite {
 pub struct SiteView {
     /// Site id.
     pub site_id: String,
-    /// Site license id (what revocation lists name).
-    pub license_id: String,
+    /// Site license id (what revocation lists name, and what authenticates the node's
+    /// heartbeats): shown to operators and admins, absent for viewers.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub license_id: Option<String>,
     /// `active` or `revoked`.
     pub status: String,
     /// Product.
@@ -69,11 +71,22 @@ pub struct SiteView {
     pub last_seen: Option<i64>,
 }
 
+impl SiteView {
+    /// The view for a caller of `role`: a viewer does not see the license id, which
+    /// authenticates the node's heartbeats (a viewer could otherwise heartbeat as any node).
+    pub fn for_role(mut self, role: crate::domain::Role) -> Self {
+        if !role.includes(crate::domain::Role::Operator) {
+            self.license_id = None;
+        }
+        self
+    }
+}
+
 impl From<sites::SiteRow> for SiteView {
     fn from(r: sites::SiteRow) -> Self {
         Self {
             site_id: r.site_id,
-            license_id: r.license_id,
+            license_id: Some(r.license_id),
             status: r.status,
             product: r.product,
             tier: r.tier,

@@ -1,0 +1,216 @@
+//! Manifest receipts: the Root's signed acknowledgement that it received a usage manifest.
+//!
+//! Two documents (FORMAT.md §2.8): a **receipt key certificate** (`hwf-receipt-key+jws`), signed
+//! by a trusted root key, certifies the public key a Root signs receipts with, for one
+//! environment and a validity window; a **manifest receipt** (`hwf-receipt+jws`), signed by that
+//! receipt key (its RFC 7638 thumbprint as `kid`), names the org, the manifest's document id, its
+//! period and when the Root received it. The root key signs a certificate once; receipts are
+//! signed on every (unauthenticated) delivery by the receipt key only.
+//!
+//! [`verify_receipt`] checks the whole chain receipt → certificate → trusted root, then the
+//! times, the org and the manifest id, in the order FORMAT.md §4.2 gives.
+
+use alloc::string::String;
+
+use crate::chain::{EnvironmentPolicy, TrustedRoot, Verified};
+use crate::claims::{ReceiptClaims, ReceiptKeyClaims};
+use crate::error::{DocKind, Error, Result};
+use crate::jws;
+use crate::keys::PublicKey;
+use crate::time::{check_now, CLOCK_SKEW};
+use crate::verify::{default_verifier, Verifier};
+
+/// A receipt key certificate whose root signature and payload verified.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct VerifiedReceiptKey {
+    /// The certificate's document id.
+    pub id: String,
+    /// The verified claims.
+    pub claims: ReceiptKeyClaims,
+    /// The certified receipt key.
+    pub key: PublicKey,
+}
+
+/// A manifest receipt whose whole chain verified.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct VerifiedReceipt {
+    /// The receipt's document id.
+    pub id: String,
+    /// The verified receipt claims.
+    pub claims: ReceiptClaims,
+    /// The certificate of the key that signed it.
+    pub certificate: VerifiedReceiptKey,
+}
+
+/// Verifies a receipt key certificate against trusted roots under an environment policy: root
+/// by `kid`, the root's environment accepted, signature, payload, `environment` equal to the
+/// root's, `issued_by` equal to the `kid`, and the certified key a P-256 point. Validity in time
+/// is checked by [`verify_receipt`].
+pub fn verify_receipt_key(
+    roots: &[TrustedRoot],
+    policy: EnvironmentPolicy,
+    certificate: &str,
+) -> Result<VerifiedReceiptKey> {
+    verify_receipt_key_with(default_verifier(), roots, policy, certificate)
+}
+
+/// [`verify_receipt_key`] with a given signature backend.
+pub fn verify_receipt_key_with(
+    verifier: &dyn Verifier,
+    roots: &[TrustedRoot],
+    policy: EnvironmentPolicy,
+    certificate: &str,
+) -> Result<VerifiedReceiptKey> {
+    let kind = DocKind::ReceiptKey;
+    let unverified = jws::parse(kind, certificate)?;
+    let root = roots
+        .iter()
+        .find(|r| r.kid == unverified.kid)
+        .ok_or_else(|| Error::UnknownKeyId {
+            kind,
+            kid: unverified.kid.clone(),
+        })?;
+    if !policy.accepts(root.environment) {
+        return Err(Error::EnvironmentMismatch {
+            kind,
+            expected: policy.environment,
+            found: root.environment,
+        });
+    }
+    let verified = unverified.verify(&root.key, verifier)?;
+    let claims: ReceiptKeyClaims = verified.claims()?;
+    claims.check()?;
+    if claims.environment != root.environment {
+        return Err(Error::EnvironmentMismatch {
+            kind,
+            expected: root.environment,
+            found: claims.environment,
+        });
+    }
+    if claims.issued_by != root.kid {
+        return Err(Error::payload(
+            kind,
+            "issued_by differs from the signing kid",
+        ));
+    }
+    let key = PublicKey::from_jwk(&claims.key).map_err(|e| Error::payload(kind, e))?;
+    Ok(VerifiedReceiptKey {
+        id: jws::hex(&verified.hash),
+        claims,
+        key,
+    })
+}
+
+/// Verifies a manifest receipt and its receipt key certificate (FORMAT.md §4.2): the
+/// certificate as [`verify_receipt_key`] does and valid at `now`; the receipt signed by the
+/// certified key (its thumbprint as `kid`, else `signer_mismatch`); `received_at` within the
+/// certificate's validity and not after `now` (both with the 300 s skew); then `org_id` equal to
+/// `org_id` (`org_mismatch`) and `manifest` equal to `manifest_id` (`binding_mismatch`).
+pub fn verify_receipt(
+    roots: &[TrustedRoot],
+    policy: EnvironmentPolicy,
+    certificate: &str,
+    receipt: &str,
+    org_id: &str,
+    manifest_id: &str,
+    now: i64,
+) -> Result<VerifiedReceipt> {
+    verify_receipt_with(
+        default_verifier(),
+        roots,
+        policy,
+        certificate,
+        receipt,
+        org_id,
+        manifest_id,
+        now,
+    )
+}
+
+/// [`verify_receipt`] with a given signature backend.
+#[allow(clippy::too_many_arguments)]
+pub fn verify_receipt_with(
+    verifier: &dyn Verifier,
+    roots: &[TrustedRoot],
+    policy: EnvironmentPolicy,
+    certificate: &str,
+    receipt: &str,
+    org_id: &str,
+    manifest_id: &str,
+    now: i64,
+) -> Result<VerifiedReceipt> {
+    check_now(now)?;
+    let cert = verify_receipt_key_with(verifier, roots, policy, certificate)?;
+    if cert.claims.issued_at > now.saturating_add(CLOCK_SKEW) {
+        return Err(Error::NotYetValid {
+            kind: DocKind::ReceiptKey,
+            issued_at: cert.claims.issued_at,
+            now,
+            skew: CLOCK_SKEW,
+        });
+    }
+    if now >= cert.claims.valid_until {
+        return Err(Error::CertificateExpired {
+            kind: DocKind::ReceiptKey,
+            valid_until: cert.claims.valid_until,
+            now,
+        });
+    }
+    let kind = DocKind::Receipt;
+    let unverified = jws::parse(kind, receipt)?;
+    if unverified.kid != cert.key.thumbprint() {
+        return Err(Error::SignerMismatch {
+            kind,
+            expected: cert.key.thumbprint().into(),
+            found: unverified.kid.clone(),
+        });
+    }
+    let verified = unverified.verify(&cert.key, verifier)?;
+    let r: Verified<ReceiptClaims> = Verified {
+        id: jws::hex(&verified.hash),
+        claims: verified.claims()?,
+    };
+    r.claims.check()?;
+    let at = r.claims.received_at;
+    if at > now.saturating_add(CLOCK_SKEW) {
+        return Err(Error::NotYetValid {
+            kind,
+            issued_at: at,
+            now,
+            skew: CLOCK_SKEW,
+        });
+    }
+    if at.saturating_add(CLOCK_SKEW) < cert.claims.issued_at {
+        return Err(Error::NotYetValid {
+            kind: DocKind::ReceiptKey,
+            issued_at: cert.claims.issued_at,
+            now: at,
+            skew: CLOCK_SKEW,
+        });
+    }
+    if at >= cert.claims.valid_until {
+        return Err(Error::CertificateExpired {
+            kind,
+            valid_until: cert.claims.valid_until,
+            now: at,
+        });
+    }
+    if r.claims.org_id != org_id {
+        return Err(Error::OrgMismatch {
+            kind,
+            expected: org_id.into(),
+            found: r.claims.org_id.clone(),
+        });
+    }
+    if r.claims.manifest != manifest_id {
+        return Err(Error::BindingMismatch {
+            kind,
+            what: "manifest",
+        });
+    }
+    Ok(VerifiedReceipt {
+        id: r.id,
+        claims: r.claims,
+        certificate: cert,
+    })
+}
