@@ -112,8 +112,9 @@ pub enum KeysCmd {
         /// The JSON written by `keys export-roots`, or the Root's base URL `https://…`
         /// (reads `GET /api/root/keys`; `http://` only to loopback, and then like a file).
         source: String,
-        /// A key fingerprint that must match (repeat for each key).
-        #[arg(long)]
+        /// A key fingerprint that must match (repeat for each key). A thumbprint is base64url
+        /// and may begin with `-`: such a value is taken as the value, not as an option.
+        #[arg(long, allow_hyphen_values = true)]
         fingerprint: Vec<String>,
     },
 }
@@ -1384,4 +1385,34 @@ async fn user(ctx: &Ctx, u: UserCmd, json: bool) -> Result<(), Problem> {
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use super::{Cli, Command, KeysCmd};
+
+    /// A JWK thumbprint is base64url: about one in 32 begins with `-` (seen in a test run:
+    /// `unexpected argument '-3…'`).
+    #[test]
+    fn a_fingerprint_beginning_with_a_hyphen_is_a_value() {
+        let cli = Cli::try_parse_from([
+            "hwf-license",
+            "keys",
+            "trust-root",
+            "roots.json",
+            "--fingerprint",
+            "-3q2vX_thumbprint",
+            "--fingerprint",
+            "abc",
+        ])
+        .unwrap();
+        match cli.command {
+            Command::Keys(KeysCmd::TrustRoot { fingerprint, .. }) => {
+                assert_eq!(fingerprint, ["-3q2vX_thumbprint", "abc"])
+            }
+            other => panic!("{other:?}"),
+        }
+    }
 }
