@@ -100,37 +100,10 @@ pub fn verify_cml_with(
     jws: &str,
 ) -> Result<VerifiedCml> {
     let kind = DocKind::Cml;
-    let unverified = jws::parse(kind, jws)?;
-    let root = roots
-        .iter()
-        .find(|r| r.kid == unverified.kid)
-        .ok_or_else(|| Error::UnknownKeyId {
-            kind,
-            kid: unverified.kid.clone(),
-        })?;
-    if !policy.accepts(root.environment) {
-        return Err(Error::EnvironmentMismatch {
-            kind,
-            expected: policy.environment,
-            found: root.environment,
-        });
-    }
-    let verified = unverified.verify(&root.key, verifier)?;
+    let (root, verified) = verify_root_signature(verifier, roots, policy, kind, jws)?;
     let claims: CmlClaims = verified.claims()?;
     claims.check()?;
-    if claims.key_type != root.environment {
-        return Err(Error::EnvironmentMismatch {
-            kind,
-            expected: root.environment,
-            found: claims.key_type,
-        });
-    }
-    if claims.issued_by != root.kid {
-        return Err(Error::payload(
-            kind,
-            "issued_by differs from the signing kid",
-        ));
-    }
+    check_root_binding(kind, root, claims.key_type, &claims.issued_by)?;
     let org_key = PublicKey::from_jwk(&claims.org_key).map_err(|e| Error::payload(kind, e))?;
     Ok(VerifiedCml {
         id: jws::hex(&verified.hash),
@@ -160,6 +133,58 @@ fn verify_org_signed<T: crate::claims::FromJson>(
         id: jws::hex(&verified.hash),
         claims: verified.claims()?,
     })
+}
+
+/// The part of a root-signed kind's verification that is the same for every kind (CML, receipt
+/// key certificate): parse, the root by `kid`, its environment accepted by `policy`, the
+/// signature.
+pub(crate) fn verify_root_signature<'r>(
+    verifier: &dyn Verifier,
+    roots: &'r [TrustedRoot],
+    policy: EnvironmentPolicy,
+    kind: DocKind,
+    jws: &str,
+) -> Result<(&'r TrustedRoot, jws::Verified)> {
+    let unverified = jws::parse(kind, jws)?;
+    let root = roots
+        .iter()
+        .find(|r| r.kid == unverified.kid)
+        .ok_or_else(|| Error::UnknownKeyId {
+            kind,
+            kid: unverified.kid.clone(),
+        })?;
+    if !policy.accepts(root.environment) {
+        return Err(Error::EnvironmentMismatch {
+            kind,
+            expected: policy.environment,
+            found: root.environment,
+        });
+    }
+    Ok((root, unverified.verify(&root.key, verifier)?))
+}
+
+/// A root-signed payload names its signer: its environment is the root's, its `issued_by` the
+/// root's `kid`.
+pub(crate) fn check_root_binding(
+    kind: DocKind,
+    root: &TrustedRoot,
+    environment: Environment,
+    issued_by: &str,
+) -> Result<()> {
+    if environment != root.environment {
+        return Err(Error::EnvironmentMismatch {
+            kind,
+            expected: root.environment,
+            found: environment,
+        });
+    }
+    if issued_by != root.kid {
+        return Err(Error::payload(
+            kind,
+            "issued_by differs from the signing kid",
+        ));
+    }
+    Ok(())
 }
 
 fn same_org(cml: &VerifiedCml, kind: DocKind, org_id: &str) -> Result<()> {

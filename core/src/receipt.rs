@@ -12,7 +12,9 @@
 
 use alloc::string::String;
 
-use crate::chain::{EnvironmentPolicy, TrustedRoot, Verified};
+use crate::chain::{
+    check_root_binding, verify_root_signature, EnvironmentPolicy, TrustedRoot, Verified,
+};
 use crate::claims::{ReceiptClaims, ReceiptKeyClaims};
 use crate::error::{DocKind, Error, Result};
 use crate::jws;
@@ -62,37 +64,10 @@ pub fn verify_receipt_key_with(
     certificate: &str,
 ) -> Result<VerifiedReceiptKey> {
     let kind = DocKind::ReceiptKey;
-    let unverified = jws::parse(kind, certificate)?;
-    let root = roots
-        .iter()
-        .find(|r| r.kid == unverified.kid)
-        .ok_or_else(|| Error::UnknownKeyId {
-            kind,
-            kid: unverified.kid.clone(),
-        })?;
-    if !policy.accepts(root.environment) {
-        return Err(Error::EnvironmentMismatch {
-            kind,
-            expected: policy.environment,
-            found: root.environment,
-        });
-    }
-    let verified = unverified.verify(&root.key, verifier)?;
+    let (root, verified) = verify_root_signature(verifier, roots, policy, kind, certificate)?;
     let claims: ReceiptKeyClaims = verified.claims()?;
     claims.check()?;
-    if claims.environment != root.environment {
-        return Err(Error::EnvironmentMismatch {
-            kind,
-            expected: root.environment,
-            found: claims.environment,
-        });
-    }
-    if claims.issued_by != root.kid {
-        return Err(Error::payload(
-            kind,
-            "issued_by differs from the signing kid",
-        ));
-    }
+    check_root_binding(kind, root, claims.environment, &claims.issued_by)?;
     let key = PublicKey::from_jwk(&claims.key).map_err(|e| Error::payload(kind, e))?;
     Ok(VerifiedReceiptKey {
         id: jws::hex(&verified.hash),
