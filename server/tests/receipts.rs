@@ -892,6 +892,19 @@ async fn the_schedule_sends_last_months_manifest_once_across_two_replicas() {
         (Some("2026-01"), Some("sent"), Some(1))
     );
     assert_eq!(deliveries.load(Ordering::SeqCst), 1, "one delivery");
+    // The schedule acts as a system actor, audited as such.
+    let audit = a.admin(Method::GET, "/api/audit", None).await.body;
+    let by_schedule: Vec<&str> = audit["entries"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{audit}"))
+        .iter()
+        .filter(|e| e["actor"] == "system:manifest-schedule")
+        .map(|e| e["action"].as_str().unwrap())
+        .collect();
+    assert!(
+        by_schedule.len() >= 2,
+        "the schedule's generate and send are audited: {audit}"
+    );
 }
 
 /// The Root's unauthenticated manifest endpoint is rate-limited per client like the node

@@ -93,10 +93,8 @@ impl Hub {
                 None => ScheduleRun::Claimed { period },
             });
         }
-        let actor = Actor {
-            name: "schedule".into(),
-            ..Default::default()
-        };
+        // A system actor (no account, no second factor), audited as `system:manifest-schedule`.
+        let actor = Actor::system("manifest-schedule");
         let run = match hwf_license::check_manifest_period(&cml.claims, &period, t) {
             Err(e) => ScheduleRun::Failed {
                 period: period.clone(),
