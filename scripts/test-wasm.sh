@@ -32,13 +32,14 @@ if [ "$BENCH" = 1 ]; then
 fi
 
 # Size: the budget (200 KB raw, 80 KB gzip -9) is reported; the module went over it with the node
-# trust state (220,398 B raw / 94,423 B gzip at 2026-12-01, docs/WASM.md "Size"), so the test fails
-# above a regression ceiling 3-4 % over that (override with HWF_WASM_CEILING_RAW/_GZ for
-# experiments). Getting back under the budget is tracked with the native-speed work.
+# trust state, and is 217,022 B raw / 93,507 B gzip at 2026-12-01 (third pass: talc, no_std on
+# wasm32; docs/WASM.md "Size"), so the test fails above a regression ceiling just above that
+# (override with HWF_WASM_CEILING_RAW/_GZ for experiments; never raise the defaults). When the
+# module is within the budget, the budget itself becomes the ceiling.
 BUDGET_RAW=200000
 BUDGET_GZ=80000
-CEILING_RAW=${HWF_WASM_CEILING_RAW:-228000}
-CEILING_GZ=${HWF_WASM_CEILING_GZ:-98000}
+CEILING_RAW=${HWF_WASM_CEILING_RAW:-217500}
+CEILING_GZ=${HWF_WASM_CEILING_GZ:-93700}
 
 checks_passed=0
 checks_failed=0
