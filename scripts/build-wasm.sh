@@ -14,7 +14,7 @@
 #   HWF_WASM_OUT        output folder                     (default wasm/pkg)
 #   HWF_WASM_OPT_LEVEL  rustc opt-level: z, s or 3        (default z; wasm-opt gets -Oz, -Os, -O3)
 #   HWF_WASM_SIZE_REPORT=1  also print a size breakdown by crate (needs twiggy:
-#                       cargo install --locked twiggy), before and after wasm-opt
+#                       cargo install --locked twiggy --version 0.8.0), before and after wasm-opt
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -188,7 +188,7 @@ cp -r "$STAGE" "$OUT"
 chmod -R a+rX "$OUT"
 
 if [ "${HWF_WASM_SIZE_REPORT:-0}" = 1 ]; then
-  command -v twiggy >/dev/null || { echo "build-wasm: twiggy not found (cargo install --locked twiggy)" >&2; exit 1; }
+  command -v twiggy >/dev/null || { echo "build-wasm: twiggy not found (cargo install --locked twiggy --version 0.8.0)" >&2; exit 1; }
   wasm-bindgen --keep-debug --target web --out-dir "$STAGE/named" "$WASM"
   "$WASM_OPT" -g "-O$OPT_LEVEL" "${WASM_FEATURES[@]}" "$STAGE/named/${CRATE}_bg.wasm" -o "$STAGE/named/opt.wasm"
   echo "== size by crate, before wasm-opt (wasm-bindgen output; less inlining, truer attribution)"
