@@ -95,15 +95,16 @@ fn curve_rhs(x: &[u8; 32]) -> Option<p256::FieldElement> {
     Some(x.square() * x - (x.double() + x) + b)
 }
 
-/// The y of a compressed point: the square root of x³ − 3x + b whose parity is `odd`.
-fn decompress_y(x: &[u8; 32], odd: bool) -> Option<[u8; 32]> {
-    let y = Option::<p256::FieldElement>::from(curve_rhs(x)?.sqrt())?;
-    let y = if y.is_odd().unwrap_u8() == u8::from(odd) {
-        y
-    } else {
-        -y
+/// The y of x on the curve: with `odd` given, the square root of x³ − 3x + b of that parity;
+/// without, the smaller of the two roots (SEC1's compact form, as p256 reads it).
+fn decompress_y(x: &[u8; 32], odd: Option<bool>) -> Option<[u8; 32]> {
+    let root = Option::<p256::FieldElement>::from(curve_rhs(x)?.sqrt())?;
+    let (y, neg): ([u8; 32], [u8; 32]) = (root.to_bytes().into(), (-root).to_bytes().into());
+    let take_neg = match odd {
+        Some(odd) => (y[31] & 1 == 1) != odd,
+        None => neg < y,
     };
-    Some(y.to_bytes().into())
+    Some(if take_neg { neg } else { y })
 }
 
 impl PublicKey {
@@ -219,7 +220,8 @@ impl PublicKey {
         &self.sec1
     }
 
-    /// Imports an uncompressed or compressed SEC1 point.
+    /// Imports an uncompressed or compressed SEC1 point (or a compact one: `0x05` and x, y the
+    /// smaller of its two roots).
     pub fn from_sec1(bytes: &[u8]) -> Result<Self> {
         let bad = Error::BadKey("not a SEC1 P-256 point");
         let mut x = [0u8; 32];
@@ -233,9 +235,11 @@ impl PublicKey {
                 }
                 y
             }
-            [tag @ (0x02 | 0x03), xs @ ..] if xs.len() == 32 => {
+            // Compressed (0x02 even y, 0x03 odd y), or compact (0x05: x alone).
+            [tag @ (0x02 | 0x03 | 0x05), xs @ ..] if xs.len() == 32 => {
                 x.copy_from_slice(xs);
-                decompress_y(&x, *tag == 0x03).ok_or(bad)?
+                let odd = (*tag != 0x05).then_some(*tag == 0x03);
+                decompress_y(&x, odd).ok_or(bad)?
             }
             _ => return Err(bad),
         };
@@ -453,6 +457,11 @@ mod tests {
             other[0] ^= 1;
             tried += 1;
             assert!(same_as_p256(&other));
+            // The compact form: x alone.
+            let mut compact = compressed.clone();
+            compact[0] = 0x05;
+            tried += 1;
+            assert!(same_as_p256(&compact));
         }
         // Identity, x = p (not a field element), x = p - 1 and 0 and all ones, both parities.
         let p: [u8; 32] = [
@@ -473,6 +482,17 @@ mod tests {
             point.extend_from_slice(&x);
             tried += 1;
             same_as_p256(&point);
+        }
+        // The other SEC1 tags (compact 0x05 with x alone, hybrid 0x06/0x07) at every length
+        // a point has.
+        let x = SigningKey::from_seed(b"tags").public_key().to_sec1();
+        for tag in [0x00, 0x01, 0x05, 0x06, 0x07] {
+            for len in [32, 64] {
+                let mut point = vec![tag];
+                point.extend_from_slice(&x[1..1 + len]);
+                tried += 1;
+                same_as_p256(&point);
+            }
         }
         tried += 1;
         assert!(!same_as_p256(&[0x00]));
