@@ -14,7 +14,7 @@
 #   HWF_WASM_OUT        output folder                     (default wasm/pkg)
 #   HWF_WASM_OPT_LEVEL  rustc opt-level: z, s or 3        (default z; wasm-opt gets -Oz, -Os, -O3)
 #   HWF_WASM_SIZE_REPORT=1  also print a size breakdown by crate (needs twiggy:
-#                       cargo install --locked twiggy), before and after wasm-opt
+#                       cargo install --locked twiggy --version 0.8.0), before and after wasm-opt
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -51,8 +51,18 @@ if [ -z "$want" ] || [ "$want" != "$have" ] || [ "$want" != "$locked" ]; then
   exit 1
 fi
 
+# The panic locations compiled into the module name source files: strip the build machine's
+# folders (cargo's registry, this checkout) so the module holds no local path, is the same on
+# every machine, and is about 0.9 KB smaller (docs/WASM.md "Size").
+# (Cargo splits these flags at spaces: a folder with a space in its name is left as it is.)
+remap=()
+for src in "$ROOT/" "${CARGO_HOME:-$HOME/.cargo}"/registry/src/*/; do
+  case "$src" in *' '*) continue ;; esac
+  [ -d "$src" ] && remap+=("--remap-path-prefix=$src=")
+done
 echo "== cargo build (opt-level $OPT_LEVEL)"
 CARGO_PROFILE_WASM_RELEASE_OPT_LEVEL=$OPT_LEVEL \
+  CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS="${remap[*]}" \
   cargo build --profile wasm-release --target wasm32-unknown-unknown -p hwf-license-wasm
 WASM="$TARGET_DIR/wasm32-unknown-unknown/wasm-release/$CRATE.wasm"
 
@@ -178,7 +188,7 @@ cp -r "$STAGE" "$OUT"
 chmod -R a+rX "$OUT"
 
 if [ "${HWF_WASM_SIZE_REPORT:-0}" = 1 ]; then
-  command -v twiggy >/dev/null || { echo "build-wasm: twiggy not found (cargo install --locked twiggy)" >&2; exit 1; }
+  command -v twiggy >/dev/null || { echo "build-wasm: twiggy not found (cargo install --locked twiggy --version 0.8.0)" >&2; exit 1; }
   wasm-bindgen --keep-debug --target web --out-dir "$STAGE/named" "$WASM"
   "$WASM_OPT" -g "-O$OPT_LEVEL" "${WASM_FEATURES[@]}" "$STAGE/named/${CRATE}_bg.wasm" -o "$STAGE/named/opt.wasm"
   echo "== size by crate, before wasm-opt (wasm-bindgen output; less inlining, truer attribution)"

@@ -120,6 +120,21 @@ fn verify_org_signed<T: crate::claims::FromJson>(
     kind: DocKind,
     jws: &str,
 ) -> Result<Verified<T>> {
+    let verified = verify_org_signature(verifier, cml, kind, jws)?;
+    Ok(Verified {
+        id: jws::hex(&verified.hash),
+        claims: verified.claims()?,
+    })
+}
+
+/// The part of [`verify_org_signed`] that is the same for every kind (linked once): parse, the
+/// signer is the CML's org key, the signature.
+fn verify_org_signature(
+    verifier: &dyn Verifier,
+    cml: &VerifiedCml,
+    kind: DocKind,
+    jws: &str,
+) -> Result<jws::Verified> {
     let unverified = jws::parse(kind, jws)?;
     if unverified.kid != cml.org_key.thumbprint() {
         return Err(Error::SignerMismatch {
@@ -128,11 +143,7 @@ fn verify_org_signed<T: crate::claims::FromJson>(
             found: unverified.kid.clone(),
         });
     }
-    let verified = unverified.verify(&cml.org_key, verifier)?;
-    Ok(Verified {
-        id: jws::hex(&verified.hash),
-        claims: verified.claims()?,
-    })
+    unverified.verify(&cml.org_key, verifier)
 }
 
 /// The part of a root-signed kind's verification that is the same for every kind (CML, receipt

@@ -617,6 +617,102 @@ impl<'v, 'a> Obj<'v, 'a> {
     }
 }
 
+/// [`Obj`] for reading a whole payload in one expression: each read returns its value, or after
+/// the first error a default (and reads nothing more); [`Members::finish`] returns that first
+/// error, else [`Obj::finish`]'s. The errors are those [`Obj`] gives, in reading order, so a
+/// reader written with it fails exactly as one written with `?` after every read; it links one
+/// call per member instead of an early return (and the drops of what was read) after each.
+pub(crate) struct Members<'v, 'a> {
+    obj: Obj<'v, 'a>,
+    err: Option<String>,
+}
+
+impl<'v, 'a> Members<'v, 'a> {
+    /// The object in `v` (as [`Obj::new`]).
+    pub fn new(v: &'v Value<'a>) -> Result<Self, String> {
+        Ok(Self {
+            obj: Obj::new(v)?,
+            err: None,
+        })
+    }
+
+    /// `r`'s value, or after an error (this one or an earlier) `T::default()`.
+    pub fn check<T: Default>(&mut self, r: Result<T, String>) -> T {
+        match r {
+            Ok(v) if self.err.is_none() => v,
+            Ok(_) => T::default(),
+            Err(e) => {
+                self.err.get_or_insert(e);
+                T::default()
+            }
+        }
+    }
+
+    fn read<T: Default>(&mut self, f: impl FnOnce(&mut Obj<'v, 'a>) -> Result<T, String>) -> T {
+        if self.err.is_some() {
+            return T::default();
+        }
+        let r = f(&mut self.obj);
+        self.check(r)
+    }
+
+    /// [`Obj::str`].
+    pub fn str(&mut self, name: &str) -> String {
+        self.read(|o| o.str(name))
+    }
+
+    /// [`Obj::str_ref`].
+    pub fn str_ref(&mut self, name: &str) -> &'v str {
+        self.read(|o| o.str_ref(name))
+    }
+
+    /// [`Obj::opt_str`].
+    pub fn opt_str(&mut self, name: &str) -> Option<String> {
+        self.read(|o| o.opt_str(name))
+    }
+
+    /// [`Obj::int`].
+    pub fn int<T: TryFrom<i128> + Default>(&mut self, name: &str) -> T {
+        self.read(|o| o.int(name))
+    }
+
+    /// [`Obj::opt_int`].
+    pub fn opt_int<T: TryFrom<i128>>(&mut self, name: &str) -> Option<T> {
+        self.read(|o| o.opt_int(name))
+    }
+
+    /// [`Obj::strs`].
+    pub fn strs(&mut self, name: &str) -> Vec<String> {
+        self.read(|o| o.strs(name))
+    }
+
+    /// [`Obj::array`].
+    pub fn array<T>(
+        &mut self,
+        name: &str,
+        f: impl FnMut(&'v Value<'a>) -> Result<T, String>,
+    ) -> Vec<T> {
+        self.read(|o| o.array(name, f))
+    }
+
+    /// [`Obj::with`].
+    pub fn with<T: Default>(
+        &mut self,
+        name: &str,
+        f: impl FnOnce(&'v Value<'a>) -> Result<T, String>,
+    ) -> T {
+        self.read(|o| o.with(name, f))
+    }
+
+    /// The first error of a read, else [`Obj::finish`].
+    pub fn finish(self) -> Result<(), String> {
+        match self.err {
+            Some(e) => Err(e),
+            None => self.obj.finish(),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

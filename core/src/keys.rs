@@ -77,15 +77,34 @@ const P256_B: [u8; 32] = [
 /// coordinates, so a point that passes is a valid public key.
 fn on_curve(x: &[u8; 32], y: &[u8; 32]) -> bool {
     use p256::FieldElement;
-    let (Some(x), Some(y), Some(b)) = (
-        Option::<FieldElement>::from(FieldElement::from_bytes(x.into())),
-        Option::<FieldElement>::from(FieldElement::from_bytes(y.into())),
-        Option::<FieldElement>::from(FieldElement::from_bytes(&P256_B.into())),
-    ) else {
+    let Some(y) = Option::<FieldElement>::from(FieldElement::from_bytes(y.into())) else {
         return false;
     };
-    let rhs = x.square() * x - (x.double() + x) + b;
-    y.square() == rhs
+    curve_rhs(x).is_some_and(|rhs| y.square() == rhs)
+}
+
+/// x³ − 3x + b for a field element x (< p).
+fn curve_rhs(x: &[u8; 32]) -> Option<p256::FieldElement> {
+    use p256::FieldElement;
+    let (Some(x), Some(b)) = (
+        Option::<FieldElement>::from(FieldElement::from_bytes(x.into())),
+        Option::<FieldElement>::from(FieldElement::from_bytes(&P256_B.into())),
+    ) else {
+        return None;
+    };
+    Some(x.square() * x - (x.double() + x) + b)
+}
+
+/// The y of x on the curve: with `odd` given, the square root of x³ − 3x + b of that parity;
+/// without, the smaller of the two roots (SEC1's compact form, as p256 reads it).
+fn decompress_y(x: &[u8; 32], odd: Option<bool>) -> Option<[u8; 32]> {
+    let root = Option::<p256::FieldElement>::from(curve_rhs(x)?.sqrt())?;
+    let (y, neg): ([u8; 32], [u8; 32]) = (root.to_bytes().into(), (-root).to_bytes().into());
+    let take_neg = match odd {
+        Some(odd) => (y[31] & 1 == 1) != odd,
+        None => neg < y,
+    };
+    Some(if take_neg { neg } else { y })
 }
 
 impl PublicKey {
@@ -119,12 +138,21 @@ impl PublicKey {
         k
     }
 
-    /// The `p256` verifying key (built on first use from the checked point).
+    /// The `p256` verifying key (built on first use from the checked point). It is built from
+    /// x and the parity of y (a field square root) rather than from the SEC1 bytes: p256's SEC1
+    /// reading links, through one `expect`, the `Debug` of every `der` error (≈ 4.5 KB of the
+    /// WASM module; docs/WASM.md "Size"). (x, y) was checked to be on the curve when the key was
+    /// made, so the point of that x and parity is (x, y).
     fn verifying_key(&self) -> Option<&VerifyingKey> {
+        use p256::elliptic_curve::point::DecompressPoint;
         if let Some(k) = self.key.get() {
             return Some(k);
         }
-        let k = VerifyingKey::from_sec1_bytes(&self.sec1).ok()?;
+        let mut x = p256::FieldBytes::default();
+        x.copy_from_slice(&self.sec1[1..33]);
+        let odd = p256::elliptic_curve::subtle::Choice::from(self.sec1[64] & 1);
+        let point = Option::<p256::AffinePoint>::from(p256::AffinePoint::decompress(&x, odd))?;
+        let k = VerifyingKey::from_affine(point).ok()?;
         Some(self.key.call_once(|| k))
     }
 
@@ -192,11 +220,30 @@ impl PublicKey {
         &self.sec1
     }
 
-    /// Imports an uncompressed or compressed SEC1 point.
+    /// Imports an uncompressed or compressed SEC1 point (or a compact one: `0x05` and x, y the
+    /// smaller of its two roots).
     pub fn from_sec1(bytes: &[u8]) -> Result<Self> {
-        VerifyingKey::from_sec1_bytes(bytes)
-            .map(Self::from_verifying_key)
-            .map_err(|_| Error::BadKey("not a SEC1 P-256 point"))
+        let bad = Error::BadKey("not a SEC1 P-256 point");
+        let mut x = [0u8; 32];
+        let y = match bytes {
+            [0x04, xy @ ..] if xy.len() == 64 => {
+                x.copy_from_slice(&xy[..32]);
+                let mut y = [0u8; 32];
+                y.copy_from_slice(&xy[32..]);
+                if !on_curve(&x, &y) {
+                    return Err(bad);
+                }
+                y
+            }
+            // Compressed (0x02 even y, 0x03 odd y), or compact (0x05: x alone).
+            [tag @ (0x02 | 0x03 | 0x05), xs @ ..] if xs.len() == 32 => {
+                x.copy_from_slice(xs);
+                let odd = (*tag != 0x05).then_some(*tag == 0x03);
+                decompress_y(&x, odd).ok_or(bad)?
+            }
+            _ => return Err(bad),
+        };
+        Ok(Self::from_coordinates(&x, &y))
     }
 
     /// Exports the key as a JWK.
@@ -348,5 +395,126 @@ impl SigningKey {
         use p256::ecdsa::signature::Signer;
         let sig: Signature = self.key.sign(message);
         sig.to_bytes().into()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    //! The SEC1 reading and the verifying key built from x and y's parity, against p256's own
+    //! SEC1 reading (`VerifyingKey::from_sec1_bytes`) as the oracle.
+    use super::*;
+    use alloc::vec;
+
+    /// Same verdict as p256, and on acceptance the same uncompressed point.
+    fn same_as_p256(bytes: &[u8]) -> bool {
+        let ours = PublicKey::from_sec1(bytes);
+        let theirs = VerifyingKey::from_sec1_bytes(bytes);
+        match (&ours, &theirs) {
+            (Ok(k), Ok(v)) => assert_eq!(
+                &k.sec1_uncompressed()[..],
+                v.to_encoded_point(false).as_bytes(),
+                "{bytes:02x?}"
+            ),
+            (Err(e), Err(_)) => assert_eq!(e.code(), crate::ErrorCode::BadKey),
+            _ => panic!(
+                "{bytes:02x?}: ours {:?}, p256 {:?}",
+                ours.is_ok(),
+                theirs.is_ok()
+            ),
+        }
+        ours.is_ok()
+    }
+
+    #[test]
+    fn sec1_points_read_as_p256_reads_them() {
+        let mut accepted = 0;
+        let mut tried = 0;
+        for seed in 0u32..64 {
+            let key = SigningKey::from_seed(&seed.to_le_bytes());
+            let public = key.public_key();
+            let full = public.to_sec1();
+            let mut compressed = vec![0x02 | (full[64] & 1)];
+            compressed.extend_from_slice(&full[1..33]);
+            for point in [full.clone(), compressed.clone()] {
+                tried += 1;
+                accepted += usize::from(same_as_p256(&point));
+                // Every byte changed (tag, x, y), and every length cut.
+                for i in 0..point.len() {
+                    for flip in [0x01, 0x80, 0xff] {
+                        let mut bad = point.clone();
+                        bad[i] ^= flip;
+                        tried += 1;
+                        accepted += usize::from(same_as_p256(&bad));
+                    }
+                }
+                for len in 0..point.len() {
+                    tried += 1;
+                    same_as_p256(&point[..len]);
+                }
+            }
+            // The other y of x: the point's negation, which is on the curve too.
+            let mut other = compressed.clone();
+            other[0] ^= 1;
+            tried += 1;
+            assert!(same_as_p256(&other));
+            // The compact form: x alone.
+            let mut compact = compressed.clone();
+            compact[0] = 0x05;
+            tried += 1;
+            assert!(same_as_p256(&compact));
+        }
+        // Identity, x = p (not a field element), x = p - 1 and 0 and all ones, both parities.
+        let p: [u8; 32] = [
+            0xff, 0xff, 0xff, 0xff, 0x00, 0x00, 0x00, 0x01, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+            0x00, 0x00, 0x00, 0x00, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+        ];
+        let mut p_minus_1 = p;
+        p_minus_1[31] = 0xfe;
+        for x in [p, p_minus_1, [0u8; 32], [0xff; 32]] {
+            for tag in [0x02, 0x03] {
+                let mut point = vec![tag];
+                point.extend_from_slice(&x);
+                tried += 1;
+                same_as_p256(&point);
+            }
+            let mut point = vec![0x04];
+            point.extend_from_slice(&x);
+            point.extend_from_slice(&x);
+            tried += 1;
+            same_as_p256(&point);
+        }
+        // The other SEC1 tags (compact 0x05 with x alone, hybrid 0x06/0x07) at every length
+        // a point has.
+        let x = SigningKey::from_seed(b"tags").public_key().to_sec1();
+        for tag in [0x00, 0x01, 0x05, 0x06, 0x07] {
+            for len in [32, 64] {
+                let mut point = vec![tag];
+                point.extend_from_slice(&x[1..1 + len]);
+                tried += 1;
+                same_as_p256(&point);
+            }
+        }
+        tried += 1;
+        assert!(!same_as_p256(&[0x00]));
+        assert!(
+            tried > 25_000 && accepted >= 3 * 64,
+            "{tried} tried, {accepted} accepted"
+        );
+    }
+
+    #[test]
+    fn keys_read_from_sec1_verify_what_their_signing_key_signed() {
+        for seed in 0u32..16 {
+            let key = SigningKey::from_seed(&seed.to_le_bytes());
+            let sig = key.sign_es256(b"message");
+            let full = key.public_key().to_sec1();
+            let mut compressed = vec![0x02 | (full[64] & 1)];
+            compressed.extend_from_slice(&full[1..33]);
+            for point in [full, compressed] {
+                let public = PublicKey::from_sec1(&point).unwrap();
+                assert!(public.verify_es256(b"message", &sig));
+                assert!(!public.verify_es256(b"messagf", &sig));
+            }
+        }
     }
 }

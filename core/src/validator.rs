@@ -21,7 +21,6 @@
 //! clock floor to that time; [`Validator::validate_at`] answers "what if it were `now`" and never
 //! writes the trust state.
 
-use alloc::collections::BTreeMap;
 use alloc::string::String;
 use alloc::sync::Arc;
 use alloc::vec::Vec;
@@ -340,8 +339,8 @@ impl ValidatorBuilder {
             clock,
             nonce_seed,
             verifier: self.verifier,
-            cmls: RwLock::new(BTreeMap::new()),
-            sites: RwLock::new(BTreeMap::new()),
+            cmls: RwLock::new(Cache::new()),
+            sites: RwLock::new(Cache::new()),
             state: Mutex::new(TrustState::default()),
         })
     }
@@ -357,8 +356,8 @@ pub struct Validator {
     clock: Option<Arc<dyn Clock>>,
     nonce_seed: Option<[u8; 32]>,
     verifier: Arc<dyn Verifier>,
-    cmls: RwLock<BTreeMap<String, Arc<VerifiedCml>>>,
-    sites: RwLock<BTreeMap<String, Arc<SiteEntry>>>,
+    cmls: RwLock<Cache<Arc<VerifiedCml>>>,
+    sites: RwLock<Cache<Arc<SiteEntry>>>,
     state: Mutex<TrustState>,
 }
 
@@ -375,11 +374,36 @@ impl core::fmt::Debug for Validator {
     }
 }
 
-fn insert_bounded<V>(map: &mut BTreeMap<String, V>, key: &str, value: V) {
-    if map.len() >= CACHE_CAPACITY {
-        map.clear();
+/// Verified documents by their exact text: a `Vec` sorted by text (binary search), emptied when
+/// it holds [`CACHE_CAPACITY`] entries and another comes. (A sorted `Vec` rather than a
+/// `BTreeMap`: the same lookups in a fraction of the WASM module's bytes; docs/WASM.md "Size".)
+struct Cache<V>(Vec<(String, V)>);
+
+impl<V> Cache<V> {
+    const fn new() -> Self {
+        Self(Vec::new())
     }
-    map.insert(key.into(), value);
+
+    fn get(&self, key: &str) -> Option<&V> {
+        self.0
+            .binary_search_by(|(k, _)| k.as_str().cmp(key))
+            .ok()
+            .map(|i| &self.0[i].1)
+    }
+
+    fn len(&self) -> usize {
+        self.0.len()
+    }
+}
+
+fn insert_bounded<V>(map: &mut Cache<V>, key: &str, value: V) {
+    if map.0.len() >= CACHE_CAPACITY {
+        map.0.clear();
+    }
+    match map.0.binary_search_by(|(k, _)| k.as_str().cmp(key)) {
+        Ok(i) => map.0[i].1 = value,
+        Err(i) => map.0.insert(i, (key.into(), value)),
+    }
 }
 
 /// Whether a call reads the validator's clock (and may write the trust state) or answers a
@@ -426,8 +450,8 @@ impl Validator {
                 clock: None,
                 nonce_seed: None,
                 verifier: default_verifier_arc(),
-                cmls: RwLock::new(BTreeMap::new()),
-                sites: RwLock::new(BTreeMap::new()),
+                cmls: RwLock::new(Cache::new()),
+                sites: RwLock::new(Cache::new()),
                 state: Mutex::new(TrustState::default()),
             },
         }
@@ -957,5 +981,35 @@ impl Validator {
     ) -> Result<HeartbeatInfo> {
         check_now(now)?;
         self.heartbeat_inner(license, answer, nonce, now)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use alloc::collections::BTreeMap;
+    use alloc::format;
+
+    /// The sorted-`Vec` cache answers as the `BTreeMap` it replaced, emptied at capacity alike.
+    #[test]
+    fn cache_answers_as_a_map_and_is_emptied_at_capacity() {
+        let mut cache = Cache::new();
+        let mut map: BTreeMap<String, usize> = BTreeMap::new();
+        // Keys in a scrambled order, some twice (a second insert replaces), past the capacity.
+        for i in 0..(3 * CACHE_CAPACITY) {
+            let key = format!("jws-{}", (i * 7919) % (2 * CACHE_CAPACITY));
+            insert_bounded(&mut cache, &key, i);
+            if map.len() >= CACHE_CAPACITY {
+                map.clear();
+            }
+            map.insert(key, i);
+            assert_eq!(cache.len(), map.len());
+        }
+        for i in 0..(2 * CACHE_CAPACITY) {
+            let key = format!("jws-{i}");
+            assert_eq!(cache.get(&key), map.get(&key), "{key}");
+        }
+        assert_eq!(cache.get("jws-"), None);
+        assert!(cache.0.windows(2).all(|w| w[0].0 < w[1].0));
     }
 }

@@ -1,39 +1,48 @@
 //! Where a JS validator reads the time and its nonce seed.
 //!
 //! Core's [`hwf_license::Clock`] must be `Send + Sync`, and a JS function is neither. This
-//! module keeps each validator's JS clock function in a registry local to the (only) wasm
-//! thread and gives core a clock that holds just the registry key, so the binding needs no
-//! `unsafe`. The JS function is called without any borrow of the registry held, so a clock may
-//! itself call into the package. When it throws or returns something other than a number, the
-//! clock answers an out-of-range time (core then refuses the call) and records why; the method
-//! that read it throws that reason instead of core's generic message.
+//! module keeps each validator's JS clock function in a registry on the JavaScript side
+//! (`js/clock-registry.js`: the module is `no_std` and holds no JS value in a Rust static) and
+//! gives core a clock that holds just the registry key, so the binding needs no `unsafe`. The JS
+//! function is called with nothing of the registry borrowed, so a clock may itself call into the
+//! package. When it throws or returns something other than a number, the clock answers an
+//! out-of-range time (core then refuses the call) and records why; the method that read it
+//! throws that reason instead of core's generic message.
 //!
 //! Without a clock function the time is `Math.floor(Date.now() / 1000)`.
 
-use std::cell::{Cell, RefCell};
+use alloc::format;
+use alloc::string::String;
+use core::sync::atomic::{AtomicU32, Ordering};
 
 use hwf_license::ErrorCode;
 use js_sys::{Function, Reflect, Uint8Array};
+use wasm_bindgen::prelude::wasm_bindgen;
 use wasm_bindgen::{JsCast, JsValue};
 
 use crate::error::{license_error, JsResult};
+use crate::input::floor;
 
-struct Slot {
-    func: Function,
-    /// Why the last reading failed, if it did.
-    failure: Option<JsValue>,
+#[wasm_bindgen(module = "/js/clock-registry.js")]
+extern "C" {
+    #[wasm_bindgen(js_name = clockRegister)]
+    fn clock_register(id: u32, func: &Function);
+    #[wasm_bindgen(js_name = clockForget)]
+    fn clock_forget(id: u32);
+    #[wasm_bindgen(js_name = clockFunction)]
+    fn clock_function(id: u32) -> JsValue;
+    #[wasm_bindgen(js_name = clockSetFailure)]
+    fn clock_set_failure(id: u32, failure: &JsValue);
+    #[wasm_bindgen(js_name = clockTakeFailure)]
+    fn clock_take_failure(id: u32) -> JsValue;
 }
 
-thread_local! {
-    // A few entries (one per live validator with a clock function): a Vec, not a map, keeps
-    // the module small.
-    static CLOCKS: RefCell<Vec<(u32, Slot)>> = const { RefCell::new(Vec::new()) };
-    static NEXT_ID: Cell<u32> = const { Cell::new(0) };
-}
+/// The next registry key (one wasm thread: the atomic is only for a safe `static`).
+static NEXT_ID: AtomicU32 = AtomicU32::new(0);
 
 /// The JS clock (`Date.now()` in whole seconds).
 pub(crate) fn date_now() -> i64 {
-    (js_sys::Date::now() / 1000.0).floor() as i64
+    floor(js_sys::Date::now() / 1000.0)
 }
 
 /// A validator's JS clock function, registered until this handle is dropped.
@@ -44,20 +53,8 @@ pub(crate) struct JsClock {
 impl JsClock {
     /// Registers `func`.
     pub(crate) fn register(func: Function) -> Self {
-        let id = NEXT_ID.with(|n| {
-            let id = n.get();
-            n.set(id.wrapping_add(1));
-            id
-        });
-        CLOCKS.with(|c| {
-            c.borrow_mut().push((
-                id,
-                Slot {
-                    func,
-                    failure: None,
-                },
-            ))
-        });
+        let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
+        clock_register(id, &func);
         Self { id }
     }
 
@@ -70,42 +67,35 @@ impl JsClock {
     /// Runs `f` (a core call that may read the clock); when the clock failed during it, the
     /// clock's failure replaces `f`'s result.
     pub(crate) fn guard<T>(&self, f: impl FnOnce() -> JsResult<T>) -> JsResult<T> {
-        with_slot(self.id, |s| s.failure = None);
+        clock_set_failure(self.id, &JsValue::UNDEFINED);
         let result = f();
-        match with_slot(self.id, |s| s.failure.take()).flatten() {
-            Some(failure) => Err(failure),
-            None => result,
+        let failure = clock_take_failure(self.id);
+        if failure.is_undefined() {
+            result
+        } else {
+            Err(failure)
         }
     }
 }
 
 impl Drop for JsClock {
     fn drop(&mut self) {
-        CLOCKS.with(|c| c.borrow_mut().retain(|(id, _)| *id != self.id));
+        clock_forget(self.id);
     }
-}
-
-fn with_slot<T>(id: u32, f: impl FnOnce(&mut Slot) -> T) -> Option<T> {
-    CLOCKS.with(|c| {
-        c.borrow_mut()
-            .iter_mut()
-            .find(|(i, _)| *i == id)
-            .map(|(_, slot)| f(slot))
-    })
 }
 
 /// Out of core's accepted range: the call that read it fails.
 const FAILED: i64 = -1;
 
 fn read(id: u32) -> i64 {
-    let Some(func) = with_slot(id, |s| s.func.clone()) else {
+    let Ok(func) = clock_function(id).dyn_into::<Function>() else {
         return FAILED;
     };
     let failure = match func.call0(&JsValue::UNDEFINED) {
         Ok(value) => match value.as_f64() {
             // Fractions are floored: `() => Date.now() / 1000` is a clock too. Values out of
             // range saturate and core refuses them with its own message.
-            Some(t) if t.is_finite() => return t.floor() as i64,
+            Some(t) if t.is_finite() => return floor(t),
             _ => license_error(
                 ErrorCode::InvalidArgument,
                 "options.clock must return unix seconds as a number",
@@ -126,7 +116,7 @@ fn read(id: u32) -> i64 {
             err
         }
     };
-    with_slot(id, |s| s.failure = Some(failure));
+    clock_set_failure(id, &failure);
     FAILED
 }
 

@@ -5,6 +5,9 @@
 //! `null_parameter` (900) for a missing required argument and `invalid_argument` (110) for a value
 //! of the wrong JavaScript type.
 
+use alloc::format;
+use alloc::string::{String, ToString};
+
 use hwf_license::ErrorCode as CoreCode;
 use wasm_bindgen::prelude::*;
 

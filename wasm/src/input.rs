@@ -2,6 +2,9 @@
 //! and string arrays. Decides only JavaScript typing (what is a string, an array, a whole
 //! number); every license rule, key check and range check is core's.
 
+use alloc::string::String;
+use alloc::vec::Vec;
+
 use hwf_license::{Environment, Error, NodeFacts, PublicKey, TrustedRoot};
 use js_sys::{Array, Function, Reflect, Uint8Array};
 use wasm_bindgen::{JsCast, JsValue};
@@ -167,10 +170,22 @@ pub(crate) fn required_time(v: &JsValue, what: &str) -> JsResult<i64> {
 
 /// A whole number of unix seconds (out-of-range values saturate and core rejects them).
 pub(crate) fn time(t: f64) -> JsResult<i64> {
-    if t.is_finite() && t.fract() == 0.0 {
+    // Every f64 of magnitude 2^52 or more is whole; below, whole means it survives i64.
+    const WHOLE: f64 = 4_503_599_627_370_496.0;
+    if t.is_finite() && (t >= WHOLE || t <= -WHOLE || (t as i64) as f64 == t) {
         Ok(t as i64)
     } else {
         Err(invalid("time must be a whole number of unix seconds"))
+    }
+}
+
+/// `t.floor() as i64` for a finite `t` (saturating), without std's `f64::floor`.
+pub(crate) fn floor(t: f64) -> i64 {
+    let i = t as i64; // toward zero, saturating
+    if (i as f64) > t {
+        i.saturating_sub(1)
+    } else {
+        i
     }
 }
 

@@ -1,6 +1,8 @@
 //! Builds plain JavaScript objects (camelCase members, numbers for times and counts, `null` for
 //! absent values) from core results. The shapes are declared in TypeScript in `types.rs`.
 
+use alloc::string::{String, ToString};
+
 use hwf_license::{
     CmlStanding, Fingerprint, HeartbeatInfo, Jwk, LedgerSummary, ManifestClaims, Verdict, Verified,
     VerifiedCml, Warning,

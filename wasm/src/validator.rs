@@ -2,6 +2,9 @@
 //! Every method reads its arguments (`input`), calls core once, and builds the result
 //! (`output`) or throws a `LicenseError` (`error`).
 
+use alloc::string::String;
+use alloc::vec::Vec;
+
 use wasm_bindgen::prelude::*;
 
 use crate::clock::{self, JsClock};

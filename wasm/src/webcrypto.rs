@@ -24,7 +24,10 @@
 //! check not found is asked for in the next round as before. A validator with something cached
 //! runs its own first round (a cached chain needs no check at all).
 
-use std::sync::{Arc, Mutex};
+use alloc::sync::Arc;
+use alloc::vec::Vec;
+
+use spin::Mutex;
 
 use hwf_license::verify::{PureVerifier, Verifier};
 use hwf_license::PublicKey;
@@ -54,8 +57,8 @@ struct Exchange {
 pub(crate) struct JsVerifier(Arc<Mutex<Exchange>>);
 
 impl JsVerifier {
-    fn exchange(&self) -> std::sync::MutexGuard<'_, Exchange> {
-        self.0.lock().unwrap_or_else(|e| e.into_inner())
+    fn exchange(&self) -> spin::MutexGuard<'_, Exchange> {
+        self.0.lock()
     }
 
     fn begin(&self, answers: &[u8]) {
