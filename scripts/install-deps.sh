@@ -122,7 +122,7 @@ for target in "${RUST_TARGETS[@]}"; do
   fi
 done
 
-if rustup toolchain list | grep -q '^nightly-'; then
+if rustup toolchain list | grep '^nightly-' >/dev/null; then
   info "nightly toolchain present"
 else
   # This machine's network may not reach the toolchain server: the fuzz targets need nightly,

@@ -76,7 +76,7 @@ log "hwf-license serve on $where, $base"
 # Plain HTTP on loopback, every wrk connection admitted and queued: a binary from before issue 16
 # (LOAD_BIN, load-compare.sh) has none of these options and serves plain HTTP anyway.
 transport=()
-if "$bin" serve --help 2>/dev/null | grep -q -- --insecure-http; then
+if "$bin" serve --help 2>/dev/null | grep -- --insecure-http >/dev/null; then
   transport=(--insecure-http --rate-limit-public 0 --max-connections-per-ip 4096 --verify-queue 4096)
 fi
 "$bin" "${db_args[@]}" serve --role both "${transport[@]}" --listen "127.0.0.1:$port" --root-url "$base" \

@@ -123,7 +123,7 @@ install_check() {
   local pcv
   pcv=$(pkg-config --modversion validate) || return 1
   [ "$pcv" = "$VERSION" ] || { echo "validate.pc says $pcv, the crate is $VERSION" >&2; return 1; }
-  readelf -d "$PREFIX/lib/libvalidate.so" | grep -q 'SONAME.*\[libvalidate\.so\.0\]' \
+  readelf -d "$PREFIX/lib/libvalidate.so" | grep 'SONAME.*\[libvalidate\.so\.0\]' >/dev/null \
     || { echo "SONAME is not libvalidate.so.0" >&2; return 1; }
   local symbols others
   symbols=$(nm -D --defined-only "$PREFIX/lib/libvalidate.so" | awk '{print $3}')
@@ -163,9 +163,9 @@ build_example() {
     gcc "${WARN[@]}" -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer \
       -fno-sanitize-recover=all examples/c/site_node.c -o "$OUT/site-node-asan" \
       $(pkg-config --cflags --libs validate) || return 1
-  ! ldd "$OUT/site-node-static" | grep -q libvalidate ||
+  ! ldd "$OUT/site-node-static" | grep libvalidate >/dev/null ||
     { echo "site-node-static loads libvalidate.so" >&2; return 1; }
-  ldd "$OUT/site-node" | grep -q "libvalidate.so.0 => $PREFIX/lib/" ||
+  ldd "$OUT/site-node" | grep "libvalidate.so.0 => $PREFIX/lib/" >/dev/null ||
     { echo "site-node does not load $PREFIX/lib/libvalidate.so.0" >&2; return 1; }
 }
 step "build examples/c: dynamic, static (validate-static.pc), from the tree, ASan" build_example

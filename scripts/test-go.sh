@@ -117,9 +117,9 @@ step "go test -race (concurrency, close, finalizers, state, scenarios, vectors)"
 build_example() {
   (cd examples/go && go build -o "$OUT/bin/site-node" . &&
     go build -tags validate_static -o "$OUT/bin/site-node-static" .) || return 1
-  ! ldd "$OUT/bin/site-node-static" | grep -q libvalidate ||
+  ! ldd "$OUT/bin/site-node-static" | grep libvalidate >/dev/null ||
     { echo "site-node-static loads libvalidate.so" >&2; return 1; }
-  ldd "$OUT/bin/site-node" | grep -q "libvalidate.so.0 => $PREFIX/lib/" ||
+  ldd "$OUT/bin/site-node" | grep "libvalidate.so.0 => $PREFIX/lib/" >/dev/null ||
     { echo "site-node does not load $PREFIX/lib/libvalidate.so.0" >&2; return 1; }
 }
 step "build examples/go: dynamic and static" build_example
