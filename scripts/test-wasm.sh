@@ -32,15 +32,17 @@ if [ "$BENCH" = 1 ]; then
 fi
 
 # Size: the budget (200 KB raw, 80 KB gzip -9) is reported; the module went over it with the node
-# trust state, and is 194,538 B raw / 85,058 B gzip at 2026-12-01 (third pass: talc, no_std on
-# wasm32, core's payload readers, p256 keys without SEC1 parsing, sorted-Vec caches; docs/WASM.md "Size"): within
-# the raw budget, 5.1 KB over the gzip one; with verifyReceipt (issue 18) 203,370 / 88,647 B. So
-# the test fails above a regression ceiling just above that (override with HWF_WASM_CEILING_RAW/_GZ for experiments; never raise the
-# defaults). When the module is within the budget, the budget itself becomes the ceiling.
+# trust state, was 194,538 B raw / 85,058 B gzip at 2026-12-01 (third pass: talc, no_std on
+# wasm32, core's payload readers, p256 keys without SEC1 parsing, sorted-Vec caches), 203,370 /
+# 88,647 B with verifyReceipt (issue 18), and is 199,279 / 87,103 B after the fourth pass (the
+# receipt readers and checks, LLVM inline threshold 15; docs/WASM.md "Size"): within the raw
+# budget, 7.1 KB over the gzip one. So the test fails above a regression ceiling just above that
+# (override with HWF_WASM_CEILING_RAW/_GZ for experiments; never raise the defaults). When the
+# module is within the budget, the budget itself becomes the ceiling.
 BUDGET_RAW=200000
 BUDGET_GZ=80000
-CEILING_RAW=${HWF_WASM_CEILING_RAW:-203600}
-CEILING_GZ=${HWF_WASM_CEILING_GZ:-88900}
+CEILING_RAW=${HWF_WASM_CEILING_RAW:-199500}
+CEILING_GZ=${HWF_WASM_CEILING_GZ:-87300}
 
 checks_passed=0
 checks_failed=0

@@ -120,30 +120,42 @@ fn verify_org_signed<T: crate::claims::FromJson>(
     kind: DocKind,
     jws: &str,
 ) -> Result<Verified<T>> {
-    let verified = verify_org_signature(verifier, cml, kind, jws)?;
+    verify_signed(verifier, &cml.org_key, kind, jws)
+}
+
+/// Verifies a document signed by `key` (its thumbprint as `kid`, else `signer_mismatch`) and
+/// parses its claims: the org-signed kinds, and the manifest receipt (signed by its certified
+/// receipt key).
+pub(crate) fn verify_signed<T: crate::claims::FromJson>(
+    verifier: &dyn Verifier,
+    key: &PublicKey,
+    kind: DocKind,
+    jws: &str,
+) -> Result<Verified<T>> {
+    let verified = verify_key_signature(verifier, key, kind, jws)?;
     Ok(Verified {
         id: jws::hex(&verified.hash),
         claims: verified.claims()?,
     })
 }
 
-/// The part of [`verify_org_signed`] that is the same for every kind (linked once): parse, the
-/// signer is the CML's org key, the signature.
-fn verify_org_signature(
+/// The part of [`verify_signed`] that is the same for every kind (linked once): parse, the
+/// signer is `key`, the signature.
+fn verify_key_signature(
     verifier: &dyn Verifier,
-    cml: &VerifiedCml,
+    key: &PublicKey,
     kind: DocKind,
     jws: &str,
 ) -> Result<jws::Verified> {
     let unverified = jws::parse(kind, jws)?;
-    if unverified.kid != cml.org_key.thumbprint() {
+    if unverified.kid != key.thumbprint() {
         return Err(Error::SignerMismatch {
             kind,
-            expected: cml.org_key.thumbprint().into(),
+            expected: key.thumbprint().into(),
             found: unverified.kid.clone(),
         });
     }
-    unverified.verify(&cml.org_key, verifier)
+    unverified.verify(key, verifier)
 }
 
 /// The part of a root-signed kind's verification that is the same for every kind (CML, receipt

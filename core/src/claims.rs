@@ -800,6 +800,46 @@ impl FromJson for ManifestClaims {
     }
 }
 
+impl FromJson for ReceiptKeyClaims {
+    fn from_json(v: &Value<'_>) -> core::result::Result<Self, String> {
+        let mut o = Members::new(v)?;
+        let c = ReceiptKeyClaims {
+            v: o.int("v"),
+            doc_type: o.str("type"),
+            key: o.with("key", Jwk::from_json),
+            environment: {
+                let e = o.str_ref("environment");
+                o.check(match e {
+                    "dev" => Ok(Environment::Dev),
+                    "prod" => Ok(Environment::Prod),
+                    _ => Err("`environment` must be \"dev\" or \"prod\"".into()),
+                })
+            },
+            issued_by: o.str("issued_by"),
+            issued_at: o.int("issued_at"),
+            valid_until: o.int("valid_until"),
+        };
+        o.finish()?;
+        Ok(c)
+    }
+}
+
+impl FromJson for ReceiptClaims {
+    fn from_json(v: &Value<'_>) -> core::result::Result<Self, String> {
+        let mut o = Members::new(v)?;
+        let c = ReceiptClaims {
+            v: o.int("v"),
+            doc_type: o.str("type"),
+            org_id: o.str("org_id"),
+            manifest: o.str("manifest"),
+            period: o.str("period"),
+            received_at: o.int("received_at"),
+        };
+        o.finish()?;
+        Ok(c)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     //! The [`Members`] readers against readers written the way they were before, with `?` after
@@ -1070,10 +1110,8 @@ mod tests {
             assert_eq!(n, o, "{d}");
         }
     }
-}
 
-impl FromJson for ReceiptKeyClaims {
-    fn from_json(v: &Value<'_>) -> core::result::Result<Self, String> {
+    fn old_receipt_key(v: &Value<'_>) -> core::result::Result<ReceiptKeyClaims, String> {
         let mut o = Obj::new(v)?;
         let (v, doc_type) = header_members(&mut o)?;
         let c = ReceiptKeyClaims {
@@ -1092,10 +1130,8 @@ impl FromJson for ReceiptKeyClaims {
         o.finish()?;
         Ok(c)
     }
-}
 
-impl FromJson for ReceiptClaims {
-    fn from_json(v: &Value<'_>) -> core::result::Result<Self, String> {
+    fn old_receipt(v: &Value<'_>) -> core::result::Result<ReceiptClaims, String> {
         let mut o = Obj::new(v)?;
         let (v, doc_type) = header_members(&mut o)?;
         let c = ReceiptClaims {
@@ -1108,5 +1144,27 @@ impl FromJson for ReceiptClaims {
         };
         o.finish()?;
         Ok(c)
+    }
+
+    #[test]
+    fn receipt_key_reads_as_before() {
+        for env in ["dev", "prod", "test"] {
+            let doc = format!(
+                r#"{{"v":1,"type":"receipt_key","key":{JWK},"environment":"{env}","issued_by":"r","issued_at":10,"valid_until":20}}"#
+            );
+            assert!(same(&doc, ReceiptKeyClaims::from_json, old_receipt_key) > 300);
+        }
+        // Faults inside the certified key too.
+        let doc = r#"{"v":1,"type":"receipt_key","key":{"kty":1,"crv":"P-256","zz":"A"},"environment":"nope","issued_by":"r","issued_at":10,"valid_until":20}"#;
+        let v = parse(doc.as_bytes()).unwrap();
+        let (n, o) = (ReceiptKeyClaims::from_json(&v), old_receipt_key(&v));
+        assert!(n.is_err());
+        assert_eq!(n, o, "{doc}");
+    }
+
+    #[test]
+    fn receipt_reads_as_before() {
+        let doc = r#"{"v":1,"type":"receipt","org_id":"o","manifest":"m","period":"2026-01","received_at":9}"#;
+        assert!(same(doc, ReceiptClaims::from_json, old_receipt) > 250);
     }
 }

@@ -13,7 +13,8 @@
 use alloc::string::String;
 
 use crate::chain::{
-    check_root_binding, verify_root_signature, EnvironmentPolicy, TrustedRoot, Verified,
+    check_root_binding, verify_root_signature, verify_signed, EnvironmentPolicy, TrustedRoot,
+    Verified,
 };
 use crate::claims::{ReceiptClaims, ReceiptKeyClaims};
 use crate::error::{DocKind, Error, Result};
@@ -116,60 +117,21 @@ pub fn verify_receipt_with(
 ) -> Result<VerifiedReceipt> {
     check_now(now)?;
     let cert = verify_receipt_key_with(verifier, roots, policy, certificate)?;
-    if cert.claims.issued_at > now.saturating_add(CLOCK_SKEW) {
-        return Err(Error::NotYetValid {
-            kind: DocKind::ReceiptKey,
-            issued_at: cert.claims.issued_at,
-            now,
-            skew: CLOCK_SKEW,
-        });
-    }
-    if now >= cert.claims.valid_until {
-        return Err(Error::CertificateExpired {
-            kind: DocKind::ReceiptKey,
-            valid_until: cert.claims.valid_until,
-            now,
-        });
-    }
+    let (issued_at, valid_until) = (cert.claims.issued_at, cert.claims.valid_until);
+    check_window(
+        DocKind::ReceiptKey,
+        issued_at,
+        now,
+        DocKind::ReceiptKey,
+        valid_until,
+    )?;
     let kind = DocKind::Receipt;
-    let unverified = jws::parse(kind, receipt)?;
-    if unverified.kid != cert.key.thumbprint() {
-        return Err(Error::SignerMismatch {
-            kind,
-            expected: cert.key.thumbprint().into(),
-            found: unverified.kid.clone(),
-        });
-    }
-    let verified = unverified.verify(&cert.key, verifier)?;
-    let r: Verified<ReceiptClaims> = Verified {
-        id: jws::hex(&verified.hash),
-        claims: verified.claims()?,
-    };
+    let r: Verified<ReceiptClaims> = verify_signed(verifier, &cert.key, kind, receipt)?;
     r.claims.check()?;
     let at = r.claims.received_at;
-    if at > now.saturating_add(CLOCK_SKEW) {
-        return Err(Error::NotYetValid {
-            kind,
-            issued_at: at,
-            now,
-            skew: CLOCK_SKEW,
-        });
-    }
-    if at.saturating_add(CLOCK_SKEW) < cert.claims.issued_at {
-        return Err(Error::NotYetValid {
-            kind: DocKind::ReceiptKey,
-            issued_at: cert.claims.issued_at,
-            now: at,
-            skew: CLOCK_SKEW,
-        });
-    }
-    if at >= cert.claims.valid_until {
-        return Err(Error::CertificateExpired {
-            kind,
-            valid_until: cert.claims.valid_until,
-            now: at,
-        });
-    }
+    // Not after `now`, then within the certificate's validity.
+    check_window(kind, at, now, kind, i64::MAX)?;
+    check_window(DocKind::ReceiptKey, issued_at, at, kind, valid_until)?;
     if r.claims.org_id != org_id {
         return Err(Error::OrgMismatch {
             kind,
@@ -188,4 +150,32 @@ pub fn verify_receipt_with(
         claims: r.claims,
         certificate: cert,
     })
+}
+
+/// `t` within `[issued_at - CLOCK_SKEW, valid_until)`: else `NotYetValid` for `early` (its
+/// `issued_at`, `t` as `now`) or `CertificateExpired` for `late` (`valid_until`, `t` as `now`).
+/// One copy for the receipt's three time checks.
+fn check_window(
+    early: DocKind,
+    issued_at: i64,
+    t: i64,
+    late: DocKind,
+    valid_until: i64,
+) -> Result<()> {
+    if issued_at > t.saturating_add(CLOCK_SKEW) {
+        return Err(Error::NotYetValid {
+            kind: early,
+            issued_at,
+            now: t,
+            skew: CLOCK_SKEW,
+        });
+    }
+    if t >= valid_until {
+        return Err(Error::CertificateExpired {
+            kind: late,
+            valid_until,
+            now: t,
+        });
+    }
+    Ok(())
 }
