@@ -9,7 +9,11 @@
 # Root routes answer it 403, as documented; sign-out is excluded: it would end the token):
 # every operation, a short budget, checks
 # not_a_server_error, status_code_conformance, content_type_conformance and
-# response_schema_conformance.
+# response_schema_conformance. A request that fails at the network level is retried once: one
+# TLS connection of 4,604 cases ended with an EOF in one CI run on a loaded machine (not
+# reproduced since, debug logs showed no connection-limit or handshake closures); a server that
+# keeps failing still fails the run. The transport limits themselves are tested in
+# server/tests/transport.rs.
 #
 # Schemathesis warns that some operations "mostly rejected generated data": they take signed
 # documents or keys (a CML, a manifest, a site.lic, an org key), which random strings cannot
@@ -127,6 +131,7 @@ status=0
   --header "Authorization: Bearer $token" \
   --tls-verify "$ca" \
   --exclude-path /api/auth/logout \
+  --request-retries 1 \
   --workers 2 \
   --seed 1 \
   --no-color) || status=$?
