@@ -74,15 +74,17 @@ check "cargo clippy --target wasm32-unknown-unknown -D warnings" \
 check "cargo test -p hwf-license-wasm (host)" cargo test -q -p hwf-license-wasm
 
 size_check() {
-  local wasm=wasm/pkg/web/hwf_license_wasm_bg.wasm raw gz
+  local wasm=wasm/pkg/web/hwf_license_wasm_bg.wasm raw gz r g
   raw=$(stat -c %s "$wasm")
   gz=$(gzip -9 -c "$wasm" | wc -c)
   SIZE_LINE="$wasm: $raw bytes raw ($((raw / 1024)) KiB), $gz bytes gzip -9 ($((gz / 1024)) KiB)"
   info "$SIZE_LINE"
   if [ "$raw" -le "$BUDGET_RAW" ] && [ "$gz" -le "$BUDGET_GZ" ]; then
-    info "within the budget of $((BUDGET_RAW / 1024)) KiB raw, $((BUDGET_GZ / 1024)) KiB gzip"
+    info "within the budget of $BUDGET_RAW B raw, $BUDGET_GZ B gzip"
   else
-    warn "over the budget of $((BUDGET_RAW / 1024)) KiB raw / $((BUDGET_GZ / 1024)) KiB gzip (see docs/WASM.md)"
+    [ "$raw" -le "$BUDGET_RAW" ] && r="within" || r="OVER"
+    [ "$gz" -le "$BUDGET_GZ" ] && g="within" || g="OVER"
+    warn "budget: raw $raw B $r $BUDGET_RAW B, gzip $gz B $g $BUDGET_GZ B (see docs/WASM.md)"
   fi
   [ "$raw" -le "$CEILING_RAW" ] && [ "$gz" -le "$CEILING_GZ" ] || {
     warn "size regression: above the ceiling $CEILING_RAW raw / $CEILING_GZ gzip"
