@@ -394,6 +394,34 @@ async fn crafted_64k_licenses_from_16_connections_stay_within_the_pool() {
     );
 }
 
+/// A heartbeat's answer is signed on the bounded pool too (it is CPU work on a route without a
+/// token): the pool's peak goes from 0 to 1 with one heartbeat.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_heartbeat_is_signed_on_the_pool() {
+    let s = start(|c| {
+        c.http.verify_workers = 1;
+        c.http.verify_queue = 0;
+    })
+    .await;
+    s.site_license().await;
+    let site = s.admin(Method::GET, "/api/sites/plant-1", None).await;
+    let license_id = site["license_id"].as_str().unwrap().to_string();
+    assert_eq!(s.app.services.cpu.peak(), 0, "nothing ran on the pool yet");
+    let r = s
+        .http
+        .post(format!("{}/api/sites/plant-1/heartbeat", s.base))
+        .json(&json!({"license_id": license_id, "nonce": "n-transport-0001-heartbeat"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(
+        s.app.services.cpu.peak(),
+        1,
+        "the answer was signed on the pool"
+    );
+}
+
 /// Reads until the server closes (EOF or reset) or `limit` passes; how long it took, or
 /// `None` if still open.
 async fn closed_within(stream: &mut tokio::net::TcpStream, limit: Duration) -> Option<Duration> {

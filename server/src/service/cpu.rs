@@ -1,5 +1,5 @@
 //! The bounded pool for CPU-bound core calls (validating a `site.lic`, verifying the ledger or
-//! a manifest): each runs on tokio's blocking threads (`spawn_blocking`), never on the async
+//! a manifest, signing a heartbeat's answer): each runs on tokio's blocking threads (`spawn_blocking`), never on the async
 //! workers that answer every other request, at most `workers` at once (fewer than the cores, so
 //! a flood of verifications leaves a core for `/healthz` and the rest), with at most `queue`
 //! more waiting. Beyond that a call fails at once with [`ServiceError::Overloaded`] (503 with

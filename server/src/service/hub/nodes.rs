@@ -170,19 +170,22 @@ impl Hub {
                 .await?;
             Ok((status, site_cml, list))
         })?;
-        let answer = issue::sign_heartbeat(
-            &self.org,
-            &HeartbeatClaims {
-                org_id: cml.claims.org_id.clone(),
-                cml: site_cml,
-                site_id: site_id.into(),
-                status: status.clone(),
-                nonce: req.nonce.clone(),
-                server_time: t,
-                revocation_list: list,
-                ..Default::default()
-            },
-        )?;
+        let claims = HeartbeatClaims {
+            org_id: cml.claims.org_id.clone(),
+            cml: site_cml,
+            site_id: site_id.into(),
+            status: status.clone(),
+            nonce: req.nonce.clone(),
+            server_time: t,
+            revocation_list: list,
+            ..Default::default()
+        };
+        // The answer's signature is CPU work on a request anyone can send: on the bounded pool.
+        let org = self.org.clone();
+        let answer = self
+            .cpu
+            .run(move || issue::sign_heartbeat(&org, &claims))
+            .await??;
         Ok(HeartbeatAnswer { status, answer })
     }
 
