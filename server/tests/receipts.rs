@@ -152,27 +152,10 @@ impl Node {
             }
             return r.body["token"].as_str().unwrap().to_string();
         }
-        let r = self
-            .call(Method::POST, "/api/auth/login", None, Some(body))
-            .await;
-        assert_eq!(r.status, 200, "login admin ({realm}): {}", r.body);
-        let first = r.body["token"].as_str().unwrap().to_string();
-        let e = self
-            .call(Method::POST, "/api/auth/totp/enrol", Some(&first), None)
-            .await;
-        let secret = e.body["secret"].as_str().unwrap().to_string();
-        let code = hwf_license_server::service::totp::code_from_base32(&secret, now).unwrap();
-        let c = self
-            .call(
-                Method::POST,
-                "/api/auth/totp/confirm",
-                Some(&first),
-                Some(json!({ "code": code })),
-            )
-            .await;
-        assert_eq!(c.status, 200, "enrol admin ({realm}): {}", c.body);
+        let (token, secret) =
+            common::enrol_first_admin(&self.http, &self.base, realm, password, now).await;
         self.factors.lock().unwrap().push((realm, secret, now));
-        c.body["login"]["token"].as_str().unwrap().to_string()
+        token
     }
 
     async fn login(&self, user: &str, password: &str) -> String {

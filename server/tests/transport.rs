@@ -76,44 +76,11 @@ async fn start(set: impl FnOnce(&mut Config)) -> Srv {
 /// Signs in `realm`'s first admin, enrols TOTP (its first sign-in may only enrol) and returns
 /// the token the confirmation gives: a fresh second factor, so admin actions pass step-up.
 async fn enrolled_admin(http: &reqwest::Client, base: &str, realm: &str) -> (String, String) {
-    let post = |path: &str, token: Option<&str>, body: Value| {
-        let mut req = http.post(format!("{base}{path}")).json(&body);
-        if let Some(t) = token {
-            req = req.bearer_auth(t);
-        }
-        let path = path.to_string();
-        async move {
-            let r = req.send().await.unwrap();
-            assert_eq!(r.status(), 200, "{path}");
-            r.json::<Value>().await.unwrap()
-        }
-    };
-    let first = post(
-        "/api/auth/login",
-        None,
-        json!({"username": "admin", "password": "transport admin password", "realm": realm}),
-    )
-    .await;
-    let token = first["token"].as_str().unwrap().to_string();
-    let secret = post("/api/auth/totp/enrol", Some(&token), json!({})).await["secret"]
-        .as_str()
-        .unwrap()
-        .to_string();
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
         .as_secs() as i64;
-    let code = hwf_license_server::service::totp::code_from_base32(&secret, now).unwrap();
-    let confirmed = post(
-        "/api/auth/totp/confirm",
-        Some(&token),
-        json!({ "code": code }),
-    )
-    .await;
-    (
-        confirmed["login"]["token"].as_str().unwrap().to_string(),
-        secret,
-    )
+    common::enrol_first_admin(http, base, realm, "transport admin password", now).await
 }
 
 /// The TOTP code of the time step after the current one (a code is accepted once per step,

@@ -63,3 +63,52 @@ pub async fn fresh_postgres() -> String {
     let (base, _) = url.rsplit_once('/').unwrap();
     format!("{base}/{name}")
 }
+
+/// Signs in `realm`'s first admin with `password` (its first sign-in may only enrol a second
+/// factor), enrols TOTP and confirms it with the code at `now`, as an authenticator app would.
+/// Returns the token the confirmation gives (a fresh second factor, so admin actions pass
+/// step-up) and the TOTP secret (for later sign-ins' codes).
+pub async fn enrol_first_admin(
+    http: &reqwest::Client,
+    base: &str,
+    realm: &str,
+    password: &str,
+    now: i64,
+) -> (String, String) {
+    let post = |path: &str, token: Option<&str>, body: serde_json::Value| {
+        let mut req = http.post(format!("{base}{path}")).json(&body);
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        let path = path.to_string();
+        async move {
+            let r = req.send().await.unwrap();
+            let status = r.status();
+            let body: serde_json::Value = r.json().await.unwrap_or_default();
+            assert_eq!(status, 200, "{path} ({realm}): {body}");
+            body
+        }
+    };
+    let first = post(
+        "/api/auth/login",
+        None,
+        serde_json::json!({"username": "admin", "password": password, "realm": realm}),
+    )
+    .await;
+    let token = first["token"].as_str().unwrap().to_string();
+    let secret = post("/api/auth/totp/enrol", Some(&token), serde_json::json!({})).await["secret"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let code = hwf_license_server::service::totp::code_from_base32(&secret, now).unwrap();
+    let confirmed = post(
+        "/api/auth/totp/confirm",
+        Some(&token),
+        serde_json::json!({ "code": code }),
+    )
+    .await;
+    (
+        confirmed["login"]["token"].as_str().unwrap().to_string(),
+        secret,
+    )
+}
