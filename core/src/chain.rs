@@ -99,8 +99,55 @@ pub fn verify_cml_with(
     policy: EnvironmentPolicy,
     jws: &str,
 ) -> Result<VerifiedCml> {
+    let (root, verified) = verify_root_signature(verifier, roots, policy, DocKind::Cml, jws)?;
+    cml_from(root, &verified, jws)
+}
+
+/// The CML half of a two-phase verification (`crate::pending`): everything that needs no
+/// signature result. An error here is final (nothing of it depends on the signature); otherwise
+/// the index of the root whose key must verify `check`, and what the CML is *if* it does —
+/// read before its signature is known valid, so nothing of it may be used (or returned, its
+/// error included) until the check verified.
+pub(crate) fn prepare_cml(
+    roots: &[TrustedRoot],
+    policy: EnvironmentPolicy,
+    jws: &str,
+) -> Result<(usize, crate::pending::Check, Result<VerifiedCml>)> {
+    let unverified = jws::parse(DocKind::Cml, jws)?;
+    let (i, root) = find_root(roots, policy, DocKind::Cml, &unverified.kid)?;
+    let check = unverified.check();
+    let then = unverified
+        .payload(check.digest)
+        .and_then(|v| cml_from(root, &v, jws));
+    Ok((i, check, then))
+}
+
+/// The site half of a two-phase verification, under a CML that may not be verified yet (its org
+/// key): as [`prepare_cml`], the check for the org key and what the site license is if it
+/// verifies.
+pub(crate) fn prepare_site(
+    cml: &VerifiedCml,
+    jws: &str,
+) -> Result<(crate::pending::Check, Result<Verified<SiteClaims>>)> {
+    let kind = DocKind::Site;
+    let unverified = jws::parse(kind, jws)?;
+    check_signer(&cml.org_key, kind, &unverified)?;
+    let check = unverified.check();
+    let then = unverified.payload(check.digest).and_then(|v| {
+        let site = Verified {
+            id: jws::hex(&v.hash),
+            claims: v.claims::<SiteClaims>()?,
+        };
+        site.claims.check()?;
+        check_site_binding(cml, &site.claims)?;
+        Ok(site)
+    });
+    Ok((check, then))
+}
+
+/// A CML's payload rules once its root signature verified.
+fn cml_from(root: &TrustedRoot, verified: &jws::Verified, jws: &str) -> Result<VerifiedCml> {
     let kind = DocKind::Cml;
-    let (root, verified) = verify_root_signature(verifier, roots, policy, kind, jws)?;
     let claims: CmlClaims = verified.claims()?;
     claims.check()?;
     check_root_binding(kind, root, claims.key_type, &claims.issued_by)?;
@@ -148,6 +195,12 @@ fn verify_key_signature(
     jws: &str,
 ) -> Result<jws::Verified> {
     let unverified = jws::parse(kind, jws)?;
+    check_signer(key, kind, &unverified)?;
+    unverified.verify(key, verifier)
+}
+
+/// An org-signed document announces its signer by the key's thumbprint as `kid`.
+fn check_signer(key: &PublicKey, kind: DocKind, unverified: &jws::Unverified<'_>) -> Result<()> {
     if unverified.kid != key.thumbprint() {
         return Err(Error::SignerMismatch {
             kind,
@@ -155,7 +208,7 @@ fn verify_key_signature(
             found: unverified.kid.clone(),
         });
     }
-    unverified.verify(key, verifier)
+    Ok(())
 }
 
 /// The part of a root-signed kind's verification that is the same for every kind (CML, receipt
@@ -169,12 +222,24 @@ pub(crate) fn verify_root_signature<'r>(
     jws: &str,
 ) -> Result<(&'r TrustedRoot, jws::Verified)> {
     let unverified = jws::parse(kind, jws)?;
-    let root = roots
+    let (_, root) = find_root(roots, policy, kind, &unverified.kid)?;
+    Ok((root, unverified.verify(&root.key, verifier)?))
+}
+
+/// The trusted root of `kid` (and its index), its environment accepted by `policy`.
+fn find_root<'r>(
+    roots: &'r [TrustedRoot],
+    policy: EnvironmentPolicy,
+    kind: DocKind,
+    kid: &str,
+) -> Result<(usize, &'r TrustedRoot)> {
+    let (i, root) = roots
         .iter()
-        .find(|r| r.kid == unverified.kid)
+        .enumerate()
+        .find(|(_, r)| r.kid == kid)
         .ok_or_else(|| Error::UnknownKeyId {
             kind,
-            kid: unverified.kid.clone(),
+            kid: kid.into(),
         })?;
     if !policy.accepts(root.environment) {
         return Err(Error::EnvironmentMismatch {
@@ -183,7 +248,7 @@ pub(crate) fn verify_root_signature<'r>(
             found: root.environment,
         });
     }
-    Ok((root, unverified.verify(&root.key, verifier)?))
+    Ok((i, root))
 }
 
 /// A root-signed payload names its signer: its environment is the root's, its `issued_by` the

@@ -128,6 +128,22 @@ impl Unverified<'_> {
         if !verifier.verify(key, self.signing_input.as_bytes(), &hash, &self.signature) {
             return Err(Error::BadSignature { kind: self.kind });
         }
+        self.payload(hash)
+    }
+
+    /// The signature check this document needs (by a key the caller chooses), for a two-phase
+    /// verification (`crate::pending`): the signing input, its SHA-256 and the signature.
+    pub fn check(&self) -> crate::pending::Check {
+        crate::pending::Check {
+            signing_input: self.signing_input.into(),
+            digest: Sha256::digest(self.signing_input.as_bytes()).into(),
+            signature: self.signature,
+        }
+    }
+
+    /// What [`Unverified::verify`] does once the signature verified: decodes the payload.
+    /// `hash` is SHA-256 of the signing input.
+    pub fn payload(self, hash: [u8; 32]) -> Result<Verified> {
         let payload = b64::decode(self.payload_b64.as_bytes())
             .ok_or(Error::BadEncoding { kind: self.kind })?;
         Ok(Verified {

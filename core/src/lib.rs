@@ -65,6 +65,7 @@ pub mod issue;
 mod json;
 mod jws;
 pub mod keys;
+pub mod pending;
 #[cfg(feature = "std")]
 mod persist;
 pub mod receipt;
@@ -97,6 +98,7 @@ pub use file::{license_file, parse_license_file, LicenseFile, MAX_LICENSE_BYTES}
 pub use fingerprint::{Fingerprint, NodeFacts};
 pub use jws::{document_id, ALG};
 pub use keys::{Jwk, PublicKey, SigningKey};
+pub use pending::{Begun, Check, Outcome, Pending, PendingCheck};
 pub use receipt::{verify_receipt, verify_receipt_key, VerifiedReceipt, VerifiedReceiptKey};
 pub use standing::{check_manifest_period, cml_standing, manifest_stats, CmlStanding};
 pub use state::{MAX_STATE_BYTES, MAX_STATE_CMLS, STATE_MAGIC};

@@ -21,6 +21,7 @@
 //! clock floor to that time; [`Validator::validate_at`] answers "what if it were `now`" and never
 //! writes the trust state.
 
+use alloc::boxed::Box;
 use alloc::string::String;
 use alloc::sync::Arc;
 use alloc::vec::Vec;
@@ -33,12 +34,29 @@ use crate::clock::Clock;
 use crate::error::{DocKind, Error, Result};
 use crate::file::{parse_license_file, LicenseFile};
 use crate::fingerprint::NodeFacts;
+use crate::keys::PublicKey;
+use crate::pending::{
+    Begun, ChainStep, Check, CmlStep, Op, Outcome, Pending, PendingCheck, SiteStep,
+};
 use crate::state::{
     self, AppliedList, HeldHeartbeat, TrustState, MAX_CONSUMED_NONCES, MAX_OUTSTANDING_NONCES,
 };
 use crate::sync::{Mutex, RwLock};
 use crate::time::{self, check_now, Standing, CLOCK_SKEW, DAY};
 use crate::verify::Verifier;
+
+/// Validator ids: a [`Pending`] is finished only by the validator that began it.
+static NEXT_ID: core::sync::atomic::AtomicUsize = core::sync::atomic::AtomicUsize::new(0);
+
+fn next_id() -> usize {
+    NEXT_ID.fetch_add(1, core::sync::atomic::Ordering::Relaxed)
+}
+
+/// The answer function of [`Validator::finish`]: whether `key` verifies the check.
+pub type Answer<'a> = dyn FnMut(&PublicKey, &Check) -> Result<bool> + 'a;
+
+const NOT_BEGUN_HERE: &str =
+    "a pending validation can only be finished by the validator that began it";
 
 fn default_verifier_arc() -> Arc<dyn Verifier> {
     #[cfg(feature = "native")]
@@ -208,7 +226,7 @@ pub struct HeartbeatInfo {
     pub revoked: bool,
 }
 
-struct SiteEntry {
+pub(crate) struct SiteEntry {
     cml_id: String,
     site: Verified<SiteClaims>,
 }
@@ -331,6 +349,7 @@ impl ValidatorBuilder {
         #[cfg(not(feature = "std"))]
         let nonce_seed = self.nonce_seed;
         Ok(Validator {
+            id: next_id(),
             roots: self.roots,
             policy: EnvironmentPolicy {
                 environment: self.environment,
@@ -351,6 +370,7 @@ impl ValidatorBuilder {
 /// `Send + Sync`, every operation takes `&self`: share one validator between threads (in an
 /// `Arc`). Build it with [`Validator::builder`].
 pub struct Validator {
+    id: usize,
     roots: Vec<TrustedRoot>,
     policy: EnvironmentPolicy,
     clock: Option<Arc<dyn Clock>>,
@@ -409,7 +429,7 @@ fn insert_bounded<V>(map: &mut Cache<V>, key: &str, value: V) {
 /// Whether a call reads the validator's clock (and may write the trust state) or answers a
 /// what-if question at a caller's time.
 #[derive(Clone, Copy, PartialEq, Eq)]
-enum At {
+pub(crate) enum At {
     Clock(i64),
     WhatIf(i64),
 }
@@ -445,6 +465,7 @@ impl Validator {
             Ok(v) => v,
             // Only the OS randomness can fail here: a validator without nonces.
             Err(_) => Self {
+                id: next_id(),
                 roots: Vec::new(),
                 policy: EnvironmentPolicy::only(environment),
                 clock: None,
@@ -653,41 +674,220 @@ impl Validator {
 
     /// Verifies a CML (cached by its exact text; the root and policy are re-checked on hits).
     pub fn verify_cml(&self, jws: &str) -> Result<Arc<VerifiedCml>> {
+        let step = self.prepare_cml(jws)?;
+        self.finish_cml(step, &mut self.verify_now())
+    }
+
+    /// The validator's own verifier as the answer of the two phases (the one-call methods).
+    fn verify_now(&self) -> impl FnMut(&PublicKey, &Check) -> Result<bool> + '_ {
+        |key, c| {
+            Ok(self
+                .verifier
+                .verify(key, c.message(), &c.digest, &c.signature))
+        }
+    }
+
+    // --- two phases (crate::pending) ----------------------------------------------------
+
+    /// Phase 1 of a CML: from the cache (root and policy re-checked), or its root signature
+    /// check and what it is if that verifies.
+    fn prepare_cml(&self, jws: &str) -> Result<CmlStep> {
         let hit = self.cmls.read().get(jws).cloned();
         if let Some(hit) = hit {
             self.check_root(&hit)?;
-            return Ok(hit);
+            return Ok(CmlStep::Cached(hit));
         }
-        let cml = Arc::new(chain::verify_cml_with(
-            &*self.verifier,
-            &self.roots,
-            self.policy,
-            jws,
-        )?);
-        insert_bounded(&mut self.cmls.write(), jws, Arc::clone(&cml));
-        Ok(cml)
+        let (root, check, then) = chain::prepare_cml(&self.roots, self.policy, jws)?;
+        Ok(CmlStep::Fresh {
+            text: jws.into(),
+            root,
+            check,
+            then,
+        })
     }
 
-    fn verify_site(&self, cml: &VerifiedCml, jws: &str) -> Result<Arc<SiteEntry>> {
+    /// Phase 1 of a site license under `cml` (which may still be pending).
+    fn prepare_site(&self, cml: &VerifiedCml, jws: &str) -> SiteStep {
         let hit = self.sites.read().get(jws).cloned();
         if let Some(hit) = hit {
             if hit.cml_id == cml.id {
-                chain::check_site_binding(cml, &hit.site.claims)?;
-                return Ok(hit);
+                return SiteStep::Cached(
+                    chain::check_site_binding(cml, &hit.site.claims).map(|()| hit),
+                );
             }
         }
-        let entry = Arc::new(SiteEntry {
-            cml_id: cml.id.clone(),
-            site: chain::verify_site_with(&*self.verifier, cml, jws)?,
-        });
-        insert_bounded(&mut self.sites.write(), jws, Arc::clone(&entry));
-        Ok(entry)
+        match chain::prepare_site(cml, jws) {
+            Ok((check, then)) => SiteStep::Fresh {
+                text: jws.into(),
+                check,
+                then,
+            },
+            Err(e) => SiteStep::Failed(e),
+        }
+    }
+
+    fn prepare_chain(&self, file: &LicenseFile) -> Result<ChainStep> {
+        let cml = self.prepare_cml(&file.cml)?;
+        let read = match &cml {
+            CmlStep::Cached(c) => Some(&**c),
+            CmlStep::Fresh { then, .. } => then.as_ref().ok(),
+        };
+        let site = read.map(|c| self.prepare_site(c, &file.site));
+        Ok(ChainStep { cml, site })
+    }
+
+    /// Phase 2 of a CML: refused unless its root signature verified, then its payload's rules,
+    /// the root and policy again (they may have changed since phase 1), the cache.
+    fn finish_cml(&self, step: CmlStep, answer: &mut Answer<'_>) -> Result<Arc<VerifiedCml>> {
+        let (text, root, check, then) = match step {
+            CmlStep::Cached(c) => return Ok(c),
+            CmlStep::Fresh {
+                text,
+                root,
+                check,
+                then,
+            } => (text, root, check, then),
+        };
+        let root = self
+            .roots
+            .get(root)
+            .ok_or(Error::InvalidArgument(NOT_BEGUN_HERE))?;
+        if !answer(&root.key, &check)? {
+            return Err(Error::BadSignature { kind: DocKind::Cml });
+        }
+        let cml = Arc::new(then?);
+        self.check_root(&cml)?;
+        insert_bounded(&mut self.cmls.write(), &text, Arc::clone(&cml));
+        Ok(cml)
+    }
+
+    /// Phase 2 of a chain: the CML ([`Validator::finish_cml`]), then the site license.
+    fn finish_chain(
+        &self,
+        chain: ChainStep,
+        answer: &mut Answer<'_>,
+    ) -> Result<(Arc<VerifiedCml>, Arc<SiteEntry>)> {
+        let cml = self.finish_cml(chain.cml, answer)?;
+        let entry = match chain.site.ok_or(Error::InvalidArgument(NOT_BEGUN_HERE))? {
+            SiteStep::Cached(hit) => hit?,
+            SiteStep::Failed(e) => return Err(e),
+            SiteStep::Fresh { text, check, then } => {
+                if !answer(&cml.org_key, &check)? {
+                    return Err(Error::BadSignature {
+                        kind: DocKind::Site,
+                    });
+                }
+                let entry = Arc::new(SiteEntry {
+                    cml_id: cml.id.clone(),
+                    site: then?,
+                });
+                insert_bounded(&mut self.sites.write(), &text, Arc::clone(&entry));
+                entry
+            }
+        };
+        Ok((cml, entry))
+    }
+
+    /// Phase 1 of [`Validator::validate`] (see [`crate::pending`]): the clock is read now.
+    pub fn begin_validate(&self, license: &[u8], facts: &NodeFacts) -> Result<Begun> {
+        let now = self.clock_now()?;
+        self.begin_inner(license, facts, At::Clock(now))
+    }
+
+    /// Phase 1 of [`Validator::validate_at`] (see [`crate::pending`]).
+    pub fn begin_validate_at(&self, license: &[u8], facts: &NodeFacts, now: i64) -> Result<Begun> {
+        check_now(now)?;
+        self.begin_inner(license, facts, At::WhatIf(now))
+    }
+
+    fn begin_inner(&self, license: &[u8], facts: &NodeFacts, at: At) -> Result<Begun> {
+        let file = parse_license_file(license)?;
+        let chain = self.prepare_chain(&file)?;
+        if chain.ready() {
+            let (cml, entry) = self.finish_chain(chain, &mut self.verify_now())?;
+            return Ok(Begun::Done(Outcome::Verdict(Box::new(
+                self.rules(&cml, &entry, facts, at)?,
+            ))));
+        }
+        Ok(Begun::Pending(Pending {
+            validator: self.id,
+            op: Box::new(Op::Validate {
+                chain,
+                facts: facts.clone(),
+                at,
+            }),
+        }))
+    }
+
+    /// Phase 1 of [`Validator::verify_cml`] (see [`crate::pending`]).
+    pub fn begin_verify_cml(&self, jws: &str) -> Result<Begun> {
+        Ok(match self.prepare_cml(jws)? {
+            CmlStep::Cached(c) => Begun::Done(Outcome::Cml(c)),
+            step => Begun::Pending(Pending {
+                validator: self.id,
+                op: Box::new(Op::Cml(step)),
+            }),
+        })
+    }
+
+    /// The signature checks `pending` waits for (at most two: the CML's by a root, the site
+    /// license's by the org key read from that CML), in the order phase 2 asks for them. None
+    /// for a pending validation of another validator.
+    pub fn pending_checks<'a>(&'a self, pending: &'a Pending) -> Vec<PendingCheck<'a>> {
+        let mut out = Vec::new();
+        if pending.validator != self.id {
+            return out;
+        }
+        let (cml, site) = match &*pending.op {
+            Op::Validate { chain, .. } => (&chain.cml, chain.site.as_ref()),
+            Op::Cml(step) => (step, None),
+        };
+        let org_key = match cml {
+            CmlStep::Cached(c) => Some(&c.org_key),
+            CmlStep::Fresh {
+                root, check, then, ..
+            } => {
+                if let Some(r) = self.roots.get(*root) {
+                    out.push(PendingCheck {
+                        key: &r.key,
+                        by_root: true,
+                        check,
+                    });
+                }
+                then.as_ref().ok().map(|c| &c.org_key)
+            }
+        };
+        if let (Some(key), Some(SiteStep::Fresh { check, .. })) = (org_key, site) {
+            out.push(PendingCheck {
+                key,
+                by_root: false,
+                check,
+            });
+        }
+        out
+    }
+
+    /// Phase 2 (see [`crate::pending`]): completes `pending` with `answer` (whether a key
+    /// verifies a check; asked only for the checks of [`Validator::pending_checks`], in that
+    /// order, and only as far as the rules get; its error ends the call). Every rule after the
+    /// signatures runs here, against the trust state as it is now.
+    pub fn finish(&self, pending: Pending, answer: &mut Answer<'_>) -> Result<Outcome> {
+        if pending.validator != self.id {
+            return Err(Error::InvalidArgument(NOT_BEGUN_HERE));
+        }
+        match *pending.op {
+            Op::Validate { chain, facts, at } => {
+                let (cml, entry) = self.finish_chain(chain, answer)?;
+                self.rules(&cml, &entry, &facts, at)
+                    .map(|v| Outcome::Verdict(Box::new(v)))
+            }
+            Op::Cml(step) => self.finish_cml(step, answer).map(Outcome::Cml),
+        }
     }
 
     fn chain_of(&self, file: &LicenseFile) -> Result<(Arc<VerifiedCml>, Arc<SiteEntry>)> {
-        let cml = self.verify_cml(&file.cml)?;
-        let site = self.verify_site(&cml, &file.site)?;
-        Ok((cml, site))
+        let chain = self.prepare_chain(file)?;
+        self.finish_chain(chain, &mut self.verify_now())
     }
 
     fn check_not_future(kind: DocKind, issued_at: i64, now: i64) -> Result<()> {
@@ -731,9 +931,21 @@ impl Validator {
     }
 
     fn validate_inner(&self, license: &[u8], facts: &NodeFacts, at: At) -> Result<Verdict> {
-        let now = at.now();
         let file = parse_license_file(license)?;
-        let (cml_v, entry) = self.chain_of(&file)?;
+        let (cml, entry) = self.chain_of(&file)?;
+        self.rules(&cml, &entry, facts, at)
+    }
+
+    /// Every rule of a validation after the chain's signatures: the trust state (revocation,
+    /// rollback, not yet valid), expiry and grace, offline too long, fingerprint.
+    fn rules(
+        &self,
+        cml_v: &VerifiedCml,
+        entry: &SiteEntry,
+        facts: &NodeFacts,
+        at: At,
+    ) -> Result<Verdict> {
+        let now = at.now();
         let (cml, site) = (&cml_v.claims, &entry.site.claims);
 
         // One lock for every state rule before expiry: revocation, rollback, not yet valid, and

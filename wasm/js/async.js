@@ -1,12 +1,15 @@
 // The WebCrypto path of hwf-license-wasm: the `…Async` methods of `Validator`. No license rule is
-// here. Core (in the .wasm) runs the whole operation; when it needs a signature check it has no
-// answer for, the round returns the checks instead of a result (and its outcome is discarded),
-// this file verifies them with `crypto.subtle.verify` (ECDSA P-256, SHA-256) and runs the round
-// again with the answers. A round that needs a root key's check also reports the checks further
-// down the chain (found by a throw-away validator, wasm/src/webcrypto.rs), so a cold chain's two
-// signatures are verified concurrently in one WebCrypto round (docs/WASM.md).
+// here. `validateAsync` and `verifyCmlAsync` run core's two-phase validation: phase 1
+// (`__begin`) checks everything that needs no signature result and returns the checks it waits
+// for (a cold chain: the CML's by the root and the site license's by the org key, both at once),
+// this file verifies them concurrently with `crypto.subtle.verify` (ECDSA P-256, SHA-256), and
+// phase 2 (`__finish`) completes every rule with the answers (docs/WASM.md). The other methods
+// run in rounds: core runs the whole operation; when it needs a signature check it has no answer
+// for, the round returns the checks instead of a result (its outcome discarded), this file
+// verifies them and runs the round again with the answers (a round that needs a root key's check
+// also reports the checks further down the chain, found by a throw-away validator).
 // Without `crypto.subtle` (an insecure http: page, an old runtime) the methods run the sync path.
-import { Validator } from "./hwf_license_wasm.js";
+import { Validator, __Pending as Pending } from "./hwf_license_wasm.js";
 
 const subtle = globalThis.crypto?.subtle;
 const IMPORT = { name: "ECDSA", namedCurve: "P-256" };
@@ -74,8 +77,18 @@ function concat(a, b) {
 }
 
 /**
- * Runs round `op` of the validator (`Validator.__round`: 0 validate, 1 verifyCml, 2
- * applyRevocationList, 3 verifyHeartbeat, 4 one ES256 check) until it returns a result rather than
+ * Two phases (`Validator.__begin`, op 0 validate, 1 verifyCml): the result, or a pending
+ * validation whose checks are verified together and given to `__finish` (which consumes it).
+ */
+async function twoPhases(validator, op, a, b, c) {
+  const r = validator.__begin(op, a, b, c);
+  if (!(r instanceof Pending)) return r;
+  return validator.__finish(r, await verifyChecks(validator, validator.__checks(r)));
+}
+
+/**
+ * Runs round `op` of the validator (`Validator.__round`: 2 applyRevocationList, 3
+ * verifyHeartbeat, 4 one ES256 check) until it returns a result rather than
  * checks to verify. The answers of earlier rounds are given again: the core side keeps nothing.
  */
 async function rounds(validator, op, a, b, c, d) {
@@ -91,18 +104,18 @@ async function rounds(validator, op, a, b, c, d) {
 const methods = {
   validateAsync(license, facts = null) {
     return subtle
-      ? rounds(this, 0, license, facts, undefined)
+      ? twoPhases(this, 0, license, facts, undefined)
       : Promise.resolve().then(() => this.validate(license, facts));
   },
   validateAtAsync(license, facts, now) {
     if (now === undefined) now = null; // required: validateAt's error, not the clock
     return subtle
-      ? rounds(this, 0, license, facts, now)
+      ? twoPhases(this, 0, license, facts, now)
       : Promise.resolve().then(() => this.validateAt(license, facts, now));
   },
   verifyCmlAsync(cml) {
     return subtle
-      ? rounds(this, 1, cml)
+      ? twoPhases(this, 1, cml)
       : Promise.resolve().then(() => this.verifyCml(cml));
   },
   applyRevocationListAsync(license, list) {

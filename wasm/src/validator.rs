@@ -81,33 +81,46 @@ impl Validator {
         }
     }
 
-    /// `validate` (`now` undefined: at the clock) and `validateAt`, sync or one async round.
+    /// `validate` (`now` undefined: at the clock) and `validateAt`: the sync call, or (`two`)
+    /// phase 1 of the async one.
     fn validate_op(
         &self,
         license: &JsValue,
         facts: &JsValue,
         now: &JsValue,
-        answers: Option<&[u8]>,
+        two: bool,
     ) -> JsResult<JsValue> {
         let license = input::license_bytes(license)?;
         let facts = input::facts(facts)?;
         let now = at(now)?;
-        self.run(answers, &|v| {
-            match now {
-                Some(now) => v.validate_at(&license, &facts, now).map_err(from_core),
-                None => self.at_clock(|_| v.validate(&license, &facts)),
-            }
-            .map(|v| output::verdict(&v))
-        })
+        let v = &self.inner;
+        if two {
+            let begun = match now {
+                Some(now) => v
+                    .begin_validate_at(&license, &facts, now)
+                    .map_err(from_core),
+                None => self.at_clock(|_| v.begin_validate(&license, &facts)),
+            }?;
+            return Ok(webcrypto::begun(begun));
+        }
+        match now {
+            Some(now) => v.validate_at(&license, &facts, now).map_err(from_core),
+            None => self.at_clock(|_| v.validate(&license, &facts)),
+        }
+        .map(|v| output::verdict(&v))
     }
 
-    fn verify_cml_op(&self, cml: &JsValue, answers: Option<&[u8]>) -> JsResult<JsValue> {
+    /// `verifyCml`, or (`two`) phase 1 of `verifyCmlAsync`.
+    fn verify_cml_op(&self, cml: &JsValue, two: bool) -> JsResult<JsValue> {
         let cml = input::string(cml, "cml", "cml must be a compact JWS string")?;
-        self.run(answers, &|v| {
-            v.verify_cml(&cml)
-                .map(|c| output::cml(&c))
-                .map_err(from_core)
-        })
+        if two {
+            let begun = self.inner.begin_verify_cml(&cml).map_err(from_core)?;
+            return Ok(webcrypto::begun(begun));
+        }
+        self.inner
+            .verify_cml(&cml)
+            .map(|c| output::cml(&c))
+            .map_err(from_core)
     }
 
     fn revocation_op(
@@ -256,7 +269,7 @@ impl Validator {
             &license,
             &facts.map_or(JsValue::UNDEFINED, JsValue::from),
             &now,
-            None,
+            false,
         )
     }
 
@@ -271,7 +284,7 @@ impl Validator {
         #[wasm_bindgen(unchecked_param_type = "number")] now: JsValue,
     ) -> JsResult<JsValue> {
         let facts = facts.map_or(JsValue::UNDEFINED, JsValue::from);
-        self.validate_op(&license, &facts, &at_required(now), None)
+        self.validate_op(&license, &facts, &at_required(now), false)
     }
 
     /// Verifies a revocation list (compact JWS) against the license's CML and applies it to this
@@ -361,7 +374,7 @@ impl Validator {
         &self,
         #[wasm_bindgen(unchecked_param_type = "string")] cml: JsValue,
     ) -> JsResult<JsValue> {
-        self.verify_cml_op(&cml, None)
+        self.verify_cml_op(&cml, false)
     }
 
     /// Verifies a monthly usage manifest (compact JWS) signed by the org key of `cml` (compact
@@ -482,11 +495,38 @@ impl Validator {
             .map_err(from_core)
     }
 
-    /// One round of an `…Async` method (`js/async.js`): the result, or an array of the checks to
-    /// verify with WebCrypto. `op`: 0 `validate(a license, b facts, c now)`, 1 `verifyCml(a)`,
-    /// 2 `applyRevocationList(a license, b list, c now)`, 3 `verifyHeartbeat(a license,
-    /// b answer, c nonce, d now)`, 4 one ES256 check `(a key, b message, c digest, d signature)`;
-    /// `now` undefined is the validator's clock. One export for all: each costs the module ~0.7 KB.
+    /// Phase 1 of `validateAsync` (`op` 0: `a` license, `b` facts, `c` now, undefined for the
+    /// clock) or `verifyCmlAsync` (`op` 1: `a` the CML), `js/async.js`: the result when no
+    /// signature check is needed (a cached chain), else a `__Pending` for `__checks` and
+    /// `__finish` (core's two-phase validation, `hwf_license::pending`).
+    #[wasm_bindgen(js_name = __begin, skip_typescript)]
+    pub fn begin_js(&self, op: u8, a: JsValue, b: JsValue, c: JsValue) -> JsResult<JsValue> {
+        if op == 0 {
+            self.validate_op(&a, &b, &c, true)
+        } else {
+            self.verify_cml_op(&a, true)
+        }
+    }
+
+    /// The checks a `__Pending` of this validator waits for, each a `Uint8Array`: 1 if by a
+    /// trusted root else 0 | SEC1 key | SHA-256 of the signing input | signature | signing input.
+    #[wasm_bindgen(js_name = __checks, skip_typescript)]
+    pub fn checks_js(&self, pending: &webcrypto::PendingJs) -> JsValue {
+        webcrypto::checks(&self.inner, pending)
+    }
+
+    /// Phase 2: `pending` (consumed) completed with WebCrypto's `answers` (each key | digest |
+    /// signature | 1 or 0); a check without an answer is refused (`invalid_argument`).
+    #[wasm_bindgen(js_name = __finish, skip_typescript)]
+    pub fn finish_js(&self, pending: webcrypto::PendingJs, answers: &[u8]) -> JsResult<JsValue> {
+        webcrypto::finish(&self.inner, pending, answers)
+    }
+
+    /// One round of an `…Async` method without two phases (`js/async.js`): the result, or an
+    /// array of the checks to verify with WebCrypto. `op`: 2 `applyRevocationList(a license,
+    /// b list, c now)`, 3 `verifyHeartbeat(a license, b answer, c nonce, d now)`, 4 one ES256
+    /// check `(a key, b message, c digest, d signature)`; `now` undefined is the validator's
+    /// clock. One export for all: each costs the module ~0.7 KB.
     #[wasm_bindgen(js_name = __round, skip_typescript)]
     pub fn round_js(
         &self,
@@ -498,8 +538,6 @@ impl Validator {
         answers: &[u8],
     ) -> JsResult<JsValue> {
         match op {
-            0 => self.validate_op(&a, &b, &c, Some(answers)),
-            1 => self.verify_cml_op(&a, Some(answers)),
             2 => self.revocation_op(&a, &b, &c, Some(answers)),
             3 => self.heartbeat_op(&a, &b, &c, &d, Some(answers)),
             _ => {

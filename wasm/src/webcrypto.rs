@@ -1,6 +1,11 @@
 //! The WebCrypto path (`validateAsync` and the other `…Async` methods): core runs every rule,
 //! JavaScript's `crypto.subtle` only does the elliptic-curve arithmetic.
 //!
+//! `validateAsync` and `verifyCmlAsync` use core's **two-phase validation**
+//! (`hwf_license::pending`): phase 1 (`__begin`) returns a [`PendingJs`] with the (at most two)
+//! checks, JavaScript verifies them concurrently, phase 2 (`__finish`) completes every rule with
+//! the answers ([`finish`]): one core run per call. The other `…Async` methods run in rounds:
+//!
 //! Each core validator of this binding is built with a [`JsVerifier`], core's [`Verifier`]
 //! trait. Outside an async round it is core's pure-Rust backend (the sync methods are unchanged).
 //! During a round (see [`Exchange`]) it answers from the results JavaScript computed, keyed by the
@@ -34,6 +39,77 @@ use hwf_license::PublicKey;
 use wasm_bindgen::JsValue;
 
 use crate::error::{from_core, JsResult};
+use crate::output;
+
+/// A validation waiting for WebCrypto (core's `Pending`); consumed by `__finish`.
+#[wasm_bindgen::prelude::wasm_bindgen(js_name = __Pending, skip_typescript)]
+pub struct PendingJs(hwf_license::Pending);
+
+/// Phase 1's outcome for JavaScript: the result, or the pending validation.
+pub(crate) fn begun(begun: hwf_license::Begun) -> JsValue {
+    match begun {
+        hwf_license::Begun::Done(outcome) => outcome_js(outcome),
+        hwf_license::Begun::Pending(p) => PendingJs(p).into(),
+    }
+}
+
+fn outcome_js(outcome: hwf_license::Outcome) -> JsValue {
+    match outcome {
+        hwf_license::Outcome::Verdict(v) => output::verdict(&v),
+        hwf_license::Outcome::Cml(c) => output::cml(&c),
+    }
+}
+
+/// The checks of `pending` (see `Validator::__checks`).
+pub(crate) fn checks(inner: &hwf_license::Validator, pending: &PendingJs) -> JsValue {
+    inner
+        .pending_checks(&pending.0)
+        .iter()
+        .map(|c| {
+            let message = c.check.message();
+            let mut out = Vec::with_capacity(1 + ID + message.len());
+            out.push(u8::from(c.by_root));
+            out.extend_from_slice(c.key.sec1_uncompressed());
+            out.extend_from_slice(c.check.digest());
+            out.extend_from_slice(c.check.signature());
+            out.extend_from_slice(message);
+            JsValue::from(js_sys::Uint8Array::from(out.as_slice()))
+        })
+        .collect::<js_sys::Array>()
+        .into()
+}
+
+/// Phase 2 with WebCrypto's answers, each found by the check's exact identity (key, digest,
+/// signature): an answer for another check answers nothing, and a check without an answer is
+/// refused, never taken as verified.
+pub(crate) fn finish(
+    inner: &hwf_license::Validator,
+    pending: PendingJs,
+    answers: &[u8],
+) -> JsResult<JsValue> {
+    let mut answer = |key: &PublicKey, c: &hwf_license::Check| {
+        let id = identity(key, c.digest(), c.signature());
+        answers
+            .chunks_exact(ANSWER)
+            .find(|a| a[..ID] == id)
+            .map(|a| a[ID] == 1)
+            .ok_or(hwf_license::Error::InvalidArgument(
+                "no WebCrypto answer for a pending signature check",
+            ))
+    };
+    inner
+        .finish(pending.0, &mut answer)
+        .map(outcome_js)
+        .map_err(from_core)
+}
+
+fn identity(key: &PublicKey, digest: &[u8; 32], signature: &[u8; 64]) -> [u8; ID] {
+    let mut id = [0u8; ID];
+    id[..65].copy_from_slice(key.sec1_uncompressed());
+    id[65..97].copy_from_slice(digest);
+    id[97..].copy_from_slice(signature);
+    id
+}
 
 /// An answer's identity: SEC1 key (65) | SHA-256 of the signing input (32) | signature (64).
 const ID: usize = 65 + 32 + 64;
@@ -88,10 +164,7 @@ impl Verifier for JsVerifier {
             drop(x);
             return PureVerifier.verify(key, message, digest, signature);
         };
-        let mut id = [0u8; ID];
-        id[..65].copy_from_slice(key.sec1_uncompressed());
-        id[65..97].copy_from_slice(digest);
-        id[97..].copy_from_slice(signature);
+        let id = identity(key, digest, signature);
         if let Some(a) = answers.chunks_exact(ANSWER).find(|a| a[..ID] == id) {
             return a[ID] == 1;
         }

@@ -35,81 +35,128 @@ test("a refused signature is bad_signature, and a good chain after it still veri
   assert.equal((await v.validateAtAsync(valid.license, null, valid.now)).status, "valid");
 });
 
-test("rounds: a cold chain asks once for both checks (CML by the root, site by the org key), a cached one not at all", async () => {
-  const v = new Validator(options);
-  const round = v.__round;
+/** Wraps the validator's two phases to record the checks (their root flags) phase 1 asked for. */
+function recordChecks(v) {
   const asked = [];
-  v.__round = function (...args) {
-    const r = round.apply(this, args);
-    if (Array.isArray(r)) asked.push(r.map((c) => c[0]));
+  const checks = v.__checks;
+  v.__checks = function (p) {
+    const r = checks.call(this, p);
+    asked.push(r.map((c) => c[0]));
     return r;
   };
+  return asked;
+}
+
+/** An answer to a check from `__checks`: key | digest | signature | 1 or 0. */
+const answer = (c, ok) => {
+  const a = new Uint8Array(162);
+  a.set(c.subarray(1, 162));
+  a[161] = ok ? 1 : 0;
+  return a;
+};
+const join = (...parts) => {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+};
+
+test("two phases: a cold chain asks once for both checks (CML by the root, site by the org key), a cached one not at all", async () => {
+  const v = new Validator(options);
+  const asked = recordChecks(v);
   await v.validateAtAsync(valid.license, null, valid.now);
-  // One round, two checks: the first by a trusted root (flag 1), the second by the org key.
+  // One phase 1, two checks: the first by a trusted root (flag 1), the second by the org key.
   assert.deepEqual(asked, [[1, 0]]);
+  // Cached: phase 1 returns the verdict itself.
+  assert.equal(v.__begin(0, valid.license, null, valid.now).status, "valid");
   await v.validateAtAsync(valid.license, null, valid.now);
   assert.deepEqual(asked, [[1, 0]]);
-  // A new site license under the cached CML: only its own check, no speculation.
+  // A new site license under the cached CML: only its own check.
   const other = vector("valid/no-features");
   assert.equal(JSON.parse(other.license).cml, JSON.parse(valid.license).cml);
   await v.validateAtAsync(other.license, factsOf(other), other.now);
   assert.deepEqual(asked, [[1, 0], [0]]);
 });
 
-test("the discovered site check is only a question: withheld, it is asked for again; refused, bad_signature", async () => {
-  const v = new Validator(options);
-  const first = v.__round(0, valid.license, null, valid.now, undefined, new Uint8Array(0));
-  assert.ok(Array.isArray(first) && first.length === 2);
-  const answer = (c, ok) => {
-    const a = new Uint8Array(162);
-    a.set(c.subarray(1, 162));
-    a[161] = ok ? 1 : 0;
-    return a;
-  };
-  // The CML answered "verified" by WebCrypto, the site not answered: asked again, never valid.
-  const cmlOnly = answer(first[0], true);
-  const again = v.__round(0, valid.license, null, valid.now, undefined, cmlOnly);
-  assert.ok(Array.isArray(again) && again.length === 1, "a withheld check was taken as verified");
-  assert.deepEqual(again[0].subarray(1, 162), first[1].subarray(1, 162));
+test("phase 2 refuses unless the root verified the CML; a withheld answer is refused, never taken as verified", async () => {
+  const begin = (v) => v.__begin(0, valid.license, null, valid.now);
+  // The site verified, the CML refused: the CML's bad_signature.
+  let v = new Validator(options);
+  let p = begin(v);
+  let c = v.__checks(p);
+  assert.equal(c.length, 2);
+  assert.throws(() => v.__finish(p, join(answer(c[0], false), answer(c[1], true))), (e) => e.codeName === "bad_signature" && /CML/i.test(e.message));
+  assert.deepEqual(v.__checks(begin(v)).map((x) => x[0]), [1, 0], "nothing was cached");
+  // The CML verified, the site's answer withheld: invalid_argument, the site never valid.
+  p = begin(v);
+  c = v.__checks(p);
+  assert.throws(() => v.__finish(p, answer(c[0], true)), (e) => e.codeName === "invalid_argument");
   // The site refused: bad_signature.
-  const both = new Uint8Array(324);
-  both.set(cmlOnly);
-  both.set(answer(first[1], false), 162);
-  assert.throws(() => v.__round(0, valid.license, null, valid.now, undefined, both), (e) => e.codeName === "bad_signature");
+  p = begin(v);
+  c = v.__checks(p);
+  assert.equal(c.length, 1, "the verified CML was cached");
+  assert.throws(() => v.__finish(p, answer(c[0], false)), (e) => e.codeName === "bad_signature");
   assert.equal(v.validateAt(valid.license, null, valid.now).status, "valid");
 });
 
-test("a CML the throw-away validator took as verified is refused by the real one (rogue root, edited payload)", async () => {
+test("a pending validation is finished once, by the validator that began it", async () => {
+  const a = new Validator(options);
+  const b = new Validator(options);
+  const p = a.__begin(0, valid.license, null, valid.now);
+  const c = a.__checks(p);
+  assert.deepEqual(b.__checks(p), []);
+  const good = join(answer(c[0], true), answer(c[1], true));
+  assert.throws(() => b.__finish(p, good), (e) => e.codeName === "invalid_argument");
+  // Given to __finish, it is consumed: no second use.
+  assert.throws(() => a.__finish(p, good));
+  const q = a.__begin(0, valid.license, null, valid.now);
+  assert.equal(a.__finish(q, good).status, "valid");
+});
+
+test("a CML the root did not sign is refused though its org key verifies the site (rogue root, edited payload)", async () => {
   for (const name of ["chain/rogue-root-known-kid", "chain/cml-payload-edited"]) {
     const bad = vector(name);
     const v = new Validator(options);
-    const first = v.__round(0, bad.license, null, bad.now, undefined, new Uint8Array(0));
-    assert.ok(Array.isArray(first) && first.length === 2, `${name}: both checks discovered`);
+    const p = v.__begin(0, bad.license, null, bad.now);
+    assert.equal(v.__checks(p).length, 2, `${name}: both checks asked for`);
     await assert.rejects(v.validateAtAsync(bad.license, null, bad.now), (e) => e instanceof LicenseError && e.codeName === "bad_signature", name);
-    // Nothing of it was kept: the valid chain still goes through a full cold round.
+    // Nothing of it was kept: the valid chain still needs both checks.
+    assert.equal(v.__checks(v.__begin(0, valid.license, null, valid.now)).length, 2);
     assert.equal((await v.validateAtAsync(valid.license, null, valid.now)).status, "valid");
   }
 });
 
 test("an answer for another key, input or signature is not used", async () => {
   const v = new Validator(options);
-  const first = v.__round(0, valid.license, null, valid.now, undefined, new Uint8Array(0));
-  assert.ok(Array.isArray(first) && first.length === 2);
-  const check = first[0].subarray(1);
-  // "Verified" for the same key and signature but another digest: still missing.
-  const forged = new Uint8Array(162);
-  forged.set(check.subarray(0, 161));
+  const p = v.__begin(0, valid.license, null, valid.now);
+  const c = v.__checks(p);
+  // "Verified" for the same key and signature but another digest, and the site's real answer:
+  // the CML has no answer, refused.
+  const forged = answer(c[0], true);
   forged[65] ^= 1;
-  forged[161] = 1;
-  const again = v.__round(0, valid.license, null, valid.now, undefined, forged);
-  assert.ok(Array.isArray(again), "a forged answer was used");
-  // A "not verified" answer for the real check: bad_signature, nothing cached.
-  const no = new Uint8Array(162);
-  no.set(check.subarray(0, 161));
-  assert.throws(() => v.__round(0, valid.license, null, valid.now, undefined, no), (e) => e.codeName === "bad_signature");
-  assert.deepEqual(v.__round(0, valid.license, null, valid.now, undefined, new Uint8Array(0)).length, 2);
-  // The sync path is untouched by rounds.
+  assert.throws(() => v.__finish(p, join(forged, answer(c[1], true))), (e) => e.codeName === "invalid_argument");
+  // The answers of another license's checks do not answer this one's site license.
+  const other = vector("valid/no-features");
+  const w = new Validator(options);
+  const po = w.__begin(0, other.license, factsOf(other), other.now);
+  const co = w.__checks(po);
+  const q = w.__begin(0, valid.license, null, valid.now);
+  assert.throws(() => w.__finish(q, join(answer(co[0], true), answer(co[1], true))), (e) => e.codeName === "invalid_argument");
+  // The sync path is untouched.
   assert.equal(v.validateAt(valid.license, null, valid.now).status, "valid");
+});
+
+test("verifyCmlAsync in two phases: one check, then cached", async () => {
+  const cml = JSON.parse(valid.license).cml;
+  const v = new Validator(options);
+  const asked = recordChecks(v);
+  const got = await v.verifyCmlAsync(cml);
+  assert.deepEqual(got, new Validator(options).verifyCml(cml));
+  await v.verifyCmlAsync(cml);
+  assert.deepEqual(asked, [[1]]);
 });
 
 test("argument errors reject with the code the sync methods throw", async () => {
