@@ -56,9 +56,8 @@ impl NodeFacts {
         let addresses = addresses
             .into_iter()
             .map(|a| {
-                a.trim()
-                    .parse::<IpAddr>()
-                    .map_err(|_| Error::InvalidArgument("node address is not an IP address"))
+                crate::ip::parse_ip(a.trim())
+                    .ok_or(Error::InvalidArgument("node address is not an IP address"))
             })
             .collect::<Result<Vec<_>>>()?;
         Ok(Self {
@@ -104,11 +103,13 @@ impl Network {
                 if p.len() > 1 && p.starts_with('0') {
                     return None;
                 }
-                (a, Some(p.parse::<u8>().ok()?))
+                // At most three digits (checked): at most 999, then at most 255 as `u8` reads.
+                let n = p.bytes().fold(0u16, |n, b| n * 10 + u16::from(b - b'0'));
+                (a, Some(u8::try_from(n).ok()?))
             }
             None => (s, None),
         };
-        match addr.parse::<IpAddr>().ok()? {
+        match crate::ip::parse_ip(addr)? {
             IpAddr::V4(v4) => {
                 let p = prefix.unwrap_or(32);
                 (p <= 32).then(|| Network::V4(u32::from(v4) & mask32(p), p))

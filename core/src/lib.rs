@@ -61,6 +61,7 @@ pub mod clock;
 pub mod error;
 pub mod file;
 pub mod fingerprint;
+mod ip;
 pub mod issue;
 mod json;
 mod jws;
