@@ -173,9 +173,16 @@ impl<'a> Parser<'a> {
         if n > 20 {
             return Err("integer out of range");
         }
-        let v: i128 = self.s[start..self.i]
-            .parse()
-            .map_err(|_| "invalid number")?;
+        // At most 20 ASCII digits (checked above): no overflow in an i128. (Not `str::parse`:
+        // its code and a str slice's panic path cost the WASM module; docs/WASM.md "Size".)
+        let magnitude = self.b[digits..self.i]
+            .iter()
+            .fold(0i128, |v, d| v * 10 + i128::from(d - b'0'));
+        let v = if digits > start {
+            -magnitude
+        } else {
+            magnitude
+        };
         if v < i128::from(i64::MIN) || v > i128::from(u64::MAX) {
             return Err("integer out of range");
         }
@@ -191,7 +198,9 @@ impl<'a> Parser<'a> {
             return Err("invalid \\u escape");
         }
         self.i += 4;
-        u32::from_str_radix(h, 16).map_err(|_| "invalid \\u escape")
+        // Four ASCII hex digits (checked above).
+        Ok(h.bytes()
+            .fold(0, |v, c| v * 16 + char::from(c).to_digit(16).unwrap_or(0)))
     }
 
     fn string(&mut self) -> Result<Cow<'a, str>, ParseError> {
@@ -205,7 +214,8 @@ impl<'a> Parser<'a> {
         while let Some(&c) = self.b.get(self.i) {
             match c {
                 b'"' => {
-                    let s = &self.s[start..self.i];
+                    // Both ends are at ASCII bytes: `get` never refuses (and links no panic).
+                    let s = self.s.get(start..self.i).ok_or("invalid string")?;
                     self.i += 1;
                     return Ok(Cow::Borrowed(s));
                 }
@@ -214,7 +224,7 @@ impl<'a> Parser<'a> {
                 _ => self.i += 1,
             }
         }
-        let mut out = String::from(&self.s[start..self.i]);
+        let mut out = String::from(self.s.get(start..self.i).ok_or("invalid string")?);
         loop {
             let Some(&c) = self.b.get(self.i) else {
                 return Err("unterminated string");
@@ -262,9 +272,10 @@ impl<'a> Parser<'a> {
                 0..=0x1f => return Err("control character in a string"),
                 _ => {
                     // Copy one whole UTF-8 character.
-                    let len = self.s[self.i..].chars().next().map_or(1, char::len_utf8);
-                    out.push_str(&self.s[self.i..self.i + len]);
-                    self.i += len;
+                    let ch = self.s.get(self.i..).and_then(|t| t.chars().next());
+                    let ch = ch.ok_or("invalid string")?;
+                    out.push(ch);
+                    self.i += ch.len_utf8();
                 }
             }
         }

@@ -82,8 +82,9 @@ pub fn parse_period(s: &str) -> Option<(u16, u8)> {
     if b.len() != 7 || b[4] != b'-' || !b[..4].iter().chain(&b[5..]).all(u8::is_ascii_digit) {
         return None;
     }
-    let year: u16 = s[..4].parse().ok()?;
-    let month: u8 = s[5..].parse().ok()?;
+    let number = |d: &[u8]| d.iter().fold(0u16, |n, c| n * 10 + u16::from(c - b'0'));
+    let (year, month) = (number(&b[..4]), number(&b[5..]));
+    let month = u8::try_from(month).ok()?;
     ((1970..=9999).contains(&year) && (1..=12).contains(&month)).then_some((year, month))
 }
 
