@@ -107,6 +107,14 @@ fn decompress_y(x: &[u8; 32], odd: Option<bool>) -> Option<[u8; 32]> {
     Some(if take_neg { neg } else { y })
 }
 
+/// How many built p256 verifying keys are kept (see `PublicKey::verifying_key`).
+pub(crate) const BUILT_KEYS: usize = 8;
+
+/// The p256 verifying keys built last, by their uncompressed point, oldest first. A pure cache
+/// of a function of the point: an entry can only ever be the key of its own point.
+static BUILT: crate::sync::Mutex<Vec<([u8; 65], VerifyingKey)>> =
+    crate::sync::Mutex::new(Vec::new());
+
 impl PublicKey {
     /// A key from on-curve affine coordinates.
     fn from_coordinates(x: &[u8; 32], y: &[u8; 32]) -> Self {
@@ -143,16 +151,38 @@ impl PublicKey {
     /// reading links, through one `expect`, the `Debug` of every `der` error (≈ 4.5 KB of the
     /// WASM module; docs/WASM.md "Size"). (x, y) was checked to be on the curve when the key was
     /// made, so the point of that x and parity is (x, y).
+    ///
+    /// The square root is paid once per point and process: the last [`BUILT_KEYS`] verifying
+    /// keys built are kept by their exact point (a node sees few keys: its roots, its org's key),
+    /// so a new validator with the same roots, or the same CML again, builds none (a sync cold
+    /// validation in the WASM module otherwise pays two, ≈ 3–6 %; docs/PERFORMANCE.md).
     fn verifying_key(&self) -> Option<&VerifyingKey> {
         use p256::elliptic_curve::point::DecompressPoint;
         if let Some(k) = self.key.get() {
             return Some(k);
         }
-        let mut x = p256::FieldBytes::default();
-        x.copy_from_slice(&self.sec1[1..33]);
-        let odd = p256::elliptic_curve::subtle::Choice::from(self.sec1[64] & 1);
-        let point = Option::<p256::AffinePoint>::from(p256::AffinePoint::decompress(&x, odd))?;
-        let k = VerifyingKey::from_affine(point).ok()?;
+        let known = BUILT
+            .lock()
+            .iter()
+            .find(|(p, _)| *p == self.sec1)
+            .map(|e| e.1);
+        let k = match known {
+            Some(k) => k,
+            None => {
+                let mut x = p256::FieldBytes::default();
+                x.copy_from_slice(&self.sec1[1..33]);
+                let odd = p256::elliptic_curve::subtle::Choice::from(self.sec1[64] & 1);
+                let point =
+                    Option::<p256::AffinePoint>::from(p256::AffinePoint::decompress(&x, odd))?;
+                let k = VerifyingKey::from_affine(point).ok()?;
+                let mut built = BUILT.lock();
+                if built.len() >= BUILT_KEYS {
+                    built.remove(0);
+                }
+                built.push((self.sec1, k));
+                k
+            }
+        };
         Some(self.key.call_once(|| k))
     }
 
@@ -500,6 +530,30 @@ mod tests {
             tried > 25_000 && accepted >= 3 * 64,
             "{tried} tried, {accepted} accepted"
         );
+    }
+
+    #[test]
+    fn built_verifying_keys_are_kept_for_their_point_only_and_bounded() {
+        let message = b"built keys";
+        let signers: Vec<SigningKey> = (0u8..20)
+            .map(|i| SigningKey::from_seed(&[b'k', i]))
+            .collect();
+        for (i, signer) in signers.iter().enumerate() {
+            let signature = signer.sign_es256(message);
+            // A fresh copy of the key (nothing of it built), twice: the second is from the memo.
+            for _ in 0..2 {
+                let key = PublicKey::from_sec1(&signer.public_key().to_sec1()).unwrap();
+                assert!(key.verify_es256(message, &signature), "key {i}");
+                // Another key's signature never verifies with it, memo or not.
+                let other = signers[(i + 1) % signers.len()].sign_es256(message);
+                assert!(!key.verify_es256(message, &other), "key {i}");
+            }
+            assert!(BUILT.lock().len() <= BUILT_KEYS);
+        }
+        let built = BUILT.lock();
+        for (point, key) in built.iter() {
+            assert_eq!(key.to_encoded_point(false).as_bytes(), &point[..]);
+        }
     }
 
     #[test]
