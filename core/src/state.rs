@@ -401,7 +401,7 @@ pub(crate) fn import(
 
 /// The ids sorted for [`AppliedList::revoked`].
 pub(crate) fn sorted(mut ids: Vec<String>) -> Vec<String> {
-    ids.sort_unstable();
+    crate::json::sort_strings(&mut ids);
     ids
 }
 
