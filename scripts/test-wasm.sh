@@ -34,15 +34,18 @@ fi
 # Size: the budget (200 KB raw, 80 KB gzip -9) is reported; the module went over it with the node
 # trust state, was 194,538 B raw / 85,058 B gzip at 2026-12-01 (third pass: talc, no_std on
 # wasm32, core's payload readers, p256 keys without SEC1 parsing, sorted-Vec caches), 203,370 /
-# 88,647 B with verifyReceipt (issue 18), and is 199,279 / 87,103 B after the fourth pass (the
-# receipt readers and checks, LLVM inline threshold 15; docs/WASM.md "Size"): within the raw
-# budget, 7.1 KB over the gzip one. So the test fails above a regression ceiling just above that
-# (override with HWF_WASM_CEILING_RAW/_GZ for experiments; never raise the defaults). When the
-# module is within the budget, the budget itself becomes the ceiling.
+# 88,647 B with verifyReceipt (issue 18), 199,279 / 87,103 B after the fourth pass (the
+# receipt readers and checks, LLVM inline threshold 15), and is 197,925 / 85,725 B after the
+# fifth (core's two-phase validation for the WebCrypto path, +11.9 KB / +5.1 KB; core's own IP
+# reading, no str Debug or panicking str slicing, one heapsort, the verifying-key memo;
+# docs/WASM.md "Size"): within the raw budget, 5.7 KB over the gzip one. So the test fails above
+# a regression ceiling just above that (override with HWF_WASM_CEILING_RAW/_GZ for experiments;
+# never raise the defaults). When the module is within the budget, the budget itself becomes the
+# ceiling.
 BUDGET_RAW=200000
 BUDGET_GZ=80000
-CEILING_RAW=${HWF_WASM_CEILING_RAW:-199500}
-CEILING_GZ=${HWF_WASM_CEILING_GZ:-87300}
+CEILING_RAW=${HWF_WASM_CEILING_RAW:-198200}
+CEILING_GZ=${HWF_WASM_CEILING_GZ:-85900}
 
 checks_passed=0
 checks_failed=0
