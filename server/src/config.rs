@@ -764,7 +764,10 @@ mod tests {
                 if name == CREDENTIALS_DIRECTORY_ENV {
                     return Some(dir_s.clone());
                 }
-                extra.iter().find(|(k, _)| *k == name).map(|(_, v)| v.to_string())
+                extra
+                    .iter()
+                    .find(|(k, _)| *k == name)
+                    .map(|(_, v)| v.to_string())
             }
         };
         let s = Secrets::from_vars(vars(&[])).unwrap();
