@@ -119,7 +119,8 @@ else
   needs core c go python wasm server package && wanted+=(gcc pkg-config)
   needs c && wanted+=(g++ libcjson-dev valgrind)
   needs go package && wanted+=(golang-go)
-  needs wasm package && wanted+=(chromium binaryen)
+  # server: the web console's browser tests (issue 19) drive Chromium through playwright-core too.
+  needs wasm server package && wanted+=(chromium binaryen)
   needs server && wanted+=(postgresql wrk)
   needs server package && wanted+=(curl openssl)
 fi
@@ -130,7 +131,7 @@ if needs python server package && ! venv_ok && ! "$PYTHON" -c 'import ensurepip,
   wanted+=(python3-venv)
 fi
 # Node.js and npm: the machine usually has them; Debian's otherwise.
-if needs wasm package; then
+if needs wasm server package; then
   have node || wanted+=(nodejs)
   have npm || wanted+=(npm)
 fi
@@ -257,7 +258,7 @@ EOF
 fi
 
 # --- 5. npm tools ----------------------------------------------------------------------------
-if needs wasm package; then
+if needs wasm server package; then
   log "npm tools in $NODE_TOOLS: ${NPM_PACKAGES[*]}"
   missing=()
   for spec in "${NPM_PACKAGES[@]}"; do

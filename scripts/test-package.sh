@@ -368,6 +368,13 @@ deb_package() {
   verify=$(systemd-analyze verify --man=no --root="$vroot" "$vroot${unit#"$root"}" 2>&1) ||
     { echo "$verify" >&2; return 1; }
   [ -z "$verify" ] || { echo "systemd-analyze verify printed: $verify" >&2; return 1; }
+  # systemd's own exposure score of the sandbox (0 = most locked down, 10 = none): at most 2.
+  local exposure
+  exposure=$(systemd-analyze security --offline=yes --root="$vroot" "$vroot${unit#"$root"}" 2>&1 |
+    sed -nE 's/.*Overall exposure level for hwf-license.service: ([0-9.]+).*/\1/p')
+  info "systemd-analyze security: exposure ${exposure:-?} (of 10)"
+  python3 -c 'import sys; sys.exit(0 if float(sys.argv[1]) <= 2.0 else 1)' "${exposure:-99}" ||
+    { echo "the unit's exposure level is ${exposure:-unknown}, above 2.0" >&2; return 1; }
   rm -rf "$vroot"
   local key
   for key in 'User=hwf-license' 'StateDirectory=hwf-license' 'ProtectSystem=strict' 'ProtectHome=yes' \
