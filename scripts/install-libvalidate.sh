@@ -4,10 +4,14 @@
 #   PREFIX/include/validate.h
 #   PREFIX/lib/libvalidate.so.X.Y.Z, libvalidate.so.0 (the SONAME), libvalidate.so
 #   PREFIX/lib/libvalidate.a
-#   PREFIX/lib/pkgconfig/validate.pc          cc app.c $(pkg-config --cflags --libs validate)
+#   PREFIX/lib/pkgconfig/libvalidate.pc       cc app.c $(pkg-config --cflags --libs libvalidate)
+#   PREFIX/lib/pkgconfig/validate.pc          the same under its first name (validate)
 #   PREFIX/lib/pkgconfig/validate-static.pc   cc app.c $(pkg-config --cflags --libs validate-static)
 #
-#   scripts/install-libvalidate.sh PREFIX [--no-build]
+#   scripts/install-libvalidate.sh PREFIX [--no-build] [--relocatable]
+#
+# --relocatable: the .pc files name their prefix as ${pcfiledir}/../.. instead of PREFIX, so the
+# folder can be moved or unpacked anywhere (the release tarball, scripts/package.sh).
 #
 # With a PREFIX outside the linker's default paths, point PKG_CONFIG_PATH at PREFIX/lib/pkgconfig
 # and, for the shared library, LD_LIBRARY_PATH at PREFIX/lib (or run ldconfig for /usr/local).
@@ -22,10 +26,12 @@ STATIC_DEPS="-lgcc_s -lutil -lrt -lpthread -lm -ldl -lc"
 
 PREFIX=""
 BUILD=1
+RELOCATABLE=0
 for arg in "$@"; do
   case "$arg" in
     --no-build) BUILD=0 ;;
-    -*) die "unknown option: $arg (usage: $0 PREFIX [--no-build])" ;;
+    --relocatable) RELOCATABLE=1 ;;
+    -*) die "unknown option: $arg (usage: $0 PREFIX [--no-build] [--relocatable])" ;;
     *) [ -z "$PREFIX" ] || die "one PREFIX only"; PREFIX=$arg ;;
   esac
 done
@@ -53,9 +59,12 @@ ln -sfn "libvalidate.so.$VERSION" "$PREFIX/lib/libvalidate.so.$ABI_MAJOR"
 ln -sfn "libvalidate.so.$ABI_MAJOR" "$PREFIX/lib/libvalidate.so"
 install -m 0644 "$A" "$PREFIX/lib/libvalidate.a"
 
+PC_PREFIX=$PREFIX
+# shellcheck disable=SC2016
+[ "$RELOCATABLE" = 1 ] && PC_PREFIX='${pcfiledir}/../..'
 pc_head() {
   cat <<PC
-prefix=$PREFIX
+prefix=$PC_PREFIX
 exec_prefix=\${prefix}
 libdir=\${exec_prefix}/lib
 includedir=\${prefix}/include
@@ -73,6 +82,7 @@ Libs: -L\${libdir} -lvalidate
 Libs.private: $STATIC_DEPS
 PC
 } >"$PREFIX/lib/pkgconfig/validate.pc"
+sed 's/^Name: validate$/Name: libvalidate/' "$PREFIX/lib/pkgconfig/validate.pc" >"$PREFIX/lib/pkgconfig/libvalidate.pc"
 {
   pc_head
   cat <<PC
@@ -81,5 +91,5 @@ Description: libvalidate linked statically (libvalidate.a and the C runtime it n
 Libs: \${libdir}/libvalidate.a $STATIC_DEPS
 PC
 } >"$PREFIX/lib/pkgconfig/validate-static.pc"
-info "$PREFIX/lib/pkgconfig/validate.pc, validate-static.pc"
-info "use: PKG_CONFIG_PATH=$PREFIX/lib/pkgconfig cc app.c \$(pkg-config --cflags --libs validate)"
+info "$PREFIX/lib/pkgconfig/libvalidate.pc (= validate.pc), validate-static.pc"
+info "use: PKG_CONFIG_PATH=$PREFIX/lib/pkgconfig cc app.c \$(pkg-config --cflags --libs libvalidate)"

@@ -1,16 +1,30 @@
 #!/usr/bin/env bash
 # Every test of every layer: Rust core, C (with valgrind and ASan), Go, Python, WASM in Node and in
-# headless Chromium, and the server. Installs what it needs first (scripts/install-deps.sh).
+# headless Chromium, the server, and the release artefacts installed as their users do (package).
+# Installs what the layers need first (scripts/install-deps.sh LAYER...), unless --no-install.
+#
+#   scripts/test-all.sh [--no-install] [LAYER...]   layers: core c go python wasm server package
 # Each layer runs even when an earlier one failed; the last line is "N passed, N failed".
 set -uo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$REPO"
 
-bash scripts/install-deps.sh || die "install-deps failed"
+# --no-install: skip scripts/install-deps.sh (the tools are there). Layer names: the layers to
+# run (default: all), and install-deps installs only what they need.
+INSTALL=1
+layers=()
+for arg in "$@"; do
+  case "$arg" in
+    --no-install) INSTALL=0 ;;
+    -*) die "unknown option: $arg (usage: $0 [--no-install] [LAYER...])" ;;
+    *) layers+=("$arg") ;;
+  esac
+done
+if [ ${#layers[@]} -eq 0 ]; then layers=(core c go python wasm server package); fi
+if [ "$INSTALL" = 1 ]; then
+  bash scripts/install-deps.sh "${layers[@]}" || die "install-deps failed"
+fi
 export PATH="$HOME/.cargo/bin:$PATH"
-
-layers=(core c go python wasm server)
-if [ $# -gt 0 ]; then layers=("$@"); fi
 passed=0
 failed=0
 failures=()
@@ -24,6 +38,8 @@ for layer in "${layers[@]}"; do
   elif bash "$script"; then
     passed=$((passed + 1))
     info "layer $layer passed in $((SECONDS - start)) s"
+    # The package layer packs the wasm/pkg this layer just built and tested.
+    [ "$layer" = wasm ] && export HWF_PACKAGE_REUSE_WASM=1
   else
     failed=$((failed + 1)); failures+=("$layer")
     warn "layer $layer FAILED after $((SECONDS - start)) s"

@@ -34,7 +34,8 @@ PY="$VENV/bin/python"
 WHEELS="$REPO/target/wheels/python"
 log "maturin build --release (bindings/python -> $WHEELS)"
 rm -rf "$WHEELS"
-(cd bindings/python && "$VENV/bin/maturin" build --release --quiet --out "$WHEELS")
+# The same flags as scripts/package.sh, so the package layer reuses this build.
+(cd bindings/python && "$VENV/bin/maturin" build --release --quiet --compatibility manylinux_2_34 --out "$WHEELS")
 wheels=("$WHEELS"/hwf_license-*.whl)
 [ ${#wheels[@]} -eq 1 ] && [ -f "${wheels[0]}" ] || die "expected exactly one wheel in $WHEELS"
 info "built $(basename "${wheels[0]}")"

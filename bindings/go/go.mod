@@ -1,3 +1,3 @@
 module example.invalid/hwf-license/bindings/go
 
-go 1.19
+go 1.17

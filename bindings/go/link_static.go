@@ -1,4 +1,4 @@
-//go:build validate_static
+//go:build validate_static && !validate_bundled
 
 package hwflicense
 

@@ -1,6 +1,6 @@
 module example.invalid/hwf-license/examples/go
 
-go 1.19
+go 1.17
 
 require example.invalid/hwf-license/bindings/go v0.0.0
 

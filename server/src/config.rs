@@ -21,7 +21,9 @@ pub const ENV_HELP: &str = "Environment only (never taken from the command line)
                       (else one is generated and printed once)
   HWF_NEW_PASSWORD    password of `user add` (else one is generated and printed once)
   HWF_METRICS_TOKEN   bearer token that reads /metrics (else only a signed-in user's token,
-                      or --metrics-listen)";
+                      or --metrics-listen)
+Under systemd, a secret whose variable is unset is read from $CREDENTIALS_DIRECTORY (LoadCredential=):
+  master-secret, admin-password, metrics-token (one value per file; a final newline is dropped)";
 
 /// The variable holding the master secret.
 pub const MASTER_SECRET_ENV: &str = "HWF_MASTER_SECRET";
@@ -31,6 +33,10 @@ pub const ADMIN_PASSWORD_ENV: &str = "HWF_ADMIN_PASSWORD";
 pub const NEW_PASSWORD_ENV: &str = "HWF_NEW_PASSWORD";
 /// The variable holding the bearer token of `/metrics`.
 pub const METRICS_TOKEN_ENV: &str = "HWF_METRICS_TOKEN";
+/// The variable systemd sets to the folder of a service's credentials (`LoadCredential=`).
+pub const CREDENTIALS_DIRECTORY_ENV: &str = "CREDENTIALS_DIRECTORY";
+/// The largest credential file read (a secret is tens of bytes; this bounds a wrong path).
+pub const MAX_CREDENTIAL_BYTES: u64 = 4096;
 
 /// Everything a command may need. [`Config::default`] is what an empty command line and
 /// environment give (tests start from it and set what they need).
@@ -426,17 +432,42 @@ impl std::fmt::Debug for Secrets {
 }
 
 impl Secrets {
-    /// Reads the secrets from the environment (an empty variable counts as unset).
-    pub fn from_env() -> Self {
-        let var = |name| std::env::var(name).ok().filter(|v| !v.is_empty());
-        Self {
-            master_secret: var(MASTER_SECRET_ENV),
-            admin_password: var(ADMIN_PASSWORD_ENV),
-            new_password: var(NEW_PASSWORD_ENV),
-            metrics_token: var(METRICS_TOKEN_ENV),
-        }
+    /// Reads the secrets from the environment (an empty variable counts as unset); a secret
+    /// whose variable is unset is then read from the systemd credentials folder, if
+    /// `CREDENTIALS_DIRECTORY` is set (see [`Secrets::from_vars`]).
+    pub fn from_env() -> Result<Self, String> {
+        Self::from_vars(|name| std::env::var(name).ok())
     }
 
+    /// [`Secrets::from_env`] with the variables looked up by `var`: `HWF_MASTER_SECRET`,
+    /// `HWF_ADMIN_PASSWORD`, `HWF_NEW_PASSWORD`, `HWF_METRICS_TOKEN`, then, for the unset ones
+    /// among the master secret, the admin password and the metrics token, the files
+    /// `master-secret`, `admin-password` and `metrics-token` in `$CREDENTIALS_DIRECTORY`. A
+    /// missing file counts as unset; an unreadable one, one over [`MAX_CREDENTIAL_BYTES`], or
+    /// one not UTF-8 is an error naming the file (never its content). One final newline is
+    /// dropped (`echo secret > file`); an empty file counts as unset.
+    pub fn from_vars(var: impl Fn(&str) -> Option<String>) -> Result<Self, String> {
+        let get = |name: &str| var(name).filter(|v| !v.is_empty());
+        let mut secrets = Self {
+            master_secret: get(MASTER_SECRET_ENV),
+            admin_password: get(ADMIN_PASSWORD_ENV),
+            new_password: get(NEW_PASSWORD_ENV),
+            metrics_token: get(METRICS_TOKEN_ENV),
+        };
+        if let Some(dir) = get(CREDENTIALS_DIRECTORY_ENV) {
+            let dir = PathBuf::from(dir);
+            for (slot, name) in [
+                (&mut secrets.master_secret, "master-secret"),
+                (&mut secrets.admin_password, "admin-password"),
+                (&mut secrets.metrics_token, "metrics-token"),
+            ] {
+                if slot.is_none() {
+                    *slot = read_credential(&dir.join(name))?;
+                }
+            }
+        }
+        Ok(secrets)
+    }
     /// Only a master secret.
     pub fn with_master(master_secret: impl Into<String>) -> Self {
         Self {
@@ -458,6 +489,35 @@ impl Config {
             ..Self::default()
         }
     }
+}
+
+/// One credential file: `None` if it is missing or empty.
+fn read_credential(path: &std::path::Path) -> Result<Option<String>, String> {
+    use std::io::Read;
+    let file = match std::fs::File::open(path) {
+        Ok(f) => f,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(format!("credential {}: {e}", path.display())),
+    };
+    let mut bytes = Vec::new();
+    file.take(MAX_CREDENTIAL_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| format!("credential {}: {e}", path.display()))?;
+    if bytes.len() as u64 > MAX_CREDENTIAL_BYTES {
+        return Err(format!(
+            "credential {}: over {MAX_CREDENTIAL_BYTES} bytes",
+            path.display()
+        ));
+    }
+    let mut text = String::from_utf8(bytes)
+        .map_err(|_| format!("credential {}: not UTF-8", path.display()))?;
+    if text.ends_with('\n') {
+        text.pop();
+        if text.ends_with('\r') {
+            text.pop();
+        }
+    }
+    Ok(Some(text).filter(|t| !t.is_empty()))
 }
 
 /// Argon2id cost parameters (memory KiB, iterations). Production uses the OWASP baseline.
@@ -690,6 +750,46 @@ mod tests {
         for bad in ["", "x", "10/day", "-1/s", "10/s:x", "NaN"] {
             assert!(Rate::parse(bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn secrets_come_from_the_credentials_directory_when_their_variable_is_unset() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("master-secret"), "m".repeat(40) + "\n").unwrap();
+        std::fs::write(dir.path().join("metrics-token"), "tok").unwrap();
+        let dir_s = dir.path().to_str().unwrap().to_string();
+        let vars = |extra: &'static [(&'static str, &'static str)]| {
+            let dir_s = dir_s.clone();
+            move |name: &str| {
+                if name == CREDENTIALS_DIRECTORY_ENV {
+                    return Some(dir_s.clone());
+                }
+                extra
+                    .iter()
+                    .find(|(k, _)| *k == name)
+                    .map(|(_, v)| v.to_string())
+            }
+        };
+        let s = Secrets::from_vars(vars(&[])).unwrap();
+        assert_eq!(s.master_secret.as_deref(), Some("m".repeat(40).as_str()));
+        assert_eq!(s.metrics_token.as_deref(), Some("tok"));
+        assert_eq!(s.admin_password, None, "a missing file is unset");
+        // The variable wins over the file.
+        let s = Secrets::from_vars(vars(&[(MASTER_SECRET_ENV, "from-env")])).unwrap();
+        assert_eq!(s.master_secret.as_deref(), Some("from-env"));
+        // Without CREDENTIALS_DIRECTORY no file is read.
+        let s = Secrets::from_vars(|_| None).unwrap();
+        assert_eq!(s.master_secret, None);
+        // Too large, not UTF-8: an error naming the file, not its content.
+        std::fs::write(dir.path().join("admin-password"), vec![b'x'; 5000]).unwrap();
+        let e = Secrets::from_vars(vars(&[])).unwrap_err();
+        assert!(e.contains("admin-password") && e.contains("4096"), "{e}");
+        std::fs::write(dir.path().join("admin-password"), [0xff, 0xfe]).unwrap();
+        let e = Secrets::from_vars(vars(&[])).unwrap_err();
+        assert!(e.contains("not UTF-8"), "{e}");
+        // An empty file is unset.
+        std::fs::write(dir.path().join("admin-password"), "").unwrap();
+        assert_eq!(Secrets::from_vars(vars(&[])).unwrap().admin_password, None);
     }
 
     #[test]

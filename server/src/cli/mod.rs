@@ -393,7 +393,13 @@ fn parse_realm(s: &str) -> Result<Realm, String> {
 /// code 1.
 pub fn main() -> ExitCode {
     let mut cli = Cli::parse();
-    cli.config.secrets = Secrets::from_env();
+    cli.config.secrets = match Secrets::from_env() {
+        Ok(secrets) => secrets,
+        Err(e) => {
+            eprintln!("hwf-license: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
     // The demo prints its own story; the service logs at INFO unless HWF_LOG says otherwise.
     let default_level = match cli.command {
         Command::Demo { .. } => tracing::Level::WARN,
