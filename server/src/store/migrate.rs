@@ -266,4 +266,14 @@ CREATE TABLE manifest_schedule (
     last_error TEXT
 )
 "#,
+    // Node activity per UTC day (issue 19's dashboard chart): heartbeats and validation
+    // results counted per day and kind.
+    r#"
+CREATE TABLE node_activity (
+    day BIGINT NOT NULL,
+    kind TEXT NOT NULL,
+    count BIGINT NOT NULL,
+    PRIMARY KEY (day, kind)
+)
+"#,
 ];
