@@ -1017,6 +1017,7 @@ async fn site(ctx: &Ctx, s: SiteCmd, json: bool, actor: &Actor) -> Result<(), Pr
                     search,
                     limit: Some(limit),
                     offset: Some(offset),
+                    ..Default::default()
                 })
                 .await?;
             show(json, &page, || {

@@ -103,13 +103,23 @@ impl From<sites::SiteRow> for SiteView {
     }
 }
 
-/// Filter and page of a site listing.
+/// Filter, order and page of a site listing (the API's `GET /api/sites`, the CLI's
+/// `site list` and the console's site list all go through [`Hub::list_sites`]).
 #[derive(Clone, Debug, Default)]
 pub struct SiteQuery {
     /// `active` or `revoked`.
     pub status: Option<String>,
-    /// Substring of site id, product or tier.
+    /// Only this product.
+    pub product: Option<String>,
+    /// Only this tier.
+    pub tier: Option<String>,
+    /// Substring of site id, product, tier or fingerprint, ignoring ASCII case (at most 128
+    /// bytes).
     pub search: Option<String>,
+    /// Sort key: `site_id` (default), `created`, `expiry` or `last_seen`.
+    pub sort: Option<String>,
+    /// `asc` (default) or `desc`.
+    pub order: Option<String>,
     /// Page size (default 50, at most 500).
     pub limit: Option<i64>,
     /// Offset (default 0).
@@ -127,6 +137,11 @@ pub struct SitePage {
     pub offset: i64,
     /// The page.
     pub sites: Vec<SiteView>,
+}
+
+/// `Some` of a non-empty text.
+fn nonempty(v: &Option<String>) -> Option<&str> {
+    v.as_deref().filter(|v| !v.is_empty())
 }
 
 impl Hub {
@@ -236,7 +251,9 @@ impl Hub {
             .ok_or_else(|| ServiceError::UnknownSite(site_id.into()))
     }
 
-    /// A filtered page of sites with the total count.
+    /// A filtered, sorted page of sites with the total count. Every input is checked first
+    /// (status, sort key and order from fixed lists, texts bounded), so a bad one is a
+    /// [`ServiceError::Invalid`] before any SQL runs.
     pub async fn list_sites(&self, q: &SiteQuery) -> Result<SitePage, ServiceError> {
         let limit = q.limit.unwrap_or(50);
         let offset = q.offset.unwrap_or(0);
@@ -244,11 +261,36 @@ impl Hub {
         if let Some(s) = &q.status {
             inputs::site_status(s)?;
         }
+        for (what, v) in [
+            ("product", &q.product),
+            ("tier", &q.tier),
+            ("search", &q.search),
+        ] {
+            if let Some(v) = v {
+                inputs::search_text(what, v)?;
+            }
+        }
+        let sort = q
+            .sort
+            .as_deref()
+            .map(inputs::SiteSort::parse)
+            .transpose()?
+            .unwrap_or_default();
+        let descending = q
+            .order
+            .as_deref()
+            .map(inputs::sort_descending)
+            .transpose()?
+            .unwrap_or(false);
         let (total, rows) = sites::page(
             &mut *self.db.conn().await?,
             &sites::Filter {
-                status: q.status.as_deref(),
-                search: q.search.as_deref(),
+                status: nonempty(&q.status),
+                product: nonempty(&q.product),
+                tier: nonempty(&q.tier),
+                search: nonempty(&q.search),
+                sort,
+                descending,
                 limit,
                 offset,
             },
