@@ -153,9 +153,22 @@ impl Hub {
         new: &NewSite,
         actor: &Actor,
     ) -> Result<SiteView, ServiceError> {
-        inputs::site_id(&new.site_id)?;
         let cml = self.require_cml().await?;
-        let t = self.now();
+        let (row, license) = self.mint(new, &cml, self.now(), actor)?;
+        self.store_site(&cml, row, &license, actor).await
+    }
+
+    /// Checks `new` against every rule of a site (core's binding to `cml` included) and signs
+    /// its license at `t`: the row to store and the `site.lic`. Writes nothing, so a bulk
+    /// import's dry run applies exactly a create's rules.
+    pub(super) fn mint(
+        &self,
+        new: &NewSite,
+        cml: &hwf_license::VerifiedCml,
+        t: i64,
+        actor: &Actor,
+    ) -> Result<(sites::SiteRow, String), ServiceError> {
+        inputs::site_id(&new.site_id)?;
         let mut expires_at = cml.claims.valid_until;
         if let Some(days) = new.valid_days {
             inputs::valid_days(days)?;
@@ -176,15 +189,14 @@ impl Hub {
             tier: new.tier.clone().unwrap_or_else(|| "active".into()),
             ..Default::default()
         };
-        // Sign before taking the lock: a bad request fails here and writes nothing.
-        let license = issue::mint_site_license(&self.org, &cml, &claims)?;
+        let license = issue::mint_site_license(&self.org, cml, &claims)?;
         let row = sites::SiteRow {
-            site_id: claims.site_id.clone(),
-            license_id: claims.license_id.clone(),
+            site_id: claims.site_id,
+            license_id: claims.license_id,
             status: "active".into(),
-            product: claims.product.clone(),
-            tier: claims.tier.clone(),
-            features: claims.features.clone(),
+            product: claims.product,
+            tier: claims.tier,
+            features: claims.features,
             fingerprint,
             cml_id: cml.id.clone(),
             issued_at: claims.issued_at,
@@ -194,6 +206,21 @@ impl Hub {
             revoked_at: None,
             last_seen: None,
         };
+        Ok((row, license))
+    }
+
+    /// Stores a minted site under the `max_sites` limit: the limit is checked and the site,
+    /// its ledger entry and audit entry are written in one serialised transaction.
+    async fn store_site(
+        &self,
+        cml: &hwf_license::VerifiedCml,
+        row: sites::SiteRow,
+        license: &str,
+        actor: &Actor,
+    ) -> Result<SiteView, ServiceError> {
+        let t = row.created_at;
+        let new = &row;
+        let claims = &row;
         write_tx!(&self.db, ServiceError, |tx| {
             hub_state::lock(&self.db, &mut tx).await?;
             if let Some(status) = sites::status(&mut tx, &new.site_id).await? {
@@ -213,14 +240,14 @@ impl Hub {
                 &mut tx,
                 &sites::NewSiteRow {
                     site: &row,
-                    license: &license,
+                    license,
                 },
             )
             .await?;
             let detail = format!("product={} tier={}", claims.product, claims.tier);
             self.append(
                 &mut tx,
-                &cml,
+                cml,
                 Event {
                     at: t,
                     kind: LedgerEvent::SiteCreated,
