@@ -178,7 +178,7 @@ impl Hub {
         }
         let http =
             crate::tls::root_client(config).map_err(|e| ServiceError::Config(e.to_string()))?;
-        Ok(Self {
+        let hub = Self {
             db,
             org,
             environment: config.environment,
@@ -195,7 +195,12 @@ impl Hub {
             cpu: super::cpu::CpuPool::default(),
             ledger_verified: Mutex::default(),
             ledger_checks: Default::default(),
-        })
+        };
+        let indexed = hub.index_ledger_sites().await?;
+        if indexed > 0 {
+            tracing::info!(entries = indexed, "indexed the ledger's entries by site");
+        }
+        Ok(hub)
     }
 
     /// Runs validations and ledger verifications on `cpu` (shared with the Root in one
@@ -208,6 +213,16 @@ impl Hub {
     /// The time now, at the Hub's clock.
     pub fn now(&self) -> i64 {
         self.clock.now()
+    }
+
+    /// The environment this Hub validates for.
+    pub fn environment(&self) -> Environment {
+        self.environment
+    }
+
+    /// The trusted root keys (what the console's chain preview checks the CML against).
+    pub async fn trusted_roots(&self) -> Result<Vec<TrustedRoot>, ServiceError> {
+        load_roots(&self.db).await
     }
 
     /// The org public key (what the Root puts in the CML).
