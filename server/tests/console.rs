@@ -613,3 +613,150 @@ fn assert_no_inline_code(path: &str, body: &str) {
         assert!(!lower.contains(handler), "{path}: {handler}");
     }
 }
+
+/// The dashboard's figures come from service functions (tested here, not in the console):
+/// licenses expiring within 30/60/90 days, and heartbeats and validation results per UTC day
+/// (validations counted in memory and written when read), as the page shows them.
+#[tokio::test]
+async fn the_dashboard_shows_expiring_licenses_and_node_activity_per_day() {
+    let s = Srv::start().await;
+    let hub = s.app.services.hub.clone().unwrap();
+    let now = s.clock.now();
+    let (root, _) = common::enrol_first_admin(&s.http, &s.base, "root", &s.password, now).await;
+    let (admin, secret) =
+        common::enrol_first_admin(&s.http, &s.base, "hub", &s.password, now).await;
+    let call = |token: String, m: Method, path: &str, body: serde_json::Value| {
+        let req = s
+            .http
+            .request(m, format!("{}{path}", s.base))
+            .bearer_auth(token)
+            .json(&body);
+        async move {
+            let r = req.send().await.unwrap();
+            let status = r.status().as_u16();
+            let v: serde_json::Value = r.json().await.unwrap_or_default();
+            assert!((200..300).contains(&status), "{status} {v}");
+            v
+        }
+    };
+    let cml = call(
+        root,
+        Method::POST,
+        "/api/root/cml",
+        serde_json::json!({"org_id": "acme", "org_key": hub.org_public_key().to_jwk(),
+            "max_sites": 10, "valid_days": 365, "feature_packs": ["analytics"], "environment": "prod"}),
+    )
+    .await["cml"]
+    .as_str()
+    .unwrap()
+    .to_string();
+    call(
+        admin.clone(),
+        Method::POST,
+        "/api/cml/upload",
+        serde_json::json!({ "cml": cml }),
+    )
+    .await;
+    let mut first = serde_json::Value::Null;
+    for (id, days) in [
+        ("d20", 20),
+        ("d45", 45),
+        ("d80", 80),
+        ("d200", 200),
+        ("d25", 25),
+    ] {
+        let created = call(
+            admin.clone(),
+            Method::POST,
+            "/api/sites/create",
+            serde_json::json!({"site_id": id, "features": ["analytics"], "valid_days": days,
+                "fingerprint": {"deployment_tag": id}}),
+        )
+        .await;
+        if id == "d20" {
+            first = created;
+        }
+    }
+    // A revoked site's license no longer counts as expiring.
+    call(
+        admin.clone(),
+        Method::DELETE,
+        "/api/sites/d25",
+        serde_json::json!({}),
+    )
+    .await;
+    let e = hub.expiring().await.unwrap();
+    assert_eq!((e.within_30, e.within_60, e.within_90), (1, 2, 3));
+
+    // Day 1: two heartbeats, a valid validation and a refused one; day 2: one heartbeat.
+    let license_id = first["site"]["license_id"].as_str().unwrap().to_string();
+    let license = first["license"].as_str().unwrap().to_string();
+    let facts = hwf_license_server::service::hub::Facts {
+        deployment_tag: Some("d20".into()),
+        ..Default::default()
+    };
+    for n in ["nonce-console-0001", "nonce-console-0002"] {
+        let hb = hwf_license_server::service::hub::HeartbeatRequest {
+            license_id: license_id.clone(),
+            nonce: n.into(),
+            speaks: None,
+        };
+        hub.heartbeat("d20", &hb).await.unwrap();
+    }
+    hub.validate(&license, &facts).await.unwrap();
+    let other = hwf_license_server::service::hub::Facts {
+        deployment_tag: Some("elsewhere".into()),
+        ..Default::default()
+    };
+    assert!(
+        hub.validate(&license, &other).await.is_err(),
+        "a node of another fingerprint"
+    );
+    s.clock.advance(86_400);
+    let hb = hwf_license_server::service::hub::HeartbeatRequest {
+        license_id,
+        nonce: "nonce-console-0003".into(),
+        speaks: None,
+    };
+    hub.heartbeat("d20", &hb).await.unwrap();
+    let days = hub.activity(30).await.unwrap();
+    assert_eq!(days.len(), 30);
+    let today = s.clock.now().div_euclid(86_400);
+    assert_eq!(days.last().unwrap().day, today);
+    let y = &days[28];
+    assert_eq!(
+        (y.day, y.heartbeats, y.valid, y.grace, y.invalid),
+        (today - 1, 2, 1, 0, 1)
+    );
+    assert_eq!(days[29].heartbeats, 1);
+    assert_eq!(
+        days[..28]
+            .iter()
+            .map(|d| d.heartbeats + d.valid + d.invalid)
+            .sum::<i64>(),
+        0
+    );
+    // Read twice: the in-memory counts were written once, not added again.
+    assert_eq!(hub.activity(30).await.unwrap(), days);
+
+    // The page shows the same figures.
+    // A day later: a new sign-in (through the form).
+    let (mut jar, r) = s.sign_in("admin", &s.password, &s.code(&secret)).await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    let dash = s.get("/", &mut jar).await;
+    assert_eq!(dash.status, 200, "{}", dash.body);
+    let expiring = between(&dash.body, "<table id=\"expiring\">", "</table>").unwrap();
+    let cells: Vec<String> = expiring
+        .split("<td class=\"num\">")
+        .skip(1)
+        .map(|c| c.split('<').next().unwrap().to_string())
+        .collect();
+    assert_eq!(cells, ["1", "2", "3"]);
+    assert!(
+        dash.body
+            .contains("3 heartbeats, 1 validations passed, 1 refused"),
+        "{}",
+        dash.body
+    );
+    assert!(dash.body.contains("4 of 10 active"));
+}

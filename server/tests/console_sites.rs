@@ -215,7 +215,7 @@ impl Srv {
         let csrf = form.csrf();
         let mut all = vec![("csrf", csrf.as_str())];
         all.extend_from_slice(fields);
-        self.post("/sites/new", &all).await
+        self.post("/sites", &all).await
     }
 }
 

@@ -266,6 +266,16 @@ CREATE TABLE manifest_schedule (
     last_error TEXT
 )
 "#,
+    // Node activity per UTC day (issue 19's dashboard chart): heartbeats and validation
+    // results counted per day and kind.
+    r#"
+CREATE TABLE node_activity (
+    day BIGINT NOT NULL,
+    kind TEXT NOT NULL,
+    count BIGINT NOT NULL,
+    PRIMARY KEY (day, kind)
+)
+"#,
     // Issue 19: the console's site list sorts by creation, expiry and last heartbeat and filters
     // by product and tier; with these a page of 10,000 sites reads the index in order and stops
     // at the page's end instead of sorting every row (docs/SERVER.md "Site listing"). A site's

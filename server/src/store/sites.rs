@@ -92,6 +92,20 @@ pub async fn count_active(c: &mut AnyConnection) -> Result<i64, StoreError> {
     count(c, "SELECT count(*) FROM sites WHERE status = 'active'", &[]).await
 }
 
+/// Active sites whose license expires in `(now, until]`.
+pub async fn count_expiring(
+    c: &mut AnyConnection,
+    now: i64,
+    until: i64,
+) -> Result<i64, StoreError> {
+    count(
+        c,
+        "SELECT count(*) FROM sites WHERE status = 'active' AND expires_at > $1 AND expires_at <= $2",
+        &[now, until],
+    )
+    .await
+}
+
 /// Revoked sites.
 pub async fn count_revoked(c: &mut AnyConnection) -> Result<i64, StoreError> {
     count(

@@ -30,8 +30,8 @@ use crate::service::hub::{EntryView, NewSite, SitePage, SiteQuery, SiteView};
 use crate::service::ServiceError;
 
 pub(super) fn routes(r: Routes) -> Routes {
-    r.get("/sites", list)
-        .get_post("/sites/new", new_page, create)
+    r.get_post("/sites", list, create)
+        .get("/sites/new", new_page)
         .get_post("/sites/import", import_page, import_dry_run)
         .post("/sites/import/commit", import_commit)
         .get("/sites/{site_id}", detail)
@@ -310,7 +310,7 @@ async fn new_page(State(s): State<ConsoleState>, session: Session<OperatorUp>) -
     new_page_with(&s, &session, CreateForm::default(), None, StatusCode::OK).await
 }
 
-/// `POST /sites/new`: creates the site (`create_site`: the same call as the API's), then its page.
+/// `POST /sites`: creates the site (`create_site`: the same call as the API's), then its page.
 async fn create(
     State(s): State<ConsoleState>,
     session: Session<OperatorUp>,

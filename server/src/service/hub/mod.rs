@@ -9,6 +9,7 @@
 //! the ledger; [`manifests`] the monthly manifests and their delivery; [`schedule`] the monthly
 //! send on its own.
 
+pub mod activity;
 pub mod import;
 pub mod ledger;
 pub mod manifests;
@@ -16,10 +17,11 @@ pub mod nodes;
 pub mod schedule;
 pub mod sites;
 
+pub use activity::{DayActivity, Expiring};
 pub use import::{ImportLine, ImportReport, ImportResult};
 pub use ledger::EntryView;
-pub use manifests::ManifestRecord;
 pub use manifests::ReceiptFile;
+pub use manifests::{ManifestPreview, ManifestRecord};
 pub use nodes::{Facts, HeartbeatAnswer, HeartbeatRequest, ValidateAnswer, VerdictWarning};
 pub use schedule::ScheduleRun;
 pub use sites::{NewSite, SitePage, SiteQuery, SiteView};
@@ -70,6 +72,9 @@ pub struct Hub {
     /// Whole-ledger signature checks that passed (the other verifications answered from the
     /// last of them).
     ledger_checks: std::sync::atomic::AtomicU64,
+    /// Validation results counted in memory, per (UTC day, kind), until written
+    /// ([`Hub::flush_activity`]).
+    activity_pending: Mutex<std::collections::HashMap<(i64, &'static str), i64>>,
 }
 
 impl std::fmt::Debug for Hub {
@@ -195,6 +200,7 @@ impl Hub {
             cpu: super::cpu::CpuPool::default(),
             ledger_verified: Mutex::default(),
             ledger_checks: Default::default(),
+            activity_pending: Mutex::default(),
         };
         let indexed = hub.index_ledger_sites().await?;
         if indexed > 0 {
@@ -435,6 +441,10 @@ impl Hub {
     /// What the alerts are computed from: the installed CML (none without one), the active
     /// sites, and the manifest deliveries.
     pub async fn alert_facts(&self) -> Result<Option<domain::alerts::Facts>, ServiceError> {
+        // The alert watch runs this periodically: it writes the validation counts too.
+        if let Err(e) = self.flush_activity().await {
+            tracing::warn!("node activity not written: {e}");
+        }
         let Some(cml) = self.active_cml().await? else {
             return Ok(None);
         };
