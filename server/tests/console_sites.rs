@@ -51,6 +51,7 @@ fn unescape(s: &str) -> String {
     s.replace("&quot;", "\"")
         .replace("&#34;", "\"")
         .replace("&#39;", "'")
+        .replace("&#38;", "&")
         .replace("&lt;", "<")
         .replace("&gt;", ">")
         .replace("&amp;", "&")
@@ -430,4 +431,147 @@ async fn an_operator_creates_lists_revokes_and_imports_sites_through_the_forms()
     assert_eq!(hub.site("imp-1").await.unwrap().tier, "basic");
     assert!(hub.site("imp-2").await.is_err());
     assert_eq!(s.count("SELECT count(*) FROM sites").await, 11);
+}
+
+/// `count` sites stored directly (no signing: the pages read the columns), in one transaction.
+async fn seed(s: &Srv, count: usize) {
+    use hwf_license_server::domain::SiteFingerprint;
+    use hwf_license_server::store::sites::{insert, NewSiteRow, SiteRow};
+    let mut tx = s.app.services.db.begin_write().await.unwrap();
+    for i in 0..count {
+        let k = i as i64;
+        let row = SiteRow {
+            site_id: format!("seed-{i:05}"),
+            license_id: format!("lic-seed-{i}"),
+            status: "active".into(),
+            product: ["hwf", "boost"][i % 2].into(),
+            tier: ["basic", "active", "gold"][i % 3].into(),
+            features: vec![],
+            fingerprint: SiteFingerprint {
+                dns_suffix: (i % 7 == 0).then(|| format!("plant{i}.example.org")),
+                ..Default::default()
+            },
+            cml_id: "seeded".into(),
+            issued_at: 1_760_000_000 + k,
+            expires_at: 1_800_000_000 + (k * 7919) % 100_000,
+            created_at: 1_760_000_000 + (k * 104_729) % 1_000_000,
+            created_by: "seed".into(),
+            revoked_at: None,
+            last_seen: None,
+        };
+        insert(
+            &mut tx,
+            &NewSiteRow {
+                site: &row,
+                license: "not-a-license",
+            },
+        )
+        .await
+        .unwrap();
+    }
+    tx.commit().await.unwrap();
+}
+
+/// Pages of 50: page links keep the filters, the last page holds the rest, no page repeats a
+/// site, and the heading counts them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_list_pages_by_fifty_keeping_its_filters() {
+    let s = Srv::start(10).await;
+    seed(&s, 130).await;
+    let first = s.get("/sites?product=hwf&sort=created&order=desc").await;
+    assert!(first.body.contains("Sites 1–50 of 65"), "{}", first.body);
+    let mut seen = listed(&first.body);
+    let pager = between(&first.body, "<nav class=\"pager", "</nav>").unwrap();
+    let mut next = unescape(
+        &between(&first.body, "rel=\"next\" hx-get=\"", "\"").unwrap_or_else(|| panic!("{pager}")),
+    );
+    assert_eq!(next, "/sites?product=hwf&sort=created&order=desc&page=2");
+    let mut pages = 1;
+    loop {
+        let p = s.get(&next).await;
+        pages += 1;
+        seen.extend(listed(&p.body));
+        match between(&p.body, "rel=\"next\" hx-get=\"", "\"") {
+            Some(n) => next = unescape(&n),
+            None => {
+                assert!(
+                    p.body.contains("Sites 51–65 of 65") || pages > 2,
+                    "{}",
+                    p.body
+                );
+                assert!(p.body.contains("rel=\"prev\""));
+                break;
+            }
+        }
+    }
+    assert_eq!(pages, 2);
+    let mut unique = seen.clone();
+    unique.sort();
+    unique.dedup();
+    assert_eq!((seen.len(), unique.len()), (65, 65), "every hwf site once");
+    // The same order as the service answers (created, newest first).
+    let hub = s.app.services.hub.clone().unwrap();
+    let want: Vec<String> = hub
+        .list_sites(&hwf_license_server::service::hub::SiteQuery {
+            product: Some("hwf".into()),
+            sort: Some("created".into()),
+            order: Some("desc".into()),
+            limit: Some(100),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .sites
+        .into_iter()
+        .map(|v| v.site_id)
+        .collect();
+    assert_eq!(seen, want);
+}
+
+/// Server-side render time of the Sites pages with 10,000 sites: p50/p95 over loopback
+/// (request to last byte). Run by hand, release build:
+/// `cargo test --release -p hwf-license-server --test console_sites -- --ignored --nocapture`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "a measurement, not a check: prints timings"]
+async fn measure_the_sites_pages_with_ten_thousand_sites() {
+    let s = Srv::start(10).await;
+    seed(&s, 10_000).await;
+    s.create(&[("site_id", "plant-1"), ("deployment_tag", "t")])
+        .await;
+    for (name, path) in [
+        ("/sites", "/sites"),
+        ("/sites last page", "/sites?page=200"),
+        (
+            "/sites tier+sort created desc",
+            "/sites?tier=gold&sort=created&order=desc",
+        ),
+        (
+            "/sites sort expiry, page 100",
+            "/sites?sort=expiry&page=100",
+        ),
+        (
+            "/sites sort last_seen desc",
+            "/sites?sort=last_seen&order=desc",
+        ),
+        ("/sites search (fingerprint)", "/sites?q=plant77"),
+        ("/sites htmx partial", "/sites?status=active&page=3"),
+        ("/sites/plant-1 (detail)", "/sites/plant-1"),
+        ("/sites/new", "/sites/new"),
+    ] {
+        let mut times = Vec::new();
+        for _ in 0..40 {
+            let t = std::time::Instant::now();
+            let p = s.get(path).await;
+            times.push(t.elapsed().as_secs_f64() * 1000.0);
+            assert_eq!(p.status, 200, "{path}");
+        }
+        times.sort_by(f64::total_cmp);
+        println!(
+            "{:?} {name:<32} p50 {:6.2} ms  p95 {:6.2} ms  max {:6.2} ms",
+            common::test_db(),
+            times[times.len() / 2],
+            times[times.len() * 95 / 100],
+            times[times.len() - 1]
+        );
+    }
 }
