@@ -5,11 +5,12 @@
 //!
 //! Every change and its ledger entry and audit entry commit together (see
 //! `store::write_tx!`). This module holds the service, the CML, trusted roots and
-//! statistics; [`sites`] the site licenses; [`nodes`] heartbeats and validation; [`ledger`]
+//! statistics; [`sites`] the site licenses; [`import`] bulk site imports; [`nodes`] heartbeats and validation; [`ledger`]
 //! the ledger; [`manifests`] the monthly manifests and their delivery; [`schedule`] the monthly
 //! send on its own.
 
 pub mod activity;
+pub mod import;
 pub mod ledger;
 pub mod manifests;
 pub mod nodes;
@@ -17,6 +18,7 @@ pub mod schedule;
 pub mod sites;
 
 pub use activity::{DayActivity, Expiring};
+pub use import::{ImportLine, ImportReport, ImportResult};
 pub use ledger::EntryView;
 pub use manifests::ReceiptFile;
 pub use manifests::{ManifestPreview, ManifestRecord};
@@ -181,7 +183,7 @@ impl Hub {
         }
         let http =
             crate::tls::root_client(config).map_err(|e| ServiceError::Config(e.to_string()))?;
-        Ok(Self {
+        let hub = Self {
             db,
             org,
             environment: config.environment,
@@ -199,7 +201,12 @@ impl Hub {
             ledger_verified: Mutex::default(),
             ledger_checks: Default::default(),
             activity_pending: Mutex::default(),
-        })
+        };
+        let indexed = hub.index_ledger_sites().await?;
+        if indexed > 0 {
+            tracing::info!(entries = indexed, "indexed the ledger's entries by site");
+        }
+        Ok(hub)
     }
 
     /// Runs validations and ledger verifications on `cpu` (shared with the Root in one
@@ -212,6 +219,16 @@ impl Hub {
     /// The time now, at the Hub's clock.
     pub fn now(&self) -> i64 {
         self.clock.now()
+    }
+
+    /// The environment this Hub validates for.
+    pub fn environment(&self) -> Environment {
+        self.environment
+    }
+
+    /// The trusted root keys (what the console's chain preview checks the CML against).
+    pub async fn trusted_roots(&self) -> Result<Vec<TrustedRoot>, ServiceError> {
+        load_roots(&self.db).await
     }
 
     /// The org public key (what the Root puts in the CML).
