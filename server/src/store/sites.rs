@@ -256,7 +256,7 @@ fn order_by(sort: SiteSort, descending: bool) -> &'static str {
 }
 
 /// A filtered, sorted page of sites and the count of all matching ones. Values are bound
-/// parameters; the only text put into the SQL is fixed (column names, [`order_by`]).
+/// parameters; the only text put into the SQL is fixed (column names, `order_by`).
 pub async fn page(
     c: &mut AnyConnection,
     f: &Filter<'_>,
