@@ -760,3 +760,87 @@ async fn the_dashboard_shows_expiring_licenses_and_node_activity_per_day() {
     );
     assert!(dash.body.contains("4 of 10 active"));
 }
+
+/// Server-side render times with 10,000 sites (a measurement, not a timed assertion): run by
+/// `scripts/bench-console.sh` (release build). Seeds a CML for 10,000 sites and 10,000 sites,
+/// generates the month's manifest, then requests each page 30 times over loopback and prints
+/// p50/p95/max per page.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "a measurement: scripts/bench-console.sh"]
+async fn bench_console_pages_with_10000_sites() {
+    const SITES: u32 = 10_000;
+    let s = Srv::start().await;
+    let hub = s.app.services.hub.clone().unwrap();
+    let now = s.clock.now();
+    let (root, _) = common::enrol_first_admin(&s.http, &s.base, "root", &s.password, now).await;
+    let (admin, _) = common::enrol_first_admin(&s.http, &s.base, "hub", &s.password, now).await;
+    let post = |token: &str, path: &'static str, body: serde_json::Value| {
+        let req = s
+            .http
+            .post(format!("{}{path}", s.base))
+            .bearer_auth(token)
+            .json(&body);
+        async move {
+            let r = req.send().await.unwrap();
+            assert!(r.status().is_success(), "{path}: {}", r.status());
+            r.json::<serde_json::Value>().await.unwrap()
+        }
+    };
+    let cml = post(
+        &root,
+        "/api/root/cml",
+        serde_json::json!({"org_id": "acme", "org_key": hub.org_public_key().to_jwk(),
+            "max_sites": SITES, "valid_days": 365, "feature_packs": ["analytics"], "environment": "prod"}),
+    )
+    .await["cml"]
+    .as_str()
+    .unwrap()
+    .to_string();
+    post(&admin, "/api/cml/upload", serde_json::json!({ "cml": cml })).await;
+    let seeding = std::time::Instant::now();
+    let actor = hwf_license_server::service::audit::Actor::system("bench");
+    for i in 0..SITES {
+        let n: hwf_license_server::service::hub::NewSite = serde_json::from_value(
+            serde_json::json!({"site_id": format!("site-{i:05}"), "features": ["analytics"],
+                "valid_days": 30 + i % 300}),
+        )
+        .unwrap();
+        hub.create_site(&n, &actor).await.unwrap();
+    }
+    println!(
+        "seeded {SITES} sites in {:.1} s",
+        seeding.elapsed().as_secs_f64()
+    );
+    let m = post(&admin, "/api/manifests/generate", serde_json::json!({})).await;
+    let manifest = m["id"].as_str().unwrap().to_string();
+    let mut jar = Jar(vec![("hwf_session".into(), admin.clone())]);
+    let pages = [
+        "/".to_string(),
+        "/manifests".into(),
+        format!("/manifests/{manifest}"),
+        "/account".into(),
+        "/sites".into(),
+        "/sites?page=200".into(),
+        "/sites?search=site-0999".into(),
+        "/sites/site-04242".into(),
+    ];
+    println!("page                                   status   p50 ms   p95 ms   max ms   bytes");
+    for p in &pages {
+        let mut ms = Vec::new();
+        let mut status = 0;
+        let mut bytes = 0;
+        for _ in 0..30 {
+            let t = std::time::Instant::now();
+            let r = s.get(p, &mut jar).await;
+            ms.push(t.elapsed().as_secs_f64() * 1000.0);
+            status = r.status;
+            bytes = r.body.len();
+        }
+        ms.sort_by(|a, b| a.partial_cmp(b).unwrap());
+        let label: String = p.chars().take(38).collect();
+        println!(
+            "{label:<38} {status:>6} {:>8.1} {:>8.1} {:>8.1} {bytes:>7}",
+            ms[14], ms[28], ms[29]
+        );
+    }
+}
