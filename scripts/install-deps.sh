@@ -41,8 +41,10 @@ PY_PACKAGES=(
 )
 # npm packages in $REPO/.tools/node: playwright-core drives Debian's Chromium (never downloads a
 # browser); binaryen's wasm-opt (Debian's binaryen 108 emits modules Node 20 cannot instantiate);
-# typescript checks the package's .d.ts; jose is the JavaScript peer of `scripts/test-wasm.sh --bench`.
+# typescript checks the package's .d.ts; jose is the JavaScript peer of `scripts/test-wasm.sh --bench`;
+# axe-core checks the web console's pages for accessibility (scripts/test-console.sh).
 NPM_PACKAGES=(
+  axe-core@4.14.1
   jose@6.2.18
   playwright-core@1.65.1
   binaryen@132.0.0
@@ -68,6 +70,7 @@ APT_PACKAGES=(
   postgresql
   curl
   openssl
+  sqlite3
 )
 RUST_TARGETS=(wasm32-unknown-unknown x86_64-unknown-none)
 # ---------------------------------------------------------------------------------------------
@@ -121,7 +124,7 @@ else
   needs go package && wanted+=(golang-go)
   # server: the web console's browser tests (issue 19) drive Chromium through playwright-core too.
   needs wasm server package && wanted+=(chromium binaryen)
-  needs server && wanted+=(postgresql wrk)
+  needs server && wanted+=(postgresql wrk sqlite3)
   needs server package && wanted+=(curl openssl)
 fi
 # systemd-analyze (verify the unit) and dpkg-shlibdeps (cargo-deb's dependencies) for the .deb.
