@@ -175,11 +175,65 @@ export class Validator {
         wasm.__wbg_validator_free(ptr, 0);
     }
     /**
-     * One round of an `…Async` method (`js/async.js`): the result, or an array of the checks to
-     * verify with WebCrypto. `op`: 0 `validate(a license, b facts, c now)`, 1 `verifyCml(a)`,
-     * 2 `applyRevocationList(a license, b list, c now)`, 3 `verifyHeartbeat(a license,
-     * b answer, c nonce, d now)`, 4 one ES256 check `(a key, b message, c digest, d signature)`;
-     * `now` undefined is the validator's clock. One export for all: each costs the module ~0.7 KB.
+     * Phase 1 of `validateAsync` (`op` 0: `a` license, `b` facts, `c` now, undefined for the
+     * clock) or `verifyCmlAsync` (`op` 1: `a` the CML), `js/async.js`: the result when no
+     * signature check is needed (a cached chain), else a `__Pending` for `__checks` and
+     * `__finish` (core's two-phase validation, `hwf_license::pending`).
+     * @param {number} op
+     * @param {any} a
+     * @param {any} b
+     * @param {any} c
+     * @returns {any}
+     */
+    __begin(op, a, b, c) {
+        const ret = wasm.validator___begin(this.__wbg_ptr, op, a, b, c);
+        if (ret[2]) {
+            throw takeFromExternrefTable0(ret[1]);
+        }
+        return takeFromExternrefTable0(ret[0]);
+    }
+    /**
+     * The checks a `__Pending` of this validator waits for, each a `Uint8Array`: 1 if by a
+     * trusted root else 0 | SEC1 key | SHA-256 of the signing input | signature | signing input.
+     * @param {__Pending} pending
+     * @returns {any}
+     */
+    __checks(pending) {
+        _assertClass(pending, __Pending);
+        const ret = wasm.validator___checks(this.__wbg_ptr, pending.__wbg_ptr);
+        return ret;
+    }
+    /**
+     * Phase 2: `pending` (consumed) completed with WebCrypto's `answers` (each key | digest |
+     * signature | 1 or 0); a check without an answer is refused (`invalid_argument`).
+     * @param {__Pending} pending
+     * @param {Uint8Array | number[]} answers
+     * @returns {any}
+     */
+    __finish(pending, answers) {
+        let ptr0, ptr1, len1;
+        try {
+            _assertClass(pending, __Pending);
+            ptr0 = pending.__destroy_into_raw();
+            ptr1 = passArray8ToWasm0(answers, wasm.__wbindgen_malloc);
+            len1 = WASM_VECTOR_LEN;
+        } catch (e) {
+            if (ptr1) { wasm.__wbindgen_free(ptr1, len1 * 1, 1); }
+            if (ptr0) wasm.__wbg___pending_free(ptr0, 1);
+            throw e;
+        }
+        const ret = wasm.validator___finish(this.__wbg_ptr, ptr0, ptr1, len1);
+        if (ret[2]) {
+            throw takeFromExternrefTable0(ret[1]);
+        }
+        return takeFromExternrefTable0(ret[0]);
+    }
+    /**
+     * One round of an `…Async` method without two phases (`js/async.js`): the result, or an
+     * array of the checks to verify with WebCrypto. `op`: 2 `applyRevocationList(a license,
+     * b list, c now)`, 3 `verifyHeartbeat(a license, b answer, c nonce, d now)`, 4 one ES256
+     * check `(a key, b message, c digest, d signature)`; `now` undefined is the validator's
+     * clock. One export for all: each costs the module ~0.7 KB.
      * @param {number} op
      * @param {any} a
      * @param {any} b
@@ -553,6 +607,29 @@ export class Validator {
 if (Symbol.dispose) Validator.prototype[Symbol.dispose] = Validator.prototype.free;
 
 /**
+ * A validation waiting for WebCrypto (core's `Pending`); consumed by `__finish`.
+ */
+export class __Pending {
+    static __wrap(ptr) {
+        const obj = Object.create(__Pending.prototype);
+        obj.__wbg_ptr = ptr;
+        __PendingFinalization.register(obj, obj.__wbg_ptr, obj);
+        return obj;
+    }
+    __destroy_into_raw() {
+        const ptr = this.__wbg_ptr;
+        this.__wbg_ptr = 0;
+        __PendingFinalization.unregister(this);
+        return ptr;
+    }
+    free() {
+        const ptr = this.__destroy_into_raw();
+        wasm.__wbg___pending_free(ptr, 0);
+    }
+}
+if (Symbol.dispose) __Pending.prototype[Symbol.dispose] = __Pending.prototype.free;
+
+/**
  * The stable snake_case name of a numeric error code (e.g. `301` → `"expired"`), or `undefined`
  * for a number that is not a code.
  * @param {number} code
@@ -629,6 +706,10 @@ export function version() {
 function __wbg_get_imports() {
     const import0 = {
         __proto__: null,
+        __wbg___pending_new: function(arg0) {
+            const ret = __Pending.__wrap(arg0);
+            return ret;
+        },
         __wbg___wbindgen_boolean_get_4f1baf9a00be3c74: function(arg0) {
             const v = arg0;
             const ret = typeof(v) === 'boolean' ? v : undefined;
@@ -824,11 +905,20 @@ function __wbg_get_imports() {
 const ValidatorFinalization = (typeof FinalizationRegistry === 'undefined')
     ? { register: () => {}, unregister: () => {} }
     : new FinalizationRegistry(ptr => wasm.__wbg_validator_free(ptr, 1));
+const __PendingFinalization = (typeof FinalizationRegistry === 'undefined')
+    ? { register: () => {}, unregister: () => {} }
+    : new FinalizationRegistry(ptr => wasm.__wbg___pending_free(ptr, 1));
 
 function addToExternrefTable0(obj) {
     const idx = wasm.__externref_table_alloc();
     wasm.__wbindgen_externrefs.set(idx, obj);
     return idx;
+}
+
+function _assertClass(instance, klass) {
+    if (!(instance instanceof klass)) {
+        throw new Error(`expected instance of ${klass.name}`);
+    }
 }
 
 function getArrayU8FromWasm0(ptr, len) {
