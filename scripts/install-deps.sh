@@ -55,6 +55,7 @@ APT_PACKAGES=(
   postgresql
   curl
   openssl
+  poppler-utils # pdftoppm, pdftotext: the PDF usage report is rendered and read in the server tests
 )
 RUST_TARGETS=(wasm32-unknown-unknown x86_64-unknown-none)
 # ---------------------------------------------------------------------------------------------

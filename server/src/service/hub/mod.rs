@@ -12,6 +12,7 @@
 pub mod ledger;
 pub mod manifests;
 pub mod nodes;
+pub mod report;
 pub mod schedule;
 pub mod sites;
 
@@ -19,6 +20,7 @@ pub use ledger::EntryView;
 pub use manifests::ManifestRecord;
 pub use manifests::ReceiptFile;
 pub use nodes::{Facts, HeartbeatAnswer, HeartbeatRequest, ValidateAnswer, VerdictWarning};
+pub use report::{TrendMonth, UsageReport};
 pub use schedule::ScheduleRun;
 pub use sites::{NewSite, SitePage, SiteQuery, SiteView};
 
