@@ -152,19 +152,35 @@ fn an_operator_runs_root_and_hub_from_the_shell() {
          plant-4,hwf,active,,,,,\n",
     )
     .unwrap();
+    // The dry run says what each row would do and creates nothing.
+    let dry = sh.run(&[
+        "--json",
+        "site",
+        "import",
+        "--dry-run",
+        &sh.path("sites.csv"),
+    ]);
+    assert!(!dry.status.success(), "one row would fail");
+    let report: Value = serde_json::from_slice(&dry.stdout).unwrap();
+    assert_eq!(
+        (&report["dry_run"], &report["created"], &report["failed"]),
+        (&Value::Bool(true), &Value::from(2), &Value::from(1))
+    );
+    assert_eq!(sh.json(&["site", "list", "--search", "plant"])["total"], 1);
     let out = sh.run(&["--json", "site", "import", &sh.path("sites.csv")]);
     assert!(!out.status.success(), "one row is over the limit");
-    let results: Value = serde_json::from_slice(&out.stdout).unwrap();
-    let ok: Vec<bool> = results
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let outcomes: Vec<(&str, u64)> = report["rows"]
         .as_array()
         .unwrap()
         .iter()
-        .map(|r| r["ok"] == true)
+        .map(|r| (r["outcome"].as_str().unwrap(), r["line"].as_u64().unwrap()))
         .collect();
-    assert_eq!(ok, [true, true, false]);
+    assert_eq!(outcomes, [("created", 2), ("created", 3), ("failed", 4)]);
+    assert_eq!(report["rows"][2]["code"], "max-sites-reached");
     assert_eq!(
-        results[2]["error"]["type"],
-        "urn:hwf-license:problem:max-sites-reached"
+        report["rows"][2]["reason"],
+        "the CML allows 3 active sites and 3 are active: this row is over the limit"
     );
 
     let list = sh.json(&["site", "list", "--search", "plant"]);

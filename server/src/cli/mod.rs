@@ -22,7 +22,7 @@ use crate::domain::{Realm, Role};
 use crate::http::problem::Problem;
 use crate::service::accounts::generate_password;
 use crate::service::audit::Actor;
-use crate::service::hub::{Hub, NewSite, SiteQuery};
+use crate::service::hub::{Hub, ImportLine, NewSite, SiteQuery};
 use crate::service::keys::Sealer;
 use crate::service::root::Root;
 
@@ -252,10 +252,14 @@ pub enum SiteCmd {
         out: Option<PathBuf>,
     },
     /// Mint many sites from CSV (header: site_id,product,tier,features,address,dns_suffix,
-    /// deployment_tag,valid_days; features separated by ';') or a JSON array of site objects.
+    /// deployment_tag,valid_days, any order; features separated by ';') or a JSON array of site
+    /// objects; at most 1,000 rows. Each row is one create: a failed row leaves the others.
     Import {
         /// The file (.csv or .json).
         file: PathBuf,
+        /// Report what each row would do and write nothing.
+        #[arg(long)]
+        dry_run: bool,
     },
     /// Verify a site.lic offline with the root keys (no database).
     Verify {
@@ -900,62 +904,25 @@ fn site_line(s: &crate::service::hub::SiteView) -> String {
     )
 }
 
-#[derive(Debug, serde::Deserialize)]
-struct CsvSite {
-    site_id: String,
-    #[serde(default)]
-    product: Option<String>,
-    #[serde(default)]
-    tier: Option<String>,
-    #[serde(default)]
-    features: Option<String>,
-    #[serde(default)]
-    address: Option<String>,
-    #[serde(default)]
-    dns_suffix: Option<String>,
-    #[serde(default)]
-    deployment_tag: Option<String>,
-    #[serde(default)]
-    valid_days: Option<u32>,
-}
-
-/// Reads an import file: a JSON array of site objects, or CSV with a header row.
-pub fn read_import(path: &PathBuf) -> Result<Vec<NewSite>, Problem> {
+/// Reads an import file: a JSON array of site objects, or CSV with a header row (the rules of
+/// `service::hub::import::parse_csv`, shared with the console's import).
+pub fn read_import(path: &PathBuf) -> Result<Vec<ImportLine>, Problem> {
     let text = read(path)?;
     if text.trim_start().starts_with('[') {
-        return serde_json::from_str(&text)
-            .map_err(|e| Problem::invalid(format!("{}: {e}", path.display())));
-    }
-    let nonempty = |s: Option<String>| s.filter(|s| !s.trim().is_empty());
-    let mut rdr = csv::ReaderBuilder::new()
-        .trim(csv::Trim::All)
-        .from_reader(text.as_bytes());
-    rdr.deserialize::<CsvSite>()
-        .enumerate()
-        .map(|(i, r)| {
-            let r =
-                r.map_err(|e| Problem::invalid(format!("{} row {}: {e}", path.display(), i + 2)))?;
-            let fp = crate::domain::SiteFingerprint {
-                address: nonempty(r.address),
-                dns_suffix: nonempty(r.dns_suffix),
-                deployment_tag: nonempty(r.deployment_tag),
-            };
-            Ok(NewSite {
-                site_id: r.site_id,
-                fingerprint: (!fp.is_empty()).then_some(fp),
-                product: nonempty(r.product),
-                tier: nonempty(r.tier),
-                features: r
-                    .features
-                    .unwrap_or_default()
-                    .split([';', ' '])
-                    .filter(|f| !f.is_empty())
-                    .map(String::from)
-                    .collect(),
-                valid_days: r.valid_days,
+        let sites: Vec<NewSite> = serde_json::from_str(&text)
+            .map_err(|e| Problem::invalid(format!("{}: {e}", path.display())))?;
+        return Ok(sites
+            .into_iter()
+            .zip(1..)
+            .map(|(s, line)| ImportLine {
+                line,
+                site_id: s.site_id.clone(),
+                site: Ok(s),
             })
-        })
-        .collect()
+            .collect());
+    }
+    crate::service::hub::import::parse_csv(&text)
+        .map_err(|e| Problem::invalid(format!("{}: {e}", path.display())))
 }
 
 async fn site(ctx: &Ctx, s: SiteCmd, json: bool, actor: &Actor) -> Result<(), Problem> {
@@ -1017,6 +984,7 @@ async fn site(ctx: &Ctx, s: SiteCmd, json: bool, actor: &Actor) -> Result<(), Pr
                     search,
                     limit: Some(limit),
                     offset: Some(offset),
+                    ..Default::default()
                 })
                 .await?;
             show(json, &page, || {
@@ -1049,34 +1017,34 @@ async fn site(ctx: &Ctx, s: SiteCmd, json: bool, actor: &Actor) -> Result<(), Pr
                 None => print!("{lic}"),
             }
         }
-        SiteCmd::Import { file } => {
-            let sites = read_import(&file)?;
-            let hub = ctx.hub().await?;
-            let mut results = Vec::new();
-            for s in &sites {
-                let r = hub.create_site(s, actor).await;
-                results.push(match r {
-                    Ok(v) => json!({"site_id": v.site_id, "ok": true, "license_id": v.license_id}),
-                    Err(e) => json!({"site_id": s.site_id, "ok": false, "error": Problem::from(e)}),
-                });
-            }
-            let ok = results.iter().filter(|r| r["ok"] == true).count();
-            show(json, &results, || {
-                let mut s = format!("imported {ok} of {} site(s)\n", results.len());
-                for r in results.iter().filter(|r| r["ok"] == false) {
+        SiteCmd::Import { file, dry_run } => {
+            let rows = read_import(&file)?;
+            let report = ctx
+                .hub()
+                .await?
+                .import_sites(&rows, !dry_run, actor)
+                .await?;
+            show(json, &report, || {
+                let mut s = format!(
+                    "{}{} created, {} skipped, {} failed of {} row(s)\n",
+                    if report.dry_run { "dry run: " } else { "" },
+                    report.created,
+                    report.skipped,
+                    report.failed,
+                    report.rows.len()
+                );
+                for r in report.rows.iter().filter(|r| r.reason.is_some()) {
                     s.push_str(&format!(
-                        "  {}: {}\n",
-                        r["site_id"].as_str().unwrap_or("?"),
-                        r["error"]["detail"].as_str().unwrap_or("?")
+                        "  line {} {}: {}\n",
+                        r.line,
+                        r.site_id,
+                        r.reason.as_deref().unwrap_or("?")
                     ));
                 }
                 s
             });
-            if ok < results.len() {
-                return Err(Problem::invalid(format!(
-                    "{} site(s) not imported",
-                    results.len() - ok
-                )));
+            if report.failed > 0 {
+                return Err(Problem::invalid(format!("{} row(s) failed", report.failed)));
             }
         }
         SiteCmd::Verify { file, roots, facts } => {

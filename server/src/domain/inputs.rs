@@ -113,6 +113,69 @@ pub fn site_status(status: &str) -> Result<(), RuleError> {
     Ok(())
 }
 
+/// Longest site search text (bytes).
+pub const MAX_SEARCH_LEN: usize = 128;
+
+/// What a site listing is sorted by. The store maps each to a fixed column, so a sort key from a
+/// caller is one of these names or an error, and never reaches SQL as text.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum SiteSort {
+    /// Site id (the default).
+    #[default]
+    SiteId,
+    /// Creation time.
+    Created,
+    /// Expiry time.
+    Expiry,
+    /// Last heartbeat (never-seen sites last, in both directions).
+    LastSeen,
+}
+
+impl SiteSort {
+    /// Every sort key, as callers name them.
+    pub const ALL: [Self; 4] = [Self::SiteId, Self::Created, Self::Expiry, Self::LastSeen];
+
+    /// `site_id`, `created`, `expiry` or `last_seen`, else an error naming the four.
+    pub fn parse(s: &str) -> Result<Self, RuleError> {
+        Self::ALL
+            .into_iter()
+            .find(|k| k.as_str() == s)
+            .ok_or_else(|| {
+                RuleError::invalid("sort must be one of site_id, created, expiry, last_seen")
+            })
+    }
+
+    /// The name callers use.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::SiteId => "site_id",
+            Self::Created => "created",
+            Self::Expiry => "expiry",
+            Self::LastSeen => "last_seen",
+        }
+    }
+}
+
+/// `asc` or `desc`, else an error; `true` for descending.
+pub fn sort_descending(order: &str) -> Result<bool, RuleError> {
+    match order {
+        "asc" => Ok(false),
+        "desc" => Ok(true),
+        _ => Err(RuleError::invalid("order must be \"asc\" or \"desc\"")),
+    }
+}
+
+/// A product or tier filter, or a search text: at most [`MAX_SEARCH_LEN`] bytes, no control
+/// characters.
+pub fn search_text(what: &str, text: &str) -> Result<(), RuleError> {
+    if text.len() > MAX_SEARCH_LEN || text.chars().any(char::is_control) {
+        return Err(RuleError::invalid(format!(
+            "{what} must be at most {MAX_SEARCH_LEN} bytes without control characters"
+        )));
+    }
+    Ok(())
+}
+
 /// Days of validity: at least 1.
 pub fn valid_days(days: u32) -> Result<(), RuleError> {
     if days == 0 {
@@ -144,6 +207,26 @@ mod tests {
         assert!(page(0, 0, 500).is_err());
         assert!(page(501, 0, 500).is_err());
         assert!(page(1, -1, 500).is_err());
+        for k in SiteSort::ALL {
+            assert_eq!(SiteSort::parse(k.as_str()), Ok(k));
+        }
+        for bad in [
+            "",
+            "created_at",
+            "site_id; DROP TABLE sites",
+            "SITE_ID",
+            "license",
+        ] {
+            assert!(SiteSort::parse(bad).is_err(), "{bad}");
+        }
+        assert_eq!(
+            (sort_descending("asc"), sort_descending("desc")),
+            (Ok(false), Ok(true))
+        );
+        assert!(sort_descending("DESC, site_id").is_err());
+        assert!(search_text("search", &"x".repeat(128)).is_ok());
+        assert!(search_text("search", &"x".repeat(129)).is_err());
+        assert!(search_text("search", "a\u{0}b").is_err());
     }
 
     #[test]

@@ -5,10 +5,12 @@
 //! forms of values that core also has. (Rules over time that core owns — a CML's standing, which
 //! months a manifest may cover, a manifest's statistics — are called from core, not repeated.)
 //!
-//! Imports: core and `std` only; every other layer may import this one.
+//! Imports: core, `std` and pure libraries (serde, the csv reader) only; every other layer may
+//! import this one.
 
 pub mod alerts;
 pub mod compliance;
+pub mod csv;
 pub mod inputs;
 pub mod period;
 pub mod role;

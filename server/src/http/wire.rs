@@ -124,7 +124,7 @@ pub struct CmlBody {
     pub cml: String,
 }
 
-/// Filter and page of `GET /api/sites`.
+/// Filter, order and page of `GET /api/sites`.
 #[derive(Clone, Debug, Default, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
@@ -132,8 +132,21 @@ pub struct SitesQuery {
     /// `active` or `revoked`.
     #[param(pattern = "^(active|revoked)$")]
     pub status: Option<String>,
-    /// Substring of site id, product or tier.
+    /// Only this product.
+    #[param(max_length = 128)]
+    pub product: Option<String>,
+    /// Only this tier.
+    #[param(max_length = 128)]
+    pub tier: Option<String>,
+    /// Substring of site id, product, tier or fingerprint, ignoring ASCII case.
+    #[param(max_length = 128)]
     pub search: Option<String>,
+    /// Sort key (default `site_id`; ties are broken by site id).
+    #[param(pattern = "^(site_id|created|expiry|last_seen)$")]
+    pub sort: Option<String>,
+    /// Direction (default `asc`; never-seen sites come last either way under `last_seen`).
+    #[param(pattern = "^(asc|desc)$")]
+    pub order: Option<String>,
     /// Page size (default 50, at most 500).
     #[param(minimum = 1, maximum = 500)]
     pub limit: Option<i64>,
@@ -146,7 +159,11 @@ impl From<SitesQuery> for SiteQuery {
     fn from(q: SitesQuery) -> Self {
         Self {
             status: q.status,
+            product: q.product,
+            tier: q.tier,
             search: q.search,
+            sort: q.sort,
+            order: q.order,
             limit: q.limit,
             offset: q.offset,
         }

@@ -266,4 +266,13 @@ CREATE TABLE manifest_schedule (
     last_error TEXT
 )
 "#,
+    // Issue 19: the console's site list sorts by creation, expiry and last heartbeat and filters
+    // by product and tier; with these a page of 10,000 sites reads the index in order and stops
+    // at the page's end instead of sorting every row (docs/SERVER.md "Site listing").
+    r#"
+CREATE INDEX sites_created ON sites (created_at, site_id);
+CREATE INDEX sites_expires ON sites (expires_at, site_id);
+CREATE INDEX sites_last_seen ON sites (last_seen, site_id);
+CREATE INDEX sites_product_tier ON sites (product, tier)
+"#,
 ];

@@ -5,6 +5,7 @@ use sqlx::any::AnyRow;
 use sqlx::AnyConnection;
 
 use super::{get, StoreError};
+use crate::domain::inputs::SiteSort;
 use crate::domain::SiteFingerprint;
 
 /// A stored site.
@@ -202,40 +203,74 @@ pub async fn get_site(c: &mut AnyConnection, site_id: &str) -> Result<Option<Sit
     row.map(|r| site_from_row(&r)).transpose()
 }
 
-/// A filter of [`page`].
+/// A filter, order and page of [`page`].
 #[derive(Clone, Debug, Default)]
 pub struct Filter<'a> {
     /// Only this status.
     pub status: Option<&'a str>,
-    /// Only sites whose id, product or tier contains this.
+    /// Only this product.
+    pub product: Option<&'a str>,
+    /// Only this tier.
+    pub tier: Option<&'a str>,
+    /// Only sites whose id, product, tier or fingerprint (its JSON text) contains this,
+    /// ignoring ASCII case.
     pub search: Option<&'a str>,
+    /// Sort key (ties are broken by site id, so pages never overlap).
+    pub sort: SiteSort,
+    /// Descending.
+    pub descending: bool,
     /// Page size.
     pub limit: i64,
     /// Offset.
     pub offset: i64,
 }
 
-/// A filtered page of sites (by id) and the count of all matching ones.
+/// The `ORDER BY` of a listing: fixed text per key and direction (never built from input).
+/// `last_seen` puts never-seen sites last in both directions, on SQLite and PostgreSQL alike
+/// (their default places for NULL differ).
+fn order_by(sort: SiteSort, descending: bool) -> &'static str {
+    match (sort, descending) {
+        (SiteSort::SiteId, false) => "site_id ASC",
+        (SiteSort::SiteId, true) => "site_id DESC",
+        (SiteSort::Created, false) => "created_at ASC, site_id ASC",
+        (SiteSort::Created, true) => "created_at DESC, site_id DESC",
+        (SiteSort::Expiry, false) => "expires_at ASC, site_id ASC",
+        (SiteSort::Expiry, true) => "expires_at DESC, site_id DESC",
+        (SiteSort::LastSeen, false) => "last_seen ASC NULLS LAST, site_id ASC",
+        (SiteSort::LastSeen, true) => "last_seen DESC NULLS LAST, site_id DESC",
+    }
+}
+
+/// A filtered, sorted page of sites and the count of all matching ones. Values are bound
+/// parameters; the only text put into the SQL is fixed (column names, [`order_by`]).
 pub async fn page(
     c: &mut AnyConnection,
     f: &Filter<'_>,
 ) -> Result<(i64, Vec<SiteRow>), StoreError> {
     let mut conds = Vec::new();
     let mut args: Vec<String> = Vec::new();
-    if let Some(s) = f.status {
-        args.push(s.into());
-        conds.push(format!("status = ${}", args.len()));
+    for (col, v) in [
+        ("status", f.status),
+        ("product", f.product),
+        ("tier", f.tier),
+    ] {
+        if let Some(v) = v {
+            args.push(v.into());
+            conds.push(format!("{col} = ${}", args.len()));
+        }
     }
     if let Some(s) = f.search.filter(|s| !s.is_empty()) {
         let escaped = s
+            .to_ascii_lowercase()
             .replace('\\', "\\\\")
             .replace('%', "\\%")
             .replace('_', "\\_");
         args.push(format!("%{escaped}%"));
         let n = args.len();
+        // lower() on both sides: SQLite's LIKE ignores ASCII case, PostgreSQL's does not.
         conds.push(format!(
-            "(site_id LIKE ${n} ESCAPE '\\' OR product LIKE ${n} ESCAPE '\\' \
-             OR tier LIKE ${n} ESCAPE '\\')"
+            "(lower(site_id) LIKE ${n} ESCAPE '\\' OR lower(product) LIKE ${n} ESCAPE '\\' \
+             OR lower(tier) LIKE ${n} ESCAPE '\\' OR lower(fingerprint) LIKE ${n} ESCAPE '\\')"
         ));
     }
     let filter = if conds.is_empty() {
@@ -250,7 +285,8 @@ pub async fn page(
     }
     let total: i64 = get(&q.fetch_one(&mut *c).await?, 0)?;
     let page_sql = format!(
-        "SELECT {SITE_COLS} FROM sites{filter} ORDER BY site_id LIMIT ${} OFFSET ${}",
+        "SELECT {SITE_COLS} FROM sites{filter} ORDER BY {} LIMIT ${} OFFSET ${}",
+        order_by(f.sort, f.descending),
         args.len() + 1,
         args.len() + 2
     );

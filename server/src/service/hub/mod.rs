@@ -5,10 +5,11 @@
 //!
 //! Every change and its ledger entry and audit entry commit together (see
 //! `store::write_tx!`). This module holds the service, the CML, trusted roots and
-//! statistics; [`sites`] the site licenses; [`nodes`] heartbeats and validation; [`ledger`]
+//! statistics; [`sites`] the site licenses; [`import`] bulk site imports; [`nodes`] heartbeats and validation; [`ledger`]
 //! the ledger; [`manifests`] the monthly manifests and their delivery; [`schedule`] the monthly
 //! send on its own.
 
+pub mod import;
 pub mod ledger;
 pub mod manifests;
 pub mod nodes;
@@ -16,6 +17,7 @@ pub mod report;
 pub mod schedule;
 pub mod sites;
 
+pub use import::{ImportLine, ImportReport, ImportResult};
 pub use ledger::EntryView;
 pub use manifests::ManifestRecord;
 pub use manifests::ReceiptFile;

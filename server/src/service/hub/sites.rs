@@ -103,13 +103,23 @@ impl From<sites::SiteRow> for SiteView {
     }
 }
 
-/// Filter and page of a site listing.
+/// Filter, order and page of a site listing (the API's `GET /api/sites`, the CLI's
+/// `site list` and the console's site list all go through [`Hub::list_sites`]).
 #[derive(Clone, Debug, Default)]
 pub struct SiteQuery {
     /// `active` or `revoked`.
     pub status: Option<String>,
-    /// Substring of site id, product or tier.
+    /// Only this product.
+    pub product: Option<String>,
+    /// Only this tier.
+    pub tier: Option<String>,
+    /// Substring of site id, product, tier or fingerprint, ignoring ASCII case (at most 128
+    /// bytes).
     pub search: Option<String>,
+    /// Sort key: `site_id` (default), `created`, `expiry` or `last_seen`.
+    pub sort: Option<String>,
+    /// `asc` (default) or `desc`.
+    pub order: Option<String>,
     /// Page size (default 50, at most 500).
     pub limit: Option<i64>,
     /// Offset (default 0).
@@ -129,6 +139,11 @@ pub struct SitePage {
     pub sites: Vec<SiteView>,
 }
 
+/// `Some` of a non-empty text.
+fn nonempty(v: &Option<String>) -> Option<&str> {
+    v.as_deref().filter(|v| !v.is_empty())
+}
+
 impl Hub {
     /// Mints a site license under the active CML. The site limit is checked and the site, its
     /// ledger entry and audit entry are written in one serialised transaction, so concurrent
@@ -138,9 +153,22 @@ impl Hub {
         new: &NewSite,
         actor: &Actor,
     ) -> Result<SiteView, ServiceError> {
-        inputs::site_id(&new.site_id)?;
         let cml = self.require_cml().await?;
-        let t = self.now();
+        let (row, license) = self.mint(new, &cml, self.now(), actor)?;
+        self.store_site(&cml, row, &license, actor).await
+    }
+
+    /// Checks `new` against every rule of a site (core's binding to `cml` included) and signs
+    /// its license at `t`: the row to store and the `site.lic`. Writes nothing, so a bulk
+    /// import's dry run applies exactly a create's rules.
+    pub(super) fn mint(
+        &self,
+        new: &NewSite,
+        cml: &hwf_license::VerifiedCml,
+        t: i64,
+        actor: &Actor,
+    ) -> Result<(sites::SiteRow, String), ServiceError> {
+        inputs::site_id(&new.site_id)?;
         let mut expires_at = cml.claims.valid_until;
         if let Some(days) = new.valid_days {
             inputs::valid_days(days)?;
@@ -161,15 +189,14 @@ impl Hub {
             tier: new.tier.clone().unwrap_or_else(|| "active".into()),
             ..Default::default()
         };
-        // Sign before taking the lock: a bad request fails here and writes nothing.
-        let license = issue::mint_site_license(&self.org, &cml, &claims)?;
+        let license = issue::mint_site_license(&self.org, cml, &claims)?;
         let row = sites::SiteRow {
-            site_id: claims.site_id.clone(),
-            license_id: claims.license_id.clone(),
+            site_id: claims.site_id,
+            license_id: claims.license_id,
             status: "active".into(),
-            product: claims.product.clone(),
-            tier: claims.tier.clone(),
-            features: claims.features.clone(),
+            product: claims.product,
+            tier: claims.tier,
+            features: claims.features,
             fingerprint,
             cml_id: cml.id.clone(),
             issued_at: claims.issued_at,
@@ -179,6 +206,21 @@ impl Hub {
             revoked_at: None,
             last_seen: None,
         };
+        Ok((row, license))
+    }
+
+    /// Stores a minted site under the `max_sites` limit: the limit is checked and the site,
+    /// its ledger entry and audit entry are written in one serialised transaction.
+    async fn store_site(
+        &self,
+        cml: &hwf_license::VerifiedCml,
+        row: sites::SiteRow,
+        license: &str,
+        actor: &Actor,
+    ) -> Result<SiteView, ServiceError> {
+        let t = row.created_at;
+        let new = &row;
+        let claims = &row;
         write_tx!(&self.db, ServiceError, |tx| {
             hub_state::lock(&self.db, &mut tx).await?;
             if let Some(status) = sites::status(&mut tx, &new.site_id).await? {
@@ -198,14 +240,14 @@ impl Hub {
                 &mut tx,
                 &sites::NewSiteRow {
                     site: &row,
-                    license: &license,
+                    license,
                 },
             )
             .await?;
             let detail = format!("product={} tier={}", claims.product, claims.tier);
             self.append(
                 &mut tx,
-                &cml,
+                cml,
                 Event {
                     at: t,
                     kind: LedgerEvent::SiteCreated,
@@ -236,7 +278,9 @@ impl Hub {
             .ok_or_else(|| ServiceError::UnknownSite(site_id.into()))
     }
 
-    /// A filtered page of sites with the total count.
+    /// A filtered, sorted page of sites with the total count. Every input is checked first
+    /// (status, sort key and order from fixed lists, texts bounded), so a bad one is a
+    /// [`ServiceError::Invalid`] before any SQL runs.
     pub async fn list_sites(&self, q: &SiteQuery) -> Result<SitePage, ServiceError> {
         let limit = q.limit.unwrap_or(50);
         let offset = q.offset.unwrap_or(0);
@@ -244,11 +288,36 @@ impl Hub {
         if let Some(s) = &q.status {
             inputs::site_status(s)?;
         }
+        for (what, v) in [
+            ("product", &q.product),
+            ("tier", &q.tier),
+            ("search", &q.search),
+        ] {
+            if let Some(v) = v {
+                inputs::search_text(what, v)?;
+            }
+        }
+        let sort = q
+            .sort
+            .as_deref()
+            .map(inputs::SiteSort::parse)
+            .transpose()?
+            .unwrap_or_default();
+        let descending = q
+            .order
+            .as_deref()
+            .map(inputs::sort_descending)
+            .transpose()?
+            .unwrap_or(false);
         let (total, rows) = sites::page(
             &mut *self.db.conn().await?,
             &sites::Filter {
-                status: q.status.as_deref(),
-                search: q.search.as_deref(),
+                status: nonempty(&q.status),
+                product: nonempty(&q.product),
+                tier: nonempty(&q.tier),
+                search: nonempty(&q.search),
+                sort,
+                descending,
                 limit,
                 offset,
             },

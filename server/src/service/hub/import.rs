@@ -1,0 +1,394 @@
+//! Bulk site import: a CSV file (or the CLI's JSON array) of new sites, checked as a **dry run**
+//! (what each row would do; nothing is written) or **committed**.
+//!
+//! A committed import is **per row**: each row is one [`Hub::create_site`] — the same rules,
+//! the same transaction (site, ledger entry, audit entry), the same `max_sites` check under
+//! the Hub lock — so a row that fails leaves the rows before it created, and the report says
+//! which row did what. Re-running the same file skips the rows already created. A dry run
+//! applies the same checks in the same order without writing: every rule of a create (core's
+//! binding to the CML included: the license is signed and thrown away), then "exists", then
+//! the limit counted over the rows before it. A dry run and the commit right after it agree
+//! unless other writers change the sites in between.
+
+use std::collections::HashMap;
+
+use serde::{Deserialize, Serialize};
+
+use super::sites::NewSite;
+use super::Hub;
+use crate::domain::csv::{self, Limits};
+use crate::domain::SiteFingerprint;
+use crate::service::audit::Actor;
+use crate::service::ServiceError;
+use crate::store::sites;
+
+/// The columns of a site import file (any order; `site_id` is required, the others may be
+/// left out or empty). `features` is separated by `;` or spaces.
+pub const COLUMNS: [&str; 8] = [
+    "site_id",
+    "product",
+    "tier",
+    "features",
+    "address",
+    "dns_suffix",
+    "deployment_tag",
+    "valid_days",
+];
+
+/// The most rows one import takes ([`Limits::SITE_IMPORT`]).
+pub const MAX_ROWS: usize = Limits::SITE_IMPORT.max_rows;
+
+/// One row of an import: its line in the file and the site it asks for, or why it could not
+/// be read.
+#[derive(Clone, Debug)]
+pub struct ImportLine {
+    /// Line in the file where the row starts (for JSON, the element's position from 1).
+    pub line: u64,
+    /// The row's site id as written (empty when the row could not be read at all).
+    pub site_id: String,
+    /// The site, or a sentence saying why the row is not one.
+    pub site: Result<NewSite, String>,
+}
+
+/// What a row did (or, in a dry run, would do).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    /// Created (dry run: would be created).
+    Created,
+    /// Not created: a site with this id exists (or an earlier row of the file has it).
+    Skipped,
+    /// Not created, for the reason given.
+    Failed,
+}
+
+/// One row's result.
+#[derive(Clone, Debug, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct ImportResult {
+    /// Line in the file.
+    pub line: u64,
+    /// The row's site id (as written; empty when the row has none).
+    pub site_id: String,
+    /// What it did.
+    pub outcome: Outcome,
+    /// A stable code for a skipped or failed row: `site-exists`, `duplicate-row`,
+    /// `invalid-row`, `max-sites-reached`, `refused` (core or the CML refused it),
+    /// `server-error`, `not-attempted` (after a server error).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub code: Option<String>,
+    /// A sentence for a skipped or failed row.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    /// The new site's license id (a committed, created row).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub license_id: Option<String>,
+}
+
+/// An import's report.
+#[derive(Clone, Debug, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct ImportReport {
+    /// Whether nothing was written.
+    pub dry_run: bool,
+    /// Rows created (dry run: that would be).
+    pub created: usize,
+    /// Rows skipped.
+    pub skipped: usize,
+    /// Rows failed.
+    pub failed: usize,
+    /// Every row, in file order.
+    pub rows: Vec<ImportResult>,
+}
+
+/// Reads a site import file's CSV ([`COLUMNS`]; cells trimmed; formula prefixes removed) into
+/// rows. A file over the caps, without a `site_id` column or with an unknown column is refused
+/// whole ([`ServiceError::Invalid`]); a bad row is that row's error.
+pub fn parse_csv(text: &str) -> Result<Vec<ImportLine>, ServiceError> {
+    let table = csv::read(text, &Limits::SITE_IMPORT, true)
+        .map_err(|e| ServiceError::Invalid(e.to_string()))?;
+    if let Some(bad) = table.header.iter().find(|h| !COLUMNS.contains(&h.as_str())) {
+        return Err(ServiceError::Invalid(format!(
+            "the header names an unknown column {bad:?}; the columns are {}",
+            COLUMNS.join(", ")
+        )));
+    }
+    let Some(id_col) = table.column("site_id") else {
+        return Err(ServiceError::Invalid(
+            "the header (line 1) has no site_id column".into(),
+        ));
+    };
+    let col: HashMap<&str, usize> = table
+        .header
+        .iter()
+        .enumerate()
+        .map(|(i, h)| (h.as_str(), i))
+        .collect();
+    Ok(table
+        .rows
+        .into_iter()
+        .map(|row| {
+            let site_id = row
+                .cells
+                .as_ref()
+                .map(|c| c[id_col].clone())
+                .unwrap_or_default();
+            let site = row.cells.map_err(|e| e.to_string()).and_then(|cells| {
+                let cell = |name: &str| {
+                    col.get(name)
+                        .map(|&i| cells[i].clone())
+                        .filter(|c| !c.is_empty())
+                };
+                let valid_days = cell("valid_days")
+                    .map(|d| {
+                        d.parse::<u32>()
+                            .map_err(|_| format!("valid_days {d:?} is not a whole number of days"))
+                    })
+                    .transpose()?;
+                let fingerprint = SiteFingerprint {
+                    address: cell("address"),
+                    dns_suffix: cell("dns_suffix"),
+                    deployment_tag: cell("deployment_tag"),
+                };
+                Ok(NewSite {
+                    site_id: cells[id_col].clone(),
+                    fingerprint: (!fingerprint.is_empty()).then_some(fingerprint),
+                    product: cell("product"),
+                    tier: cell("tier"),
+                    features: cell("features")
+                        .unwrap_or_default()
+                        .split([';', ' '])
+                        .filter(|f| !f.is_empty())
+                        .map(String::from)
+                        .collect(),
+                    valid_days,
+                })
+            });
+            ImportLine {
+                line: row.line,
+                site_id,
+                site,
+            }
+        })
+        .collect())
+}
+
+/// A skipped or failed row.
+fn not_created(
+    line: u64,
+    site_id: &str,
+    outcome: Outcome,
+    code: &str,
+    reason: String,
+) -> ImportResult {
+    ImportResult {
+        line,
+        site_id: site_id.into(),
+        outcome,
+        code: Some(code.into()),
+        reason: Some(reason),
+        license_id: None,
+    }
+}
+
+/// The code and outcome of a create's error.
+fn classify(e: &ServiceError) -> (Outcome, &'static str) {
+    match e {
+        ServiceError::SiteExists { .. } => (Outcome::Skipped, "site-exists"),
+        ServiceError::MaxSitesReached { .. } => (Outcome::Failed, "max-sites-reached"),
+        ServiceError::Invalid(_) => (Outcome::Failed, "invalid-row"),
+        ServiceError::Busy
+        | ServiceError::Overloaded
+        | ServiceError::Store(_)
+        | ServiceError::Internal(_) => (Outcome::Failed, "server-error"),
+        _ => (Outcome::Failed, "refused"),
+    }
+}
+
+impl ImportReport {
+    fn new(dry_run: bool, rows: Vec<ImportResult>) -> Self {
+        let n = |o: Outcome| rows.iter().filter(|r| r.outcome == o).count();
+        Self {
+            dry_run,
+            created: n(Outcome::Created),
+            skipped: n(Outcome::Skipped),
+            failed: n(Outcome::Failed),
+            rows,
+        }
+    }
+}
+
+impl Hub {
+    /// Imports `rows`: a dry run (`commit` false) reports what each row would do and writes
+    /// nothing; a commit creates each row that can be, one [`Hub::create_site`] per row (see
+    /// the module doc). At most [`MAX_ROWS`] rows ([`ServiceError::Invalid`] otherwise), and a
+    /// CML must be installed ([`ServiceError::NoCml`]).
+    pub async fn import_sites(
+        &self,
+        rows: &[ImportLine],
+        commit: bool,
+        actor: &Actor,
+    ) -> Result<ImportReport, ServiceError> {
+        if rows.len() > MAX_ROWS {
+            return Err(ServiceError::Invalid(format!(
+                "an import takes at most {MAX_ROWS} rows; this one has {}",
+                rows.len()
+            )));
+        }
+        let cml = self.require_cml().await?;
+        if commit {
+            return Ok(self.import_commit(rows, actor).await);
+        }
+        let t = self.now();
+        let max = i64::from(cml.claims.max_sites);
+        let mut conn = self.db.conn().await?;
+        let mut active = sites::count_active(&mut conn).await?;
+        let mut seen: HashMap<String, u64> = HashMap::new();
+        let mut out = Vec::with_capacity(rows.len());
+        for r in rows {
+            let site = match &r.site {
+                Err(why) => {
+                    out.push(not_created(
+                        r.line,
+                        &r.site_id,
+                        Outcome::Failed,
+                        "invalid-row",
+                        why.clone(),
+                    ));
+                    continue;
+                }
+                Ok(s) => s,
+            };
+            let id = site.site_id.as_str();
+            if let Err(e) = self.mint(site, &cml, t, actor) {
+                let (outcome, code) = classify(&e);
+                out.push(not_created(r.line, id, outcome, code, e.to_string()));
+                continue;
+            }
+            if let Some(first) = seen.get(id) {
+                out.push(not_created(
+                    r.line,
+                    id,
+                    Outcome::Skipped,
+                    "duplicate-row",
+                    format!("site {id:?} is also on line {first}, which creates it"),
+                ));
+                continue;
+            }
+            if let Some(status) = sites::status(&mut conn, id).await? {
+                let e = ServiceError::SiteExists {
+                    site_id: id.into(),
+                    status,
+                };
+                out.push(not_created(
+                    r.line,
+                    id,
+                    Outcome::Skipped,
+                    "site-exists",
+                    e.to_string(),
+                ));
+                continue;
+            }
+            if active >= max {
+                let e = ServiceError::MaxSitesReached {
+                    max_sites: cml.claims.max_sites,
+                    active,
+                };
+                out.push(not_created(
+                    r.line,
+                    id,
+                    Outcome::Failed,
+                    "max-sites-reached",
+                    format!("{e} with the rows above: this row is over the limit"),
+                ));
+                continue;
+            }
+            active += 1;
+            seen.insert(id.into(), r.line);
+            out.push(ImportResult {
+                line: r.line,
+                site_id: id.into(),
+                outcome: Outcome::Created,
+                code: None,
+                reason: None,
+                license_id: None,
+            });
+        }
+        Ok(ImportReport::new(true, out))
+    }
+
+    /// The commit: one create per row; after a server error (database, internal) the rest is
+    /// not attempted.
+    async fn import_commit(&self, rows: &[ImportLine], actor: &Actor) -> ImportReport {
+        let mut out = Vec::with_capacity(rows.len());
+        let mut halted = false;
+        let mut created: HashMap<String, u64> = HashMap::new();
+        for r in rows {
+            let site = match &r.site {
+                Err(why) => {
+                    out.push(not_created(
+                        r.line,
+                        &r.site_id,
+                        Outcome::Failed,
+                        "invalid-row",
+                        why.clone(),
+                    ));
+                    continue;
+                }
+                Ok(s) => s,
+            };
+            let id = site.site_id.as_str();
+            if halted {
+                out.push(not_created(
+                    r.line,
+                    id,
+                    Outcome::Failed,
+                    "not-attempted",
+                    "not attempted after the server error above; import the file again".into(),
+                ));
+                continue;
+            }
+            match self.create_site(site, actor).await {
+                Err(ServiceError::SiteExists { .. }) if created.contains_key(id) => {
+                    out.push(not_created(
+                        r.line,
+                        id,
+                        Outcome::Skipped,
+                        "duplicate-row",
+                        format!(
+                            "site {id:?} is also on line {}, which creates it",
+                            created[id]
+                        ),
+                    ));
+                }
+                Ok(v) => {
+                    created.insert(v.site_id.clone(), r.line);
+                    out.push(ImportResult {
+                        line: r.line,
+                        site_id: v.site_id,
+                        outcome: Outcome::Created,
+                        code: None,
+                        reason: None,
+                        license_id: v.license_id,
+                    })
+                }
+                Err(e) => {
+                    let (outcome, code) = classify(&e);
+                    if code == "server-error" {
+                        tracing::warn!(line = r.line, error = %e, "site import stopped");
+                        halted = true;
+                    }
+                    let reason = match &e {
+                        ServiceError::MaxSitesReached { .. } => {
+                            format!("{e}: this row is over the limit")
+                        }
+                        ServiceError::Store(_) | ServiceError::Internal(_) => {
+                            "the server could not store this row (see its log)".into()
+                        }
+                        _ => e.to_string(),
+                    };
+                    out.push(not_created(r.line, id, outcome, code, reason));
+                }
+            }
+        }
+        ImportReport::new(false, out)
+    }
+}
