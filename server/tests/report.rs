@@ -386,3 +386,82 @@ async fn a_report_range_is_bounded() {
         assert!(matches!(e, ServiceError::Invalid(_)), "{from}..{to}: {e:?}");
     }
 }
+
+/// The statistics' CSV exports go through the shared CSV module: a product that a spreadsheet
+/// would run as a formula is exported with the `'` prefix, and reading the export back gives
+/// every cell as it was.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_csv_exports_read_back_unchanged_and_protect_formulas() {
+    use hwf_license_server::domain::csv;
+    let org = Org::start("acme-csv", 5).await;
+    org.create("s1", "hwf", "active").await;
+    let mut r = org.report("2025-10", "2025-11").await.unwrap();
+    r.by_product_tier
+        .push(tier("=HYPERLINK(\"http://x\")", "@sum", 2));
+    let products = r.products_csv();
+    assert!(
+        products.contains("\"'=HYPERLINK(\"\"http://x\"\")\",'@sum,2\r\n"),
+        "{products}"
+    );
+    let table = csv::read(&products, &csv::Limits::SITE_IMPORT, false).unwrap();
+    assert_eq!(table.header, ["product", "tier", "active_sites"]);
+    let rows: Vec<Vec<String>> = table.rows.into_iter().map(|r| r.cells.unwrap()).collect();
+    let want: Vec<Vec<String>> = r
+        .by_product_tier
+        .iter()
+        .map(|t| vec![t.product.clone(), t.tier.clone(), t.count.to_string()])
+        .collect();
+    assert_eq!(rows, want);
+
+    let trend = r.trend_csv();
+    assert_eq!(
+        trend,
+        "period,active_at_end,created,revoked\r\n2025-10,0,0,0\r\n2025-11,1,1,0\r\n"
+    );
+}
+
+/// The statistics' user figures: per realm, in all and per role.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn user_counts_are_per_realm_and_role() {
+    use hwf_license_server::domain::{Realm, Role};
+    use hwf_license_server::service::accounts::UserCounts;
+    let org = Org::start("acme-users", 5).await;
+    let a = &org.services.accounts;
+    for (name, role) in [
+        ("op1", Role::Operator),
+        ("op2", Role::Operator),
+        ("view", Role::Viewer),
+        ("boss", Role::Admin),
+    ] {
+        a.add_user(Realm::Hub, name, "a long enough password 1", role)
+            .await
+            .unwrap();
+    }
+    a.add_user(
+        Realm::Root,
+        "rootop",
+        "a long enough password 1",
+        Role::Operator,
+    )
+    .await
+    .unwrap();
+    // The first admin exists in each realm.
+    assert_eq!(
+        a.user_counts(Realm::Hub).await.unwrap(),
+        UserCounts {
+            total: 5,
+            admins: 2,
+            operators: 2,
+            viewers: 1
+        }
+    );
+    assert_eq!(
+        a.user_counts(Realm::Root).await.unwrap(),
+        UserCounts {
+            total: 2,
+            admins: 1,
+            operators: 1,
+            viewers: 0
+        }
+    );
+}

@@ -10,7 +10,7 @@ use pdf_writer::{Content, Finish, Name, Pdf, Rect, Ref, Str, TextStr};
 use serde::Serialize;
 
 use super::Hub;
-use crate::domain::{period, EnvironmentName, TierCount};
+use crate::domain::{csv, period, EnvironmentName, TierCount};
 use crate::service::ServiceError;
 use crate::store::sites as site_rows;
 
@@ -120,6 +120,33 @@ impl UsageReport {
     /// Sites active at the end of the range as a share of `max_sites`, in whole percent.
     pub fn utilisation_percent(&self) -> Option<i64> {
         (self.max_sites > 0).then(|| self.active_at_end * 100 / i64::from(self.max_sites))
+    }
+
+    /// The trend as CSV (`period,active_at_end,created,revoked`, oldest first), written by the
+    /// shared CSV module (formula-protected cells).
+    pub fn trend_csv(&self) -> String {
+        let mut w = csv::Writer::new();
+        w.row(["period", "active_at_end", "created", "revoked"]);
+        for m in &self.trend {
+            w.row([
+                m.period.clone(),
+                m.active_at_end.to_string(),
+                m.created.to_string(),
+                m.revoked.to_string(),
+            ]);
+        }
+        w.finish()
+    }
+
+    /// The sites active at the end of the range per product and tier as CSV
+    /// (`product,tier,active_sites`), every row (the PDF caps them, the CSV does not).
+    pub fn products_csv(&self) -> String {
+        let mut w = csv::Writer::new();
+        w.row(["product", "tier", "active_sites"]);
+        for t in &self.by_product_tier {
+            w.row([t.product.clone(), t.tier.clone(), t.count.to_string()]);
+        }
+        w.finish()
     }
 
     /// The report as a PDF document (A4): page 1 the org, the range, the totals and the trend
