@@ -111,7 +111,7 @@ pub fn client_ip(peer: IpAddr, headers: &HeaderMap, trusted: &[Cidr]) -> IpAddr 
 /// has one.
 pub fn limit_of(method: &Method, route: &str) -> Option<&'static str> {
     match (method.as_str(), route) {
-        ("POST", "/api/auth/login") => Some("login"),
+        ("POST", "/api/auth/login") | ("POST", "/login") => Some("login"),
         ("POST", "/api/validate")
         | ("POST", "/api/sites/{site_id}/heartbeat")
         | ("GET", "/api/sites/{site_id}/license") => Some("node"),
@@ -122,7 +122,9 @@ pub fn limit_of(method: &Method, route: &str) -> Option<&'static str> {
         | ("GET", "/metrics")
         | ("GET", "/api/health")
         | ("GET", "/api/openapi.json")
-        | ("GET", "/api/root/keys") => Some("public"),
+        | ("GET", "/api/root/keys")
+        | ("GET", "/login")
+        | ("GET", "/assets/{file}") => Some("public"),
         _ => None,
     }
 }
@@ -195,18 +197,18 @@ pub const HSTS: &str = "max-age=31536000";
 
 /// The headers on every answer: `X-Content-Type-Options: nosniff`, `Cache-Control: no-store`
 /// (tokens, licenses, keys and business figures must not stay in caches), no framing, no
-/// referrer, and HSTS under TLS.
+/// referrer, and HSTS under TLS. A route that set its own `Cache-Control` or `Referrer-Policy`
+/// keeps it (the console's hashed assets are cached; its pages send a same-origin referrer).
 pub fn security_headers(h: &mut HeaderMap, tls: bool) {
     h.insert(
         header::X_CONTENT_TYPE_OPTIONS,
         HeaderValue::from_static("nosniff"),
     );
-    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    h.entry(header::CACHE_CONTROL)
+        .or_insert(HeaderValue::from_static("no-store"));
     h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
-    h.insert(
-        header::REFERRER_POLICY,
-        HeaderValue::from_static("no-referrer"),
-    );
+    h.entry(header::REFERRER_POLICY)
+        .or_insert(HeaderValue::from_static("no-referrer"));
     if tls {
         h.insert(
             header::STRICT_TRANSPORT_SECURITY,

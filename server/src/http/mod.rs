@@ -5,6 +5,7 @@
 //! Imports: `service`, `domain`, `config`; never `store` (SQL stays below the services), `cli`
 //! or `demo`.
 
+pub mod console;
 pub mod extract;
 pub mod handlers;
 pub mod metrics;
@@ -155,6 +156,14 @@ pub fn router(
         tls: options.tls,
         request_timeout: std::time::Duration::from_secs(config.request_timeout),
     };
+    if let Some(h) = &services.hub {
+        // The Hub's web console at `/` (the Root's will be under `/root/`).
+        app = app.merge(console::router(console::ConsoleState {
+            accounts: services.accounts.clone(),
+            hub: h.clone(),
+            tls: options.tls,
+        }));
+    }
     app.merge(ops_routes)
         .route_layer(axum::middleware::from_fn_with_state(
             layer.clone(),

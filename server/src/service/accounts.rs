@@ -1064,6 +1064,31 @@ impl Accounts {
         })
     }
 
+    /// A keyed MAC of `data` for `purpose`, under a key derived from the token key (so it
+    /// survives restarts and differs per deployment): HMAC-SHA256(HMAC-SHA256(token key,
+    /// "hwf-license mac:" ‖ purpose), data). The web console ties its CSRF tokens to a session
+    /// with it; different purposes never share a MAC.
+    pub fn mac(&self, purpose: &str, data: &[u8]) -> [u8; 32] {
+        self.mac_of(purpose, data).finalize().into_bytes().into()
+    }
+
+    /// Whether `tag` is [`Accounts::mac`] of `data` for `purpose`, compared in constant time.
+    pub fn mac_matches(&self, purpose: &str, data: &[u8], tag: &[u8]) -> bool {
+        self.mac_of(purpose, data).verify_slice(tag).is_ok()
+    }
+
+    fn mac_of(&self, purpose: &str, data: &[u8]) -> Hmac<Sha256> {
+        let mut k = <Hmac<Sha256> as Mac>::new_from_slice(&self.token_key)
+            .expect("HMAC takes any key length");
+        k.update(b"hwf-license mac:");
+        k.update(purpose.as_bytes());
+        let derived = k.finalize().into_bytes();
+        let mut m =
+            <Hmac<Sha256> as Mac>::new_from_slice(&derived).expect("HMAC takes any key length");
+        m.update(data);
+        m
+    }
+
     /// Whether the caller checked a second factor within the step-up window (403
     /// `step-up-required` otherwise; service tokens never can).
     pub fn require_step_up(&self, caller: &Caller) -> Result<(), ServiceError> {

@@ -1,0 +1,615 @@
+//! The web console (issue 19) over real HTTP forms, as a browser without JavaScript would use
+//! it: sign-in with the second factor, the session cookie's attributes (and `Secure` under TLS),
+//! sign-out revoking the token as the API does, the CSRF token on every POST route of the
+//! console's own route list (403 without it or with another session's), and the security
+//! headers on every page. The browser walk-through is `server/tests/console/scenario.mjs`.
+
+mod common;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use hwf_license_server::app::App;
+use hwf_license_server::config::{Config, HashCost, Roles};
+use hwf_license_server::domain::{Realm, Role};
+use hwf_license_server::http::console::{self, CSP};
+use hwf_license_server::service::clock::{Clock, ManualClock};
+use hwf_license_server::service::keys::Sealer;
+use hwf_license_server::service::totp;
+use reqwest::header::{HeaderMap, CONTENT_TYPE, COOKIE, LOCATION, SET_COOKIE};
+use reqwest::Method;
+
+const CHEAP: HashCost = HashCost { m_kib: 64, t: 1 };
+
+struct Srv {
+    _dir: tempfile::TempDir,
+    app: App,
+    base: String,
+    http: reqwest::Client,
+    clock: Arc<ManualClock>,
+    password: String,
+    _task: tokio::task::JoinHandle<()>,
+}
+
+/// One answer: status, headers, body text.
+struct Page {
+    status: u16,
+    headers: HeaderMap,
+    body: String,
+}
+
+impl Page {
+    fn location(&self) -> &str {
+        self.headers
+            .get(LOCATION)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+    }
+
+    /// The `Set-Cookie` for `name`, whole.
+    fn set_cookie(&self, name: &str) -> Option<String> {
+        self.headers
+            .get_all(SET_COOKIE)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .find(|c| c.starts_with(&format!("{name}=")))
+            .map(str::to_string)
+    }
+
+    /// The value of the first hidden `csrf` field.
+    fn csrf(&self) -> String {
+        between(&self.body, "name=\"csrf\" value=\"", "\"")
+            .unwrap_or_else(|| panic!("no csrf field in {}", self.body))
+    }
+}
+
+fn between(s: &str, start: &str, end: &str) -> Option<String> {
+    let i = s.find(start)? + start.len();
+    let j = s[i..].find(end)? + i;
+    Some(s[i..j].to_string())
+}
+
+/// A browser's cookie jar, by hand (so the test sees every attribute).
+#[derive(Clone, Default)]
+struct Jar(Vec<(String, String)>);
+
+impl Jar {
+    fn take(&mut self, p: &Page) {
+        for c in p.headers.get_all(SET_COOKIE).iter() {
+            let c = c.to_str().unwrap();
+            let (kv, attrs) = c.split_once(';').unwrap_or((c, ""));
+            let (k, v) = kv.split_once('=').unwrap();
+            self.0.retain(|(n, _)| n != k);
+            if !v.is_empty() && !attrs.contains("Max-Age=0") {
+                self.0.push((k.to_string(), v.to_string()));
+            }
+        }
+    }
+
+    fn header(&self) -> String {
+        self.0
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
+
+    fn get(&self, name: &str) -> Option<&str> {
+        self.0
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+impl Srv {
+    async fn start() -> Srv {
+        let dir = tempfile::tempdir().unwrap();
+        let listener = tokio::net::TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], 0)))
+            .await
+            .unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        let mut config = Config::new(
+            common::fresh_database_url(dir.path()).await,
+            Sealer::generate_secret(),
+        );
+        config.hub.root_url = Some(base.clone());
+        config.hash_cost = CHEAP;
+        // The test signs in more often than a person would.
+        config.http.rate_limit_login.burst = 1000;
+        config.http.rate_limit_login.per_second = 100.0;
+        let clock = ManualClock::at_system_time();
+        let app = App::open_with_clock(&config, Roles::Both, clock.clone())
+            .await
+            .unwrap();
+        let password = app.services.admin_password.clone().unwrap();
+        let task = app.spawn(listener);
+        Srv {
+            _dir: dir,
+            app,
+            base,
+            http: reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .unwrap(),
+            clock,
+            password,
+            _task: task,
+        }
+    }
+
+    async fn send(&self, m: Method, path: &str, jar: &Jar, form: Option<&[(&str, &str)]>) -> Page {
+        let mut req = self
+            .http
+            .request(m, format!("{}{path}", self.base))
+            .header(COOKIE, jar.header())
+            .header("referer", format!("{}{path}", self.base));
+        if let Some(f) = form {
+            req = req.form(f);
+        }
+        let r = req.send().await.unwrap();
+        Page {
+            status: r.status().as_u16(),
+            headers: r.headers().clone(),
+            body: r.text().await.unwrap(),
+        }
+    }
+
+    async fn get(&self, path: &str, jar: &mut Jar) -> Page {
+        let p = self.send(Method::GET, path, jar, None).await;
+        jar.take(&p);
+        p
+    }
+
+    async fn post(&self, path: &str, jar: &mut Jar, form: &[(&str, &str)]) -> Page {
+        let p = self.send(Method::POST, path, jar, Some(form)).await;
+        jar.take(&p);
+        p
+    }
+
+    fn code(&self, secret: &str) -> String {
+        totp::code_from_base32(secret, self.clock.now()).unwrap()
+    }
+
+    /// The first admin's first sign-in through the forms: password, the enrolment page (QR
+    /// code and secret), the confirmation, the recovery codes shown once. Returns the jar with
+    /// the session and the TOTP secret.
+    async fn enrol_admin(&self) -> (Jar, String) {
+        let mut jar = Jar::default();
+        let login = self.get("/login", &mut jar).await;
+        assert_eq!(login.status, 200);
+        assert!(
+            jar.get("hwf_pre").is_some(),
+            "the sign-in page sets a pre-session cookie"
+        );
+        let csrf = login.csrf();
+        let r = self
+            .post(
+                "/login",
+                &mut jar,
+                &[
+                    ("csrf", &csrf),
+                    ("username", "admin"),
+                    ("password", &self.password),
+                    ("code", ""),
+                    ("next", "/"),
+                ],
+            )
+            .await;
+        assert_eq!(
+            (r.status, r.location()),
+            (303, "/account/mfa"),
+            "{}",
+            r.body
+        );
+        // An admin without a second factor may only enrol: the dashboard sends them back.
+        let dash = self.get("/", &mut jar).await;
+        assert_eq!((dash.status, dash.location()), (303, "/account/mfa"));
+        let mfa = self.get("/account/mfa", &mut jar).await;
+        assert!(
+            mfa.body.contains("must set up a second factor"),
+            "{}",
+            mfa.body
+        );
+        let started = self
+            .post("/account/mfa", &mut jar, &[("csrf", &mfa.csrf())])
+            .await;
+        assert_eq!(started.status, 200, "{}", started.body);
+        assert!(started.body.contains("data:image/svg+xml;base64,"));
+        let secret = between(&started.body, "id=\"totp-secret\">", "<").unwrap();
+        let code = self.code(&secret);
+        let done = self
+            .post(
+                "/account/mfa/confirm",
+                &mut jar,
+                &[("csrf", &started.csrf()), ("code", &code)],
+            )
+            .await;
+        assert_eq!(done.status, 200, "{}", done.body);
+        assert_eq!(
+            done.body.matches("<li><code>").count(),
+            10,
+            "ten recovery codes"
+        );
+        // The codes are shown once: the page is not cached and is not shown again.
+        assert_eq!(done.headers["cache-control"], "no-store");
+        let again = self.get("/account/mfa", &mut jar).await;
+        assert!(!again.body.contains("Recovery codes"));
+        (jar, secret)
+    }
+
+    /// Signs `user` in through the form with a TOTP code of `secret`.
+    async fn sign_in(&self, user: &str, password: &str, code: &str) -> (Jar, Page) {
+        let mut jar = Jar::default();
+        let login = self.get("/login", &mut jar).await;
+        let r = self
+            .post(
+                "/login",
+                &mut jar,
+                &[
+                    ("csrf", &login.csrf()),
+                    ("username", user),
+                    ("password", password),
+                    ("code", code),
+                    ("next", "/manifests"),
+                ],
+            )
+            .await;
+        (jar, r)
+    }
+}
+
+const MULTIPART: &str = "multipart/form-data; boundary=XbOuNdArY";
+
+/// A multipart/form-data body of text fields.
+fn multipart(fields: &[(&str, &str)]) -> String {
+    let mut b = String::new();
+    for (k, v) in fields {
+        b.push_str(&format!(
+            "--XbOuNdArY\r\nContent-Disposition: form-data; name=\"{k}\"\r\n\r\n{v}\r\n"
+        ));
+    }
+    b.push_str("--XbOuNdArY--\r\n");
+    b
+}
+
+/// Route templates with their parameters filled in.
+fn concrete(path: &str) -> String {
+    let mut out = String::new();
+    let mut in_param = false;
+    for ch in path.chars() {
+        match ch {
+            '{' => in_param = true,
+            '}' => {
+                in_param = false;
+                out.push_str("x1");
+            }
+            _ if !in_param => out.push(ch),
+            _ => {}
+        }
+    }
+    out
+}
+
+#[tokio::test]
+async fn sign_in_with_totp_over_forms_sets_a_strict_cookie_and_sign_out_revokes_the_token() {
+    let s = Srv::start().await;
+    let (_, secret) = s.enrol_admin().await;
+    s.clock.advance(31);
+
+    // Without the code: a sentence asking for it, no session.
+    let (jar, r) = s.sign_in("admin", &s.password, "").await;
+    assert_eq!(r.status, 401);
+    assert!(
+        r.body
+            .contains("enter the code from your authenticator app"),
+        "{}",
+        r.body
+    );
+    assert!(jar.get("hwf_session").is_none());
+    assert!(
+        !r.body.contains("urn:hwf-license"),
+        "no problem JSON on a page"
+    );
+    // A wrong code: a sentence, no session.
+    let (_, r) = s.sign_in("admin", &s.password, "000000").await;
+    assert_eq!(r.status, 401);
+    assert!(r.body.contains("The user name, password or code is wrong"));
+
+    let code = s.code(&secret);
+    let (mut jar, r) = s.sign_in("admin", &s.password, &code).await;
+    assert_eq!((r.status, r.location()), (303, "/manifests"), "{}", r.body);
+    let cookie = r.set_cookie("hwf_session").unwrap();
+    for attr in ["HttpOnly", "SameSite=Strict", "Path=/", "Max-Age=3600"] {
+        assert!(cookie.contains(attr), "{attr} missing: {cookie}");
+    }
+    assert!(
+        !cookie.contains("Secure"),
+        "plain HTTP: no Secure ({cookie})"
+    );
+
+    // The cookie holds the API's own token: it works as a bearer token.
+    let token = jar.get("hwf_session").unwrap().to_string();
+    let api = s
+        .http
+        .get(format!("{}/api/cml", s.base))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(api.status(), 409, "signed in (no CML yet)");
+    let dash = s.get("/", &mut jar).await;
+    assert_eq!(dash.status, 200);
+    assert!(dash.body.contains("No CML is installed yet"));
+
+    // Sign-out revokes the token everywhere, as POST /api/auth/logout does.
+    let out = s.post("/logout", &mut jar, &[("csrf", &dash.csrf())]).await;
+    assert_eq!((out.status, out.location()), (303, "/login"));
+    assert!(out.set_cookie("hwf_session").unwrap().contains("Max-Age=0"));
+    let api = s
+        .http
+        .get(format!("{}/api/cml", s.base))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(api.status(), 401, "the signed-out token is dead");
+    let mut stale = Jar(vec![("hwf_session".into(), token)]);
+    let back = s.get("/", &mut stale).await;
+    assert_eq!((back.status, back.location()), (303, "/login?next=%2F"));
+}
+
+#[tokio::test]
+async fn under_tls_the_session_cookie_is_secure() {
+    let s = Srv::start().await;
+    let cert =
+        hwf_license_server::tls::ephemeral(hwf_license_server::config::TlsVersion::Tls13).unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let _t = s.app.spawn_tls(listener, &cert);
+    let client = reqwest::Client::builder()
+        .add_root_certificate(reqwest::Certificate::from_pem(cert.cert_pem.as_bytes()).unwrap())
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let base = format!("https://localhost:{port}");
+    let r = client.get(format!("{base}/login")).send().await.unwrap();
+    let pre = r.headers()[SET_COOKIE].to_str().unwrap().to_string();
+    assert!(
+        pre.starts_with("hwf_pre=") && pre.ends_with("; Secure"),
+        "{pre}"
+    );
+    let body = r.text().await.unwrap();
+    let csrf = between(&body, "name=\"csrf\" value=\"", "\"").unwrap();
+    let pre_value = pre.split(';').next().unwrap().to_string();
+    let r = client
+        .post(format!("{base}/login"))
+        .header(COOKIE, &pre_value)
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("username", "admin"),
+            ("password", &s.password),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    let session = r
+        .headers()
+        .get_all(SET_COOKIE)
+        .iter()
+        .map(|v| v.to_str().unwrap().to_string())
+        .find(|c| c.starts_with("hwf_session="))
+        .unwrap();
+    for attr in ["HttpOnly", "SameSite=Strict", "Path=/", "Secure"] {
+        assert!(session.contains(attr), "{attr} missing: {session}");
+    }
+    assert!(r.headers().contains_key("strict-transport-security"));
+}
+
+#[tokio::test]
+async fn every_console_post_without_its_sessions_csrf_token_is_refused_with_403() {
+    let s = Srv::start().await;
+    let (mut jar, _) = s.enrol_admin().await;
+    // Another session (another user) whose token must not pass for the admin's.
+    s.app
+        .services
+        .accounts
+        .add_user(
+            Realm::Hub,
+            "viewer1",
+            "a viewer's long password",
+            Role::Viewer,
+        )
+        .await
+        .unwrap();
+    let (other, r) = s.sign_in("viewer1", "a viewer's long password", "").await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    let mut other = other;
+    let other_csrf = s.get("/account", &mut other).await.csrf();
+    let own_csrf = s.get("/account", &mut jar).await.csrf();
+    assert_ne!(other_csrf, own_csrf);
+
+    let posts: Vec<String> = console::route_list()
+        .into_iter()
+        .filter(|(m, _)| m == Method::POST)
+        .map(|(_, p)| concrete(p))
+        .collect();
+    for must in [
+        "/login",
+        "/logout",
+        "/cml",
+        "/account/step-up",
+        "/account/mfa/confirm",
+    ] {
+        assert!(
+            posts.iter().any(|p| p == must),
+            "{must} is not in the route list"
+        );
+    }
+    let mut refused = 0;
+    for path in &posts {
+        for (what, form) in [
+            ("no token", vec![("x", "1")]),
+            ("empty token", vec![("csrf", "")]),
+            (
+                "another session's token",
+                vec![("csrf", other_csrf.as_str())],
+            ),
+            (
+                "a forged token",
+                vec![("csrf", "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA")],
+            ),
+        ] {
+            let r = s.send(Method::POST, path, &jar, Some(&form)).await;
+            assert_eq!(r.status, 403, "POST {path} with {what}: {}", r.body);
+            assert!(r.body.contains("Reload the page"), "{}", r.body);
+            refused += 1;
+        }
+        // A multipart body without the token, and a JSON body (no form at all).
+        let r = s
+            .http
+            .post(format!("{}{path}", s.base))
+            .header(COOKIE, jar.header())
+            .header(CONTENT_TYPE, MULTIPART)
+            .body(multipart(&[("x", "1")]))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 403, "multipart POST {path}");
+        let r = s
+            .http
+            .post(format!("{}{path}", s.base))
+            .header(COOKIE, jar.header())
+            .header(CONTENT_TYPE, "application/json")
+            .body(format!("{{\"csrf\":\"{own_csrf}\"}}"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 403, "JSON POST {path}");
+        refused += 2;
+    }
+    assert!(refused >= 6 * posts.len());
+    // The control: the session's own token passes the check (the handler answers).
+    let r = s
+        .send(
+            Method::POST,
+            "/account/step-up",
+            &jar,
+            Some(&[
+                ("csrf", own_csrf.as_str()),
+                ("code", "000000"),
+                ("next", "/"),
+            ]),
+        )
+        .await;
+    assert_eq!(
+        r.status, 303,
+        "the right token reaches the handler: {}",
+        r.body
+    );
+    let r = s
+        .http
+        .post(format!("{}/account/step-up", s.base))
+        .header(COOKIE, jar.header())
+        .header(CONTENT_TYPE, MULTIPART)
+        .body(multipart(&[("csrf", &own_csrf), ("code", "000000")]))
+        .send()
+        .await
+        .unwrap();
+    assert_ne!(
+        r.status(),
+        403,
+        "a multipart form with the token passes the check"
+    );
+}
+
+#[tokio::test]
+async fn every_console_page_carries_the_csp_and_security_headers_and_no_inline_script_or_style() {
+    let s = Srv::start().await;
+    let (mut jar, _) = s.enrol_admin().await;
+    let gets: Vec<(String, &str)> = console::route_list()
+        .into_iter()
+        .filter(|(m, _)| m == Method::GET)
+        .map(|(_, p)| (concrete(p), p))
+        .collect();
+    assert!(gets.len() >= 6, "{gets:?}");
+    let mut html_pages = 0;
+    for (path, template) in &gets {
+        for signed_in in [true, false] {
+            let mut j = if signed_in {
+                jar.clone()
+            } else {
+                Jar::default()
+            };
+            let r = s.get(path, &mut j).await;
+            let h = &r.headers;
+            assert_eq!(h["content-security-policy"], CSP, "{path}");
+            assert_eq!(h["x-frame-options"], "DENY", "{path}");
+            assert_eq!(h["referrer-policy"], "same-origin", "{path}");
+            assert_eq!(h["x-content-type-options"], "nosniff", "{path}");
+            if *template != "/assets/{file}" {
+                assert_eq!(h["cache-control"], "no-store", "{path}");
+            }
+            if r.status == 200 && h[CONTENT_TYPE].to_str().unwrap().starts_with("text/html") {
+                html_pages += 1;
+                assert_no_inline_code(path, &r.body);
+            }
+        }
+    }
+    assert!(html_pages >= 6, "{html_pages} HTML pages checked");
+    // The assets: long-cached under a hashed URL, with an ETag; 304 when it matches.
+    let dash = s.get("/", &mut jar).await;
+    let css = between(&dash.body, "<link rel=\"stylesheet\" href=\"", "\"").unwrap();
+    let r = s.get(&css, &mut jar).await;
+    assert_eq!(r.status, 200);
+    assert_eq!(
+        r.headers["cache-control"],
+        "public, max-age=31536000, immutable"
+    );
+    assert_eq!(r.headers[CONTENT_TYPE], "text/css; charset=utf-8");
+    let etag = r.headers["etag"].to_str().unwrap().to_string();
+    let again = s
+        .http
+        .get(format!("{}{css}", s.base))
+        .header("if-none-match", &etag)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(again.status(), 304);
+    let htmx = between(&dash.body, "<script src=\"", "\"").unwrap();
+    assert!(htmx.starts_with("/assets/htmx.min."), "{htmx}");
+    assert_eq!(s.get(&htmx, &mut jar).await.status, 200);
+    assert_eq!(
+        s.get("/assets/console.0000000000000000.css", &mut jar)
+            .await
+            .status,
+        404
+    );
+    assert!(
+        dash.body.contains(r#""allowEval":false"#)
+            && dash.body.contains(r#""includeIndicatorStyles":false"#)
+            && dash.body.contains(r#""allowScriptTags":false"#)
+    );
+}
+
+/// No inline script, no inline style, no event-handler attribute (the CSP would block them).
+fn assert_no_inline_code(path: &str, body: &str) {
+    let lower = body.to_ascii_lowercase();
+    for (i, _) in lower.match_indices("<script") {
+        let tag = &lower[i..i + lower[i..].find('>').unwrap()];
+        assert!(tag.contains(" src="), "{path}: inline script {tag}");
+    }
+    assert!(!lower.contains("<style"), "{path}: a <style> element");
+    assert!(!lower.contains(" style="), "{path}: a style attribute");
+    for handler in [
+        " onclick=",
+        " onsubmit=",
+        " onload=",
+        " onchange=",
+        " oninput=",
+        "javascript:",
+    ] {
+        assert!(!lower.contains(handler), "{path}: {handler}");
+    }
+}
