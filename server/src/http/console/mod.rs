@@ -24,6 +24,7 @@ pub mod dashboard;
 pub mod manifests;
 pub mod session;
 pub mod sites;
+pub mod stats;
 
 use std::sync::Arc;
 
@@ -138,6 +139,7 @@ fn build() -> Routes {
     let r = account::routes(r);
     let r = dashboard::routes(r);
     let r = manifests::routes(r);
+    let r = stats::routes(r);
     sites::routes(r)
 }
 

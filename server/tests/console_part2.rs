@@ -1,0 +1,438 @@
+//! The web console, part 2 (issue 20), over real HTTP as a browser without JavaScript uses it:
+//! the statistics page and its downloads. The pages' figures are compared with what the
+//! services and the database say, not only with themselves. (CSRF and the security headers of
+//! every route, these included, are `tests/console.rs`' route-list tests.)
+
+mod common;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use hwf_license_server::app::App;
+use hwf_license_server::config::{Config, HashCost, Roles};
+use hwf_license_server::domain::{EnvironmentName, Realm, Role};
+use hwf_license_server::service::audit::Actor;
+use hwf_license_server::service::clock::ManualClock;
+use hwf_license_server::service::hub::{Hub, NewSite};
+use hwf_license_server::service::keys::Sealer;
+use hwf_license_server::service::root::IssueCml;
+use reqwest::header::{HeaderMap, COOKIE, LOCATION};
+
+const CHEAP: HashCost = HashCost { m_kib: 64, t: 1 };
+const NOV_5_2025: i64 = 1_762_300_800; // 2025-11-05T00:00:00Z
+const DAY: i64 = 86_400;
+
+struct Srv {
+    _dir: tempfile::TempDir,
+    app: App,
+    base: String,
+    http: reqwest::Client,
+    clock: Arc<ManualClock>,
+    /// The first admin's password.
+    password: String,
+    /// The Hub admin's session cookie (the API token, with a fresh second factor), once
+    /// [`Srv::sign_in`] ran.
+    hub_cookie: String,
+    _task: tokio::task::JoinHandle<()>,
+}
+
+/// One answer: status, headers, body.
+struct Page {
+    status: u16,
+    headers: HeaderMap,
+    body: Vec<u8>,
+}
+
+impl Page {
+    fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+
+    fn header(&self, name: &str) -> &str {
+        self.headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+    }
+}
+
+impl Srv {
+    /// Root and Hub in one process at `at`, the Hub's first admin signed in.
+    async fn start(at: i64) -> Srv {
+        let dir = tempfile::tempdir().unwrap();
+        let listener = tokio::net::TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], 0)))
+            .await
+            .unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        let mut config = Config::new(
+            common::fresh_database_url(dir.path()).await,
+            Sealer::generate_secret(),
+        );
+        config.hub.root_url = Some(base.clone());
+        config.hash_cost = CHEAP;
+        config.http.rate_limit_login.burst = 1000;
+        config.http.rate_limit_login.per_second = 100.0;
+        let clock = ManualClock::new(at);
+        let app = App::open_with_clock(&config, Roles::Both, clock.clone())
+            .await
+            .unwrap();
+        let password = app.services.admin_password.clone().unwrap();
+        let task = app.spawn(listener);
+        let http = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap();
+        Srv {
+            _dir: dir,
+            app,
+            base,
+            http,
+            clock,
+            password,
+            hub_cookie: String::new(),
+            _task: task,
+        }
+    }
+
+    /// Signs the Hub's first admin in at the clock's time (enrolling TOTP as an app would).
+    async fn sign_in(&mut self) {
+        use hwf_license_server::service::clock::Clock;
+        let (token, _) = common::enrol_first_admin(
+            &self.http,
+            &self.base,
+            "hub",
+            &self.password,
+            self.clock.now(),
+        )
+        .await;
+        self.hub_cookie = format!("hwf_session={token}");
+    }
+
+    fn hub(&self) -> &Arc<Hub> {
+        self.app.services.hub.as_ref().unwrap()
+    }
+
+    /// Issues a CML of `max_sites` for `org_id` at the Root and installs it at the Hub.
+    async fn install(&self, org_id: &str, max_sites: u32) {
+        let issued = self
+            .app
+            .services
+            .root
+            .as_ref()
+            .unwrap()
+            .issue_cml(
+                &IssueCml {
+                    org_id: org_id.into(),
+                    org_key: serde_json::Value::String(self.hub().org_public_key().to_pem()),
+                    max_sites,
+                    valid_days: 365,
+                    feature_packs: vec![],
+                    environment: EnvironmentName::Prod,
+                    grace_days: None,
+                },
+                &Actor::cli(),
+            )
+            .await
+            .unwrap();
+        self.hub()
+            .install_cml(&issued.cml, false, &Actor::cli())
+            .await
+            .unwrap();
+    }
+
+    async fn create(&self, site_id: &str, product: &str, tier: &str) {
+        self.hub()
+            .create_site(
+                &NewSite {
+                    site_id: site_id.into(),
+                    product: Some(product.into()),
+                    tier: Some(tier.into()),
+                    ..NewSite::default()
+                },
+                &Actor::cli(),
+            )
+            .await
+            .unwrap();
+    }
+
+    async fn get_with(&self, path: &str, cookie: &str) -> Page {
+        let r = self
+            .http
+            .get(format!("{}{path}", self.base))
+            .header(COOKIE, cookie)
+            .send()
+            .await
+            .unwrap();
+        Page {
+            status: r.status().as_u16(),
+            headers: r.headers().clone(),
+            body: r.bytes().await.unwrap().to_vec(),
+        }
+    }
+
+    async fn get(&self, path: &str) -> Page {
+        self.get_with(path, &self.hub_cookie).await
+    }
+}
+
+/// The text between `start` and the next `end` after it.
+fn between<'a>(s: &'a str, start: &str, end: &str) -> Option<&'a str> {
+    let i = s.find(start)? + start.len();
+    let j = s[i..].find(end)? + i;
+    Some(&s[i..j])
+}
+
+/// The rows of the table with id `id`: each row's cells' text.
+fn table(html: &str, id: &str) -> Vec<Vec<String>> {
+    let t = between(html, &format!("<table id=\"{id}\">"), "</table>")
+        .unwrap_or_else(|| panic!("no table {id}"));
+    let body = between(t, "<tbody>", "</tbody>").unwrap();
+    body.split("<tr>")
+        .skip(1)
+        .map(|row| {
+            row.split(['<', '>'])
+                .collect::<Vec<_>>()
+                .windows(2)
+                .filter_map(|c| match c {
+                    [tag, text] if tag.starts_with("td") || tag.starts_with("th") => {
+                        Some(text.to_string())
+                    }
+                    _ => None,
+                })
+                .collect()
+        })
+        .collect()
+}
+
+fn rows(v: &[&[&str]]) -> Vec<Vec<String>> {
+    v.iter()
+        .map(|r| r.iter().map(|c| c.to_string()).collect())
+        .collect()
+}
+
+/// The statistics page shows the Hub realm's users, the month range's trend (chart and table)
+/// and the products and tiers as the services count them; its downloads are the same report as
+/// CSV and PDF; a bad range is a sentence and a 400; without a session it sends to sign-in.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_statistics_page_and_downloads_show_the_services_figures() {
+    let mut s = Srv::start(NOV_5_2025).await;
+    s.install("acme-stats", 8).await;
+    for (id, p, t) in [
+        ("s1", "hwf", "active"),
+        ("s2", "hwf", "active"),
+        ("s3", "scan", "pro"),
+    ] {
+        s.create(id, p, t).await;
+    }
+    s.clock.set(NOV_5_2025 + 30 * DAY); // December
+    s.create("s4", "=cmd", "edge").await;
+    s.hub().revoke_site("s1", &Actor::cli()).await.unwrap();
+    s.clock.advance(31 * DAY); // January 2026
+    let accounts = &s.app.services.accounts;
+    accounts
+        .add_user(Realm::Hub, "op", "a long enough password 1", Role::Operator)
+        .await
+        .unwrap();
+    accounts
+        .add_user(Realm::Hub, "view", "a long enough password 1", Role::Viewer)
+        .await
+        .unwrap();
+    s.sign_in().await;
+
+    let page = s.get("/stats?from=2025-11&to=2026-01").await;
+    assert_eq!(page.status, 200, "{}", page.text());
+    let html = page.text();
+    let users = between(&html, "id=\"stats-users\">", "</dl>").unwrap();
+    for fact in [
+        "<dt>Users</dt><dd>3</dd>",
+        "<dt>Admins</dt><dd>1</dd>",
+        "<dt>Operators</dt><dd>1</dd>",
+        "<dt>Viewers</dt><dd>1</dd>",
+    ] {
+        assert!(users.contains(fact), "{fact} not in {users}");
+    }
+    let totals = between(&html, "id=\"stats-totals\">", "</dl>").unwrap();
+    assert!(
+        totals.contains("<dd>3 of 8 (37%)</dd>") && totals.contains("<dt>Created</dt><dd>4</dd>"),
+        "{totals}"
+    );
+    assert_eq!(
+        table(&html, "trend-table"),
+        rows(&[
+            &["2025-11", "3", "3", "0"],
+            &["2025-12", "3", "1", "1"],
+            &["2026-01", "3", "0", "0"],
+        ])
+    );
+    // The same figures as the service's report and the database.
+    let report = s.hub().usage_report("2025-11", "2026-01").await.unwrap();
+    assert_eq!(report.active_at_end, 3);
+    {
+        use sqlx::Row;
+        let active: i64 = sqlx::query("SELECT count(*) FROM sites WHERE status = 'active'")
+            .fetch_one(s.app.services.db.pool())
+            .await
+            .unwrap()
+            .try_get(0)
+            .unwrap();
+        assert_eq!(active, 3);
+    }
+    // The chart: one bar per month, its value as data, heights in proportion (limit 8).
+    let svg = between(&html, "<svg class=\"chart\" id=\"trend-chart\"", "</svg>").unwrap();
+    assert_eq!(svg.matches("<rect class=\"bar").count(), 3);
+    assert!(svg.contains("data-period=\"2025-12\" data-value=\"3\""));
+    let height = between(svg, "height=\"", "\"")
+        .unwrap()
+        .parse::<f32>()
+        .unwrap();
+    assert!((height - 194.0 * 3.0 / 8.0).abs() < 0.01, "{height}");
+    assert!(svg.contains("limit 8"));
+    // Products and tiers at the range's end (s1 revoked in December).
+    assert_eq!(
+        table(&html, "tier-table"),
+        rows(&[
+            &["=cmd", "edge", "1"],
+            &["hwf", "active", "1"],
+            &["scan", "pro", "1"]
+        ])
+    );
+    let query = between(&html, "href=\"/stats/trend.csv?", "\"").unwrap();
+    assert_eq!(query, "from=2025-11&#38;to=2026-01");
+
+    let csv = s.get("/stats/trend.csv?from=2025-11&to=2026-01").await;
+    assert_eq!(csv.status, 200);
+    assert_eq!(csv.header("content-type"), "text/csv; charset=utf-8");
+    assert_eq!(
+        csv.header("content-disposition"),
+        "attachment; filename=\"usage-trend-2025-11-2026-01.csv\""
+    );
+    assert_eq!(
+        csv.text(),
+        "period,active_at_end,created,revoked\r\n2025-11,3,3,0\r\n2025-12,3,1,1\r\n2026-01,3,0,0\r\n"
+    );
+    let products = s.get("/stats/products.csv?from=2025-11&to=2026-01").await;
+    assert_eq!(
+        products.text(),
+        "product,tier,active_sites\r\n'=cmd,edge,1\r\nhwf,active,1\r\nscan,pro,1\r\n",
+        "the formula-like product is protected"
+    );
+    let pdf = s.get("/stats/report.pdf?from=2025-11&to=2026-01").await;
+    assert_eq!(pdf.status, 200);
+    assert_eq!(pdf.header("content-type"), "application/pdf");
+    assert!(pdf.body.starts_with(b"%PDF-"));
+    assert_eq!(
+        pdf.body,
+        report.to_pdf(),
+        "the download is the service's report"
+    );
+
+    // The default range: the six months up to this one.
+    let default = s.get("/stats").await.text();
+    assert_eq!(table(&default, "trend-table").len(), 6);
+    assert!(default.contains("value=\"2025-08\"") && default.contains("value=\"2026-01\""));
+    // A bad range: a sentence, 400, no table; the downloads too.
+    for q in [
+        "from=2026-02&to=2026-01",
+        "from=2020-01&to=2026-01",
+        "to=junk",
+    ] {
+        let bad = s.get(&format!("/stats?{q}")).await;
+        assert_eq!(bad.status, 400, "{q}");
+        let t = bad.text();
+        assert!(t.contains("id=\"stats-error\""), "{q}: {t}");
+        assert!(t.contains("Please check the form"), "{q}");
+        assert!(!t.contains("trend-table"), "{q}");
+        assert_eq!(s.get(&format!("/stats/report.pdf?{q}")).await.status, 400);
+    }
+    // Signed out: to the sign-in page, nothing shown.
+    for path in ["/stats", "/stats/trend.csv", "/stats/report.pdf"] {
+        let r = s.get_with(path, "").await;
+        assert_eq!(r.status, 303, "{path}");
+        assert!(r.header(LOCATION.as_str()).starts_with("/login"), "{path}");
+    }
+}
+
+/// Seeds `n` sites straight into the store (no signature each): created over the 24 months
+/// before `end`, every tenth revoked a month later, products and tiers of 3 × 3 kinds.
+async fn seed_sites(s: &Srv, n: usize, end: i64) {
+    use hwf_license_server::domain::SiteFingerprint;
+    use hwf_license_server::store::sites::{insert, NewSiteRow, SiteRow};
+    let mut tx = s.app.services.db.begin_write().await.unwrap();
+    for i in 0..n {
+        let created = end - 730 * DAY + (i as i64 * 6311) % (720 * DAY);
+        let row = SiteRow {
+            site_id: format!("seed-{i:05}"),
+            license_id: format!("lic-seed-{i}"),
+            status: "active".into(),
+            product: ["hwf", "boost", "edge"][i % 3].into(),
+            tier: ["basic", "active", "gold"][(i / 3) % 3].into(),
+            features: vec![],
+            fingerprint: SiteFingerprint::default(),
+            cml_id: "cml".into(),
+            issued_at: created,
+            expires_at: end + 365 * DAY,
+            created_at: created,
+            created_by: "seed".into(),
+            revoked_at: None,
+            last_seen: None,
+        };
+        insert(
+            &mut tx,
+            &NewSiteRow {
+                site: &row,
+                license: "not-a-license",
+            },
+        )
+        .await
+        .unwrap();
+    }
+    tx.commit().await.unwrap();
+    sqlx::query(
+        "UPDATE sites SET status = 'revoked', revoked_at = created_at + 2592000 \
+         WHERE site_id LIKE 'seed-%' AND license_id LIKE '%0'",
+    )
+    .execute(s.app.services.db.pool())
+    .await
+    .unwrap();
+}
+
+/// Times `n` GETs of `path` (after two warm-up ones) and prints p50 and p95 in ms.
+async fn measure(s: &Srv, path: &str, n: usize) -> (f64, f64) {
+    for _ in 0..2 {
+        assert_eq!(s.get(path).await.status, 200, "{path}");
+    }
+    let mut t = Vec::with_capacity(n);
+    for _ in 0..n {
+        let start = std::time::Instant::now();
+        let r = s.get(path).await;
+        t.push(start.elapsed().as_secs_f64() * 1000.0);
+        assert_eq!(r.status, 200, "{path}");
+    }
+    t.sort_by(f64::total_cmp);
+    let (p50, p95) = (t[n / 2], t[n * 95 / 100]);
+    println!(
+        "{:?} {path:<48} p50 {p50:6.2} ms  p95 {p95:6.2} ms",
+        common::test_db()
+    );
+    (p50, p95)
+}
+
+/// The part-2 pages with 10,000 sites: p50/p95 of the whole request on 127.0.0.1 (an upper
+/// bound of the server-side render). Run by hand:
+/// `cargo test --release -p hwf-license-server --test console_part2 -- --ignored --nocapture`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "a measurement, not a check: prints timings"]
+async fn measure_the_part_two_pages_with_ten_thousand_sites() {
+    let mut s = Srv::start(NOV_5_2025).await;
+    s.install("acme-scale", 20_000).await;
+    seed_sites(&s, 10_000, NOV_5_2025).await;
+    s.sign_in().await;
+    for path in [
+        "/stats",
+        "/stats?from=2023-12&to=2025-11",
+        "/stats/trend.csv?from=2023-12&to=2025-11",
+        "/stats/report.pdf?from=2023-12&to=2025-11",
+    ] {
+        measure(&s, path, 60).await;
+    }
+}
