@@ -182,7 +182,7 @@ fn between<'a>(s: &'a str, start: &str, end: &str) -> Option<&'a str> {
     Some(&s[i..j])
 }
 
-/// The rows of the table with id `id`: each row's cells' text.
+/// The rows of the table with id `id`: each cell's text (tags removed, trimmed).
 fn table(html: &str, id: &str) -> Vec<Vec<String>> {
     let t = between(html, &format!("<table id=\"{id}\">"), "</table>")
         .unwrap_or_else(|| panic!("no table {id}"));
@@ -190,14 +190,23 @@ fn table(html: &str, id: &str) -> Vec<Vec<String>> {
     body.split("<tr>")
         .skip(1)
         .map(|row| {
-            row.split(['<', '>'])
-                .collect::<Vec<_>>()
-                .windows(2)
-                .filter_map(|c| match c {
-                    [tag, text] if tag.starts_with("td") || tag.starts_with("th") => {
-                        Some(text.to_string())
+            let row = row.replace("<th", "<td").replace("</th>", "</td>");
+            row.split("<td")
+                .skip(1)
+                .map(|cell| {
+                    let cell = &cell[cell.find('>').map_or(0, |i| i + 1)..];
+                    let cell = cell.split("</td>").next().unwrap_or("");
+                    let mut text = String::new();
+                    let mut in_tag = false;
+                    for ch in cell.chars() {
+                        match ch {
+                            '<' => in_tag = true,
+                            '>' => in_tag = false,
+                            c if !in_tag => text.push(c),
+                            _ => {}
+                        }
                     }
-                    _ => None,
+                    text.trim().to_string()
                 })
                 .collect()
         })
@@ -435,4 +444,181 @@ async fn measure_the_part_two_pages_with_ten_thousand_sites() {
     ] {
         measure(&s, path, 60).await;
     }
+}
+
+/// The ledger page lists each entry with its own verification result and verifies the whole
+/// chain on request; an entry altered in the database shows as not verifying, and the chain's
+/// check names it. The audit log filters by actor, action and days and exports exactly the
+/// filtered entries as CSV. Both are admin pages: a viewer is refused.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_ledger_and_audit_pages_show_verification_and_filtered_entries() {
+    use hwf_license_server::service::audit::AuditFilter;
+    let mut s = Srv::start(NOV_5_2025).await;
+    s.install("acme-records", 5).await;
+    for id in ["r1", "r2", "r3"] {
+        s.create(id, "hwf", "active").await;
+    }
+    s.clock.advance(2 * DAY); // 2025-11-07
+    s.hub().revoke_site("r2", &Actor::cli()).await.unwrap();
+    s.sign_in().await;
+
+    let page = s.get("/ledger").await;
+    assert_eq!(page.status, 200, "{}", page.text());
+    let html = page.text();
+    let t = table(&html, "ledger-table");
+    let events: Vec<(&str, &str, &str)> = t
+        .iter()
+        .map(|r| (r[2].as_str(), r[3].as_str(), r[5].as_str()))
+        .collect();
+    assert_eq!(
+        events,
+        [
+            ("cml_installed", "", "verified"),
+            ("site_created", "r1", "verified"),
+            ("site_created", "r2", "verified"),
+            ("site_created", "r3", "verified"),
+            ("site_revoked", "r2", "verified"),
+        ]
+    );
+    assert!(html.contains("<dt>Entries</dt><dd>5</dd>"));
+    let ok = s.get("/ledger/verify").await.text();
+    assert!(
+        ok.contains("The ledger verifies: 5 entries"),
+        "{}",
+        between(&ok, "<main", "</main>").unwrap_or(&ok)
+    );
+
+    // Alter entry 2's payload in the database: its row and the chain check both say so.
+    {
+        use sqlx::Row;
+        let pool = s.app.services.db.pool();
+        let jws: String = sqlx::query("SELECT jws FROM ledger WHERE seq = 2")
+            .fetch_one(pool)
+            .await
+            .unwrap()
+            .try_get(0)
+            .unwrap();
+        let mut parts: Vec<String> = jws.split('.').map(String::from).collect();
+        let flip = if parts[2].starts_with('A') { "B" } else { "A" };
+        parts[2].replace_range(0..1, flip);
+        sqlx::query("UPDATE ledger SET jws = $1 WHERE seq = 2")
+            .bind(parts.join("."))
+            .execute(pool)
+            .await
+            .unwrap();
+    }
+    let bad = s.get("/ledger/verify").await.text();
+    let t = table(&bad, "ledger-table");
+    assert!(t[2][5].starts_with("does not verify"), "{:?}", t[2]);
+    assert_eq!(
+        t.iter().filter(|r| r[5] == "verified").count(),
+        4,
+        "only entry 2 fails on its own"
+    );
+    let verdict = between(&bad, "id=\"ledger-verified\">", "</p>").unwrap();
+    assert!(
+        verdict.starts_with("The ledger does not verify"),
+        "{verdict}"
+    );
+
+    // The audit log: every site.create by the CLI actor, then a day filter, then a bad day.
+    let cli = Actor::cli().name;
+    let q = format!("actor={}&action=site.create", form_urlencoded_pair(&cli));
+    let html = s.get(&format!("/audit?{q}")).await.text();
+    let rows = table(&html, "audit-table");
+    assert_eq!(rows.len(), 3, "{rows:?}");
+    assert!(rows.iter().all(|r| r[1] == cli && r[2] == "site.create"));
+    assert_eq!(
+        rows.iter().map(|r| r[3].as_str()).collect::<Vec<_>>(),
+        ["r3", "r2", "r1"],
+        "newest first"
+    );
+    assert!(html.contains("<span id=\"audit-total\">3</span>"));
+    let revokes = s
+        .get("/audit?action=site.revoke&from=2025-11-07&to=2025-11-07")
+        .await;
+    assert_eq!(table(&revokes.text(), "audit-table").len(), 1);
+    let none = s.get("/audit?action=site.create&from=2025-11-06").await;
+    assert_eq!(table(&none.text(), "audit-table").len(), 0);
+    let bad_day = s.get("/audit?from=2025-02-30").await;
+    assert_eq!(bad_day.status, 400);
+    assert!(bad_day.text().contains("is not a date YYYY-MM-DD"));
+
+    // The CSV is the filtered entries, as the service has them.
+    let csv = s.get(&format!("/audit.csv?{q}")).await;
+    assert_eq!(csv.header("content-type"), "text/csv; charset=utf-8");
+    let table_csv = hwf_license_server::domain::csv::read(
+        &csv.text(),
+        &hwf_license_server::domain::csv::Limits::SITE_IMPORT,
+        false,
+    )
+    .unwrap();
+    assert_eq!(table_csv.header[..4], ["id", "at", "actor", "action"]);
+    let want = s
+        .app
+        .services
+        .accounts
+        .audit_search(
+            Realm::Hub,
+            &AuditFilter {
+                actor: Some(cli.clone()),
+                action: Some("site.create".into()),
+                ..AuditFilter::default()
+            },
+            100,
+            0,
+        )
+        .await
+        .unwrap();
+    let got: Vec<(String, String)> = table_csv
+        .rows
+        .iter()
+        .map(|r| {
+            let c = r.cells.as_ref().unwrap();
+            (c[0].clone(), c[4].clone())
+        })
+        .collect();
+    let want: Vec<(String, String)> = want
+        .entries
+        .iter()
+        .map(|e| (e.id.to_string(), e.target.clone().unwrap()))
+        .collect();
+    assert_eq!(got, want);
+
+    // A viewer may not see either.
+    s.app
+        .services
+        .accounts
+        .add_user(
+            Realm::Hub,
+            "viewer",
+            "a long enough password 1",
+            Role::Viewer,
+        )
+        .await
+        .unwrap();
+    let login: serde_json::Value = s
+        .http
+        .post(format!("{}/api/auth/login", s.base))
+        .json(&serde_json::json!({"username": "viewer", "password": "a long enough password 1", "realm": "hub"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let viewer = format!("hwf_session={}", login["token"].as_str().unwrap());
+    for path in ["/ledger", "/ledger/verify", "/audit", "/audit.csv"] {
+        assert_eq!(s.get_with(path, &viewer).await.status, 403, "{path}");
+    }
+    assert_eq!(s.get_with("/stats", &viewer).await.status, 200);
+}
+
+fn form_urlencoded_pair(v: &str) -> String {
+    v.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
 }

@@ -71,6 +71,33 @@ pub fn months(from: &str, to: &str) -> Result<Vec<String>, RuleError> {
     }
 }
 
+/// The start (unix seconds) of the UTC day `date` (`YYYY-MM-DD`, a real calendar day), or
+/// [`RuleError::Invalid`].
+pub fn day_start(date: &str) -> Result<i64, RuleError> {
+    let bad = || RuleError::invalid(format!("{date:?} is not a date YYYY-MM-DD"));
+    let b = date.as_bytes();
+    if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
+        return Err(bad());
+    }
+    let num = |r: std::ops::Range<usize>| -> Result<i64, RuleError> {
+        let s = &date[r];
+        if !s.bytes().all(|c| c.is_ascii_digit()) {
+            return Err(bad());
+        }
+        s.parse().map_err(|_| bad())
+    };
+    let (y, m, d) = (num(0..4)?, num(5..7)?, num(8..10)?);
+    if !(1..=12).contains(&m) || d < 1 {
+        return Err(bad());
+    }
+    let days = hwf_license::time::days_from_civil(y, m as u32, d as u32);
+    // A day past the month's end (e.g. 02-30) lands in the next month: refused.
+    if hwf_license::time::civil_from_days(days) != (y, m as u32, d as u32) {
+        return Err(bad());
+    }
+    Ok(days * super::DAY)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -121,5 +148,23 @@ mod tests {
             .contains("after it ends"));
         assert!(months("2026-13", "2026-12").is_err());
         assert!(months("2026-01", "26-02").is_err());
+    }
+
+    #[test]
+    fn days_are_real_calendar_days() {
+        assert_eq!(day_start("2026-01-01").unwrap(), 1_767_225_600);
+        assert_eq!(day_start("2024-02-29").unwrap(), 1_709_164_800);
+        for bad in [
+            "2025-02-29",
+            "2026-13-01",
+            "2026-00-10",
+            "2026-01-00",
+            "2026-1-01",
+            "+026-01-01",
+            "2026-01-0x",
+            "",
+        ] {
+            assert!(day_start(bad).is_err(), "{bad}");
+        }
     }
 }

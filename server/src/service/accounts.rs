@@ -1321,6 +1321,18 @@ impl Accounts {
         audit::page(&self.db, realm, limit, offset).await
     }
 
+    /// The entries of `realm`'s audit log that match `f`, newest first (`limit` up to
+    /// [`audit::MAX_AUDIT_EXPORT`], for the console's pages and its CSV export).
+    pub async fn audit_search(
+        &self,
+        realm: Realm,
+        f: &audit::AuditFilter,
+        limit: i64,
+        offset: i64,
+    ) -> Result<AuditPage, ServiceError> {
+        audit::search(&self.db, realm, f, limit, offset).await
+    }
+
     /// Signs `claims` with this deployment's token key (tests forge expired tokens with it).
     pub fn sign_claims(&self, claims: &TokenClaims) -> String {
         issue_token(&self.token_key, claims)

@@ -22,6 +22,7 @@ pub mod account;
 pub mod assets;
 pub mod dashboard;
 pub mod manifests;
+pub mod records;
 pub mod session;
 pub mod sites;
 pub mod stats;
@@ -140,6 +141,7 @@ fn build() -> Routes {
     let r = dashboard::routes(r);
     let r = manifests::routes(r);
     let r = stats::routes(r);
+    let r = records::routes(r);
     sites::routes(r)
 }
 
