@@ -622,3 +622,168 @@ fn form_urlencoded_pair(v: &str) -> String {
         })
         .collect()
 }
+
+impl Srv {
+    async fn post(&self, path: &str, form: &[(&str, &str)]) -> Page {
+        let r = self
+            .http
+            .post(format!("{}{path}", self.base))
+            .header(COOKIE, &self.hub_cookie)
+            .form(form)
+            .send()
+            .await
+            .unwrap();
+        let p = Page {
+            status: r.status().as_u16(),
+            headers: r.headers().clone(),
+            body: r.bytes().await.unwrap().to_vec(),
+        };
+        p
+    }
+}
+
+/// Users, roles and service tokens through the forms, each change stepped up as the API
+/// requires (an expired step-up sends to the step-up page and changes nothing); the database
+/// and the API agree with what the page says. The alerts page lists what holds.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn users_roles_and_service_tokens_change_through_stepped_up_forms() {
+    let mut s = Srv::start(NOV_5_2025).await;
+    s.install("acme-users", 2).await;
+    s.create("u1", "hwf", "active").await;
+    s.create("u2", "hwf", "active").await;
+    s.sign_in().await;
+    let page = s.get("/users").await.text();
+    let csrf = between(&page, "name=\"csrf\" value=\"", "\"")
+        .unwrap()
+        .to_string();
+    let rows = table(&page, "users-table");
+    assert_eq!(
+        (rows.len(), rows[0][0].as_str(), rows[0][1].as_str()),
+        (1, "admin", "admin")
+    );
+
+    let r = s
+        .post(
+            "/users/create",
+            &[
+                ("csrf", &csrf),
+                ("username", "op1"),
+                ("password", "a long enough password 1"),
+                ("role", "operator"),
+                ("code", ""),
+            ],
+        )
+        .await;
+    assert_eq!((r.status, r.header("location")), (303, "/users"));
+    let accounts = &s.app.services.accounts;
+    let role_of = |name: &'static str| async move {
+        accounts
+            .list_users(Realm::Hub)
+            .await
+            .unwrap()
+            .into_iter()
+            .find(|u| u.username == name)
+            .map(|u| u.role)
+    };
+    assert_eq!(role_of("op1").await, Some(Role::Operator));
+    let r = s
+        .post(
+            "/users/op1/role",
+            &[("csrf", &csrf), ("role", "viewer"), ("code", "")],
+        )
+        .await;
+    assert_eq!(r.status, 303);
+    assert_eq!(role_of("op1").await, Some(Role::Viewer));
+    let rows = table(&s.get("/users").await.text(), "users-table");
+    assert!(
+        rows.iter().any(|r| r[0] == "op1" && r[1] == "viewer"),
+        "{rows:?}"
+    );
+
+    // A service token: the secret shown once, working against the API, then revoked.
+    let r = s
+        .post(
+            "/tokens/create",
+            &[
+                ("csrf", &csrf),
+                ("name", "ci"),
+                ("role", "operator"),
+                ("days", "30"),
+                ("code", ""),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    let html = r.text();
+    let secret = between(&html, "id=\"token-secret\">", "<")
+        .unwrap()
+        .to_string();
+    assert!(secret.starts_with("hwfst."), "{secret}");
+    let api = |token: String| {
+        let http = s.http.clone();
+        let url = format!("{}/api/sites", s.base);
+        async move {
+            http.get(url)
+                .bearer_auth(token)
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16()
+        }
+    };
+    assert_eq!(api(secret.clone()).await, 200);
+    let tokens = table(&html, "tokens-table");
+    assert_eq!(
+        (tokens[0][0].as_str(), tokens[0][5].as_str()),
+        ("ci", "live")
+    );
+    let id = tokens[0][2].clone();
+    assert!(
+        !s.get("/users").await.text().contains(&secret),
+        "shown once"
+    );
+    let r = s
+        .post(
+            &format!("/tokens/{id}/revoke"),
+            &[("csrf", &csrf), ("code", "")],
+        )
+        .await;
+    assert_eq!(r.status, 303);
+    assert_eq!(api(secret).await, 401);
+
+    // The step-up window passes: a change without a code goes to the step-up page, and
+    // nothing changes.
+    s.clock.advance(16 * 60);
+    let r = s
+        .post(
+            "/users/create",
+            &[
+                ("csrf", &csrf),
+                ("username", "late"),
+                ("password", "a long enough password 1"),
+                ("role", "admin"),
+                ("code", ""),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, 303);
+    assert!(
+        r.header("location").starts_with("/account/step-up"),
+        "{}",
+        r.header("location")
+    );
+    assert_eq!(role_of("late").await, None);
+    let r = s
+        .post("/users/op1/delete", &[("csrf", &csrf), ("code", "")])
+        .await;
+    assert!(r.header("location").starts_with("/account/step-up"));
+    assert_eq!(role_of("op1").await, Some(Role::Viewer));
+
+    // Alerts: 2 of 2 sites is above 90% of the limit.
+    let alerts = table(&s.get("/alerts").await.text(), "alerts-table");
+    assert!(
+        alerts.iter().any(|a| a[1] == "sites_near_limit"),
+        "{alerts:?}"
+    );
+}

@@ -142,6 +142,7 @@ fn build() -> Routes {
     let r = manifests::routes(r);
     let r = stats::routes(r);
     let r = records::routes(r);
+    let r = records::people_routes(r);
     sites::routes(r)
 }
 

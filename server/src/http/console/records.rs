@@ -274,3 +274,292 @@ async fn audit_csv(
         Err(e) => error_page(StatusCode::BAD_REQUEST, &sentence(&e)),
     }
 }
+
+// ---- Users, roles and service tokens (`/users`), alerts (`/alerts`) ----------------------
+
+use axum::extract::Path;
+use axum::Form;
+use serde::Deserialize;
+
+use super::account::step_up_with;
+use super::session::{add_cookie, Flash};
+use crate::domain::{alerts::Alert, Role};
+use crate::http::extract::AnyUser;
+use crate::service::accounts::{NewServiceToken, ServiceTokenInfo, UserInfo};
+use crate::service::ServiceError;
+
+pub(super) fn people_routes(r: Routes) -> Routes {
+    r.get("/users", users)
+        .post("/users/create", user_create)
+        .post("/users/{username}/role", user_role)
+        .post("/users/{username}/unlock", user_unlock)
+        .post("/users/{username}/delete", user_delete)
+        .post("/tokens/create", token_create)
+        .post("/tokens/{id}/revoke", token_revoke)
+        .get("/alerts", alerts)
+}
+
+#[derive(Template)]
+#[template(path = "console/records/users.html")]
+struct UsersPage {
+    chrome: Chrome,
+    users: Vec<UserInfo>,
+    tokens: Vec<ServiceTokenInfo>,
+    /// A service token just created: its secret, shown this once.
+    created: Option<NewServiceToken>,
+    error: Option<String>,
+    now: i64,
+}
+
+async fn users_page(
+    s: &ConsoleState,
+    session: &Session<AdminOnly>,
+    created: Option<NewServiceToken>,
+) -> Response {
+    let chrome = session.chrome("Users and tokens", "users");
+    let users = s.accounts.list_users(Realm::Hub).await;
+    let tokens = s.accounts.service_tokens(Realm::Hub).await;
+    let error = users.as_ref().err().or(tokens.as_ref().err()).map(sentence);
+    let page = UsersPage {
+        chrome: chrome.clone(),
+        users: users.unwrap_or_default(),
+        tokens: tokens.unwrap_or_default(),
+        created,
+        error,
+        now: s.hub.now(),
+    };
+    session.show(StatusCode::OK, &chrome, &page)
+}
+
+async fn users(State(s): State<ConsoleState>, session: Session<AdminOnly>) -> Response {
+    users_page(&s, &session, None).await
+}
+
+/// Runs `act` after stepping the session up with the form's `code` (when given) and checking
+/// the step-up the API requires; answers with a redirect to `/users` carrying the outcome (or
+/// to the step-up page), and the new session cookie when the code stepped it up.
+async fn stepped<F, Fut>(
+    s: &ConsoleState,
+    mut session: Session<AdminOnly>,
+    code: &str,
+    act: F,
+) -> Response
+where
+    F: FnOnce(Session<AdminOnly>) -> Fut,
+    Fut: std::future::Future<Output = (Session<AdminOnly>, Result<String, ServiceError>)>,
+{
+    let cookie = match step_up_with(s, &mut session, Some(code)).await {
+        Ok(c) => c,
+        Err(e) => return session.redirect("/users", Flash::of(&e)),
+    };
+    let (session, result) = match s.accounts.require_step_up(&session.caller) {
+        Ok(()) => act(session).await,
+        Err(e) => (session, Err(e)),
+    };
+    let mut res = match result {
+        Ok(done) => session.redirect("/users", Flash::ok(done)),
+        Err(e) => session.failed(&e, "/users"),
+    };
+    if let Some(c) = cookie {
+        add_cookie(&mut res, &c);
+    }
+    res
+}
+
+/// The user form.
+#[derive(Debug, Deserialize)]
+pub struct UserForm {
+    #[serde(default)]
+    username: String,
+    #[serde(default)]
+    password: String,
+    #[serde(default)]
+    role: String,
+    #[serde(default)]
+    code: String,
+}
+
+async fn user_create(
+    State(s): State<ConsoleState>,
+    session: Session<AdminOnly>,
+    Form(f): Form<UserForm>,
+) -> Response {
+    let st = s.clone();
+    stepped(&s, session, &f.code, |session| async move {
+        let r = match Role::parse(&f.role) {
+            Ok(role) => st
+                .accounts
+                .create_user(&session.actor(), Realm::Hub, &f.username, &f.password, role)
+                .await
+                .map(|()| format!("User {} added as {}.", f.username, role.as_str())),
+            Err(e) => Err(e.into()),
+        };
+        (session, r)
+    })
+    .await
+}
+
+async fn user_role(
+    State(s): State<ConsoleState>,
+    session: Session<AdminOnly>,
+    Path(username): Path<String>,
+    Form(f): Form<UserForm>,
+) -> Response {
+    let st = s.clone();
+    stepped(&s, session, &f.code, |session| async move {
+        let r = match Role::parse(&f.role) {
+            Ok(role) => st
+                .accounts
+                .set_role(&session.actor(), Realm::Hub, &username, role)
+                .await
+                .map(|()| {
+                    format!(
+                        "{username} is now {}; their sessions and tokens stopped working.",
+                        role.as_str()
+                    )
+                }),
+            Err(e) => Err(e.into()),
+        };
+        (session, r)
+    })
+    .await
+}
+
+/// A form with only the step-up code.
+#[derive(Debug, Deserialize)]
+pub struct CodeForm {
+    #[serde(default)]
+    code: String,
+}
+
+async fn user_unlock(
+    State(s): State<ConsoleState>,
+    session: Session<AdminOnly>,
+    Path(username): Path<String>,
+    Form(f): Form<CodeForm>,
+) -> Response {
+    let st = s.clone();
+    stepped(&s, session, &f.code, |session| async move {
+        let r = st
+            .accounts
+            .unlock(&session.actor(), Realm::Hub, &username)
+            .await
+            .map(|()| format!("{username} is unlocked."));
+        (session, r)
+    })
+    .await
+}
+
+async fn user_delete(
+    State(s): State<ConsoleState>,
+    session: Session<AdminOnly>,
+    Path(username): Path<String>,
+    Form(f): Form<CodeForm>,
+) -> Response {
+    let st = s.clone();
+    stepped(&s, session, &f.code, |session| async move {
+        let r = st
+            .accounts
+            .delete_user(&session.actor(), Realm::Hub, &username)
+            .await
+            .map(|()| format!("{username} is deleted; their sessions stopped working."));
+        (session, r)
+    })
+    .await
+}
+
+/// The service-token form.
+#[derive(Debug, Deserialize)]
+pub struct TokenForm {
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    role: String,
+    #[serde(default)]
+    days: String,
+    #[serde(default)]
+    code: String,
+}
+
+async fn token_create(
+    State(s): State<ConsoleState>,
+    mut session: Session<AdminOnly>,
+    Form(f): Form<TokenForm>,
+) -> Response {
+    // Not through `stepped`: the answer shows the secret once (a page, not a redirect).
+    let cookie = match step_up_with(&s, &mut session, Some(&f.code)).await {
+        Ok(c) => c,
+        Err(e) => return session.redirect("/users", Flash::of(&e)),
+    };
+    let result = async {
+        s.accounts.require_step_up(&session.caller)?;
+        let role = Role::parse(&f.role)?;
+        let days: u32 = f
+            .days
+            .trim()
+            .parse()
+            .map_err(|_| ServiceError::Invalid("days must be a whole number 1..=365".into()))?;
+        s.accounts
+            .create_service_token(&session.caller, &f.name, role, days, &session.origin)
+            .await
+    }
+    .await;
+    let mut res = match result {
+        Ok(t) => users_page(&s, &session, Some(t)).await,
+        Err(e) => session.failed(&e, "/users"),
+    };
+    if let Some(c) = cookie {
+        add_cookie(&mut res, &c);
+    }
+    res
+}
+
+async fn token_revoke(
+    State(s): State<ConsoleState>,
+    session: Session<AdminOnly>,
+    Path(id): Path<String>,
+    Form(f): Form<CodeForm>,
+) -> Response {
+    let st = s.clone();
+    stepped(&s, session, &f.code, |session| async move {
+        let r = st
+            .accounts
+            .revoke_service_token(&session.actor(), Realm::Hub, &id)
+            .await
+            .map(|()| format!("Service token {id} is revoked."));
+        (session, r)
+    })
+    .await
+}
+
+#[derive(Template)]
+#[template(path = "console/records/alerts.html")]
+struct AlertsPage {
+    chrome: Chrome,
+    alerts: Vec<Alert>,
+    error: Option<String>,
+}
+
+async fn alerts(State(s): State<ConsoleState>, session: Session<AnyUser>) -> Response {
+    let chrome = session.chrome("Alerts", "alerts");
+    let mut error = None;
+    let mut list = crate::service::alerts::current(&s.hub)
+        .await
+        .unwrap_or_else(|e| {
+            error = Some(sentence(&e));
+            vec![]
+        });
+    // Locked accounts are shown to the admins of the realm, as the API does.
+    if session.caller.role == Role::Admin {
+        match s.accounts.lock_alerts(Realm::Hub).await {
+            Ok(l) => list.extend(l),
+            Err(e) => error = Some(sentence(&e)),
+        }
+    }
+    let page = AlertsPage {
+        chrome: chrome.clone(),
+        alerts: list,
+        error,
+    };
+    session.show(StatusCode::OK, &chrome, &page)
+}
