@@ -15,7 +15,19 @@
 #   HWF_WASM_OPT_LEVEL  rustc opt-level: z, s or 3        (default z; wasm-opt gets -Oz, -Os, -O3)
 #   HWF_WASM_SIZE_REPORT=1  also print a size breakdown by crate (needs twiggy:
 #                       cargo install --locked twiggy --version 0.8.0), before and after wasm-opt
+#
+#   scripts/build-wasm.sh --console   also refresh the console's embedded copy (server/assets/wasm/,
+#                       scripts/console-wasm.sh): run it after changing wasm/ or core/, and commit
+#                       the result (scripts/test-wasm.sh fails while the copy differs from a build)
 set -euo pipefail
+
+CONSOLE=0
+for arg in "$@"; do
+  case "$arg" in
+    --console) CONSOLE=1 ;;
+    *) echo "build-wasm: unknown argument $arg (only --console)" >&2; exit 2 ;;
+  esac
+done
 
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -215,3 +227,8 @@ node --input-type=module -e "
 raw=$(stat -c %s "$OUT/web/${CRATE}_bg.wasm")
 gz=$(gzip -9 -c "$OUT/web/${CRATE}_bg.wasm" | wc -c)
 echo "== $OUT: ${CRATE}_bg.wasm $raw bytes raw, $gz bytes gzip -9"
+
+if [ "$CONSOLE" = 1 ]; then
+  echo "== the console's copy: server/assets/wasm/"
+  bash scripts/console-wasm.sh "$OUT/web" server/assets/wasm
+fi

@@ -34,8 +34,10 @@ PY_PACKAGES=(
 )
 # npm packages in $REPO/.tools/node: playwright-core drives Debian's Chromium (never downloads a
 # browser); binaryen's wasm-opt (Debian's binaryen 108 emits modules Node 20 cannot instantiate);
-# typescript checks the package's .d.ts; jose is the JavaScript peer of `scripts/test-wasm.sh --bench`.
+# typescript checks the package's .d.ts; jose is the JavaScript peer of `scripts/test-wasm.sh --bench`;
+# axe-core checks the web console's pages for accessibility (scripts/test-console.sh).
 NPM_PACKAGES=(
+  axe-core@4.14.1
   jose@6.2.18
   playwright-core@1.65.1
   binaryen@132.0.0
@@ -56,6 +58,7 @@ APT_PACKAGES=(
   curl
   openssl
   poppler-utils # pdftoppm, pdftotext: the PDF usage report is rendered and read in the server tests
+  sqlite3
 )
 RUST_TARGETS=(wasm32-unknown-unknown x86_64-unknown-none)
 # ---------------------------------------------------------------------------------------------

@@ -2,7 +2,8 @@
 # Server layer: formatting and lints of the server crate, its layer check (imports point down, no
 # module cycle, SQL only in store/), its unit and integration tests (real
 # HTTP on 127.0.0.1, ephemeral ports) run twice — on embedded SQLite, then on a throwaway
-# PostgreSQL cluster — the demo scenario, and schemathesis against the served OpenAPI document.
+# PostgreSQL cluster — the demo scenario, the web console in Chromium (scripts/test-console.sh),
+# and schemathesis against the served OpenAPI document.
 set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$REPO"
@@ -55,6 +56,9 @@ RUSTDOCFLAGS="-D warnings" cargo doc -q -p hwf-license-server --no-deps
 
 log "demo scenario (debug build)"
 cargo run -q -p hwf-license-server -- demo
+
+log "web console in Chromium: scenario, axe, CSP, screenshots (scripts/test-console.sh)"
+bash scripts/test-console.sh
 
 log "schemathesis: every OpenAPI operation against a live, seeded server (scripts/test-api-schema.sh)"
 bash scripts/test-api-schema.sh

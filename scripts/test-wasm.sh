@@ -94,6 +94,25 @@ size_check() {
 SIZE_LINE=""
 check "size of the shipped .wasm" size_check
 
+# The console embeds a committed copy of the web build (server/assets/wasm/, docs/CONSOLE.md
+# "Sites"): it must be byte-identical to what this build gives (the wasm build is deterministic:
+# two builds, one in a fresh target folder, give the same bytes).
+console_copy() {
+  local fresh
+  fresh=$(mktemp -d)
+  bash scripts/console-wasm.sh wasm/pkg/web "$fresh" 2>/dev/null || { rm -rf "$fresh"; return 1; }
+  if diff -r "$fresh" server/assets/wasm >/dev/null; then
+    info "server/assets/wasm/ is byte-identical to this build"
+    rm -rf "$fresh"
+  else
+    diff -rq "$fresh" server/assets/wasm >&2 || true
+    warn "server/assets/wasm/ differs from this build: run scripts/build-wasm.sh --console and commit it"
+    rm -rf "$fresh"
+    return 1
+  fi
+}
+check "the console's embedded WASM copy matches this build" console_copy
+
 # The tests import the package by its npm name, through its package.json "exports".
 mkdir -p wasm/tests/node_modules
 ln -sfn ../../pkg wasm/tests/node_modules/hwf-license-wasm

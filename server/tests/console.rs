@@ -613,3 +613,234 @@ fn assert_no_inline_code(path: &str, body: &str) {
         assert!(!lower.contains(handler), "{path}: {handler}");
     }
 }
+
+/// The dashboard's figures come from service functions (tested here, not in the console):
+/// licenses expiring within 30/60/90 days, and heartbeats and validation results per UTC day
+/// (validations counted in memory and written when read), as the page shows them.
+#[tokio::test]
+async fn the_dashboard_shows_expiring_licenses_and_node_activity_per_day() {
+    let s = Srv::start().await;
+    let hub = s.app.services.hub.clone().unwrap();
+    let now = s.clock.now();
+    let (root, _) = common::enrol_first_admin(&s.http, &s.base, "root", &s.password, now).await;
+    let (admin, secret) =
+        common::enrol_first_admin(&s.http, &s.base, "hub", &s.password, now).await;
+    let call = |token: String, m: Method, path: &str, body: serde_json::Value| {
+        let req = s
+            .http
+            .request(m, format!("{}{path}", s.base))
+            .bearer_auth(token)
+            .json(&body);
+        async move {
+            let r = req.send().await.unwrap();
+            let status = r.status().as_u16();
+            let v: serde_json::Value = r.json().await.unwrap_or_default();
+            assert!((200..300).contains(&status), "{status} {v}");
+            v
+        }
+    };
+    let cml = call(
+        root,
+        Method::POST,
+        "/api/root/cml",
+        serde_json::json!({"org_id": "acme", "org_key": hub.org_public_key().to_jwk(),
+            "max_sites": 10, "valid_days": 365, "feature_packs": ["analytics"], "environment": "prod"}),
+    )
+    .await["cml"]
+    .as_str()
+    .unwrap()
+    .to_string();
+    call(
+        admin.clone(),
+        Method::POST,
+        "/api/cml/upload",
+        serde_json::json!({ "cml": cml }),
+    )
+    .await;
+    let mut first = serde_json::Value::Null;
+    for (id, days) in [
+        ("d20", 20),
+        ("d45", 45),
+        ("d80", 80),
+        ("d200", 200),
+        ("d25", 25),
+    ] {
+        let created = call(
+            admin.clone(),
+            Method::POST,
+            "/api/sites/create",
+            serde_json::json!({"site_id": id, "features": ["analytics"], "valid_days": days,
+                "fingerprint": {"deployment_tag": id}}),
+        )
+        .await;
+        if id == "d20" {
+            first = created;
+        }
+    }
+    // A revoked site's license no longer counts as expiring.
+    call(
+        admin.clone(),
+        Method::DELETE,
+        "/api/sites/d25",
+        serde_json::json!({}),
+    )
+    .await;
+    let e = hub.expiring().await.unwrap();
+    assert_eq!((e.within_30, e.within_60, e.within_90), (1, 2, 3));
+
+    // Day 1: two heartbeats, a valid validation and a refused one; day 2: one heartbeat.
+    let license_id = first["site"]["license_id"].as_str().unwrap().to_string();
+    let license = first["license"].as_str().unwrap().to_string();
+    let facts = hwf_license_server::service::hub::Facts {
+        deployment_tag: Some("d20".into()),
+        ..Default::default()
+    };
+    for n in ["nonce-console-0001", "nonce-console-0002"] {
+        let hb = hwf_license_server::service::hub::HeartbeatRequest {
+            license_id: license_id.clone(),
+            nonce: n.into(),
+            speaks: None,
+        };
+        hub.heartbeat("d20", &hb).await.unwrap();
+    }
+    hub.validate(&license, &facts).await.unwrap();
+    let other = hwf_license_server::service::hub::Facts {
+        deployment_tag: Some("elsewhere".into()),
+        ..Default::default()
+    };
+    assert!(
+        hub.validate(&license, &other).await.is_err(),
+        "a node of another fingerprint"
+    );
+    s.clock.advance(86_400);
+    let hb = hwf_license_server::service::hub::HeartbeatRequest {
+        license_id,
+        nonce: "nonce-console-0003".into(),
+        speaks: None,
+    };
+    hub.heartbeat("d20", &hb).await.unwrap();
+    let days = hub.activity(30).await.unwrap();
+    assert_eq!(days.len(), 30);
+    let today = s.clock.now().div_euclid(86_400);
+    assert_eq!(days.last().unwrap().day, today);
+    let y = &days[28];
+    assert_eq!(
+        (y.day, y.heartbeats, y.valid, y.grace, y.invalid),
+        (today - 1, 2, 1, 0, 1)
+    );
+    assert_eq!(days[29].heartbeats, 1);
+    assert_eq!(
+        days[..28]
+            .iter()
+            .map(|d| d.heartbeats + d.valid + d.invalid)
+            .sum::<i64>(),
+        0
+    );
+    // Read twice: the in-memory counts were written once, not added again.
+    assert_eq!(hub.activity(30).await.unwrap(), days);
+
+    // The page shows the same figures.
+    // A day later: a new sign-in (through the form).
+    let (mut jar, r) = s.sign_in("admin", &s.password, &s.code(&secret)).await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    let dash = s.get("/", &mut jar).await;
+    assert_eq!(dash.status, 200, "{}", dash.body);
+    let expiring = between(&dash.body, "<table id=\"expiring\">", "</table>").unwrap();
+    let cells: Vec<String> = expiring
+        .split("<td class=\"num\">")
+        .skip(1)
+        .map(|c| c.split('<').next().unwrap().to_string())
+        .collect();
+    assert_eq!(cells, ["1", "2", "3"]);
+    assert!(
+        dash.body
+            .contains("3 heartbeats, 1 validations passed, 1 refused"),
+        "{}",
+        dash.body
+    );
+    assert!(dash.body.contains("4 of 10 active"));
+}
+
+/// Server-side render times with 10,000 sites (a measurement, not a timed assertion): run by
+/// `scripts/bench-console.sh` (release build). Seeds a CML for 10,000 sites and 10,000 sites,
+/// generates the month's manifest, then requests each page 30 times over loopback and prints
+/// p50/p95/max per page.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "a measurement: scripts/bench-console.sh"]
+async fn bench_console_pages_with_10000_sites() {
+    const SITES: u32 = 10_000;
+    let s = Srv::start().await;
+    let hub = s.app.services.hub.clone().unwrap();
+    let now = s.clock.now();
+    let (root, _) = common::enrol_first_admin(&s.http, &s.base, "root", &s.password, now).await;
+    let (admin, _) = common::enrol_first_admin(&s.http, &s.base, "hub", &s.password, now).await;
+    let post = |token: &str, path: &'static str, body: serde_json::Value| {
+        let req = s
+            .http
+            .post(format!("{}{path}", s.base))
+            .bearer_auth(token)
+            .json(&body);
+        async move {
+            let r = req.send().await.unwrap();
+            assert!(r.status().is_success(), "{path}: {}", r.status());
+            r.json::<serde_json::Value>().await.unwrap()
+        }
+    };
+    let cml = post(
+        &root,
+        "/api/root/cml",
+        serde_json::json!({"org_id": "acme", "org_key": hub.org_public_key().to_jwk(),
+            "max_sites": SITES, "valid_days": 365, "feature_packs": ["analytics"], "environment": "prod"}),
+    )
+    .await["cml"]
+    .as_str()
+    .unwrap()
+    .to_string();
+    post(&admin, "/api/cml/upload", serde_json::json!({ "cml": cml })).await;
+    let seeding = std::time::Instant::now();
+    let actor = hwf_license_server::service::audit::Actor::system("bench");
+    for i in 0..SITES {
+        let n: hwf_license_server::service::hub::NewSite = serde_json::from_value(
+            serde_json::json!({"site_id": format!("site-{i:05}"), "features": ["analytics"],
+                "valid_days": 30 + i % 300}),
+        )
+        .unwrap();
+        hub.create_site(&n, &actor).await.unwrap();
+    }
+    println!(
+        "seeded {SITES} sites in {:.1} s",
+        seeding.elapsed().as_secs_f64()
+    );
+    let m = post(&admin, "/api/manifests/generate", serde_json::json!({})).await;
+    let manifest = m["id"].as_str().unwrap().to_string();
+    let mut jar = Jar(vec![("hwf_session".into(), admin.clone())]);
+    let pages = [
+        "/".to_string(),
+        "/manifests".into(),
+        format!("/manifests/{manifest}"),
+        "/account".into(),
+        "/sites".into(),
+        "/sites?page=200".into(),
+        "/sites?search=site-0999".into(),
+        "/sites/site-04242".into(),
+    ];
+    println!("page                                   status   p50 ms   p95 ms   max ms   bytes");
+    for p in &pages {
+        let mut ms = Vec::new();
+        let mut status = 0;
+        let mut bytes = 0;
+        for _ in 0..30 {
+            let t = std::time::Instant::now();
+            let r = s.get(p, &mut jar).await;
+            ms.push(t.elapsed().as_secs_f64() * 1000.0);
+            status = r.status;
+            bytes = r.body.len();
+        }
+        ms.sort_by(|a, b| a.partial_cmp(b).unwrap());
+        let label: String = p.chars().take(38).collect();
+        println!(
+            "{label:<38} {status:>6} {:>8.1} {:>8.1} {:>8.1} {bytes:>7}",
+            ms[14], ms[28], ms[29]
+        );
+    }
+}

@@ -266,10 +266,24 @@ CREATE TABLE manifest_schedule (
     last_error TEXT
 )
 "#,
+    // Node activity per UTC day (issue 19's dashboard chart): heartbeats and validation
+    // results counted per day and kind.
+    r#"
+CREATE TABLE node_activity (
+    day BIGINT NOT NULL,
+    kind TEXT NOT NULL,
+    count BIGINT NOT NULL,
+    PRIMARY KEY (day, kind)
+)
+"#,
     // Issue 19: the console's site list sorts by creation, expiry and last heartbeat and filters
     // by product and tier; with these a page of 10,000 sites reads the index in order and stops
-    // at the page's end instead of sorting every row (docs/SERVER.md "Site listing").
+    // at the page's end instead of sorting every row (docs/SERVER.md "Site listing"). A site's
+    // page lists its ledger entries: each entry's site id, indexed ('' for an entry of no site;
+    // NULL for entries written before this migration until the Hub indexes them at start).
     r#"
+ALTER TABLE ledger ADD COLUMN site_id TEXT;
+CREATE INDEX ledger_site ON ledger (site_id, seq);
 CREATE INDEX sites_created ON sites (created_at, site_id);
 CREATE INDEX sites_expires ON sites (expires_at, site_id);
 CREATE INDEX sites_last_seen ON sites (last_seen, site_id);

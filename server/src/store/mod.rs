@@ -16,6 +16,7 @@ mod error;
 mod migrate;
 mod pool;
 
+pub mod activity;
 pub mod audit;
 pub mod hub_cmls;
 pub mod hub_state;

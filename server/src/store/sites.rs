@@ -92,6 +92,20 @@ pub async fn count_active(c: &mut AnyConnection) -> Result<i64, StoreError> {
     count(c, "SELECT count(*) FROM sites WHERE status = 'active'", &[]).await
 }
 
+/// Active sites whose license expires in `(now, until]`.
+pub async fn count_expiring(
+    c: &mut AnyConnection,
+    now: i64,
+    until: i64,
+) -> Result<i64, StoreError> {
+    count(
+        c,
+        "SELECT count(*) FROM sites WHERE status = 'active' AND expires_at > $1 AND expires_at <= $2",
+        &[now, until],
+    )
+    .await
+}
+
 /// Revoked sites.
 pub async fn count_revoked(c: &mut AnyConnection) -> Result<i64, StoreError> {
     count(
@@ -242,7 +256,7 @@ fn order_by(sort: SiteSort, descending: bool) -> &'static str {
 }
 
 /// A filtered, sorted page of sites and the count of all matching ones. Values are bound
-/// parameters; the only text put into the SQL is fixed (column names, [`order_by`]).
+/// parameters; the only text put into the SQL is fixed (column names, `order_by`).
 pub async fn page(
     c: &mut AnyConnection,
     f: &Filter<'_>,

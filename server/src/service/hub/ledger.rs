@@ -14,7 +14,7 @@ use std::sync::atomic::Ordering;
 use super::Hub;
 use crate::domain::inputs;
 use crate::service::ServiceError;
-use crate::store::{hub_state, ledger as entries, Connection};
+use crate::store::{hub_state, ledger as entries, write_tx, Connection};
 
 /// What a ledger entry records.
 #[derive(Clone, Copy, Debug)]
@@ -91,7 +91,7 @@ impl Hub {
             },
         )?;
         let id = hwf_license::document_id(&jws)?;
-        entries::insert(tx, head.length, &jws).await?;
+        entries::insert(tx, head.length, &jws, event.site_id).await?;
         hub_state::set_ledger_head(
             tx,
             &hub_state::LedgerHead {
@@ -187,6 +187,42 @@ impl Hub {
             .clone()
     }
 
+    /// The last `limit` (1..=500) entries about site `site_id`, newest first, each verified
+    /// on its own.
+    pub async fn site_ledger(
+        &self,
+        site_id: &str,
+        limit: i64,
+    ) -> Result<Vec<EntryView>, ServiceError> {
+        inputs::page(limit, 0, inputs::MAX_PAGE)?;
+        let cml = self.active_cml().await?;
+        let rows = entries::for_site(&mut *self.db.conn().await?, site_id, limit).await?;
+        Ok(rows
+            .into_iter()
+            .map(|(seq, jws)| entry_view(cml.as_deref(), seq, jws))
+            .collect())
+    }
+
+    /// Indexes the site of every entry written before the ledger had a site column (issue 19's
+    /// migration), 500 at a time: the site id read from each entry's payload (the index serves the
+    /// site pages; what they show is verified when read). Returns how many it indexed.
+    pub async fn index_ledger_sites(&self) -> Result<usize, ServiceError> {
+        let mut done = 0;
+        loop {
+            let batch = entries::unindexed(&mut *self.db.conn().await?, 500).await?;
+            if batch.is_empty() {
+                return Ok(done);
+            }
+            write_tx!(&self.db, ServiceError, |tx| {
+                for (seq, jws) in &batch {
+                    entries::set_site(&mut tx, *seq, &payload_site(jws)).await?;
+                }
+                Ok(())
+            })?;
+            done += batch.len();
+        }
+    }
+
     /// A page of entries (oldest first, `limit` 1..=500), each verified on its own.
     pub async fn ledger_page(&self, limit: i64, offset: i64) -> Result<LedgerPage, ServiceError> {
         inputs::page(limit, offset, inputs::MAX_PAGE)?;
@@ -195,28 +231,7 @@ impl Hub {
         let rows = entries::page(&mut *self.db.conn().await?, limit, offset).await?;
         let entries = rows
             .into_iter()
-            .map(|(seq, jws)| {
-                let checked = match cml.as_deref() {
-                    Some(cml) => verify_ledger_entry(cml, &jws).map_err(|e| e.to_string()),
-                    None => Err("no CML installed".into()),
-                };
-                match checked {
-                    Ok(v) => EntryView {
-                        seq,
-                        id: Some(v.id),
-                        entry: Some(v.claims),
-                        error: None,
-                        jws,
-                    },
-                    Err(e) => EntryView {
-                        seq,
-                        id: None,
-                        entry: None,
-                        error: Some(e),
-                        jws,
-                    },
-                }
-            })
+            .map(|(seq, jws)| entry_view(cml.as_deref(), seq, jws))
             .collect();
         Ok(LedgerPage {
             length,
@@ -224,4 +239,40 @@ impl Hub {
             entries,
         })
     }
+}
+
+/// Entry `seq` as listed: verified under `cml`, or why not.
+fn entry_view(cml: Option<&VerifiedCml>, seq: i64, jws: String) -> EntryView {
+    let checked = match cml {
+        Some(cml) => verify_ledger_entry(cml, &jws).map_err(|e| e.to_string()),
+        None => Err("no CML installed".into()),
+    };
+    match checked {
+        Ok(v) => EntryView {
+            seq,
+            id: Some(v.id),
+            entry: Some(v.claims),
+            error: None,
+            jws,
+        },
+        Err(e) => EntryView {
+            seq,
+            id: None,
+            entry: None,
+            error: Some(e),
+            jws,
+        },
+    }
+}
+
+/// The `site_id` of a ledger entry's payload, unverified (for the index only), or `""`.
+fn payload_site(jws: &str) -> String {
+    use base64::Engine;
+    let payload = jws.split('.').nth(1).unwrap_or("");
+    base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(payload)
+        .ok()
+        .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok())
+        .and_then(|v| v.get("site_id")?.as_str().map(String::from))
+        .unwrap_or_default()
 }

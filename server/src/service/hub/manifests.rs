@@ -53,6 +53,32 @@ impl From<manifests::ManifestRow> for ManifestRecord {
     }
 }
 
+/// A manifest as [`Hub::manifest_preview`] shows it.
+#[derive(Clone, Debug)]
+pub struct ManifestPreview {
+    /// The stored record.
+    pub record: ManifestRecord,
+    /// Its claims, verified under the installed CML.
+    pub claims: Option<ManifestClaims>,
+    /// Why the claims do not verify under the installed CML.
+    pub verify_error: Option<String>,
+    /// The signed payload as indented JSON.
+    pub payload_json: String,
+    /// The receipt's payload as indented JSON, when a receipt verified.
+    pub receipt_json: Option<String>,
+}
+
+/// The payload of a compact JWS as indented JSON (for display; nothing is verified here).
+fn decoded_payload(jws: &str) -> Option<String> {
+    use base64::Engine;
+    let payload = jws.split('.').nth(1)?;
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(payload)
+        .ok()?;
+    let v: serde_json::Value = serde_json::from_slice(&bytes).ok()?;
+    serde_json::to_string_pretty(&v).ok()
+}
+
 /// Largest Root answer the Hub reads (a receipt and its certificate are a few KiB).
 const MAX_ROOT_ANSWER: usize = 256 * 1024;
 
@@ -175,6 +201,33 @@ impl Hub {
             .await?
             .map(ManifestRecord::from)
             .ok_or_else(|| ServiceError::NotFound(format!("no manifest {id:?}")))
+    }
+
+    /// A manifest for people to read: its record, its claims verified with core under the
+    /// installed CML (or why they do not verify, e.g. after a CML refresh), its payload as
+    /// indented JSON, and the receipt's payload when it has one.
+    pub async fn manifest_preview(&self, id: &str) -> Result<ManifestPreview, ServiceError> {
+        let record = self.manifest(id).await?;
+        let (claims, verify_error) = match self.active_cml().await? {
+            Some(cml) => match hwf_license::verify_manifest(&cml, &record.jws) {
+                Ok(v) => (Some(v.claims), None),
+                Err(e) => (None, Some(e.to_string())),
+            },
+            None => (None, Some(ServiceError::NoCml.to_string())),
+        };
+        let payload_json = decoded_payload(&record.jws).unwrap_or_default();
+        let receipt_json = record
+            .receipt
+            .as_deref()
+            .and_then(|r| serde_json::from_str::<ReceiptFile>(r).ok())
+            .and_then(|f| decoded_payload(&f.receipt));
+        Ok(ManifestPreview {
+            record,
+            claims,
+            verify_error,
+            payload_json,
+            receipt_json,
+        })
     }
 
     /// The manifest of `period`, if generated.

@@ -9,6 +9,7 @@
 //! the ledger; [`manifests`] the monthly manifests and their delivery; [`schedule`] the monthly
 //! send on its own.
 
+pub mod activity;
 pub mod import;
 pub mod ledger;
 pub mod manifests;
@@ -17,10 +18,11 @@ pub mod report;
 pub mod schedule;
 pub mod sites;
 
+pub use activity::{DayActivity, Expiring};
 pub use import::{ImportLine, ImportReport, ImportResult};
 pub use ledger::EntryView;
-pub use manifests::ManifestRecord;
 pub use manifests::ReceiptFile;
+pub use manifests::{ManifestPreview, ManifestRecord};
 pub use nodes::{Facts, HeartbeatAnswer, HeartbeatRequest, ValidateAnswer, VerdictWarning};
 pub use report::{TrendMonth, UsageReport};
 pub use schedule::ScheduleRun;
@@ -72,6 +74,9 @@ pub struct Hub {
     /// Whole-ledger signature checks that passed (the other verifications answered from the
     /// last of them).
     ledger_checks: std::sync::atomic::AtomicU64,
+    /// Validation results counted in memory, per (UTC day, kind), until written
+    /// ([`Hub::flush_activity`]).
+    activity_pending: Mutex<std::collections::HashMap<(i64, &'static str), i64>>,
 }
 
 impl std::fmt::Debug for Hub {
@@ -180,7 +185,7 @@ impl Hub {
         }
         let http =
             crate::tls::root_client(config).map_err(|e| ServiceError::Config(e.to_string()))?;
-        Ok(Self {
+        let hub = Self {
             db,
             org,
             environment: config.environment,
@@ -197,7 +202,13 @@ impl Hub {
             cpu: super::cpu::CpuPool::default(),
             ledger_verified: Mutex::default(),
             ledger_checks: Default::default(),
-        })
+            activity_pending: Mutex::default(),
+        };
+        let indexed = hub.index_ledger_sites().await?;
+        if indexed > 0 {
+            tracing::info!(entries = indexed, "indexed the ledger's entries by site");
+        }
+        Ok(hub)
     }
 
     /// Runs validations and ledger verifications on `cpu` (shared with the Root in one
@@ -210,6 +221,16 @@ impl Hub {
     /// The time now, at the Hub's clock.
     pub fn now(&self) -> i64 {
         self.clock.now()
+    }
+
+    /// The environment this Hub validates for.
+    pub fn environment(&self) -> Environment {
+        self.environment
+    }
+
+    /// The trusted root keys (what the console's chain preview checks the CML against).
+    pub async fn trusted_roots(&self) -> Result<Vec<TrustedRoot>, ServiceError> {
+        load_roots(&self.db).await
     }
 
     /// The org public key (what the Root puts in the CML).
@@ -422,6 +443,10 @@ impl Hub {
     /// What the alerts are computed from: the installed CML (none without one), the active
     /// sites, and the manifest deliveries.
     pub async fn alert_facts(&self) -> Result<Option<domain::alerts::Facts>, ServiceError> {
+        // The alert watch runs this periodically: it writes the validation counts too.
+        if let Err(e) = self.flush_activity().await {
+            tracing::warn!("node activity not written: {e}");
+        }
         let Some(cml) = self.active_cml().await? else {
             return Ok(None);
         };

@@ -12,7 +12,7 @@ use super::ledger::Event;
 use super::Hub;
 use crate::domain::inputs;
 use crate::service::ServiceError;
-use crate::store::{revocation_lists, sites, write_tx};
+use crate::store::{activity, revocation_lists, sites, write_tx};
 
 /// A heartbeat request from a site node.
 #[derive(Clone, Debug, Deserialize, Serialize, utoipa::ToSchema)]
@@ -151,6 +151,7 @@ impl Hub {
             if license_id != req.license_id {
                 return Err(ServiceError::LicenseMismatch);
             }
+            activity::add(&mut tx, day, "heartbeat", 1).await?;
             if sites::seen(&mut tx, site_id, t, day).await? {
                 let detail = format!("status={status}");
                 self.append(
@@ -194,7 +195,24 @@ impl Hub {
     /// check for core: the validator's trust state is never written. A license valid under
     /// another CML is refused unless it lies within this Hub's CML (core's `check_site_scope`:
     /// the same org, features among its feature packs).
+    /// The result is counted for the day's node activity (`valid`, `grace`, or `invalid` for a
+    /// license that core refuses).
     pub async fn validate(
+        &self,
+        license: &str,
+        facts: &Facts,
+    ) -> Result<ValidateAnswer, ServiceError> {
+        let verdict = self.validate_uncounted(license, facts).await;
+        match &verdict {
+            Ok(v) if v.status == "grace" => self.count_validation("grace"),
+            Ok(_) => self.count_validation("valid"),
+            Err(ServiceError::License(_)) => self.count_validation("invalid"),
+            Err(_) => {}
+        }
+        verdict
+    }
+
+    async fn validate_uncounted(
         &self,
         license: &str,
         facts: &Facts,
