@@ -440,41 +440,22 @@ pub async fn in_period(
         .collect()
 }
 
-/// What one month `[start, end)` of a usage trend counts.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct MonthCounts {
-    /// Sites active at its end: created before it and not revoked before it.
-    pub active_at_end: i64,
-    /// Sites created in it.
-    pub created: i64,
-    /// Sites revoked in it.
-    pub revoked: i64,
-}
-
-/// The trend counts of `[start, end)`, in one pass over the sites.
-pub async fn month_counts(
+/// `(created_at, revoked_at)` of every site that can count in `[start, end)`: created before its
+/// end and not revoked before its start (one indexed pass; at most one row per site).
+pub async fn lifetimes(
     c: &mut AnyConnection,
     start: i64,
     end: i64,
-) -> Result<MonthCounts, StoreError> {
-    // COUNT(CASE ...) is a BIGINT on both backends (SUM of a BIGINT is NUMERIC on PostgreSQL).
-    let r = sqlx::query(
-        "SELECT \
-           count(CASE WHEN created_at < $2 AND (revoked_at IS NULL OR revoked_at >= $2) \
-                      THEN 1 END), \
-           count(CASE WHEN created_at >= $1 AND created_at < $2 THEN 1 END), \
-           count(CASE WHEN revoked_at >= $1 AND revoked_at < $2 THEN 1 END) \
-         FROM sites",
+) -> Result<Vec<(i64, Option<i64>)>, StoreError> {
+    let rows = sqlx::query(
+        "SELECT created_at, revoked_at FROM sites \
+         WHERE created_at < $1 AND (revoked_at IS NULL OR revoked_at >= $2)",
     )
-    .bind(start)
     .bind(end)
-    .fetch_one(c)
+    .bind(start)
+    .fetch_all(c)
     .await?;
-    Ok(MonthCounts {
-        active_at_end: get(&r, 0)?,
-        created: get(&r, 1)?,
-        revoked: get(&r, 2)?,
-    })
+    rows.iter().map(|r| Ok((get(r, 0)?, get(r, 1)?))).collect()
 }
 
 /// Sites active at `at` (created before it, not revoked before it) per product and tier,

@@ -61,23 +61,46 @@ pub struct UsageReport {
 impl Hub {
     /// The usage report of the months `from` to `to` (`YYYY-MM`, inclusive, at most
     /// [`period::MAX_MONTHS`]) for the installed CML's org ([`ServiceError::NoCml`] without
-    /// one). One aggregate query per month and one for the products and tiers.
+    /// one). One read of the sites that can count in the range and one grouped count for
+    /// the products and tiers.
     pub async fn usage_report(&self, from: &str, to: &str) -> Result<UsageReport, ServiceError> {
         let months = period::months(from, to)?;
         let cml = self.require_cml().await?;
         let c = &cml.claims;
         let mut conn = self.db.conn().await?;
-        let mut trend = Vec::with_capacity(months.len());
-        for p in months {
-            let (start, end) = period::bounds(&p)?;
-            let n = site_rows::month_counts(&mut conn, start, end).await?;
-            trend.push(TrendMonth {
-                period: p,
-                active_at_end: n.active_at_end,
-                created: n.created,
-                revoked: n.revoked,
-            });
-        }
+        // One pass over the sites that can count in the range, bucketed per month here (24
+        // aggregate scans took 100 ms p50 with 10,000 sites; this is one indexed read).
+        let bounds = months
+            .iter()
+            .map(|p| period::bounds(p))
+            .collect::<Result<Vec<_>, _>>()?;
+        let (first, last) = (bounds[0].0, bounds[bounds.len() - 1].1);
+        let sites = site_rows::lifetimes(&mut conn, first, last).await?;
+        let trend = months
+            .into_iter()
+            .zip(&bounds)
+            .map(|(p, &(start, end))| {
+                let mut m = TrendMonth {
+                    period: p,
+                    active_at_end: 0,
+                    created: 0,
+                    revoked: 0,
+                };
+                for &(created, revoked) in &sites {
+                    let in_month = |t: i64| t >= start && t < end;
+                    if created < end && revoked.is_none_or(|r| r >= end) {
+                        m.active_at_end += 1;
+                    }
+                    if in_month(created) {
+                        m.created += 1;
+                    }
+                    if revoked.is_some_and(in_month) {
+                        m.revoked += 1;
+                    }
+                }
+                m
+            })
+            .collect::<Vec<_>>();
         let (_, end) = period::bounds(to)?;
         let by_product_tier = site_rows::active_by_product_tier_at(&mut conn, end)
             .await?
