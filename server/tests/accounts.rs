@@ -1092,7 +1092,8 @@ async fn users_of_a_database_from_before_the_realms_are_in_both_realms() {
     let url = common::fresh_database_url(dir.path()).await;
     sqlx::any::install_default_drivers();
     {
-        // The tables migration 2 changes, as migration 1 made them, with one admin.
+        // The tables later migrations change, as migration 1 made them (migration 2: users
+        // and audit; migration 5: ledger and sites), with one admin.
         let mut c = sqlx::AnyConnection::connect(&url).await.unwrap();
         let serial = match url.starts_with("postgres") {
             true => "BIGSERIAL PRIMARY KEY",
@@ -1108,6 +1109,13 @@ async fn users_of_a_database_from_before_the_realms_are_in_both_realms() {
             "CREATE TABLE users (username TEXT PRIMARY KEY, password_hash TEXT NOT NULL, \
              role TEXT NOT NULL, created_at BIGINT NOT NULL)",
             &audit,
+            "CREATE TABLE ledger (seq BIGINT PRIMARY KEY, jws TEXT NOT NULL)",
+            "CREATE TABLE sites (site_id TEXT PRIMARY KEY, license_id TEXT NOT NULL UNIQUE, \
+             cml_id TEXT NOT NULL, product TEXT NOT NULL, tier TEXT NOT NULL, \
+             features TEXT NOT NULL, fingerprint TEXT NOT NULL, status TEXT NOT NULL, \
+             license TEXT NOT NULL, issued_at BIGINT NOT NULL, expires_at BIGINT NOT NULL, \
+             created_at BIGINT NOT NULL, created_by TEXT NOT NULL, revoked_at BIGINT, \
+             last_seen BIGINT, seen_day BIGINT)",
         ] {
             sqlx::query(sql).execute(&mut c).await.unwrap();
         }

@@ -565,3 +565,52 @@ async fn measure_the_site_list_with_ten_thousand_sites() {
         );
     }
 }
+
+/// Ledger entries written before the ledger had its site column (NULL there) are indexed from
+/// their payload when the Hub opens, so the site's page lists them too.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn old_ledger_entries_are_indexed_by_site_when_the_hub_opens() {
+    let env = Env::start(10).await;
+    let cli = Actor::cli();
+    env.hub().create_site(&site("old-1"), &cli).await.unwrap();
+    env.hub().revoke_site("old-1", &cli).await.unwrap();
+    assert_eq!(env.hub().site_ledger("old-1", 50).await.unwrap().len(), 2);
+    sqlx::query("UPDATE ledger SET site_id = NULL")
+        .execute(env.services.db.pool())
+        .await
+        .unwrap();
+    assert!(env.hub().site_ledger("old-1", 50).await.unwrap().is_empty());
+    let reopened = Hub::open(
+        env.services.db.clone(),
+        &env.services.sealer,
+        &hwf_license_server::config::HubConfig::default(),
+        clock::system(),
+    )
+    .await
+    .unwrap();
+    let entries = reopened.site_ledger("old-1", 50).await.unwrap();
+    let events: Vec<String> = entries
+        .iter()
+        .map(|e| {
+            serde_json::to_value(e.entry.as_ref().unwrap().event)
+                .unwrap()
+                .to_string()
+        })
+        .collect();
+    assert_eq!(
+        events,
+        ["\"site_revoked\"", "\"site_created\""],
+        "newest first"
+    );
+    assert_eq!(
+        env.count("SELECT count(*) FROM ledger WHERE site_id IS NULL")
+            .await,
+        0
+    );
+    assert_eq!(
+        env.count("SELECT count(*) FROM ledger WHERE site_id = ''")
+            .await,
+        1,
+        "the CML's entry names no site"
+    );
+}

@@ -275,16 +275,21 @@ pub async fn page(
     }
     if let Some(s) = f.search.filter(|s| !s.is_empty()) {
         let escaped = s
-            .to_ascii_lowercase()
             .replace('\\', "\\\\")
             .replace('%', "\\%")
             .replace('_', "\\_");
         args.push(format!("%{escaped}%"));
         let n = args.len();
-        // lower() on both sides: SQLite's LIKE ignores ASCII case, PostgreSQL's does not.
+        // Case ignored on both: SQLite's LIKE ignores ASCII case, PostgreSQL's needs ILIKE
+        // (rather than lower() on every column: a function call per column and row).
+        let like = if c.backend_name() == "PostgreSQL" {
+            "ILIKE"
+        } else {
+            "LIKE"
+        };
         conds.push(format!(
-            "(lower(site_id) LIKE ${n} ESCAPE '\\' OR lower(product) LIKE ${n} ESCAPE '\\' \
-             OR lower(tier) LIKE ${n} ESCAPE '\\' OR lower(fingerprint) LIKE ${n} ESCAPE '\\')"
+            "(site_id {like} ${n} ESCAPE '\\' OR product {like} ${n} ESCAPE '\\' \
+             OR tier {like} ${n} ESCAPE '\\' OR fingerprint {like} ${n} ESCAPE '\\')"
         ));
     }
     let filter = if conds.is_empty() {

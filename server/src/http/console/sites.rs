@@ -56,7 +56,8 @@ pub struct ListQuery {
     product: String,
     #[serde(default)]
     tier: String,
-    #[serde(default)]
+    /// The search (`?q=`; `?search=` as the API names it works too).
+    #[serde(default, alias = "search")]
     q: String,
     #[serde(default)]
     sort: String,
