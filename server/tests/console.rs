@@ -759,6 +759,19 @@ async fn the_dashboard_shows_expiring_licenses_and_node_activity_per_day() {
         dash.body
     );
     assert!(dash.body.contains("4 of 10 active"));
+    // The ledger's tail, newest first: the second day's heartbeat (site seen) heads it.
+    let tail = between(&dash.body, "<table id=\"ledger-tail\">", "</table>").unwrap();
+    let first_row = between(&tail, "<tbody><tr>", "</tr>").unwrap();
+    assert!(
+        first_row.contains("site seen") && first_row.contains("d20"),
+        "{first_row}"
+    );
+    // CML installed, 5 sites created, 1 revoked, seen on day 1 and on day 2: all 9 (at most 10).
+    assert_eq!(
+        tail.matches("<tr>").count(),
+        1 + 9,
+        "a header and the 9 entries"
+    );
 }
 
 /// Server-side render times with 10,000 sites (a measurement, not a timed assertion): run by
@@ -821,7 +834,8 @@ async fn bench_console_pages_with_10000_sites() {
         "/account".into(),
         "/sites".into(),
         "/sites?page=200".into(),
-        "/sites?search=site-0999".into(),
+        "/sites?q=site-0999".into(),
+        "/sites?status=active&sort=expiry&order=desc".into(),
         "/sites/site-04242".into(),
     ];
     println!("page                                   status   p50 ms   p95 ms   max ms   bytes");

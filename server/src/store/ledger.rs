@@ -67,6 +67,15 @@ pub async fn all(c: &mut AnyConnection) -> Result<Vec<String>, StoreError> {
     rows.iter().map(|r| get(r, 0)).collect()
 }
 
+/// The last `limit` entries `(seq, jws)`, newest first (by the key, however long the ledger).
+pub async fn tail(c: &mut AnyConnection, limit: i64) -> Result<Vec<(i64, String)>, StoreError> {
+    let rows = sqlx::query("SELECT seq, jws FROM ledger ORDER BY seq DESC LIMIT $1")
+        .bind(limit)
+        .fetch_all(c)
+        .await?;
+    rows.iter().map(|r| Ok((get(r, 0)?, get(r, 1)?))).collect()
+}
+
 /// A page of `(seq, jws)`, oldest first.
 pub async fn page(
     c: &mut AnyConnection,

@@ -225,13 +225,10 @@ async fn dashboard(State(s): State<ConsoleState>, session: Session<AnyUser>) -> 
 
 /// The last [`LEDGER_TAIL`] entries, newest first.
 async fn ledger_tail(s: &ConsoleState) -> Result<Vec<LedgerRow>, ServiceError> {
-    let (length, _) = s.hub.ledger_head().await?;
-    let offset = (length as i64 - LEDGER_TAIL).max(0);
-    let page = s.hub.ledger_page(LEDGER_TAIL, offset).await?;
-    Ok(page
-        .entries
+    Ok(s.hub
+        .ledger_tail(LEDGER_TAIL)
+        .await?
         .into_iter()
-        .rev()
         .map(|e| match e.entry {
             Some(c) => LedgerRow {
                 seq: e.seq,

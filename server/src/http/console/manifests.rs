@@ -21,12 +21,16 @@ pub(super) fn routes(r: Routes) -> Routes {
         .post("/manifests/generate", generate)
         .get("/manifests/{id}", preview)
         .get("/manifests/{id}/download", download)
+        .get("/manifests/{id}/json", raw_json)
         .post("/manifests/{id}/send", send)
         .post("/manifests/{id}/receipt", import_receipt)
 }
 
 /// Most sites listed on a preview page (the raw JSON and the download have them all).
 const PREVIEW_SITES: usize = 200;
+/// Largest raw JSON shown inside the preview page; a larger one (10,000 sites are 2.5 MB) is
+/// linked (`/manifests/{id}/json`), so the page stays fast.
+const INLINE_JSON: usize = 256 * 1024;
 
 /// A manifest as the history lists it.
 struct Row {
@@ -118,6 +122,9 @@ struct PreviewPage {
     m: ManifestPreview,
     /// The first [`PREVIEW_SITES`] sites, ready to show.
     sites: Vec<SiteLine>,
+    /// The raw JSON is shown inline (else linked), and its size in KiB.
+    inline_json: bool,
+    json_kib: usize,
 }
 
 /// One site of a manifest as the preview lists it.
@@ -154,6 +161,8 @@ async fn preview(
                         last_seen: st.last_seen.map_or_else(|| "never".into(), date_time),
                     })
                     .collect(),
+                inline_json: m.payload_json.len() <= INLINE_JSON,
+                json_kib: m.payload_json.len().div_ceil(1024),
                 m,
             };
             session.show(StatusCode::OK, &chrome, &page)
@@ -180,6 +189,25 @@ async fn download(
                 ),
             ],
             m.jws,
+        )
+            .into_response(),
+        Err(e @ ServiceError::NotFound(_)) => {
+            super::error_page(StatusCode::NOT_FOUND, &sentence(&e))
+        }
+        Err(e) => session.failed(&e, "/manifests"),
+    }
+}
+
+/// `GET /manifests/{id}/json`: the signed payload as indented JSON.
+async fn raw_json(
+    State(s): State<ConsoleState>,
+    session: Session<AnyUser>,
+    Path(id): Path<String>,
+) -> Response {
+    match s.hub.manifest_preview(&id).await {
+        Ok(m) => (
+            [(header::CONTENT_TYPE, "application/json; charset=utf-8")],
+            m.payload_json,
         )
             .into_response(),
         Err(e @ ServiceError::NotFound(_)) => {

@@ -30,7 +30,7 @@ const MAX_COOKIE: usize = 4096;
 /// The MAC purpose of CSRF tokens.
 const CSRF_PURPOSE: &str = "console-csrf";
 
-/// The value of cookie `name` in `headers` (the first one; at most [`MAX_COOKIE`] bytes).
+/// The value of cookie `name` in `headers` (the first one; at most `MAX_COOKIE` bytes).
 pub fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
     headers
         .get_all(header::COOKIE)

@@ -187,6 +187,18 @@ impl Hub {
             .clone()
     }
 
+    /// The last `limit` (1..=500) entries, newest first, each verified on its own (the
+    /// dashboard's recent activity; read by the key, not by an offset).
+    pub async fn ledger_tail(&self, limit: i64) -> Result<Vec<EntryView>, ServiceError> {
+        inputs::page(limit, 0, inputs::MAX_PAGE)?;
+        let cml = self.active_cml().await?;
+        let rows = entries::tail(&mut *self.db.conn().await?, limit).await?;
+        Ok(rows
+            .into_iter()
+            .map(|(seq, jws)| entry_view(cml.as_deref(), seq, jws))
+            .collect())
+    }
+
     /// The last `limit` (1..=500) entries about site `site_id`, newest first, each verified
     /// on its own.
     pub async fn site_ledger(
