@@ -70,6 +70,7 @@ APT_PACKAGES=(
   postgresql
   curl
   openssl
+  poppler-utils # pdftoppm, pdftotext: the PDF usage report is rendered and read in the server tests
   sqlite3
 )
 RUST_TARGETS=(wasm32-unknown-unknown x86_64-unknown-none)

@@ -21,4 +21,9 @@ start=$SECONDS
 log "console scenario in Chromium (server/tests/console/scenario.mjs)"
 rm -rf target/console-screenshots
 node server/tests/console/scenario.mjs
-info "console scenario took $((SECONDS - start)) s; screenshots: $(ls target/console-screenshots | wc -l) in target/console-screenshots/"
+info "console scenario took $((SECONDS - start)) s"
+start=$SECONDS
+log "console part 2 pages in Chromium (server/tests/console/part2.mjs: statistics, PDF via pdftoppm/pdftotext, ledger, audit, users, alerts)"
+have pdftoppm && have pdftotext || die "pdftoppm/pdftotext not found: run scripts/install-deps.sh (Debian package poppler-utils)"
+node server/tests/console/part2.mjs
+info "console part 2 took $((SECONDS - start)) s; screenshots: $(ls target/console-screenshots | wc -l) in target/console-screenshots/"

@@ -88,6 +88,19 @@ impl std::fmt::Debug for Accounts {
     }
 }
 
+/// How many users a realm has (the statistics page's figures).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct UserCounts {
+    /// Every user.
+    pub total: i64,
+    /// Admins.
+    pub admins: i64,
+    /// Operators.
+    pub operators: i64,
+    /// Viewers.
+    pub viewers: i64,
+}
+
 /// A user as listed.
 #[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct UserInfo {
@@ -492,6 +505,22 @@ impl Accounts {
                 })
             })
             .collect()
+    }
+
+    /// How many users `realm` has, in all and per role (one grouped count).
+    pub async fn user_counts(&self, realm: Realm) -> Result<UserCounts, ServiceError> {
+        let mut n = UserCounts::default();
+        for (role, count) in
+            users::count_by_role(&mut *self.db.conn().await?, realm.as_str()).await?
+        {
+            match Role::parse(&role)? {
+                Role::Admin => n.admins = count,
+                Role::Operator => n.operators = count,
+                Role::Viewer => n.viewers = count,
+            }
+            n.total += count;
+        }
+        Ok(n)
     }
 
     /// Deletes a user of `realm` for `by` (who may not delete themselves: that would end the
@@ -1290,6 +1319,18 @@ impl Accounts {
         offset: i64,
     ) -> Result<AuditPage, ServiceError> {
         audit::page(&self.db, realm, limit, offset).await
+    }
+
+    /// The entries of `realm`'s audit log that match `f`, newest first (`limit` up to
+    /// [`audit::MAX_AUDIT_EXPORT`], for the console's pages and its CSV export).
+    pub async fn audit_search(
+        &self,
+        realm: Realm,
+        f: &audit::AuditFilter,
+        limit: i64,
+        offset: i64,
+    ) -> Result<AuditPage, ServiceError> {
+        audit::search(&self.db, realm, f, limit, offset).await
     }
 
     /// Signs `claims` with this deployment's token key (tests forge expired tokens with it).

@@ -189,3 +189,112 @@ pub async fn page(
         .collect();
     Ok(AuditPage { total, entries })
 }
+
+/// What the audit log is searched for: an exact actor and action, and UTC days `from` to `to`
+/// (`YYYY-MM-DD`, inclusive); empty parts do not filter.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct AuditFilter {
+    /// Only this actor.
+    pub actor: Option<String>,
+    /// Only this action (e.g. `site.create`).
+    pub action: Option<String>,
+    /// From this day.
+    pub from: Option<String>,
+    /// To this day (inclusive).
+    pub to: Option<String>,
+}
+
+/// Most entries one audit CSV export holds (newest first; the filter narrows a larger log).
+pub const MAX_AUDIT_EXPORT: i64 = 10_000;
+
+/// A page of the entries `realm` sees that match `f` (`limit` 1..=1000), newest first.
+pub async fn search(
+    db: &Db,
+    realm: Realm,
+    f: &AuditFilter,
+    limit: i64,
+    offset: i64,
+) -> Result<AuditPage, ServiceError> {
+    crate::domain::inputs::page(limit, offset, MAX_AUDIT_EXPORT)?;
+    let text = |s: &Option<String>, what: &str| -> Result<Option<String>, ServiceError> {
+        match s.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+            Some(v) if v.len() > 256 => Err(ServiceError::Invalid(format!(
+                "{what} must be at most 256 bytes"
+            ))),
+            v => Ok(v.map(String::from)),
+        }
+    };
+    let actor = text(&f.actor, "actor")?;
+    let action = text(&f.action, "action")?;
+    let day = |s: &Option<String>| -> Result<Option<i64>, ServiceError> {
+        Ok(
+            match s.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+                Some(d) => Some(crate::domain::period::day_start(d)?),
+                None => None,
+            },
+        )
+    };
+    let from = day(&f.from)?;
+    let to = day(&f.to)?.map(|t| t + crate::domain::DAY);
+    let filter = audit::Filter {
+        actor: actor.as_deref(),
+        action: action.as_deref(),
+        from,
+        to,
+    };
+    let (total, rows) = audit::search(
+        &mut *db.conn().await?,
+        realm.as_str(),
+        &filter,
+        limit,
+        offset,
+    )
+    .await?;
+    let entries = rows
+        .into_iter()
+        .map(|r| AuditEntry {
+            id: r.id,
+            at: r.at,
+            actor: r.actor,
+            action: r.action,
+            target: r.target,
+            ip: r.ip,
+            user_agent: r.user_agent,
+            detail: r.detail,
+            realm: r.realm,
+        })
+        .collect();
+    Ok(AuditPage { total, entries })
+}
+
+/// `entries` as CSV (`id,at,actor,action,target,ip,user_agent,detail,realm`; `at` in RFC 3339
+/// UTC), written by the shared CSV module, so a cell a spreadsheet would run is protected.
+pub fn to_csv(entries: &[AuditEntry]) -> String {
+    let mut w = crate::domain::csv::Writer::new();
+    w.row([
+        "id",
+        "at",
+        "actor",
+        "action",
+        "target",
+        "ip",
+        "user_agent",
+        "detail",
+        "realm",
+    ]);
+    for e in entries {
+        let opt = |o: &Option<String>| o.clone().unwrap_or_default();
+        w.row([
+            e.id.to_string(),
+            hwf_license::time::Utc(e.at).to_string(),
+            e.actor.clone(),
+            e.action.clone(),
+            opt(&e.target),
+            opt(&e.ip),
+            opt(&e.user_agent),
+            opt(&e.detail),
+            opt(&e.realm),
+        ]);
+    }
+    w.finish()
+}

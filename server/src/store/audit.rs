@@ -89,3 +89,89 @@ pub async fn page(
         })
         .collect()
 }
+
+/// A filter of [`search`]: each part narrows (exact actor, exact action, `at` in `[from, to)`).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Filter<'a> {
+    /// Only this actor.
+    pub actor: Option<&'a str>,
+    /// Only this action.
+    pub action: Option<&'a str>,
+    /// Not before (unix seconds).
+    pub from: Option<i64>,
+    /// Before (unix seconds).
+    pub to: Option<i64>,
+}
+
+/// The entries a realm sees that match `f`, newest first: how many in all, and a page.
+pub async fn search(
+    c: &mut AnyConnection,
+    realm: &str,
+    f: &Filter<'_>,
+    limit: i64,
+    offset: i64,
+) -> Result<(i64, Vec<AuditRow>), StoreError> {
+    // Every condition is bound, never spliced: the text is fixed, the values are parameters.
+    let mut conds = vec!["(realm IS NULL OR realm = $1)".to_string()];
+    let mut texts: Vec<&str> = vec![realm];
+    let mut nums: Vec<i64> = Vec::new();
+    if let Some(a) = f.actor {
+        texts.push(a);
+        conds.push(format!("actor = ${}", texts.len()));
+    }
+    if let Some(a) = f.action {
+        texts.push(a);
+        conds.push(format!("action = ${}", texts.len()));
+    }
+    let n = texts.len();
+    if let Some(t) = f.from {
+        nums.push(t);
+        conds.push(format!("at >= ${}", n + nums.len()));
+    }
+    if let Some(t) = f.to {
+        nums.push(t);
+        conds.push(format!("at < ${}", n + nums.len()));
+    }
+    let filter = conds.join(" AND ");
+    let count_sql = format!("SELECT count(*) FROM audit WHERE {filter}");
+    let k = n + nums.len();
+    let page_sql = format!(
+        "SELECT id, at, actor, action, target, ip, user_agent, detail, realm FROM audit \
+         WHERE {filter} ORDER BY id DESC LIMIT ${} OFFSET ${}",
+        k + 1,
+        k + 2
+    );
+    let mut q = sqlx::query(&count_sql);
+    for t in &texts {
+        q = q.bind(*t);
+    }
+    for v in &nums {
+        q = q.bind(*v);
+    }
+    let total: i64 = get(&q.fetch_one(&mut *c).await?, 0)?;
+    let mut q = sqlx::query(&page_sql);
+    for t in &texts {
+        q = q.bind(*t);
+    }
+    for v in &nums {
+        q = q.bind(*v);
+    }
+    let rows = q.bind(limit).bind(offset).fetch_all(c).await?;
+    let rows = rows
+        .iter()
+        .map(|r| {
+            Ok(AuditRow {
+                id: get(r, 0)?,
+                at: get(r, 1)?,
+                actor: get(r, 2)?,
+                action: get(r, 3)?,
+                target: get(r, 4)?,
+                ip: get(r, 5)?,
+                user_agent: get(r, 6)?,
+                detail: get(r, 7)?,
+                realm: get(r, 8)?,
+            })
+        })
+        .collect::<Result<_, StoreError>>()?;
+    Ok((total, rows))
+}

@@ -444,3 +444,40 @@ pub async fn in_period(
         })
         .collect()
 }
+
+/// `(created_at, revoked_at)` of every site that can count in `[start, end)`: created before its
+/// end and not revoked before its start (one indexed pass; at most one row per site).
+pub async fn lifetimes(
+    c: &mut AnyConnection,
+    start: i64,
+    end: i64,
+) -> Result<Vec<(i64, Option<i64>)>, StoreError> {
+    let rows = sqlx::query(
+        "SELECT created_at, revoked_at FROM sites \
+         WHERE created_at < $1 AND (revoked_at IS NULL OR revoked_at >= $2)",
+    )
+    .bind(end)
+    .bind(start)
+    .fetch_all(c)
+    .await?;
+    rows.iter().map(|r| Ok((get(r, 0)?, get(r, 1)?))).collect()
+}
+
+/// Sites active at `at` (created before it, not revoked before it) per product and tier,
+/// sorted.
+pub async fn active_by_product_tier_at(
+    c: &mut AnyConnection,
+    at: i64,
+) -> Result<Vec<(String, String, i64)>, StoreError> {
+    let rows = sqlx::query(
+        "SELECT product, tier, count(*) FROM sites \
+         WHERE created_at < $1 AND (revoked_at IS NULL OR revoked_at >= $1) \
+         GROUP BY product, tier ORDER BY product, tier",
+    )
+    .bind(at)
+    .fetch_all(c)
+    .await?;
+    rows.iter()
+        .map(|r| Ok((get(r, 0)?, get(r, 1)?, get(r, 2)?)))
+        .collect()
+}

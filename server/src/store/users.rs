@@ -150,6 +150,20 @@ pub async fn count(c: &mut AnyConnection, realm: &str) -> Result<i64, StoreError
     )
 }
 
+/// How many users of a realm hold each role, by role name.
+pub async fn count_by_role(
+    c: &mut AnyConnection,
+    realm: &str,
+) -> Result<Vec<(String, i64)>, StoreError> {
+    let rows = sqlx::query(
+        "SELECT role, count(*) FROM users WHERE realm = $1 GROUP BY role ORDER BY role",
+    )
+    .bind(realm)
+    .fetch_all(c)
+    .await?;
+    rows.iter().map(|r| Ok((get(r, 0)?, get(r, 1)?))).collect()
+}
+
 /// Every user of a realm, by name.
 pub async fn list(c: &mut AnyConnection, realm: &str) -> Result<Vec<UserRow>, StoreError> {
     let rows = sqlx::query(&format!(

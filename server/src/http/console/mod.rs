@@ -22,8 +22,10 @@ pub mod account;
 pub mod assets;
 pub mod dashboard;
 pub mod manifests;
+pub mod records;
 pub mod session;
 pub mod sites;
+pub mod stats;
 
 use std::sync::Arc;
 
@@ -138,6 +140,9 @@ fn build() -> Routes {
     let r = account::routes(r);
     let r = dashboard::routes(r);
     let r = manifests::routes(r);
+    let r = stats::routes(r);
+    let r = records::routes(r);
+    let r = records::people_routes(r);
     sites::routes(r)
 }
 

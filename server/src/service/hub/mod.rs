@@ -14,6 +14,7 @@ pub mod import;
 pub mod ledger;
 pub mod manifests;
 pub mod nodes;
+pub mod report;
 pub mod schedule;
 pub mod sites;
 
@@ -23,6 +24,7 @@ pub use ledger::EntryView;
 pub use manifests::ReceiptFile;
 pub use manifests::{ManifestPreview, ManifestRecord};
 pub use nodes::{Facts, HeartbeatAnswer, HeartbeatRequest, ValidateAnswer, VerdictWarning};
+pub use report::{TrendMonth, UsageReport};
 pub use schedule::ScheduleRun;
 pub use sites::{NewSite, SitePage, SiteQuery, SiteView};
 
