@@ -125,7 +125,7 @@ else
   needs go package && wanted+=(golang-go)
   # server: the web console's browser tests (issue 19) drive Chromium through playwright-core too.
   needs wasm server package && wanted+=(chromium binaryen)
-  needs server && wanted+=(postgresql wrk sqlite3)
+  needs server && wanted+=(postgresql wrk sqlite3 poppler-utils)
   needs server package && wanted+=(curl openssl)
 fi
 # systemd-analyze (verify the unit) and dpkg-shlibdeps (cargo-deb's dependencies) for the .deb.
