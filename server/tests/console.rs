@@ -772,6 +772,32 @@ async fn the_dashboard_shows_expiring_licenses_and_node_activity_per_day() {
         1 + 9,
         "a header and the 9 entries"
     );
+
+    // The quick create makes what its sentence says (it once promised every feature of the CML).
+    assert!(
+        dash.body
+            .contains("With no features, product <code>hwf</code> and tier <code>active</code>"),
+        "{}",
+        dash.body
+    );
+    let csrf = dash.csrf();
+    let r = s
+        .post(
+            "/sites",
+            &mut jar,
+            &[("csrf", &csrf), ("site_id", "quick1")],
+        )
+        .await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    let quick = hub.site("quick1").await.unwrap();
+    assert_eq!(
+        (
+            quick.features.len(),
+            quick.product.as_str(),
+            quick.tier.as_str()
+        ),
+        (0, "hwf", "active")
+    );
 }
 
 /// Server-side render times with 10,000 sites (a measurement, not a timed assertion): run by
