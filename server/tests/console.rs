@@ -594,6 +594,45 @@ async fn every_console_page_carries_the_csp_and_security_headers_and_no_inline_s
 }
 
 /// No inline script, no inline style, no event-handler attribute (the CSP would block them).
+/// A mistyped console address shows a page a person reads (with the console's headers), while
+/// the API and clients that do not ask for HTML keep the problem document.
+#[tokio::test]
+async fn an_unknown_console_address_is_a_page_and_an_unknown_api_route_a_problem() {
+    let s = Srv::start().await;
+    let get = |path: &'static str, accept: &'static str| {
+        let req = s
+            .http
+            .get(format!("{}{path}", s.base))
+            .header("accept", accept);
+        async move { req.send().await.unwrap() }
+    };
+    let html = "text/html,application/xhtml+xml;q=0.9,*/*;q=0.8";
+    let r = get("/sites-typo/x", html).await;
+    assert_eq!(r.status(), 404);
+    assert_eq!(r.headers()["content-security-policy"], CSP);
+    assert!(r.headers()[CONTENT_TYPE]
+        .to_str()
+        .unwrap()
+        .starts_with("text/html"));
+    let body = r.text().await.unwrap();
+    assert!(body.contains("There is no page at this address"), "{body}");
+    assert_no_inline_code("/sites-typo/x", &body);
+    for (path, accept) in [("/api/nope", html), ("/sites-typo/x", "application/json")] {
+        let r = get(path, accept).await;
+        assert_eq!(r.status(), 404, "{path}");
+        assert_eq!(
+            r.headers()[CONTENT_TYPE],
+            "application/problem+json",
+            "{path}"
+        );
+        let v: serde_json::Value = r.json().await.unwrap();
+        assert!(
+            v["type"].as_str().unwrap().ends_with("no-route"),
+            "{path}: {v}"
+        );
+    }
+}
+
 fn assert_no_inline_code(path: &str, body: &str) {
     let lower = body.to_ascii_lowercase();
     for (i, _) in lower.match_indices("<script") {

@@ -164,12 +164,17 @@ pub fn router(
             tls: options.tls,
         }));
     }
+    let console_served = services.hub.is_some();
     app.merge(ops_routes)
         .route_layer(axum::middleware::from_fn_with_state(
             layer.clone(),
             middleware::guard,
         ))
-        .fallback(problem::no_route)
+        .fallback(
+            move |uri: axum::http::Uri, headers: axum::http::HeaderMap| {
+                no_route(console_served, uri, headers)
+            },
+        )
         .method_not_allowed_fallback(problem::no_method)
         .layer(axum::middleware::from_fn_with_state(
             layer,
@@ -202,4 +207,28 @@ pub fn metrics_router(
                 res
             },
         ))
+}
+
+/// An unknown address: the console's "not found" page for a browser's request outside `/api/`
+/// when the console is served (a person reads it), the API's `no-route` problem otherwise.
+async fn no_route(
+    console_served: bool,
+    uri: axum::http::Uri,
+    headers: axum::http::HeaderMap,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let wants_html = headers
+        .get(axum::http::header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|a| a.contains("text/html"));
+    let api = uri.path() == "/api" || uri.path().starts_with("/api/");
+    if console_served && wants_html && !api {
+        console::console_headers(console::error_page(
+            axum::http::StatusCode::NOT_FOUND,
+            "There is no page at this address. Check the link, or start again from the dashboard.",
+        ))
+        .await
+    } else {
+        problem::no_route().await.into_response()
+    }
 }
