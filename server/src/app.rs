@@ -189,6 +189,13 @@ impl App {
         let router = self.router_for(tls.is_some());
         let opts = ServeOptions::new(h, tls.map(|t| t.config));
         serve(listener, router, opts, shutdown_signal()).await;
+        // The validation counts held in memory (service::hub::activity) are written before the
+        // process ends, so stopping the service loses none of them.
+        if let Some(hub) = &self.services.hub {
+            if let Err(e) = hub.flush_activity().await {
+                tracing::warn!("node activity not written at shutdown: {e}");
+            }
+        }
         Ok(())
     }
 }

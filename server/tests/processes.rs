@@ -85,6 +85,27 @@ impl Server {
         std::fs::read_to_string(&self.log).unwrap_or_default()
     }
 
+    /// SIGTERM, as systemd stops the service; waits (at most 30 s) for the process to exit and
+    /// asserts that it exited successfully.
+    fn terminate(&mut self) {
+        let pid = self.child.id().to_string();
+        let sent = Command::new("kill").args(["-TERM", &pid]).status().unwrap();
+        assert!(sent.success(), "kill -TERM {pid}");
+        let started = Instant::now();
+        let status = loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                break status;
+            }
+            assert!(
+                started.elapsed() < Duration::from_secs(30),
+                "server still running 30 s after SIGTERM: {}",
+                self.log_text()
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        };
+        assert!(status.success(), "{status}: {}", self.log_text());
+    }
+
     /// SIGKILL: no shutdown, no flush, no cleanup.
     fn kill(&mut self) {
         let _ = self.child.kill();
@@ -581,4 +602,51 @@ async fn a_server_killed_mid_stream_loses_no_acknowledged_write() {
     let after = ledger_facts(&c, &db, &cml).await;
     assert_eq!(after.length, facts.length + 1);
     db.close().await;
+}
+
+/// The validation results a Hub counts in memory (the dashboard's activity chart) are written
+/// when the service is stopped with SIGTERM, not lost with the process.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stopped_server_writes_the_validation_counts_it_held() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("data")).unwrap();
+    let url = common::fresh_database_url(&dir.path().join("data")).await;
+    let http = reqwest::Client::new();
+    let mut server = Server::spawn(dir.path(), &url, "stopped");
+    server.ready(&http).await;
+    let factors = Factors::default();
+    let c = Client::login(&http, &server.base, &factors).await;
+    install(&c, dir.path(), &url, 10).await;
+    let created = c
+        .ok(
+            reqwest::Method::POST,
+            "/api/sites/create",
+            Some(json!({"site_id": "counted"})),
+        )
+        .await;
+    let license = created["license"].as_str().unwrap().to_string();
+    for _ in 0..3 {
+        let r = c
+            .try_call(
+                reqwest::Method::POST,
+                "/api/validate",
+                Some(json!({"license": license, "facts": {}})),
+            )
+            .await
+            .unwrap();
+        assert_eq!(
+            (r.status, r.body["status"].as_str()),
+            (200, Some("valid")),
+            "{}",
+            r.body
+        );
+    }
+    // No idle keep-alive connection holds the graceful shutdown open.
+    drop(c);
+    drop(http);
+    server.terminate();
+    let db = pool(&url).await;
+    let sql =
+        "SELECT CAST(COALESCE(SUM(count), 0) AS BIGINT) FROM node_activity WHERE kind = 'valid'";
+    assert_eq!(count(&db, sql).await, 3);
 }

@@ -4,8 +4,9 @@
 //!
 //! Heartbeats are counted in their own write transaction. Validations are a read-only hot path
 //! (`POST /api/validate`), so their results are counted in memory and added to the table when
-//! the activity is read or the alert watch runs ([`Hub::flush_activity`]); a process that stops
-//! loses at most the counts since then.
+//! the activity is read, when the alert watch runs (every `--alert-interval`, 300 s by default)
+//! and when `serve` shuts down ([`Hub::flush_activity`]); a process that is killed loses at most
+//! the counts since the last of these.
 
 use serde::Serialize;
 
