@@ -235,19 +235,31 @@ fn file_name(stem: &str, r: &Range, ext: &str) -> String {
     format!("{stem}-{}-{}.{ext}", clean(&r.from), clean(&r.to))
 }
 
+/// One of the report's downloads: `render` of the report for the query's range, as `stem` (the
+/// file name gets the range and `ext`).
+async fn report_download<B: IntoResponse>(
+    s: &ConsoleState,
+    q: Option<&str>,
+    (content_type, stem, ext): (&'static str, &str, &str),
+    render: impl FnOnce(&UsageReport) -> B,
+) -> Response {
+    match report_of(s, q).await {
+        Ok((range, r)) => download(content_type, &file_name(stem, &range, ext), render(&r)),
+        Err(res) => res,
+    }
+}
+
+const CSV: &str = "text/csv; charset=utf-8";
+
 async fn trend_csv(
     State(s): State<ConsoleState>,
     _session: Session<AnyUser>,
     RawQuery(q): RawQuery,
 ) -> Response {
-    match report_of(&s, q.as_deref()).await {
-        Ok((range, r)) => download(
-            "text/csv; charset=utf-8",
-            &file_name("usage-trend", &range, "csv"),
-            r.trend_csv(),
-        ),
-        Err(res) => res,
-    }
+    report_download(&s, q.as_deref(), (CSV, "usage-trend", "csv"), |r| {
+        r.trend_csv()
+    })
+    .await
 }
 
 async fn products_csv(
@@ -255,14 +267,10 @@ async fn products_csv(
     _session: Session<AnyUser>,
     RawQuery(q): RawQuery,
 ) -> Response {
-    match report_of(&s, q.as_deref()).await {
-        Ok((range, r)) => download(
-            "text/csv; charset=utf-8",
-            &file_name("sites-by-product", &range, "csv"),
-            r.products_csv(),
-        ),
-        Err(res) => res,
-    }
+    report_download(&s, q.as_deref(), (CSV, "sites-by-product", "csv"), |r| {
+        r.products_csv()
+    })
+    .await
 }
 
 async fn report_pdf(
@@ -270,14 +278,13 @@ async fn report_pdf(
     _session: Session<AnyUser>,
     RawQuery(q): RawQuery,
 ) -> Response {
-    match report_of(&s, q.as_deref()).await {
-        Ok((range, r)) => download(
-            "application/pdf",
-            &file_name("usage-report", &range, "pdf"),
-            r.to_pdf(),
-        ),
-        Err(res) => res,
-    }
+    report_download(
+        &s,
+        q.as_deref(),
+        ("application/pdf", "usage-report", "pdf"),
+        UsageReport::to_pdf,
+    )
+    .await
 }
 
 #[cfg(test)]
