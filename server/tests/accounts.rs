@@ -7,18 +7,18 @@
 
 mod common;
 
-use std::net::{IpAddr, SocketAddr};
+use common::CHEAP;
+
+use std::net::IpAddr;
 use std::sync::Arc;
 
 use hwf_license_server::app::App;
-use hwf_license_server::config::{Config, HashCost, Roles};
+use hwf_license_server::config::Config;
 use hwf_license_server::service::clock::{Clock, ManualClock};
 use hwf_license_server::service::keys::Sealer;
 use hwf_license_server::service::totp;
 use reqwest::Method;
 use serde_json::{json, Value};
-
-const CHEAP: HashCost = HashCost { m_kib: 64, t: 1 };
 
 struct Srv {
     _dir: tempfile::TempDir,
@@ -54,24 +54,14 @@ impl Srv {
     }
 
     async fn start_with(tune: impl FnOnce(&mut Config)) -> Srv {
-        let dir = tempfile::tempdir().unwrap();
-        let listener = tokio::net::TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], 0)))
-            .await
-            .unwrap();
-        let base = format!("http://{}", listener.local_addr().unwrap());
-        let mut config = Config::new(
-            common::fresh_database_url(dir.path()).await,
-            Sealer::generate_secret(),
-        );
-        config.hub.root_url = Some(base.clone());
-        config.hash_cost = CHEAP;
-        tune(&mut config);
         let clock = ManualClock::at_system_time();
-        let app = App::open_with_clock(&config, Roles::Both, clock.clone())
-            .await
-            .unwrap();
-        let password = app.services.admin_password.clone().unwrap();
-        let task = app.spawn(listener);
+        let common::Served {
+            dir,
+            app,
+            base,
+            password,
+            task,
+        } = common::serve_both(clock.clone(), tune).await;
         let mut s = Srv {
             _dir: dir,
             app,

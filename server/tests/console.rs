@@ -6,20 +6,15 @@
 
 mod common;
 
-use std::net::SocketAddr;
 use std::sync::Arc;
 
 use hwf_license_server::app::App;
-use hwf_license_server::config::{Config, HashCost, Roles};
 use hwf_license_server::domain::{Realm, Role};
 use hwf_license_server::http::console::{self, CSP};
 use hwf_license_server::service::clock::{Clock, ManualClock};
-use hwf_license_server::service::keys::Sealer;
 use hwf_license_server::service::totp;
 use reqwest::header::{HeaderMap, CONTENT_TYPE, COOKIE, LOCATION, SET_COOKIE};
 use reqwest::Method;
-
-const CHEAP: HashCost = HashCost { m_kib: 64, t: 1 };
 
 struct Srv {
     _dir: tempfile::TempDir,
@@ -104,26 +99,19 @@ impl Jar {
 
 impl Srv {
     async fn start() -> Srv {
-        let dir = tempfile::tempdir().unwrap();
-        let listener = tokio::net::TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], 0)))
-            .await
-            .unwrap();
-        let base = format!("http://{}", listener.local_addr().unwrap());
-        let mut config = Config::new(
-            common::fresh_database_url(dir.path()).await,
-            Sealer::generate_secret(),
-        );
-        config.hub.root_url = Some(base.clone());
-        config.hash_cost = CHEAP;
-        // The test signs in more often than a person would.
-        config.http.rate_limit_login.burst = 1000;
-        config.http.rate_limit_login.per_second = 100.0;
         let clock = ManualClock::at_system_time();
-        let app = App::open_with_clock(&config, Roles::Both, clock.clone())
-            .await
-            .unwrap();
-        let password = app.services.admin_password.clone().unwrap();
-        let task = app.spawn(listener);
+        let common::Served {
+            dir,
+            app,
+            base,
+            password,
+            task,
+        } = common::serve_both(clock.clone(), |config| {
+            // The test signs in more often than a person would.
+            config.http.rate_limit_login.burst = 1000;
+            config.http.rate_limit_login.per_second = 100.0;
+        })
+        .await;
         Srv {
             _dir: dir,
             app,

@@ -5,20 +5,17 @@
 
 mod common;
 
-use std::net::SocketAddr;
 use std::sync::Arc;
 
 use hwf_license_server::app::App;
-use hwf_license_server::config::{Config, HashCost, Roles};
+
 use hwf_license_server::domain::{EnvironmentName, Realm, Role};
 use hwf_license_server::service::audit::Actor;
 use hwf_license_server::service::clock::ManualClock;
 use hwf_license_server::service::hub::{Hub, NewSite};
-use hwf_license_server::service::keys::Sealer;
 use hwf_license_server::service::root::IssueCml;
 use reqwest::header::{HeaderMap, COOKIE, LOCATION};
 
-const CHEAP: HashCost = HashCost { m_kib: 64, t: 1 };
 const NOV_5_2025: i64 = 1_762_300_800; // 2025-11-05T00:00:00Z
 const DAY: i64 = 86_400;
 
@@ -59,25 +56,18 @@ impl Page {
 impl Srv {
     /// Root and Hub in one process at `at`, the Hub's first admin signed in.
     async fn start(at: i64) -> Srv {
-        let dir = tempfile::tempdir().unwrap();
-        let listener = tokio::net::TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], 0)))
-            .await
-            .unwrap();
-        let base = format!("http://{}", listener.local_addr().unwrap());
-        let mut config = Config::new(
-            common::fresh_database_url(dir.path()).await,
-            Sealer::generate_secret(),
-        );
-        config.hub.root_url = Some(base.clone());
-        config.hash_cost = CHEAP;
-        config.http.rate_limit_login.burst = 1000;
-        config.http.rate_limit_login.per_second = 100.0;
         let clock = ManualClock::new(at);
-        let app = App::open_with_clock(&config, Roles::Both, clock.clone())
-            .await
-            .unwrap();
-        let password = app.services.admin_password.clone().unwrap();
-        let task = app.spawn(listener);
+        let common::Served {
+            dir,
+            app,
+            base,
+            password,
+            task,
+        } = common::serve_both(clock.clone(), |config| {
+            config.http.rate_limit_login.burst = 1000;
+            config.http.rate_limit_login.per_second = 100.0;
+        })
+        .await;
         let http = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .build()

@@ -7,14 +7,11 @@
 
 mod common;
 
-use std::net::SocketAddr;
-
 use hwf_license_server::app::App;
-use hwf_license_server::config::{Config, HashCost, Roles};
+
 use hwf_license_server::domain::{EnvironmentName, Realm, Role};
 use hwf_license_server::http::console::CSP_WASM;
 use hwf_license_server::service::audit::Actor;
-use hwf_license_server::service::keys::Sealer;
 use hwf_license_server::service::root::IssueCml;
 use reqwest::header::{CONTENT_TYPE, COOKIE, LOCATION, SET_COOKIE};
 
@@ -60,18 +57,13 @@ fn unescape(s: &str) -> String {
 impl Srv {
     /// A Root and a Hub in one process with a CML of `max_sites`, and an operator signed in.
     async fn start(max_sites: u32) -> Srv {
-        let dir = tempfile::tempdir().unwrap();
-        let listener = tokio::net::TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], 0)))
-            .await
-            .unwrap();
-        let base = format!("http://{}", listener.local_addr().unwrap());
-        let mut config = Config::new(
-            common::fresh_database_url(dir.path()).await,
-            Sealer::generate_secret(),
-        );
-        config.hub.root_url = Some(base.clone());
-        config.hash_cost = HashCost { m_kib: 64, t: 1 };
-        let app = App::open(&config, Roles::Both).await.unwrap();
+        let common::Served {
+            dir,
+            app,
+            base,
+            task,
+            ..
+        } = common::serve_both(hwf_license_server::service::clock::system(), |_| {}).await;
         let cli = Actor::cli();
         let hub = app.services.hub.clone().unwrap();
         let issued = app
@@ -105,7 +97,6 @@ impl Srv {
             )
             .await
             .unwrap();
-        let task = app.spawn(listener);
         let s = Srv {
             _dir: dir,
             app,

@@ -4,19 +4,17 @@
 
 mod common;
 
-use std::net::SocketAddr;
 use std::time::Duration;
 
 use hwf_license::SigningKey;
 use hwf_license_server::app::App;
-use hwf_license_server::config::{Config, HashCost, HttpConfig, Rate, Roles};
+use hwf_license_server::config::{HttpConfig, Rate};
 use hwf_license_server::service::alerts::{Alert, AlertWatch, Change};
 use hwf_license_server::service::clock::{Clock, ManualClock, SharedClock};
 use hwf_license_server::service::keys::Sealer;
 use reqwest::Method;
 use serde_json::{json, Value};
 
-const CHEAP: HashCost = HashCost { m_kib: 64, t: 1 };
 /// The bearer token of `/metrics` (a scraper's: it does not expire with the clock).
 const METRICS_TOKEN: &str = "ops metrics token 5b1e";
 const DAY: i64 = 86_400;
@@ -68,25 +66,18 @@ impl Srv {
 
     /// A server whose services read `clock`.
     async fn start_at(limits: RateLimits, clock: SharedClock) -> Srv {
-        let dir = tempfile::tempdir().unwrap();
-        let listener = tokio::net::TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], 0)))
-            .await
-            .unwrap();
-        let base = format!("http://{}", listener.local_addr().unwrap());
-        let mut config = Config::new(
-            common::fresh_database_url(dir.path()).await,
-            Sealer::generate_secret(),
-        );
-        config.hub.root_url = Some(base.clone());
-        config.hash_cost = CHEAP;
-        config.http.rate_limit_login = limits.login;
-        config.http.rate_limit_node = limits.node;
-        config.secrets.metrics_token = Some(METRICS_TOKEN.into());
-        let app = App::open_with_clock(&config, Roles::Both, clock.clone())
-            .await
-            .unwrap();
-        let password = app.services.admin_password.clone().unwrap();
-        let task = app.spawn(listener);
+        let common::Served {
+            dir,
+            app,
+            base,
+            password,
+            task,
+        } = common::serve_both(clock.clone(), |config| {
+            config.http.rate_limit_login = limits.login;
+            config.http.rate_limit_node = limits.node;
+            config.secrets.metrics_token = Some(METRICS_TOKEN.into());
+        })
+        .await;
         let mut s = Srv {
             _dir: dir,
             app,

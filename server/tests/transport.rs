@@ -18,13 +18,12 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use hwf_license_server::app::App;
-use hwf_license_server::config::{Cidr, Config, HashCost, Rate, Roles};
+use hwf_license_server::config::{Cidr, Config, Rate, Roles};
 use hwf_license_server::service::keys::Sealer;
 use reqwest::Method;
 use serde_json::{json, Value};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-const CHEAP: HashCost = HashCost { m_kib: 64, t: 1 };
 const BIN: &str = env!("CARGO_BIN_EXE_hwf-license");
 
 /// An in-process server on plain HTTP (or TLS) over 127.0.0.1.
@@ -43,21 +42,17 @@ struct Srv {
 }
 
 async fn start(set: impl FnOnce(&mut Config)) -> Srv {
-    let dir = tempfile::tempdir().unwrap();
-    let listener = tokio::net::TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], 0)))
-        .await
-        .unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    let mut config = Config::new(
-        common::fresh_database_url(dir.path()).await,
-        Sealer::generate_secret(),
-    );
-    config.hub.root_url = Some(base.clone());
-    config.hash_cost = CHEAP;
-    config.secrets.admin_password = Some("transport admin password".into());
-    set(&mut config);
-    let app = App::open(&config, Roles::Both).await.unwrap();
-    let task = app.spawn(listener);
+    let common::Served {
+        dir,
+        app,
+        base,
+        task,
+        ..
+    } = common::serve_both(hwf_license_server::service::clock::system(), |config| {
+        config.secrets.admin_password = Some("transport admin password".into());
+        set(config);
+    })
+    .await;
     let http = reqwest::Client::new();
     let (admin, admin_totp) = enrolled_admin(&http, &base, "hub").await;
     let (root_admin, _) = enrolled_admin(&http, &base, "root").await;

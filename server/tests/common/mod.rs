@@ -9,6 +9,58 @@
 
 use std::path::Path;
 
+use hwf_license_server::app::App;
+use hwf_license_server::config::{Config, HashCost, Roles};
+use hwf_license_server::service::clock::SharedClock;
+use hwf_license_server::service::keys::Sealer;
+
+/// A password hash cheap enough for tests that sign in often (Argon2id, 64 KiB, one pass).
+pub const CHEAP: HashCost = HashCost { m_kib: 64, t: 1 };
+
+/// One server of both roles ([`serve_both`]); the test keeps `dir` and `task` alive.
+pub struct Served {
+    /// The temporary directory of its database (SQLite) and data.
+    pub dir: tempfile::TempDir,
+    /// The application (its services for direct calls).
+    pub app: App,
+    /// `http://127.0.0.1:<port>`.
+    pub base: String,
+    /// The first admin's generated password (empty when the configuration set one).
+    pub password: String,
+    /// The serving task.
+    pub task: tokio::task::JoinHandle<()>,
+}
+
+/// Serves Root and Hub in one process on a free loopback port over a fresh database (see
+/// [`fresh_database_url`]) with services reading `clock`: the Hub's Root is the server itself,
+/// passwords hash with [`CHEAP`]; `tune` adjusts the configuration before the server opens.
+pub async fn serve_both(clock: SharedClock, tune: impl FnOnce(&mut Config)) -> Served {
+    let dir = tempfile::tempdir().unwrap();
+    let listener = tokio::net::TcpListener::bind(std::net::SocketAddr::from(([127, 0, 0, 1], 0)))
+        .await
+        .unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let mut config = Config::new(
+        fresh_database_url(dir.path()).await,
+        Sealer::generate_secret(),
+    );
+    config.hub.root_url = Some(base.clone());
+    config.hash_cost = CHEAP;
+    tune(&mut config);
+    let app = App::open_with_clock(&config, Roles::Both, clock)
+        .await
+        .unwrap();
+    let password = app.services.admin_password.clone().unwrap_or_default();
+    let task = app.spawn(listener);
+    Served {
+        dir,
+        app,
+        base,
+        password,
+        task,
+    }
+}
+
 /// The backend the suite runs on.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum TestDb {
