@@ -113,6 +113,22 @@ pub struct AuditEntry {
     pub realm: Option<String>,
 }
 
+impl From<audit::AuditRow> for AuditEntry {
+    fn from(r: audit::AuditRow) -> Self {
+        AuditEntry {
+            id: r.id,
+            at: r.at,
+            actor: r.actor,
+            action: r.action,
+            target: r.target,
+            ip: r.ip,
+            user_agent: r.user_agent,
+            detail: r.detail,
+            realm: r.realm,
+        }
+    }
+}
+
 /// A page of the audit log.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct AuditPage {
@@ -175,17 +191,7 @@ pub async fn page(
     let entries = audit::page(&mut c, realm.as_str(), limit, offset)
         .await?
         .into_iter()
-        .map(|r| AuditEntry {
-            id: r.id,
-            at: r.at,
-            actor: r.actor,
-            action: r.action,
-            target: r.target,
-            ip: r.ip,
-            user_agent: r.user_agent,
-            detail: r.detail,
-            realm: r.realm,
-        })
+        .map(AuditEntry::from)
         .collect();
     Ok(AuditPage { total, entries })
 }
@@ -250,20 +256,7 @@ pub async fn search(
         offset,
     )
     .await?;
-    let entries = rows
-        .into_iter()
-        .map(|r| AuditEntry {
-            id: r.id,
-            at: r.at,
-            actor: r.actor,
-            action: r.action,
-            target: r.target,
-            ip: r.ip,
-            user_agent: r.user_agent,
-            detail: r.detail,
-            realm: r.realm,
-        })
-        .collect();
+    let entries = rows.into_iter().map(AuditEntry::from).collect();
     Ok(AuditPage { total, entries })
 }
 

@@ -73,21 +73,7 @@ pub async fn page(
     .bind(offset)
     .fetch_all(c)
     .await?;
-    rows.iter()
-        .map(|r| {
-            Ok(AuditRow {
-                id: get(r, 0)?,
-                at: get(r, 1)?,
-                actor: get(r, 2)?,
-                action: get(r, 3)?,
-                target: get(r, 4)?,
-                ip: get(r, 5)?,
-                user_agent: get(r, 6)?,
-                detail: get(r, 7)?,
-                realm: get(r, 8)?,
-            })
-        })
-        .collect()
+    rows.iter().map(audit_row).collect()
 }
 
 /// A filter of [`search`]: each part narrows (exact actor, exact action, `at` in `[from, to)`).
@@ -159,19 +145,22 @@ pub async fn search(
     let rows = q.bind(limit).bind(offset).fetch_all(c).await?;
     let rows = rows
         .iter()
-        .map(|r| {
-            Ok(AuditRow {
-                id: get(r, 0)?,
-                at: get(r, 1)?,
-                actor: get(r, 2)?,
-                action: get(r, 3)?,
-                target: get(r, 4)?,
-                ip: get(r, 5)?,
-                user_agent: get(r, 6)?,
-                detail: get(r, 7)?,
-                realm: get(r, 8)?,
-            })
-        })
+        .map(audit_row)
         .collect::<Result<_, StoreError>>()?;
     Ok((total, rows))
+}
+
+/// One row of `SELECT id, at, actor, action, target, ip, user_agent, detail, realm`.
+fn audit_row(r: &sqlx::any::AnyRow) -> Result<AuditRow, StoreError> {
+    Ok(AuditRow {
+        id: get(r, 0)?,
+        at: get(r, 1)?,
+        actor: get(r, 2)?,
+        action: get(r, 3)?,
+        target: get(r, 4)?,
+        ip: get(r, 5)?,
+        user_agent: get(r, 6)?,
+        detail: get(r, 7)?,
+        realm: get(r, 8)?,
+    })
 }
