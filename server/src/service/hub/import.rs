@@ -172,6 +172,17 @@ pub fn parse_csv(text: &str) -> Result<Vec<ImportLine>, ServiceError> {
 }
 
 /// A skipped or failed row.
+/// The result of a row that does not read as a site (`invalid-row`, with the reading's reason).
+fn invalid_row(r: &ImportLine, why: &str) -> ImportResult {
+    not_created(
+        r.line,
+        &r.site_id,
+        Outcome::Failed,
+        "invalid-row",
+        why.to_string(),
+    )
+}
+
 fn not_created(
     line: u64,
     site_id: &str,
@@ -246,13 +257,7 @@ impl Hub {
         for r in rows {
             let site = match &r.site {
                 Err(why) => {
-                    out.push(not_created(
-                        r.line,
-                        &r.site_id,
-                        Outcome::Failed,
-                        "invalid-row",
-                        why.clone(),
-                    ));
+                    out.push(invalid_row(r, why));
                     continue;
                 }
                 Ok(s) => s,
@@ -324,13 +329,7 @@ impl Hub {
         for r in rows {
             let site = match &r.site {
                 Err(why) => {
-                    out.push(not_created(
-                        r.line,
-                        &r.site_id,
-                        Outcome::Failed,
-                        "invalid-row",
-                        why.clone(),
-                    ));
+                    out.push(invalid_row(r, why));
                     continue;
                 }
                 Ok(s) => s,
