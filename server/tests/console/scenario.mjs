@@ -56,6 +56,10 @@ try {
   // 2. A wrong code reads as a sentence; then sign in with TOTP by keyboard only.
   await waitNextStep();
   await b.goto("/login");
+  // The browser moves the focus to the autofocus field at its next rendering update, which can
+  // come after "load": wait for it as a person would before typing (under CI load, keys typed
+  // earlier were lost and the user name read "dmin").
+  await page.waitForFunction(() => document.activeElement?.id === "username");
   await page.keyboard.type("admin"); // the user name field has the focus
   await page.keyboard.press("Tab");
   await page.keyboard.type(server.password);
@@ -65,6 +69,8 @@ try {
   await page.waitForSelector("#login-error");
   check((await b.text("#login-error")).includes("The user name, password or code is wrong"), "wrong-code sentence");
   await b.check("login-error", { afterPasswordCheck: true });
+  const kept = await page.locator("#username").inputValue();
+  check(kept === "admin", `the error page kept the user name "${kept}", not "admin"`);
   await page.locator("#password").focus();
   await page.keyboard.type(server.password);
   await page.keyboard.press("Tab");
@@ -165,6 +171,8 @@ try {
   try {
     await page.screenshot({ path: "target/console-screenshots/FAILED.png", fullPage: true });
     console.error(`failed on ${page.url()}; screenshot target/console-screenshots/FAILED.png`);
+    const said = await page.locator("[role=alert], .flash").allTextContents();
+    if (said.length) console.error(`the page said: ${said.join(" | ")}`);
   } catch {}
 } finally {
   await b.close();
