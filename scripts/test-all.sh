@@ -32,7 +32,7 @@ for layer in "${layers[@]}"; do
   script="scripts/test-$layer.sh"
   log "layer $layer ($script)"
   start=$SECONDS
-  if [ ! -x "$script" ]; then
+  if [ ! -f "$script" ]; then
     warn "$script is missing"
     failed=$((failed + 1)); failures+=("$layer (missing)")
   elif bash "$script"; then
