@@ -3,10 +3,9 @@
 
 use alloc::string::{String, ToString};
 
-use hwf_license::{
-    CmlStanding, Fingerprint, HeartbeatInfo, Jwk, LedgerSummary, ManifestClaims, Verdict, Verified,
-    VerifiedCml, Warning,
-};
+use hwf_license::{CmlStanding, Fingerprint, HeartbeatInfo, Jwk, Verdict, VerifiedCml, Warning};
+#[cfg(feature = "hub")]
+use hwf_license::{LedgerSummary, ManifestClaims, Verified};
 use js_sys::{Array, Object, Reflect};
 use wasm_bindgen::JsValue;
 
@@ -173,6 +172,7 @@ pub(crate) fn cml(c: &VerifiedCml) -> JsValue {
 }
 
 /// `LedgerSummary`.
+#[cfg(feature = "hub")]
 pub(crate) fn ledger(s: &LedgerSummary) -> JsValue {
     Obj::new()
         .set("length", num(s.length))
@@ -181,6 +181,7 @@ pub(crate) fn ledger(s: &LedgerSummary) -> JsValue {
 }
 
 /// `Receipt`.
+#[cfg(feature = "hub")]
 pub(crate) fn receipt(r: &hwf_license::VerifiedReceipt) -> JsValue {
     Obj::new()
         .set("id", r.id.as_str())
@@ -198,6 +199,7 @@ pub(crate) fn receipt(r: &hwf_license::VerifiedReceipt) -> JsValue {
 }
 
 /// `Manifest`.
+#[cfg(feature = "hub")]
 pub(crate) fn manifest(m: &Verified<ManifestClaims>) -> JsValue {
     let c = &m.claims;
     let stats = Obj::new()

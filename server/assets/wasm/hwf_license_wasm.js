@@ -547,62 +547,6 @@ export class Validator {
         }
         return takeFromExternrefTable0(ret[0]);
     }
-    /**
-     * Verifies a usage ledger from its first entry (an array of compact JWS) against the org key
-     * of `cml`: every signature, sequence numbers, hash chain, times.
-     *
-     * @throws {LicenseError} `ledger_broken` naming the first bad entry's index.
-     * @param {string} cml
-     * @param {string[]} entries
-     * @returns {LedgerSummary}
-     */
-    verifyLedger(cml, entries) {
-        const ret = wasm.validator_verifyLedger(this.__wbg_ptr, cml, entries);
-        if (ret[2]) {
-            throw takeFromExternrefTable0(ret[1]);
-        }
-        return takeFromExternrefTable0(ret[0]);
-    }
-    /**
-     * Verifies a monthly usage manifest (compact JWS) signed by the org key of `cml` (compact
-     * JWS, verified against the trusted roots): signature, org, CML binding, totals.
-     *
-     * @throws {LicenseError} e.g. `bad_signature`, `binding_mismatch`, `manifest_invalid`.
-     * @param {string} cml
-     * @param {string} manifest
-     * @returns {Manifest}
-     */
-    verifyManifest(cml, manifest) {
-        const ret = wasm.validator_verifyManifest(this.__wbg_ptr, cml, manifest);
-        if (ret[2]) {
-            throw takeFromExternrefTable0(ret[1]);
-        }
-        return takeFromExternrefTable0(ret[0]);
-    }
-    /**
-     * Verifies a Root's manifest receipt (compact JWS, `hwf-receipt+jws`) and its receipt key
-     * certificate (`hwf-receipt-key+jws`) with the trusted roots and the environment policy
-     * at `now` (default: the validator's clock, read without changing anything): the
-     * certificate signed by a trusted root and valid, the receipt signed by the certified key
-     * and dated within the certificate, for `orgId` and the manifest whose document id is
-     * `manifestId` (core's `Validator::verify_receipt`).
-     *
-     * @throws {LicenseError} e.g. `signer_mismatch`, `org_mismatch`, `binding_mismatch`,
-     * `expired`, `wrong_document_type`.
-     * @param {string} certificate
-     * @param {string} receipt
-     * @param {string} orgId
-     * @param {string} manifestId
-     * @param {number | null} [now]
-     * @returns {Receipt}
-     */
-    verifyReceipt(certificate, receipt, orgId, manifestId, now) {
-        const ret = wasm.validator_verifyReceipt(this.__wbg_ptr, certificate, receipt, orgId, manifestId, !isLikeNone(now), isLikeNone(now) ? 0 : now);
-        if (ret[2]) {
-            throw takeFromExternrefTable0(ret[1]);
-        }
-        return takeFromExternrefTable0(ret[0]);
-    }
 }
 if (Symbol.dispose) Validator.prototype[Symbol.dispose] = Validator.prototype.free;
 
