@@ -101,7 +101,7 @@ impl Validator {
                     .map_err(from_core),
                 None => self.at_clock(|_| v.begin_validate(&license, &facts)),
             }?;
-            return Ok(webcrypto::begun(begun));
+            return Ok(webcrypto::begun(&self.inner, begun));
         }
         match now {
             Some(now) => v.validate_at(&license, &facts, now).map_err(from_core),
@@ -115,7 +115,7 @@ impl Validator {
         let cml = input::string(cml, "cml", "cml must be a compact JWS string")?;
         if two {
             let begun = self.inner.begin_verify_cml(&cml).map_err(from_core)?;
-            return Ok(webcrypto::begun(begun));
+            return Ok(webcrypto::begun(&self.inner, begun));
         }
         self.inner
             .verify_cml(&cml)
@@ -420,8 +420,9 @@ impl Validator {
 
     /// Phase 1 of `validateAsync` (`op` 0: `a` license, `b` facts, `c` now, undefined for the
     /// clock) or `verifyCmlAsync` (`op` 1: `a` the CML), `js/async.js`: the result when no
-    /// signature check is needed (a cached chain), else a `__Pending` for `__checks` and
-    /// `__finish` (core's two-phase validation, `hwf_license::pending`).
+    /// signature check is needed (a cached chain), else an array of a `__Pending` (for
+    /// `__prepare` and `__finish`) and its checks (core's two-phase validation,
+    /// `hwf_license::pending`; each check as `webcrypto::begun` writes it).
     #[wasm_bindgen(js_name = __begin, skip_typescript)]
     pub fn begin_js(&self, op: u8, a: JsValue, b: JsValue, c: JsValue) -> JsResult<JsValue> {
         if op == 0 {
@@ -431,11 +432,12 @@ impl Validator {
         }
     }
 
-    /// The checks a `__Pending` of this validator waits for, each a `Uint8Array`: 1 if by a
-    /// trusted root else 0 | SEC1 key | SHA-256 of the signing input | signature | signing input.
-    #[wasm_bindgen(js_name = __checks, skip_typescript)]
-    pub fn checks_js(&self, pending: &webcrypto::PendingJs) -> JsValue {
-        webcrypto::checks(&self.inner, pending)
+    /// Between the phases, while WebCrypto verifies (`js/async.js`): the part of phase 1 that
+    /// the checks do not need (core's `Validator::prepare`); optional, `__finish` does it
+    /// otherwise.
+    #[wasm_bindgen(js_name = __prepare, skip_typescript)]
+    pub fn prepare_js(&self, pending: &mut webcrypto::PendingJs) {
+        webcrypto::prepare(&self.inner, pending)
     }
 
     /// Phase 2: `pending` (consumed) completed with WebCrypto's `answers` (each key | digest |
