@@ -52,34 +52,68 @@ function cryptoKey(owner, sec1, isRoot) {
   return key;
 }
 
-/** `crypto.subtle.verify` of one check: started now if its key is imported; false if refused. */
-function verifyOne(owner, flagged) {
+/**
+ * `crypto.subtle.verify` of one check: started now if its key is imported, else as soon as the
+ * import is done; false if WebCrypto refuses the key or the signature. `started()` is called
+ * once the verify has been started (or cannot be).
+ */
+function verifyOne(owner, flagged, started) {
   const c = flagged.subarray(1);
   const signature = c.subarray(97, ID);
   const message = c.subarray(ID);
+  let verified;
   try {
     const key = cryptoKey(owner, c.subarray(0, 65), flagged[0] === 1);
-    const verified = typeof key.then === "function"
-      ? key.then((k) => subtle.verify(VERIFY, k, signature, message))
-      : subtle.verify(VERIFY, key, signature, message);
-    return verified.catch(() => false); // WebCrypto refused the key or the signature
+    if (typeof key.then === "function") {
+      verified = key.then(
+        (k) => {
+          try {
+            return subtle.verify(VERIFY, k, signature, message);
+          } finally {
+            started();
+          }
+        },
+        (e) => {
+          started();
+          throw e;
+        },
+      );
+    } else {
+      verified = subtle.verify(VERIFY, key, signature, message);
+      started();
+    }
   } catch {
+    started();
     return Promise.resolve(false);
   }
+  return verified.catch(() => false);
 }
 
 /**
  * Verifies checks (each 1 if by a trusted root else 0 | key | digest | signature | signing
- * input) with WebCrypto, all at once: every verify and import is started before this returns.
- * Resolves to the answers for the binding (each key | digest | signature | 1 or 0).
+ * input) with WebCrypto, all at once: each verify starts as soon as its key is imported, and
+ * `whenStarted` (optional) runs once every verify has started. Resolves to the answers for the
+ * binding (each key | digest | signature | 1 or 0).
  */
-function verifyChecks(owner, flagged) {
-  const started = flagged.map((c) => verifyOne(owner, c));
-  return Promise.all(started).then((results) => {
+function verifyChecks(owner, flagged, whenStarted = () => {}) {
+  let waiting = flagged.length;
+  const run = () => {
+    try {
+      whenStarted();
+    } catch {
+      // Only work that can be done later (`__prepare`: `__finish` does it otherwise).
+    }
+  };
+  const started = () => {
+    if (--waiting === 0) run();
+  };
+  if (waiting === 0) run();
+  const results = flagged.map((c) => verifyOne(owner, c, started));
+  return Promise.all(results).then((ok) => {
     const out = new Uint8Array(flagged.length * (ID + 1));
     flagged.forEach((c, i) => {
       out.set(c.subarray(1, ID + 1), i * (ID + 1));
-      out[i * (ID + 1) + ID] = results[i] ? 1 : 0;
+      out[i * (ID + 1) + ID] = ok[i] ? 1 : 0;
     });
     return out;
   });
@@ -94,19 +128,19 @@ function concat(a, b) {
 
 /**
  * Two phases (`Validator.__begin`, op 0 validate, 1 verifyCml): the result, or a pending
- * validation and its checks. The checks are started with WebCrypto at once; while WebCrypto
- * works (another thread), `__prepare` does the part of phase 1 the checks do not need (the site
- * license's payload and rules); then `__finish` (which consumes the pending validation) with
- * the answers.
+ * validation and its checks. The checks are started with WebCrypto at once (the org key's
+ * verify as soon as its import is done); once every verify has started, `__prepare` does the
+ * part of phase 1 the checks do not need (the site license's payload and rules) while WebCrypto
+ * works on another thread; then `__finish` (which consumes the pending validation) with the
+ * answers.
  */
 async function twoPhases(validator, op, a, b, c) {
   const r = validator.__begin(op, a, b, c);
   if (!Array.isArray(r)) return r;
   const pending = r[0];
   if (!(pending instanceof Pending)) throw new Error("hwf-license-wasm: not a pending validation");
-  const answers = verifyChecks(validator, r.slice(1));
-  validator.__prepare(pending);
-  return validator.__finish(pending, await answers);
+  const answers = await verifyChecks(validator, r.slice(1), () => validator.__prepare(pending));
+  return validator.__finish(pending, answers);
 }
 
 /**
