@@ -78,37 +78,56 @@ done
 # opt-level z (s and 3 have their own, larger thresholds).
 inline=()
 [ "$OPT_LEVEL" = z ] && inline=(-Cllvm-args=-inline-threshold=15)
-echo "== cargo build (opt-level $OPT_LEVEL)"
-CARGO_PROFILE_WASM_RELEASE_OPT_LEVEL=$OPT_LEVEL \
-  CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS="${remap[*]} ${inline[*]}" \
-  cargo build --profile wasm-release --target wasm32-unknown-unknown -p hwf-license-wasm
-WASM="$TARGET_DIR/wasm32-unknown-unknown/wasm-release/$CRATE.wasm"
-
 STAGE=$(mktemp -d)
 trap 'rm -rf "$STAGE"' EXIT
 
-echo "== wasm-bindgen $have"
-wasm-bindgen --target web --out-dir "$STAGE/web" "$WASM"
-wasm-bindgen --target experimental-nodejs-module --out-dir "$STAGE/node" "$WASM"
-cmp -s "$STAGE/web/${CRATE}_bg.wasm" "$STAGE/node/${CRATE}_bg.wasm" ||
-  { echo "build-wasm: web and node .wasm differ; expected one binary" >&2; exit 1; }
+# Two modules from the one crate: the node module (what a site node or a browser loads:
+# `Validator` with validation, CML, trust state, revocation lists and heartbeats; budget 200 KB
+# raw / 80 KB gzip) and, with the crate's `hub` feature, the hub module (the same plus
+# verifyManifest, verifyLedger, verifyReceipt: the Hub-side verifications). docs/WASM.md "Size".
+# bindgen NAME [FEATURES]: cargo build, wasm-bindgen (web + node), wasm-opt, into $STAGE/NAME/.
+bindgen() {
+  local name=$1 features=${2:-}
+  echo "== cargo build $name module (opt-level $OPT_LEVEL${features:+, features $features})"
+  CARGO_PROFILE_WASM_RELEASE_OPT_LEVEL=$OPT_LEVEL \
+    CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS="${remap[*]} ${inline[*]}" \
+    cargo build --profile wasm-release --target wasm32-unknown-unknown -p hwf-license-wasm \
+    ${features:+--features "$features"}
+  # (wasm-bindgen names its output after the input file: keep the crate's name.)
+  mkdir "$STAGE/$name-cargo"
+  cp "$TARGET_DIR/wasm32-unknown-unknown/wasm-release/$CRATE.wasm" "$STAGE/$name-cargo/"
+  echo "== wasm-bindgen $have ($name)"
+  wasm-bindgen --target web --out-dir "$STAGE/$name/web" "$STAGE/$name-cargo/$CRATE.wasm"
+  wasm-bindgen --target experimental-nodejs-module --out-dir "$STAGE/$name/node" "$STAGE/$name-cargo/$CRATE.wasm"
+  cmp -s "$STAGE/$name/web/${CRATE}_bg.wasm" "$STAGE/$name/node/${CRATE}_bg.wasm" ||
+    { echo "build-wasm: web and node .wasm differ; expected one binary" >&2; exit 1; }
+  echo "== wasm-opt -O$OPT_LEVEL (binaryen $opt_version: $WASM_OPT) ($name)"
+  # --converge: the passes again until the module stops shrinking (about 200 B less, same code).
+  "$WASM_OPT" "-O$OPT_LEVEL" --converge "${WASM_FEATURES[@]}" --strip-debug --strip-producers \
+    "$STAGE/$name/web/${CRATE}_bg.wasm" -o "$STAGE/$name/web/opt.wasm"
+  mv "$STAGE/$name/web/opt.wasm" "$STAGE/$name/web/${CRATE}_bg.wasm"
+  cp "$STAGE/$name/web/${CRATE}_bg.wasm" "$STAGE/$name/node/${CRATE}_bg.wasm"
+  rm -f "$STAGE/$name"/*/package.json "$STAGE/$name"/*/.gitignore
+}
 
 opt_version=$("$WASM_OPT" --version | sed -nE 's/.*version ([0-9]+).*/\1/p')
 if [ -z "$opt_version" ] || [ "$opt_version" -lt 116 ]; then
   echo "build-wasm: $WASM_OPT is binaryen ${opt_version:-?}; need >= 116 (npm install binaryen)" >&2
   exit 1
 fi
-echo "== wasm-opt -O$OPT_LEVEL (binaryen $opt_version: $WASM_OPT)"
 # Features Rust enables by default for wasm32 and every supported engine (Node >= 20,
 # Chromium/Firefox/Safari of the last years) runs.
 WASM_FEATURES=(--enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext
   --enable-mutable-globals --enable-reference-types --enable-multivalue)
-# --converge: the passes again until the module stops shrinking (about 200 B less, same code).
-"$WASM_OPT" "-O$OPT_LEVEL" --converge "${WASM_FEATURES[@]}" --strip-debug --strip-producers \
-  "$STAGE/web/${CRATE}_bg.wasm" -o "$STAGE/web/opt.wasm"
-mv "$STAGE/web/opt.wasm" "$STAGE/web/${CRATE}_bg.wasm"
-cp "$STAGE/web/${CRATE}_bg.wasm" "$STAGE/node/${CRATE}_bg.wasm"
-rm -f "$STAGE"/*/package.json "$STAGE"/*/.gitignore
+bindgen hub hub
+bindgen main
+# The package's layout: web/ and node/ (the node module), hub/web/ and hub/node/ (the hub module).
+mv "$STAGE/main/web" "$STAGE/main/node" "$STAGE/"
+mv "$STAGE/hub" "$STAGE/hub-build"
+mkdir "$STAGE/hub"
+mv "$STAGE/hub-build/web" "$STAGE/hub-build/node" "$STAGE/hub/"
+rm -rf "$STAGE/main" "$STAGE/hub-build" "$STAGE"/*-cargo
+WASM="$TARGET_DIR/wasm32-unknown-unknown/wasm-release/$CRATE.wasm" # the node module (size report)
 
 # Entry points: the generated module plus LicenseError, the class the binding throws (the same
 # module instance the generated code imports, so `instanceof` holds).
@@ -117,8 +136,14 @@ snippet=$(cd "$STAGE/web" && ls -d snippets/hwf-license-wasm-*/js/license-error.
   { echo "build-wasm: web and node snippets differ" >&2; exit 1; }
 for target in web node; do
   cp wasm/js/license-error.d.ts "$STAGE/$target/${snippet%.js}.d.ts"
-  # The WebCrypto path: installs the …Async methods on Validator (declared in the generated .d.ts).
-  cp wasm/js/async.js "$STAGE/$target/async.js"
+  # The hub module throws the node module's LicenseError (one class for both entries, so
+  # `instanceof` holds across them): its generated module imports that file instead of its own
+  # copy. Its clock registry stays its own (validator ids are per module).
+  hub_snippet=$(cd "$STAGE/hub/$target" && ls -d snippets/hwf-license-wasm-*/js/license-error.js)
+  sed -i -E "s#(from ['\"])\./$hub_snippet(['\"])#\1../../$target/$snippet\2#" "$STAGE/hub/$target/$CRATE.js"
+  grep -qF "../../$target/$snippet" "$STAGE/hub/$target/$CRATE.js" ||
+    { echo "build-wasm: the hub module's LicenseError import was not found (wasm-bindgen's output changed shape)" >&2; exit 1; }
+  rm "$STAGE/hub/$target/$hub_snippet"
 done
 ASYNC_DTS='/** Whether the `…Async` methods of `Validator` verify with WebCrypto here (else they run the sync path). */
 export declare const webCryptoAvailable: boolean;
@@ -127,36 +152,51 @@ export declare const webCryptoAvailable: boolean;
  * vectors (Project Wycheproof); documents are verified by a `Validator`. */
 export declare function verifyEs256Async(key: Uint8Array, message: Uint8Array, signature: Uint8Array): Promise<boolean>;'
 
-cat >"$STAGE/web/index.js" <<EOF
-// hwf-license-wasm for browsers and bundlers (ES module). Call the default export once
+# entries DIR SNIPPET WHAT: index.js and index.d.ts of one build folder (web/, node/, hub/web/,
+# hub/node/), and the WebCrypto path (js/async.js: installs the …Async methods on Validator,
+# declared in the generated .d.ts).
+entries() {
+  local dir=$1 snip=$2 what=$3 target=${1##*/}
+  cp wasm/js/async.js "$STAGE/$dir/async.js"
+  if [ "$target" = web ]; then
+    cat >"$STAGE/$dir/index.js" <<EOF
+// hwf-license-wasm$what for browsers and bundlers (ES module). Call the default export once
 // (\`await init()\`) before anything else; it fetches and compiles the .wasm next to this file.
 export * from "./$CRATE.js";
 export { default } from "./$CRATE.js";
-export { LicenseError } from "./$snippet";
+export { LicenseError } from "$snip";
 export { webCryptoAvailable, verifyEs256Async } from "./async.js";
 EOF
-cat >"$STAGE/web/index.d.ts" <<EOF
+    cat >"$STAGE/$dir/index.d.ts" <<EOF
 export * from "./$CRATE.js";
 export { default } from "./$CRATE.js";
-export { LicenseError } from "./$snippet";
+export { LicenseError } from "$snip";
 $ASYNC_DTS
 EOF
-cat >"$STAGE/node/index.js" <<EOF
-// hwf-license-wasm for Node (ES module; \`require()\` works on Node >= 20.19). The module is
+  else
+    cat >"$STAGE/$dir/index.js" <<EOF
+// hwf-license-wasm$what for Node (ES module; \`require()\` works on Node >= 20.19). The module is
 // compiled and ready on import; \`init()\` exists so code shared with browsers can await it.
 export * from "./$CRATE.js";
-export { LicenseError } from "./$snippet";
+export { LicenseError } from "$snip";
 export { webCryptoAvailable, verifyEs256Async } from "./async.js";
 /** A no-op in Node: the module is ready on import. */
 export default async function init() {}
 EOF
-cat >"$STAGE/node/index.d.ts" <<EOF
+    cat >"$STAGE/$dir/index.d.ts" <<EOF
 export * from "./$CRATE.js";
-export { LicenseError } from "./$snippet";
+export { LicenseError } from "$snip";
 $ASYNC_DTS
 /** A no-op in Node: the module is ready on import (browsers must await their \`init()\`). */
 export default function init(): Promise<void>;
 EOF
+  fi
+}
+HUB_WHAT="/hub (the node module's API plus verifyManifest, verifyLedger, verifyReceipt)"
+entries web "./$snippet" ""
+entries node "./$snippet" ""
+entries hub/web "../../web/$snippet" "$HUB_WHAT"
+entries hub/node "../../node/$snippet" "$HUB_WHAT"
 
 # package.json: Node gets the node build, browsers and bundlers the web build.
 version=$(sed -nE 's/^version = "([^"]+)"/\1/p' Cargo.toml | head -n1)
@@ -185,16 +225,33 @@ cat >"$STAGE/package.json" <<EOF
       "types": "./node/index.d.ts",
       "default": "./node/index.js"
     },
+    "./hub": {
+      "node": {
+        "types": "./hub/node/index.d.ts",
+        "default": "./hub/node/index.js"
+      },
+      "types": "./hub/web/index.d.ts",
+      "default": "./hub/web/index.js"
+    },
+    "./hub/web": {
+      "types": "./hub/web/index.d.ts",
+      "default": "./hub/web/index.js"
+    },
+    "./hub/node": {
+      "types": "./hub/node/index.d.ts",
+      "default": "./hub/node/index.js"
+    },
     "./${CRATE}_bg.wasm": "./web/${CRATE}_bg.wasm",
+    "./hub/${CRATE}_bg.wasm": "./hub/web/${CRATE}_bg.wasm",
     "./package.json": "./package.json"
   },
   "main": "./node/index.js",
   "module": "./web/index.js",
   "browser": "./web/index.js",
   "types": "./web/index.d.ts",
-  "files": ["web/", "node/", "README.md"],
+  "files": ["web/", "node/", "hub/", "README.md"],
   "engines": { "node": ">=20.19" },
-  "sideEffects": ["./node/*.js"],
+  "sideEffects": ["./node/*.js", "./hub/node/*.js"],
   "keywords": ["license", "jws", "es256", "wasm", "webassembly"]
 }
 EOF
@@ -222,11 +279,18 @@ fi
 node --input-type=module -e "
   const m = await import('$OUT/node/index.js');
   if (m.version() !== '$version') throw new Error('version ' + m.version());
+  const h = await import('$OUT/hub/node/index.js');
+  if (h.version() !== '$version') throw new Error('hub version ' + h.version());
+  if (h.LicenseError !== m.LicenseError) throw new Error('the hub entry has its own LicenseError');
+  if (typeof h.Validator.prototype.verifyManifest !== 'function') throw new Error('hub: no verifyManifest');
+  if ('verifyManifest' in m.Validator.prototype) throw new Error('the node module has verifyManifest');
 " || { echo "build-wasm: the built package does not load in Node" >&2; exit 1; }
 
-raw=$(stat -c %s "$OUT/web/${CRATE}_bg.wasm")
-gz=$(gzip -9 -c "$OUT/web/${CRATE}_bg.wasm" | wc -c)
-echo "== $OUT: ${CRATE}_bg.wasm $raw bytes raw, $gz bytes gzip -9"
+for dir in web hub/web; do
+  raw=$(stat -c %s "$OUT/$dir/${CRATE}_bg.wasm")
+  gz=$(gzip -9 -c "$OUT/$dir/${CRATE}_bg.wasm" | wc -c)
+  echo "== $OUT/$dir: ${CRATE}_bg.wasm $raw bytes raw, $gz bytes gzip -9"
+done
 
 if [ "$CONSOLE" = 1 ]; then
   echo "== the console's copy: server/assets/wasm/"

@@ -233,6 +233,10 @@ npm_package() {
   listing=$(tar tzf "$tgz") || return 1
   grep -qx 'package/web/index.d.ts' <<<"$listing" && grep -qx 'package/node/index.d.ts' <<<"$listing" ||
     { echo "the .tgz has no web/ and node/ index.d.ts" >&2; return 1; }
+  # The hub entry (hwf-license-wasm/hub: its own .wasm, docs/WASM.md "Size").
+  grep -qx 'package/hub/web/index.d.ts' <<<"$listing" && grep -qx 'package/hub/node/index.d.ts' <<<"$listing" &&
+    grep -qx 'package/hub/web/hwf_license_wasm_bg.wasm' <<<"$listing" ||
+    { echo "the .tgz has no hub/web and hub/node entry" >&2; return 1; }
   info "$(grep -c '\.d\.ts$' <<<"$listing") .d.ts files in the .tgz"
   run_block npm "$d" || return 1
   # The wasm/README.md Node snippet in the fresh project, the clock at the vector's time.
@@ -289,10 +293,18 @@ for (const name of ["site.lic", "tampered.lic"]) {
     lines.push(`${name}: ${e instanceof LicenseError ? e.codeName : String(e)}`);
   }
 }
+// The hub entry: its own .wasm (a second asset), the same LicenseError class.
+const hub = await import("hwf-license-wasm/hub");
+await hub.default();
+const hv = new hub.Validator({ environment: "prod",
+  roots: [{ kid: "root-prod-1", environment: "prod", key: await text("root.pem") }] });
+lines.push(`hub: ${hv.validate(await text("site.lic"), facts).status} ${typeof hv.verifyManifest} ` +
+  `${hub.LicenseError === LicenseError}`);
 document.getElementById("result").textContent = lines.join("\n");
 JS
   (cd "$d/app" && "$NODE_TOOLS/node_modules/.bin/vite" build --logLevel warn) || { echo "vite build failed" >&2; return 1; }
-  ls "$d/app/dist/assets/"*.wasm >/dev/null 2>&1 || { echo "vite emitted no .wasm asset" >&2; return 1; }
+  [ "$(ls "$d/app/dist/assets/"*.wasm 2>/dev/null | wc -l)" = 2 ] ||
+    { echo "vite did not emit the two .wasm assets (node and hub module)" >&2; return 1; }
   info "vite: $(cd "$d/app/dist" && find . -type f | sort | tr '\n' ' ')"
   local port log="$d/http.log"
   port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
@@ -326,7 +338,7 @@ JS
   wait "$server" 2>/dev/null
   [ $status -eq 0 ] || { echo "$page" >&2; return 1; }
   info "Chromium: $(tr '\n' ' ' <<<"$page")"
-  [ "$page" = "$(printf 'site.lic: valid site-berlin-01\ntampered.lic: bad_signature')" ] ||
+  [ "$page" = "$(printf 'site.lic: valid site-berlin-01\ntampered.lic: bad_signature\nhub: valid function true')" ] ||
     { echo "unexpected page text: $page" >&2; return 1; }
 }
 

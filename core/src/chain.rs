@@ -123,26 +123,32 @@ pub(crate) fn prepare_cml(
 }
 
 /// The site half of a two-phase verification, under a CML that may not be verified yet (its org
-/// key): as [`prepare_cml`], the check for the org key and what the site license is if it
-/// verifies.
-pub(crate) fn prepare_site(
-    cml: &VerifiedCml,
-    jws: &str,
-) -> Result<(crate::pending::Check, Result<Verified<SiteClaims>>)> {
+/// key): the structure, the signer and the check for the org key. What the site license is if
+/// that verifies is read by [`read_site`], which phase 1 leaves for later (`crate::pending`:
+/// it needs no signature result, so it can run while the check is being verified).
+pub(crate) fn prepare_site(cml: &VerifiedCml, jws: &str) -> Result<crate::pending::Check> {
     let kind = DocKind::Site;
     let unverified = jws::parse(kind, jws)?;
     check_signer(&cml.org_key, kind, &unverified)?;
-    let check = unverified.check();
-    let then = unverified.payload(check.digest).and_then(|v| {
-        let site = Verified {
-            id: jws::hex(&v.hash),
-            claims: v.claims::<SiteClaims>()?,
-        };
-        site.claims.check()?;
-        check_site_binding(cml, &site.claims)?;
-        Ok(site)
-    });
-    Ok((check, then))
+    Ok(unverified.check())
+}
+
+/// The site license of [`prepare_site`] if its `check` verifies: its payload, claims, their
+/// rules and the binding to `cml`. The same result whenever it is read (it depends on the text,
+/// the check's digest and the CML only).
+pub(crate) fn read_site(
+    cml: &VerifiedCml,
+    jws: &str,
+    check: &crate::pending::Check,
+) -> Result<Verified<SiteClaims>> {
+    let v = jws::parse(DocKind::Site, jws)?.payload(check.digest)?;
+    let site = Verified {
+        id: jws::hex(&v.hash),
+        claims: v.claims::<SiteClaims>()?,
+    };
+    site.claims.check()?;
+    check_site_binding(cml, &site.claims)?;
+    Ok(site)
 }
 
 /// A CML's payload rules once its root signature verified.

@@ -9,6 +9,12 @@
 //! to make ([`crate::Validator::pending_checks`]: key, signing input, its SHA-256, signature)
 //! and what phase 2 needs.
 //!
+//! Between the two, [`crate::Validator::prepare`] may do the part of phase 1 that the checks do
+//! not need — reading the site license's payload, its claims and their rules — so that a caller
+//! whose backend works on another thread (WebCrypto) runs it while the checks are verified;
+//! phase 2 does it otherwise. Either way it is the same reading with the same result, kept in the
+//! pending validation and reported in phase 2 in the order below.
+//!
 //! **Phase 2** ([`crate::Validator::finish`]) takes the answers and completes every remaining
 //! rule, in the order of a one-call validation, so the verdicts and errors are the same: the
 //! CML's root signature first (`bad_signature` for the CML unless the root→CML answer is `true`:
@@ -134,11 +140,12 @@ pub(crate) enum CmlStep {
 pub(crate) enum SiteStep {
     /// From the cache (its CML-dependent rules already re-checked).
     Cached(Result<Arc<SiteEntry>>),
-    /// Its check and what it is if that verifies.
+    /// Its check and what it is if that verifies: `None` until read (by
+    /// [`crate::Validator::prepare`], or by phase 2).
     Fresh {
         text: String,
         check: Check,
-        then: Result<Verified<SiteClaims>>,
+        then: Option<Result<Verified<SiteClaims>>>,
     },
     /// Refused before its signature (its structure or signer).
     Failed(Error),

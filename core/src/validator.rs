@@ -717,10 +717,10 @@ impl Validator {
             }
         }
         match chain::prepare_site(cml, jws) {
-            Ok((check, then)) => SiteStep::Fresh {
+            Ok(check) => SiteStep::Fresh {
                 text: jws.into(),
                 check,
-                then,
+                then: None,
             },
             Err(e) => SiteStep::Failed(e),
         }
@@ -777,9 +777,15 @@ impl Validator {
                         kind: DocKind::Site,
                     });
                 }
+                // Read in phase 1 against the CML's payload as read then: the same CML (the
+                // one just verified), so the same result as reading it now.
+                let site = match then {
+                    Some(then) => then?,
+                    None => chain::read_site(&cml, &text, &check)?,
+                };
                 let entry = Arc::new(SiteEntry {
                     cml_id: cml.id.clone(),
-                    site: then?,
+                    site,
                 });
                 insert_bounded(&mut self.sites.write(), &text, Arc::clone(&entry));
                 entry
@@ -865,6 +871,29 @@ impl Validator {
             });
         }
         out
+    }
+
+    /// The part of phase 1 that the checks do not need (see [`crate::pending`]): reads the site
+    /// license's payload, claims and their rules into `pending`, for a caller to run while its
+    /// backend verifies the checks. Optional ([`Validator::finish`] reads what is not read yet)
+    /// and idempotent; nothing for a pending validation of another validator.
+    pub fn prepare(&self, pending: &mut Pending) {
+        if pending.validator != self.id {
+            return;
+        }
+        let Op::Validate { chain, .. } = &mut *pending.op else {
+            return;
+        };
+        let cml = match &chain.cml {
+            CmlStep::Cached(c) => &**c,
+            CmlStep::Fresh { then: Ok(c), .. } => c,
+            CmlStep::Fresh { then: Err(_), .. } => return,
+        };
+        if let Some(SiteStep::Fresh { text, check, then }) = &mut chain.site {
+            if then.is_none() {
+                *then = Some(chain::read_site(cml, text, check));
+            }
+        }
     }
 
     /// Phase 2 (see [`crate::pending`]): completes `pending` with `answer` (whether a key

@@ -48,14 +48,26 @@ fn outcome(r: Result<Verdict>, step: &str) -> Value {
 
 /// A validation in two phases (`hwf_license::pending`), the signatures verified in between by
 /// the pure backend outside the validator, as the WASM binding's WebCrypto path does; the
-/// answer function is asked only for the checks phase 1 listed.
-fn two_phase(val: &Validator, lic: &[u8], facts: &NodeFacts, now: i64) -> Result<Verdict> {
+/// answer function is asked only for the checks phase 1 listed. With `prepare`, the site
+/// license is read between the phases (`Validator::prepare`, as the binding does while
+/// WebCrypto works), twice to show it is idempotent.
+fn two_phase(
+    val: &Validator,
+    lic: &[u8],
+    facts: &NodeFacts,
+    now: i64,
+    prepare: bool,
+) -> Result<Verdict> {
     use hwf_license::verify::Verifier;
-    let pending = match val.begin_validate_at(lic, facts, now)? {
+    let mut pending = match val.begin_validate_at(lic, facts, now)? {
         Begun::Done(Outcome::Verdict(v)) => return Ok(*v),
         Begun::Done(_) => panic!("not a verdict"),
         Begun::Pending(p) => p,
     };
+    if prepare {
+        val.prepare(&mut pending);
+        val.prepare(&mut pending);
+    }
     let listed: Vec<(Vec<u8>, Check)> = val
         .pending_checks(&pending)
         .iter()
@@ -85,17 +97,24 @@ fn two_phase(val: &Validator, lic: &[u8], facts: &NodeFacts, now: i64) -> Result
 
 #[test]
 fn every_vector_matches() {
-    every_vector_matches_by(false);
+    every_vector_matches_by(None);
 }
 
 /// Every vector again through the two phases: the same outcome, the first call and the cached
 /// second alike.
 #[test]
 fn every_vector_matches_in_two_phases() {
-    every_vector_matches_by(true);
+    every_vector_matches_by(Some(false));
 }
 
-fn every_vector_matches_by(two_phases: bool) {
+/// And with the site license read between the phases (`Validator::prepare`).
+#[test]
+fn every_vector_matches_in_two_phases_prepared() {
+    every_vector_matches_by(Some(true));
+}
+
+/// `two_phases`: `None` one call, `Some(prepare)` two phases (see [`two_phase`]).
+fn every_vector_matches_by(two_phases: Option<bool>) {
     let file = load();
     let roots = &file["roots"];
     let vectors = file["vectors"].as_array().unwrap();
@@ -150,10 +169,9 @@ fn every_vector_matches_by(two_phases: bool) {
             Some(o) => vec![o],
             None => (0..2)
                 .map(|_| {
-                    let r = if two_phases {
-                        two_phase(&val, &lic, &facts, now)
-                    } else {
-                        val.validate_at(&lic, &facts, now)
+                    let r = match two_phases {
+                        Some(prepare) => two_phase(&val, &lic, &facts, now, prepare),
+                        None => val.validate_at(&lic, &facts, now),
                     };
                     outcome(r, "validate")
                 })

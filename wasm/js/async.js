@@ -1,9 +1,10 @@
 // The WebCrypto path of hwf-license-wasm: the `…Async` methods of `Validator`. No license rule is
 // here. `validateAsync` and `verifyCmlAsync` run core's two-phase validation: phase 1
-// (`__begin`) checks everything that needs no signature result and returns the checks it waits
-// for (a cold chain: the CML's by the root and the site license's by the org key, both at once),
-// this file verifies them concurrently with `crypto.subtle.verify` (ECDSA P-256, SHA-256), and
-// phase 2 (`__finish`) completes every rule with the answers (docs/WASM.md). The other methods
+// (`__begin`) checks what the signature checks need and returns the checks it waits for (a cold
+// chain: the CML's by the root and the site license's by the org key, both at once), this file
+// starts them concurrently with `crypto.subtle.verify` (ECDSA P-256, SHA-256), `__prepare` reads
+// the rest of the site license meanwhile, and phase 2 (`__finish`) completes every rule with the
+// answers (docs/WASM.md). The other methods
 // run in rounds: core runs the whole operation; when it needs a signature check it has no answer
 // for, the round returns the checks instead of a result (its outcome discarded), this file
 // verifies them and runs the round again with the answers (a round that needs a root key's check
@@ -27,6 +28,10 @@ const keyCaches = new WeakMap();
  */
 const rootKeys = new Map();
 
+/**
+ * The `CryptoKey` of `sec1` once imported (so that a verify can start at once, before any
+ * `await`), else the promise of its import.
+ */
 function cryptoKey(owner, sec1, isRoot) {
   let cache = rootKeys;
   if (!isRoot) {
@@ -37,36 +42,81 @@ function cryptoKey(owner, sec1, isRoot) {
   let key = cache.get(id);
   if (key === undefined) {
     if (cache.size >= MAX_KEYS) cache.clear();
-    key = subtle.importKey("raw", sec1.slice(), IMPORT, false, ["verify"]);
-    key.catch(() => cache.delete(id));
-    cache.set(id, key);
+    const imported = subtle.importKey("raw", sec1.slice(), IMPORT, false, ["verify"]);
+    imported.then(
+      (k) => cache.get(id) === imported && cache.set(id, k),
+      () => cache.get(id) === imported && cache.delete(id),
+    );
+    cache.set(id, (key = imported));
   }
   return key;
 }
 
 /**
- * Verifies checks from a round (each 1 if by a trusted root else 0 | key | digest | signature |
- * signing input) with WebCrypto, all at once; returns the answers for the next round (each key |
- * digest | signature | 1 or 0).
+ * `crypto.subtle.verify` of one check: started now if its key is imported, else as soon as the
+ * import is done; false if WebCrypto refuses the key or the signature. `started()` is called
+ * once the verify has been started (or cannot be).
  */
-async function verifyChecks(owner, flagged) {
-  const checks = flagged.map((c) => c.subarray(1));
-  const results = await Promise.all(
-    checks.map(async (c, i) => {
-      try {
-        const key = await cryptoKey(owner, c.subarray(0, 65), flagged[i][0] === 1);
-        return await subtle.verify(VERIFY, key, c.subarray(97, ID), c.subarray(ID));
-      } catch {
-        return false; // WebCrypto refused the key or the signature: not verified
-      }
-    }),
-  );
-  const out = new Uint8Array(checks.length * (ID + 1));
-  checks.forEach((c, i) => {
-    out.set(c.subarray(0, ID), i * (ID + 1));
-    out[i * (ID + 1) + ID] = results[i] ? 1 : 0;
+function verifyOne(owner, flagged, started) {
+  const c = flagged.subarray(1);
+  const signature = c.subarray(97, ID);
+  const message = c.subarray(ID);
+  let verified;
+  try {
+    const key = cryptoKey(owner, c.subarray(0, 65), flagged[0] === 1);
+    if (typeof key.then === "function") {
+      verified = key.then(
+        (k) => {
+          try {
+            return subtle.verify(VERIFY, k, signature, message);
+          } finally {
+            started();
+          }
+        },
+        (e) => {
+          started();
+          throw e;
+        },
+      );
+    } else {
+      verified = subtle.verify(VERIFY, key, signature, message);
+      started();
+    }
+  } catch {
+    started();
+    return Promise.resolve(false);
+  }
+  return verified.catch(() => false);
+}
+
+/**
+ * Verifies checks (each 1 if by a trusted root else 0 | key | digest | signature | signing
+ * input) with WebCrypto, all at once: each verify starts as soon as its key is imported, and
+ * `whenStarted` (optional) runs once every verify has started. Resolves to the answers for the
+ * binding (each key | digest | signature | 1 or 0).
+ */
+function verifyChecks(owner, flagged, whenStarted = () => {}) {
+  let waiting = flagged.length;
+  const run = () => {
+    try {
+      whenStarted();
+    } catch {
+      // Only work that can be done later (`__prepare`: `__finish` does it otherwise).
+    }
+  };
+  const started = () => {
+    if (--waiting === 0) run();
+  };
+  if (waiting === 0) run();
+  const results = flagged.map((c) => verifyOne(owner, c, started));
+  return Promise.all(results).then((ok) => {
+    const out = new Uint8Array(flagged.length * (ID + 1));
+    flagged.forEach((c, i) => {
+      out.set(c.subarray(1, ID + 1), i * (ID + 1));
+      out[i * (ID + 1) + ID] = ok[i] ? 1 : 0;
+    });
+    return out;
   });
-  return out;
 }
 
 function concat(a, b) {
@@ -78,12 +128,19 @@ function concat(a, b) {
 
 /**
  * Two phases (`Validator.__begin`, op 0 validate, 1 verifyCml): the result, or a pending
- * validation whose checks are verified together and given to `__finish` (which consumes it).
+ * validation and its checks. The checks are started with WebCrypto at once (the org key's
+ * verify as soon as its import is done); once every verify has started, `__prepare` does the
+ * part of phase 1 the checks do not need (the site license's payload and rules) while WebCrypto
+ * works on another thread; then `__finish` (which consumes the pending validation) with the
+ * answers.
  */
 async function twoPhases(validator, op, a, b, c) {
   const r = validator.__begin(op, a, b, c);
-  if (!(r instanceof Pending)) return r;
-  return validator.__finish(r, await verifyChecks(validator, validator.__checks(r)));
+  if (!Array.isArray(r)) return r;
+  const pending = r[0];
+  if (!(pending instanceof Pending)) throw new Error("hwf-license-wasm: not a pending validation");
+  const answers = await verifyChecks(validator, r.slice(1), () => validator.__prepare(pending));
+  return validator.__finish(pending, answers);
 }
 
 /**

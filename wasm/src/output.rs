@@ -3,10 +3,9 @@
 
 use alloc::string::{String, ToString};
 
-use hwf_license::{
-    CmlStanding, Fingerprint, HeartbeatInfo, Jwk, LedgerSummary, ManifestClaims, Verdict, Verified,
-    VerifiedCml, Warning,
-};
+use hwf_license::{CmlStanding, HeartbeatInfo, Jwk, Verdict, VerifiedCml, Warning};
+#[cfg(feature = "hub")]
+use hwf_license::{LedgerSummary, ManifestClaims, Verified};
 use js_sys::{Array, Object, Reflect};
 use wasm_bindgen::JsValue;
 
@@ -74,73 +73,206 @@ fn optional<T>(v: Option<T>, f: impl FnOnce(T) -> JsValue) -> JsValue {
     v.map_or(JsValue::NULL, f)
 }
 
-fn optional_str(v: &Option<String>) -> JsValue {
-    v.as_deref().map_or(JsValue::NULL, JsValue::from_str)
+/// A JSON text written in one buffer and turned into a JS object by one `JSON.parse`: for the
+/// results returned on every validation (the verdict), one string crossing the boundary is
+/// cheaper than a property write per member (each with its key's and value's text decoded).
+/// Keys are this binding's camelCase names (ASCII, no escaping); values are core's.
+struct Json {
+    text: String,
+    /// Whether the object or array just opened has no member yet (no comma before the next).
+    first: bool,
 }
 
-/// `Fingerprint`: what the site license binds the node to, `null` for an absent field.
-fn fingerprint(f: &Fingerprint) -> JsValue {
-    Obj::new()
-        .set("address", optional_str(&f.address))
-        .set("dnsSuffix", optional_str(&f.dns_suffix))
-        .set("deploymentTag", optional_str(&f.deployment_tag))
-        .build()
-}
-
-fn warning(w: &Warning) -> JsValue {
-    let o = Obj::new()
-        .set("name", w.name())
-        .set("message", w.to_string());
-    match *w {
-        Warning::InGrace {
-            expired_at,
-            grace_end,
-            days_left,
-        } => o
-            .set("expiredAt", num(expired_at))
-            .set("graceEnd", num(grace_end))
-            .set("daysLeft", num(days_left)),
-        Warning::ExpiresSoon {
-            expires_at,
-            days_left,
-        } => o
-            .set("expiresAt", num(expires_at))
-            .set("daysLeft", num(days_left)),
-        // A warning kind newer than this binding: its name and message still reach the user.
-        _ => o,
+impl Json {
+    fn object() -> Self {
+        let mut text = String::with_capacity(768);
+        text.push('{');
+        Self { text, first: true }
     }
-    .build()
+
+    /// The next member's key (and its comma).
+    fn key(&mut self, key: &str) -> &mut Self {
+        self.comma();
+        self.text.push('"');
+        self.text.push_str(key);
+        self.text.push_str("\":");
+        self
+    }
+
+    fn comma(&mut self) {
+        if !self.first {
+            self.text.push(',');
+        }
+        self.first = false;
+    }
+
+    /// A string value, escaped as RFC 8259 requires (`"`, `\` and the controls below U+0020).
+    fn str(&mut self, s: &str) -> &mut Self {
+        const HEX: &[u8; 16] = b"0123456789abcdef";
+        self.text.push('"');
+        // Char by char: no `str` slicing (its panic path formats with `Debug`, ≈ 4 KB).
+        for c in s.chars() {
+            match c {
+                '"' | '\\' => {
+                    self.text.push('\\');
+                    self.text.push(c);
+                }
+                '\0'..='\u{1f}' => {
+                    let b = c as u8;
+                    self.text.push_str("\\u00");
+                    self.text.push(char::from(HEX[usize::from(b >> 4)]));
+                    self.text.push(char::from(HEX[usize::from(b & 15)]));
+                }
+                c => self.text.push(c),
+            }
+        }
+        self.text.push('"');
+        self
+    }
+
+    fn opt_str(&mut self, s: Option<&str>) -> &mut Self {
+        match s {
+            Some(s) => self.str(s),
+            None => self.null(),
+        }
+    }
+
+    fn null(&mut self) -> &mut Self {
+        self.text.push_str("null");
+        self
+    }
+
+    /// An integer (unix seconds and counts: exact as a JS number, all far below 2^53).
+    fn int(&mut self, n: i64) -> &mut Self {
+        let mut digits = [0u8; 20];
+        let mut i = digits.len();
+        let mut m = n.unsigned_abs();
+        loop {
+            i -= 1;
+            digits[i] = b'0' + (m % 10) as u8;
+            m /= 10;
+            if m == 0 {
+                break;
+            }
+        }
+        if n < 0 {
+            self.text.push('-');
+        }
+        for &d in &digits[i..] {
+            self.text.push(char::from(d));
+        }
+        self
+    }
+
+    fn opt_int(&mut self, n: Option<u32>) -> &mut Self {
+        match n {
+            Some(n) => self.int(n.into()),
+            None => self.null(),
+        }
+    }
+
+    fn strs(&mut self, items: &[String]) -> &mut Self {
+        self.array();
+        for s in items {
+            self.comma();
+            self.str(s);
+        }
+        self.end_array()
+    }
+
+    /// Opens an array as the current value (each element after [`Json::comma`]).
+    fn array(&mut self) -> &mut Self {
+        self.text.push('[');
+        self.first = true;
+        self
+    }
+
+    fn end_array(&mut self) -> &mut Self {
+        self.text.push(']');
+        self.first = false;
+        self
+    }
+
+    /// Opens a nested object as the current value (`end` closes it).
+    fn open(&mut self) -> &mut Self {
+        self.text.push('{');
+        self.first = true;
+        self
+    }
+
+    fn end(&mut self) -> &mut Self {
+        self.text.push('}');
+        self.first = false;
+        self
+    }
+
+    /// The object, parsed by `JSON.parse` (the text is well-formed by construction, so this
+    /// never fails; `null` if it ever did).
+    fn build(mut self) -> JsValue {
+        self.text.push('}');
+        js_sys::JSON::parse(&self.text).unwrap_or(JsValue::NULL)
+    }
 }
 
-/// `Verdict`.
+/// `Verdict`, as one JSON text (see [`Json`]).
 pub(crate) fn verdict(v: &Verdict) -> JsValue {
-    Obj::new()
-        .set("status", v.status.as_str())
-        .set("siteId", v.site_id.as_str())
-        .set("orgId", v.org_id.as_str())
-        .set("licenseId", v.license_id.as_str())
-        .set("cmlLicenseId", v.cml_license_id.as_str())
-        .set("cmlId", v.cml_id.as_str())
-        .set("siteDocumentId", v.site_document_id.as_str())
-        .set("environment", v.environment.as_str())
-        .set("product", v.product.as_str())
-        .set("tier", v.tier.as_str())
-        .set("features", strings(&v.features))
-        .set("issuedAt", num(v.issued_at))
-        .set("expiresAt", num(v.expires_at))
-        .set("siteExpiresAt", num(v.site_expires_at))
-        .set("cmlValidUntil", num(v.cml_valid_until))
-        .set("maxSites", num(v.max_sites))
-        .set("featurePacks", strings(&v.feature_packs))
-        .set("maxOfflineDays", optional(v.max_offline_days, num))
-        .set("fingerprint", fingerprint(&v.fingerprint))
-        .set("graceEnd", num(v.grace_end))
-        .set("graceDaysLeft", optional(v.grace_days_left, num))
-        .set(
-            "warnings",
-            v.warnings.iter().map(warning).collect::<Array>(),
-        )
-        .build()
+    let mut j = Json::object();
+    j.key("status").str(v.status.as_str());
+    j.key("siteId").str(&v.site_id);
+    j.key("orgId").str(&v.org_id);
+    j.key("licenseId").str(&v.license_id);
+    j.key("cmlLicenseId").str(&v.cml_license_id);
+    j.key("cmlId").str(&v.cml_id);
+    j.key("siteDocumentId").str(&v.site_document_id);
+    j.key("environment").str(v.environment.as_str());
+    j.key("product").str(&v.product);
+    j.key("tier").str(&v.tier);
+    j.key("features").strs(&v.features);
+    j.key("issuedAt").int(v.issued_at);
+    j.key("expiresAt").int(v.expires_at);
+    j.key("siteExpiresAt").int(v.site_expires_at);
+    j.key("cmlValidUntil").int(v.cml_valid_until);
+    j.key("maxSites").int(v.max_sites.into());
+    j.key("featurePacks").strs(&v.feature_packs);
+    j.key("maxOfflineDays").opt_int(v.max_offline_days);
+    let f = &v.fingerprint;
+    j.key("fingerprint").open();
+    j.key("address").opt_str(f.address.as_deref());
+    j.key("dnsSuffix").opt_str(f.dns_suffix.as_deref());
+    j.key("deploymentTag").opt_str(f.deployment_tag.as_deref());
+    j.end();
+    j.key("graceEnd").int(v.grace_end);
+    j.key("graceDaysLeft").opt_int(v.grace_days_left);
+    j.key("warnings").array();
+    for w in &v.warnings {
+        j.comma();
+        j.open();
+        j.key("name").str(w.name());
+        j.key("message").str(&w.to_string());
+        match *w {
+            Warning::InGrace {
+                expired_at,
+                grace_end,
+                days_left,
+            } => {
+                j.key("expiredAt").int(expired_at);
+                j.key("graceEnd").int(grace_end);
+                j.key("daysLeft").int(days_left.into());
+            }
+            Warning::ExpiresSoon {
+                expires_at,
+                days_left,
+            } => {
+                j.key("expiresAt").int(expires_at);
+                j.key("daysLeft").int(days_left.into());
+            }
+            // A warning kind newer than this binding: its name and message still reach the user.
+            _ => {}
+        }
+        j.end();
+    }
+    j.end_array();
+    j.build()
 }
 
 fn jwk(k: &Jwk) -> JsValue {
@@ -173,6 +305,7 @@ pub(crate) fn cml(c: &VerifiedCml) -> JsValue {
 }
 
 /// `LedgerSummary`.
+#[cfg(feature = "hub")]
 pub(crate) fn ledger(s: &LedgerSummary) -> JsValue {
     Obj::new()
         .set("length", num(s.length))
@@ -181,6 +314,7 @@ pub(crate) fn ledger(s: &LedgerSummary) -> JsValue {
 }
 
 /// `Receipt`.
+#[cfg(feature = "hub")]
 pub(crate) fn receipt(r: &hwf_license::VerifiedReceipt) -> JsValue {
     Obj::new()
         .set("id", r.id.as_str())
@@ -198,6 +332,7 @@ pub(crate) fn receipt(r: &hwf_license::VerifiedReceipt) -> JsValue {
 }
 
 /// `Manifest`.
+#[cfg(feature = "hub")]
 pub(crate) fn manifest(m: &Verified<ManifestClaims>) -> JsValue {
     let c = &m.claims;
     let stats = Obj::new()
@@ -276,4 +411,30 @@ pub(crate) fn heartbeat(h: &HeartbeatInfo) -> JsValue {
         .set("revocationSeq", num(h.revocation_seq))
         .set("revoked", h.revoked)
         .build()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Json;
+
+    #[test]
+    fn json_text_escapes_what_json_requires_and_writes_integers_exactly() {
+        let mut j = Json::object();
+        j.key("s").str("a\"b\\c\u{1}\n\u{1f} é\u{2028}");
+        j.key("n").int(0);
+        j.key("m").int(-1_785_369_600);
+        j.key("x").int(i64::MIN);
+        j.key("o").opt_int(None);
+        j.key("l").strs(&["".into(), "q\"".into()]);
+        j.key("f").open();
+        j.key("a").opt_str(None);
+        j.end();
+        j.key("e").array();
+        j.end_array();
+        assert_eq!(
+            j.text,
+            "{\"s\":\"a\\\"b\\\\c\\u0001\\u000a\\u001f é\u{2028}\",\"n\":0,\"m\":-1785369600,\
+             \"x\":-9223372036854775808,\"o\":null,\"l\":[\"\",\"q\\\"\"],\"f\":{\"a\":null},\"e\":[]"
+        );
+    }
 }

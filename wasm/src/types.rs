@@ -28,6 +28,79 @@ export interface Validator {
 }
 "#;
 
+/** The result types of the Hub-side verifications (`verifyManifest`, `verifyLedger`,
+ * `verifyReceipt`): only in the module built with the `hub` feature (`hwf-license-wasm/hub`). */
+#[cfg(feature = "hub")]
+#[wasm_bindgen(typescript_custom_section)]
+const TS_HUB_TYPES: &'static str = r#"
+/** A verified usage ledger. */
+export interface LedgerSummary {
+  /** Number of entries. */
+  length: number;
+  /** Document id of the last entry (64 zeros when empty). */
+  head: string;
+}
+
+/** Active sites counted per product and tier. */
+export interface ProductTierCount {
+  product: string;
+  tier: string;
+  count: number;
+}
+
+/** One site as reported in a manifest. */
+export interface ManifestSite {
+  siteId: string;
+  product: string;
+  tier: string;
+  issuedAt: number;
+  lastSeen: number | null;
+  /** "active" or "revoked". */
+  status: string;
+}
+
+/** A Root's manifest receipt verified with its receipt key certificate (`verifyReceipt`). */
+export interface Receipt {
+  /** The receipt's document id (hex SHA-256). */
+  id: string;
+  orgId: string;
+  /** The receipted manifest's document id. */
+  manifestId: string;
+  /** The manifest's month, YYYY-MM. */
+  period: string;
+  /** When the Root first recorded the manifest, unix seconds. */
+  receivedAt: number;
+  /** The receipt key certificate's document id. */
+  certificateId: string;
+  /** RFC 7638 thumbprint of the receipt key (the receipt's kid). */
+  receiptKeyId: string;
+  /** When the receipt key certificate ends, unix seconds. */
+  certificateValidUntil: number;
+}
+
+/** A verified monthly usage manifest. */
+export interface Manifest {
+  /** Document id (hex SHA-256). */
+  id: string;
+  orgId: string;
+  /** The CML it is bound to. */
+  cmlId: string;
+  /** The month reported, YYYY-MM. */
+  period: string;
+  generatedAt: number;
+  stats: {
+    adminUsers: number;
+    totalUsers: number;
+    sitesByProductTier: ProductTierCount[];
+    totalActiveSites: number;
+  };
+  sites: ManifestSite[];
+  /** Document id of the newest ledger entry: compare with `verifyLedger(...).head`. */
+  ledgerHead: string;
+  ledgerLength: number;
+}
+"#;
+
 #[wasm_bindgen(typescript_custom_section)]
 const TS_TYPES: &'static str = r#"
 /** The environment of a key, a document or a validator. */
@@ -211,73 +284,6 @@ export interface CmlStanding {
 export interface ManifestPeriod {
   start: number;
   end: number;
-}
-
-/** A verified usage ledger. */
-export interface LedgerSummary {
-  /** Number of entries. */
-  length: number;
-  /** Document id of the last entry (64 zeros when empty). */
-  head: string;
-}
-
-/** Active sites counted per product and tier. */
-export interface ProductTierCount {
-  product: string;
-  tier: string;
-  count: number;
-}
-
-/** One site as reported in a manifest. */
-export interface ManifestSite {
-  siteId: string;
-  product: string;
-  tier: string;
-  issuedAt: number;
-  lastSeen: number | null;
-  /** "active" or "revoked". */
-  status: string;
-}
-
-/** A Root's manifest receipt verified with its receipt key certificate (`verifyReceipt`). */
-export interface Receipt {
-  /** The receipt's document id (hex SHA-256). */
-  id: string;
-  orgId: string;
-  /** The receipted manifest's document id. */
-  manifestId: string;
-  /** The manifest's month, YYYY-MM. */
-  period: string;
-  /** When the Root first recorded the manifest, unix seconds. */
-  receivedAt: number;
-  /** The receipt key certificate's document id. */
-  certificateId: string;
-  /** RFC 7638 thumbprint of the receipt key (the receipt's kid). */
-  receiptKeyId: string;
-  /** When the receipt key certificate ends, unix seconds. */
-  certificateValidUntil: number;
-}
-
-/** A verified monthly usage manifest. */
-export interface Manifest {
-  /** Document id (hex SHA-256). */
-  id: string;
-  orgId: string;
-  /** The CML it is bound to. */
-  cmlId: string;
-  /** The month reported, YYYY-MM. */
-  period: string;
-  generatedAt: number;
-  stats: {
-    adminUsers: number;
-    totalUsers: number;
-    sitesByProductTier: ProductTierCount[];
-    totalActiveSites: number;
-  };
-  sites: ManifestSite[];
-  /** Document id of the newest ledger entry: compare with `verifyLedger(...).head`. */
-  ledgerHead: string;
-  ledgerLength: number;
 }
 
 /** A verified heartbeat answer (its revocation list is applied). */

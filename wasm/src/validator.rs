@@ -101,7 +101,7 @@ impl Validator {
                     .map_err(from_core),
                 None => self.at_clock(|_| v.begin_validate(&license, &facts)),
             }?;
-            return Ok(webcrypto::begun(begun));
+            return Ok(webcrypto::begun(&self.inner, begun));
         }
         match now {
             Some(now) => v.validate_at(&license, &facts, now).map_err(from_core),
@@ -115,7 +115,7 @@ impl Validator {
         let cml = input::string(cml, "cml", "cml must be a compact JWS string")?;
         if two {
             let begun = self.inner.begin_verify_cml(&cml).map_err(from_core)?;
-            return Ok(webcrypto::begun(begun));
+            return Ok(webcrypto::begun(&self.inner, begun));
         }
         self.inner
             .verify_cml(&cml)
@@ -377,83 +377,6 @@ impl Validator {
         self.verify_cml_op(&cml, false)
     }
 
-    /// Verifies a monthly usage manifest (compact JWS) signed by the org key of `cml` (compact
-    /// JWS, verified against the trusted roots): signature, org, CML binding, totals.
-    ///
-    /// @throws {LicenseError} e.g. `bad_signature`, `binding_mismatch`, `manifest_invalid`.
-    #[wasm_bindgen(js_name = verifyManifest, unchecked_return_type = "Manifest")]
-    pub fn verify_manifest(
-        &self,
-        #[wasm_bindgen(unchecked_param_type = "string")] cml: JsValue,
-        #[wasm_bindgen(unchecked_param_type = "string")] manifest: JsValue,
-    ) -> JsResult<JsValue> {
-        let cml = input::string(&cml, "cml", "cml must be a compact JWS string")?;
-        let manifest = input::string(
-            &manifest,
-            "manifest",
-            "manifest must be a compact JWS string",
-        )?;
-        let cml = self.inner.verify_cml(&cml).map_err(from_core)?;
-        hwf_license::verify_manifest(&cml, &manifest)
-            .map(|m| output::manifest(&m))
-            .map_err(from_core)
-    }
-
-    /// Verifies a Root's manifest receipt (compact JWS, `hwf-receipt+jws`) and its receipt key
-    /// certificate (`hwf-receipt-key+jws`) with the trusted roots and the environment policy
-    /// at `now` (default: the validator's clock, read without changing anything): the
-    /// certificate signed by a trusted root and valid, the receipt signed by the certified key
-    /// and dated within the certificate, for `orgId` and the manifest whose document id is
-    /// `manifestId` (core's `Validator::verify_receipt`).
-    ///
-    /// @throws {LicenseError} e.g. `signer_mismatch`, `org_mismatch`, `binding_mismatch`,
-    /// `expired`, `wrong_document_type`.
-    #[wasm_bindgen(js_name = verifyReceipt, unchecked_return_type = "Receipt")]
-    pub fn verify_receipt(
-        &self,
-        #[wasm_bindgen(unchecked_param_type = "string")] certificate: JsValue,
-        #[wasm_bindgen(unchecked_param_type = "string")] receipt: JsValue,
-        #[wasm_bindgen(js_name = orgId, unchecked_param_type = "string")] org_id: JsValue,
-        #[wasm_bindgen(js_name = manifestId, unchecked_param_type = "string")] manifest_id: JsValue,
-        now: Option<f64>,
-    ) -> JsResult<JsValue> {
-        let certificate = input::string(
-            &certificate,
-            "certificate",
-            "certificate must be a compact JWS string",
-        )?;
-        let receipt = input::string(&receipt, "receipt", "receipt must be a compact JWS string")?;
-        let org_id = input::string(&org_id, "orgId", "orgId must be a string")?;
-        let manifest_id = input::string(&manifest_id, "manifestId", "manifestId must be a string")?;
-        let now = self.now_or_clock(now)?;
-        self.inner
-            .verify_receipt(&certificate, &receipt, &org_id, &manifest_id, now)
-            .map(|r| output::receipt(&r))
-            .map_err(from_core)
-    }
-
-    /// Verifies a usage ledger from its first entry (an array of compact JWS) against the org key
-    /// of `cml`: every signature, sequence numbers, hash chain, times.
-    ///
-    /// @throws {LicenseError} `ledger_broken` naming the first bad entry's index.
-    #[wasm_bindgen(js_name = verifyLedger, unchecked_return_type = "LedgerSummary")]
-    pub fn verify_ledger(
-        &self,
-        #[wasm_bindgen(unchecked_param_type = "string")] cml: JsValue,
-        #[wasm_bindgen(unchecked_param_type = "string[]")] entries: JsValue,
-    ) -> JsResult<JsValue> {
-        let cml = input::string(&cml, "cml", "cml must be a compact JWS string")?;
-        let entries = input::strings(
-            &entries,
-            "entries",
-            "entries must be an array of compact JWS strings",
-        )?;
-        let cml = self.inner.verify_cml(&cml).map_err(from_core)?;
-        hwf_license::verify_ledger(&cml, entries.iter().map(String::as_str))
-            .map(|s| output::ledger(&s))
-            .map_err(from_core)
-    }
-
     /// Where a CML (compact JWS, verified against the trusted roots) stands at `now` (default:
     /// the validator's clock, read without changing anything): `valid` (more than 30 days
     /// left), `expiring`, `grace` (its site licenses still work) or `expired`. Core's rule, for
@@ -497,8 +420,9 @@ impl Validator {
 
     /// Phase 1 of `validateAsync` (`op` 0: `a` license, `b` facts, `c` now, undefined for the
     /// clock) or `verifyCmlAsync` (`op` 1: `a` the CML), `js/async.js`: the result when no
-    /// signature check is needed (a cached chain), else a `__Pending` for `__checks` and
-    /// `__finish` (core's two-phase validation, `hwf_license::pending`).
+    /// signature check is needed (a cached chain), else an array of a `__Pending` (for
+    /// `__prepare` and `__finish`) and its checks (core's two-phase validation,
+    /// `hwf_license::pending`; each check as `webcrypto::begun` writes it).
     #[wasm_bindgen(js_name = __begin, skip_typescript)]
     pub fn begin_js(&self, op: u8, a: JsValue, b: JsValue, c: JsValue) -> JsResult<JsValue> {
         if op == 0 {
@@ -508,11 +432,12 @@ impl Validator {
         }
     }
 
-    /// The checks a `__Pending` of this validator waits for, each a `Uint8Array`: 1 if by a
-    /// trusted root else 0 | SEC1 key | SHA-256 of the signing input | signature | signing input.
-    #[wasm_bindgen(js_name = __checks, skip_typescript)]
-    pub fn checks_js(&self, pending: &webcrypto::PendingJs) -> JsValue {
-        webcrypto::checks(&self.inner, pending)
+    /// Between the phases, while WebCrypto verifies (`js/async.js`): the part of phase 1 that
+    /// the checks do not need (core's `Validator::prepare`); optional, `__finish` does it
+    /// otherwise.
+    #[wasm_bindgen(js_name = __prepare, skip_typescript)]
+    pub fn prepare_js(&self, pending: &mut webcrypto::PendingJs) {
+        webcrypto::prepare(&self.inner, pending)
     }
 
     /// Phase 2: `pending` (consumed) completed with WebCrypto's `answers` (each key | digest |
@@ -620,6 +545,90 @@ impl Validator {
     #[wasm_bindgen(getter, js_name = acceptsOtherEnvironment)]
     pub fn accepts_other_environment(&self) -> bool {
         self.inner.policy().accept_other
+    }
+}
+
+/// The Hub-side verifications, only in the module built with the `hub` feature (the package's
+/// `hwf-license-wasm/hub` entry): a node never verifies manifests, ledgers or receipts, and
+/// they are about 24 KB of the module (docs/WASM.md "Size").
+#[cfg(feature = "hub")]
+#[wasm_bindgen]
+impl Validator {
+    /// Verifies a monthly usage manifest (compact JWS) signed by the org key of `cml` (compact
+    /// JWS, verified against the trusted roots): signature, org, CML binding, totals.
+    ///
+    /// @throws {LicenseError} e.g. `bad_signature`, `binding_mismatch`, `manifest_invalid`.
+    #[wasm_bindgen(js_name = verifyManifest, unchecked_return_type = "Manifest")]
+    pub fn verify_manifest(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "string")] cml: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "string")] manifest: JsValue,
+    ) -> JsResult<JsValue> {
+        let cml = input::string(&cml, "cml", "cml must be a compact JWS string")?;
+        let manifest = input::string(
+            &manifest,
+            "manifest",
+            "manifest must be a compact JWS string",
+        )?;
+        let cml = self.inner.verify_cml(&cml).map_err(from_core)?;
+        hwf_license::verify_manifest(&cml, &manifest)
+            .map(|m| output::manifest(&m))
+            .map_err(from_core)
+    }
+
+    /// Verifies a Root's manifest receipt (compact JWS, `hwf-receipt+jws`) and its receipt key
+    /// certificate (`hwf-receipt-key+jws`) with the trusted roots and the environment policy
+    /// at `now` (default: the validator's clock, read without changing anything): the
+    /// certificate signed by a trusted root and valid, the receipt signed by the certified key
+    /// and dated within the certificate, for `orgId` and the manifest whose document id is
+    /// `manifestId` (core's `Validator::verify_receipt`).
+    ///
+    /// @throws {LicenseError} e.g. `signer_mismatch`, `org_mismatch`, `binding_mismatch`,
+    /// `expired`, `wrong_document_type`.
+    #[wasm_bindgen(js_name = verifyReceipt, unchecked_return_type = "Receipt")]
+    pub fn verify_receipt(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "string")] certificate: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "string")] receipt: JsValue,
+        #[wasm_bindgen(js_name = orgId, unchecked_param_type = "string")] org_id: JsValue,
+        #[wasm_bindgen(js_name = manifestId, unchecked_param_type = "string")] manifest_id: JsValue,
+        now: Option<f64>,
+    ) -> JsResult<JsValue> {
+        let certificate = input::string(
+            &certificate,
+            "certificate",
+            "certificate must be a compact JWS string",
+        )?;
+        let receipt = input::string(&receipt, "receipt", "receipt must be a compact JWS string")?;
+        let org_id = input::string(&org_id, "orgId", "orgId must be a string")?;
+        let manifest_id = input::string(&manifest_id, "manifestId", "manifestId must be a string")?;
+        let now = self.now_or_clock(now)?;
+        self.inner
+            .verify_receipt(&certificate, &receipt, &org_id, &manifest_id, now)
+            .map(|r| output::receipt(&r))
+            .map_err(from_core)
+    }
+
+    /// Verifies a usage ledger from its first entry (an array of compact JWS) against the org key
+    /// of `cml`: every signature, sequence numbers, hash chain, times.
+    ///
+    /// @throws {LicenseError} `ledger_broken` naming the first bad entry's index.
+    #[wasm_bindgen(js_name = verifyLedger, unchecked_return_type = "LedgerSummary")]
+    pub fn verify_ledger(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "string")] cml: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "string[]")] entries: JsValue,
+    ) -> JsResult<JsValue> {
+        let cml = input::string(&cml, "cml", "cml must be a compact JWS string")?;
+        let entries = input::strings(
+            &entries,
+            "entries",
+            "entries must be an array of compact JWS strings",
+        )?;
+        let cml = self.inner.verify_cml(&cml).map_err(from_core)?;
+        hwf_license::verify_ledger(&cml, entries.iter().map(String::as_str))
+            .map(|s| output::ledger(&s))
+            .map_err(from_core)
     }
 }
 

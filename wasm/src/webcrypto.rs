@@ -45,12 +45,27 @@ use crate::output;
 #[wasm_bindgen::prelude::wasm_bindgen(js_name = __Pending, skip_typescript)]
 pub struct PendingJs(hwf_license::Pending);
 
-/// Phase 1's outcome for JavaScript: the result, or the pending validation.
-pub(crate) fn begun(begun: hwf_license::Begun) -> JsValue {
-    match begun {
-        hwf_license::Begun::Done(outcome) => outcome_js(outcome),
-        hwf_license::Begun::Pending(p) => PendingJs(p).into(),
+/// Phase 1's outcome for JavaScript: the result, or an array of the pending validation and
+/// its checks (one call: no second crossing to list them), each check a `Uint8Array`: 1 if by a
+/// trusted root else 0 | SEC1 key | SHA-256 of the signing input | signature | signing input.
+pub(crate) fn begun(inner: &hwf_license::Validator, begun: hwf_license::Begun) -> JsValue {
+    let pending = match begun {
+        hwf_license::Begun::Done(outcome) => return outcome_js(outcome),
+        hwf_license::Begun::Pending(p) => p,
+    };
+    let out = js_sys::Array::new();
+    for c in inner.pending_checks(&pending) {
+        let message = c.check.message();
+        let mut bytes = Vec::with_capacity(1 + ID + message.len());
+        bytes.push(u8::from(c.by_root));
+        bytes.extend_from_slice(c.key.sec1_uncompressed());
+        bytes.extend_from_slice(c.check.digest());
+        bytes.extend_from_slice(c.check.signature());
+        bytes.extend_from_slice(message);
+        out.push(&js_sys::Uint8Array::from(bytes.as_slice()));
     }
+    out.unshift(&PendingJs(pending).into());
+    out.into()
 }
 
 fn outcome_js(outcome: hwf_license::Outcome) -> JsValue {
@@ -60,23 +75,10 @@ fn outcome_js(outcome: hwf_license::Outcome) -> JsValue {
     }
 }
 
-/// The checks of `pending` (see `Validator::__checks`).
-pub(crate) fn checks(inner: &hwf_license::Validator, pending: &PendingJs) -> JsValue {
-    inner
-        .pending_checks(&pending.0)
-        .iter()
-        .map(|c| {
-            let message = c.check.message();
-            let mut out = Vec::with_capacity(1 + ID + message.len());
-            out.push(u8::from(c.by_root));
-            out.extend_from_slice(c.key.sec1_uncompressed());
-            out.extend_from_slice(c.check.digest());
-            out.extend_from_slice(c.check.signature());
-            out.extend_from_slice(message);
-            JsValue::from(js_sys::Uint8Array::from(out.as_slice()))
-        })
-        .collect::<js_sys::Array>()
-        .into()
+/// The part of phase 1 the checks do not need (core's `Validator::prepare`: the site license's
+/// payload and rules), run by `js/async.js` while WebCrypto verifies.
+pub(crate) fn prepare(inner: &hwf_license::Validator, pending: &mut PendingJs) {
+    inner.prepare(&mut pending.0);
 }
 
 /// Phase 2 with WebCrypto's answers, each found by the check's exact identity (key, digest,

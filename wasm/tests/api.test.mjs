@@ -9,6 +9,7 @@ import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import path from "node:path";
 import * as pkg from "hwf-license-wasm";
+import * as hub from "hwf-license-wasm/hub";
 import { REPO, factsOf, licenseOf, loadJson, rootsOf } from "./support.mjs";
 
 const { Validator, LicenseError, ErrorCode, errorCodeName, hasFeature, keyThumbprint, version } = pkg;
@@ -22,6 +23,8 @@ const byName = (name) => {
 const basic = byName("valid/basic");
 const prodRoots = rootsOf(vectors, ["root-prod-1"], "pem");
 const prodValidator = (extra = {}) => new Validator({ environment: "prod", roots: prodRoots, ...extra });
+/** A validator of the hub module (`hwf-license-wasm/hub`): the Hub-side verifications too. */
+const hubValidator = () => new hub.Validator({ environment: "prod", roots: prodRoots });
 
 /** Runs fn, which must throw a LicenseError with `name`; returns the error. */
 function throwsCode(fn, name) {
@@ -63,7 +66,7 @@ test("each error kind keeps its own stable code", () => {
   const fp = byName("valid/all-fingerprint-fields");
   throwsCode(() => prodValidator().validate(fp.license, { addresses: ["192.0.2.1"], dnsName: fp.facts.dns_name, deploymentTag: fp.facts.deployment_tag }, fp.now), "address_mismatch");
   const ledger = byName("ledger/swapped-entries");
-  const err = throwsCode(() => prodValidator().verifyLedger(ledger.cml, ledger.entries), "ledger_broken");
+  const err = throwsCode(() => hubValidator().verifyLedger(ledger.cml, ledger.entries), "ledger_broken");
   assert.equal(err.index, 1);
 });
 
@@ -102,9 +105,10 @@ test("wrong argument types throw invalid_argument, missing ones null_parameter",
   throwsCode(() => v.validate(basic.license, null, NaN), "invalid_argument");
   throwsCode(() => v.validate(basic.license, null, Infinity), "invalid_argument");
   throwsCode(() => v.validate(basic.license, null, -1), "invalid_argument");
-  throwsCode(() => v.verifyLedger(basic.license, "not an array"), "invalid_argument");
-  throwsCode(() => v.verifyLedger(basic.license, [1, 2]), "invalid_argument");
-  throwsCode(() => v.verifyManifest(null, "x"), "null_parameter");
+  const h = hubValidator();
+  throwsCode(() => h.verifyLedger(basic.license, "not an array"), "invalid_argument");
+  throwsCode(() => h.verifyLedger(basic.license, [1, 2]), "invalid_argument");
+  throwsCode(() => h.verifyManifest(null, "x"), "null_parameter");
   throwsCode(() => v.applyRevocationList(basic.license, 5, basic.now), "invalid_argument");
   throwsCode(() => hasFeature(null, "x"), "invalid_argument");
   throwsCode(() => hasFeature({ features: "analytics" }, "analytics"), "invalid_argument");
@@ -309,7 +313,7 @@ test("a revocation list applied to the validator revokes the license", () => {
 
 test("manifests: a plain typed object", () => {
   const m = byName("manifest/valid");
-  const manifest = prodValidator().verifyManifest(m.cml, m.document);
+  const manifest = hubValidator().verifyManifest(m.cml, m.document);
   assert.equal(manifest.period, "2026-01");
   assert.equal(manifest.stats.totalActiveSites, 3);
   assert.deepEqual(manifest.stats.sitesByProductTier, [
@@ -321,11 +325,37 @@ test("manifests: a plain typed object", () => {
   assert.match(manifest.cmlId, /^[0-9a-f]{64}$/);
 });
 
+test("two modules: the node module has no Hub-side verifications, the hub module has all of both", async () => {
+  const hubOnly = ["verifyManifest", "verifyLedger", "verifyReceipt"];
+  for (const name of hubOnly) {
+    assert.equal(name in Validator.prototype, false, `the node module has ${name}`);
+    assert.equal(typeof hub.Validator.prototype[name], "function", `the hub module lacks ${name}`);
+  }
+  for (const name of Object.getOwnPropertyNames(Validator.prototype)) {
+    assert.ok(name in hub.Validator.prototype, `the hub module lacks ${name}`);
+  }
+  // One LicenseError class for both entries; each module its own Validator.
+  assert.equal(hub.LicenseError, LicenseError);
+  assert.notEqual(hub.Validator, Validator);
+  assert.equal(hub.version(), version());
+  const v = hubValidator();
+  assert.equal(v.validate(basic.license, factsOf(basic), basic.now).siteId, "site-berlin-01");
+  assert.equal((await v.validateAtAsync(basic.license, factsOf(basic), basic.now)).siteId, "site-berlin-01");
+  const ledger = byName("ledger/swapped-entries");
+  assert.ok(throwsCode(() => v.verifyLedger(ledger.cml, ledger.entries), "ledger_broken") instanceof LicenseError);
+  // Its own .wasm, larger than the node module's.
+  const size = (f) => readFileSync(path.join(REPO, "wasm/pkg", f)).length;
+  assert.ok(size("hub/web/hwf_license_wasm_bg.wasm") > size("web/hwf_license_wasm_bg.wasm"));
+});
+
 test("require() gives the same module and the same LicenseError class as import", () => {
   const require = createRequire(import.meta.url);
   const cjs = require("hwf-license-wasm");
   assert.equal(cjs.LicenseError, LicenseError);
   assert.equal(cjs.Validator, Validator);
+  const cjsHub = require("hwf-license-wasm/hub");
+  assert.equal(cjsHub.Validator, hub.Validator);
+  assert.equal(cjsHub.LicenseError, LicenseError);
   assert.equal(version(), readFileSync(path.join(REPO, "Cargo.toml"), "utf8").match(/^version = "([^"]+)"/m)[1]);
 });
 

@@ -35,19 +35,26 @@ test("a refused signature is bad_signature, and a good chain after it still veri
   assert.equal((await v.validateAtAsync(valid.license, null, valid.now)).status, "valid");
 });
 
-/** Wraps the validator's two phases to record the checks (their root flags) phase 1 asked for. */
+/** Wraps the validator's phase 1 to record the checks (their root flags) it asked for. */
 function recordChecks(v) {
   const asked = [];
-  const checks = v.__checks;
-  v.__checks = function (p) {
-    const r = checks.call(this, p);
-    asked.push(r.map((c) => c[0]));
+  const begin = v.__begin;
+  v.__begin = function (...args) {
+    const r = begin.apply(this, args);
+    if (Array.isArray(r)) asked.push(r.slice(1).map((c) => c[0]));
     return r;
   };
   return asked;
 }
 
-/** An answer to a check from `__checks`: key | digest | signature | 1 or 0. */
+/** Phase 1 of a validation that waits for checks: the pending validation and its checks. */
+function pendingOf(v, license, facts, now) {
+  const r = v.__begin(0, license, facts, now);
+  assert.ok(Array.isArray(r), "expected a pending validation");
+  return { p: r[0], c: r.slice(1) };
+}
+
+/** An answer to a check from `__begin`: key | digest | signature | 1 or 0. */
 const answer = (c, ok) => {
   const a = new Uint8Array(162);
   a.set(c.subarray(1, 162));
@@ -82,21 +89,19 @@ test("two phases: a cold chain asks once for both checks (CML by the root, site 
 });
 
 test("phase 2 refuses unless the root verified the CML; a withheld answer is refused, never taken as verified", async () => {
-  const begin = (v) => v.__begin(0, valid.license, null, valid.now);
+  const begin = (v) => pendingOf(v, valid.license, null, valid.now);
   // The site verified, the CML refused: the CML's bad_signature.
   let v = new Validator(options);
-  let p = begin(v);
-  let c = v.__checks(p);
+  let { p, c } = begin(v);
   assert.equal(c.length, 2);
   assert.throws(() => v.__finish(p, join(answer(c[0], false), answer(c[1], true))), (e) => e.codeName === "bad_signature" && /CML/i.test(e.message));
-  assert.deepEqual(v.__checks(begin(v)).map((x) => x[0]), [1, 0], "nothing was cached");
+  assert.deepEqual(begin(v).c.map((x) => x[0]), [1, 0], "nothing was cached");
   // The CML verified, the site's answer withheld: invalid_argument, the site never valid.
-  p = begin(v);
-  c = v.__checks(p);
+  ({ p, c } = begin(v));
+  v.__prepare(p); // the site license read between the phases: the same refusal
   assert.throws(() => v.__finish(p, answer(c[0], true)), (e) => e.codeName === "invalid_argument");
   // The site refused: bad_signature.
-  p = begin(v);
-  c = v.__checks(p);
+  ({ p, c } = begin(v));
   assert.equal(c.length, 1, "the verified CML was cached");
   assert.throws(() => v.__finish(p, answer(c[0], false)), (e) => e.codeName === "bad_signature");
   assert.equal(v.validateAt(valid.license, null, valid.now).status, "valid");
@@ -105,14 +110,16 @@ test("phase 2 refuses unless the root verified the CML; a withheld answer is ref
 test("a pending validation is finished once, by the validator that began it", async () => {
   const a = new Validator(options);
   const b = new Validator(options);
-  const p = a.__begin(0, valid.license, null, valid.now);
-  const c = a.__checks(p);
-  assert.deepEqual(b.__checks(p), []);
+  const { p, c } = pendingOf(a, valid.license, null, valid.now);
   const good = join(answer(c[0], true), answer(c[1], true));
+  b.__prepare(p); // another validator's: nothing happens
   assert.throws(() => b.__finish(p, good), (e) => e.codeName === "invalid_argument");
   // Given to __finish, it is consumed: no second use.
   assert.throws(() => a.__finish(p, good));
-  const q = a.__begin(0, valid.license, null, valid.now);
+  assert.throws(() => a.__prepare(p));
+  const q = pendingOf(a, valid.license, null, valid.now).p;
+  a.__prepare(q);
+  a.__prepare(q); // idempotent
   assert.equal(a.__finish(q, good).status, "valid");
 });
 
@@ -120,19 +127,17 @@ test("a CML the root did not sign is refused though its org key verifies the sit
   for (const name of ["chain/rogue-root-known-kid", "chain/cml-payload-edited"]) {
     const bad = vector(name);
     const v = new Validator(options);
-    const p = v.__begin(0, bad.license, null, bad.now);
-    assert.equal(v.__checks(p).length, 2, `${name}: both checks asked for`);
+    assert.equal(pendingOf(v, bad.license, null, bad.now).c.length, 2, `${name}: both checks asked for`);
     await assert.rejects(v.validateAtAsync(bad.license, null, bad.now), (e) => e instanceof LicenseError && e.codeName === "bad_signature", name);
     // Nothing of it was kept: the valid chain still needs both checks.
-    assert.equal(v.__checks(v.__begin(0, valid.license, null, valid.now)).length, 2);
+    assert.equal(pendingOf(v, valid.license, null, valid.now).c.length, 2);
     assert.equal((await v.validateAtAsync(valid.license, null, valid.now)).status, "valid");
   }
 });
 
 test("an answer for another key, input or signature is not used", async () => {
   const v = new Validator(options);
-  const p = v.__begin(0, valid.license, null, valid.now);
-  const c = v.__checks(p);
+  const { p, c } = pendingOf(v, valid.license, null, valid.now);
   // "Verified" for the same key and signature but another digest, and the site's real answer:
   // the CML has no answer, refused.
   const forged = answer(c[0], true);
@@ -141,9 +146,8 @@ test("an answer for another key, input or signature is not used", async () => {
   // The answers of another license's checks do not answer this one's site license.
   const other = vector("valid/no-features");
   const w = new Validator(options);
-  const po = w.__begin(0, other.license, factsOf(other), other.now);
-  const co = w.__checks(po);
-  const q = w.__begin(0, valid.license, null, valid.now);
+  const co = pendingOf(w, other.license, factsOf(other), other.now).c;
+  const q = pendingOf(w, valid.license, null, valid.now).p;
   assert.throws(() => w.__finish(q, join(answer(co[0], true), answer(co[1], true))), (e) => e.codeName === "invalid_argument");
   // The sync path is untouched.
   assert.equal(v.validateAt(valid.license, null, valid.now).status, "valid");

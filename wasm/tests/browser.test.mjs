@@ -284,6 +284,10 @@ test("every vector and document vector replays in the page, every member compare
   const result = await page.evaluate(async ({ vectors, documents }) => {
     const runner = await import("/wasm/tests/conformance.mjs");
     const pkg = await import("hwf-license-wasm");
+    // The hub module (its own .wasm; the node module's LicenseError).
+    const hub = await import("/wasm/pkg/hub/web/index.js");
+    await hub.default();
+    if (hub.LicenseError !== pkg.LicenseError) throw new Error("the hub entry has its own LicenseError");
     const failed = [];
     const start = performance.now();
     for (const mode of ["sync", "async"]) {
@@ -294,7 +298,7 @@ test("every vector and document vector replays in the page, every member compare
         }
       }
       for (const vector of documents.vectors) {
-        const got = await runner.runDocument(pkg, documents, vector, { mode });
+        const got = await runner.runDocument(pkg, documents, vector, { mode, hub });
         if (!runner.documentPasses(vector, got)) failed.push({ name: vector.name, mode, got });
       }
     }

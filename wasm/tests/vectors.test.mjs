@@ -7,6 +7,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import * as pkg from "hwf-license-wasm";
+import * as hub from "hwf-license-wasm/hub";
 import { expected, licenseOf, loadJson, runDocument, runVector } from "./support.mjs";
 
 const vectors = loadJson("vectors.json");
@@ -48,7 +49,7 @@ for (const vector of vectors.vectors) {
 
 for (const vector of documents.vectors) {
   test(`document ${vector.name}`, async () => {
-    assert.deepEqual(await runDocument(pkg, documents, vector), vector.expect);
-    assert.deepEqual(await runDocument(pkg, documents, vector, { mode: "async" }), vector.expect, "async");
+    assert.deepEqual(await runDocument(pkg, documents, vector, { hub }), vector.expect);
+    assert.deepEqual(await runDocument(pkg, documents, vector, { mode: "async", hub }), vector.expect, "async");
   });
 }

@@ -177,8 +177,9 @@ export class Validator {
     /**
      * Phase 1 of `validateAsync` (`op` 0: `a` license, `b` facts, `c` now, undefined for the
      * clock) or `verifyCmlAsync` (`op` 1: `a` the CML), `js/async.js`: the result when no
-     * signature check is needed (a cached chain), else a `__Pending` for `__checks` and
-     * `__finish` (core's two-phase validation, `hwf_license::pending`).
+     * signature check is needed (a cached chain), else an array of a `__Pending` (for
+     * `__prepare` and `__finish`) and its checks (core's two-phase validation,
+     * `hwf_license::pending`; each check as `webcrypto::begun` writes it).
      * @param {number} op
      * @param {any} a
      * @param {any} b
@@ -191,17 +192,6 @@ export class Validator {
             throw takeFromExternrefTable0(ret[1]);
         }
         return takeFromExternrefTable0(ret[0]);
-    }
-    /**
-     * The checks a `__Pending` of this validator waits for, each a `Uint8Array`: 1 if by a
-     * trusted root else 0 | SEC1 key | SHA-256 of the signing input | signature | signing input.
-     * @param {__Pending} pending
-     * @returns {any}
-     */
-    __checks(pending) {
-        _assertClass(pending, __Pending);
-        const ret = wasm.validator___checks(this.__wbg_ptr, pending.__wbg_ptr);
-        return ret;
     }
     /**
      * Phase 2: `pending` (consumed) completed with WebCrypto's `answers` (each key | digest |
@@ -227,6 +217,16 @@ export class Validator {
             throw takeFromExternrefTable0(ret[1]);
         }
         return takeFromExternrefTable0(ret[0]);
+    }
+    /**
+     * Between the phases, while WebCrypto verifies (`js/async.js`): the part of phase 1 that
+     * the checks do not need (core's `Validator::prepare`); optional, `__finish` does it
+     * otherwise.
+     * @param {__Pending} pending
+     */
+    __prepare(pending) {
+        _assertClass(pending, __Pending);
+        wasm.validator___prepare(this.__wbg_ptr, pending.__wbg_ptr);
     }
     /**
      * One round of an `…Async` method without two phases (`js/async.js`): the result, or an
@@ -547,62 +547,6 @@ export class Validator {
         }
         return takeFromExternrefTable0(ret[0]);
     }
-    /**
-     * Verifies a usage ledger from its first entry (an array of compact JWS) against the org key
-     * of `cml`: every signature, sequence numbers, hash chain, times.
-     *
-     * @throws {LicenseError} `ledger_broken` naming the first bad entry's index.
-     * @param {string} cml
-     * @param {string[]} entries
-     * @returns {LedgerSummary}
-     */
-    verifyLedger(cml, entries) {
-        const ret = wasm.validator_verifyLedger(this.__wbg_ptr, cml, entries);
-        if (ret[2]) {
-            throw takeFromExternrefTable0(ret[1]);
-        }
-        return takeFromExternrefTable0(ret[0]);
-    }
-    /**
-     * Verifies a monthly usage manifest (compact JWS) signed by the org key of `cml` (compact
-     * JWS, verified against the trusted roots): signature, org, CML binding, totals.
-     *
-     * @throws {LicenseError} e.g. `bad_signature`, `binding_mismatch`, `manifest_invalid`.
-     * @param {string} cml
-     * @param {string} manifest
-     * @returns {Manifest}
-     */
-    verifyManifest(cml, manifest) {
-        const ret = wasm.validator_verifyManifest(this.__wbg_ptr, cml, manifest);
-        if (ret[2]) {
-            throw takeFromExternrefTable0(ret[1]);
-        }
-        return takeFromExternrefTable0(ret[0]);
-    }
-    /**
-     * Verifies a Root's manifest receipt (compact JWS, `hwf-receipt+jws`) and its receipt key
-     * certificate (`hwf-receipt-key+jws`) with the trusted roots and the environment policy
-     * at `now` (default: the validator's clock, read without changing anything): the
-     * certificate signed by a trusted root and valid, the receipt signed by the certified key
-     * and dated within the certificate, for `orgId` and the manifest whose document id is
-     * `manifestId` (core's `Validator::verify_receipt`).
-     *
-     * @throws {LicenseError} e.g. `signer_mismatch`, `org_mismatch`, `binding_mismatch`,
-     * `expired`, `wrong_document_type`.
-     * @param {string} certificate
-     * @param {string} receipt
-     * @param {string} orgId
-     * @param {string} manifestId
-     * @param {number | null} [now]
-     * @returns {Receipt}
-     */
-    verifyReceipt(certificate, receipt, orgId, manifestId, now) {
-        const ret = wasm.validator_verifyReceipt(this.__wbg_ptr, certificate, receipt, orgId, manifestId, !isLikeNone(now), isLikeNone(now) ? 0 : now);
-        if (ret[2]) {
-            throw takeFromExternrefTable0(ret[1]);
-        }
-        return takeFromExternrefTable0(ret[0]);
-    }
 }
 if (Symbol.dispose) Validator.prototype[Symbol.dispose] = Validator.prototype.free;
 
@@ -846,6 +790,10 @@ function __wbg_get_imports() {
             const ret = Date.now();
             return ret;
         },
+        __wbg_parse_c3f72b5a24f83c01: function() { return handleError(function (arg0, arg1) {
+            const ret = JSON.parse(getStringFromWasm0(arg0, arg1));
+            return ret;
+        }, arguments); },
         __wbg_prototypesetcall_13162965d1fe7aa3: function(arg0, arg1, arg2) {
             Uint8Array.prototype.set.call(getArrayU8FromWasm0(arg0, arg1), arg2);
         },
@@ -877,6 +825,10 @@ function __wbg_get_imports() {
             const ret = JSON.stringify(arg0);
             return ret;
         }, arguments); },
+        __wbg_unshift_93c39d0fce6b241b: function(arg0, arg1) {
+            const ret = arg0.unshift(arg1);
+            return ret;
+        },
         __wbindgen_generic_0000000000000001: function(arg0) {
             // Cast intrinsic for `F64 -> Externref`.
             const ret = arg0;
