@@ -27,7 +27,7 @@ log "console part 2 pages in Chromium (server/tests/console/part2.mjs: statistic
 have pdftoppm && have pdftotext || die "pdftoppm/pdftotext not found: run scripts/install-deps.sh (Debian package poppler-utils)"
 node server/tests/console/part2.mjs
 info "console part 2 took $((SECONDS - start)) s"
-start=SECONDS
+start=$SECONDS
 log "the Root's console in Chromium (server/tests/console/root.mjs: a CML issued through its preview, uploaded by the Hub, the month's manifest on the Root's org page)"
 node server/tests/console/root.mjs
 info "Root console took $((SECONDS - start)) s; screenshots: $(ls target/console-screenshots | wc -l) in target/console-screenshots/"
