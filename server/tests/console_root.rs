@@ -893,3 +893,129 @@ async fn a_code_typed_into_a_hub_form_steps_a_stale_session_up_for_that_action()
         "the CML is installed with the code typed into its form"
     );
 }
+
+/// Server-side render times of the Root's pages (a measurement, not a test: run by
+/// `scripts/bench-console.sh` in a release build): 301 orgs, the Hub's org `acme` with 10,000
+/// active sites and its real manifest (2.5 MB), 300 more orgs with 12 manifests each (3,601
+/// received manifests); 30 requests per page, p50/p95/max printed.
+#[tokio::test]
+#[ignore]
+async fn bench_root_pages_with_many_orgs_and_10000_sites() {
+    const SITES: u32 = 10_000;
+    const ORGS: u32 = 300;
+    let s = Srv::start().await;
+    let cli = Actor::cli();
+    let seeding = std::time::Instant::now();
+    let issued = s
+        .root()
+        .issue_cml(
+            &hwf_license_server::service::root::IssueCml {
+                org_id: "acme".into(),
+                org_key: serde_json::Value::String(s.org_pem()),
+                max_sites: SITES,
+                valid_days: 365,
+                feature_packs: vec!["analytics".into()],
+                environment: hwf_license_server::domain::EnvironmentName::Prod,
+                grace_days: None,
+            },
+            &cli,
+        )
+        .await
+        .unwrap();
+    let hub = s.hub();
+    hub.install_cml(&issued.cml, false, &cli).await.unwrap();
+    for i in 0..SITES {
+        hub.create_site(
+            &hwf_license_server::service::hub::NewSite {
+                site_id: format!("site-{i:05}"),
+                ..Default::default()
+            },
+            &cli,
+        )
+        .await
+        .unwrap();
+    }
+    let (m, _) = hub
+        .generate_manifest(&hub.current_period(), &cli)
+        .await
+        .unwrap();
+    hub.send_manifest(&m.id, None, &cli).await.unwrap();
+    for o in 0..ORGS {
+        let key = hwf_license::SigningKey::generate().unwrap();
+        let c = s
+            .root()
+            .issue_cml(
+                &hwf_license_server::service::root::IssueCml {
+                    org_id: format!("org-{o:04}"),
+                    org_key: serde_json::Value::String(key.public_key().to_pem()),
+                    max_sites: 50,
+                    valid_days: 365,
+                    feature_packs: vec![],
+                    environment: if o % 5 == 0 {
+                        hwf_license_server::domain::EnvironmentName::Dev
+                    } else {
+                        hwf_license_server::domain::EnvironmentName::Prod
+                    },
+                    grace_days: None,
+                },
+                &cli,
+            )
+            .await
+            .unwrap();
+        let mut conn = s.app.services.db.conn().await.unwrap();
+        for month in 1..=12 {
+            let row = hwf_license_server::store::root_manifests::ReceivedRow {
+                id: format!("m-{o:04}-{month:02}"),
+                org_id: format!("org-{o:04}"),
+                cml_id: c.id.clone(),
+                period: format!("2026-{month:02}"),
+                received_at: s.clock.now() - i64::from(13 - month) * 86_400 * 30,
+                jws: "x".into(),
+                total_active_sites: i64::from(o % 60),
+                ledger_length: 10,
+                receipt: Some("r".into()),
+                receipt_key_certificate: Some("c".into()),
+            };
+            hwf_license_server::store::root_manifests::insert_new(&mut conn, &row)
+                .await
+                .unwrap();
+        }
+    }
+    println!(
+        "seeded {SITES} sites, {} orgs and {} received manifests in {:.1} s",
+        ORGS + 1,
+        ORGS * 12 + 1,
+        seeding.elapsed().as_secs_f64()
+    );
+    let (mut jar, _) = s.enrol("/root").await;
+    let pages = [
+        "/root/".to_string(),
+        "/root/?page=4".into(),
+        "/root/orgs/acme".into(),
+        "/root/orgs/org-0150".into(),
+        "/root/manifests".into(),
+        "/root/manifests?page=50".into(),
+        format!("/root/manifests/{}", m.id),
+        "/root/keys".into(),
+        "/root/cml".into(),
+    ];
+    println!("page                                   status   p50 ms   p95 ms   max ms   bytes");
+    for p in &pages {
+        let mut ms = Vec::new();
+        let mut status = 0;
+        let mut bytes = 0;
+        for _ in 0..30 {
+            let t = std::time::Instant::now();
+            let r = s.get(p, &mut jar).await;
+            ms.push(t.elapsed().as_secs_f64() * 1000.0);
+            status = r.status;
+            bytes = r.body.len();
+        }
+        ms.sort_by(|a, b| a.partial_cmp(b).unwrap());
+        let label: String = p.chars().take(38).collect();
+        println!(
+            "{label:<38} {status:>6} {:>8.1} {:>8.1} {:>8.1} {bytes:>7}",
+            ms[14], ms[28], ms[29]
+        );
+    }
+}

@@ -384,11 +384,17 @@ struct ErrorPage {
 
 /// A page saying `message` with `status`.
 pub fn error_page(status: StatusCode, message: &str) -> Response {
+    error_page_in("", status, message)
+}
+
+/// [`error_page`] in the console at `base` (`""` for the Hub's, `"/root"` for the Root's).
+pub fn error_page_in(base: &'static str, status: StatusCode, message: &str) -> Response {
     let mut chrome = Chrome::new(
         status.canonical_reason().unwrap_or("Error"),
         "",
         String::new(),
     );
+    chrome.base = base;
     chrome.flash = Some(Flash::error(message));
     render(status, &ErrorPage { chrome })
 }

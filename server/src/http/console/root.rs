@@ -21,7 +21,7 @@ use serde::Deserialize;
 
 use super::account::step_up_with;
 use super::session::{add_cookie, AccountPaths, Flash, Pages, Session, ROOT_SESSION_COOKIE};
-use super::{date_time, error_page, sentence, Chrome, Routes};
+use super::{date_time, sentence, Chrome, Routes};
 use crate::domain::{EnvironmentName, Realm};
 use crate::http::extract::{AdminOnly, AnyUser};
 use crate::service::accounts::Accounts;
@@ -83,15 +83,23 @@ pub(super) fn build(assets: bool) -> Routes<RootConsoleState> {
 }
 
 /// The Root console's router over `state` (CSRF on every POST, the security headers, the body
-/// limit, as the Hub's); `assets` as in [`build`].
+/// limit, as the Hub's); `assets` as in `build`.
 pub fn router(state: RootConsoleState, assets: bool) -> axum::Router {
     super::finish(build(assets), state)
+}
+
+/// An error page of the Root's console.
+fn error_page(status: StatusCode, message: &str) -> Response {
+    super::error_page_in("/root", status, message)
 }
 
 /// Orgs per page of the orgs list.
 const ORGS_PAGE: u32 = 50;
 /// Manifests per page of the manifests list.
 const MANIFESTS_PAGE: u32 = 50;
+/// Largest claims JSON shown inside a manifest's page (10,000 sites are 2.5 MB: the page then
+/// states the size and stays fast).
+const INLINE_CLAIMS: usize = 256 * 1024;
 /// The MAC purpose of a CML preview's tag.
 const DRAFT_PURPOSE: &str = "root-cml-draft";
 
@@ -336,7 +344,7 @@ async fn cml_download(
     }
 }
 
-/// The issue form's fields, as typed (numbers are read by [`IssueFields::request`]).
+/// The issue form's fields, as typed (the numbers are read when it becomes an issue request).
 #[derive(Clone, Debug, Default, Deserialize)]
 pub struct IssueFields {
     #[serde(default)]
@@ -590,7 +598,13 @@ async fn refresh_preview(
         .await
     {
         Ok(r) => r,
-        Err(e) => return session.failed(&e, &format!("/root/orgs/{org_id}")),
+        Err(e) => {
+            let back = format!(
+                "/root/orgs/{}",
+                form_urlencoded::byte_serialize(org_id.as_bytes()).collect::<String>()
+            );
+            return session.failed(&e, &back);
+        }
     };
     let draft = s.root.draft_cml(&req, None).await;
     show_preview(&s, &session, IssueFields::of(&req), draft, true, None).await
@@ -742,6 +756,8 @@ struct ManifestPage {
     verified: bool,
     why_not: String,
     claims: String,
+    /// The claims' size in KiB (shown instead of them above [`INLINE_CLAIMS`]).
+    claims_size: usize,
 }
 
 async fn manifest(
@@ -761,7 +777,11 @@ async fn manifest(
                 m: ManifestRow::from(&c.manifest),
                 verified: c.verification.is_ok(),
                 why_not: c.verification.err().unwrap_or_default(),
-                claims: c.claims_json.unwrap_or_default(),
+                claims_size: c.claims_json.as_ref().map_or(0, |j| j.len().div_ceil(1024)),
+                claims: c
+                    .claims_json
+                    .filter(|j| j.len() <= INLINE_CLAIMS)
+                    .unwrap_or_default(),
             };
             session.show(StatusCode::OK, &chrome, &p)
         }

@@ -13,7 +13,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64URL;
 use base64::Engine;
 
-use super::{error_page, sentence, Chrome};
+use super::{sentence, Chrome};
 use crate::domain::Realm;
 use crate::http::extract::{AnyUser, MinRole, Peer};
 use crate::service::accounts::{Accounts, Caller, Scope};
@@ -382,13 +382,20 @@ impl<R: MinRole, S: Pages> FromRequestParts<S> for Session<R> {
             Err(ServiceError::Unauthorized(_) | ServiceError::Forbidden(_)) => {
                 return Err(to_login())
             }
-            Err(e) => return Err(error_page(StatusCode::SERVICE_UNAVAILABLE, &sentence(&e))),
+            Err(e) => {
+                return Err(super::error_page_in(
+                    S::BASE,
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    &sentence(&e),
+                ))
+            }
         };
         if caller.scope == Scope::Enrol && !R::ENROL_OK {
             return Err(Redirect::to(S::PATHS.mfa).into_response());
         }
         if !caller.role.includes(R::ROLE) {
-            return Err(error_page(
+            return Err(super::error_page_in(
+                S::BASE,
                 StatusCode::FORBIDDEN,
                 &format!(
                     "Your role ({}) does not allow this; it needs {}. Ask an admin.",
