@@ -1019,3 +1019,46 @@ async fn bench_root_pages_with_many_orgs_and_10000_sites() {
         );
     }
 }
+
+/// A Root-only server (no Hub, so no Hub console) still serves the Root's console with its
+/// assets; a Hub page there is the 404 page, not a sign-in.
+#[tokio::test]
+async fn a_root_only_server_serves_the_root_console_with_its_assets() {
+    let dir = tempfile::tempdir().unwrap();
+    let listener = tokio::net::TcpListener::bind(std::net::SocketAddr::from(([127, 0, 0, 1], 0)))
+        .await
+        .unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let mut config = hwf_license_server::config::Config::new(
+        common::fresh_database_url(dir.path()).await,
+        hwf_license_server::service::keys::Sealer::generate_secret(),
+    );
+    config.hash_cost = common::CHEAP;
+    let app = App::open_with_clock(
+        &config,
+        hwf_license_server::config::Roles::Root,
+        hwf_license_server::service::clock::system(),
+    )
+    .await
+    .unwrap();
+    let _task = app.spawn(listener);
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let login = http.get(format!("{base}/root/login")).send().await.unwrap();
+    assert_eq!(login.status(), 200);
+    assert_eq!(login.headers()["content-security-policy"], CSP);
+    let body = login.text().await.unwrap();
+    let css = between(&body, "<link rel=\"stylesheet\" href=\"", "\"").unwrap();
+    let r = http.get(format!("{base}{css}")).send().await.unwrap();
+    assert_eq!(r.status(), 200, "{css}");
+    assert_eq!(r.headers()[CONTENT_TYPE], "text/css; charset=utf-8");
+    let hub_page = http
+        .get(format!("{base}/sites"))
+        .header("accept", "text/html")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(hub_page.status(), 404);
+}
