@@ -10,3 +10,6 @@ cd "$REPO"
 log "console render times, 10,000 sites (release build)"
 HWF_TEST_DATABASE=sqlite cargo test -q --release -p hwf-license-server --test console \
   bench_console_pages_with_10000_sites -- --ignored --nocapture
+log "the Root console's render times, 301 orgs, 3,601 received manifests, 10,000 sites (release build)"
+HWF_TEST_DATABASE=sqlite cargo test -q --release -p hwf-license-server --test console_root \
+  bench_root_pages_with_many_orgs_and_10000_sites -- --ignored --nocapture

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The web console in a browser (issue 19): builds the server (debug), then runs
-# server/tests/console/scenario.mjs in Debian's Chromium through playwright-core — the
+# server/tests/console/scenario.mjs, part2.mjs and root.mjs (the Root console) in Debian's Chromium through playwright-core — the
 # requirements' scenario through the console only, axe-core on every page (fails on serious or
 # critical violations), a CSP-enforced pass that fails on any violation or console error,
 # screenshots at 1280 and 390 px in target/console-screenshots/ (not committed), page load
@@ -26,4 +26,8 @@ start=$SECONDS
 log "console part 2 pages in Chromium (server/tests/console/part2.mjs: statistics, PDF via pdftoppm/pdftotext, ledger, audit, users, alerts)"
 have pdftoppm && have pdftotext || die "pdftoppm/pdftotext not found: run scripts/install-deps.sh (Debian package poppler-utils)"
 node server/tests/console/part2.mjs
-info "console part 2 took $((SECONDS - start)) s; screenshots: $(ls target/console-screenshots | wc -l) in target/console-screenshots/"
+info "console part 2 took $((SECONDS - start)) s"
+start=$SECONDS
+log "the Root's console in Chromium (server/tests/console/root.mjs: a CML issued through its preview, uploaded by the Hub, the month's manifest on the Root's org page)"
+node server/tests/console/root.mjs
+info "Root console took $((SECONDS - start)) s; screenshots: $(ls target/console-screenshots | wc -l) in target/console-screenshots/"

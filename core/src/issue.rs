@@ -21,8 +21,10 @@ fn stamp(v: &mut u32, doc_type: &mut String, kind: DocKind) {
     *doc_type = kind.payload_type().into();
 }
 
-/// Signs a CML with a root key announced as `root_kid`; sets `issued_by` to `root_kid`.
-pub fn sign_cml(root: &SigningKey, root_kid: &str, claims: &CmlClaims) -> Result<String> {
+/// The payload [`sign_cml`] signs for `claims` under root key `root_kid`, checked: `v` and
+/// `type` stamped, `issued_by` set to `root_kid`. A Root shows it before it signs (what will be
+/// signed is exactly this).
+pub fn cml_payload(root_kid: &str, claims: &CmlClaims) -> Result<CmlClaims> {
     let mut c = claims.clone();
     stamp(&mut c.v, &mut c.doc_type, DocKind::Cml);
     // The lowest version that can say everything: readers of version 1 keep reading CMLs that
@@ -33,6 +35,12 @@ pub fn sign_cml(root: &SigningKey, root_kid: &str, claims: &CmlClaims) -> Result
     c.issued_by = root_kid.into();
     c.check()?;
     crate::keys::PublicKey::from_jwk(&c.org_key)?;
+    Ok(c)
+}
+
+/// Signs a CML with a root key announced as `root_kid`; sets `issued_by` to `root_kid`.
+pub fn sign_cml(root: &SigningKey, root_kid: &str, claims: &CmlClaims) -> Result<String> {
+    let c = cml_payload(root_kid, claims)?;
     jws::sign(DocKind::Cml, root, root_kid, &c)
 }
 

@@ -1106,6 +1106,13 @@ async fn users_of_a_database_from_before_the_realms_are_in_both_realms() {
              license TEXT NOT NULL, issued_at BIGINT NOT NULL, expires_at BIGINT NOT NULL, \
              created_at BIGINT NOT NULL, created_by TEXT NOT NULL, revoked_at BIGINT, \
              last_seen BIGINT, seen_day BIGINT)",
+            // The Root's tables of version 1 (later migrations add to them).
+            "CREATE TABLE root_cmls (id TEXT PRIMARY KEY, org_id TEXT NOT NULL, \
+             license_id TEXT NOT NULL, jws TEXT NOT NULL, environment TEXT NOT NULL, \
+             max_sites BIGINT NOT NULL, issued_at BIGINT NOT NULL, valid_until BIGINT NOT NULL)",
+            "CREATE TABLE root_manifests (id TEXT PRIMARY KEY, org_id TEXT NOT NULL, \
+             cml_id TEXT NOT NULL, period TEXT NOT NULL, received_at BIGINT NOT NULL, \
+             jws TEXT NOT NULL, total_active_sites BIGINT NOT NULL, ledger_length BIGINT NOT NULL)",
         ] {
             sqlx::query(sql).execute(&mut c).await.unwrap();
         }

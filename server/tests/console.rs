@@ -429,6 +429,9 @@ async fn every_console_post_without_its_sessions_csrf_token_is_refused_with_403(
         "/cml",
         "/account/step-up",
         "/account/mfa/confirm",
+        "/root/login",
+        "/root/cml/confirm",
+        "/root/orgs/x1/refresh",
     ] {
         assert!(
             posts.iter().any(|p| p == must),

@@ -1458,8 +1458,8 @@ async fn simultaneous_first_starts_initialise_the_database_once() {
             n
         }
     };
-    // Each migration applied once (the initial schema, the accounts of issue 17, the receipt keys and the manifest schedule of issue 18, the node activity and the site list's indexes of issue 19).
-    assert_eq!(count("SELECT count(*) FROM schema_migrations").await, 5);
+    // Each migration applied once (the initial schema, the accounts of issue 17, the receipt keys and the manifest schedule of issue 18, the node activity and the site list's indexes of issue 19, the Root's kept receipts of issue 20).
+    assert_eq!(count("SELECT count(*) FROM schema_migrations").await, 6);
     assert_eq!(
         count("SELECT count(*) FROM users").await,
         2,

@@ -392,7 +392,7 @@ async fn two_replicas_on_one_database_hold_max_sites_and_keep_one_ledger() {
     );
     assert_eq!(
         count(&db, "SELECT count(*) FROM schema_migrations").await,
-        5
+        6
     );
     assert_eq!(
         count(&db, "SELECT count(*) FROM receipt_keys").await,

@@ -157,14 +157,25 @@ pub fn router(
         request_timeout: std::time::Duration::from_secs(config.request_timeout),
     };
     if let Some(h) = &services.hub {
-        // The Hub's web console at `/` (the Root's will be under `/root/`).
+        // The Hub's web console at `/`.
         app = app.merge(console::router(console::ConsoleState {
             accounts: services.accounts.clone(),
             hub: h.clone(),
             tls: options.tls,
         }));
     }
-    let console_served = services.hub.is_some();
+    if let Some(r) = &services.root {
+        // The Root's console at `/root/` (with the assets when no Hub console serves them).
+        app = app.merge(console::root::router(
+            console::root::RootConsoleState {
+                accounts: services.accounts.clone(),
+                root: r.clone(),
+                tls: options.tls,
+            },
+            services.hub.is_none(),
+        ));
+    }
+    let console_served = services.hub.is_some() || services.root.is_some();
     app.merge(ops_routes)
         .route_layer(axum::middleware::from_fn_with_state(
             layer.clone(),

@@ -168,6 +168,28 @@ pub struct Compliance {
     pub manifest_overdue: bool,
 }
 
+/// How long (seconds) a CML shown before signing ([`Root::draft_cml`]) may wait for its
+/// confirmation.
+pub const DRAFT_TTL: i64 = 15 * 60;
+
+/// What fixes a drafted CML between its preview and its confirmation.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DraftId {
+    /// The license id chosen when it was first drafted.
+    pub license_id: String,
+    /// Its issue time.
+    pub issued_at: i64,
+}
+
+/// The policy the Root reads its own CMLs with: either environment (each is checked against
+/// the root key that signed it).
+fn any_environment() -> EnvironmentPolicy {
+    EnvironmentPolicy {
+        environment: Environment::Prod,
+        accept_other: true,
+    }
+}
+
 /// A root public key and whether new CMLs are signed with it.
 #[derive(Clone, Debug)]
 pub struct RootPublicKey {
@@ -378,33 +400,105 @@ impl Root {
         Ok(out)
     }
 
-    /// Issues a CML for an org.
+    /// Issues a CML for an org: [`Root::draft_cml`] then [`Root::sign_draft`].
     pub async fn issue_cml(
         &self,
         req: &IssueCml,
         actor: &Actor,
     ) -> Result<IssuedCml, ServiceError> {
+        let draft = self.draft_cml(req, None).await?;
+        self.sign_draft(&draft, actor).await
+    }
+
+    /// The exact payload a CML for `req` would be signed with, checked by core, without signing
+    /// it: a new license id and the Root's clock as its issue time, or — to confirm a draft shown
+    /// before — `id`'s, when its issue time is within [`DRAFT_TTL`] seconds of now. The payload
+    /// names the active root key of `req`'s environment (`issued_by`).
+    pub async fn draft_cml(
+        &self,
+        req: &IssueCml,
+        id: Option<&DraftId>,
+    ) -> Result<CmlClaims, ServiceError> {
         let org_key = org_key_from(&req.org_key)?;
         crate::domain::inputs::valid_days(req.valid_days)?;
         let environment: Environment = req.environment.into();
-        let (kid, key) = self
-            .active_key(environment)
+        let kid = root_keys::active_kid(&mut *self.db.conn().await?, environment.as_str())
             .await?
             .ok_or(ServiceError::NoRootKey(environment))?;
         let t = self.now();
+        let (license_id, issued_at) = match id {
+            None => (random_id("cml-"), t),
+            Some(d) => {
+                if d.issued_at > t + 60 || d.issued_at < t - DRAFT_TTL {
+                    return Err(ServiceError::Invalid(format!(
+                        "this preview is older than {} minutes; preview the CML again",
+                        DRAFT_TTL / 60
+                    )));
+                }
+                (d.license_id.clone(), d.issued_at)
+            }
+        };
         let claims = CmlClaims {
-            license_id: random_id("cml-"),
+            license_id,
             org_id: req.org_id.clone(),
             max_sites: req.max_sites,
-            issued_at: t,
-            valid_until: t + i64::from(req.valid_days) * 86_400,
+            issued_at,
+            valid_until: issued_at + i64::from(req.valid_days) * 86_400,
             feature_packs: req.feature_packs.clone(),
             key_type: environment,
             org_key: org_key.to_jwk(),
             grace_days: req.grace_days.unwrap_or(hwf_license::DEFAULT_GRACE_DAYS),
             ..Default::default()
         };
-        let jws = issue::sign_cml(&key, &kid, &claims)?;
+        Ok(issue::cml_payload(&kid, &claims)?)
+    }
+
+    /// Signs `draft` (a [`Root::draft_cml`] payload) with the active root key it names and
+    /// records it. The key must still be its environment's active one; a draft whose license id
+    /// was already issued answers that CML again when it is the same payload (a confirmation
+    /// sent twice signs once), else is refused.
+    pub async fn sign_draft(
+        &self,
+        draft: &CmlClaims,
+        actor: &Actor,
+    ) -> Result<IssuedCml, ServiceError> {
+        let environment = draft.key_type;
+        let (kid, key) = self
+            .active_key(environment)
+            .await?
+            .ok_or(ServiceError::NoRootKey(environment))?;
+        if kid != draft.issued_by {
+            return Err(ServiceError::Invalid(format!(
+                "the {environment} root key changed since the preview; preview the CML again"
+            )));
+        }
+        if let Some(jws) =
+            root_cmls::jws_of_license(&mut *self.db.conn().await?, &draft.license_id).await?
+        {
+            let roots: Vec<TrustedRoot> = self
+                .public_keys()
+                .await?
+                .into_iter()
+                .map(|k| k.root)
+                .collect();
+            let v = verify_cml(&roots, any_environment(), &jws)?;
+            if v.claims != *draft {
+                return Err(ServiceError::Invalid(
+                    "a CML with this license id was already issued with other terms".into(),
+                ));
+            }
+            return Ok(IssuedCml {
+                id: v.id,
+                license_id: v.claims.license_id,
+                org_id: v.claims.org_id,
+                kid,
+                valid_until: v.claims.valid_until,
+                cml: jws,
+            });
+        }
+        let t = self.now();
+        let claims = draft;
+        let jws = issue::sign_cml(&key, &kid, claims)?;
         let id = hwf_license::document_id(&jws)?;
         let row = root_cmls::IssuedRow {
             id: id.clone(),
@@ -435,8 +529,8 @@ impl Root {
         })?;
         Ok(IssuedCml {
             id,
-            license_id: claims.license_id,
-            org_id: claims.org_id,
+            license_id: claims.license_id.clone(),
+            org_id: claims.org_id.clone(),
             kid,
             valid_until: claims.valid_until,
             cml: jws,
@@ -449,6 +543,13 @@ impl Root {
         req: &RefreshCml,
         actor: &Actor,
     ) -> Result<IssuedCml, ServiceError> {
+        let issue = self.refresh_request(req).await?;
+        self.issue_cml(&issue, actor).await
+    }
+
+    /// The issue request a refresh stands for: the org's newest CML's org key, environment and
+    /// terms, each overridden by `req` where given.
+    pub async fn refresh_request(&self, req: &RefreshCml) -> Result<IssueCml, ServiceError> {
         let latest = self
             .org_cmls(&req.org_id)
             .await?
@@ -459,22 +560,18 @@ impl Root {
             })?;
         let c = &latest.claims;
         let days = (c.valid_until - c.issued_at).div_euclid(86_400).max(1) as u32;
-        self.issue_cml(
-            &IssueCml {
-                org_id: c.org_id.clone(),
-                org_key: serde_json::Value::String(latest.org_key.to_pem()),
-                max_sites: req.max_sites.unwrap_or(c.max_sites),
-                valid_days: req.valid_days.unwrap_or(days),
-                feature_packs: req
-                    .feature_packs
-                    .clone()
-                    .unwrap_or_else(|| c.feature_packs.clone()),
-                environment: c.key_type.into(),
-                grace_days: Some(req.grace_days.unwrap_or(c.grace_days)),
-            },
-            actor,
-        )
-        .await
+        Ok(IssueCml {
+            org_id: c.org_id.clone(),
+            org_key: serde_json::Value::String(latest.org_key.to_pem()),
+            max_sites: req.max_sites.unwrap_or(c.max_sites),
+            valid_days: req.valid_days.unwrap_or(days),
+            feature_packs: req
+                .feature_packs
+                .clone()
+                .unwrap_or_else(|| c.feature_packs.clone()),
+            environment: c.key_type.into(),
+            grace_days: Some(req.grace_days.unwrap_or(c.grace_days)),
+        })
     }
 
     /// The CMLs issued to an org, newest first, verified with this Root's keys.
@@ -485,14 +582,10 @@ impl Root {
             .into_iter()
             .map(|k| k.root)
             .collect();
-        let policy = EnvironmentPolicy {
-            environment: Environment::Prod,
-            accept_other: true,
-        };
         root_cmls::jws_of_org(&mut *self.db.conn().await?, org_id)
             .await?
             .iter()
-            .map(|jws| Ok(verify_cml(&roots, policy, jws)?))
+            .map(|jws| Ok(verify_cml(&roots, any_environment(), jws)?))
             .collect()
     }
 
@@ -531,6 +624,19 @@ impl Root {
         let claims = &m.claims;
         let t = self.now();
         super::error::manifest_period(&cml.claims, &claims.period, t)?;
+        let (receipt_key, receipt_key_certificate) = self.receipt_key(cml.claims.key_type).await?;
+        let sign_at = |received_at: i64| {
+            issue::sign_receipt(
+                &receipt_key,
+                &ReceiptClaims {
+                    org_id: claims.org_id.clone(),
+                    manifest: m.id.clone(),
+                    period: claims.period.clone(),
+                    received_at,
+                    ..Default::default()
+                },
+            )
+        };
         let row = root_manifests::ReceivedRow {
             id: m.id.clone(),
             org_id: claims.org_id.clone(),
@@ -540,6 +646,8 @@ impl Root {
             jws: d.manifest.clone(),
             total_active_sites: i64::from(claims.stats.total_active_sites),
             ledger_length: claims.ledger_length as i64,
+            receipt: Some(sign_at(t)?),
+            receipt_key_certificate: Some(receipt_key_certificate.clone()),
         };
         let duplicate = write_tx!(&self.db, ServiceError, |tx| {
             let duplicate = !root_manifests::insert_new(&mut tx, &row).await?;
@@ -560,20 +668,17 @@ impl Root {
             }
             Ok(duplicate)
         })?;
-        let received_at = root_manifests::received_at(&mut *self.db.conn().await?, &m.id)
+        // A resend gets the receipt kept with the first delivery (a row received before
+        // receipts were kept gets one signed now for its first reception time).
+        let stored = root_manifests::get_row(&mut *self.db.conn().await?, &m.id)
             .await?
             .ok_or_else(|| ServiceError::internal("received manifest vanished"))?;
-        let (receipt_key, receipt_key_certificate) = self.receipt_key(cml.claims.key_type).await?;
-        let receipt = issue::sign_receipt(
-            &receipt_key,
-            &ReceiptClaims {
-                org_id: claims.org_id.clone(),
-                manifest: m.id.clone(),
-                period: claims.period.clone(),
-                received_at,
-                ..Default::default()
-            },
-        )?;
+        let received_at = stored.received_at;
+        let (receipt, receipt_key_certificate) =
+            match (stored.receipt, stored.receipt_key_certificate) {
+                (Some(r), Some(c)) => (r, c),
+                _ => (sign_at(received_at)?, receipt_key_certificate),
+            };
         Ok(Receipt {
             id: m.id.clone(),
             org_id: claims.org_id.clone(),
@@ -590,48 +695,364 @@ impl Root {
     /// Compliance of every org this Root issued a CML to, one entry per environment (newest
     /// CML and newest manifest of that environment), at the Root's clock.
     pub async fn compliance(&self) -> Result<Vec<Compliance>, ServiceError> {
+        let orgs = root_cmls::orgs_page(&mut *self.db.conn().await?, 0, i64::MAX).await?;
+        self.compliance_of(&orgs).await
+    }
+
+    /// Compliance of `orgs` (each org's environments, in order).
+    pub async fn compliance_of(&self, orgs: &[String]) -> Result<Vec<Compliance>, ServiceError> {
         let t = self.now();
+        let roots = self.trusted_roots().await?;
         let mut c = self.db.conn().await?;
         let mut out = Vec::new();
-        for (org, env) in root_cmls::org_environments(&mut c).await? {
-            let newest = root_cmls::newest(&mut c, &org, &env)
-                .await?
-                .ok_or_else(|| ServiceError::internal("org without a CML"))?;
-            // The standing is read from the signed CML, verified by core.
-            let verified = self
-                .org_cmls(&org)
-                .await?
-                .into_iter()
-                .find(|v| v.id == newest.id)
-                .ok_or_else(|| ServiceError::internal("newest CML does not verify"))?;
-            let standing = hwf_license::cml_standing(&verified.claims, t);
-            let last = root_manifests::newest(&mut c, &org, &env).await?;
-            let (period, at, active) = match last {
-                Some((p, at, n)) => (Some(p), Some(at), Some(n)),
-                None => (None, None, None),
-            };
-            out.push(Compliance {
-                org_id: org,
-                environment: Environment::parse(&env)?.into(),
-                cml_id: newest.id,
-                cml_license_id: newest.license_id,
-                max_sites: newest.max_sites,
-                cml_valid_until: newest.valid_until,
-                cml_status: standing.as_str().into(),
-                cml_days_left: standing.days_left(),
-                over_limit: compliance::over_limit(active, newest.max_sites),
-                manifest_overdue: compliance::manifest_overdue(
-                    newest.first_issued_at,
-                    period.as_deref(),
-                    t,
-                ),
-                last_manifest_period: period,
-                last_manifest_at: at,
-                last_active_sites: active,
-            });
+        for org in orgs {
+            for env in root_cmls::environments_of(&mut c, org).await? {
+                let newest = root_cmls::newest(&mut c, org, &env)
+                    .await?
+                    .ok_or_else(|| ServiceError::internal("org without a CML"))?;
+                // The standing is read from the signed CML, verified by core.
+                let verified = verify_cml(&roots, any_environment(), &newest.jws)
+                    .map_err(|_| ServiceError::internal("newest CML does not verify"))?;
+                let standing = hwf_license::cml_standing(&verified.claims, t);
+                let last = root_manifests::newest(&mut c, org, &env).await?;
+                let (period, at, active) = match last {
+                    Some((p, at, n)) => (Some(p), Some(at), Some(n)),
+                    None => (None, None, None),
+                };
+                out.push(Compliance {
+                    org_id: org.clone(),
+                    environment: Environment::parse(&env)?.into(),
+                    cml_id: newest.id,
+                    cml_license_id: newest.license_id,
+                    max_sites: newest.max_sites,
+                    cml_valid_until: newest.valid_until,
+                    cml_status: standing.as_str().into(),
+                    cml_days_left: standing.days_left(),
+                    over_limit: compliance::over_limit(active, newest.max_sites),
+                    manifest_overdue: compliance::manifest_overdue(
+                        newest.first_issued_at,
+                        period.as_deref(),
+                        t,
+                    ),
+                    last_manifest_period: period,
+                    last_manifest_at: at,
+                    last_active_sites: active,
+                });
+            }
         }
         Ok(out)
     }
+
+    /// One page of [`Root::compliance`]: at most `limit` orgs (by id) from `offset`, and how
+    /// many orgs there are.
+    pub async fn compliance_page(
+        &self,
+        offset: u32,
+        limit: u32,
+    ) -> Result<(Vec<Compliance>, i64), ServiceError> {
+        let (orgs, total) = {
+            let mut c = self.db.conn().await?;
+            let orgs =
+                root_cmls::orgs_page(&mut c, i64::from(offset), i64::from(limit.min(500))).await?;
+            (orgs, root_cmls::org_count(&mut c).await?)
+        };
+        Ok((self.compliance_of(&orgs).await?, total))
+    }
+
+    /// The root public keys as trusted roots.
+    async fn trusted_roots(&self) -> Result<Vec<TrustedRoot>, ServiceError> {
+        Ok(self
+            .public_keys()
+            .await?
+            .into_iter()
+            .map(|k| k.root)
+            .collect())
+    }
+
+    /// One org as the Root sees it: its compliance per environment, every CML issued to it
+    /// (newest first, verified by core, with its standing at the Root's clock) and its newest
+    /// [`ORG_MANIFESTS`] received manifests. [`ServiceError::UnknownOrg`] when this Root issued
+    /// it no CML.
+    pub async fn org(&self, org_id: &str) -> Result<OrgView, ServiceError> {
+        let cmls = self.org_cmls(org_id).await?;
+        if cmls.is_empty() {
+            return Err(ServiceError::UnknownOrg(org_id.to_string()));
+        }
+        let compliance = self.compliance_of(&[org_id.to_string()]).await?;
+        let t = self.now();
+        let current: Vec<&str> = compliance.iter().map(|c| c.cml_id.as_str()).collect();
+        let cmls = cmls
+            .iter()
+            .map(|v| {
+                let standing = hwf_license::cml_standing(&v.claims, t);
+                CmlSummary {
+                    id: v.id.clone(),
+                    license_id: v.claims.license_id.clone(),
+                    environment: v.claims.key_type.into(),
+                    kid: v.claims.issued_by.clone(),
+                    max_sites: v.claims.max_sites,
+                    issued_at: v.claims.issued_at,
+                    valid_until: v.claims.valid_until,
+                    grace_days: v.claims.grace_days,
+                    feature_packs: v.claims.feature_packs.clone(),
+                    status: standing.as_str().into(),
+                    days_left: standing.days_left(),
+                    current: current.contains(&v.id.as_str()),
+                    org_key_thumbprint: v.org_key.thumbprint().into(),
+                }
+            })
+            .collect();
+        let (manifests, manifest_count) = self
+            .received_manifests(Some(org_id), 0, ORG_MANIFESTS)
+            .await?;
+        Ok(OrgView {
+            org_id: org_id.to_string(),
+            compliance,
+            cmls,
+            manifests,
+            manifest_count,
+        })
+    }
+
+    /// At most `limit` (capped at 500) received manifests, of `org_id` or of every org, newest
+    /// received first, from `offset`; and how many there are. Each was verified when it was
+    /// received (a manifest that does not verify is refused, never recorded).
+    pub async fn received_manifests(
+        &self,
+        org_id: Option<&str>,
+        offset: u32,
+        limit: u32,
+    ) -> Result<(Vec<ReceivedManifest>, i64), ServiceError> {
+        let mut c = self.db.conn().await?;
+        let rows =
+            root_manifests::page(&mut c, org_id, i64::from(offset), i64::from(limit.min(500)))
+                .await?;
+        let total = root_manifests::count(&mut c, org_id).await?;
+        Ok((
+            rows.into_iter().map(ReceivedManifest::from).collect(),
+            total,
+        ))
+    }
+
+    /// Received manifest `id` checked again now by core under the CML it is bound to and this
+    /// Root's keys: the result (verified, or core's code and reason), its claims as JSON, and
+    /// whether its receipt is kept.
+    pub async fn manifest_check(&self, id: &str) -> Result<ManifestCheck, ServiceError> {
+        let row = root_manifests::get_row(&mut *self.db.conn().await?, id)
+            .await?
+            .ok_or_else(|| ServiceError::NotFound(format!("manifest {id}")))?;
+        let cmls = self.org_cmls(&row.org_id).await?;
+        let jws = row.jws.clone();
+        let cml_id = row.cml_id.clone();
+        let (verification, claims) = self
+            .cpu
+            .run(move || {
+                let Some(cml) = cmls.iter().find(|c| c.id == cml_id) else {
+                    return (Err("its CML is not among the org's CMLs".to_string()), None);
+                };
+                match verify_manifest(cml, &jws) {
+                    Ok(m) => (Ok(()), serde_json::to_string_pretty(&m.claims).ok()),
+                    Err(e) => (
+                        Err(format!(
+                            "{e} (code {}, {})",
+                            e.code().code(),
+                            e.code().name()
+                        )),
+                        None,
+                    ),
+                }
+            })
+            .await?;
+        Ok(ManifestCheck {
+            has_receipt: row.receipt.is_some(),
+            manifest: ReceivedManifest::from(row),
+            verification,
+            claims_json: claims,
+        })
+    }
+
+    /// The receipt the Root answered for manifest `id` and its key certificate, as the Hub
+    /// received them (`None` for a manifest received before receipts were kept).
+    pub async fn receipt_of(&self, id: &str) -> Result<Option<KeptReceipt>, ServiceError> {
+        let row = root_manifests::get_row(&mut *self.db.conn().await?, id)
+            .await?
+            .ok_or_else(|| ServiceError::NotFound(format!("manifest {id}")))?;
+        Ok(match (row.receipt, row.receipt_key_certificate) {
+            (Some(receipt), Some(receipt_key_certificate)) => Some(KeptReceipt {
+                manifest: row.id,
+                org_id: row.org_id,
+                period: row.period,
+                received_at: row.received_at,
+                receipt,
+                receipt_key_certificate,
+            }),
+            _ => None,
+        })
+    }
+
+    /// The root keys with their fingerprints: the kid, the RFC 7638 JWK thumbprint (what
+    /// docs/FORMAT.md names key ids by), and the SHA-256 of the key's SubjectPublicKeyInfo DER
+    /// (what `openssl pkey -pubin -outform DER | sha256sum` prints), oldest first.
+    pub async fn key_fingerprints(&self) -> Result<Vec<RootKeyInfo>, ServiceError> {
+        use base64::Engine;
+        use sha2::Digest;
+        self.public_keys()
+            .await?
+            .into_iter()
+            .map(|k| {
+                let pem = k.root.key.to_pem();
+                let body: String = pem.lines().filter(|l| !l.starts_with("-----")).collect();
+                let der = base64::engine::general_purpose::STANDARD
+                    .decode(body.trim())
+                    .map_err(|_| ServiceError::internal("root key PEM does not decode"))?;
+                let spki = sha2::Sha256::digest(&der)
+                    .iter()
+                    .map(|b| format!("{b:02x}"))
+                    .collect::<Vec<_>>()
+                    .join(":");
+                Ok(RootKeyInfo {
+                    kid: k.root.kid.to_string(),
+                    environment: k.root.environment.into(),
+                    active: k.active,
+                    thumbprint: k.root.key.thumbprint().to_string(),
+                    spki_sha256: spki,
+                    public_key_pem: pem,
+                })
+            })
+            .collect()
+    }
+}
+
+/// How many received manifests an org's page lists.
+pub const ORG_MANIFESTS: u32 = 60;
+
+/// One CML the Root issued, as its pages show it.
+#[derive(Clone, Debug, Serialize)]
+pub struct CmlSummary {
+    /// Document id.
+    pub id: String,
+    /// License id.
+    pub license_id: String,
+    /// Its environment.
+    pub environment: EnvironmentName,
+    /// The root key that signed it.
+    pub kid: String,
+    /// Site limit.
+    pub max_sites: u32,
+    /// Issued (unix seconds).
+    pub issued_at: i64,
+    /// Valid until (unix seconds).
+    pub valid_until: i64,
+    /// Grace days after it.
+    pub grace_days: u32,
+    /// Feature packs.
+    pub feature_packs: Vec<String>,
+    /// Core's standing at the Root's clock (`valid`, `expiring`, `grace`, `expired`).
+    pub status: String,
+    /// Days left (see [`Compliance::cml_days_left`]).
+    pub days_left: Option<u32>,
+    /// The newest CML of its environment (the one compliance reports).
+    pub current: bool,
+    /// The org key's RFC 7638 thumbprint.
+    pub org_key_thumbprint: String,
+}
+
+/// One org: compliance per environment, its CMLs, its newest received manifests.
+#[derive(Clone, Debug, Serialize)]
+pub struct OrgView {
+    /// Org.
+    pub org_id: String,
+    /// One entry per environment.
+    pub compliance: Vec<Compliance>,
+    /// Every CML issued to it, newest first.
+    pub cmls: Vec<CmlSummary>,
+    /// Its newest [`ORG_MANIFESTS`] received manifests.
+    pub manifests: Vec<ReceivedManifest>,
+    /// How many it sent in all.
+    pub manifest_count: i64,
+}
+
+/// A received manifest (each was verified when received).
+#[derive(Clone, Debug, Serialize)]
+pub struct ReceivedManifest {
+    /// Document id.
+    pub id: String,
+    /// Org.
+    pub org_id: String,
+    /// The CML it is bound to.
+    pub cml_id: String,
+    /// `YYYY-MM`.
+    pub period: String,
+    /// When it was first received.
+    pub received_at: i64,
+    /// Active sites it reported.
+    pub total_active_sites: i64,
+    /// Ledger length it reported.
+    pub ledger_length: i64,
+    /// Whether the receipt the Root answered is kept.
+    pub has_receipt: bool,
+}
+
+impl From<root_manifests::ReceivedRow> for ReceivedManifest {
+    fn from(r: root_manifests::ReceivedRow) -> Self {
+        Self {
+            has_receipt: r.receipt.is_some(),
+            id: r.id,
+            org_id: r.org_id,
+            cml_id: r.cml_id,
+            period: r.period,
+            received_at: r.received_at,
+            total_active_sites: r.total_active_sites,
+            ledger_length: r.ledger_length,
+        }
+    }
+}
+
+/// A received manifest checked again now ([`Root::manifest_check`]).
+#[derive(Clone, Debug)]
+pub struct ManifestCheck {
+    /// The manifest.
+    pub manifest: ReceivedManifest,
+    /// `Ok` when it verifies now, else why not (core's message and code).
+    pub verification: Result<(), String>,
+    /// Its verified claims, pretty JSON (when it verifies).
+    pub claims_json: Option<String>,
+    /// Whether its receipt is kept.
+    pub has_receipt: bool,
+}
+
+/// The receipt kept for a manifest: what the Hub received.
+#[derive(Clone, Debug, Serialize)]
+pub struct KeptReceipt {
+    /// Manifest document id.
+    pub manifest: String,
+    /// Org.
+    pub org_id: String,
+    /// Period.
+    pub period: String,
+    /// First received (unix seconds).
+    pub received_at: i64,
+    /// The signed receipt (compact JWS, `hwf-receipt+jws`).
+    pub receipt: String,
+    /// The receipt key's certificate (compact JWS, `hwf-receipt-key+jws`).
+    pub receipt_key_certificate: String,
+}
+
+/// A root key and its fingerprints ([`Root::key_fingerprints`]).
+#[derive(Clone, Debug, Serialize)]
+pub struct RootKeyInfo {
+    /// Key id (`root-<env>-<first 12 characters of the thumbprint>`).
+    pub kid: String,
+    /// Its environment.
+    pub environment: EnvironmentName,
+    /// Whether new CMLs of its environment are signed with it.
+    pub active: bool,
+    /// RFC 7638 JWK thumbprint (base64url of SHA-256).
+    pub thumbprint: String,
+    /// SHA-256 of the SubjectPublicKeyInfo DER, hex pairs separated by colons.
+    pub spki_sha256: String,
+    /// The public key, PEM.
+    pub public_key_pem: String,
 }
 
 /// The first of `cmls` under which `manifest` verifies (its index), else the most useful error

@@ -291,4 +291,16 @@ CREATE INDEX sites_expires ON sites (expires_at, site_id);
 CREATE INDEX sites_last_seen ON sites (last_seen, site_id);
 CREATE INDEX sites_product_tier ON sites (product, tier)
 "#,
+    // Issue 20's Root console: the receipt the Root answered is kept with its manifest (the
+    // console offers it for download; a resent manifest gets the same bytes back); the received
+    // manifests are listed newest first; a CML is found by its license id (a confirmed preview
+    // is signed once).
+    r#"
+ALTER TABLE root_manifests ADD COLUMN receipt TEXT;
+ALTER TABLE root_manifests ADD COLUMN receipt_key_certificate TEXT;
+CREATE INDEX root_manifests_received ON root_manifests (received_at, id);
+CREATE INDEX root_manifests_org_received ON root_manifests (org_id, received_at);
+CREATE INDEX root_cmls_license ON root_cmls (license_id);
+CREATE INDEX root_cmls_org_env ON root_cmls (org_id, environment, issued_at)
+"#,
 ];

@@ -12,24 +12,25 @@ use base64::Engine;
 use serde::Deserialize;
 
 use super::session::{
-    add_cookie, clear_session_cookie, cookie, pre_csrf_token, session_cookie, set_cookie, Flash,
-    Session, PRE_COOKIE, SESSION_COOKIE,
+    add_cookie, cookie, pre_csrf_token, session_cookie_named, set_cookie, Flash, Pages, Session,
+    PRE_COOKIE,
 };
-use super::{local_path, render, sentence, Chrome, ConsoleState, Routes};
-use crate::domain::Realm;
+use super::{render, sentence, Chrome, Routes};
 use crate::http::extract::{AnyUser, Enrolling, Peer};
 use crate::service::accounts::Scope;
 use crate::service::keys::random_bytes;
 use crate::service::ServiceError;
 
-pub(super) fn routes(r: Routes) -> Routes {
-    r.get_post("/login", login_page, login)
-        .post("/logout", logout)
-        .get("/account", account_page)
-        .get_post("/account/password", password_page, change_password)
-        .get_post("/account/mfa", mfa_page, mfa_start)
-        .post("/account/mfa/confirm", mfa_confirm)
-        .get_post("/account/step-up", step_up_page, step_up)
+/// The account pages of console `S` (the Hub's or the Root's), at its [`Pages::PATHS`].
+pub(super) fn routes<S: Pages>(r: Routes<S>) -> Routes<S> {
+    let p = S::PATHS;
+    r.get_post(p.login, login_page::<S>, login::<S>)
+        .post(p.logout, logout::<S>)
+        .get(p.account, account_page::<S>)
+        .get_post(p.password, password_page, change_password::<S>)
+        .get_post(p.mfa, mfa_page, mfa_start::<S>)
+        .post(p.mfa_confirm, mfa_confirm::<S>)
+        .get_post(p.step_up, step_up_page::<S>, step_up::<S>)
 }
 
 /// `?next=` of the sign-in and step-up pages.
@@ -61,30 +62,31 @@ pub struct LoginForm {
 
 /// The sign-in page's frame: its CSRF token is tied to the pre-session cookie (set here when
 /// missing), so a sign-in cannot be forged from another site.
-fn login_chrome(headers: &HeaderMap, s: &ConsoleState) -> (Chrome, Option<String>) {
+fn login_chrome<S: Pages>(headers: &HeaderMap, s: &S) -> (Chrome, Option<String>) {
     let (pre, new) = match cookie(headers, PRE_COOKIE) {
         Some(p) if p.len() == 32 && p.bytes().all(|b| b.is_ascii_hexdigit()) => {
             (p.to_string(), None)
         }
         _ => {
             let p = hex::encode(random_bytes::<16>());
-            (p.clone(), Some(set_cookie(PRE_COOKIE, &p, None, s.tls)))
+            (p.clone(), Some(set_cookie(PRE_COOKIE, &p, None, s.tls())))
         }
     };
     // With a (possibly stale) session cookie the token is tied to it, as the guard checks.
-    let csrf = match cookie(headers, SESSION_COOKIE) {
-        Some(t) => super::session::csrf_token(&s.accounts, t),
-        None => pre_csrf_token(&s.accounts, &pre),
+    let csrf = match cookie(headers, S::COOKIE) {
+        Some(t) => super::session::csrf_token(s.accounts(), t),
+        None => pre_csrf_token(s.accounts(), &pre),
     };
     let mut chrome = Chrome::new("Sign in", "", csrf);
+    chrome.base = S::BASE;
     chrome.flash = Flash::read(headers);
     (chrome, new)
 }
 
-fn login_answer(
+fn login_answer<S: Pages>(
     status: StatusCode,
     headers: &HeaderMap,
-    s: &ConsoleState,
+    s: &S,
     page: impl FnOnce(Chrome) -> LoginPage,
 ) -> Response {
     let (chrome, new_pre) = login_chrome(headers, s);
@@ -96,44 +98,44 @@ fn login_answer(
     if had_flash {
         add_cookie(
             &mut res,
-            &set_cookie(super::session::FLASH_COOKIE, "", Some(0), s.tls),
+            &set_cookie(super::session::FLASH_COOKIE, "", Some(0), s.tls()),
         );
     }
     res
 }
 
-async fn login_page(
-    State(s): State<ConsoleState>,
+async fn login_page<S: Pages>(
+    State(s): State<S>,
     headers: HeaderMap,
     Query(q): Query<Next>,
 ) -> Response {
     // Already signed in: straight on.
-    if let Some(t) = cookie(&headers, SESSION_COOKIE) {
-        if s.accounts.authenticate(t, Some(Realm::Hub)).await.is_ok() {
-            return Redirect::to(&local_path(q.next.as_deref())).into_response();
+    if let Some(t) = cookie(&headers, S::COOKIE) {
+        if s.accounts().authenticate(t, Some(S::REALM)).await.is_ok() {
+            return Redirect::to(&S::local(q.next.as_deref())).into_response();
         }
     }
     login_answer(StatusCode::OK, &headers, &s, |chrome| LoginPage {
         chrome,
         username: String::new(),
-        next: local_path(q.next.as_deref()),
+        next: S::local(q.next.as_deref()),
         error: None,
         need_code: false,
     })
 }
 
-async fn login(
-    State(s): State<ConsoleState>,
+async fn login<S: Pages>(
+    State(s): State<S>,
     Peer(origin): Peer,
     headers: HeaderMap,
     Form(f): Form<LoginForm>,
 ) -> Response {
     let code = Some(f.code.trim()).filter(|c| !c.is_empty());
-    let next = local_path(f.next.as_deref());
+    let next = S::local(f.next.as_deref());
     match s
-        .accounts
+        .accounts()
         .login(
-            Some(Realm::Hub),
+            Some(S::REALM),
             f.username.trim(),
             &f.password,
             code,
@@ -143,12 +145,15 @@ async fn login(
     {
         Ok(answer) => {
             let to = if answer.scope == Scope::Enrol {
-                "/account/mfa".to_string()
+                S::PATHS.mfa.to_string()
             } else {
                 next
             };
             let mut res = Redirect::to(&to).into_response();
-            add_cookie(&mut res, &session_cookie(&answer.token, s.tls));
+            add_cookie(
+                &mut res,
+                &session_cookie_named(S::COOKIE, &answer.token, s.tls()),
+            );
             res
         }
         Err(e) => {
@@ -170,13 +175,13 @@ async fn login(
     }
 }
 
-async fn logout(State(s): State<ConsoleState>, session: Session<Enrolling>) -> Response {
-    let flash = match s.accounts.logout(&session.caller, &session.origin).await {
+async fn logout<S: Pages>(State(s): State<S>, session: Session<Enrolling>) -> Response {
+    let flash = match s.accounts().logout(&session.caller, &session.origin).await {
         Ok(()) => Flash::ok("You are signed out."),
         Err(e) => Flash::of(&e),
     };
-    let mut res = super::redirect_with("/login", flash, s.tls);
-    add_cookie(&mut res, &clear_session_cookie(s.tls));
+    let mut res = super::redirect_with(S::PATHS.login, flash, s.tls());
+    add_cookie(&mut res, &set_cookie(S::COOKIE, "", Some(0), s.tls()));
     res
 }
 
@@ -189,12 +194,12 @@ struct AccountPage {
     step_up_minutes: i64,
 }
 
-async fn account_page(State(s): State<ConsoleState>, session: Session<AnyUser>) -> Response {
+async fn account_page<S: Pages>(State(s): State<S>, session: Session<AnyUser>) -> Response {
     let chrome = session.chrome("Account", "account");
     let page = AccountPage {
         user: session.caller.user.clone(),
         role: session.caller.role.as_str().into(),
-        step_up_minutes: s.accounts.step_up_secs() / 60,
+        step_up_minutes: s.accounts().step_up_secs() / 60,
         chrome: chrome.clone(),
     };
     session.show(StatusCode::OK, &chrome, &page)
@@ -225,19 +230,19 @@ async fn password_page(session: Session<Enrolling>) -> Response {
     )
 }
 
-async fn change_password(
-    State(s): State<ConsoleState>,
+async fn change_password<S: Pages>(
+    State(s): State<S>,
     mut session: Session<Enrolling>,
     Form(f): Form<PasswordForm>,
 ) -> Response {
     if f.new_password != f.confirm_password {
         return session.redirect(
-            "/account/password",
+            S::PATHS.password,
             Flash::error("The new password and its confirmation differ; type them again."),
         );
     }
     match s
-        .accounts
+        .accounts()
         .change_password(
             &session.caller,
             &f.current_password,
@@ -247,11 +252,11 @@ async fn change_password(
         .await
     {
         Ok(answer) => {
-            let c = session.replace_token(&s.accounts, answer.token);
+            let c = session.replace_token(s.accounts(), answer.token);
             let to = if answer.scope == Scope::Enrol {
-                "/account/mfa"
+                S::PATHS.mfa
             } else {
-                "/account"
+                S::PATHS.account
             };
             let mut res = session.redirect(
                 to,
@@ -261,10 +266,10 @@ async fn change_password(
             res
         }
         Err(ServiceError::Unauthorized(_)) => session.redirect(
-            "/account/password",
+            S::PATHS.password,
             Flash::error("The current password is wrong."),
         ),
-        Err(e) => session.failed(&e, "/account/password"),
+        Err(e) => session.failed(&e, S::PATHS.password),
     }
 }
 
@@ -295,8 +300,8 @@ async fn mfa_page(session: Session<Enrolling>) -> Response {
     session.show(StatusCode::OK, &chrome, &page)
 }
 
-async fn mfa_start(State(s): State<ConsoleState>, session: Session<Enrolling>) -> Response {
-    match s.accounts.enrol_start(&session.caller).await {
+async fn mfa_start<S: Pages>(State(s): State<S>, session: Session<Enrolling>) -> Response {
+    match s.accounts().enrol_start(&session.caller).await {
         Ok(e) => {
             let chrome = session.chrome("Second factor", "account");
             let page = MfaPage {
@@ -310,7 +315,7 @@ async fn mfa_start(State(s): State<ConsoleState>, session: Session<Enrolling>) -
             };
             session.show(StatusCode::OK, &chrome, &page)
         }
-        Err(e) => session.failed(&e, "/account/mfa"),
+        Err(e) => session.failed(&e, S::PATHS.mfa),
     }
 }
 
@@ -328,18 +333,18 @@ struct RecoveryPage {
     codes: Vec<String>,
 }
 
-async fn mfa_confirm(
-    State(s): State<ConsoleState>,
+async fn mfa_confirm<S: Pages>(
+    State(s): State<S>,
     mut session: Session<Enrolling>,
     Form(f): Form<CodeForm>,
 ) -> Response {
     match s
-        .accounts
+        .accounts()
         .enrol_confirm(&session.caller, f.code.trim(), &session.origin)
         .await
     {
         Ok(done) => {
-            let c = session.replace_token(&s.accounts, done.login.token);
+            let c = session.replace_token(s.accounts(), done.login.token);
             let mut chrome = session.chrome("Recovery codes", "account");
             chrome.flash = Some(Flash::ok("Your second factor is set up."));
             let page = RecoveryPage {
@@ -351,12 +356,12 @@ async fn mfa_confirm(
             res
         }
         Err(ServiceError::Unauthorized(_)) => session.redirect(
-            "/account/mfa",
+            S::PATHS.mfa,
             Flash::error(
                 "The code does not match the new secret: start again and type the code your app shows now.",
             ),
         ),
-        Err(e) => session.failed(&e, "/account/mfa"),
+        Err(e) => session.failed(&e, S::PATHS.mfa),
     }
 }
 
@@ -368,38 +373,38 @@ struct StepUpPage {
     minutes: i64,
 }
 
-async fn step_up_page(
-    State(s): State<ConsoleState>,
+async fn step_up_page<S: Pages>(
+    State(s): State<S>,
     session: Session<AnyUser>,
     Query(q): Query<Next>,
 ) -> Response {
     let chrome = session.chrome("Confirm it is you", "");
     let page = StepUpPage {
         chrome: chrome.clone(),
-        next: local_path(q.next.as_deref()),
-        minutes: s.accounts.step_up_secs() / 60,
+        next: S::local(q.next.as_deref()),
+        minutes: s.accounts().step_up_secs() / 60,
     };
     session.show(StatusCode::OK, &chrome, &page)
 }
 
-async fn step_up(
-    State(s): State<ConsoleState>,
+async fn step_up<S: Pages>(
+    State(s): State<S>,
     mut session: Session<AnyUser>,
     Form(f): Form<CodeForm>,
 ) -> Response {
-    let next = local_path(f.next.as_deref());
+    let next = S::local(f.next.as_deref());
     match s
-        .accounts
+        .accounts()
         .step_up(&session.caller, f.code.trim(), &session.origin)
         .await
     {
         Ok(answer) => {
-            let c = session.replace_token(&s.accounts, answer.token);
+            let c = session.replace_token(s.accounts(), answer.token);
             let mut res = session.redirect(
                 &next,
                 Flash::ok(format!(
                     "Confirmed: admin actions are allowed for {} minutes. Submit the form again.",
-                    s.accounts.step_up_secs() / 60
+                    s.accounts().step_up_secs() / 60
                 )),
             );
             add_cookie(&mut res, &c);
@@ -407,7 +412,8 @@ async fn step_up(
         }
         Err(ServiceError::Unauthorized(_)) => {
             let to = format!(
-                "/account/step-up?next={}",
+                "{}?next={}",
+                S::PATHS.step_up,
                 form_urlencoded::byte_serialize(next.as_bytes()).collect::<String>()
             );
             session.redirect(
@@ -415,14 +421,15 @@ async fn step_up(
                 Flash::error("The code is wrong or was already used; wait for the next one."),
             )
         }
-        Err(e) => session.redirect("/account/step-up", Flash::of(&e)),
+        Err(e) => session.redirect(S::PATHS.step_up, Flash::of(&e)),
     }
 }
 
 /// Steps the session up with `code` when one is given (a form that carries its own code
-/// field): `Ok(Some(cookie))` with the new session cookie, `Ok(None)` without a code.
-pub async fn step_up_with<R>(
-    s: &ConsoleState,
+/// field): `Ok(Some(cookie))` with the new session cookie, `Ok(None)` without a code. The
+/// session's caller is then the new token's, so `require_step_up` on it passes.
+pub async fn step_up_with<R, S: Pages>(
+    s: &S,
     session: &mut Session<R>,
     code: Option<&str>,
 ) -> Result<Option<String>, ServiceError> {
@@ -430,8 +437,14 @@ pub async fn step_up_with<R>(
         return Ok(None);
     };
     let answer = s
-        .accounts
+        .accounts()
         .step_up(&session.caller, code, &session.origin)
         .await?;
-    Ok(Some(session.replace_token(&s.accounts, answer.token)))
+    // The caller as the new token says (its second factor just checked), so that the action's
+    // own step-up check passes; the old caller still carries the stale factor time.
+    session.caller = s
+        .accounts()
+        .authenticate(&answer.token, Some(S::REALM))
+        .await?;
+    Ok(Some(session.replace_token(s.accounts(), answer.token)))
 }

@@ -67,7 +67,7 @@ pub fn url(name: &str) -> &'static str {
         .map_or("/assets/missing", |a| a.url.as_str())
 }
 
-pub(super) fn routes(r: Routes) -> Routes {
+pub(super) fn routes<S: Clone + Send + Sync + 'static>(r: Routes<S>) -> Routes<S> {
     r.get("/assets/{file}", serve)
 }
 

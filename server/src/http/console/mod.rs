@@ -16,13 +16,15 @@
 //!   `Cache-Control: no-store` on pages.
 //! - Service errors become sentences a person understands ([`sentence`]), never raw JSON.
 //!
-//! The Root's console (part 2) will live under `/root/`; nothing here uses that prefix.
+//! The Root's console ([`root`]) lives under `/root/`, over the same session, CSRF and account
+//! code ([`session::Pages`]) with the Root realm's accounts and its own cookie.
 
 pub mod account;
 pub mod assets;
 pub mod dashboard;
 pub mod manifests;
 pub mod records;
+pub mod root;
 pub mod session;
 pub mod sites;
 pub mod stats;
@@ -39,7 +41,7 @@ use axum::routing::MethodRouter;
 use axum::Router;
 
 use self::session::{Flash, FlashKind};
-use crate::domain::Role;
+use crate::domain::{Realm, Role};
 use crate::service::accounts::Accounts;
 use crate::service::hub::Hub;
 use crate::service::ServiceError;
@@ -70,15 +72,37 @@ impl axum::extract::FromRef<ConsoleState> for Arc<Accounts> {
     }
 }
 
+impl session::Pages for ConsoleState {
+    const REALM: Realm = Realm::Hub;
+    const COOKIE: &'static str = session::SESSION_COOKIE;
+    const BASE: &'static str = "";
+    const PATHS: session::AccountPaths = session::AccountPaths {
+        home: "/",
+        login: "/login",
+        logout: "/logout",
+        account: "/account",
+        password: "/account/password",
+        mfa: "/account/mfa",
+        mfa_confirm: "/account/mfa/confirm",
+        step_up: "/account/step-up",
+    };
+    fn accounts(&self) -> &Arc<Accounts> {
+        &self.accounts
+    }
+    fn tls(&self) -> bool {
+        self.tls
+    }
+}
+
 /// The console's routes as they are added, with the list of (method, path) the router is built
 /// from: the tests replay every POST of it (CSRF) and every GET (headers), so a new form cannot
 /// be missed.
-pub struct Routes {
-    router: Router<ConsoleState>,
+pub struct Routes<S = ConsoleState> {
+    router: Router<S>,
     list: Vec<(Method, &'static str)>,
 }
 
-impl Routes {
+impl<S: Clone + Send + Sync + 'static> Routes<S> {
     fn new() -> Self {
         Self {
             router: Router::new(),
@@ -91,7 +115,7 @@ impl Routes {
         mut self,
         path: &'static str,
         methods: &[Method],
-        handler: MethodRouter<ConsoleState>,
+        handler: MethodRouter<S>,
     ) -> Self {
         for m in methods {
             self.list.push((m.clone(), path));
@@ -103,7 +127,7 @@ impl Routes {
     /// Adds a GET page.
     pub fn get<H, T>(self, path: &'static str, h: H) -> Self
     where
-        H: axum::handler::Handler<T, ConsoleState>,
+        H: axum::handler::Handler<T, S>,
         T: 'static,
     {
         self.route(path, &[Method::GET], axum::routing::get(h))
@@ -112,7 +136,7 @@ impl Routes {
     /// Adds a POST form target.
     pub fn post<H, T>(self, path: &'static str, h: H) -> Self
     where
-        H: axum::handler::Handler<T, ConsoleState>,
+        H: axum::handler::Handler<T, S>,
         T: 'static,
     {
         self.route(path, &[Method::POST], axum::routing::post(h))
@@ -121,9 +145,9 @@ impl Routes {
     /// Adds a GET page and a POST form target at one path.
     pub fn get_post<G, TG, P, TP>(self, path: &'static str, g: G, p: P) -> Self
     where
-        G: axum::handler::Handler<TG, ConsoleState>,
+        G: axum::handler::Handler<TG, S>,
         TG: 'static,
-        P: axum::handler::Handler<TP, ConsoleState>,
+        P: axum::handler::Handler<TP, S>,
         TP: 'static,
     {
         self.route(
@@ -146,19 +170,28 @@ fn build() -> Routes {
     sites::routes(r)
 }
 
-/// Every (method, path template) of the console, as the router is built from it.
+/// Every (method, path template) of the consoles (the Hub's and the Root's), as their routers
+/// are built from it.
 pub fn route_list() -> Vec<(Method, &'static str)> {
-    build().list
+    let mut list = build().list;
+    list.extend(root::build(false).list);
+    list
 }
 
 /// The console router over `state`, with the CSRF check on every POST, the security headers
 /// and the body limit.
 pub fn router(state: ConsoleState) -> Router {
-    build()
+    finish(build(), state)
+}
+
+/// `routes` over `state` with what every console router has: the CSRF check on every POST,
+/// the security headers and the body limit.
+fn finish<S: session::Pages>(routes: Routes<S>, state: S) -> Router {
+    routes
         .router
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
-            csrf_guard,
+            csrf_guard::<S>,
         ))
         .layer(axum::middleware::map_response(console_headers))
         .layer(DefaultBodyLimit::max(CONSOLE_BODY_LIMIT))
@@ -205,7 +238,11 @@ pub const CSRF_FIELD: &str = "csrf";
 /// url-encoded or multipart body must be [`session::csrf_token`] of the request's session
 /// cookie (or, before sign-in, of its pre-session cookie), compared in constant time; 403
 /// otherwise. The body is read once (bounded by [`CONSOLE_BODY_LIMIT`]) and handed on.
-pub async fn csrf_guard(State(s): State<ConsoleState>, req: Request, next: Next) -> Response {
+pub async fn csrf_guard<S: session::Pages>(
+    State(s): State<S>,
+    req: Request,
+    next: Next,
+) -> Response {
     if req.method() != Method::POST {
         return next.run(req).await;
     }
@@ -235,7 +272,8 @@ pub async fn csrf_guard(State(s): State<ConsoleState>, req: Request, next: Next)
     } else {
         None
     };
-    let ok = sent.is_some_and(|t| session::csrf_matches(&s.accounts, &parts.headers, &t));
+    let ok =
+        sent.is_some_and(|t| session::csrf_matches(s.accounts(), &parts.headers, S::COOKIE, &t));
     if !ok {
         return error_page(
             StatusCode::FORBIDDEN,
@@ -280,6 +318,8 @@ pub struct Chrome {
     pub htmx: &'static str,
     /// The style sheet's URL.
     pub css: &'static str,
+    /// The console's address prefix: `""` for the Hub's, `"/root"` for the Root's.
+    pub base: &'static str,
 }
 
 impl Chrome {
@@ -293,6 +333,11 @@ impl Chrome {
             css: assets::url("console.css"),
             ..Self::default()
         }
+    }
+
+    /// Whether this is a page of the Root's console.
+    pub fn is_root(&self) -> bool {
+        self.base == "/root"
     }
 
     /// The role's name (empty when signed out).
@@ -339,11 +384,17 @@ struct ErrorPage {
 
 /// A page saying `message` with `status`.
 pub fn error_page(status: StatusCode, message: &str) -> Response {
+    error_page_in("", status, message)
+}
+
+/// [`error_page`] in the console at `base` (`""` for the Hub's, `"/root"` for the Root's).
+pub fn error_page_in(base: &'static str, status: StatusCode, message: &str) -> Response {
     let mut chrome = Chrome::new(
         status.canonical_reason().unwrap_or("Error"),
         "",
         String::new(),
     );
+    chrome.base = base;
     chrome.flash = Some(Flash::error(message));
     render(status, &ErrorPage { chrome })
 }

@@ -4,6 +4,7 @@
 //! flash message carried across a redirect.
 
 use std::marker::PhantomData;
+use std::sync::Arc;
 
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
@@ -12,15 +13,18 @@ use axum::response::{IntoResponse, Redirect, Response};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64URL;
 use base64::Engine;
 
-use super::{error_page, sentence, Chrome, ConsoleState};
+use super::{sentence, Chrome};
 use crate::domain::Realm;
 use crate::http::extract::{AnyUser, MinRole, Peer};
 use crate::service::accounts::{Accounts, Caller, Scope};
 use crate::service::audit::{Actor, Origin};
 use crate::service::ServiceError;
 
-/// The session cookie: the API token.
+/// The session cookie of the Hub's console: the API token.
 pub const SESSION_COOKIE: &str = "hwf_session";
+/// The session cookie of the Root's console (`/root/`): a Root token, kept apart from the
+/// Hub's so one browser may hold both and neither is ever read by the other's pages.
+pub const ROOT_SESSION_COOKIE: &str = "hwf_root_session";
 /// The pre-session cookie: a random value the sign-in form's CSRF token is tied to.
 pub const PRE_COOKIE: &str = "hwf_pre";
 /// The flash cookie: the message of the last action, read once.
@@ -63,10 +67,62 @@ pub fn add_cookie(res: &mut Response, value: &str) {
     }
 }
 
-/// What the CSRF token of a request is tied to: its session cookie, else its pre-session
-/// cookie.
-fn identity(headers: &HeaderMap) -> Option<String> {
-    cookie(headers, SESSION_COOKIE)
+/// The addresses of a console's account pages (sign-in, enrolment, step-up…).
+#[derive(Clone, Copy, Debug)]
+pub struct AccountPaths {
+    /// The console's home page.
+    pub home: &'static str,
+    /// Sign-in.
+    pub login: &'static str,
+    /// Sign-out.
+    pub logout: &'static str,
+    /// The account page.
+    pub account: &'static str,
+    /// Password change.
+    pub password: &'static str,
+    /// Second-factor enrolment.
+    pub mfa: &'static str,
+    /// Its confirmation.
+    pub mfa_confirm: &'static str,
+    /// Step-up.
+    pub step_up: &'static str,
+}
+
+/// The accounts a console serves: the Hub's console at `/` ([`super::ConsoleState`]) and the
+/// Root's at `/root/` ([`super::root::RootConsoleState`]) share the session, CSRF, step-up and
+/// account code, each with its own realm, cookie and addresses. A session of one realm is
+/// never accepted by the other's pages (the account service checks the token's realm).
+pub trait Pages: Clone + Send + Sync + 'static {
+    /// The realm whose accounts sign in here.
+    const REALM: Realm;
+    /// The session cookie's name.
+    const COOKIE: &'static str;
+    /// The prefix of every address (`""` or `"/root"`).
+    const BASE: &'static str;
+    /// The account pages' addresses.
+    const PATHS: AccountPaths;
+    /// The account service.
+    fn accounts(&self) -> &Arc<Accounts>;
+    /// Served over TLS (cookies are then `Secure`).
+    fn tls(&self) -> bool;
+    /// `next` if it is a local path of this console (under [`Pages::BASE`]), else its home
+    /// page.
+    fn local(next: Option<&str>) -> String {
+        let p = super::local_path(next);
+        if Self::BASE.is_empty() {
+            return p;
+        }
+        match p.strip_prefix(Self::BASE) {
+            Some(rest) if rest.starts_with('/') => p,
+            _ => Self::PATHS.home.to_string(),
+        }
+    }
+}
+
+/// What the CSRF token of a request is tied to: its session cookie (`session_cookie`: the one
+/// of the console the request is for), else its pre-session cookie.
+fn identity(headers: &HeaderMap, session_cookie: &str) -> Option<String> {
+    cookie(headers, session_cookie)
         .map(|t| format!("session:{t}"))
         .or_else(|| cookie(headers, PRE_COOKIE).map(|p| format!("pre:{p}")))
 }
@@ -86,10 +142,18 @@ pub fn pre_csrf_token(accounts: &Accounts, pre: &str) -> String {
     token_for(accounts, &format!("pre:{pre}"))
 }
 
-/// Whether `sent` is the CSRF token of the request's session (or pre-session), compared in
-/// constant time.
-pub fn csrf_matches(accounts: &Accounts, headers: &HeaderMap, sent: &str) -> bool {
-    let (Some(id), Ok(tag)) = (identity(headers), B64URL.decode(sent.trim())) else {
+/// Whether `sent` is the CSRF token of the request's session (its cookie `session_cookie`) or
+/// pre-session, compared in constant time.
+pub fn csrf_matches(
+    accounts: &Accounts,
+    headers: &HeaderMap,
+    session_cookie: &str,
+    sent: &str,
+) -> bool {
+    let (Some(id), Ok(tag)) = (
+        identity(headers, session_cookie),
+        B64URL.decode(sent.trim()),
+    ) else {
         return false;
     };
     accounts.mac_matches(CSRF_PURPOSE, id.as_bytes(), &tag)
@@ -187,6 +251,12 @@ pub struct Session<R = AnyUser> {
     pub tls: bool,
     /// The request's path and query (where a step-up returns to).
     pub here: String,
+    /// The console's account pages.
+    pub paths: AccountPaths,
+    /// The console's address prefix ([`Pages::BASE`]).
+    pub base: &'static str,
+    /// The session cookie's name ([`Pages::COOKIE`]).
+    pub cookie_name: &'static str,
     _min: PhantomData<R>,
 }
 
@@ -199,6 +269,7 @@ impl<R> Session<R> {
     /// The page frame for this session.
     pub fn chrome(&self, title: impl Into<String>, nav: &'static str) -> Chrome {
         let mut c = Chrome::new(title, nav, self.csrf.clone());
+        c.base = self.base;
         c.user = Some(self.caller.user.clone());
         c.role = Some(self.caller.role);
         c.flash = self.flash.clone();
@@ -224,39 +295,46 @@ impl<R> Session<R> {
     pub fn replace_token(&mut self, accounts: &Accounts, token: String) -> String {
         self.csrf = csrf_token(accounts, &token);
         self.token = token;
-        session_cookie(&self.token, self.tls)
+        session_cookie_named(self.cookie_name, &self.token, self.tls)
     }
 
     /// The answer to a failed action: the step-up page when it needs a second factor (coming
     /// back to `back`), else `back` with the error's sentence.
     pub fn failed(&self, e: &ServiceError, back: &str) -> Response {
         match e {
-            ServiceError::StepUpRequired { .. } => step_up_redirect(back, self.tls),
-            ServiceError::EnrolmentRequired => Redirect::to("/account/mfa").into_response(),
+            ServiceError::StepUpRequired { .. } => {
+                step_up_redirect_to(self.paths.step_up, back, self.tls)
+            }
+            ServiceError::EnrolmentRequired => Redirect::to(self.paths.mfa).into_response(),
             _ => self.redirect(back, Flash::of(e)),
         }
     }
 }
 
-/// The session cookie for `token` (an hour, as the token lives).
+/// The Hub console's session cookie for `token` (an hour, as the token lives).
 pub fn session_cookie(token: &str, tls: bool) -> String {
-    set_cookie(
-        SESSION_COOKIE,
-        token,
-        Some(crate::service::accounts::TOKEN_TTL),
-        tls,
-    )
+    session_cookie_named(SESSION_COOKIE, token, tls)
 }
 
-/// The `Set-Cookie` that ends the session cookie.
+/// The session cookie `name` for `token` (an hour, as the token lives).
+pub fn session_cookie_named(name: &str, token: &str, tls: bool) -> String {
+    set_cookie(name, token, Some(crate::service::accounts::TOKEN_TTL), tls)
+}
+
+/// The `Set-Cookie` that ends the Hub console's session cookie.
 pub fn clear_session_cookie(tls: bool) -> String {
     set_cookie(SESSION_COOKIE, "", Some(0), tls)
 }
 
-/// A redirect to the step-up page that returns to `back` after the code.
+/// A redirect to the Hub console's step-up page that returns to `back` after the code.
 pub fn step_up_redirect(back: &str, tls: bool) -> Response {
+    step_up_redirect_to("/account/step-up", back, tls)
+}
+
+/// A redirect to the step-up page `page` that returns to `back` after the code.
+pub fn step_up_redirect_to(page: &str, back: &str, tls: bool) -> Response {
     let to = format!(
-        "/account/step-up?next={}",
+        "{page}?next={}",
         form_urlencoded::byte_serialize(super::local_path(Some(back)).as_bytes())
             .collect::<String>()
     );
@@ -267,13 +345,10 @@ pub fn step_up_redirect(back: &str, tls: bool) -> Response {
     )
 }
 
-impl<R: MinRole> FromRequestParts<ConsoleState> for Session<R> {
+impl<R: MinRole, S: Pages> FromRequestParts<S> for Session<R> {
     type Rejection = Response;
 
-    async fn from_request_parts(
-        parts: &mut Parts,
-        state: &ConsoleState,
-    ) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         let here = parts
             .uri
             .path_and_query()
@@ -284,33 +359,43 @@ impl<R: MinRole> FromRequestParts<ConsoleState> for Session<R> {
         let back = if parts.method == Method::GET {
             here.clone()
         } else {
-            referer_path(&parts.headers).unwrap_or_else(|| "/".into())
+            referer_path(&parts.headers).unwrap_or_else(|| S::PATHS.home.into())
         };
+        let tls = state.tls();
+        let accounts = state.accounts();
         let to_login = || {
             let to = format!(
-                "/login?next={}",
-                form_urlencoded::byte_serialize(super::local_path(Some(&back)).as_bytes())
+                "{}?next={}",
+                S::PATHS.login,
+                form_urlencoded::byte_serialize(S::local(Some(&back)).as_bytes())
                     .collect::<String>()
             );
             let mut res = Redirect::to(&to).into_response();
-            add_cookie(&mut res, &clear_session_cookie(state.tls));
+            add_cookie(&mut res, &set_cookie(S::COOKIE, "", Some(0), tls));
             res
         };
-        let Some(token) = cookie(&parts.headers, SESSION_COOKIE).map(str::to_string) else {
+        let Some(token) = cookie(&parts.headers, S::COOKIE).map(str::to_string) else {
             return Err(to_login());
         };
-        let caller = match state.accounts.authenticate(&token, Some(Realm::Hub)).await {
+        let caller = match accounts.authenticate(&token, Some(S::REALM)).await {
             Ok(c) => c,
             Err(ServiceError::Unauthorized(_) | ServiceError::Forbidden(_)) => {
                 return Err(to_login())
             }
-            Err(e) => return Err(error_page(StatusCode::SERVICE_UNAVAILABLE, &sentence(&e))),
+            Err(e) => {
+                return Err(super::error_page_in(
+                    S::BASE,
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    &sentence(&e),
+                ))
+            }
         };
         if caller.scope == Scope::Enrol && !R::ENROL_OK {
-            return Err(Redirect::to("/account/mfa").into_response());
+            return Err(Redirect::to(S::PATHS.mfa).into_response());
         }
         if !caller.role.includes(R::ROLE) {
-            return Err(error_page(
+            return Err(super::error_page_in(
+                S::BASE,
                 StatusCode::FORBIDDEN,
                 &format!(
                     "Your role ({}) does not allow this; it needs {}. Ask an admin.",
@@ -319,18 +404,21 @@ impl<R: MinRole> FromRequestParts<ConsoleState> for Session<R> {
                 ),
             ));
         }
-        if R::STEP_UP && state.accounts.require_step_up(&caller).is_err() {
-            return Err(step_up_redirect(&back, state.tls));
+        if R::STEP_UP && accounts.require_step_up(&caller).is_err() {
+            return Err(step_up_redirect_to(S::PATHS.step_up, &back, tls));
         }
         let Ok(Peer(origin)) = Peer::from_request_parts(parts, state).await;
         Ok(Self {
-            csrf: csrf_token(&state.accounts, &token),
+            csrf: csrf_token(accounts, &token),
             caller,
             token,
             origin,
             flash: Flash::read(&parts.headers),
-            tls: state.tls,
+            tls,
             here,
+            paths: S::PATHS,
+            base: S::BASE,
+            cookie_name: S::COOKIE,
             _min: PhantomData,
         })
     }
