@@ -706,6 +706,20 @@ async fn every_route_without_a_token_is_rate_limited() {
     }
     assert!(statuses[..10].iter().all(|s| *s != 429), "{statuses:?}");
     assert_eq!(statuses[10], 429, "{statuses:?}");
+    // The site exports (authenticated, but each reads every matching site): 10 at once
+    // (the default 30/min:10), then 429 before the token is even read, on both routes alike.
+    let mut statuses = Vec::new();
+    for path in ["/api/sites/export", "/sites.csv"].iter().cycle().take(11) {
+        let r = s
+            .http
+            .get(format!("{}{path}", s.base))
+            .send()
+            .await
+            .unwrap();
+        statuses.push(r.status().as_u16());
+    }
+    assert!(statuses[..10].iter().all(|s| *s != 429), "{statuses:?}");
+    assert_eq!(statuses[10], 429, "{statuses:?}");
     // Every other route without a token has its limit (the table the OpenAPI document shows).
     for (m, route) in [
         ("GET", "/healthz"),
