@@ -9,6 +9,7 @@ mod common;
 
 use hwf_license_server::app::App;
 
+use common::page::{between, multipart, unescape};
 use hwf_license_server::domain::{EnvironmentName, Realm, Role};
 use hwf_license_server::http::console::CSP_WASM;
 use hwf_license_server::service::audit::Actor;
@@ -33,25 +34,8 @@ struct Page {
 
 impl Page {
     fn csrf(&self) -> String {
-        between(&self.body, "name=\"csrf\" value=\"", "\"").expect("a csrf field")
+        common::page::csrf(&self.body)
     }
-}
-
-fn between(s: &str, start: &str, end: &str) -> Option<String> {
-    let i = s.find(start)? + start.len();
-    let j = s[i..].find(end)? + i;
-    Some(s[i..j].to_string())
-}
-
-/// `&amp;` etc. back to text (askama escapes attribute values).
-fn unescape(s: &str) -> String {
-    s.replace("&quot;", "\"")
-        .replace("&#34;", "\"")
-        .replace("&#39;", "'")
-        .replace("&#38;", "&")
-        .replace("&lt;", "<")
-        .replace("&gt;", ">")
-        .replace("&amp;", "&")
 }
 
 impl Srv {
@@ -265,10 +249,10 @@ async fn an_operator_creates_lists_revokes_and_imports_sites_through_the_forms()
     );
     // The page runs the WASM preview: its policy allows wasm, its data is the site's file.
     assert_eq!(page.headers["content-security-policy"], CSP_WASM);
-    let data = unescape(&between(&page.body, "data-license=\"", "\"").unwrap());
+    let data = unescape(between(&page.body, "data-license=\"", "\"").unwrap());
     assert_eq!(data, hub.stored_license("plant-1").await.unwrap());
     let script = between(&page.body, "<script type=\"module\" src=\"", "\"").unwrap();
-    let js = s.get(&script).await;
+    let js = s.get(script).await;
     assert_eq!(
         (js.status, js.headers[CONTENT_TYPE].to_str().unwrap()),
         (200, "text/javascript; charset=utf-8")
@@ -407,7 +391,7 @@ async fn an_operator_creates_lists_revokes_and_imports_sites_through_the_forms()
         "imp-2 is the 11th active site"
     );
     assert_eq!(s.count("SELECT count(*) FROM sites").await, 10);
-    let kept = unescape(&between(&dry.body, "name=\"csv\" value=\"", "\"").unwrap());
+    let kept = unescape(between(&dry.body, "name=\"csv\" value=\"", "\"").unwrap());
     assert_eq!(
         kept, csv,
         "the commit form carries the file the dry run checked"
@@ -479,7 +463,7 @@ async fn the_list_pages_by_fifty_keeping_its_filters() {
     let mut seen = listed(&first.body);
     let pager = between(&first.body, "<nav class=\"pager", "</nav>").unwrap();
     let mut next = unescape(
-        &between(&first.body, "rel=\"next\" hx-get=\"", "\"").unwrap_or_else(|| panic!("{pager}")),
+        between(&first.body, "rel=\"next\" hx-get=\"", "\"").unwrap_or_else(|| panic!("{pager}")),
     );
     assert_eq!(next, "/sites?product=hwf&sort=created&order=desc&page=2");
     let mut pages = 1;
@@ -488,7 +472,7 @@ async fn the_list_pages_by_fifty_keeping_its_filters() {
         pages += 1;
         seen.extend(listed(&p.body));
         match between(&p.body, "rel=\"next\" hx-get=\"", "\"") {
-            Some(n) => next = unescape(&n),
+            Some(n) => next = unescape(n),
             None => {
                 assert!(
                     p.body.contains("Sites 51–65 of 65") || pages > 2,
@@ -575,19 +559,6 @@ async fn measure_the_sites_pages_with_ten_thousand_sites() {
     }
 }
 
-/// A multipart/form-data body of text fields (as the import forms send).
-fn multipart(fields: &[(&str, &str)]) -> (String, String) {
-    let boundary = "XsItEsBoUnDaRy";
-    let mut b = String::new();
-    for (k, v) in fields {
-        b.push_str(&format!(
-            "--{boundary}\r\nContent-Disposition: form-data; name=\"{k}\"\r\n\r\n{v}\r\n"
-        ));
-    }
-    b.push_str(&format!("--{boundary}--\r\n"));
-    (format!("multipart/form-data; boundary={boundary}"), b)
-}
-
 /// A file near the import's 512 KiB cap passes the dry run and comes back, carried by the
 /// page's commit form, within the console's body limit (it did not when the form was
 /// url-encoded: the encoding triples commas and line ends); over the cap it is a sentence.
@@ -620,7 +591,7 @@ async fn a_large_import_file_fits_the_dry_run_and_the_commit() {
             .contains("action=\"/sites/import/commit\" enctype=\"multipart/form-data\""),
         "the page's commit form sends the file as multipart, not url-encoded"
     );
-    let kept = unescape(&between(&dry.body, "name=\"csv\" value=\"", "\"").unwrap());
+    let kept = unescape(between(&dry.body, "name=\"csv\" value=\"", "\"").unwrap());
     assert_eq!(kept, csv);
     let (ctype, body) = multipart(&[("csrf", &dry.csrf()), ("csv", &kept)]);
     let done = s
@@ -769,7 +740,7 @@ impl Srv {
         // The page's commit form carries the file (only when a row would be created; else
         // the commit is posted as a client could).
         let kept = match between(&dry.body, "name=\"csv\" value=\"", "\"") {
-            Some(k) => unescape(&k),
+            Some(k) => unescape(k),
             None => csv.to_string(),
         };
         assert_eq!(
