@@ -949,6 +949,23 @@ async fn the_sites_export_re_imports_unchanged() {
         "every site as it was"
     );
     assert_eq!(a.csv("/sites.csv?status=active").await, exported);
+
+    // Over the cap, the export is refused whole, never cut short (the cap is 100,000; here 10).
+    let active = SiteQuery {
+        status: Some("active".into()),
+        ..Default::default()
+    };
+    assert_eq!(
+        hub_a.export_sites_at_most(&active, 10).await.unwrap(),
+        exported
+    );
+    match hub_a.export_sites_at_most(&SiteQuery::default(), 10).await {
+        Err(hwf_license_server::service::ServiceError::Invalid(m)) => assert_eq!(
+            m,
+            "11 sites match; an export holds at most 10: narrow it by status, product or tier"
+        ),
+        other => panic!("{other:?}"),
+    }
 }
 
 /// A product, tier or deployment tag that begins or ends with a space is refused at create

@@ -282,10 +282,20 @@ impl Hub {
     ///
     /// More than [`EXPORT_MAX_ROWS`] matching sites is [`ServiceError::Invalid`].
     pub async fn export_sites(&self, q: &SiteQuery) -> Result<String, ServiceError> {
-        let (total, rows) = self.matching_sites(q, EXPORT_MAX_ROWS).await?;
-        if total > EXPORT_MAX_ROWS {
+        self.export_sites_at_most(q, EXPORT_MAX_ROWS).await
+    }
+
+    /// [`Hub::export_sites`] with the cap `max` instead of [`EXPORT_MAX_ROWS`] (for tests
+    /// of the cap without 100,000 sites).
+    pub async fn export_sites_at_most(
+        &self,
+        q: &SiteQuery,
+        max: i64,
+    ) -> Result<String, ServiceError> {
+        let (total, rows) = self.matching_sites(q, max).await?;
+        if total > max {
             return Err(ServiceError::Invalid(format!(
-                "{total} sites match; an export holds at most {EXPORT_MAX_ROWS}: narrow it by status, product or tier"
+                "{total} sites match; an export holds at most {max}: narrow it by status, product or tier"
             )));
         }
         let cmls: HashMap<String, i64> = hub_cmls::valid_until_by_id(&mut *self.db.conn().await?)

@@ -354,27 +354,29 @@ impl Hub {
     }
 
     /// Every site matching `q`'s filter, search and order (its page fields are ignored), at
-    /// most `max`: the count of all matching sites and the rows, or, when more than `max`
-    /// match, the count and no rows (an export refuses rather than cut a file short).
+    /// most `max`: the count of the matching sites and the rows, or, when more than `max`
+    /// match, that count and no rows (an export refuses rather than cut a file short). The
+    /// count comes first (cheap), and the rows are read with one more than `max` allowed, so a
+    /// site added in between cannot cut the file short either.
     pub(super) async fn matching_sites(
         &self,
         q: &SiteQuery,
         max: i64,
     ) -> Result<(i64, Vec<sites::SiteRow>), ServiceError> {
-        let filter = checked_filter(q, max, 0)?;
+        let filter = checked_filter(q, 0, 0)?;
         let mut conn = self.db.conn().await?;
-        let (total, rows) = sites::page(
-            &mut conn,
-            &sites::Filter {
-                limit: 0,
-                ..filter.clone()
-            },
-        )
-        .await?;
+        let (total, _) = sites::page(&mut conn, &filter).await?;
         if total > max {
-            return Ok((total, rows));
+            return Ok((total, vec![]));
         }
-        let (total, rows) = sites::page(&mut conn, &filter).await?;
+        let all = sites::Filter {
+            limit: max + 1,
+            ..filter
+        };
+        let (total, rows) = sites::page(&mut conn, &all).await?;
+        if rows.len() as i64 > max {
+            return Ok((total.max(max + 1), vec![]));
+        }
         Ok((total, rows))
     }
 
