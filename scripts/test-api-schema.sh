@@ -52,7 +52,7 @@ for _ in 1 2 3 4 5; do
   p=$((20000 + RANDOM % 20000))
   "$bin" --data-dir "$data" serve --role both --listen "127.0.0.1:$p" \
     --root-url "https://127.0.0.1:$p" --root-ca "$data/tls/cert.pem" \
-    --rate-limit-node 0 --rate-limit-login 0 --rate-limit-public 0 --rate-limit-manifest 0 \
+    --rate-limit-node 0 --rate-limit-login 0 --rate-limit-public 0 --rate-limit-manifest 0 --rate-limit-export 0 \
     2>"$work/server.log" &
   pid=$!
   for _ in $(seq 100); do

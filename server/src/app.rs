@@ -180,6 +180,7 @@ impl App {
             node_limit = %h.rate_limit_node,
             public_limit = %h.rate_limit_public,
             manifest_limit = %h.rate_limit_manifest,
+            export_limit = %h.rate_limit_export,
             max_connections = h.max_connections,
             max_connections_per_ip = h.max_connections_per_ip,
             verify_workers = self.services.cpu.workers(),

@@ -175,6 +175,10 @@ pub struct HttpConfig {
     /// Manifest deliveries (`POST /api/root/manifests`, no token, up to 8 MiB) per client IP.
     #[arg(long, global = true, env = "HWF_RATE_LIMIT_MANIFEST", default_value = "30/h:10", value_parser = Rate::parse)]
     pub rate_limit_manifest: Rate,
+    /// Site exports (`GET /sites.csv`, `GET /api/sites/export`: up to 100,000 rows each) per
+    /// client IP, same syntax, or `0`.
+    #[arg(long, global = true, env = "HWF_RATE_LIMIT_EXPORT", default_value = "30/min:10", value_parser = Rate::parse)]
+    pub rate_limit_export: Rate,
     /// PEM certificate chain `serve` presents (with --tls-key). Without both, a self-signed
     /// certificate is generated on first start in `DATA_DIR/tls/` and reused.
     #[arg(long, global = true, env = "HWF_TLS_CERT", requires = "tls_key")]
@@ -346,6 +350,10 @@ impl Default for HttpConfig {
             },
             rate_limit_manifest: Rate {
                 per_second: 30.0 / 3600.0,
+                burst: 10,
+            },
+            rate_limit_export: Rate {
+                per_second: 30.0 / 60.0,
                 burst: 10,
             },
             tls_cert: None,
@@ -667,6 +675,7 @@ mod tests {
         assert_eq!(parsed.http.rate_limit_node, d.http.rate_limit_node);
         assert_eq!(parsed.http.rate_limit_public, d.http.rate_limit_public);
         assert_eq!(parsed.http.rate_limit_manifest, d.http.rate_limit_manifest);
+        assert_eq!(parsed.http.rate_limit_export, d.http.rate_limit_export);
         assert_eq!(parsed.http.tls_min_version, d.http.tls_min_version);
         assert_eq!(parsed.http.insecure_http, d.http.insecure_http);
         assert_eq!(

@@ -8,6 +8,7 @@ mod common;
 
 use std::sync::Arc;
 
+use common::page::{between, multipart};
 use hwf_license_server::app::App;
 use hwf_license_server::domain::{Realm, Role};
 use hwf_license_server::http::console::{self, CSP};
@@ -53,15 +54,8 @@ impl Page {
 
     /// The value of the first hidden `csrf` field.
     fn csrf(&self) -> String {
-        between(&self.body, "name=\"csrf\" value=\"", "\"")
-            .unwrap_or_else(|| panic!("no csrf field in {}", self.body))
+        common::page::csrf(&self.body)
     }
-}
-
-fn between(s: &str, start: &str, end: &str) -> Option<String> {
-    let i = s.find(start)? + start.len();
-    let j = s[i..].find(end)? + i;
-    Some(s[i..j].to_string())
 }
 
 /// A browser's cookie jar, by hand (so the test sees every attribute).
@@ -110,6 +104,9 @@ impl Srv {
             // The test signs in more often than a person would.
             config.http.rate_limit_login.burst = 1000;
             config.http.rate_limit_login.per_second = 100.0;
+            // And downloads the sites export more often (the measurement: 30 in a row).
+            config.http.rate_limit_export.burst = 1000;
+            config.http.rate_limit_export.per_second = 100.0;
         })
         .await;
         Srv {
@@ -205,7 +202,7 @@ impl Srv {
         assert_eq!(started.status, 200, "{}", started.body);
         assert!(started.body.contains("data:image/svg+xml;base64,"));
         let secret = between(&started.body, "id=\"totp-secret\">", "<").unwrap();
-        let code = self.code(&secret);
+        let code = self.code(secret);
         let done = self
             .post(
                 "/account/mfa/confirm",
@@ -223,7 +220,7 @@ impl Srv {
         assert_eq!(done.headers["cache-control"], "no-store");
         let again = self.get("/account/mfa", &mut jar).await;
         assert!(!again.body.contains("Recovery codes"));
-        (jar, secret)
+        (jar, secret.to_string())
     }
 
     /// Signs `user` in through the form with a TOTP code of `secret`.
@@ -245,20 +242,6 @@ impl Srv {
             .await;
         (jar, r)
     }
-}
-
-const MULTIPART: &str = "multipart/form-data; boundary=XbOuNdArY";
-
-/// A multipart/form-data body of text fields.
-fn multipart(fields: &[(&str, &str)]) -> String {
-    let mut b = String::new();
-    for (k, v) in fields {
-        b.push_str(&format!(
-            "--XbOuNdArY\r\nContent-Disposition: form-data; name=\"{k}\"\r\n\r\n{v}\r\n"
-        ));
-    }
-    b.push_str("--XbOuNdArY--\r\n");
-    b
 }
 
 /// Route templates with their parameters filled in.
@@ -374,7 +357,7 @@ async fn under_tls_the_session_cookie_is_secure() {
         .post(format!("{base}/login"))
         .header(COOKIE, &pre_value)
         .form(&[
-            ("csrf", csrf.as_str()),
+            ("csrf", csrf),
             ("username", "admin"),
             ("password", &s.password),
         ])
@@ -462,8 +445,8 @@ async fn every_console_post_without_its_sessions_csrf_token_is_refused_with_403(
             .http
             .post(format!("{}{path}", s.base))
             .header(COOKIE, jar.header())
-            .header(CONTENT_TYPE, MULTIPART)
-            .body(multipart(&[("x", "1")]))
+            .header(CONTENT_TYPE, multipart(&[("x", "1")]).0)
+            .body(multipart(&[("x", "1")]).1)
             .send()
             .await
             .unwrap();
@@ -503,8 +486,8 @@ async fn every_console_post_without_its_sessions_csrf_token_is_refused_with_403(
         .http
         .post(format!("{}/account/step-up", s.base))
         .header(COOKIE, jar.header())
-        .header(CONTENT_TYPE, MULTIPART)
-        .body(multipart(&[("csrf", &own_csrf), ("code", "000000")]))
+        .header(CONTENT_TYPE, multipart(&[]).0)
+        .body(multipart(&[("csrf", &own_csrf), ("code", "000000")]).1)
         .send()
         .await
         .unwrap();
@@ -552,7 +535,7 @@ async fn every_console_page_carries_the_csp_and_security_headers_and_no_inline_s
     // The assets: long-cached under a hashed URL, with an ETag; 304 when it matches.
     let dash = s.get("/", &mut jar).await;
     let css = between(&dash.body, "<link rel=\"stylesheet\" href=\"", "\"").unwrap();
-    let r = s.get(&css, &mut jar).await;
+    let r = s.get(css, &mut jar).await;
     assert_eq!(r.status, 200);
     assert_eq!(
         r.headers["cache-control"],
@@ -570,7 +553,7 @@ async fn every_console_page_carries_the_csp_and_security_headers_and_no_inline_s
     assert_eq!(again.status(), 304);
     let htmx = between(&dash.body, "<script src=\"", "\"").unwrap();
     assert!(htmx.starts_with("/assets/htmx.min."), "{htmx}");
-    assert_eq!(s.get(&htmx, &mut jar).await.status, 200);
+    assert_eq!(s.get(htmx, &mut jar).await.status, 200);
     assert_eq!(
         s.get("/assets/console.0000000000000000.css", &mut jar)
             .await
@@ -791,7 +774,7 @@ async fn the_dashboard_shows_expiring_licenses_and_node_activity_per_day() {
     assert!(dash.body.contains("4 of 10 active"));
     // The ledger's tail, newest first: the second day's heartbeat (site seen) heads it.
     let tail = between(&dash.body, "<table id=\"ledger-tail\">", "</table>").unwrap();
-    let first_row = between(&tail, "<tbody><tr>", "</tr>").unwrap();
+    let first_row = between(tail, "<tbody><tr>", "</tr>").unwrap();
     assert!(
         first_row.contains("site seen") && first_row.contains("d20"),
         "{first_row}"
@@ -893,6 +876,23 @@ async fn bench_console_pages_with_10000_sites() {
         "/sites?q=site-0999".into(),
         "/sites?status=active&sort=expiry&order=desc".into(),
         "/sites/site-04242".into(),
+        // Part 2 (issue 20).
+        "/stats".into(),
+        "/stats/trend.csv".into(),
+        "/stats/products.csv".into(),
+        "/stats/report.pdf".into(),
+        "/ledger".into(),
+        "/ledger?offset=9900".into(),
+        "/ledger/verify".into(),
+        "/audit".into(),
+        "/audit?action=site.create&offset=9900".into(),
+        "/audit.csv".into(),
+        "/users".into(),
+        "/alerts".into(),
+        // The sites export: every site (10,000 rows), and a filtered one.
+        "/sites.csv".into(),
+        "/sites.csv?status=active&sort=expiry&order=desc".into(),
+        "/sites.csv?q=site-09".into(),
     ];
     println!("page                                   status   p50 ms   p95 ms   max ms   bytes");
     for p in &pages {

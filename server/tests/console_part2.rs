@@ -9,6 +9,7 @@ use std::sync::Arc;
 
 use hwf_license_server::app::App;
 
+use common::page::between;
 use hwf_license_server::domain::{EnvironmentName, Realm, Role};
 use hwf_license_server::service::audit::Actor;
 use hwf_license_server::service::clock::ManualClock;
@@ -163,13 +164,6 @@ impl Srv {
     async fn get(&self, path: &str) -> Page {
         self.get_with(path, &self.hub_cookie).await
     }
-}
-
-/// The text between `start` and the next `end` after it.
-fn between<'a>(s: &'a str, start: &str, end: &str) -> Option<&'a str> {
-    let i = s.find(start)? + start.len();
-    let j = s[i..].find(end)? + i;
-    Some(&s[i..j])
 }
 
 /// The rows of the table with id `id`: each cell's text (tags removed, trimmed).

@@ -9,6 +9,7 @@ mod common;
 
 use hwf_license_server::app::App;
 
+use common::page::{between, multipart, unescape};
 use hwf_license_server::domain::{EnvironmentName, Realm, Role};
 use hwf_license_server::http::console::CSP_WASM;
 use hwf_license_server::service::audit::Actor;
@@ -33,30 +34,18 @@ struct Page {
 
 impl Page {
     fn csrf(&self) -> String {
-        between(&self.body, "name=\"csrf\" value=\"", "\"").expect("a csrf field")
+        common::page::csrf(&self.body)
     }
-}
-
-fn between(s: &str, start: &str, end: &str) -> Option<String> {
-    let i = s.find(start)? + start.len();
-    let j = s[i..].find(end)? + i;
-    Some(s[i..j].to_string())
-}
-
-/// `&amp;` etc. back to text (askama escapes attribute values).
-fn unescape(s: &str) -> String {
-    s.replace("&quot;", "\"")
-        .replace("&#34;", "\"")
-        .replace("&#39;", "'")
-        .replace("&#38;", "&")
-        .replace("&lt;", "<")
-        .replace("&gt;", ">")
-        .replace("&amp;", "&")
 }
 
 impl Srv {
     /// A Root and a Hub in one process with a CML of `max_sites`, and an operator signed in.
     async fn start(max_sites: u32) -> Srv {
+        Self::start_with(max_sites, &["analytics", "boost"]).await
+    }
+
+    /// [`Srv::start`] with the CML's feature packs `packs`.
+    async fn start_with(max_sites: u32, packs: &[&str]) -> Srv {
         let common::Served {
             dir,
             app,
@@ -77,7 +66,7 @@ impl Srv {
                     org_key: serde_json::Value::String(hub.org_public_key().to_pem()),
                     max_sites,
                     valid_days: 365,
-                    feature_packs: vec!["analytics".into(), "boost".into()],
+                    feature_packs: packs.iter().map(|p| p.to_string()).collect(),
                     environment: EnvironmentName::Prod,
                     grace_days: None,
                 },
@@ -260,10 +249,10 @@ async fn an_operator_creates_lists_revokes_and_imports_sites_through_the_forms()
     );
     // The page runs the WASM preview: its policy allows wasm, its data is the site's file.
     assert_eq!(page.headers["content-security-policy"], CSP_WASM);
-    let data = unescape(&between(&page.body, "data-license=\"", "\"").unwrap());
+    let data = unescape(between(&page.body, "data-license=\"", "\"").unwrap());
     assert_eq!(data, hub.stored_license("plant-1").await.unwrap());
     let script = between(&page.body, "<script type=\"module\" src=\"", "\"").unwrap();
-    let js = s.get(&script).await;
+    let js = s.get(script).await;
     assert_eq!(
         (js.status, js.headers[CONTENT_TYPE].to_str().unwrap()),
         (200, "text/javascript; charset=utf-8")
@@ -402,7 +391,7 @@ async fn an_operator_creates_lists_revokes_and_imports_sites_through_the_forms()
         "imp-2 is the 11th active site"
     );
     assert_eq!(s.count("SELECT count(*) FROM sites").await, 10);
-    let kept = unescape(&between(&dry.body, "name=\"csv\" value=\"", "\"").unwrap());
+    let kept = unescape(between(&dry.body, "name=\"csv\" value=\"", "\"").unwrap());
     assert_eq!(
         kept, csv,
         "the commit form carries the file the dry run checked"
@@ -474,7 +463,7 @@ async fn the_list_pages_by_fifty_keeping_its_filters() {
     let mut seen = listed(&first.body);
     let pager = between(&first.body, "<nav class=\"pager", "</nav>").unwrap();
     let mut next = unescape(
-        &between(&first.body, "rel=\"next\" hx-get=\"", "\"").unwrap_or_else(|| panic!("{pager}")),
+        between(&first.body, "rel=\"next\" hx-get=\"", "\"").unwrap_or_else(|| panic!("{pager}")),
     );
     assert_eq!(next, "/sites?product=hwf&sort=created&order=desc&page=2");
     let mut pages = 1;
@@ -483,7 +472,7 @@ async fn the_list_pages_by_fifty_keeping_its_filters() {
         pages += 1;
         seen.extend(listed(&p.body));
         match between(&p.body, "rel=\"next\" hx-get=\"", "\"") {
-            Some(n) => next = unescape(&n),
+            Some(n) => next = unescape(n),
             None => {
                 assert!(
                     p.body.contains("Sites 51–65 of 65") || pages > 2,
@@ -570,19 +559,6 @@ async fn measure_the_sites_pages_with_ten_thousand_sites() {
     }
 }
 
-/// A multipart/form-data body of text fields (as the import forms send).
-fn multipart(fields: &[(&str, &str)]) -> (String, String) {
-    let boundary = "XsItEsBoUnDaRy";
-    let mut b = String::new();
-    for (k, v) in fields {
-        b.push_str(&format!(
-            "--{boundary}\r\nContent-Disposition: form-data; name=\"{k}\"\r\n\r\n{v}\r\n"
-        ));
-    }
-    b.push_str(&format!("--{boundary}--\r\n"));
-    (format!("multipart/form-data; boundary={boundary}"), b)
-}
-
 /// A file near the import's 512 KiB cap passes the dry run and comes back, carried by the
 /// page's commit form, within the console's body limit (it did not when the form was
 /// url-encoded: the encoding triples commas and line ends); over the cap it is a sentence.
@@ -615,7 +591,7 @@ async fn a_large_import_file_fits_the_dry_run_and_the_commit() {
             .contains("action=\"/sites/import/commit\" enctype=\"multipart/form-data\""),
         "the page's commit form sends the file as multipart, not url-encoded"
     );
-    let kept = unescape(&between(&dry.body, "name=\"csv\" value=\"", "\"").unwrap());
+    let kept = unescape(between(&dry.body, "name=\"csv\" value=\"", "\"").unwrap());
     assert_eq!(kept, csv);
     let (ctype, body) = multipart(&[("csrf", &dry.csrf()), ("csv", &kept)]);
     let done = s
@@ -651,4 +627,394 @@ async fn a_large_import_file_fits_the_dry_run_and_the_commit() {
         "{}",
         &refused.body[..2000]
     );
+}
+
+/// The CML feature packs of the export test: names a spreadsheet would run, and non-ASCII.
+const HOSTILE_PACKS: [&str; 7] = ["analytics", "+1", "-2", "@x", "=SUM(A1)", "ünï", "'=q"];
+
+/// Sites whose every importable field is something CSV or a spreadsheet mishandles: formula
+/// starts (`=cmd|' /C calc'!A0`, `+1`, `-2`, `@x`), a leading TAB and CR, a trailing TAB,
+/// commas, quotes, LF and CRLF inside, non-ASCII, a cell that already looks protected, plus
+/// both kinds of validity (whole days, and until the CML ends).
+fn hostile_sites() -> Vec<hwf_license_server::service::hub::NewSite> {
+    use hwf_license_server::domain::SiteFingerprint;
+    use hwf_license_server::service::hub::NewSite;
+    let fp = |a: Option<&str>, d: Option<&str>, t: Option<&str>| {
+        Some(SiteFingerprint {
+            address: a.map(Into::into),
+            dns_suffix: d.map(Into::into),
+            deployment_tag: t.map(Into::into),
+        })
+    };
+    let site = |id: &str, product: Option<&str>, tier: Option<&str>, features: &[&str]| NewSite {
+        site_id: id.into(),
+        product: product.map(Into::into),
+        tier: tier.map(Into::into),
+        features: features.iter().map(|f| f.to_string()).collect(),
+        ..Default::default()
+    };
+    vec![
+        NewSite {
+            fingerprint: fp(None, None, Some("@x")),
+            ..site("-2", Some("=cmd|' /C calc'!A0"), Some("+1"), &["+1", "-2"])
+        },
+        NewSite {
+            fingerprint: fp(None, None, Some("\tx")),
+            ..site("s-tab", None, Some("-2"), &["@x"])
+        },
+        NewSite {
+            fingerprint: fp(None, None, Some("\ry")),
+            ..site("s-cr", Some("@x"), None, &["=SUM(A1)"])
+        },
+        NewSite {
+            fingerprint: fp(None, None, Some("line1\nline2, \"quoted\"")),
+            ..site("s-comma", Some("a,b"), Some("q\"uote"), &[])
+        },
+        NewSite {
+            fingerprint: fp(Some("10.0.0.0/8"), Some("plant.example.org"), Some("ünï ✓")),
+            ..site("s-uni", Some("ünïcødé ✓"), Some("日本"), &["ünï"])
+        },
+        NewSite {
+            fingerprint: fp(None, None, Some("x\t")),
+            valid_days: Some(30),
+            ..site("s-days", None, None, &[])
+        },
+        NewSite {
+            fingerprint: fp(None, None, Some("a\r\nb")),
+            ..site("s-quote", Some("'=1"), Some("''-x"), &["'=q"])
+        },
+        NewSite {
+            fingerprint: fp(Some("2001:db8::/32"), None, Some("\nlead")),
+            valid_days: Some(1000),
+            ..site("s-long", Some("+"), Some("="), &["analytics", "@x"])
+        },
+        NewSite {
+            fingerprint: fp(Some("192.0.2.7"), None, None),
+            valid_days: Some(1),
+            ..site("S.dots_9", None, Some("'"), &[])
+        },
+        site("plain-1", None, None, &[]),
+    ]
+}
+
+/// The import's counts as the console's result page says them.
+fn summary(body: &str, dry: bool) -> String {
+    let key = if dry {
+        " would be created, "
+    } else {
+        " created, "
+    };
+    let i = body
+        .find(key)
+        .unwrap_or_else(|| panic!("no summary: {body}"));
+    let start = body[..i].rfind(|c: char| !c.is_ascii_digit()).unwrap() + 1;
+    let end = i + body[i..].find(" failed").unwrap() + " failed".len();
+    body[start..end].to_string()
+}
+
+impl Srv {
+    /// Uploads `csv` as a file to the import's dry run, then commits what the page carries:
+    /// both result pages.
+    async fn import_file(&self, csv: &str) -> (Page, Page) {
+        let form = self.get("/sites/import").await;
+        let boundary = "XeXpOrTbOuNdArY";
+        let body = format!(
+            "--{boundary}\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\n{}\r\n\
+             --{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"sites.csv\"\r\n\
+             Content-Type: text/csv\r\n\r\n{csv}\r\n--{boundary}--\r\n",
+            form.csrf()
+        );
+        let dry = self
+            .send(
+                self.http
+                    .post(format!("{}/sites/import", self.base))
+                    .header(
+                        CONTENT_TYPE,
+                        format!("multipart/form-data; boundary={boundary}"),
+                    )
+                    .body(body),
+                "/sites/import",
+            )
+            .await;
+        assert_eq!(dry.status, 200, "{}", dry.body);
+        // The page's commit form carries the file (only when a row would be created; else
+        // the commit is posted as a client could).
+        let kept = match between(&dry.body, "name=\"csv\" value=\"", "\"") {
+            Some(k) => unescape(k),
+            None => csv.to_string(),
+        };
+        assert_eq!(
+            kept, csv,
+            "the commit form carries the uploaded file unchanged"
+        );
+        let (ctype, body) = multipart(&[("csrf", &dry.csrf()), ("csv", &kept)]);
+        let done = self
+            .send(
+                self.http
+                    .post(format!("{}/sites/import/commit", self.base))
+                    .header(CONTENT_TYPE, ctype)
+                    .body(body),
+                "/sites/import",
+            )
+            .await;
+        assert_eq!(done.status, 200, "{}", done.body);
+        (dry, done)
+    }
+
+    /// `GET path` as a CSV download: its text.
+    async fn csv(&self, path: &str) -> String {
+        let p = self.get(path).await;
+        assert_eq!(p.status, 200, "{path}: {}", p.body);
+        assert_eq!(p.headers[CONTENT_TYPE], "text/csv; charset=utf-8");
+        assert_eq!(
+            p.headers["content-disposition"],
+            "attachment; filename=\"sites.csv\""
+        );
+        p.body
+    }
+}
+
+/// What a create decides of a site (no ids or times; the validity as days, or "with the CML"),
+/// for comparing two Hubs.
+fn essence(v: &hwf_license_server::service::hub::SiteView) -> String {
+    let secs = v.expires_at - v.issued_at;
+    let days = if secs % 86_400 == 0 && secs < 365 * 86_400 {
+        (secs / 86_400).to_string()
+    } else {
+        "with the CML".into()
+    };
+    format!(
+        "{}|{}|{}|{:?}|{:?}|{days}",
+        v.site_id, v.product, v.tier, v.features, v.fingerprint
+    )
+}
+
+/// Issue 20's proof "the Hub's CSV export re-imports unchanged", over HTTP as an operator:
+/// N = 10 hostile sites (and a revoked one the `status=active` filter leaves out) exported
+/// from Hub A; the file uploaded to a fresh Hub B under a CML with the same feature packs
+/// (dry run: N would be created; commit: N created); B's export is byte-identical to A's; the
+/// sites B holds have the same products, tiers, features, fingerprints and validity; and the
+/// same file imported into A again skips all N and changes nothing. The export's cells never
+/// start a formula, the filters and search apply, and the API's export is the same file.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_sites_export_re_imports_unchanged() {
+    use hwf_license_server::service::hub::{NewSite, SiteQuery};
+    let a = Srv::start_with(20, &HOSTILE_PACKS).await;
+    let hub_a = a.app.services.hub.clone().unwrap();
+    let cli = Actor::cli();
+    let sites = hostile_sites();
+    let n = sites.len();
+    for site in &sites {
+        hub_a.create_site(site, &cli).await.unwrap();
+    }
+    let gone = NewSite {
+        site_id: "gone".into(),
+        ..Default::default()
+    };
+    hub_a.create_site(&gone, &cli).await.unwrap();
+    hub_a.revoke_site("gone", &cli).await.unwrap();
+
+    // The list offers the export of what it shows, filters kept.
+    let list = a.get("/sites?status=active&sort=created").await;
+    let link = format!(
+        "<a id=\"export-csv\" href=\"/sites.csv?status=active&#38;sort=created\" download=\"sites.csv\">Download these {n} sites as CSV</a>"
+    );
+    assert!(list.body.contains(&link), "{}", list.body);
+    let exported = a.csv("/sites.csv?status=active").await;
+    let header = "site_id,product,tier,features,address,dns_suffix,deployment_tag,valid_days\r\n";
+    assert!(exported.starts_with(header), "{exported}");
+    // Hostile cells are protected, quoted where CSV needs it.
+    for row in [
+        "\r\n'-2,'=cmd|' /C calc'!A0,'+1,'+1;-2,,,'@x,\r\n",
+        "\r\ns-days,hwf,active,,,,x\t,30\r\n",
+        "\r\ns-long,'+,'=,analytics;@x,2001:db8::/32,,\"\nlead\",\r\n",
+        "\r\ns-quote,''=1,'''-x,''=q,,,\"a\r\nb\",\r\n",
+    ] {
+        assert!(exported.contains(row), "{row:?} in {exported:?}");
+    }
+    // A spreadsheet reading the file finds no cell that starts a formula.
+    let mut plain = csv::ReaderBuilder::new()
+        .has_headers(true)
+        .from_reader(exported.as_bytes());
+    let mut rows = 0;
+    for rec in plain.records() {
+        let rec = rec.unwrap();
+        rows += 1;
+        for cell in rec.iter() {
+            assert!(
+                !cell.starts_with(['=', '+', '-', '@', '\t', '\r']),
+                "{cell:?} starts a formula"
+            );
+        }
+    }
+    assert_eq!(rows, n, "the revoked site is filtered out");
+    let everything = a.csv("/sites.csv").await;
+    assert_eq!(
+        everything.matches("\r\ngone,").count(),
+        1,
+        "no filter: the revoked site too"
+    );
+    let searched = a.csv("/sites.csv?q=S-D&sort=created&order=desc").await;
+    assert_eq!(
+        searched,
+        format!("{header}s-days,hwf,active,,,,x\t,30\r\n"),
+        "the search applies (any case)"
+    );
+    // The order applies: descending is ascending reversed (ties broken by site id both ways).
+    let ids = |csv: String| -> Vec<String> {
+        csv::Reader::from_reader(csv.as_bytes())
+            .records()
+            .map(|r| r.unwrap()[0].to_string())
+            .collect()
+    };
+    let up = ids(a.csv("/sites.csv?status=active&sort=created").await);
+    let mut down = ids(a
+        .csv("/sites.csv?status=active&sort=created&order=desc")
+        .await);
+    down.reverse();
+    assert_eq!((up.len(), &up), (n, &down));
+    let bad = a.get("/sites.csv?sort=license_id").await;
+    assert_eq!(bad.status, 400);
+    assert!(bad.body.contains("sort must be one of"), "{}", bad.body);
+
+    // The API's export is the same file.
+    let login: serde_json::Value = a
+        .http
+        .post(format!("{}/api/auth/login", a.base))
+        .json(&serde_json::json!({
+            "username": "olga", "password": "olga-password-long-enough", "realm": "hub"
+        }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let api = a
+        .http
+        .get(format!("{}/api/sites/export?status=active", a.base))
+        .bearer_auth(login["token"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(api.status(), 200);
+    assert_eq!(api.headers()[CONTENT_TYPE], "text/csv; charset=utf-8");
+    assert_eq!(api.text().await.unwrap(), exported);
+
+    // A fresh Hub with a CML of the same feature packs: every row would be created, then is.
+    let b = Srv::start_with(20, &HOSTILE_PACKS).await;
+    let (dry, done) = b.import_file(&exported).await;
+    assert_eq!(
+        summary(&dry.body, true),
+        format!("{n} would be created, 0 skipped, 0 failed"),
+        "{}",
+        dry.body
+    );
+    assert_eq!(
+        summary(&done.body, false),
+        format!("{n} created, 0 skipped, 0 failed")
+    );
+    let again = b.csv("/sites.csv?status=active").await;
+    assert_eq!(again, exported, "the second export is byte-identical");
+    let hub_b = b.app.services.hub.clone().unwrap();
+    for site in &sites {
+        let (x, y) = (
+            hub_a.site(&site.site_id).await.unwrap(),
+            hub_b.site(&site.site_id).await.unwrap(),
+        );
+        assert_eq!(essence(&x), essence(&y), "{}", site.site_id);
+    }
+
+    // The same file into the Hub it came from: all skipped, nothing changed.
+    let all = SiteQuery {
+        limit: Some(500),
+        ..Default::default()
+    };
+    let before = hub_a.list_sites(&all).await.unwrap().sites;
+    let ledger = a.count("SELECT count(*) FROM ledger").await;
+    let (dry, done) = a.import_file(&exported).await;
+    assert_eq!(
+        summary(&dry.body, true),
+        format!("0 would be created, {n} skipped, 0 failed")
+    );
+    assert_eq!(
+        summary(&done.body, false),
+        format!("0 created, {n} skipped, 0 failed")
+    );
+    assert_eq!(done.body.matches("already exists (active)").count(), n);
+    assert_eq!(a.count("SELECT count(*) FROM ledger").await, ledger);
+    assert_eq!(
+        hub_a.list_sites(&all).await.unwrap().sites,
+        before,
+        "every site as it was"
+    );
+    assert_eq!(a.csv("/sites.csv?status=active").await, exported);
+
+    // Over the cap, the export is refused whole, never cut short (the cap is 100,000; here 10).
+    let active = SiteQuery {
+        status: Some("active".into()),
+        ..Default::default()
+    };
+    assert_eq!(
+        hub_a.export_sites_at_most(&active, 10).await.unwrap(),
+        exported
+    );
+    match hub_a.export_sites_at_most(&SiteQuery::default(), 10).await {
+        Err(hwf_license_server::service::ServiceError::Invalid(m)) => assert_eq!(
+            m,
+            "11 sites match; an export holds at most 10: narrow it by status, product or tier"
+        ),
+        other => panic!("{other:?}"),
+    }
+}
+
+/// A product, tier or deployment tag that begins or ends with a space is refused at create
+/// (the import trims spaces, so it could not come back unchanged from an export).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_value_with_surrounding_spaces_is_refused_at_create() {
+    use hwf_license_server::domain::SiteFingerprint;
+    use hwf_license_server::service::hub::NewSite;
+    use hwf_license_server::service::ServiceError;
+    let s = Srv::start(10).await;
+    let hub = s.app.services.hub.clone().unwrap();
+    let tagged = |t: &str| {
+        Some(SiteFingerprint {
+            deployment_tag: Some(t.into()),
+            ..Default::default()
+        })
+    };
+    for (what, new) in [
+        (
+            "product",
+            NewSite {
+                site_id: "a".into(),
+                product: Some(" hwf".into()),
+                ..Default::default()
+            },
+        ),
+        (
+            "tier",
+            NewSite {
+                site_id: "b".into(),
+                tier: Some("gold ".into()),
+                ..Default::default()
+            },
+        ),
+        (
+            "deployment_tag",
+            NewSite {
+                site_id: "c".into(),
+                fingerprint: tagged("line 1 "),
+                ..Default::default()
+            },
+        ),
+    ] {
+        match hub.create_site(&new, &Actor::cli()).await {
+            Err(ServiceError::Invalid(m)) => {
+                assert_eq!(m, format!("{what} must not begin or end with a space"))
+            }
+            other => panic!("{what}: {other:?}"),
+        }
+    }
+    assert_eq!(s.count("SELECT count(*) FROM sites").await, 0);
 }

@@ -13,7 +13,7 @@ use hwf_license::{
     PublicKey, SigningKey, TrustedRoot, Validator,
 };
 use hwf_license_server::app::App;
-use hwf_license_server::config::{Config, HashCost, HubConfig, Roles};
+use hwf_license_server::config::{Config, HubConfig, Roles};
 use hwf_license_server::domain::Role;
 use hwf_license_server::service::accounts as auth;
 use hwf_license_server::service::keys::{random_id, Sealer};
@@ -21,7 +21,7 @@ use hwf_license_server::service::ServiceError;
 use reqwest::Method;
 use serde_json::{json, Value};
 
-const CHEAP: HashCost = HashCost { m_kib: 64, t: 1 };
+use common::CHEAP;
 
 fn now() -> i64 {
     std::time::SystemTime::now()

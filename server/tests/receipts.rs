@@ -13,7 +13,7 @@ use hwf_license::{
     SigningKey, SiteClaims, TrustedRoot,
 };
 use hwf_license_server::app::App;
-use hwf_license_server::config::{Config, HashCost, Roles};
+use hwf_license_server::config::{Config, Roles};
 use hwf_license_server::service::audit::Actor;
 use hwf_license_server::service::clock::ManualClock;
 use hwf_license_server::service::hub::{Hub, ScheduleRun};
@@ -22,7 +22,7 @@ use hwf_license_server::service::root::{IssueCml, ManifestDelivery, Root};
 use reqwest::Method;
 use serde_json::{json, Value};
 
-const CHEAP: HashCost = HashCost { m_kib: 64, t: 1 };
+use common::CHEAP;
 const DAY: i64 = 86_400;
 /// 2026-01-15T00:00:00Z.
 const JAN15: i64 = 1_768_435_200;

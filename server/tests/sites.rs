@@ -6,7 +6,7 @@ mod common;
 
 use std::sync::Arc;
 
-use hwf_license_server::config::{Config, HashCost, Roles};
+use hwf_license_server::config::{Config, Roles};
 use hwf_license_server::domain::{EnvironmentName, SiteFingerprint};
 use hwf_license_server::service::audit::Actor;
 use hwf_license_server::service::hub::import::{parse_csv, Outcome};
@@ -29,7 +29,7 @@ impl Env {
             url,
             hwf_license_server::service::keys::Sealer::generate_secret(),
         );
-        c.hash_cost = HashCost { m_kib: 64, t: 1 };
+        c.hash_cost = common::CHEAP;
         let services = Services::open(&c, Roles::Both, clock::system())
             .await
             .unwrap();

@@ -208,8 +208,11 @@ impl Writer {
     }
 }
 
-/// Reads `text` (header first) within `limits`. `trim` removes spaces around each cell before
-/// the prefix is removed (for files people type; an export reads back exactly with `false`).
+/// Reads `text` (header first) within `limits`. `trim` removes the spaces (U+0020 only)
+/// around each cell before the prefix is removed, for files people type (`a, b`). Other
+/// whitespace stays: a TAB, CR or LF a cell begins or ends with is part of the value (a TAB or
+/// CR it begins with was protected on export), so an export whose cells neither begin nor end
+/// with a space reads back exactly with `trim` too.
 pub fn read(text: &str, limits: &Limits, trim: bool) -> Result<Table, CsvError> {
     if text.len() > limits.max_bytes {
         return Err(CsvError::TooLarge {
@@ -221,11 +224,6 @@ pub fn read(text: &str, limits: &Limits, trim: bool) -> Result<Table, CsvError> 
     let mut rdr = csv::ReaderBuilder::new()
         .has_headers(false)
         .flexible(true)
-        .trim(if trim {
-            csv::Trim::All
-        } else {
-            csv::Trim::None
-        })
         .from_reader(text.as_bytes());
     let mut records = rdr.byte_records();
     let header = match records.next() {
@@ -243,6 +241,7 @@ pub fn read(text: &str, limits: &Limits, trim: bool) -> Result<Table, CsvError> 
     let mut names: Vec<String> = Vec::with_capacity(header.len());
     for h in header.iter() {
         let name = std::str::from_utf8(h).map_err(|_| CsvError::Header("is not UTF-8".into()))?;
+        let name = if trim { name.trim_matches(' ') } else { name };
         if name.len() > limits.max_cell {
             return Err(CsvError::Header(format!(
                 "has a column name over {} bytes",
@@ -282,7 +281,7 @@ pub fn read(text: &str, limits: &Limits, trim: bool) -> Result<Table, CsvError> 
                 expected: names.len(),
                 found: r.len(),
             }),
-            Ok(r) => cells_of(&r, &names, limits),
+            Ok(r) => cells_of(&r, &names, limits, trim),
         };
         rows.push(Row {
             line: row_line,
@@ -299,6 +298,7 @@ fn cells_of(
     r: &csv::ByteRecord,
     names: &[String],
     limits: &Limits,
+    trim: bool,
 ) -> Result<Vec<String>, RowError> {
     r.iter()
         .zip(names)
@@ -312,6 +312,7 @@ fn cells_of(
             }
             let s = std::str::from_utf8(c)
                 .map_err(|_| RowError::Malformed(format!("column {name:?} is not UTF-8")))?;
+            let s = if trim { s.trim_matches(' ') } else { s };
             Ok(unprotect(s).to_string())
         })
         .collect()
@@ -434,6 +435,26 @@ mod tests {
     }
 
     #[test]
+    fn trimming_removes_spaces_only() {
+        // The site import trims: a TAB, CR or LF a value begins or ends with must survive it,
+        // or an exported deployment tag would come back changed.
+        let text = export(&[
+            vec!["a".into(), "b".into(), "c".into()],
+            vec!["\tx".into(), "y\t".into(), "\nz\r\n".into()],
+        ]);
+        let t = read(&text, &WIDE, true).unwrap();
+        assert_eq!(cells(&t), [["\tx", "y\t", "\nz\r\n"]]);
+        let t = read(" a ,b\n x\t, 'y \n", &WIDE, true).unwrap();
+        assert_eq!(
+            (t.header.clone(), cells(&t)),
+            (
+                vec!["a".to_string(), "b".into()],
+                vec![vec!["x\t".to_string(), "'y".into()]]
+            )
+        );
+    }
+
+    #[test]
     fn lines_are_counted_across_quoted_newlines_and_a_bom_is_ignored() {
         let t = read("\u{feff}a,b\n\"x\ny\",1\nz,2\n", &WIDE, false).unwrap();
         assert_eq!(t.header, ["a", "b"]);
@@ -505,6 +526,16 @@ mod tests {
                 let t = read(&text, &WIDE, false).unwrap();
                 prop_assert_eq!(&t.header, &header);
                 prop_assert_eq!(cells(&t), rows.clone());
+                // Read as the site import reads (spaces trimmed): every cell that neither
+                // begins nor ends with a space still comes back exactly.
+                let trimmed = read(&text, &WIDE, true).unwrap();
+                for (got, want) in cells(&trimmed).iter().zip(&rows) {
+                    for (g, w) in got.iter().zip(want) {
+                        if !w.starts_with(' ') && !w.ends_with(' ') {
+                            prop_assert_eq!(g, w);
+                        }
+                    }
+                }
                 // What a spreadsheet sees: each exported cell, unquoted, never starts a formula.
                 let plain = csv::ReaderBuilder::new()
                     .has_headers(false)

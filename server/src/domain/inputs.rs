@@ -176,6 +176,19 @@ pub fn search_text(what: &str, text: &str) -> Result<(), RuleError> {
     Ok(())
 }
 
+/// A site's product, tier or deployment tag: not beginning or ending with a space. The CSV
+/// import trims spaces around cells (for files people type), so such a value would not come
+/// back unchanged from an export and re-import; core checks the rest when it signs (1..=256
+/// bytes; no control characters in a product or tier).
+pub fn site_value(what: &str, v: &str) -> Result<(), RuleError> {
+    if v.starts_with(' ') || v.ends_with(' ') {
+        return Err(RuleError::invalid(format!(
+            "{what} must not begin or end with a space"
+        )));
+    }
+    Ok(())
+}
+
 /// Days of validity: at least 1.
 pub fn valid_days(days: u32) -> Result<(), RuleError> {
     if days == 0 {

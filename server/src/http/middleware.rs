@@ -58,6 +58,8 @@ pub struct Layer {
     pub public: Arc<Limiter>,
     /// `POST /api/root/manifests` limiter.
     pub manifest: Arc<Limiter>,
+    /// Site exports limiter.
+    pub export: Arc<Limiter>,
     /// Peers whose `X-Forwarded-For` is believed.
     pub trusted_proxies: Arc<[Cidr]>,
     /// Whether answers go out over TLS (then with `Strict-Transport-Security`).
@@ -108,7 +110,7 @@ pub fn client_ip(peer: IpAddr, headers: &HeaderMap, trusted: &[Cidr]) -> IpAddr 
 }
 
 /// Which limit applies to `method route` (a route template): every route that needs no token
-/// has one.
+/// has one, and so does every export whose answer grows with the data (the sites CSV).
 pub fn limit_of(method: &Method, route: &str) -> Option<&'static str> {
     match (method.as_str(), route) {
         ("POST", "/api/auth/login") | ("POST", "/login") => Some("login"),
@@ -117,6 +119,8 @@ pub fn limit_of(method: &Method, route: &str) -> Option<&'static str> {
         | ("GET", "/api/sites/{site_id}/license") => Some("node"),
         // Unauthenticated, and each accepted manifest is answered with a signed receipt.
         ("POST", "/api/root/manifests") => Some("manifest"),
+        // Authenticated, but each answer reads every matching site (up to 100,000 rows).
+        ("GET", "/sites.csv") | ("GET", "/api/sites/export") => Some("export"),
         ("GET", "/healthz")
         | ("GET", "/readyz")
         | ("GET", "/metrics")
@@ -164,6 +168,7 @@ pub async fn guard(State(layer): State<Layer>, req: Request, next: Next) -> Resp
                 "login" => &layer.login,
                 "node" => &layer.node,
                 "manifest" => &layer.manifest,
+                "export" => &layer.export,
                 _ => &layer.public,
             };
             if let Err(wait) = limiter.check(ip) {

@@ -92,6 +92,7 @@ pub fn router(
                 .route("/api/cml/upload", post(hub::cml_upload))
                 .route("/api/cml/refresh", post(hub::cml_refresh))
                 .route("/api/sites", get(hub::sites_list))
+                .route("/api/sites/export", get(hub::sites_export))
                 .route("/api/sites/create", post(hub::site_create))
                 .route(
                     "/api/sites/{site_id}",
@@ -152,6 +153,7 @@ pub fn router(
         node: Arc::new(Limiter::new(config.rate_limit_node)),
         public: Arc::new(Limiter::new(config.rate_limit_public)),
         manifest: Arc::new(Limiter::new(config.rate_limit_manifest)),
+        export: Arc::new(Limiter::new(config.rate_limit_export)),
         trusted_proxies: config.trusted_proxies.clone().into(),
         tls: options.tls,
         request_timeout: std::time::Duration::from_secs(config.request_timeout),

@@ -32,7 +32,7 @@ use super::handlers::{accounts, hub, ops, root};
         accounts::create_user, accounts::delete_user, accounts::set_role, accounts::unlock_user,
         accounts::service_tokens, accounts::create_service_token,
         accounts::revoke_service_token, accounts::audit_log, hub::cml_get, hub::cml_upload,
-        hub::cml_refresh, hub::sites_list, hub::site_create, hub::site_get, hub::site_revoke,
+        hub::cml_refresh, hub::sites_list, hub::sites_export, hub::site_create, hub::site_get, hub::site_revoke,
         hub::site_license, hub::site_heartbeat, hub::validate, hub::stats, hub::ledger_page,
         hub::ledger_verify, hub::manifests_list, hub::manifest_generate, hub::manifest_send,
         hub::manifest_download, hub::manifest_receipt, root::root_issue, root::root_refresh, root::root_orgs,

@@ -74,3 +74,11 @@ pub async fn first_installed_at(c: &mut AnyConnection) -> Result<Option<i64>, St
         0,
     )
 }
+
+/// Every installed CML's id and `valid_until` (a Hub installs a few in its life).
+pub async fn valid_until_by_id(c: &mut AnyConnection) -> Result<Vec<(String, i64)>, StoreError> {
+    let rows = sqlx::query("SELECT id, valid_until FROM hub_cmls")
+        .fetch_all(c)
+        .await?;
+    rows.iter().map(|r| Ok((get(r, 0)?, get(r, 1)?))).collect()
+}

@@ -7,6 +7,8 @@
 
 #![allow(dead_code)] // each test binary uses a part of this module
 
+pub mod page;
+
 use std::path::Path;
 
 use hwf_license_server::app::App;

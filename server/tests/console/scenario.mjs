@@ -18,6 +18,8 @@ const started = Date.now();
 const server = await startServer();
 const b = await Browser.launch(server);
 const page = b.page;
+// Part 1's 27 pages have no axe violation at all: a moderate one fails the run too.
+b.axeFailOn = ["moderate", "serious", "critical"];
 let ok = false;
 try {
   // The Root (same process) issues the Hub's CML for 10 sites; the operator carries it over.

@@ -285,8 +285,10 @@ use super::account::step_up_with;
 use super::session::{add_cookie, Flash};
 use crate::domain::{alerts::Alert, Role};
 use crate::http::extract::AnyUser;
-use crate::service::accounts::{NewServiceToken, ServiceTokenInfo, UserInfo};
+use crate::service::accounts::{Accounts, NewServiceToken, ServiceTokenInfo, UserInfo};
+use crate::service::audit::Actor;
 use crate::service::ServiceError;
+use std::sync::Arc;
 
 pub(super) fn people_routes(r: Routes) -> Routes {
     r.get("/users", users)
@@ -335,9 +337,11 @@ async fn users(State(s): State<ConsoleState>, session: Session<AdminOnly>) -> Re
     users_page(&s, &session, None).await
 }
 
-/// Runs `act` after stepping the session up with the form's `code` (when given) and checking
-/// the step-up the API requires; answers with a redirect to `/users` carrying the outcome (or
-/// to the step-up page), and the new session cookie when the code stepped it up.
+/// Runs `act` (with the accounts service and the session's actor) after stepping the session
+/// up with the form's `code` (when given) and checking the step-up the API requires; answers
+/// with a redirect to `/users` carrying the outcome (or to the step-up page), and the new
+/// session cookie when the code stepped it up. Every change of the Users page but the token
+/// creation (which answers a page) goes through here.
 async fn stepped<F, Fut>(
     s: &ConsoleState,
     mut session: Session<AdminOnly>,
@@ -345,16 +349,16 @@ async fn stepped<F, Fut>(
     act: F,
 ) -> Response
 where
-    F: FnOnce(Session<AdminOnly>) -> Fut,
-    Fut: std::future::Future<Output = (Session<AdminOnly>, Result<String, ServiceError>)>,
+    F: FnOnce(Arc<Accounts>, Actor) -> Fut,
+    Fut: std::future::Future<Output = Result<String, ServiceError>>,
 {
     let cookie = match step_up_with(s, &mut session, Some(code)).await {
         Ok(c) => c,
         Err(e) => return session.redirect("/users", Flash::of(&e)),
     };
-    let (session, result) = match s.accounts.require_step_up(&session.caller) {
-        Ok(()) => act(session).await,
-        Err(e) => (session, Err(e)),
+    let result = match s.accounts.require_step_up(&session.caller) {
+        Ok(()) => act(s.accounts.clone(), session.actor()).await,
+        Err(e) => Err(e),
     };
     let mut res = match result {
         Ok(done) => session.redirect("/users", Flash::ok(done)),
@@ -384,17 +388,12 @@ async fn user_create(
     session: Session<AdminOnly>,
     Form(f): Form<UserForm>,
 ) -> Response {
-    let st = s.clone();
-    stepped(&s, session, &f.code, |session| async move {
-        let r = match Role::parse(&f.role) {
-            Ok(role) => st
-                .accounts
-                .create_user(&session.actor(), Realm::Hub, &f.username, &f.password, role)
-                .await
-                .map(|()| format!("User {} added as {}.", f.username, role.as_str())),
-            Err(e) => Err(e.into()),
-        };
-        (session, r)
+    stepped(&s, session, &f.code, |accounts, actor| async move {
+        let role = Role::parse(&f.role)?;
+        accounts
+            .create_user(&actor, Realm::Hub, &f.username, &f.password, role)
+            .await?;
+        Ok(format!("User {} added as {}.", f.username, role.as_str()))
     })
     .await
 }
@@ -405,22 +404,15 @@ async fn user_role(
     Path(username): Path<String>,
     Form(f): Form<UserForm>,
 ) -> Response {
-    let st = s.clone();
-    stepped(&s, session, &f.code, |session| async move {
-        let r = match Role::parse(&f.role) {
-            Ok(role) => st
-                .accounts
-                .set_role(&session.actor(), Realm::Hub, &username, role)
-                .await
-                .map(|()| {
-                    format!(
-                        "{username} is now {}; their sessions and tokens stopped working.",
-                        role.as_str()
-                    )
-                }),
-            Err(e) => Err(e.into()),
-        };
-        (session, r)
+    stepped(&s, session, &f.code, |accounts, actor| async move {
+        let role = Role::parse(&f.role)?;
+        accounts
+            .set_role(&actor, Realm::Hub, &username, role)
+            .await?;
+        Ok(format!(
+            "{username} is now {}; their sessions and tokens stopped working.",
+            role.as_str()
+        ))
     })
     .await
 }
@@ -438,14 +430,9 @@ async fn user_unlock(
     Path(username): Path<String>,
     Form(f): Form<CodeForm>,
 ) -> Response {
-    let st = s.clone();
-    stepped(&s, session, &f.code, |session| async move {
-        let r = st
-            .accounts
-            .unlock(&session.actor(), Realm::Hub, &username)
-            .await
-            .map(|()| format!("{username} is unlocked."));
-        (session, r)
+    stepped(&s, session, &f.code, |accounts, actor| async move {
+        accounts.unlock(&actor, Realm::Hub, &username).await?;
+        Ok(format!("{username} is unlocked."))
     })
     .await
 }
@@ -456,14 +443,11 @@ async fn user_delete(
     Path(username): Path<String>,
     Form(f): Form<CodeForm>,
 ) -> Response {
-    let st = s.clone();
-    stepped(&s, session, &f.code, |session| async move {
-        let r = st
-            .accounts
-            .delete_user(&session.actor(), Realm::Hub, &username)
-            .await
-            .map(|()| format!("{username} is deleted; their sessions stopped working."));
-        (session, r)
+    stepped(&s, session, &f.code, |accounts, actor| async move {
+        accounts.delete_user(&actor, Realm::Hub, &username).await?;
+        Ok(format!(
+            "{username} is deleted; their sessions stopped working."
+        ))
     })
     .await
 }
@@ -520,14 +504,11 @@ async fn token_revoke(
     Path(id): Path<String>,
     Form(f): Form<CodeForm>,
 ) -> Response {
-    let st = s.clone();
-    stepped(&s, session, &f.code, |session| async move {
-        let r = st
-            .accounts
-            .revoke_service_token(&session.actor(), Realm::Hub, &id)
-            .await
-            .map(|()| format!("Service token {id} is revoked."));
-        (session, r)
+    stepped(&s, session, &f.code, |accounts, actor| async move {
+        accounts
+            .revoke_service_token(&actor, Realm::Hub, &id)
+            .await?;
+        Ok(format!("Service token {id} is revoked."))
     })
     .await
 }

@@ -31,6 +31,7 @@ use crate::service::ServiceError;
 
 pub(super) fn routes(r: Routes) -> Routes {
     r.get_post("/sites", list, create)
+        .get("/sites.csv", export)
         .get("/sites/new", new_page)
         .get_post("/sites/import", import_page, import_dry_run)
         .post("/sites/import/commit", import_commit)
@@ -96,6 +97,25 @@ impl ListQuery {
         } else {
             format!("/sites?{s}")
         }
+    }
+
+    /// The service query of this list's filter, search and order, at `limit` and `offset`.
+    fn site_query(&self, limit: i64, offset: i64) -> SiteQuery {
+        SiteQuery {
+            status: optional(&self.status),
+            product: optional(&self.product),
+            tier: optional(&self.tier),
+            search: optional(&self.q),
+            sort: optional(&self.sort),
+            order: optional(&self.order),
+            limit: Some(limit),
+            offset: Some(offset),
+        }
+    }
+
+    /// The CSV export of this list (every page): `/sites.csv?…`.
+    fn csv_url(&self) -> String {
+        self.url(1).replacen("/sites", "/sites.csv", 1)
     }
 
     /// The URL sorting by `key`: the other direction when already sorted by it.
@@ -199,16 +219,7 @@ async fn list(
 ) -> Response {
     let chrome = session.chrome("Sites", "sites");
     let page = q.page();
-    let query = SiteQuery {
-        status: optional(&q.status),
-        product: optional(&q.product),
-        tier: optional(&q.tier),
-        search: optional(&q.q),
-        sort: optional(&q.sort),
-        order: optional(&q.order),
-        limit: Some(PAGE_SIZE),
-        offset: Some((page - 1) * PAGE_SIZE),
-    };
+    let query = q.site_query(PAGE_SIZE, (page - 1) * PAGE_SIZE);
     let (result, error) = match s.hub.list_sites(&query).await {
         Ok(p) => (p, None),
         Err(e) => (
@@ -241,6 +252,35 @@ async fn list(
         res,
     };
     session.show(StatusCode::OK, &chrome, &view)
+}
+
+/// `GET /sites.csv`: every site the list's filter, search and order match (all pages), in
+/// the import's columns (`Hub::export_sites`), as an attachment; a bad filter is a 400 page.
+async fn export(
+    State(s): State<ConsoleState>,
+    _session: Session<AnyUser>,
+    Query(q): Query<ListQuery>,
+) -> Response {
+    match s.hub.export_sites(&q.site_query(0, 0)).await {
+        Ok(text) => csv_attachment("sites.csv", text),
+        Err(e @ ServiceError::Invalid(_)) => error_page(StatusCode::BAD_REQUEST, &sentence(&e)),
+        Err(e) => error_page(StatusCode::SERVICE_UNAVAILABLE, &sentence(&e)),
+    }
+}
+
+/// A CSV file as a download named `name`.
+pub fn csv_attachment(name: &str, text: String) -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{name}\""),
+            ),
+        ],
+        text,
+    )
+        .into_response()
 }
 
 // ---------------------------------------------------------------- create

@@ -75,6 +75,33 @@ pub(crate) async fn sites_list(
 }
 
 #[utoipa::path(
+    get, path = "/api/sites/export", tag = "hub", security(("bearer" = [])),
+    description = "Every site matching the filter, search and order (`limit` and `offset` are ignored) as CSV in exactly the columns the bulk import reads (`site_id,product,tier,features,address,dns_suffix,deployment_tag,valid_days`), so the file re-imports unchanged; a cell a spreadsheet would run is prefixed with `'`. At most 100,000 sites (more is `invalid-input`: narrow the filter). Role: viewer. Rate-limited per client IP (`--rate-limit-export`).",
+    params(SitesQuery),
+    responses((status = 200, description = "The CSV file", content_type = "text/csv", body = String),
+        (status = 422, description = "`invalid-input`: a bad filter, or more than 100,000 sites match", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "`rate-limited`", body = Problem, content_type = "application/problem+json")),
+)]
+pub(crate) async fn sites_export(
+    _: Auth<AnyUser>,
+    State(s): State<HubState>,
+    ApiQuery(q): ApiQuery<SitesQuery>,
+) -> ApiResult {
+    let text = s.hub.export_sites(&q.into()).await?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
+            (
+                header::CONTENT_DISPOSITION,
+                "attachment; filename=\"sites.csv\"",
+            ),
+        ],
+        text,
+    )
+        .into_response())
+}
+
+#[utoipa::path(
     post, path = "/api/sites/create", tag = "hub", security(("bearer" = [])),
     description = "Mints a site license under the CML's `max_sites`. Role: operator.",
     request_body = NewSite,

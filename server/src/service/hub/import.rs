@@ -1,5 +1,7 @@
 //! Bulk site import: a CSV file (or the CLI's JSON array) of new sites, checked as a **dry run**
-//! (what each row would do; nothing is written) or **committed**.
+//! (what each row would do; nothing is written) or **committed**; and its inverse, the sites
+//! **export** ([`Hub::export_sites`]), written in exactly the import's [`COLUMNS`] so that an
+//! export re-imports unchanged (see [`Hub::export_sites`] for what that means).
 //!
 //! A committed import is **per row**: each row is one [`Hub::create_site`] — the same rules,
 //! the same transaction (site, ledger entry, audit entry), the same `max_sites` check under
@@ -14,13 +16,13 @@ use std::collections::HashMap;
 
 use serde::{Deserialize, Serialize};
 
-use super::sites::NewSite;
+use super::sites::{NewSite, SiteQuery};
 use super::Hub;
 use crate::domain::csv::{self, Limits};
 use crate::domain::SiteFingerprint;
 use crate::service::audit::Actor;
 use crate::service::ServiceError;
-use crate::store::sites;
+use crate::store::{hub_cmls, sites};
 
 /// The columns of a site import file (any order; `site_id` is required, the others may be
 /// left out or empty). `features` is separated by `;` or spaces.
@@ -37,6 +39,39 @@ pub const COLUMNS: [&str; 8] = [
 
 /// The most rows one import takes ([`Limits::SITE_IMPORT`]).
 pub const MAX_ROWS: usize = Limits::SITE_IMPORT.max_rows;
+
+/// The most sites one export holds: core's largest `max_sites` (an export of more matching
+/// sites is refused, never cut short; filter by status, product or tier).
+pub const EXPORT_MAX_ROWS: i64 = hwf_license::claims::MAX_SITES as i64;
+
+/// A site as an export row, in [`COLUMNS`] order: what a create needs to make the same site
+/// again. `features` joined with `;`; the fingerprint's parts, empty when absent; `valid_days`
+/// the license's validity at issue in days (`expires_at − issued_at`, rounded up), or empty
+/// when the license ends with its CML (`valid_until` of the CML it is bound to: a create
+/// without `valid_days` — or with more days than the CML has left — gives exactly that).
+pub fn export_row(site: &sites::SiteRow, cml_valid_until: Option<i64>) -> [String; 8] {
+    let valid_days = if cml_valid_until.is_some_and(|v| site.expires_at >= v) {
+        String::new()
+    } else {
+        let secs = site.expires_at - site.issued_at;
+        if secs > 0 {
+            ((secs + 86_399) / 86_400).to_string()
+        } else {
+            String::new()
+        }
+    };
+    let f = &site.fingerprint;
+    [
+        site.site_id.clone(),
+        site.product.clone(),
+        site.tier.clone(),
+        site.features.join(";"),
+        f.address.clone().unwrap_or_default(),
+        f.dns_suffix.clone().unwrap_or_default(),
+        f.deployment_tag.clone().unwrap_or_default(),
+        valid_days,
+    ]
+}
 
 /// One row of an import: its line in the file and the site it asks for, or why it could not
 /// be read.
@@ -228,6 +263,53 @@ impl ImportReport {
 }
 
 impl Hub {
+    /// The sites matching `q`'s filter, search and order (its page fields are ignored) as CSV:
+    /// the header [`COLUMNS`], then one [`export_row`] per site, written by [`csv::Writer`]
+    /// (a cell a spreadsheet would run is prefixed with `'`, which the import removes).
+    ///
+    /// **Unchanged** means: importing the file (dry run: every row *created*; then the commit)
+    /// into a Hub that has none of the sites, under a CML with the same feature packs and at
+    /// least the validity left, creates sites whose export is byte-identical to this one; and
+    /// importing it into the Hub it came from skips every row (`site-exists`) and changes
+    /// nothing. The file has no license ids, timestamps, status or creator: those are each
+    /// Hub's own (a re-imported site is a new, active license issued now). A revoked site that
+    /// matches the filter is exported like any other, so filter by `status=active` to move
+    /// only the live sites. Two things cannot round-trip and fail loudly rather than change
+    /// (the row is refused on import): a feature name containing `;` or a space (the import
+    /// splits features on both) and a row larger than the import's caps
+    /// ([`Limits::SITE_IMPORT`]). An import takes [`MAX_ROWS`] rows a file: split a larger
+    /// export (the header first in each part).
+    ///
+    /// More than [`EXPORT_MAX_ROWS`] matching sites is [`ServiceError::Invalid`].
+    pub async fn export_sites(&self, q: &SiteQuery) -> Result<String, ServiceError> {
+        self.export_sites_at_most(q, EXPORT_MAX_ROWS).await
+    }
+
+    /// [`Hub::export_sites`] with the cap `max` instead of [`EXPORT_MAX_ROWS`] (for tests
+    /// of the cap without 100,000 sites).
+    pub async fn export_sites_at_most(
+        &self,
+        q: &SiteQuery,
+        max: i64,
+    ) -> Result<String, ServiceError> {
+        let (total, rows) = self.matching_sites(q, max).await?;
+        if total > max {
+            return Err(ServiceError::Invalid(format!(
+                "{total} sites match; an export holds at most {max}: narrow it by status, product or tier"
+            )));
+        }
+        let cmls: HashMap<String, i64> = hub_cmls::valid_until_by_id(&mut *self.db.conn().await?)
+            .await?
+            .into_iter()
+            .collect();
+        let mut w = csv::Writer::new();
+        w.row(COLUMNS);
+        for r in &rows {
+            w.row(export_row(r, cmls.get(&r.cml_id).copied()));
+        }
+        Ok(w.finish())
+    }
+
     /// Imports `rows`: a dry run (`commit` false) reports what each row would do and writes
     /// nothing; a commit creates each row that can be, one [`Hub::create_site`] per row (see
     /// the module doc). At most [`MAX_ROWS`] rows ([`ServiceError::Invalid`] otherwise), and a

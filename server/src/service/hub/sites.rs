@@ -144,6 +144,50 @@ fn nonempty(v: &Option<String>) -> Option<&str> {
     v.as_deref().filter(|v| !v.is_empty())
 }
 
+/// The store filter of `q` with `limit` and `offset`, every input checked first (status, sort
+/// key and order from fixed lists, texts bounded), so a bad one is a
+/// [`ServiceError::Invalid`] before any SQL runs.
+fn checked_filter(
+    q: &SiteQuery,
+    limit: i64,
+    offset: i64,
+) -> Result<sites::Filter<'_>, ServiceError> {
+    if let Some(s) = &q.status {
+        inputs::site_status(s)?;
+    }
+    for (what, v) in [
+        ("product", &q.product),
+        ("tier", &q.tier),
+        ("search", &q.search),
+    ] {
+        if let Some(v) = v {
+            inputs::search_text(what, v)?;
+        }
+    }
+    let sort = q
+        .sort
+        .as_deref()
+        .map(inputs::SiteSort::parse)
+        .transpose()?
+        .unwrap_or_default();
+    let descending = q
+        .order
+        .as_deref()
+        .map(inputs::sort_descending)
+        .transpose()?
+        .unwrap_or(false);
+    Ok(sites::Filter {
+        status: nonempty(&q.status),
+        product: nonempty(&q.product),
+        tier: nonempty(&q.tier),
+        search: nonempty(&q.search),
+        sort,
+        descending,
+        limit,
+        offset,
+    })
+}
+
 impl Hub {
     /// Mints a site license under the active CML. The site limit is checked and the site, its
     /// ledger entry and audit entry are written in one serialised transaction, so concurrent
@@ -169,6 +213,20 @@ impl Hub {
         actor: &Actor,
     ) -> Result<(sites::SiteRow, String), ServiceError> {
         inputs::site_id(&new.site_id)?;
+        for (what, v) in [
+            ("product", new.product.as_deref()),
+            ("tier", new.tier.as_deref()),
+            (
+                "deployment_tag",
+                new.fingerprint
+                    .as_ref()
+                    .and_then(|f| f.deployment_tag.as_deref()),
+            ),
+        ] {
+            if let Some(v) = v {
+                inputs::site_value(what, v)?;
+            }
+        }
         let mut expires_at = cml.claims.valid_until;
         if let Some(days) = new.valid_days {
             inputs::valid_days(days)?;
@@ -285,50 +343,41 @@ impl Hub {
         let limit = q.limit.unwrap_or(50);
         let offset = q.offset.unwrap_or(0);
         inputs::page(limit, offset, inputs::MAX_PAGE)?;
-        if let Some(s) = &q.status {
-            inputs::site_status(s)?;
-        }
-        for (what, v) in [
-            ("product", &q.product),
-            ("tier", &q.tier),
-            ("search", &q.search),
-        ] {
-            if let Some(v) = v {
-                inputs::search_text(what, v)?;
-            }
-        }
-        let sort = q
-            .sort
-            .as_deref()
-            .map(inputs::SiteSort::parse)
-            .transpose()?
-            .unwrap_or_default();
-        let descending = q
-            .order
-            .as_deref()
-            .map(inputs::sort_descending)
-            .transpose()?
-            .unwrap_or(false);
-        let (total, rows) = sites::page(
-            &mut *self.db.conn().await?,
-            &sites::Filter {
-                status: nonempty(&q.status),
-                product: nonempty(&q.product),
-                tier: nonempty(&q.tier),
-                search: nonempty(&q.search),
-                sort,
-                descending,
-                limit,
-                offset,
-            },
-        )
-        .await?;
+        let filter = checked_filter(q, limit, offset)?;
+        let (total, rows) = sites::page(&mut *self.db.conn().await?, &filter).await?;
         Ok(SitePage {
             total,
             limit,
             offset,
             sites: rows.into_iter().map(SiteView::from).collect(),
         })
+    }
+
+    /// Every site matching `q`'s filter, search and order (its page fields are ignored), at
+    /// most `max`: the count of the matching sites and the rows, or, when more than `max`
+    /// match, that count and no rows (an export refuses rather than cut a file short). The
+    /// count comes first (cheap), and the rows are read with one more than `max` allowed, so a
+    /// site added in between cannot cut the file short either.
+    pub(super) async fn matching_sites(
+        &self,
+        q: &SiteQuery,
+        max: i64,
+    ) -> Result<(i64, Vec<sites::SiteRow>), ServiceError> {
+        let filter = checked_filter(q, 0, 0)?;
+        let mut conn = self.db.conn().await?;
+        let (total, _) = sites::page(&mut conn, &filter).await?;
+        if total > max {
+            return Ok((total, vec![]));
+        }
+        let all = sites::Filter {
+            limit: max + 1,
+            ..filter
+        };
+        let (total, rows) = sites::page(&mut conn, &all).await?;
+        if rows.len() as i64 > max {
+            return Ok((total.max(max + 1), vec![]));
+        }
+        Ok((total, rows))
     }
 
     /// Revokes a site: marks it revoked, signs a new revocation list for its CML (next sequence
