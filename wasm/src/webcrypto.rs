@@ -48,23 +48,32 @@ pub struct PendingJs(hwf_license::Pending);
 /// Phase 1's outcome for JavaScript: the result, or an array of the pending validation and
 /// its checks (one call: no second crossing to list them), each check a `Uint8Array`: 1 if by a
 /// trusted root else 0 | SEC1 key | SHA-256 of the signing input | signature | signing input.
+/// The checks are views of one `Uint8Array` (one copy out of wasm memory and one buffer for
+/// JavaScript to allocate, not one per check).
 pub(crate) fn begun(inner: &hwf_license::Validator, begun: hwf_license::Begun) -> JsValue {
     let pending = match begun {
         hwf_license::Begun::Done(outcome) => return outcome_js(outcome),
         hwf_license::Begun::Pending(p) => p,
     };
-    let out = js_sys::Array::new();
+    let mut bytes = Vec::new();
+    let mut ends = Vec::new();
     for c in inner.pending_checks(&pending) {
-        let message = c.check.message();
-        let mut bytes = Vec::with_capacity(1 + ID + message.len());
         bytes.push(u8::from(c.by_root));
         bytes.extend_from_slice(c.key.sec1_uncompressed());
         bytes.extend_from_slice(c.check.digest());
         bytes.extend_from_slice(c.check.signature());
-        bytes.extend_from_slice(message);
-        out.push(&js_sys::Uint8Array::from(bytes.as_slice()));
+        bytes.extend_from_slice(c.check.message());
+        ends.push(bytes.len());
     }
-    out.unshift(&PendingJs(pending).into());
+    let all = js_sys::Uint8Array::from(bytes.as_slice());
+    let out = js_sys::Array::new();
+    out.push(&PendingJs(pending).into());
+    let mut start = 0;
+    for end in ends {
+        // A check's end fits in u32: the checks came from a file wasm memory (u32) holds.
+        out.push(&all.subarray(start as u32, end as u32));
+        start = end;
+    }
     out.into()
 }
 
