@@ -825,8 +825,8 @@ function __wbg_get_imports() {
             const ret = JSON.stringify(arg0);
             return ret;
         }, arguments); },
-        __wbg_unshift_93c39d0fce6b241b: function(arg0, arg1) {
-            const ret = arg0.unshift(arg1);
+        __wbg_subarray_58f388a9247ac0bb: function(arg0, arg1, arg2) {
+            const ret = arg0.subarray(arg1 >>> 0, arg2 >>> 0);
             return ret;
         },
         __wbindgen_generic_0000000000000001: function(arg0) {
