@@ -290,6 +290,15 @@ export class Browser {
   }
 
   /** Presses Tab until the element `#id` has the focus (at most `max` presses). */
+  /** Waits until the page's autofocus field `#id` has the focus, as a person sees the caret
+   * before typing: Chromium moves the focus at its next rendering update, which can come after
+   * "load", and keys typed before it are lost (a CI run signed in as "dmin"). */
+  async autofocused(id) {
+    await this.page
+      .waitForFunction((want) => document.activeElement?.id === want, id, { timeout: 5000 })
+      .catch(() => fail(`#${id} (autofocus) never got the focus`));
+  }
+
   async tabTo(id, max = 60) {
     for (let i = 0; i < max; i++) {
       await this.page.keyboard.press("Tab");

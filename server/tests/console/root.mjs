@@ -135,6 +135,7 @@ try {
   await rootB.flash("You are signed out.");
   const code = await freshCode(secret);
   await rootB.goto("/root/login");
+  await rootB.autofocused("username");
   await page.keyboard.type("admin"); // the user name field has the focus
   await page.keyboard.press("Tab");
   await page.keyboard.type(server.password);
@@ -211,6 +212,8 @@ try {
     await page.screenshot({ path: "target/console-screenshots/ROOT-FAILED.png", fullPage: true });
     await hubB.page.screenshot({ path: "target/console-screenshots/ROOT-HUB-FAILED.png", fullPage: true });
     console.error(`failed on ${page.url()} / ${hubB.page.url()}; screenshots target/console-screenshots/ROOT-*FAILED.png`);
+    const said = await page.locator("[role=alert], .flash").allTextContents();
+    if (said.length) console.error(`the Root page said: ${said.join(" | ")}`);
   } catch {}
 } finally {
   await rootB.close();

@@ -58,10 +58,7 @@ try {
   // 2. A wrong code reads as a sentence; then sign in with TOTP by keyboard only.
   await waitNextStep();
   await b.goto("/login");
-  // The browser moves the focus to the autofocus field at its next rendering update, which can
-  // come after "load": wait for it as a person would before typing (under CI load, keys typed
-  // earlier were lost and the user name read "dmin").
-  await page.waitForFunction(() => document.activeElement?.id === "username");
+  await b.autofocused("username");
   await page.keyboard.type("admin"); // the user name field has the focus
   await page.keyboard.press("Tab");
   await page.keyboard.type(server.password);
