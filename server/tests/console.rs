@@ -6,154 +6,23 @@
 
 mod common;
 
-use std::sync::Arc;
-
+use common::forms::{Jar, Page, Srv};
 use common::page::{between, multipart};
-use hwf_license_server::app::App;
 use hwf_license_server::domain::{Realm, Role};
 use hwf_license_server::http::console::{self, CSP};
-use hwf_license_server::service::clock::{Clock, ManualClock};
-use hwf_license_server::service::totp;
-use reqwest::header::{HeaderMap, CONTENT_TYPE, COOKIE, LOCATION, SET_COOKIE};
+use hwf_license_server::service::clock::Clock;
+use reqwest::header::{CONTENT_TYPE, COOKIE, SET_COOKIE};
 use reqwest::Method;
 
-struct Srv {
-    _dir: tempfile::TempDir,
-    app: App,
-    base: String,
-    http: reqwest::Client,
-    clock: Arc<ManualClock>,
-    password: String,
-    _task: tokio::task::JoinHandle<()>,
-}
-
-/// One answer: status, headers, body text.
-struct Page {
-    status: u16,
-    headers: HeaderMap,
-    body: String,
-}
-
-impl Page {
-    fn location(&self) -> &str {
-        self.headers
-            .get(LOCATION)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("")
-    }
-
-    /// The `Set-Cookie` for `name`, whole.
-    fn set_cookie(&self, name: &str) -> Option<String> {
-        self.headers
-            .get_all(SET_COOKIE)
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .find(|c| c.starts_with(&format!("{name}=")))
-            .map(str::to_string)
-    }
-
-    /// The value of the first hidden `csrf` field.
-    fn csrf(&self) -> String {
-        common::page::csrf(&self.body)
-    }
-}
-
-/// A browser's cookie jar, by hand (so the test sees every attribute).
-#[derive(Clone, Default)]
-struct Jar(Vec<(String, String)>);
-
-impl Jar {
-    fn take(&mut self, p: &Page) {
-        for c in p.headers.get_all(SET_COOKIE).iter() {
-            let c = c.to_str().unwrap();
-            let (kv, attrs) = c.split_once(';').unwrap_or((c, ""));
-            let (k, v) = kv.split_once('=').unwrap();
-            self.0.retain(|(n, _)| n != k);
-            if !v.is_empty() && !attrs.contains("Max-Age=0") {
-                self.0.push((k.to_string(), v.to_string()));
-            }
-        }
-    }
-
-    fn header(&self) -> String {
-        self.0
-            .iter()
-            .map(|(k, v)| format!("{k}={v}"))
-            .collect::<Vec<_>>()
-            .join("; ")
-    }
-
-    fn get(&self, name: &str) -> Option<&str> {
-        self.0
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.as_str())
-    }
-}
-
 impl Srv {
+    /// A server on both roles for these tests.
     async fn start() -> Srv {
-        let clock = ManualClock::at_system_time();
-        let common::Served {
-            dir,
-            app,
-            base,
-            password,
-            task,
-        } = common::serve_both(clock.clone(), |config| {
-            // The test signs in more often than a person would.
-            config.http.rate_limit_login.burst = 1000;
-            config.http.rate_limit_login.per_second = 100.0;
-            // And downloads the sites export more often (the measurement: 30 in a row).
+        // The test also downloads the sites export more often (the measurement: 30 in a row).
+        Srv::start_with(|config| {
             config.http.rate_limit_export.burst = 1000;
             config.http.rate_limit_export.per_second = 100.0;
         })
-        .await;
-        Srv {
-            _dir: dir,
-            app,
-            base,
-            http: reqwest::Client::builder()
-                .redirect(reqwest::redirect::Policy::none())
-                .build()
-                .unwrap(),
-            clock,
-            password,
-            _task: task,
-        }
-    }
-
-    async fn send(&self, m: Method, path: &str, jar: &Jar, form: Option<&[(&str, &str)]>) -> Page {
-        let mut req = self
-            .http
-            .request(m, format!("{}{path}", self.base))
-            .header(COOKIE, jar.header())
-            .header("referer", format!("{}{path}", self.base));
-        if let Some(f) = form {
-            req = req.form(f);
-        }
-        let r = req.send().await.unwrap();
-        Page {
-            status: r.status().as_u16(),
-            headers: r.headers().clone(),
-            body: r.text().await.unwrap(),
-        }
-    }
-
-    async fn get(&self, path: &str, jar: &mut Jar) -> Page {
-        let p = self.send(Method::GET, path, jar, None).await;
-        jar.take(&p);
-        p
-    }
-
-    async fn post(&self, path: &str, jar: &mut Jar, form: &[(&str, &str)]) -> Page {
-        let p = self.send(Method::POST, path, jar, Some(form)).await;
-        jar.take(&p);
-        p
-    }
-
-    fn code(&self, secret: &str) -> String {
-        totp::code_from_base32(secret, self.clock.now()).unwrap()
+        .await
     }
 
     /// The first admin's first sign-in through the forms: password, the enrolment page (QR

@@ -11,176 +11,22 @@
 
 mod common;
 
-use std::sync::Arc;
-
 use base64::Engine;
+use common::forms::{Jar, Page, Srv};
+use common::page::{between, unescape};
 use hwf_license_server::app::App;
 use hwf_license_server::domain::{Realm, Role};
 use hwf_license_server::http::console::{self, CSP};
 use hwf_license_server::service::audit::Actor;
-use hwf_license_server::service::clock::{Clock, ManualClock};
-use hwf_license_server::service::totp;
-use reqwest::header::{HeaderMap, CONTENT_TYPE, COOKIE, LOCATION, SET_COOKIE};
+use hwf_license_server::service::clock::Clock;
+use reqwest::header::CONTENT_TYPE;
 use reqwest::Method;
 use sha2::Digest;
 
-struct Srv {
-    _dir: tempfile::TempDir,
-    app: App,
-    base: String,
-    http: reqwest::Client,
-    clock: Arc<ManualClock>,
-    password: String,
-    _task: tokio::task::JoinHandle<()>,
-}
-
-struct Page {
-    status: u16,
-    headers: HeaderMap,
-    body: String,
-}
-
-impl Page {
-    fn location(&self) -> &str {
-        self.headers
-            .get(LOCATION)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("")
-    }
-
-    fn csrf(&self) -> String {
-        self.hidden("csrf")
-    }
-
-    /// The value of hidden field `name` (HTML entities undone).
-    fn hidden(&self, name: &str) -> String {
-        let v = between(
-            &self.body,
-            &format!("type=\"hidden\" name=\"{name}\" value=\""),
-            "\"",
-        )
-        .unwrap_or_else(|| panic!("no hidden {name} in {}", self.body));
-        unescape(&v)
-    }
-}
-
-fn between(s: &str, start: &str, end: &str) -> Option<String> {
-    let i = s.find(start)? + start.len();
-    let j = s[i..].find(end)? + i;
-    Some(s[i..j].to_string())
-}
-
-/// Undoes askama's HTML escaping.
-fn unescape(s: &str) -> String {
-    s.replace("&quot;", "\"")
-        .replace("&#34;", "\"")
-        .replace("&#39;", "'")
-        .replace("&lt;", "<")
-        .replace("&gt;", ">")
-        .replace("&#43;", "+")
-        .replace("&#47;", "/")
-        .replace("&#61;", "=")
-        .replace("&amp;", "&")
-}
-
-#[derive(Clone, Default)]
-struct Jar(Vec<(String, String)>);
-
-impl Jar {
-    fn take(&mut self, p: &Page) {
-        for c in p.headers.get_all(SET_COOKIE).iter() {
-            let c = c.to_str().unwrap();
-            let (kv, attrs) = c.split_once(';').unwrap_or((c, ""));
-            let (k, v) = kv.split_once('=').unwrap();
-            self.0.retain(|(n, _)| n != k);
-            if !v.is_empty() && !attrs.contains("Max-Age=0") {
-                self.0.push((k.to_string(), v.to_string()));
-            }
-        }
-    }
-
-    fn header(&self) -> String {
-        self.0
-            .iter()
-            .map(|(k, v)| format!("{k}={v}"))
-            .collect::<Vec<_>>()
-            .join("; ")
-    }
-
-    fn get(&self, name: &str) -> Option<&str> {
-        self.0
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.as_str())
-    }
-
-    fn with(&self, name: &str, value: &str) -> Jar {
-        let mut j = self.clone();
-        j.0.retain(|(n, _)| n != name);
-        j.0.push((name.into(), value.into()));
-        j
-    }
-}
-
 impl Srv {
+    /// A server on both roles for these tests.
     async fn start() -> Srv {
-        let clock = ManualClock::at_system_time();
-        let common::Served {
-            dir,
-            app,
-            base,
-            password,
-            task,
-        } = common::serve_both(clock.clone(), |config| {
-            config.http.rate_limit_login.burst = 1000;
-            config.http.rate_limit_login.per_second = 100.0;
-        })
-        .await;
-        Srv {
-            _dir: dir,
-            app,
-            base,
-            http: reqwest::Client::builder()
-                .redirect(reqwest::redirect::Policy::none())
-                .build()
-                .unwrap(),
-            clock,
-            password,
-            _task: task,
-        }
-    }
-
-    async fn send(&self, m: Method, path: &str, jar: &Jar, form: Option<&[(&str, &str)]>) -> Page {
-        let mut req = self
-            .http
-            .request(m, format!("{}{path}", self.base))
-            .header(COOKIE, jar.header())
-            .header("referer", format!("{}{path}", self.base));
-        if let Some(f) = form {
-            req = req.form(f);
-        }
-        let r = req.send().await.unwrap();
-        Page {
-            status: r.status().as_u16(),
-            headers: r.headers().clone(),
-            body: r.text().await.unwrap(),
-        }
-    }
-
-    async fn get(&self, path: &str, jar: &mut Jar) -> Page {
-        let p = self.send(Method::GET, path, jar, None).await;
-        jar.take(&p);
-        p
-    }
-
-    async fn post(&self, path: &str, jar: &mut Jar, form: &[(&str, &str)]) -> Page {
-        let p = self.send(Method::POST, path, jar, Some(form)).await;
-        jar.take(&p);
-        p
-    }
-
-    fn code(&self, secret: &str) -> String {
-        totp::code_from_base32(secret, self.clock.now()).unwrap()
+        Srv::start_with(|_| {}).await
     }
 
     /// The first admin of the console at `base` ("" for the Hub's, "/root" for the Root's)
@@ -228,12 +74,12 @@ impl Srv {
             .post(
                 &format!("{base}/account/mfa/confirm"),
                 &mut jar,
-                &[("csrf", &started.csrf()), ("code", &self.code(&secret))],
+                &[("csrf", &started.csrf()), ("code", &self.code(secret))],
             )
             .await;
         assert_eq!(done.status, 200, "{}", done.body);
         assert_eq!(done.body.matches("<li><code>").count(), 10);
-        (jar, secret)
+        (jar, secret.to_string())
     }
 
     fn root(&self) -> &hwf_license_server::service::root::Root {
@@ -491,7 +337,7 @@ async fn a_cml_is_signed_only_as_previewed_and_only_behind_a_fresh_second_factor
     assert_eq!(issued.status, 200, "{}", issued.body);
     assert!(issued.body.contains("CML issued"), "{}", issued.body);
     let cml = unescape(
-        &between(
+        between(
             &issued.body,
             "readonly spellcheck=\"false\">",
             "</textarea>",
@@ -528,7 +374,7 @@ async fn a_cml_is_signed_only_as_previewed_and_only_behind_a_fresh_second_factor
         .await;
     assert_eq!(twice.status, 200, "{}", twice.body);
     let cml2 =
-        unescape(&between(&twice.body, "readonly spellcheck=\"false\">", "</textarea>").unwrap());
+        unescape(between(&twice.body, "readonly spellcheck=\"false\">", "</textarea>").unwrap());
     assert_eq!(cml2, cml);
     let org = s.root().org("acme").await.unwrap();
     assert_eq!(org.cmls.len(), 1, "one CML signed");
@@ -571,7 +417,7 @@ async fn a_cml_is_signed_only_as_previewed_and_only_behind_a_fresh_second_factor
         .await;
     assert_eq!(done.status, 200, "{}", done.body);
     let cml3 =
-        unescape(&between(&done.body, "readonly spellcheck=\"false\">", "</textarea>").unwrap());
+        unescape(between(&done.body, "readonly spellcheck=\"false\">", "</textarea>").unwrap());
     assert_eq!(payload(&cml3), shown2);
     let org = s.root().org("acme").await.unwrap();
     assert_eq!(org.cmls.len(), 2);

@@ -7,6 +7,7 @@
 
 #![allow(dead_code)] // each test binary uses a part of this module
 
+pub mod forms;
 pub mod page;
 
 use std::path::Path;

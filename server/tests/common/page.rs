@@ -16,6 +16,9 @@ pub fn unescape(s: &str) -> String {
         .replace("&#38;", "&")
         .replace("&lt;", "<")
         .replace("&gt;", ">")
+        .replace("&#43;", "+")
+        .replace("&#47;", "/")
+        .replace("&#61;", "=")
         .replace("&amp;", "&")
 }
 
